@@ -1,0 +1,251 @@
+//! The command line: argument parsing and the mapping of outcomes to output and exit codes.
+//!
+//! Commands write to the `Write` values they are given, never to the process's streams,
+//! so that every command runs in memory in tests.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+use crate::diagnostics::{self, Code, Diagnostic, Format, SourceFile};
+use crate::spec::{self, yaml::Span};
+use crate::validate;
+
+/// Exit codes: an interface for scripts and CI.
+pub mod exit {
+    /// Success: the spec is valid, the build is written, `--check` found no difference.
+    pub const OK: u8 = 0;
+    /// The spec has errors, or `build --check` found files that differ.
+    pub const SPEC_ERRORS: u8 = 1;
+    /// Bad usage, or a file that cannot be read or written.
+    pub const USAGE_OR_IO: u8 = 2;
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  mlopsc validate examples/skin-lesion/mlops.yaml
+  mlopsc validate mlops.yaml --format json
+  mlopsc validate mlops.yaml --format github      # annotations in GitHub Actions
+  mlopsc schema > mlops.schema.json
+  mlopsc explain S001
+
+Exit codes:
+  0  success
+  1  the spec has errors (or build --check found differences)
+  2  usage error, or a file that cannot be read or written
+
+Environment:
+  NO_COLOR  set to disable colored output";
+
+/// Compile one mlops.yaml into the AWS artifacts of a SageMaker retraining system.
+#[derive(Debug, Parser)]
+#[command(name = "mlopsc", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a spec against the schema and the semantic rules; report every problem.
+    #[command(
+        after_help = "Examples:\n  mlopsc validate mlops.yaml\n  mlopsc validate mlops.yaml --format json"
+    )]
+    Validate {
+        /// The spec file, usually mlops.yaml.
+        spec: PathBuf,
+        /// How diagnostics are printed.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Print the JSON Schema of mlops.yaml, for editors and other tools.
+    Schema,
+    /// Print the documentation of a diagnostic code.
+    #[command(after_help = "Examples:\n  mlopsc explain S001\n  mlopsc explain --list")]
+    Explain {
+        /// A code such as S001.
+        #[arg(required_unless_present = "list")]
+        code: Option<String>,
+        /// List every code with its summary.
+        #[arg(long)]
+        list: bool,
+    },
+}
+
+/// What the commands need from the outside world.
+pub struct Io<'a> {
+    pub stdout: &'a mut dyn Write,
+    pub stderr: &'a mut dyn Write,
+    /// Whether colored output is wanted (a terminal, and NO_COLOR unset).
+    pub color: bool,
+}
+
+/// Parses arguments and runs the command against the real streams.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                exit::USAGE_OR_IO
+            } else {
+                exit::OK
+            };
+        }
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = !no_color && std::io::stderr().is_terminal();
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let mut out = stdout.lock();
+    let mut err = stderr.lock();
+    let mut io = Io {
+        stdout: &mut out,
+        stderr: &mut err,
+        color,
+    };
+    let code = run(cli.command, &mut io);
+    let _ = io.stdout.flush();
+    code
+}
+
+/// Runs one command; returns its exit code.
+pub fn run(command: Command, io: &mut Io) -> u8 {
+    match command {
+        Command::Validate { spec, format } => validate_command(&spec, format, io),
+        Command::Schema => {
+            let _ = io
+                .stdout
+                .write_all(spec::schema::json_schema_text().as_bytes());
+            exit::OK
+        }
+        Command::Explain { code, list } => explain_command(code.as_deref(), list, io),
+    }
+}
+
+fn validate_command(path: &Path, format: Format, io: &mut Io) -> u8 {
+    let source = match read_spec(path) {
+        Ok(source) => source,
+        Err(failure) => return report_failure(failure, format, io),
+    };
+    let validated = validate::validate(&source);
+    print_diagnostics(&source, &validated.diagnostics, format, io);
+    if validated.has_errors() {
+        exit::SPEC_ERRORS
+    } else {
+        if format == Format::Human {
+            let _ = writeln!(io.stderr, "{}: valid", source.name);
+        }
+        exit::OK
+    }
+}
+
+/// Prints diagnostics: human text on stderr, machine formats on stdout.
+pub fn print_diagnostics(
+    source: &SourceFile,
+    diagnostics: &[Diagnostic],
+    format: Format,
+    io: &mut Io,
+) {
+    match format {
+        Format::Human => {
+            if !diagnostics.is_empty() {
+                let text = diagnostics::render_human(source, diagnostics, io.color);
+                let _ = io.stderr.write_all(text.as_bytes());
+            }
+        }
+        Format::Json => {
+            let _ = io
+                .stdout
+                .write_all(diagnostics::render_json(source, diagnostics).as_bytes());
+        }
+        Format::Github => {
+            let _ = io
+                .stdout
+                .write_all(diagnostics::render_github(source, diagnostics).as_bytes());
+        }
+    }
+}
+
+/// A spec that could not be read, or not decoded.
+pub enum ReadFailure {
+    /// Missing, a directory, unreadable: exit 2.
+    Io(SourceFile, Diagnostic),
+    /// Not UTF-8: a spec error, exit 1.
+    Encoding(SourceFile, Diagnostic),
+}
+
+/// Reads a spec file; an I/O failure becomes an F001 diagnostic, bad UTF-8 a Y004.
+pub fn read_spec(path: &Path) -> Result<SourceFile, ReadFailure> {
+    let name = path.display().to_string();
+    let empty = || SourceFile {
+        name: name.clone(),
+        text: String::new(),
+    };
+    if path.is_dir() {
+        let d = Diagnostic::error(
+            Code::F001,
+            Span::default(),
+            format!("`{name}` is a directory, not a spec file"),
+        )
+        .with_help("pass the path of the mlops.yaml file inside it");
+        return Err(ReadFailure::Io(empty(), d));
+    }
+    let bytes = std::fs::read(path).map_err(|err| {
+        let reason = match err.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => err.to_string(),
+        };
+        let d = Diagnostic::error(
+            Code::F001,
+            Span::default(),
+            format!("cannot read `{name}`: {reason}"),
+        )
+        .with_help("check the path; specs are usually named mlops.yaml");
+        ReadFailure::Io(empty(), d)
+    })?;
+    spec::decode(&name, bytes).map_err(|(source, d)| ReadFailure::Encoding(source, d))
+}
+
+/// Prints a read failure and returns its exit code.
+pub fn report_failure(failure: ReadFailure, format: Format, io: &mut Io) -> u8 {
+    let (source, diagnostic, code) = match failure {
+        ReadFailure::Io(s, d) => (s, d, exit::USAGE_OR_IO),
+        ReadFailure::Encoding(s, d) => (s, d, exit::SPEC_ERRORS),
+    };
+    print_diagnostics(&source, std::slice::from_ref(&diagnostic), format, io);
+    code
+}
+
+fn explain_command(code: Option<&str>, list: bool, io: &mut Io) -> u8 {
+    if list {
+        for code in Code::ALL {
+            let title = code
+                .documentation()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches('#')
+                .trim();
+            let _ = writeln!(io.stdout, "{title}");
+        }
+        return exit::OK;
+    }
+    let text = code.unwrap_or_default();
+    match Code::parse(text) {
+        Some(code) => {
+            let _ = io.stdout.write_all(code.documentation().as_bytes());
+            exit::OK
+        }
+        None => {
+            let _ = writeln!(
+                io.stderr,
+                "error: `{text}` is not a diagnostic code\n\nhelp: `mlopsc explain --list` lists every code"
+            );
+            exit::USAGE_OR_IO
+        }
+    }
+}

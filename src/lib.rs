@@ -1,0 +1,13 @@
+//! mlopsc: a compiler from one `mlops.yaml` to the AWS artifacts of a SageMaker retraining system.
+//!
+//! The pipeline is visible in the module tree:
+//! [`spec`] (types, YAML, schema) -> [`validate`] (rules and [`diagnostics`]) -> `ir` -> `emit` -> `deploy`.
+//! The CLI in [`cli`] is a thin layer over these.
+
+pub mod catalog;
+pub mod cli;
+pub mod diagnostics;
+pub mod docs;
+pub mod spec;
+pub mod suggest;
+pub mod validate;

@@ -1,0 +1,397 @@
+//! The JSON Schema derived from the spec types, and the first validation layer.
+//!
+//! Following taplo: the YAML DOM is lowered to JSON, checked with the `jsonschema` crate, and
+//! each error's instance path is mapped back to a YAML span through the DOM.
+
+use std::sync::OnceLock;
+
+use serde_json::Value as Json;
+
+use super::types::Spec;
+use super::yaml::Document;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::suggest::did_you_mean;
+
+/// The schema as JSON, exactly as `mlopsc schema` prints it and `specs/mlops.schema.json` holds it.
+pub fn json_schema() -> &'static Json {
+    static SCHEMA: OnceLock<Json> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let schema = schemars::generate::SchemaSettings::draft2020_12()
+            .into_generator()
+            .into_root_schema_for::<Spec>();
+        let mut json = serde_json::to_value(schema).unwrap_or(Json::Null);
+        if let Some(object) = json.as_object_mut() {
+            object.insert(
+                "$id".into(),
+                Json::String("https://mlopsc.dev/schemas/mlops.schema.json".into()),
+            );
+        }
+        json
+    })
+}
+
+/// The schema as pretty-printed text with a trailing newline.
+pub fn json_schema_text() -> String {
+    let mut text = serde_json::to_string_pretty(json_schema()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn validator() -> Option<&'static jsonschema::Validator> {
+    static VALIDATOR: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| jsonschema::validator_for(json_schema()).ok())
+        .as_ref()
+}
+
+/// Checks `instance` (the lowered `doc`) against the schema; one diagnostic per violation.
+pub fn check(doc: &Document, instance: &Json) -> Vec<Diagnostic> {
+    let Some(validator) = validator() else {
+        return Vec::new();
+    };
+    let mut diagnostics = Vec::new();
+    for error in validator.iter_errors(instance) {
+        map_error(doc, &error, &mut diagnostics);
+    }
+    diagnostics.sort_by_key(|d| (d.span.start, d.code));
+    diagnostics.dedup();
+    diagnostics
+}
+
+fn map_error(doc: &Document, error: &jsonschema::ValidationError<'_>, out: &mut Vec<Diagnostic>) {
+    use jsonschema::error::ValidationErrorKind as Kind;
+    let path = error.instance_path().as_str().to_string();
+    let at = |d: Diagnostic| d;
+    let schema = schema_at(&path);
+    match error.kind() {
+        Kind::AdditionalProperties { unexpected } => {
+            let allowed = property_names(schema);
+            for key in unexpected {
+                let pointer = format!("{path}/{}", escape_token(key));
+                let help = match did_you_mean(key, allowed.iter().map(String::as_str)) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => format!("allowed keys here: {}", allowed.join(", ")),
+                };
+                out.push(
+                    Diagnostic::error(
+                        Code::S001,
+                        doc.key_span_of(&pointer),
+                        format!("unknown key `{key}`{}", location_suffix(&path)),
+                    )
+                    .with_label("not part of mlopsc/v1")
+                    .with_help(help),
+                );
+            }
+        }
+        Kind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            let help = schema
+                .and_then(|s| property_schema(s, name))
+                .and_then(|p| p.get("description"))
+                .and_then(Json::as_str)
+                .map(|d| format!("add `{name}`: {}", first_sentence(d)))
+                .unwrap_or_else(|| format!("add `{name}`"));
+            out.push(
+                Diagnostic::error(
+                    Code::S002,
+                    doc.span_of(&path),
+                    format!("missing key `{name}`{}", location_suffix(&path)),
+                )
+                .with_label(format!("`{name}` is required in this mapping"))
+                .with_help(help),
+            );
+        }
+        Kind::Type { kind } => {
+            let expected = type_kind_name(kind);
+            out.push(at(Diagnostic::error(
+                Code::S003,
+                doc.span_of(&path),
+                format!(
+                    "expected {expected}, found {}{}",
+                    describe(error.instance().as_ref()),
+                    location_suffix(&path)
+                ),
+            )
+            .with_label(format!("expected {expected}"))
+            .with_help(help_from_description(
+                schema,
+                &format!("write {expected} here"),
+            ))));
+        }
+        Kind::Enum { options } => {
+            let options: Vec<String> = options
+                .as_array()
+                .map(|a| a.iter().map(option_text).collect())
+                .unwrap_or_default();
+            out.push(enum_diagnostic(
+                doc,
+                &path,
+                error.instance().as_ref(),
+                &options,
+            ));
+        }
+        Kind::Constant { expected_value } => {
+            let options = vec![option_text(expected_value)];
+            out.push(enum_diagnostic(
+                doc,
+                &path,
+                error.instance().as_ref(),
+                &options,
+            ));
+        }
+        Kind::AnyOf { context } | Kind::OneOfNotValid { context } => {
+            map_alternatives(doc, &path, error, context, out);
+        }
+        _ => {
+            out.push(
+                Diagnostic::error(
+                    Code::S005,
+                    doc.span_of(&path),
+                    format!("{}{}", bound_message(error), location_suffix(&path)),
+                )
+                .with_help(help_from_description(
+                    schema,
+                    "change the value to fit the bound",
+                )),
+            );
+        }
+    }
+}
+
+/// anyOf/oneOf: report the branch that got furthest, or one type error naming every branch.
+fn map_alternatives(
+    doc: &Document,
+    path: &str,
+    error: &jsonschema::ValidationError<'_>,
+    context: &[Vec<jsonschema::ValidationError<'static>>],
+    out: &mut Vec<Diagnostic>,
+) {
+    use jsonschema::error::ValidationErrorKind as Kind;
+    let shallow = |branch: &Vec<jsonschema::ValidationError<'static>>| {
+        branch.iter().all(|e| {
+            e.instance_path().as_str() == path
+                && matches!(
+                    e.kind(),
+                    Kind::Type { .. } | Kind::Enum { .. } | Kind::Constant { .. }
+                )
+        })
+    };
+    if let Some(branch) = context.iter().find(|b| !b.is_empty() && !shallow(b)) {
+        for e in branch {
+            map_error(doc, e, out);
+        }
+        return;
+    }
+    let mut expected: Vec<String> = Vec::new();
+    for e in context.iter().flatten() {
+        let name = match e.kind() {
+            Kind::Type { kind } => type_kind_name(kind),
+            Kind::Enum { options } => options
+                .as_array()
+                .map(|a| a.iter().map(option_text).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default(),
+            Kind::Constant { expected_value } => option_text(expected_value),
+            _ => continue,
+        };
+        if !expected.contains(&name) {
+            expected.push(name);
+        }
+    }
+    let expected = expected.join(" or ");
+    out.push(
+        Diagnostic::error(
+            Code::S003,
+            doc.span_of(path),
+            format!(
+                "expected {expected}, found {}{}",
+                describe(error.instance().as_ref()),
+                location_suffix(path)
+            ),
+        )
+        .with_label(format!("expected {expected}")),
+    );
+}
+
+fn enum_diagnostic(doc: &Document, path: &str, instance: &Json, options: &[String]) -> Diagnostic {
+    let found = option_text(instance);
+    let help = match did_you_mean(&found, options.iter().map(String::as_str)) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => format!("choose one of: {}", options.join(", ")),
+    };
+    Diagnostic::error(
+        Code::S004,
+        doc.span_of(path),
+        format!("`{found}` is not an allowed value{}", location_suffix(path)),
+    )
+    .with_label("not one of the allowed values")
+    .with_help(help)
+}
+
+fn bound_message(error: &jsonschema::ValidationError<'_>) -> String {
+    use jsonschema::error::ValidationErrorKind as Kind;
+    let value = describe(error.instance().as_ref());
+    match error.kind() {
+        Kind::Minimum { limit } => format!("{value} is below the minimum {limit}"),
+        Kind::Maximum { limit } => format!("{value} is above the maximum {limit}"),
+        Kind::ExclusiveMinimum { limit } => format!("{value} must be greater than {limit}"),
+        Kind::ExclusiveMaximum { limit } => format!("{value} must be less than {limit}"),
+        Kind::MinLength { limit } => format!("{value} is shorter than {limit} characters"),
+        Kind::MaxLength { limit } => format!("{value} is longer than {limit} characters"),
+        Kind::MinItems { limit } => format!("the list needs at least {limit} items"),
+        Kind::MaxItems { limit } => format!("the list takes at most {limit} items"),
+        Kind::Pattern { pattern } => format!("{value} does not match the pattern `{pattern}`"),
+        Kind::UniqueItems => "the list repeats an item".to_string(),
+        _ => error.masked().to_string(),
+    }
+}
+
+/// ` in `training.spot`` for a nested path, nothing at the root.
+fn location_suffix(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!(" in `{}`", dotted(path))
+    }
+}
+
+/// `/customSteps/0/name` as `customSteps[0].name`.
+pub fn dotted(pointer: &str) -> String {
+    let mut out = String::new();
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        if token.parse::<usize>().is_ok() {
+            out.push_str(&format!("[{token}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&token);
+        }
+    }
+    out
+}
+
+fn escape_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+fn describe(value: &Json) -> String {
+    match value {
+        Json::Null => "null".into(),
+        Json::Bool(b) => format!("`{b}`"),
+        Json::Number(n) => format!("`{n}`"),
+        Json::String(s) => format!("the string `{s}`"),
+        Json::Array(_) => "a list".into(),
+        Json::Object(_) => "a mapping".into(),
+    }
+}
+
+fn option_text(value: &Json) -> String {
+    match value {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn type_kind_name(kind: &jsonschema::error::TypeKind) -> String {
+    use jsonschema::error::TypeKind;
+    match kind {
+        TypeKind::Single(t) => primitive_name(&t.to_string()),
+        TypeKind::Multiple(ts) => {
+            let names: Vec<String> = ts
+                .into_iter()
+                .map(|t| primitive_name(&t.to_string()))
+                .collect();
+            names.join(" or ")
+        }
+    }
+}
+
+fn primitive_name(name: &str) -> String {
+    match name {
+        "object" => "a mapping".into(),
+        "array" => "a list".into(),
+        "string" => "a string".into(),
+        "integer" => "an integer".into(),
+        "number" => "a number".into(),
+        "boolean" => "`true` or `false`".into(),
+        "null" => "nothing".into(),
+        other => other.into(),
+    }
+}
+
+fn first_sentence(text: &str) -> String {
+    let line = text.lines().next().unwrap_or(text);
+    line.split_inclusive(". ")
+        .next()
+        .unwrap_or(line)
+        .trim()
+        .to_string()
+}
+
+fn help_from_description(schema: Option<&Json>, fallback: &str) -> String {
+    schema
+        .and_then(|s| s.get("description"))
+        .and_then(Json::as_str)
+        .map(first_sentence)
+        .unwrap_or_else(|| fallback.to_string())
+}
+
+/// The schema that describes the value at `pointer`, following `$ref`, `anyOf` and `oneOf`.
+fn schema_at(pointer: &str) -> Option<&'static Json> {
+    let root = json_schema();
+    let mut schema = resolve(root, root)?;
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        let next = if token.parse::<usize>().is_ok() && schema.get("items").is_some() {
+            schema.get("items")
+        } else {
+            property_schema(schema, &token).or_else(|| schema.get("additionalProperties"))
+        };
+        schema = resolve(root, next?)?;
+    }
+    Some(schema)
+}
+
+/// Follows `$ref` and picks the non-null alternative of an `anyOf`/`oneOf`.
+fn resolve<'a>(root: &'a Json, mut schema: &'a Json) -> Option<&'a Json> {
+    for _ in 0..16 {
+        if let Some(reference) = schema.get("$ref").and_then(Json::as_str) {
+            let pointer = reference.strip_prefix('#')?;
+            schema = root.pointer(pointer)?;
+            continue;
+        }
+        let alternatives = schema
+            .get("anyOf")
+            .or_else(|| schema.get("oneOf"))
+            .and_then(Json::as_array);
+        if let Some(alternatives) = alternatives
+            && schema.get("properties").is_none()
+        {
+            match alternatives
+                .iter()
+                .find(|a| a.get("type").and_then(Json::as_str) != Some("null"))
+            {
+                Some(a) if alternatives.len() <= 2 => {
+                    schema = a;
+                    continue;
+                }
+                _ => return Some(schema),
+            }
+        }
+        return Some(schema);
+    }
+    None
+}
+
+fn property_schema<'a>(schema: &'a Json, name: &str) -> Option<&'a Json> {
+    schema.get("properties")?.get(name)
+}
+
+fn property_names(schema: Option<&Json>) -> Vec<String> {
+    schema
+        .and_then(|s| s.get("properties"))
+        .and_then(Json::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,798 @@
+//! The `mlops.yaml` language, `apiVersion: mlopsc/v1`, as typed Rust.
+//!
+//! These types are the single source of truth: serde reads specs into them and schemars derives
+//! `specs/mlops.schema.json` from them, so the doc comments below are what editors show on hover.
+//! The types stay flat (a `type`/`format` field next to optional members rather than tagged
+//! unions) so that schema errors name one member, and semantic rules in `validate` check
+//! which members go with which kind.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// An mlopsc specification: one SageMaker training, registration, monitoring and retraining system.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "mlopsc specification (mlopsc/v1)")]
+pub struct Spec {
+    /// The language version. Always `mlopsc/v1`.
+    pub api_version: ApiVersion,
+    pub project: Project,
+    pub storage: Storage,
+    /// The datasets that preprocessing reads and merges.
+    pub data_sources: Vec<DataSource>,
+    pub preprocessing: Preprocessing,
+    pub model: Model,
+    pub training: Training,
+    pub evaluation: Evaluation,
+    /// Rules that must all hold for a trained model to be registered.
+    pub quality_gates: Vec<QualityGate>,
+    pub registry: Registry,
+    /// A real-time endpoint for the approved model. Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<Deployment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<Monitoring>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retraining: Option<Retraining>,
+    /// Extra CloudWatch alarms, besides the ones monitoring thresholds create.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<Alarm>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dashboard: Option<Dashboard>,
+    /// Extra pipeline steps for what the built-in stages do not cover.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_steps: Vec<CustomStep>,
+}
+
+/// The only language version.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum ApiVersion {
+    #[serde(rename = "mlopsc/v1")]
+    V1,
+}
+
+/// What the system is called and where it runs.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Project {
+    /// Names the CloudFormation stack, the pipeline and the state machine. Lowercase letters,
+    /// digits and hyphens, at most 40 characters so that derived names fit AWS limits.
+    pub name: String,
+    /// The AWS region, for example `us-east-1`.
+    pub region: String,
+    /// Tags put on every resource that takes tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The S3 buckets and how they are protected.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Storage {
+    pub buckets: Buckets,
+    #[serde(default)]
+    pub encryption: Encryption,
+    #[serde(default)]
+    pub intelligent_tiering: IntelligentTiering,
+    /// Keep object versions. On by default.
+    #[serde(default = "yes")]
+    pub versioning: bool,
+    #[serde(default)]
+    pub lifecycle: Lifecycle,
+}
+
+/// Bucket names. The stack creates all four; names must be globally unique.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Buckets {
+    /// Raw and preprocessed datasets.
+    pub data: String,
+    /// Model artifacts, evaluation reports and checkpoints.
+    pub models: String,
+    /// S3 server access logs of the other buckets.
+    pub logs: String,
+    /// Pipeline step code, large pipeline definitions and Model Monitor reports.
+    pub pipeline: String,
+}
+
+/// SSE-KMS for every bucket, topic and job.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Encryption {
+    /// An existing KMS key. Without it the stack creates a key with rotation on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_arn: Option<String>,
+}
+
+/// S3 Intelligent-Tiering for the data and models buckets.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IntelligentTiering {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Days without access before objects move to the Archive Access tier (90 to 730).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 90, max = 730))]
+    pub archive_access_days: Option<u32>,
+    /// Days without access before objects move to the Deep Archive Access tier (180 to 730).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 180, max = 730))]
+    pub deep_archive_access_days: Option<u32>,
+}
+
+impl Default for IntelligentTiering {
+    fn default() -> Self {
+        IntelligentTiering {
+            enabled: true,
+            archive_access_days: None,
+            deep_archive_access_days: None,
+        }
+    }
+}
+
+/// Lifecycle rules applied to every bucket.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Lifecycle {
+    /// Delete noncurrent object versions after this many days.
+    #[serde(default = "default_noncurrent_days")]
+    #[schemars(range(min = 1))]
+    pub noncurrent_version_expiration_days: u32,
+    /// Abort incomplete multipart uploads after this many days.
+    #[serde(default = "default_abort_days")]
+    #[schemars(range(min = 1))]
+    pub abort_incomplete_upload_days: u32,
+    /// Delete access logs after this many days.
+    #[serde(default = "default_log_days")]
+    #[schemars(range(min = 1))]
+    pub log_expiration_days: u32,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Lifecycle {
+            noncurrent_version_expiration_days: default_noncurrent_days(),
+            abort_incomplete_upload_days: default_abort_days(),
+            log_expiration_days: default_log_days(),
+        }
+    }
+}
+
+/// One dataset in S3.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DataSource {
+    /// Names the dataset in the pipeline's input channels. Unique.
+    pub name: String,
+    /// The dataset's layout. Known datasets bring their own defaults for the members below.
+    pub format: DataFormat,
+    /// The S3 prefix that holds the dataset, `s3://bucket/prefix/`.
+    pub uri: String,
+    /// The image folder, relative to `uri`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<String>,
+    /// The CSV file with labels (the manifest, for `csvManifest`), relative to `uri`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<String>,
+    /// The CSV column that holds the image id or path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_column: Option<String>,
+    /// The CSV column that holds the class label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label_column: Option<String>,
+    /// The CSV column that groups images of one subject (a lesion id), kept in one split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_column: Option<String>,
+}
+
+/// How a dataset is laid out.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+pub enum DataFormat {
+    /// ISIC 2019 challenge: `ISIC_2019_Training_Input/` and a one-hot ground-truth CSV.
+    Isic2019,
+    /// HAM10000: `images/` and `HAM10000_metadata.csv` with `dx` and `lesion_id`.
+    Ham10000,
+    /// BCN20000: `images/` and `bcn20000_metadata.csv` with `diagnosis` and `lesion_id`.
+    Bcn20000,
+    /// One folder per class under `images`.
+    ImageFolder,
+    /// A CSV manifest with an image column and a label column.
+    CsvManifest,
+    /// A table in CSV for tabular models; `labelColumn` names the target.
+    Tabular,
+}
+
+/// Splitting, resizing and normalizing before training.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Preprocessing {
+    /// The SageMaker Processing instance type, for example `ml.m5.xlarge`.
+    pub instance_type: String,
+    #[serde(default = "one")]
+    #[schemars(range(min = 1, max = 100))]
+    pub instance_count: u32,
+    #[serde(default = "default_volume_gb")]
+    #[schemars(range(min = 1, max = 16384))]
+    pub volume_size_gb: u32,
+    pub split: Split,
+    /// Keep class proportions equal across splits.
+    #[serde(default = "yes")]
+    pub stratify: bool,
+    /// Keep every row that shares this column (a lesion id) in one split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_by: Option<String>,
+    /// Image transforms. Omit for tabular data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageTransform>,
+    /// Reuse a previous run's output for this long when inputs are unchanged (ISO 8601, `P30D`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(
+        pattern = r"^P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?$"
+    ))]
+    pub cache_expire_after: Option<String>,
+}
+
+/// Train, validation and test fractions; they sum to 1.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Split {
+    pub train: f64,
+    pub validation: f64,
+    pub test: f64,
+}
+
+/// Resizing and normalization of images.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImageTransform {
+    /// Target width in pixels.
+    #[schemars(range(min = 8, max = 4096))]
+    pub width: u32,
+    /// Target height in pixels.
+    #[schemars(range(min = 8, max = 4096))]
+    pub height: u32,
+    /// Per-channel mean, for example ImageNet's `[0.485, 0.456, 0.406]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mean: Vec<f64>,
+    /// Per-channel standard deviation, for example ImageNet's `[0.229, 0.224, 0.225]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub std: Vec<f64>,
+}
+
+/// What is trained and with which code.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Model {
+    pub framework: Framework,
+    /// The framework version, for example `2.3.0` for PyTorch. Picks the Deep Learning Container.
+    pub framework_version: String,
+    /// The Python version tag of the container, for example `py311`.
+    #[serde(default = "default_python")]
+    #[schemars(regex(pattern = r"^py3\d{1,2}$"))]
+    pub python_version: String,
+    /// The network architecture, for image models.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<Architecture>,
+    /// Start from ImageNet weights.
+    #[serde(default = "yes")]
+    pub pretrained: bool,
+    /// The number of classes the classifier predicts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 2))]
+    pub num_classes: Option<u32>,
+    /// Passed to the training script as `--name value`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hyperparameters: BTreeMap<String, Scalar>,
+    /// A custom image in an ECR repository the stack creates. Without it, the AWS Deep Learning
+    /// Container for the framework, version and region is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<Container>,
+    #[serde(default)]
+    pub code: StepCode,
+}
+
+/// A hyperparameter value.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(untagged)]
+pub enum Scalar {
+    Bool(bool),
+    Integer(i64),
+    Float(f64),
+    String(String),
+}
+
+/// Training frameworks with AWS Deep Learning Containers.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Framework {
+    Pytorch,
+    Tensorflow,
+    Xgboost,
+    Sklearn,
+}
+
+/// Image classification networks (torchvision and timm names).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Architecture {
+    Resnet18,
+    Resnet34,
+    Resnet50,
+    Resnet101,
+    Resnet152,
+    #[serde(rename = "efficientnet_b0")]
+    EfficientnetB0,
+    #[serde(rename = "efficientnet_b1")]
+    EfficientnetB1,
+    #[serde(rename = "efficientnet_b2")]
+    EfficientnetB2,
+    #[serde(rename = "efficientnet_b3")]
+    EfficientnetB3,
+    #[serde(rename = "efficientnet_b4")]
+    EfficientnetB4,
+    #[serde(rename = "efficientnet_b5")]
+    EfficientnetB5,
+    #[serde(rename = "efficientnet_b6")]
+    EfficientnetB6,
+    #[serde(rename = "efficientnet_b7")]
+    EfficientnetB7,
+    Densenet121,
+    Densenet161,
+    Densenet169,
+    Densenet201,
+}
+
+/// A container image in an ECR repository that the stack creates.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Container {
+    /// The ECR repository name.
+    pub repository: String,
+    /// The image tag. Tags are immutable, so name a release, not `latest`.
+    pub tag: String,
+}
+
+/// Where the step scripts live and which file runs each built-in step.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StepCode {
+    /// A directory relative to the spec file. `apply` uploads it by content hash.
+    #[serde(default = "default_code_dir")]
+    pub directory: String,
+    #[serde(default = "default_preprocess_script")]
+    pub preprocess: String,
+    #[serde(default = "default_train_script")]
+    pub train: String,
+    #[serde(default = "default_evaluate_script")]
+    pub evaluate: String,
+}
+
+impl Default for StepCode {
+    fn default() -> Self {
+        StepCode {
+            directory: default_code_dir(),
+            preprocess: default_preprocess_script(),
+            train: default_train_script(),
+            evaluate: default_evaluate_script(),
+        }
+    }
+}
+
+/// The training job.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Training {
+    /// The SageMaker training instance type, for example `ml.g5.2xlarge`.
+    pub instance_type: String,
+    #[serde(default = "one")]
+    #[schemars(range(min = 1, max = 100))]
+    pub instance_count: u32,
+    #[serde(default = "default_training_volume_gb")]
+    #[schemars(range(min = 1, max = 16384))]
+    pub volume_size_gb: u32,
+    /// The longest a training job may run, in seconds.
+    #[serde(default = "default_max_runtime")]
+    #[schemars(range(min = 1, max = 2419200))]
+    pub max_runtime_seconds: u32,
+    /// Managed spot training. Needs a checkpoint location so that interrupted jobs resume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot: Option<Spot>,
+    #[serde(default)]
+    pub distribution: Distribution,
+}
+
+/// Managed spot training settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Spot {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The longest to wait for spot capacity plus run time, in seconds; at least `maxRuntimeSeconds`.
+    #[schemars(range(min = 1, max = 2419200))]
+    pub max_wait_seconds: u32,
+    /// Where checkpoints are synced, `s3://bucket/prefix/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_uri: Option<String>,
+}
+
+/// How training is spread over instances.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Distribution {
+    /// One process per instance.
+    #[default]
+    None,
+    /// PyTorch DistributedDataParallel through torchrun.
+    Torchrun,
+    /// The SageMaker distributed data parallel library (ml.p4d, ml.p4de, ml.p5 only).
+    Smddp,
+}
+
+/// The evaluation step.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Evaluation {
+    pub instance_type: String,
+    /// The metrics the evaluation script computes and writes to `evaluation.json`.
+    pub metrics: Vec<Metric>,
+    /// How per-class precision, recall, F1 and AUC are averaged.
+    #[serde(default)]
+    pub average: Average,
+}
+
+/// A model metric.
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    Accuracy,
+    Precision,
+    Recall,
+    F1,
+    Auc,
+    Mse,
+    Rmse,
+    Mae,
+    R2,
+}
+
+/// Averaging of per-class metrics.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Average {
+    #[default]
+    Macro,
+    Micro,
+    Weighted,
+}
+
+/// `metric comparator threshold`, such as `accuracy >= 0.85`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QualityGate {
+    pub metric: Metric,
+    pub comparator: Comparator,
+    pub threshold: f64,
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+pub enum Comparator {
+    #[serde(rename = ">=")]
+    GreaterThanOrEqual,
+    #[serde(rename = ">")]
+    GreaterThan,
+    #[serde(rename = "<=")]
+    LessThanOrEqual,
+    #[serde(rename = "<")]
+    LessThan,
+    #[serde(rename = "==")]
+    Equal,
+}
+
+/// The SageMaker Model Registry.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Registry {
+    /// The model package group the stack creates.
+    pub model_package_group: String,
+    /// `manual` registers as PendingManualApproval; `automatic` as Approved.
+    #[serde(default)]
+    pub approval: Approval,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Approval {
+    #[default]
+    Manual,
+    Automatic,
+}
+
+/// A real-time endpoint serving an approved model package.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Deployment {
+    pub endpoint_name: String,
+    pub instance_type: String,
+    #[serde(default = "one")]
+    #[schemars(range(min = 1, max = 100))]
+    pub initial_instance_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<Autoscaling>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_capture: Option<DataCapture>,
+}
+
+/// Target-tracking autoscaling on invocations per instance.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Autoscaling {
+    #[schemars(range(min = 1))]
+    pub min_instances: u32,
+    #[schemars(range(min = 1))]
+    pub max_instances: u32,
+    #[schemars(range(min = 1))]
+    pub target_invocations_per_instance: u32,
+}
+
+/// Endpoint data capture, which Model Monitor reads.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DataCapture {
+    /// The share of requests captured, 0 to 100.
+    #[schemars(range(min = 0, max = 100))]
+    pub sampling_percent: u32,
+    /// Where captures go. Defaults to the pipeline bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_uri: Option<String>,
+}
+
+/// SageMaker Model Monitor schedules on the endpoint.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Monitoring {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_drift: Option<DataDrift>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_quality: Option<ModelQuality>,
+}
+
+/// Data-quality monitoring against the training baseline.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DataDrift {
+    /// A Model Monitor schedule, `cron(0 * ? * * *)` (hourly) or a daily cron.
+    pub schedule: String,
+    pub instance_type: String,
+    /// The statistics compared against the baseline, each with its threshold.
+    pub checks: Vec<DriftCheck>,
+    /// Features whose drift metric gets a CloudWatch alarm.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarm_features: Vec<String>,
+}
+
+/// One data-quality statistic and its threshold.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DriftCheck {
+    pub statistic: DriftStatistic,
+    pub threshold: f64,
+}
+
+/// Model Monitor data-quality statistics.
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum DriftStatistic {
+    /// Distance between baseline and current distributions; violation above the threshold.
+    DistributionDistance,
+    /// Share of non-null values; violation below the threshold.
+    Completeness,
+    /// Share of values of the baseline's data type; violation below the threshold.
+    DataTypeMatch,
+    /// Share of values inside the baseline's domain; violation below the threshold.
+    DomainContent,
+}
+
+/// Model-quality monitoring against ground truth.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModelQuality {
+    pub schedule: String,
+    pub instance_type: String,
+    pub problem_type: ProblemType,
+    /// Where labelled ground truth arrives, `s3://bucket/prefix/`.
+    pub ground_truth_uri: String,
+    pub metric: Metric,
+    /// A violation, and a retraining trigger, when the metric falls below this.
+    pub threshold: f64,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum ProblemType {
+    BinaryClassification,
+    MulticlassClassification,
+    Regression,
+}
+
+/// What starts a new pipeline run, and who hears about it.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Retraining {
+    pub triggers: Vec<Trigger>,
+    #[serde(default)]
+    pub notifications: Notifications,
+}
+
+/// One retraining trigger.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Trigger {
+    #[serde(rename = "type")]
+    pub kind: TriggerKind,
+    /// For `schedule`: an EventBridge `cron(...)` or `rate(...)` expression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+    /// For `newData`: the S3 prefix whose new objects start a run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum TriggerKind {
+    /// On an EventBridge schedule.
+    Schedule,
+    /// When the data-drift monitor reports violations.
+    DataDrift,
+    /// When the model-quality alarm fires.
+    ModelQuality,
+    /// When objects arrive under `uri`.
+    NewData,
+}
+
+/// SNS notifications for pipeline outcomes and alarms.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Notifications {
+    /// Email addresses subscribed to the topic.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<String>,
+}
+
+/// A CloudWatch alarm on an operational metric.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Alarm {
+    pub name: String,
+    pub metric: AlarmMetric,
+    /// The alarm fires when the metric reaches this value.
+    pub threshold: f64,
+    #[serde(default = "one")]
+    #[schemars(range(min = 1))]
+    pub evaluation_periods: u32,
+    #[serde(default = "default_period")]
+    #[schemars(range(min = 60))]
+    pub period_seconds: u32,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum AlarmMetric {
+    /// Failed pipeline executions.
+    PipelineExecutionFailed,
+    /// Failed retraining state machine executions.
+    RetrainingFailed,
+    /// Endpoint server errors (needs `deployment`).
+    Endpoint5xxErrors,
+    /// Endpoint model latency in microseconds (needs `deployment`).
+    EndpointModelLatency,
+}
+
+/// The CloudWatch dashboard.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Dashboard {
+    /// Rows shown, in order. All that apply when omitted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub widgets: Vec<Widget>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum Widget {
+    PipelineExecutions,
+    Training,
+    Endpoint,
+    DataDrift,
+    ModelQuality,
+    Alarms,
+}
+
+/// An extra Processing, Training or Transform step.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomStep {
+    /// The step name, unique among all steps. Letters, digits, `-` and `_`.
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: StepKind,
+    /// Steps that must finish first: `preprocess`, `train`, `evaluate`, or another custom step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    pub instance_type: String,
+    #[serde(default = "one")]
+    #[schemars(range(min = 1, max = 100))]
+    pub instance_count: u32,
+    /// The script in the code directory (processing and training).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_point: Option<String>,
+    /// Arguments passed to the script.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arguments: Vec<String>,
+    /// A custom image; the model's framework container otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<Container>,
+    /// Managed spot capacity (training steps only).
+    #[serde(default)]
+    pub spot: bool,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StepKind {
+    Processing,
+    Training,
+    /// Batch transform with the trained model.
+    Transform,
+}
+
+fn yes() -> bool {
+    true
+}
+fn one() -> u32 {
+    1
+}
+fn default_noncurrent_days() -> u32 {
+    90
+}
+fn default_abort_days() -> u32 {
+    7
+}
+fn default_log_days() -> u32 {
+    365
+}
+fn default_volume_gb() -> u32 {
+    30
+}
+fn default_training_volume_gb() -> u32 {
+    50
+}
+fn default_max_runtime() -> u32 {
+    86_400
+}
+fn default_period() -> u32 {
+    300
+}
+fn default_python() -> String {
+    "py311".into()
+}
+fn default_code_dir() -> String {
+    "code".into()
+}
+fn default_preprocess_script() -> String {
+    "preprocess.py".into()
+}
+fn default_train_script() -> String {
+    "train.py".into()
+}
+fn default_evaluate_script() -> String {
+    "evaluate.py".into()
+}

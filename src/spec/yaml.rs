@@ -1,0 +1,440 @@
+//! A YAML document object model that remembers where every key and value came from.
+//!
+//! serde-saphyr parses the text (it rejects duplicate keys and reports scanner errors with a
+//! location); we deserialize into [`Node`], whose every key and value carries a byte range.
+//! The DOM is then lowered to `serde_json::Value` for the JSON Schema check and the typed model,
+//! while [`Document::span_of`] maps a JSON Pointer back to the text, taplo-style.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+/// A half-open byte range into the source text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(span: Span) -> Self {
+        (span.start, span.len()).into()
+    }
+}
+
+/// One YAML node with its span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub span: Span,
+}
+
+/// The value of a YAML node: the JSON data model, with spans on every key and child.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+/// A mapping entry: the key keeps its own span so that unknown keys can be pointed at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_span: Span,
+    pub value: Node,
+}
+
+/// A parsed document and the text it was parsed from.
+#[derive(Debug)]
+pub struct Document {
+    pub root: Node,
+}
+
+/// A YAML text that could not be turned into a [`Document`].
+#[derive(Debug)]
+pub struct SyntaxError {
+    pub message: String,
+    pub span: Span,
+    pub kind: SyntaxErrorKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyntaxErrorKind {
+    /// The scanner or parser rejected the text.
+    Malformed,
+    /// A mapping has the same key twice.
+    DuplicateKey,
+    /// The file holds no document, or only comments.
+    Empty,
+}
+
+impl Document {
+    /// Parses `text`. Never panics; every failure carries a span inside `text`.
+    pub fn parse(text: &str) -> Result<Document, SyntaxError> {
+        if text.lines().all(|l| {
+            let t = l.trim();
+            t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
+        }) {
+            return Err(SyntaxError {
+                message: "the file holds no YAML document".into(),
+                span: Span::new(0, text.len()),
+                kind: SyntaxErrorKind::Empty,
+            });
+        }
+        // Catch the parser with a net: serde-saphyr is designed to be panic-free,
+        // and this guard keeps that promise ours too.
+        let parsed = std::panic::catch_unwind(|| serde_saphyr::from_str::<Spanned<RawNode>>(text));
+        match parsed {
+            Ok(Ok(root)) => Ok(Document {
+                root: root.value.into_node(text, span_of(text, &root.referenced)),
+            }),
+            Ok(Err(err)) => Err(syntax_error(text, &err)),
+            Err(_) => Err(SyntaxError {
+                message: "the YAML parser failed on this file".into(),
+                span: Span::new(0, 0),
+                kind: SyntaxErrorKind::Malformed,
+            }),
+        }
+    }
+
+    /// Lowers the DOM to JSON, for the schema check and for serde.
+    pub fn to_json(&self) -> serde_json::Value {
+        self.root.to_json()
+    }
+
+    /// The span of the value at a JSON Pointer (`/training/spot/maxWaitSeconds`).
+    /// Resolves as deep as the document goes: a missing member yields its parent's span.
+    pub fn span_of(&self, pointer: &str) -> Span {
+        self.locate(pointer).span
+    }
+
+    /// The span of the key at a JSON Pointer, or of the value when the pointer names no key.
+    pub fn key_span_of(&self, pointer: &str) -> Span {
+        self.locate(pointer)
+            .key_span
+            .unwrap_or(self.locate(pointer).span)
+    }
+
+    fn locate(&self, pointer: &str) -> Located {
+        let mut node = &self.root;
+        let mut key_span = None;
+        for token in pointer.split('/').skip(1) {
+            let token = token.replace("~1", "/").replace("~0", "~");
+            let next = match &node.value {
+                Value::Map(entries) => entries
+                    .iter()
+                    .find(|e| e.key == token)
+                    .map(|e| (&e.value, Some(e.key_span))),
+                Value::Seq(items) => token
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| items.get(i))
+                    .map(|n| (n, None)),
+                _ => None,
+            };
+            match next {
+                Some((child, key)) => {
+                    node = child;
+                    key_span = key;
+                }
+                None => break,
+            }
+        }
+        Located {
+            span: node.span,
+            key_span,
+        }
+    }
+}
+
+struct Located {
+    span: Span,
+    key_span: Option<Span>,
+}
+
+impl Node {
+    pub fn to_json(&self) -> serde_json::Value {
+        match &self.value {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Number(n) => serde_json::Value::Number(n.clone()),
+            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::Seq(items) => {
+                serde_json::Value::Array(items.iter().map(Node::to_json).collect())
+            }
+            Value::Map(entries) => serde_json::Value::Object(
+                entries
+                    .iter()
+                    .map(|e| (e.key.clone(), e.value.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// The byte range of a serde-saphyr location, clamped into the text.
+fn span_of(text: &str, location: &serde_saphyr::Location) -> Span {
+    let span = location.span();
+    let start = span
+        .byte_offset()
+        .map(|o| o as usize)
+        .unwrap_or_else(|| char_to_byte(text, span.offset() as usize));
+    let len = span
+        .byte_len()
+        .map(|l| l as usize)
+        .unwrap_or_else(|| char_to_byte(&text[start.min(text.len())..], span.len() as usize));
+    let start = floor_char_boundary(text, start.min(text.len()));
+    let end = floor_char_boundary(text, (start + len).min(text.len()));
+    Span::new(start, end.max(start))
+}
+
+fn char_to_byte(text: &str, chars: usize) -> usize {
+    text.char_indices()
+        .nth(chars)
+        .map(|(b, _)| b)
+        .unwrap_or(text.len())
+}
+
+fn floor_char_boundary(text: &str, mut index: usize) -> usize {
+    while index > 0 && !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+fn syntax_error(text: &str, err: &serde_saphyr::Error) -> SyntaxError {
+    let span = match err.location() {
+        Some(location) if location.line() > 0 => {
+            let s = span_of(text, &location);
+            if s.start == 0 && s.is_empty() && location.line() > 1 {
+                line_column_to_span(text, location.line() as usize, location.column() as usize)
+            } else {
+                s
+            }
+        }
+        _ => Span::new(0, 0),
+    };
+    let message = err.without_snippet().to_string();
+    let message = message
+        .lines()
+        .next()
+        .unwrap_or("malformed YAML")
+        .trim()
+        .to_string();
+    let kind = if message.to_ascii_lowercase().contains("duplicate") {
+        SyntaxErrorKind::DuplicateKey
+    } else {
+        SyntaxErrorKind::Malformed
+    };
+    SyntaxError {
+        message,
+        span,
+        kind,
+    }
+}
+
+/// A zero-or-one character span at a 1-based line and column.
+fn line_column_to_span(text: &str, line: usize, column: usize) -> Span {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let line_text = text[line_start.min(text.len())..]
+        .lines()
+        .next()
+        .unwrap_or("");
+    let offset = line_start + char_to_byte(line_text, column.saturating_sub(1));
+    let start = offset.min(text.len());
+    let end = text[start..]
+        .chars()
+        .next()
+        .map(|c| start + c.len_utf8())
+        .unwrap_or(start);
+    Span::new(start, end)
+}
+
+/// What serde-saphyr hands us: the data model with serde-saphyr locations.
+enum RawNode {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(String),
+    Seq(Vec<Spanned<RawNode>>),
+    Map(Vec<(Spanned<String>, Spanned<RawNode>)>),
+}
+
+impl RawNode {
+    fn into_node(self, text: &str, span: Span) -> Node {
+        let value = match self {
+            RawNode::Null => Value::Null,
+            RawNode::Bool(b) => Value::Bool(b),
+            RawNode::Number(n) => Value::Number(n),
+            RawNode::String(s) => Value::String(s),
+            RawNode::Seq(items) => Value::Seq(
+                items
+                    .into_iter()
+                    .map(|i| {
+                        let span = span_of(text, &i.referenced);
+                        i.value.into_node(text, span)
+                    })
+                    .collect(),
+            ),
+            RawNode::Map(entries) => Value::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let value_span = span_of(text, &v.referenced);
+                        Entry {
+                            key: k.value,
+                            key_span: span_of(text, &k.referenced),
+                            value: v.value.into_node(text, value_span),
+                        }
+                    })
+                    .collect(),
+            ),
+        };
+        Node { value, span }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawNode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RawNodeVisitor)
+    }
+}
+
+struct RawNodeVisitor;
+
+impl<'de> Visitor<'de> for RawNodeVisitor {
+    type Value = RawNode;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_unit<E>(self) -> Result<RawNode, E> {
+        Ok(RawNode::Null)
+    }
+    fn visit_none<E>(self) -> Result<RawNode, E> {
+        Ok(RawNode::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<RawNode, D::Error> {
+        RawNode::deserialize(d)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<RawNode, E> {
+        Ok(RawNode::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<RawNode, E> {
+        Ok(RawNode::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<RawNode, E> {
+        Ok(RawNode::Number(v.into()))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<RawNode, E> {
+        i64::try_from(v)
+            .map(|v| RawNode::Number(v.into()))
+            .map_err(|_| E::custom("integer out of range"))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<RawNode, E> {
+        u64::try_from(v)
+            .map(|v| RawNode::Number(v.into()))
+            .map_err(|_| E::custom("integer out of range"))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawNode, E> {
+        serde_json::Number::from_f64(v)
+            .map(RawNode::Number)
+            .ok_or_else(|| E::custom("a number must be finite"))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<RawNode, E> {
+        Ok(RawNode::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<RawNode, E> {
+        Ok(RawNode::String(v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawNode, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(RawNode::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawNode, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            let value = map.next_value()?;
+            entries.push((key, value));
+        }
+        Ok(RawNode::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_spans_of_keys_and_values() {
+        let text = "a:\n  bb: 12\n  list:\n    - x\n";
+        let doc = Document::parse(text).expect("parses");
+        let s = doc.span_of("/a/bb");
+        assert_eq!(&text[s.start..s.end], "12");
+        let k = doc.key_span_of("/a/bb");
+        assert_eq!(&text[k.start..k.end], "bb");
+        let s = doc.span_of("/a/list/0");
+        assert_eq!(&text[s.start..s.end], "x");
+        assert_eq!(
+            doc.to_json(),
+            serde_json::json!({"a": {"bb": 12, "list": ["x"]}})
+        );
+    }
+
+    #[test]
+    fn rejects_duplicate_keys_at_the_second_key() {
+        let text = "a: 1\nb: 2\na: 3\n";
+        let err = Document::parse(text).unwrap_err();
+        assert_eq!(err.kind, SyntaxErrorKind::DuplicateKey, "{}", err.message);
+        assert_eq!(
+            &text[err.span.start..err.span.end.max(err.span.start + 1)],
+            "a"
+        );
+        assert_eq!(err.span.start, 10);
+    }
+
+    #[test]
+    fn empty_and_comment_only_files_are_empty() {
+        assert_eq!(
+            Document::parse("").unwrap_err().kind,
+            SyntaxErrorKind::Empty
+        );
+        assert_eq!(
+            Document::parse("# c\n\n").unwrap_err().kind,
+            SyntaxErrorKind::Empty
+        );
+    }
+
+    #[test]
+    fn tab_indentation_is_malformed() {
+        let err = Document::parse("a:\n\tb: 1\n").unwrap_err();
+        assert_eq!(err.kind, SyntaxErrorKind::Malformed);
+    }
+}

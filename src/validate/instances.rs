@@ -1,0 +1,258 @@
+//! I-codes: instance types, GPUs, spot capacity and framework containers.
+
+use super::Rules;
+use crate::catalog::{self, Use};
+use crate::diagnostics::Code;
+use crate::spec::{Distribution, Framework, Spec, StepKind};
+use crate::suggest::did_you_mean;
+
+pub(super) fn check(spec: &Spec, rules: &mut Rules) {
+    let mut uses = vec![
+        (
+            spec.preprocessing.instance_type.as_str(),
+            "/preprocessing/instanceType".to_string(),
+            Use::Processing,
+        ),
+        (
+            spec.training.instance_type.as_str(),
+            "/training/instanceType".to_string(),
+            Use::Training,
+        ),
+        (
+            spec.evaluation.instance_type.as_str(),
+            "/evaluation/instanceType".to_string(),
+            Use::Processing,
+        ),
+    ];
+    if let Some(d) = &spec.deployment {
+        uses.push((
+            d.instance_type.as_str(),
+            "/deployment/instanceType".into(),
+            Use::Hosting,
+        ));
+    }
+    if let Some(m) = &spec.monitoring {
+        if let Some(d) = &m.data_drift {
+            uses.push((
+                d.instance_type.as_str(),
+                "/monitoring/dataDrift/instanceType".into(),
+                Use::Processing,
+            ));
+        }
+        if let Some(q) = &m.model_quality {
+            uses.push((
+                q.instance_type.as_str(),
+                "/monitoring/modelQuality/instanceType".into(),
+                Use::Processing,
+            ));
+        }
+    }
+    for (i, step) in spec.custom_steps.iter().enumerate() {
+        let usage = match step.kind {
+            StepKind::Training => Use::Training,
+            // Batch transform runs on hosting instance types.
+            StepKind::Transform => Use::Hosting,
+            StepKind::Processing => Use::Processing,
+        };
+        uses.push((
+            step.instance_type.as_str(),
+            format!("/customSteps/{i}/instanceType"),
+            usage,
+        ));
+    }
+    for (instance_type, pointer, usage) in uses {
+        known_instance(rules, instance_type, &pointer, usage);
+    }
+
+    gpu_for_networks(spec, rules);
+    spot(spec, rules);
+    distribution(spec, rules);
+    framework_container(spec, rules);
+}
+
+fn known_instance(rules: &mut Rules, instance_type: &str, pointer: &str, usage: Use) {
+    match catalog::lookup(instance_type) {
+        Some(family) if catalog::allows(usage, family) => {}
+        Some(_) => rules.error(
+            Code::I001,
+            pointer,
+            format!(
+                "`{instance_type}` is not available for {}",
+                usage.describe()
+            ),
+            format!(
+                "pick an instance type that SageMaker offers for {}",
+                usage.describe()
+            ),
+        ),
+        None => {
+            let known = catalog::instance_types(usage);
+            let help = match did_you_mean(instance_type, known.iter().map(String::as_str)) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => {
+                    "SageMaker instance types look like `ml.m5.xlarge` or `ml.g5.2xlarge`".into()
+                }
+            };
+            rules.error(
+                Code::I001,
+                pointer,
+                format!("`{instance_type}` is not a known SageMaker instance type"),
+                help,
+            );
+        }
+    }
+}
+
+/// Convolutional networks are trained on GPUs; on CPU a run takes days.
+fn gpu_for_networks(spec: &Spec, rules: &mut Rules) {
+    let Some(architecture) = spec.model.architecture else {
+        return;
+    };
+    let Some(family) = catalog::lookup(&spec.training.instance_type) else {
+        return;
+    };
+    if !family.gpu {
+        let name = serde_json::to_value(architecture)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        rules.error(
+            Code::I002,
+            "/training/instanceType",
+            format!(
+                "`{}` has no GPU, and training `{name}` needs one",
+                spec.training.instance_type
+            ),
+            "use a GPU instance such as `ml.g5.2xlarge`, `ml.g4dn.xlarge` or `ml.p3.2xlarge`",
+        );
+    }
+}
+
+fn spot(spec: &Spec, rules: &mut Rules) {
+    if let Some(spot) = spec.training.spot.as_ref().filter(|s| s.enabled) {
+        if spot.checkpoint_uri.is_none() {
+            rules.error(
+                Code::I004,
+                "/training/spot",
+                "managed spot training has no checkpoint location",
+                "add `checkpointUri: s3://<models bucket>/checkpoints/` so that interrupted jobs resume instead of restarting",
+            );
+        }
+        if spot.max_wait_seconds < spec.training.max_runtime_seconds {
+            rules.error(
+                Code::I005,
+                "/training/spot/maxWaitSeconds",
+                format!(
+                    "spot max wait ({} s) is shorter than the max runtime ({} s)",
+                    spot.max_wait_seconds, spec.training.max_runtime_seconds
+                ),
+                "SageMaker requires maxWaitSeconds >= maxRuntimeSeconds; raise maxWaitSeconds or lower training.maxRuntimeSeconds",
+            );
+        }
+    }
+    for (i, step) in spec.custom_steps.iter().enumerate() {
+        if step.spot && step.kind != StepKind::Training {
+            rules.error(
+                Code::I003,
+                &format!("/customSteps/{i}/spot"),
+                format!(
+                    "SageMaker offers managed spot capacity for training jobs only, not {} steps",
+                    kind_name(step.kind)
+                ),
+                "remove `spot`, or make the step a training step",
+            );
+        }
+        if step.spot && step.kind == StepKind::Training {
+            rules.error(
+                Code::I004,
+                &format!("/customSteps/{i}/spot"),
+                "a spot training step needs a checkpoint location, which custom steps do not take",
+                "remove `spot` from the custom step; use training.spot for the main training job",
+            );
+        }
+    }
+}
+
+fn distribution(spec: &Spec, rules: &mut Rules) {
+    let instance_type = spec.training.instance_type.as_str();
+    match spec.training.distribution {
+        Distribution::Smddp if !catalog::SMDDP_INSTANCES.contains(&instance_type) => rules.error(
+            Code::I006,
+            "/training/distribution",
+            format!("the SageMaker data parallel library does not run on `{instance_type}`"),
+            format!(
+                "use one of {}, or `torchrun`",
+                catalog::SMDDP_INSTANCES.join(", ")
+            ),
+        ),
+        Distribution::Smddp | Distribution::Torchrun
+            if spec.model.framework != Framework::Pytorch =>
+        {
+            rules.error(
+                Code::I006,
+                "/training/distribution",
+                "this distribution strategy is for PyTorch models only",
+                "remove `distribution`, or train with `framework: pytorch`",
+            )
+        }
+        _ => {}
+    }
+}
+
+/// Without a custom container, the framework version must have an AWS container.
+fn framework_container(spec: &Spec, rules: &mut Rules) {
+    if spec.model.container.is_some() {
+        return;
+    }
+    let version = spec.model.framework_version.as_str();
+    let known: Vec<&str> = match spec.model.framework {
+        Framework::Pytorch => catalog::PYTORCH_VERSIONS.iter().map(|v| v.0).collect(),
+        Framework::Tensorflow => catalog::TENSORFLOW_VERSIONS.iter().map(|v| v.0).collect(),
+        Framework::Xgboost => catalog::XGBOOST_VERSIONS.to_vec(),
+        Framework::Sklearn => catalog::SKLEARN_VERSIONS.to_vec(),
+    };
+    if !known.contains(&version) {
+        rules.error(
+            Code::I007,
+            "/model/frameworkVersion",
+            format!("there is no AWS framework container for version `{version}`"),
+            format!(
+                "use one of {}, or set `model.container` to a custom image",
+                known.join(", ")
+            ),
+        );
+        return;
+    }
+    let python = match spec.model.framework {
+        Framework::Pytorch => catalog::PYTORCH_VERSIONS
+            .iter()
+            .find(|v| v.0 == version)
+            .map(|v| v.1),
+        Framework::Tensorflow => catalog::TENSORFLOW_VERSIONS
+            .iter()
+            .find(|v| v.0 == version)
+            .map(|v| v.1),
+        _ => None,
+    };
+    if let Some(python) = python
+        && python != spec.model.python_version
+    {
+        rules.error(
+            Code::I007,
+            "/model/pythonVersion",
+            format!(
+                "the {version} container ships `{python}`, not `{}`",
+                spec.model.python_version
+            ),
+            format!("set `pythonVersion: {python}`"),
+        );
+    }
+}
+
+fn kind_name(kind: StepKind) -> &'static str {
+    match kind {
+        StepKind::Processing => "processing",
+        StepKind::Training => "training",
+        StepKind::Transform => "transform",
+    }
+}

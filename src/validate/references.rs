@@ -1,0 +1,372 @@
+//! R-codes: references between parts of the spec, the step graph, and members that go
+//! with a kind.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Rules;
+use super::names::BUILT_IN_STEPS;
+use crate::diagnostics::Code;
+use crate::spec::{AlarmMetric, DataFormat, Framework, Spec, StepKind, TriggerKind, Widget};
+use crate::suggest::did_you_mean;
+
+pub(super) fn check(spec: &Spec, rules: &mut Rules) {
+    step_graph(spec, rules);
+    members_for_kind(spec, rules);
+    features_present(spec, rules);
+}
+
+/// Custom steps' `dependsOn` must resolve, and the graph must be acyclic.
+fn step_graph(spec: &Spec, rules: &mut Rules) {
+    let custom: BTreeSet<&str> = spec.custom_steps.iter().map(|s| s.name.as_str()).collect();
+    let depends_on_steps = ["preprocess", "train", "evaluate"];
+    let known: Vec<&str> = depends_on_steps
+        .iter()
+        .copied()
+        .chain(custom.iter().copied())
+        .collect();
+    for (i, step) in spec.custom_steps.iter().enumerate() {
+        for (j, target) in step.depends_on.iter().enumerate() {
+            if !known.contains(&target.as_str()) {
+                let help = match did_you_mean(target, known.iter().copied()) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None if BUILT_IN_STEPS.contains(&target.as_str()) => {
+                        "custom steps may depend on preprocess, train, evaluate or other custom steps".into()
+                    }
+                    None => format!("known steps: {}", known.join(", ")),
+                };
+                rules.error(
+                    Code::R001,
+                    &format!("/customSteps/{i}/dependsOn/{j}"),
+                    format!(
+                        "step `{}` depends on `{target}`, which is not a step",
+                        step.name
+                    ),
+                    help,
+                );
+            }
+        }
+    }
+    // Depth-first search over custom steps; built-in steps never depend on custom ones.
+    let index: BTreeMap<&str, usize> = spec
+        .custom_steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
+    let mut state = vec![Mark::New; spec.custom_steps.len()];
+    let mut reported = BTreeSet::new();
+    for start in 0..spec.custom_steps.len() {
+        let mut path = Vec::new();
+        visit(
+            spec,
+            &index,
+            start,
+            &mut state,
+            &mut path,
+            rules,
+            &mut reported,
+        );
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mark {
+    New,
+    Open,
+    Done,
+}
+
+fn visit(
+    spec: &Spec,
+    index: &BTreeMap<&str, usize>,
+    node: usize,
+    state: &mut [Mark],
+    path: &mut Vec<usize>,
+    rules: &mut Rules,
+    reported: &mut BTreeSet<Vec<usize>>,
+) {
+    match state[node] {
+        Mark::Done => return,
+        Mark::Open => {
+            let from = path.iter().position(|&n| n == node).unwrap_or(0);
+            let mut cycle: Vec<usize> = path[from..].to_vec();
+            let names: Vec<&str> = cycle
+                .iter()
+                .chain(std::iter::once(&node))
+                .map(|&n| spec.custom_steps[n].name.as_str())
+                .collect();
+            let last = *path.last().unwrap_or(&node);
+            cycle.sort_unstable();
+            if reported.insert(cycle) {
+                let edge = spec.custom_steps[last]
+                    .depends_on
+                    .iter()
+                    .position(|d| d == &spec.custom_steps[node].name)
+                    .unwrap_or(0);
+                rules.error(
+                    Code::R002,
+                    &format!("/customSteps/{last}/dependsOn/{edge}"),
+                    format!(
+                        "the steps depend on each other in a cycle: {}",
+                        names.join(" -> ")
+                    ),
+                    "remove one of these dependencies so that the steps can run in order",
+                );
+            }
+            return;
+        }
+        Mark::New => {}
+    }
+    state[node] = Mark::Open;
+    path.push(node);
+    for target in &spec.custom_steps[node].depends_on {
+        if let Some(&next) = index.get(target.as_str()) {
+            visit(spec, index, next, state, path, rules, reported);
+        }
+    }
+    path.pop();
+    state[node] = Mark::Done;
+}
+
+/// Flat entries carry a `type` or `format`; each kind needs some members and forbids others.
+fn members_for_kind(spec: &Spec, rules: &mut Rules) {
+    for (i, source) in spec.data_sources.iter().enumerate() {
+        let base = format!("/dataSources/{i}");
+        let needs: &[(&str, bool)] = match source.format {
+            DataFormat::CsvManifest => &[
+                ("labels", source.labels.is_some()),
+                ("imageColumn", source.image_column.is_some()),
+                ("labelColumn", source.label_column.is_some()),
+            ],
+            DataFormat::Tabular => &[
+                ("labels", source.labels.is_some()),
+                ("labelColumn", source.label_column.is_some()),
+            ],
+            _ => &[],
+        };
+        for (member, present) in needs {
+            if !present {
+                rules.error(
+                    Code::R003,
+                    &base,
+                    format!(
+                        "a `{}` data source needs `{member}`",
+                        format_name(source.format)
+                    ),
+                    format!("add `{member}` to data source `{}`", source.name),
+                );
+            }
+        }
+        if source.format == DataFormat::Tabular && source.images.is_some() {
+            rules.error_at_key(
+                Code::R003,
+                &format!("{base}/images"),
+                "a `tabular` data source has no images",
+                "remove `images`, or use an image format",
+            );
+        }
+    }
+
+    if let Some(retraining) = &spec.retraining {
+        for (i, trigger) in retraining.triggers.iter().enumerate() {
+            let base = format!("/retraining/triggers/{i}");
+            let (needs_expression, needs_uri) = match trigger.kind {
+                TriggerKind::Schedule => (true, false),
+                TriggerKind::NewData => (false, true),
+                TriggerKind::DataDrift | TriggerKind::ModelQuality => (false, false),
+            };
+            member(
+                rules,
+                &base,
+                "expression",
+                needs_expression,
+                trigger.expression.is_some(),
+                "schedule",
+            );
+            member(
+                rules,
+                &base,
+                "uri",
+                needs_uri,
+                trigger.uri.is_some(),
+                "newData",
+            );
+        }
+    }
+
+    for (i, step) in spec.custom_steps.iter().enumerate() {
+        let base = format!("/customSteps/{i}");
+        let runs_script = step.kind != StepKind::Transform;
+        if runs_script && step.entry_point.is_none() {
+            rules.error(
+                Code::R003,
+                &base,
+                format!(
+                    "the {} step `{}` needs `entryPoint`",
+                    kind_name(step.kind),
+                    step.name
+                ),
+                "name the script in the code directory that the step runs",
+            );
+        }
+        if !runs_script && step.entry_point.is_some() {
+            rules.error_at_key(
+                Code::R003,
+                &format!("{base}/entryPoint"),
+                "a transform step runs the trained model, not a script",
+                "remove `entryPoint`",
+            );
+        }
+    }
+
+    let image_model = spec.model.architecture.is_some();
+    let deep_learning = matches!(
+        spec.model.framework,
+        Framework::Pytorch | Framework::Tensorflow
+    );
+    if deep_learning && !image_model && spec.model.container.is_none() {
+        rules.error(
+            Code::R003,
+            "/model",
+            "a PyTorch or TensorFlow model needs an `architecture`",
+            "add `architecture`, such as `resnet50`, `efficientnet_b0` or `densenet121`",
+        );
+    }
+    if !deep_learning && image_model {
+        rules.error_at_key(
+            Code::R003,
+            "/model/architecture",
+            "XGBoost and scikit-learn models take no network architecture",
+            "remove `architecture`, or use `framework: pytorch`",
+        );
+    }
+}
+
+fn member(rules: &mut Rules, base: &str, name: &str, needed: bool, present: bool, kind: &str) {
+    if needed && !present {
+        rules.error(
+            Code::R003,
+            base,
+            format!("a `{kind}` trigger needs `{name}`"),
+            format!("add `{name}`"),
+        );
+    } else if !needed && present {
+        rules.error_at_key(
+            Code::R003,
+            &format!("{base}/{name}"),
+            format!("only a `{kind}` trigger takes `{name}`"),
+            format!("remove `{name}`"),
+        );
+    }
+}
+
+/// Features that build on others: monitors need an endpoint, triggers need monitors.
+fn features_present(spec: &Spec, rules: &mut Rules) {
+    let endpoint = spec.deployment.as_ref();
+    let drift = spec.monitoring.as_ref().and_then(|m| m.data_drift.as_ref());
+    let quality = spec
+        .monitoring
+        .as_ref()
+        .and_then(|m| m.model_quality.as_ref());
+    let capture = endpoint.and_then(|e| e.data_capture.as_ref());
+
+    if spec.monitoring.is_some() && capture.is_none() {
+        rules.error(
+            Code::R004,
+            "/monitoring",
+            "monitoring needs an endpoint with data capture",
+            "add `deployment` with `dataCapture: {samplingPercent: 20}`; Model Monitor reads the captured requests",
+        );
+    }
+    if let Some(retraining) = &spec.retraining {
+        for (i, trigger) in retraining.triggers.iter().enumerate() {
+            let (missing, what) = match trigger.kind {
+                TriggerKind::DataDrift => (drift.is_none(), "monitoring.dataDrift"),
+                TriggerKind::ModelQuality => (quality.is_none(), "monitoring.modelQuality"),
+                _ => (false, ""),
+            };
+            if missing {
+                rules.error(
+                    Code::R004,
+                    &format!("/retraining/triggers/{i}/type"),
+                    format!("this trigger fires on `{what}`, which the spec does not define"),
+                    format!("add `{what}`, or remove the trigger"),
+                );
+            }
+        }
+    }
+    for (i, alarm) in spec.alarms.iter().enumerate() {
+        let needs_endpoint = matches!(
+            alarm.metric,
+            AlarmMetric::Endpoint5xxErrors | AlarmMetric::EndpointModelLatency
+        );
+        if needs_endpoint && endpoint.is_none() {
+            rules.error(
+                Code::R004,
+                &format!("/alarms/{i}/metric"),
+                "this alarm watches the endpoint, and the spec has no `deployment`",
+                "add `deployment`, or remove the alarm",
+            );
+        }
+        if alarm.metric == AlarmMetric::RetrainingFailed && spec.retraining.is_none() {
+            rules.error(
+                Code::R004,
+                &format!("/alarms/{i}/metric"),
+                "this alarm watches the retraining state machine, and the spec has no `retraining`",
+                "add `retraining`, or remove the alarm",
+            );
+        }
+    }
+    if let Some(dashboard) = &spec.dashboard {
+        for (i, widget) in dashboard.widgets.iter().enumerate() {
+            let missing = match widget {
+                Widget::Endpoint => endpoint.is_none().then_some("deployment"),
+                Widget::DataDrift => drift.is_none().then_some("monitoring.dataDrift"),
+                Widget::ModelQuality => quality.is_none().then_some("monitoring.modelQuality"),
+                _ => None,
+            };
+            if let Some(what) = missing {
+                rules.error(
+                    Code::R004,
+                    &format!("/dashboard/widgets/{i}"),
+                    format!("this widget shows `{what}`, which the spec does not define"),
+                    format!("add `{what}`, or remove the widget"),
+                );
+            }
+        }
+    }
+    if let Some(scaling) = endpoint.and_then(|e| e.autoscaling.as_ref())
+        && let Some(e) = endpoint
+        && (e.initial_instance_count < scaling.min_instances
+            || e.initial_instance_count > scaling.max_instances)
+    {
+        rules.error(
+            Code::V005,
+            "/deployment/initialInstanceCount",
+            format!(
+                "initialInstanceCount ({}) lies outside autoscaling's {}..{}",
+                e.initial_instance_count, scaling.min_instances, scaling.max_instances
+            ),
+            "start inside the autoscaling bounds",
+        );
+    }
+}
+
+fn format_name(format: DataFormat) -> &'static str {
+    match format {
+        DataFormat::Isic2019 => "isic2019",
+        DataFormat::Ham10000 => "ham10000",
+        DataFormat::Bcn20000 => "bcn20000",
+        DataFormat::ImageFolder => "imageFolder",
+        DataFormat::CsvManifest => "csvManifest",
+        DataFormat::Tabular => "tabular",
+    }
+}
+
+fn kind_name(kind: StepKind) -> &'static str {
+    match kind {
+        StepKind::Processing => "processing",
+        StepKind::Training => "training",
+        StepKind::Transform => "transform",
+    }
+}

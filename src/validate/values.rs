@@ -1,0 +1,238 @@
+//! V-codes: thresholds, ratios and bounds that only make sense together.
+
+use super::Rules;
+use crate::diagnostics::Code;
+use crate::spec::{Metric, ProblemType, Spec};
+
+/// The closed range a metric's values lie in.
+pub fn metric_range(metric: Metric) -> (f64, f64) {
+    match metric {
+        Metric::Accuracy | Metric::Precision | Metric::Recall | Metric::F1 | Metric::Auc => {
+            (0.0, 1.0)
+        }
+        Metric::Mse | Metric::Rmse | Metric::Mae => (0.0, f64::INFINITY),
+        Metric::R2 => (f64::NEG_INFINITY, 1.0),
+    }
+}
+
+pub fn metric_name(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Accuracy => "accuracy",
+        Metric::Precision => "precision",
+        Metric::Recall => "recall",
+        Metric::F1 => "f1",
+        Metric::Auc => "auc",
+        Metric::Mse => "mse",
+        Metric::Rmse => "rmse",
+        Metric::Mae => "mae",
+        Metric::R2 => "r2",
+    }
+}
+
+fn is_regression(metric: Metric) -> bool {
+    matches!(
+        metric,
+        Metric::Mse | Metric::Rmse | Metric::Mae | Metric::R2
+    )
+}
+
+pub(super) fn check(spec: &Spec, rules: &mut Rules) {
+    for (i, gate) in spec.quality_gates.iter().enumerate() {
+        threshold_in_range(
+            rules,
+            gate.metric,
+            gate.threshold,
+            &format!("/qualityGates/{i}/threshold"),
+        );
+        if !spec.evaluation.metrics.contains(&gate.metric) {
+            rules.error(
+                Code::V003,
+                &format!("/qualityGates/{i}/metric"),
+                format!(
+                    "the gate uses `{}`, which evaluation does not compute",
+                    metric_name(gate.metric)
+                ),
+                format!("add `{}` to evaluation.metrics", metric_name(gate.metric)),
+            );
+        }
+    }
+
+    let split = &spec.preprocessing.split;
+    let parts = [
+        ("train", split.train),
+        ("validation", split.validation),
+        ("test", split.test),
+    ];
+    for (name, ratio) in parts {
+        if !(0.0..=1.0).contains(&ratio) {
+            rules.error(
+                Code::V002,
+                &format!("/preprocessing/split/{name}"),
+                format!("the {name} ratio {ratio} is outside 0..1"),
+                "each split ratio is a fraction between 0 and 1",
+            );
+        }
+    }
+    let sum = split.train + split.validation + split.test;
+    if (sum - 1.0).abs() > 1e-6 {
+        rules.error(
+            Code::V002,
+            "/preprocessing/split",
+            format!("the split ratios sum to {}, not 1", round(sum)),
+            "make train + validation + test equal 1, for example 0.7, 0.15 and 0.15",
+        );
+    }
+    if split.train <= 0.0 || split.test <= 0.0 {
+        rules.error(
+            Code::V002,
+            "/preprocessing/split",
+            "the train and test splits must not be empty",
+            "give train and test a ratio above 0",
+        );
+    }
+
+    if let Some(image) = &spec.preprocessing.image
+        && (image.mean.len() != image.std.len() || !matches!(image.mean.len(), 0 | 1 | 3))
+    {
+        rules.error(
+            Code::V006,
+            "/preprocessing/image",
+            format!(
+                "normalization has {} mean and {} std values",
+                image.mean.len(),
+                image.std.len()
+            ),
+            "give one value per channel for both: 3 for RGB, 1 for grayscale",
+        );
+    }
+    if let Some(image) = &spec.preprocessing.image {
+        for (i, std) in image.std.iter().enumerate() {
+            if *std <= 0.0 {
+                rules.error(
+                    Code::V006,
+                    &format!("/preprocessing/image/std/{i}"),
+                    format!("a standard deviation of {std} would divide by zero or flip the sign"),
+                    "standard deviations are positive",
+                );
+            }
+        }
+    }
+
+    if let Some(monitoring) = &spec.monitoring {
+        if let Some(drift) = &monitoring.data_drift {
+            for (i, check) in drift.checks.iter().enumerate() {
+                if !(0.0..=1.0).contains(&check.threshold) {
+                    rules.error(
+                        Code::V001,
+                        &format!("/monitoring/dataDrift/checks/{i}/threshold"),
+                        format!("the drift threshold {} is outside 0..1", check.threshold),
+                        "data-quality statistics are fractions between 0 and 1",
+                    );
+                }
+            }
+        }
+        if let Some(quality) = &monitoring.model_quality {
+            threshold_in_range(
+                rules,
+                quality.metric,
+                quality.threshold,
+                "/monitoring/modelQuality/threshold",
+            );
+            let fits = match quality.problem_type {
+                ProblemType::Regression => is_regression(quality.metric),
+                ProblemType::BinaryClassification => !is_regression(quality.metric),
+                // Model Monitor reports no AUC for multiclass problems.
+                ProblemType::MulticlassClassification => {
+                    !is_regression(quality.metric) && quality.metric != Metric::Auc
+                }
+            };
+            if !fits {
+                rules.error(
+                    Code::V004,
+                    "/monitoring/modelQuality/metric",
+                    format!(
+                        "Model Monitor does not report `{}` for this problem type",
+                        metric_name(quality.metric)
+                    ),
+                    match quality.problem_type {
+                        ProblemType::Regression => "use mae, mse, rmse or r2",
+                        ProblemType::BinaryClassification => {
+                            "use accuracy, precision, recall, f1 or auc"
+                        }
+                        ProblemType::MulticlassClassification => {
+                            "use accuracy, precision, recall or f1"
+                        }
+                    },
+                );
+            }
+        }
+    }
+
+    let classification = spec.evaluation.metrics.iter().any(|m| !is_regression(*m));
+    let regression = spec.evaluation.metrics.iter().any(|m| is_regression(*m));
+    if classification && regression {
+        rules.error(
+            Code::V004,
+            "/evaluation/metrics",
+            "evaluation mixes classification and regression metrics",
+            "a model is either a classifier (accuracy, precision, recall, f1, auc) or a regressor (mse, rmse, mae, r2)",
+        );
+    }
+
+    if let Some(scaling) = spec
+        .deployment
+        .as_ref()
+        .and_then(|d| d.autoscaling.as_ref())
+        && scaling.min_instances > scaling.max_instances
+    {
+        rules.error(
+            Code::V005,
+            "/deployment/autoscaling/minInstances",
+            format!(
+                "minInstances ({}) is above maxInstances ({})",
+                scaling.min_instances, scaling.max_instances
+            ),
+            "make minInstances <= maxInstances",
+        );
+    }
+    let tiering = &spec.storage.intelligent_tiering;
+    if let (Some(archive), Some(deep)) = (
+        tiering.archive_access_days,
+        tiering.deep_archive_access_days,
+    ) && deep <= archive
+    {
+        rules.error(
+            Code::V005,
+            "/storage/intelligentTiering/deepArchiveAccessDays",
+            format!("deep archive after {deep} days comes before archive after {archive} days"),
+            "deepArchiveAccessDays must be greater than archiveAccessDays",
+        );
+    }
+}
+
+fn threshold_in_range(rules: &mut Rules, metric: Metric, threshold: f64, pointer: &str) {
+    let (low, high) = metric_range(metric);
+    if threshold < low || threshold > high {
+        let range = match (low.is_finite(), high.is_finite()) {
+            (true, true) => format!("between {low} and {high}"),
+            (true, false) => format!("at least {low}"),
+            _ => format!("at most {high}"),
+        };
+        rules.error(
+            Code::V001,
+            pointer,
+            format!(
+                "{threshold} is outside the range of `{}`",
+                metric_name(metric)
+            ),
+            format!(
+                "`{}` is {range}; a threshold outside it can never or always hold",
+                metric_name(metric)
+            ),
+        );
+    }
+}
+
+fn round(value: f64) -> f64 {
+    (value * 1e6).round() / 1e6
+}
