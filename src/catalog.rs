@@ -231,3 +231,43 @@ pub const XGBOOST_VERSIONS: &[&str] = &["1.5-1", "1.7-1", "3.0-5"];
 
 /// SageMaker scikit-learn container versions.
 pub const SKLEARN_VERSIONS: &[&str] = &["1.0-1", "1.2-1"];
+
+/// The account that publishes AWS Deep Learning Containers in every region above.
+pub const DLC_ACCOUNT: &str = "763104351884";
+
+/// Per-region accounts of the SageMaker first-party containers: (region, XGBoost and
+/// scikit-learn account, Model Monitor analyzer account).
+pub const FIRST_PARTY_ACCOUNTS: &[(&str, &str, &str)] = &[
+    ("us-east-1", "683313688378", "156813124566"),
+    ("us-east-2", "257758044811", "777275614652"),
+    ("us-west-1", "746614075791", "890145073186"),
+    ("us-west-2", "246618743249", "159807026194"),
+    ("ca-central-1", "341280168497", "536280801234"),
+    ("eu-west-1", "141502667606", "468650794304"),
+    ("eu-west-2", "764974769150", "749857270468"),
+    ("eu-west-3", "659782779980", "680080141114"),
+    ("eu-central-1", "492215442770", "048819808253"),
+    ("eu-north-1", "662702820516", "895015795356"),
+    ("ap-northeast-1", "354813040037", "574779866223"),
+    ("ap-northeast-2", "366743142698", "709848358524"),
+    ("ap-southeast-1", "121021644041", "245545462676"),
+    ("ap-southeast-2", "783357654285", "563025443158"),
+    ("ap-south-1", "720646828776", "126357580389"),
+    ("sa-east-1", "737474898029", "539772159869"),
+];
+
+/// The account of SageMaker's XGBoost and scikit-learn images in a region.
+pub fn first_party_account(region: &str) -> &'static str {
+    FIRST_PARTY_ACCOUNTS
+        .iter()
+        .find(|(r, _, _)| *r == region)
+        .map_or(FIRST_PARTY_ACCOUNTS[0].1, |(_, account, _)| account)
+}
+
+/// The account of the Model Monitor analyzer image in a region.
+pub fn model_monitor_account(region: &str) -> &'static str {
+    FIRST_PARTY_ACCOUNTS
+        .iter()
+        .find(|(r, _, _)| *r == region)
+        .map_or(FIRST_PARTY_ACCOUNTS[0].2, |(_, _, account)| account)
+}

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
+use crate::build::{self, CompileError};
 use crate::diagnostics::{self, Code, Diagnostic, Format, SourceFile};
 use crate::spec::{self, yaml::Span};
 use crate::validate;
@@ -21,6 +22,8 @@ pub mod exit {
     pub const SPEC_ERRORS: u8 = 1;
     /// Bad usage, or a file that cannot be read or written.
     pub const USAGE_OR_IO: u8 = 2;
+    /// An artifact failed mlopsc's own check before being written: a bug to report.
+    pub const INTERNAL: u8 = 3;
 }
 
 const EXAMPLES: &str = "\
@@ -28,6 +31,8 @@ Examples:
   mlopsc validate examples/skin-lesion/mlops.yaml
   mlopsc validate mlops.yaml --format json
   mlopsc validate mlops.yaml --format github      # annotations in GitHub Actions
+  mlopsc build examples/skin-lesion/mlops.yaml     # writes generated/skin-lesion/
+  mlopsc build mlops.yaml --check                  # CI: is generated/ up to date?
   mlopsc schema > mlops.schema.json
   mlopsc explain S001
 
@@ -35,6 +40,7 @@ Exit codes:
   0  success
   1  the spec has errors (or build --check found differences)
   2  usage error, or a file that cannot be read or written
+  3  internal error: an artifact failed mlopsc's own check (please report it)
 
 Environment:
   NO_COLOR  set to disable colored output";
@@ -56,6 +62,23 @@ pub enum Command {
     Validate {
         /// The spec file, usually mlops.yaml.
         spec: PathBuf,
+        /// How diagnostics are printed.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Validate a spec and write its AWS artifacts (default: generated/<project>/).
+    #[command(
+        after_help = "Examples:\n  mlopsc build examples/skin-lesion/mlops.yaml\n  mlopsc build mlops.yaml -o out/\n  mlopsc build mlops.yaml --check      # exit 1 when generated/ is stale"
+    )]
+    Build {
+        /// The spec file, usually mlops.yaml.
+        spec: PathBuf,
+        /// The output directory. Replaced atomically: it is either untouched or complete.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// Write nothing; exit 1 and list the files that differ from what the spec compiles to.
+        #[arg(long)]
+        check: bool,
         /// How diagnostics are printed.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
@@ -115,6 +138,12 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
 pub fn run(command: Command, io: &mut Io) -> u8 {
     match command {
         Command::Validate { spec, format } => validate_command(&spec, format, io),
+        Command::Build {
+            spec,
+            out,
+            check,
+            format,
+        } => build_command(&spec, out.as_deref(), check, format, io),
         Command::Schema => {
             let _ = io
                 .stdout
@@ -244,6 +273,85 @@ fn explain_command(code: Option<&str>, list: bool, io: &mut Io) -> u8 {
             let _ = writeln!(
                 io.stderr,
                 "error: `{text}` is not a diagnostic code\n\nhelp: `mlopsc explain --list` lists every code"
+            );
+            exit::USAGE_OR_IO
+        }
+    }
+}
+
+fn build_command(path: &Path, out: Option<&Path>, check: bool, format: Format, io: &mut Io) -> u8 {
+    let source = match read_spec(path) {
+        Ok(source) => source,
+        Err(failure) => return report_failure(failure, format, io),
+    };
+    let spec_dir = path.parent().unwrap_or(Path::new("."));
+    let compiled = match build::compile(&source, spec_dir) {
+        Ok(compiled) => compiled,
+        Err(CompileError::Spec(diagnostics)) => {
+            print_diagnostics(&source, &diagnostics, format, io);
+            return exit::SPEC_ERRORS;
+        }
+        Err(CompileError::Internal(err)) => {
+            let _ = writeln!(
+                io.stderr,
+                "internal error: {err}\nThis is a bug in mlopsc; please report it with the spec."
+            );
+            return exit::INTERNAL;
+        }
+    };
+    let dir = out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| build::default_output(&compiled.system));
+    if check {
+        return match build::differences(&dir, &compiled.artifacts) {
+            Ok(differences) if differences.is_empty() => {
+                let _ = writeln!(io.stderr, "{}: up to date", dir.display());
+                exit::OK
+            }
+            Ok(differences) => {
+                let _ = writeln!(
+                    io.stderr,
+                    "{} is not what {} compiles to:",
+                    dir.display(),
+                    source.name
+                );
+                for difference in differences {
+                    let line = match difference {
+                        build::Difference::Changed(f) => format!("  changed  {f}"),
+                        build::Difference::Missing(f) => format!("  missing  {f}"),
+                        build::Difference::Extra(f) => format!("  extra    {f}"),
+                    };
+                    let _ = writeln!(io.stderr, "{line}");
+                }
+                let _ = writeln!(
+                    io.stderr,
+                    "help: run `mlopsc build {}` and commit the result",
+                    source.name
+                );
+                exit::SPEC_ERRORS
+            }
+            Err(err) => {
+                let _ = writeln!(io.stderr, "error: cannot read {}: {err}", dir.display());
+                exit::USAGE_OR_IO
+            }
+        };
+    }
+    match build::write_atomic(&dir, &compiled.artifacts) {
+        Ok(()) => {
+            let _ = writeln!(
+                io.stderr,
+                "wrote {} files to {}",
+                compiled.artifacts.files.len(),
+                dir.display()
+            );
+            exit::OK
+        }
+        Err(err) => {
+            let _ = writeln!(
+                io.stderr,
+                "error: cannot write {}: {err}\n{} was left as it was",
+                dir.display(),
+                dir.display()
             );
             exit::USAGE_OR_IO
         }

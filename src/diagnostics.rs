@@ -16,6 +16,8 @@ use crate::spec::yaml::Span;
 pub enum Code {
     /// The file cannot be read: missing, a directory, or no permission.
     F001,
+    /// The step code directory or a script it should hold is missing.
+    F002,
     /// The YAML is malformed.
     Y001,
     /// A mapping repeats a key.
@@ -87,6 +89,7 @@ pub enum Code {
 impl Code {
     pub const ALL: &'static [Code] = &[
         Code::F001,
+        Code::F002,
         Code::Y001,
         Code::Y002,
         Code::Y003,
@@ -125,6 +128,7 @@ impl Code {
     pub fn as_str(self) -> &'static str {
         match self {
             Code::F001 => "F001",
+            Code::F002 => "F002",
             Code::Y001 => "Y001",
             Code::Y002 => "Y002",
             Code::Y003 => "Y003",

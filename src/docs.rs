@@ -7,6 +7,7 @@ use crate::diagnostics::Code;
 pub fn page(code: Code) -> &'static str {
     match code {
         Code::F001 => include_str!("../docs/diagnostics/F001.md"),
+        Code::F002 => include_str!("../docs/diagnostics/F002.md"),
         Code::Y001 => include_str!("../docs/diagnostics/Y001.md"),
         Code::Y002 => include_str!("../docs/diagnostics/Y002.md"),
         Code::Y003 => include_str!("../docs/diagnostics/Y003.md"),

@@ -4,10 +4,13 @@
 //! [`spec`] (types, YAML, schema) -> [`validate`] (rules and [`diagnostics`]) -> `ir` -> `emit` -> `deploy`.
 //! The CLI in [`cli`] is a thin layer over these.
 
+pub mod build;
 pub mod catalog;
 pub mod cli;
 pub mod diagnostics;
 pub mod docs;
+pub mod emit;
+pub mod ir;
 pub mod spec;
 pub mod suggest;
 pub mod validate;

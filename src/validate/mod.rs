@@ -8,7 +8,7 @@ mod instances;
 mod names;
 mod references;
 pub mod syntax;
-mod values;
+pub mod values;
 
 use crate::diagnostics::{Code, Diagnostic, SourceFile};
 use crate::spec::{self, Spec, yaml::Document};

@@ -1,0 +1,3 @@
+"""preprocess step of the churn-tabular example; see the pipeline definition for its arguments."""
+
+raise SystemExit("not implemented yet")

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every external validator on every generated/<project>/ directory. Any finding fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+status=0
+for dir in generated/*/; do
+  dir=${dir%/}
+  echo "== $dir"
+  for check in scripts/checks/*; do
+    [[ -x $check ]] || continue
+    if ! "$check" "$dir"; then
+      echo "FAILED: $(basename "$check") on $dir"
+      status=1
+    fi
+  done
+done
+exit $status

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the external validators into git-ignored folders under .tools/:
+#   .tools/venv          cfn-lint, jsonschema, botocore (SageMaker service model), moto[server]
+#   .tools/checkov-venv  checkov (own venv: its pins clash with cfn-lint's)
+#   .tools/npm           asl-validator, aws-local-stepfunctions, node@22
+# Idempotent: a stamp file per tool set records what was installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .tools
+
+PY_TOOLS="cfn-lint==1.* jsonschema==4.* referencing botocore moto[server]==5.*"
+CHECKOV="checkov==3.*"
+NPM_TOOLS="asl-validator@4 aws-local-stepfunctions@2 node@22"
+
+stamp_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
+
+if ! stamp_ok .tools/venv.stamp "$PY_TOOLS"; then
+  python3 -m venv .tools/venv
+  .tools/venv/bin/pip install --quiet --disable-pip-version-check $PY_TOOLS
+  echo "$PY_TOOLS" > .tools/venv.stamp
+fi
+if ! stamp_ok .tools/checkov.stamp "$CHECKOV"; then
+  python3 -m venv .tools/checkov-venv
+  .tools/checkov-venv/bin/pip install --quiet --disable-pip-version-check $CHECKOV
+  echo "$CHECKOV" > .tools/checkov.stamp
+fi
+if ! stamp_ok .tools/npm.stamp "$NPM_TOOLS"; then
+  mkdir -p .tools/npm
+  (cd .tools/npm && [[ -f package.json ]] || echo '{"private": true}' > package.json)
+  (cd .tools/npm && npm install --silent --no-audit --no-fund $NPM_TOOLS)
+  echo "$NPM_TOOLS" > .tools/npm.stamp
+fi
+echo "tools ready in .tools/"

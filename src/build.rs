@@ -1,0 +1,266 @@
+//! `mlopsc build`: validate, resolve, emit, and write the artifacts atomically.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::diagnostics::{Code, Diagnostic, SourceFile};
+use crate::emit::{self, Artifacts};
+use crate::ir::{self, System};
+use crate::spec::{Spec, yaml::Document};
+use crate::validate;
+
+/// A compiled spec: the resolved model and the artifacts it produces.
+#[derive(Debug)]
+pub struct Compiled {
+    pub spec: Spec,
+    pub system: System,
+    pub code: CodeBundle,
+    pub artifacts: Artifacts,
+}
+
+/// Why a compile failed.
+#[derive(Debug)]
+pub enum CompileError {
+    /// The spec has errors; render them against the source.
+    Spec(Vec<Diagnostic>),
+    /// An artifact failed its own check before being written: a bug in mlopsc.
+    Internal(emit::EmitError),
+}
+
+/// The step code directory, read once: file paths relative to it and their bytes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CodeBundle {
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+impl CodeBundle {
+    /// Reads every regular file below `dir`, skipping caches and hidden files.
+    pub fn load(dir: &Path) -> std::io::Result<CodeBundle> {
+        let mut files = BTreeMap::new();
+        let mut pending = vec![dir.to_path_buf()];
+        while let Some(current) = pending.pop() {
+            for entry in std::fs::read_dir(&current)? {
+                let entry = entry?;
+                let path = entry.path();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') || name == "__pycache__" {
+                    continue;
+                }
+                let kind = entry.file_type()?;
+                if kind.is_dir() {
+                    pending.push(path);
+                } else if kind.is_file() {
+                    let relative = path
+                        .strip_prefix(dir)
+                        .unwrap_or(&path)
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    files.insert(relative, std::fs::read(&path)?);
+                }
+            }
+        }
+        Ok(CodeBundle { files })
+    }
+
+    /// A content hash over paths and bytes: the S3 key of the uploaded code.
+    pub fn sha256(&self) -> String {
+        let mut hasher = Sha256::new();
+        for (path, bytes) in &self.files {
+            hasher.update((path.len() as u64).to_le_bytes());
+            hasher.update(path.as_bytes());
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        }
+        hex(&hasher.finalize())
+    }
+
+    /// `sourcedir.tar.gz` for SageMaker script mode; byte-identical for identical files
+    /// (fixed mtimes, owners and modes).
+    pub fn tar_gz(&self) -> std::io::Result<Vec<u8>> {
+        let encoder = flate2::GzBuilder::new()
+            .mtime(0)
+            .write(Vec::new(), flate2::Compression::default());
+        let mut archive = tar::Builder::new(encoder);
+        archive.mode(tar::HeaderMode::Deterministic);
+        for (path, bytes) in &self.files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o644);
+            header.set_mtime(0);
+            header.set_uid(0);
+            header.set_gid(0);
+            header.set_cksum();
+            archive.append_data(&mut header, path, bytes.as_slice())?;
+        }
+        let encoder = archive.into_inner()?;
+        let mut bytes = encoder.finish()?;
+        bytes.flush()?;
+        Ok(bytes)
+    }
+}
+
+/// Hex-encodes a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// Validates, checks the step code against the spec, resolves and emits.
+/// `spec_dir` is the directory of the spec file; the code directory is relative to it.
+pub fn compile(source: &SourceFile, spec_dir: &Path) -> Result<Compiled, CompileError> {
+    let validated = validate::validate(source);
+    if validated.has_errors() {
+        return Err(CompileError::Spec(validated.diagnostics));
+    }
+    let Some(spec) = validated.spec else {
+        return Err(CompileError::Spec(validated.diagnostics));
+    };
+    let code = load_code(source, &spec, spec_dir).map_err(CompileError::Spec)?;
+    let system = ir::resolve(&spec, &code.sha256());
+    let artifacts =
+        emit::emit(&system, &code, source.text.as_bytes()).map_err(CompileError::Internal)?;
+    Ok(Compiled {
+        spec,
+        system,
+        code,
+        artifacts,
+    })
+}
+
+/// Reads the code directory and checks that every script the spec names is in it.
+fn load_code(
+    source: &SourceFile,
+    spec: &Spec,
+    spec_dir: &Path,
+) -> Result<CodeBundle, Vec<Diagnostic>> {
+    let doc = Document::parse(&source.text).map_err(|_| Vec::new())?;
+    let dir = spec_dir.join(&spec.model.code.directory);
+    let code = CodeBundle::load(&dir).map_err(|err| {
+        vec![Diagnostic::error(
+            Code::F002,
+            doc.span_of("/model/code/directory"),
+            format!("cannot read the step code directory `{}`: {err}", dir.display()),
+        )
+        .with_help("model.code.directory is relative to the spec file; create it with the step scripts")]
+    })?;
+    let mut scripts = vec![
+        (
+            spec.model.code.preprocess.as_str(),
+            "/model/code/preprocess".to_string(),
+        ),
+        (
+            spec.model.code.train.as_str(),
+            "/model/code/train".to_string(),
+        ),
+        (
+            spec.model.code.evaluate.as_str(),
+            "/model/code/evaluate".to_string(),
+        ),
+    ];
+    for (i, step) in spec.custom_steps.iter().enumerate() {
+        if let Some(entry) = &step.entry_point {
+            scripts.push((entry.as_str(), format!("/customSteps/{i}/entryPoint")));
+        }
+    }
+    let diagnostics: Vec<Diagnostic> = scripts
+        .into_iter()
+        .filter(|(script, _)| !code.files.contains_key(*script))
+        .map(|(script, pointer)| {
+            Diagnostic::error(
+                Code::F002,
+                doc.span_of(&pointer),
+                format!("the script `{script}` is not in `{}`", dir.display()),
+            )
+            .with_help("add the script to the code directory, or fix its name")
+        })
+        .collect();
+    if diagnostics.is_empty() {
+        Ok(code)
+    } else {
+        Err(diagnostics)
+    }
+}
+
+/// The default output directory: `generated/<project>/`.
+pub fn default_output(system: &System) -> PathBuf {
+    Path::new("generated").join(&system.project)
+}
+
+/// Writes the artifacts so that `dir` is either untouched or complete: everything goes to a
+/// sibling temporary directory first, which then replaces `dir` by rename.
+pub fn write_atomic(dir: &Path, artifacts: &Artifacts) -> std::io::Result<()> {
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent)?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}.mlopsc-"))
+        .tempdir_in(&parent)?;
+    for (file, bytes) in &artifacts.files {
+        let path = staging.path().join(file);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p)?;
+        }
+        std::fs::write(&path, bytes)?;
+    }
+    let staged = staging.keep();
+    if dir.exists() {
+        // Move the old directory aside, swap the new one in, then drop the old one.
+        let old = parent.join(format!(".{name}.mlopsc-old-{}", std::process::id()));
+        std::fs::rename(dir, &old)?;
+        if let Err(err) = std::fs::rename(&staged, dir) {
+            let _ = std::fs::rename(&old, dir);
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(err);
+        }
+        std::fs::remove_dir_all(&old)?;
+    } else if let Err(err) = std::fs::rename(&staged, dir) {
+        let _ = std::fs::remove_dir_all(&staged);
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// How `dir` differs from the artifacts: files that differ, are missing, or are extra.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Difference {
+    Changed(String),
+    Missing(String),
+    Extra(String),
+}
+
+pub fn differences(dir: &Path, artifacts: &Artifacts) -> std::io::Result<Vec<Difference>> {
+    let mut out = Vec::new();
+    for (file, bytes) in &artifacts.files {
+        match std::fs::read(dir.join(file)) {
+            Ok(existing) if &existing == bytes => {}
+            Ok(_) => out.push(Difference::Changed(file.clone())),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                out.push(Difference::Missing(file.clone()))
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    if dir.is_dir() {
+        let present = CodeBundle::load(dir)?;
+        for file in present.files.keys() {
+            if !artifacts.files.contains_key(file) {
+                out.push(Difference::Extra(file.clone()));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,94 @@
+//! Emitters: the resolved [`System`] in, the AWS artifacts out.
+//!
+//! Each artifact is built as a structure, serialized with a fixed key order and no
+//! timestamps, parsed back and checked before it is accepted. The file names are an
+//! interface (`apply`, CI and users' tooling read them): keep them.
+
+pub mod check;
+pub mod cloudformation;
+pub mod dashboard;
+pub mod sagemaker;
+pub mod stepfunctions;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::build::{CodeBundle, sha256_hex};
+use crate::ir::System;
+
+pub const PIPELINE: &str = "pipeline.json";
+pub const STATE_MACHINE: &str = "retraining.asl.json";
+pub const TEMPLATE: &str = "template.yaml";
+pub const DASHBOARD: &str = "dashboard.json";
+pub const MANIFEST: &str = "manifest.json";
+
+/// The files of one build, by relative path. A `BTreeMap` keeps their order stable.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Artifacts {
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+/// An artifact that failed its own check: a bug in mlopsc, never the user's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmitError {
+    pub artifact: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for EmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} failed its check: {}", self.artifact, self.message)
+    }
+}
+
+impl std::error::Error for EmitError {}
+
+/// Emits every artifact and the manifest that lists them.
+pub fn emit(system: &System, code: &CodeBundle, spec_text: &[u8]) -> Result<Artifacts, EmitError> {
+    let pipeline = sagemaker::pipeline(system);
+    let state_machine = stepfunctions::state_machine(system);
+    let dashboard = dashboard::body(system);
+    let mut files = BTreeMap::new();
+    files.insert(PIPELINE.to_string(), check::json_text(PIPELINE, &pipeline)?);
+    files.insert(
+        STATE_MACHINE.to_string(),
+        check::json_text(STATE_MACHINE, &state_machine)?,
+    );
+    files.insert(
+        DASHBOARD.to_string(),
+        check::json_text(DASHBOARD, &dashboard)?,
+    );
+    sagemaker::check(&pipeline).map_err(|m| fail(PIPELINE, m))?;
+    stepfunctions::check(&state_machine).map_err(|m| fail(STATE_MACHINE, m))?;
+    for (name, value) in cloudformation::support_files(system) {
+        files.insert(name.clone(), check::json_text(&name, &value)?);
+    }
+    let template = cloudformation::template(system, &pipeline, &state_machine, &dashboard);
+    cloudformation::check(&template).map_err(|m| fail(TEMPLATE, m))?;
+    files.insert(TEMPLATE.to_string(), check::yaml_text(TEMPLATE, &template)?);
+    let manifest = manifest(&files, code, spec_text);
+    files.insert(MANIFEST.to_string(), check::json_text(MANIFEST, &manifest)?);
+    Ok(Artifacts { files })
+}
+
+fn fail(artifact: &str, message: String) -> EmitError {
+    EmitError {
+        artifact: artifact.to_string(),
+        message,
+    }
+}
+
+/// Every file's sha256, the mlopsc version and the spec's hash: what `plan` compares.
+fn manifest(files: &BTreeMap<String, Vec<u8>>, code: &CodeBundle, spec_text: &[u8]) -> Value {
+    let hashes: serde_json::Map<String, Value> = files
+        .iter()
+        .map(|(name, bytes)| (name.clone(), Value::String(sha256_hex(bytes))))
+        .collect();
+    json!({
+        "mlopscVersion": env!("CARGO_PKG_VERSION"),
+        "specSha256": sha256_hex(spec_text),
+        "codeSha256": code.sha256(),
+        "files": hashes,
+    })
+}
