@@ -240,47 +240,36 @@ fn code_block<'a>(page: &'a str, heading: &str) -> (&'a str, &'a str) {
     (lang.trim(), body)
 }
 
-/// A file that cannot be read: F001, reported at the start of an empty source.
-fn read_failure(path: &str) -> (SourceFile, Diagnostic) {
-    match mlopsc::cli::read_spec(Path::new(path)) {
+/// A file that cannot be read: F001 from `read_spec`, snapshotted like the fixtures.
+fn check_read_failure(path: &str, reason: &str, snapshot: &str) {
+    let (source, diagnostic) = match mlopsc::cli::read_spec(Path::new(path)) {
         Err(mlopsc::cli::ReadFailure::Io(source, diagnostic)) => (source, diagnostic),
         Err(mlopsc::cli::ReadFailure::Encoding(..)) => panic!("{path}: not an encoding error"),
         Ok(_) => panic!("{path} was read"),
-    }
+    };
+    assert_eq!(diagnostic.code, Code::F001);
+    assert!(diagnostic.message.contains(reason), "{diagnostic:?}");
+    let diagnostics = [diagnostic];
+    insta::assert_snapshot!(
+        format!("{snapshot}.human"),
+        render_human(&source, &diagnostics, false)
+    );
+    insta::assert_snapshot!(
+        format!("{snapshot}.json"),
+        render_json(&source, &diagnostics)
+    );
 }
 
 #[test]
 fn f001_missing_file() {
     let path = "tests/fixtures/no-such-spec.yaml";
     assert!(!PathBuf::from(path).exists());
-    let (source, diagnostic) = read_failure(path);
-    assert_eq!(diagnostic.code, Code::F001);
-    assert!(
-        diagnostic.message.contains("no such file"),
-        "{diagnostic:?}"
-    );
-    let diagnostics = [diagnostic];
-    insta::assert_snapshot!(
-        "F001-missing.human",
-        render_human(&source, &diagnostics, false)
-    );
-    insta::assert_snapshot!("F001-missing.json", render_json(&source, &diagnostics));
+    check_read_failure(path, "no such file", "F001-missing");
 }
 
 #[test]
 fn f001_directory() {
-    let (source, diagnostic) = read_failure("tests/fixtures");
-    assert_eq!(diagnostic.code, Code::F001);
-    assert!(
-        diagnostic.message.contains("is a directory"),
-        "{diagnostic:?}"
-    );
-    let diagnostics = [diagnostic];
-    insta::assert_snapshot!(
-        "F001-directory.human",
-        render_human(&source, &diagnostics, false)
-    );
-    insta::assert_snapshot!("F001-directory.json", render_json(&source, &diagnostics));
+    check_read_failure("tests/fixtures", "is a directory", "F001-directory");
 }
 
 #[test]
@@ -307,4 +296,14 @@ fn every_problem_is_reported_at_once() {
         .map(|d| d.code)
         .collect();
     assert_eq!(codes, [Code::X004, Code::V001]);
+}
+
+#[test]
+fn a_tab_is_reported_at_the_tab_without_a_second_location() {
+    // The parser stops after the tab, or at the end of the line before it.
+    for text in ["a: 1\n\tb: 2\n", "a:\n  b: 1\n  \tc: 2\n", "a:\n\tb: 1\n"] {
+        let err = mlopsc::spec::yaml::Document::parse(text).expect_err("a tab indents");
+        assert_eq!(&text[err.span.start..err.span.end], "\t", "{text:?}");
+        assert!(!err.message.contains(" at line "), "{}", err.message);
+    }
 }
