@@ -435,7 +435,13 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        // A file that could not be read (F001) or is empty has no snippet to show;
+        // miette would otherwise draw an empty frame.
+        if self.source.inner().is_empty() {
+            None
+        } else {
+            Some(&self.source)
+        }
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {

@@ -234,21 +234,56 @@ fn syntax_error(text: &str, err: &serde_saphyr::Error) -> SyntaxError {
         _ => Span::new(0, 0),
     };
     let message = err.without_snippet().to_string();
-    let message = message
-        .lines()
-        .next()
-        .unwrap_or("malformed YAML")
-        .trim()
-        .to_string();
-    let kind = if message.to_ascii_lowercase().contains("duplicate") {
-        SyntaxErrorKind::DuplicateKey
+    let message = message.lines().next().unwrap_or("malformed YAML").trim();
+    // The renderings print the location themselves, and the span below may move it.
+    let message = strip_location(message);
+    let (message, kind) = match message.strip_prefix("duplicate mapping key: ") {
+        // serde-saphyr appends advice for its API users (`set DuplicateKeyPolicy ...`).
+        Some(rest) => {
+            let key = rest
+                .split(", set DuplicateKeyPolicy")
+                .next()
+                .unwrap_or(rest);
+            (
+                format!("duplicate key `{key}` in this mapping"),
+                SyntaxErrorKind::DuplicateKey,
+            )
+        }
+        None if message.to_ascii_lowercase().contains("duplicate") => {
+            (message.to_string(), SyntaxErrorKind::DuplicateKey)
+        }
+        None => (message.to_string(), SyntaxErrorKind::Malformed),
+    };
+    // The scanner reports a tab where it stopped scanning, which can be the end of the previous
+    // line or just past the tab; point at the tab itself, the first one from that line on.
+    let span = if message.contains("tab") {
+        let line_start = text[..span.start.min(text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        text[line_start..]
+            .find('\t')
+            .map_or(span, |i| Span::new(line_start + i, line_start + i + 1))
     } else {
-        SyntaxErrorKind::Malformed
+        span
     };
     SyntaxError {
         message,
         span,
         kind,
+    }
+}
+
+/// `found a tab at line 2, column 6` without its ` at line 2, column 6`.
+fn strip_location(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(i)
+            if message[i + " at line ".len()..]
+                .split(", column ")
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            &message[..i]
+        }
+        _ => message,
     }
 }
 

@@ -1,0 +1,314 @@
+//! The `mlopsc` binary as users and CI run it: exit codes, output formats, NO_COLOR, explain.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use mlopsc::diagnostics::Code;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mlopsc");
+const S001: &str = "tests/fixtures/invalid/S001-unknown-key.yaml";
+
+/// Runs mlopsc in the package root, without NO_COLOR unless `env` sets it.
+fn mlopsc(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("mlopsc runs")
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("an exit code, not a signal")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 stdout")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("UTF-8 stderr")
+}
+
+#[test]
+fn every_example_validates_with_exit_0() {
+    for example in ["minimal", "churn-tabular", "skin-lesion"] {
+        let path = format!("examples/{example}/mlops.yaml");
+        let out = mlopsc(&["validate", &path], &[]);
+        assert_eq!(code(&out), 0, "{path}: {}", stderr(&out));
+        assert_eq!(stderr(&out), format!("{path}: valid\n"));
+        let json = mlopsc(&["validate", &path, "--format", "json"], &[]);
+        assert_eq!(code(&json), 0);
+        assert_eq!(stdout(&json), "{\n  \"diagnostics\": []\n}\n");
+    }
+}
+
+#[test]
+fn a_spec_with_errors_exits_1_with_human_diagnostics_on_stderr() {
+    let out = mlopsc(&["validate", S001], &[]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(stdout(&out), "");
+    let err = stderr(&out);
+    assert!(err.starts_with("S001\n"), "{err}");
+    assert!(
+        err.contains("unknown key `maxRuntime` in `training`"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("[{S001}:12:3]")), "{err}");
+    assert!(
+        err.contains("help: did you mean `maxRuntimeSeconds`?"),
+        "{err}"
+    );
+    assert!(err.ends_with("1 error, 0 warnings\n"), "{err}");
+}
+
+/// The documented interface: exactly these members, with these types.
+fn assert_json_shape(text: &str) -> Vec<serde_json::Value> {
+    let json: serde_json::Value = serde_json::from_str(text).expect("valid JSON");
+    let object = json.as_object().expect("a JSON object");
+    assert_eq!(object.keys().collect::<Vec<_>>(), ["diagnostics"]);
+    let diagnostics = object["diagnostics"].as_array().expect("a list").clone();
+    for d in &diagnostics {
+        let d = d.as_object().expect("each diagnostic is an object");
+        assert_eq!(
+            d.keys().collect::<Vec<_>>(),
+            [
+                "code", "severity", "message", "file", "line", "column", "help"
+            ]
+        );
+        assert!(Code::parse(d["code"].as_str().expect("code is a string")).is_some());
+        assert!(matches!(
+            d["severity"].as_str(),
+            Some("error") | Some("warning")
+        ));
+        assert!(d["message"].is_string());
+        assert!(d["file"].is_string());
+        assert!(d["line"].as_u64().expect("line is an integer") >= 1);
+        assert!(d["column"].as_u64().expect("column is an integer") >= 1);
+        assert!(d["help"].is_string() || d["help"].is_null());
+    }
+    diagnostics
+}
+
+#[test]
+fn json_format_has_the_documented_shape_and_locations() {
+    let out = mlopsc(&["validate", S001, "--format", "json"], &[]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(stderr(&out), "");
+    let diagnostics = assert_json_shape(&stdout(&out));
+    assert_eq!(diagnostics.len(), 1);
+    let d = &diagnostics[0];
+    assert_eq!(d["code"], "S001");
+    assert_eq!(d["file"], S001);
+    // An unknown key: line and column of the key.
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(12), Some(3))
+    );
+
+    // A missing key: line and column of the mapping that lacks it.
+    let missing = "tests/fixtures/invalid/S002-missing-key.yaml";
+    let out = mlopsc(&["validate", missing, "--format", "json"], &[]);
+    let d = &assert_json_shape(&stdout(&out))[0];
+    assert_eq!(d["code"], "S002");
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(10), Some(3))
+    );
+}
+
+#[test]
+fn github_format_prints_workflow_commands() {
+    let out = mlopsc(&["validate", S001, "--format", "github"], &[]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "::error file={S001},line=12,col=3,title=S001::unknown key `maxRuntime` in `training`%0Ahelp: did you mean `maxRuntimeSeconds`?\n"
+        )
+    );
+    let out = mlopsc(
+        &[
+            "validate",
+            "examples/minimal/mlops.yaml",
+            "--format",
+            "github",
+        ],
+        &[],
+    );
+    assert_eq!((code(&out), stdout(&out)), (0, String::new()));
+}
+
+#[test]
+fn malformed_yaml_is_a_spec_error_in_every_format() {
+    for file in [
+        "Y001-bad-indentation",
+        "Y001-tab",
+        "Y001-unclosed-quote",
+        "Y002-duplicate-key",
+        "Y003-empty",
+        "Y004-latin1",
+    ] {
+        let path = format!("tests/fixtures/invalid/{file}.yaml");
+        let expected = &file[..4];
+        let human = mlopsc(&["validate", &path], &[]);
+        assert_eq!(code(&human), 1, "{path}: {}", stderr(&human));
+        assert!(stderr(&human).starts_with(expected), "{}", stderr(&human));
+        assert!(!stderr(&human).contains("panicked"));
+        let json = mlopsc(&["validate", &path, "--format", "json"], &[]);
+        assert_eq!(code(&json), 1);
+        assert_eq!(assert_json_shape(&stdout(&json))[0]["code"], expected);
+        let github = mlopsc(&["validate", &path, "--format", "github"], &[]);
+        assert_eq!(code(&github), 1);
+        assert!(
+            stdout(&github).starts_with(&format!("::error file={path},line=")),
+            "{}",
+            stdout(&github)
+        );
+    }
+}
+
+#[test]
+fn duplicate_key_points_at_the_second_key() {
+    let path = "tests/fixtures/invalid/Y002-duplicate-key.yaml";
+    let out = mlopsc(&["validate", path, "--format", "json"], &[]);
+    let d = &assert_json_shape(&stdout(&out))[0];
+    assert_eq!(d["message"], "duplicate key `training` in this mapping");
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
+    let second = text
+        .match_indices("\ntraining:")
+        .nth(1)
+        .expect("two keys")
+        .0;
+    let line = text[..=second].lines().count() + 1;
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(line as u64), Some(1))
+    );
+}
+
+#[test]
+fn missing_file_and_directory_exit_2_with_f001() {
+    for path in ["tests/fixtures/no-such-spec.yaml", "tests/fixtures"] {
+        let human = mlopsc(&["validate", path], &[]);
+        assert_eq!(code(&human), 2, "{path}");
+        assert!(stderr(&human).starts_with("F001\n"), "{}", stderr(&human));
+        assert!(stderr(&human).contains(path));
+        let json = mlopsc(&["validate", path, "--format", "json"], &[]);
+        assert_eq!(code(&json), 2);
+        let d = &assert_json_shape(&stdout(&json))[0];
+        assert_eq!(
+            (d["code"].as_str(), d["file"].as_str()),
+            (Some("F001"), Some(path))
+        );
+        let github = mlopsc(&["validate", path, "--format", "github"], &[]);
+        assert_eq!(code(&github), 2);
+        assert!(
+            stdout(&github).starts_with(&format!("::error file={path},line=1,col=1,title=F001::"))
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(code(&mlopsc(&[], &[])), 2);
+    assert_eq!(code(&mlopsc(&["validate"], &[])), 2);
+    assert_eq!(
+        code(&mlopsc(&["validate", S001, "--format", "xml"], &[])),
+        2
+    );
+    assert_eq!(code(&mlopsc(&["frobnicate"], &[])), 2);
+    assert_eq!(code(&mlopsc(&["--help"], &[])), 0);
+}
+
+#[test]
+fn piped_output_has_no_color() {
+    let out = mlopsc(&["validate", S001], &[]);
+    assert!(!stderr(&out).contains('\u{1b}'));
+}
+
+/// Runs mlopsc under a pseudo-terminal with `script`, so that it would color its output.
+fn on_a_terminal(no_color: Option<&str>) -> Option<String> {
+    let which = Command::new("script").arg("--version").output();
+    if which.map(|o| !o.status.success()).unwrap_or(true) {
+        return None;
+    }
+    let mut command = Command::new("script");
+    command
+        .args(["-qec", &format!("{BIN} validate {S001}"), "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR");
+    if let Some(value) = no_color {
+        command.env("NO_COLOR", value);
+    }
+    let out = command.output().expect("script runs");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn no_color_is_respected_on_a_terminal() {
+    let Some(colored) = on_a_terminal(None) else {
+        eprintln!("skipped: `script` (util-linux) is not installed to provide a terminal");
+        return;
+    };
+    assert!(colored.contains("S001"), "{colored}");
+    assert!(
+        colored.contains('\u{1b}'),
+        "a terminal gets color: {colored:?}"
+    );
+    let plain = on_a_terminal(Some("1")).expect("script is installed");
+    assert!(plain.contains("S001"), "{plain}");
+    assert!(
+        !plain.contains('\u{1b}'),
+        "NO_COLOR=1 disables color: {plain:?}"
+    );
+}
+
+#[test]
+fn explain_prints_the_documentation_page() {
+    let out = mlopsc(&["explain", "S001"], &[]);
+    assert_eq!(code(&out), 0);
+    let page = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics/S001.md"),
+    )
+    .unwrap();
+    assert_eq!(stdout(&out), page);
+    // Codes are case-insensitive.
+    assert_eq!(stdout(&mlopsc(&["explain", "s001"], &[])), page);
+}
+
+#[test]
+fn explain_unknown_code_exits_2() {
+    let out = mlopsc(&["explain", "Z999"], &[]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).contains("`Z999` is not a diagnostic code"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn explain_list_prints_every_code_and_title() {
+    let out = mlopsc(&["explain", "--list"], &[]);
+    assert_eq!(code(&out), 0);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), Code::ALL.len());
+    for (line, code) in lines.iter().zip(Code::ALL) {
+        assert!(line.starts_with(&format!("{code}: ")), "{line}");
+    }
+    assert!(lines.contains(&"S001: unknown-key"));
+}
+
+#[test]
+fn schema_command_prints_the_derived_schema() {
+    // tests/schema.rs checks that this text is the checked-in specs/mlops.schema.json.
+    let out = mlopsc(&["schema"], &[]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(stdout(&out), mlopsc::spec::schema::json_schema_text());
+}

@@ -1,0 +1,309 @@
+//! One failing spec per diagnostic code, under `tests/fixtures/invalid/<CODE>-<slug>.yaml`.
+//!
+//! Each fixture is validated through the library exactly as `mlopsc validate` does it. The test
+//! checks the code, the line and column of the diagnostic (which must point at the offending
+//! text), and snapshots the human and JSON renderings with insta.
+//! Review changed snapshots with `cargo insta review`, or accept them with
+//! `INSTA_UPDATE=always cargo test --test diagnostics` and read the `.snap` diffs.
+
+use std::path::{Path, PathBuf};
+
+use mlopsc::diagnostics::{Code, Diagnostic, SourceFile, render_human, render_json};
+
+const FIXTURES: &str = "tests/fixtures/invalid";
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Reads and validates a fixture as the CLI does: decode (Y004), then parse and check.
+fn validate_fixture(file: &str) -> (SourceFile, Vec<Diagnostic>) {
+    let path = manifest_dir().join(FIXTURES).join(file);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    // The relative name keeps snapshots independent of where the repository lives.
+    let name = format!("{FIXTURES}/{file}");
+    match mlopsc::spec::decode(&name, bytes) {
+        Ok(source) => {
+            let diagnostics = mlopsc::validate::validate(&source).diagnostics;
+            (source, diagnostics)
+        }
+        Err((source, diagnostic)) => (source, vec![diagnostic]),
+    }
+}
+
+/// `file` reports `code` (and nothing else) at `line:column`, where the text starts with `at`.
+fn check_fixture(file: &str, code: Code, (line, column): (usize, usize), at: &str) {
+    let (source, diagnostics) = validate_fixture(file);
+    assert!(!diagnostics.is_empty(), "{file}: no diagnostics");
+    let others: Vec<_> = diagnostics.iter().filter(|d| d.code != code).collect();
+    assert!(
+        others.is_empty(),
+        "{file}: the fixture should only break {code}, it also reports {others:#?}"
+    );
+    let diagnostic = &diagnostics[0];
+    let span = diagnostic.span;
+    assert!(
+        span.start <= span.end && span.end <= source.text.len(),
+        "{file}: span {span:?} outside the text"
+    );
+    assert_eq!(
+        source.line_column(span.start),
+        (line, column),
+        "{file}: {code} `{}` is reported at the wrong place",
+        diagnostic.message
+    );
+    assert!(
+        source.text[span.start..].starts_with(at),
+        "{file}: {code} points at {:?}, expected it to point at {at:?}",
+        &source.text[span.start..source.text.len().min(span.start + 40)]
+    );
+    assert!(diagnostic.help.is_some(), "{file}: {code} has no help line");
+
+    // The JSON interface carries the same location.
+    let json: serde_json::Value =
+        serde_json::from_str(&render_json(&source, &diagnostics)).expect("render_json is JSON");
+    let first = &json["diagnostics"][0];
+    assert_eq!(first["code"], code.as_str());
+    assert_eq!(first["line"], line);
+    assert_eq!(first["column"], column);
+    assert_eq!(first["file"], format!("{FIXTURES}/{file}"));
+
+    let name = file.trim_end_matches(".yaml");
+    insta::assert_snapshot!(
+        format!("{name}.human"),
+        render_human(&source, &diagnostics, false)
+    );
+    insta::assert_snapshot!(format!("{name}.json"), render_json(&source, &diagnostics));
+}
+
+/// Declares one test per fixture, and the list of them for the coverage test.
+macro_rules! fixtures {
+    ($($test:ident: $file:literal => $code:ident at $line:literal:$column:literal $at:literal;)*) => {
+        $(
+            #[test]
+            fn $test() {
+                check_fixture($file, Code::$code, ($line, $column), $at);
+            }
+        )*
+        const FIXTURE_TESTS: &[(&str, Code)] = &[$(($file, Code::$code)),*];
+    };
+}
+
+fixtures! {
+    // Malformed YAML.
+    y001_bad_indentation: "Y001-bad-indentation.yaml" => Y001 at 12:18 ":";
+    y001_tab: "Y001-tab.yaml" => Y001 at 11:1 "\t";
+    y001_unclosed_quote: "Y001-unclosed-quote.yaml" => Y001 at 12:47 "\">=";
+    y002_duplicate_key: "Y002-duplicate-key.yaml" => Y002 at 14:1 "training";
+    y003_empty: "Y003-empty.yaml" => Y003 at 1:1 "#";
+    y004_latin1: "Y004-latin1.yaml" => Y004 at 7:15 "\u{FFFD}";
+    // Schema: unknown keys point at the key, missing keys at the mapping that lacks them.
+    s001_unknown_key: "S001-unknown-key.yaml" => S001 at 12:3 "maxRuntime:";
+    s002_missing_key: "S002-missing-key.yaml" => S002 at 10:3 "framework: pytorch";
+    s003_wrong_type: "S003-wrong-type.yaml" => S003 at 12:18 "two";
+    s004_not_allowed: "S004-not-allowed.yaml" => S004 at 10:14 "pytroch";
+    s005_out_of_bounds: "S005-out-of-bounds.yaml" => S005 at 12:18 "0";
+    // Names.
+    n001_bucket_name: "N001-bucket-name.yaml" => N001 at 6:11 "Minimal_Data";
+    n002_resource_name: "N002-resource-name.yaml" => N002 at 14:22 "minimal_models";
+    n003_duplicate_name: "N003-duplicate-name.yaml" => N003 at 8:12 "images";
+    // Instances.
+    i001_unknown_instance: "I001-unknown-instance.yaml" => I001 at 12:17 "ml.m5.larg";
+    i002_needs_gpu: "I002-needs-gpu.yaml" => I002 at 11:17 "ml.m5.xlarge";
+    i003_spot_not_supported: "I003-spot-not-supported.yaml" => I003 at 20:11 "true";
+    i004_spot_without_checkpoint: "I004-spot-without-checkpoint.yaml" => I004 at 13:5 "maxWaitSeconds";
+    i005_spot_max_wait: "I005-spot-max-wait.yaml" => I005 at 14:21 "3600";
+    i006_distribution: "I006-distribution.yaml" => I006 at 12:17 "smddp";
+    i007_framework_version: "I007-framework-version.yaml" => I007 at 11:21 "1.0.0";
+    // Values.
+    v001_threshold_range: "V001-threshold-range.yaml" => V001 at 15:16 "85";
+    v002_split_sum: "V002-split-sum.yaml" => V002 at 11:5 "train: 0.8";
+    v003_gate_metric: "V003-gate-metric.yaml" => V003 at 13:13 "f1";
+    v004_mixed_metrics: "V004-mixed-metrics.yaml" => V004 at 13:12 "[accuracy, rmse]";
+    v005_tiering_order: "V005-tiering-order.yaml" => V005 at 8:28 "180";
+    v006_normalization: "V006-normalization.yaml" => V006 at 12:5 "width: 224";
+    // Syntax inside strings.
+    x001_schedule: "X001-schedule.yaml" => X001 at 17:19 "cron(0 3 * * *)";
+    x002_s3_uri: "X002-s3-uri.yaml" => X002 at 9:10 "https://";
+    x003_email: "X003-email.yaml" => X003 at 19:37 "ops@localhost";
+    x004_region: "X004-region.yaml" => X004 at 5:11 "eu-west-9";
+    // References.
+    r001_unknown_step: "R001-unknown-step.yaml" => R001 at 17:17 "trian";
+    r002_cycle: "R002-cycle.yaml" => R002 at 22:17 "export";
+    r003_trigger_member: "R003-trigger-member.yaml" => R003 at 16:7 "type: schedule";
+    r004_missing_feature: "R004-missing-feature.yaml" => R004 at 16:13 "endpoint5xxErrors";
+}
+
+fn fixture_files() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(manifest_dir().join(FIXTURES))
+        .expect("fixture directory")
+        .map(|entry| entry.expect("directory entry").file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_code_has_a_fixture_and_every_fixture_a_test() {
+    let files = fixture_files();
+    for &code in Code::ALL {
+        if code == Code::F001 {
+            // A file that cannot be read has no fixture: see the `f001_*` tests below.
+            continue;
+        }
+        assert!(
+            FIXTURE_TESTS.iter().any(|(_, c)| *c == code),
+            "{code} has no fixture test in tests/diagnostics.rs"
+        );
+    }
+    for file in &files {
+        let tested = FIXTURE_TESTS.iter().find(|(f, _)| f == file);
+        let Some((_, code)) = tested else {
+            panic!("{FIXTURES}/{file} has no test in tests/diagnostics.rs");
+        };
+        assert!(
+            file.starts_with(&format!("{code}-")),
+            "{file} is tested for {code}; name it {code}-<slug>.yaml"
+        );
+    }
+    for (file, _) in FIXTURE_TESTS {
+        assert!(files.contains(&file.to_string()), "{file} is missing");
+    }
+}
+
+#[test]
+fn every_code_has_a_documentation_page() {
+    for &code in Code::ALL {
+        let path = manifest_dir().join(format!("docs/diagnostics/{code}.md"));
+        let on_disk =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let page = code.documentation();
+        assert_eq!(
+            page, on_disk,
+            "{code}: `explain` must print the page on disk"
+        );
+        let title = page.lines().next().unwrap_or_default();
+        let slug = title
+            .strip_prefix(&format!("# {code}: "))
+            .unwrap_or_else(|| panic!("{code}: the first line must be `# {code}: title`"));
+        assert!(
+            !slug.is_empty()
+                && slug
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{code}: the title `{slug}` must be kebab-case"
+        );
+        let mut at = 0;
+        for section in [
+            "## What it means",
+            "## Why it matters",
+            "## Example",
+            "## How to fix",
+        ] {
+            let found = page[at..]
+                .find(section)
+                .unwrap_or_else(|| panic!("{code}: `{section}` is missing or out of order"));
+            at += found + section.len();
+        }
+        assert!(!page.contains("TODO"), "{code}: the page is a placeholder");
+
+        // The fixed snippet is YAML that parses, and so is the failing one outside the Y codes.
+        let example = code_block(page, "## Example");
+        let fix = code_block(page, "## How to fix");
+        let mut snippets = vec![("How to fix", fix)];
+        if !matches!(code, Code::Y001 | Code::Y002 | Code::Y003 | Code::Y004) {
+            snippets.push(("Example", example));
+        }
+        for (section, (lang, body)) in snippets {
+            if lang == "yaml" {
+                if let Err(err) = mlopsc::spec::yaml::Document::parse(body) {
+                    panic!(
+                        "{code}: the `{section}` snippet is not YAML: {}",
+                        err.message
+                    );
+                }
+            } else {
+                assert_eq!(code, Code::F001, "{code}: `{section}` is a {lang} block");
+            }
+        }
+    }
+}
+
+/// The language and body of the first fenced code block after `heading`.
+fn code_block<'a>(page: &'a str, heading: &str) -> (&'a str, &'a str) {
+    let after = &page[page.find(heading).expect("heading") + heading.len()..];
+    let open = after.find("```").expect("a code block") + 3;
+    let (lang, rest) = after[open..].split_once('\n').expect("a fenced block");
+    let body = &rest[..rest.find("```").expect("a closing fence")];
+    (lang.trim(), body)
+}
+
+/// A file that cannot be read: F001 from `read_spec`, snapshotted like the fixtures.
+fn check_read_failure(path: &str, reason: &str, snapshot: &str) {
+    let (source, diagnostic) = match mlopsc::cli::read_spec(Path::new(path)) {
+        Err(mlopsc::cli::ReadFailure::Io(source, diagnostic)) => (source, diagnostic),
+        Err(mlopsc::cli::ReadFailure::Encoding(..)) => panic!("{path}: not an encoding error"),
+        Ok(_) => panic!("{path} was read"),
+    };
+    assert_eq!(diagnostic.code, Code::F001);
+    assert!(diagnostic.message.contains(reason), "{diagnostic:?}");
+    let diagnostics = [diagnostic];
+    insta::assert_snapshot!(
+        format!("{snapshot}.human"),
+        render_human(&source, &diagnostics, false)
+    );
+    insta::assert_snapshot!(
+        format!("{snapshot}.json"),
+        render_json(&source, &diagnostics)
+    );
+}
+
+#[test]
+fn f001_missing_file() {
+    let path = "tests/fixtures/no-such-spec.yaml";
+    assert!(!PathBuf::from(path).exists());
+    check_read_failure(path, "no such file", "F001-missing");
+}
+
+#[test]
+fn f001_directory() {
+    check_read_failure("tests/fixtures", "is a directory", "F001-directory");
+}
+
+#[test]
+fn human_rendering_colors_only_when_asked() {
+    let (source, diagnostics) = validate_fixture("S001-unknown-key.yaml");
+    assert!(render_human(&source, &diagnostics, true).contains('\u{1b}'));
+    assert!(!render_human(&source, &diagnostics, false).contains('\u{1b}'));
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    // Two semantic mistakes in one spec: both are reported, in source order.
+    let text = std::fs::read_to_string(manifest_dir().join("examples/minimal/mlops.yaml"))
+        .expect("minimal example")
+        .replace("region: eu-west-1", "region: eu-west-9")
+        .replace("threshold: 0.7", "threshold: 70");
+    let source = SourceFile {
+        name: "mlops.yaml".into(),
+        text,
+    };
+    let codes: Vec<Code> = mlopsc::validate::validate(&source)
+        .diagnostics
+        .iter()
+        .map(|d| d.code)
+        .collect();
+    assert_eq!(codes, [Code::X004, Code::V001]);
+}
+
+#[test]
+fn a_tab_is_reported_at_the_tab_without_a_second_location() {
+    // The parser stops after the tab, or at the end of the line before it.
+    for text in ["a: 1\n\tb: 2\n", "a:\n  b: 1\n  \tc: 2\n", "a:\n\tb: 1\n"] {
+        let err = mlopsc::spec::yaml::Document::parse(text).expect_err("a tab indents");
+        assert_eq!(&text[err.span.start..err.span.end], "\t", "{text:?}");
+        assert!(!err.message.contains(" at line "), "{}", err.message);
+    }
+}
