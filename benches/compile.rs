@@ -20,7 +20,9 @@ fn flagship(c: &mut Criterion) {
     };
     let dir = path.parent().expect("the example has a folder");
     c.bench_function("flagship/validate", |b| b.iter(|| validate(&source)));
-    c.bench_function("flagship/compile", |b| b.iter(|| compile(&source, dir).is_ok()));
+    c.bench_function("flagship/compile", |b| {
+        b.iter(|| compile(&source, dir).is_ok())
+    });
 }
 
 /// A valid spec with `n` data sources, gates, alarms and chained custom steps.
@@ -32,7 +34,10 @@ fn synthetic_spec(n: usize) -> String {
          dataSources:\n",
     );
     for i in 0..n {
-        let _ = writeln!(text, "  - {{name: source{i}, format: imageFolder, uri: \"s3://syn-data-0001/s{i}/\"}}");
+        let _ = writeln!(
+            text,
+            "  - {{name: source{i}, format: imageFolder, uri: \"s3://syn-data-0001/s{i}/\"}}"
+        );
     }
     text.push_str(
         "preprocessing: {instanceType: ml.m5.large, split: {train: 0.8, validation: 0.1, test: 0.1}}\n\
@@ -43,15 +48,26 @@ fn synthetic_spec(n: usize) -> String {
     );
     for i in 0..n {
         let metric = if i % 2 == 0 { "accuracy" } else { "f1" };
-        let _ = writeln!(text, "  - {{metric: {metric}, comparator: \">=\", threshold: 0.{}}}", 5 + i % 4);
+        let _ = writeln!(
+            text,
+            "  - {{metric: {metric}, comparator: \">=\", threshold: 0.{}}}",
+            5 + i % 4
+        );
     }
     text.push_str("registry: {modelPackageGroup: synthetic}\nalarms:\n");
     for i in 0..n {
-        let _ = writeln!(text, "  - {{name: alarm{i}, metric: pipelineExecutionFailed, threshold: 1}}");
+        let _ = writeln!(
+            text,
+            "  - {{name: alarm{i}, metric: pipelineExecutionFailed, threshold: 1}}"
+        );
     }
     text.push_str("customSteps:\n");
     for i in 0..n {
-        let after = if i == 0 { "evaluate".to_string() } else { format!("step{}", i - 1) };
+        let after = if i == 0 {
+            "evaluate".to_string()
+        } else {
+            format!("step{}", i - 1)
+        };
         let _ = writeln!(
             text,
             "  - {{name: step{i}, type: processing, dependsOn: [{after}], instanceType: ml.m5.large, entryPoint: step.py}}"

@@ -114,10 +114,12 @@ fn a_failed_build_leaves_the_directory_as_it_was() {
 #[test]
 fn missing_step_code_is_reported_at_the_key_that_names_it() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(example("minimal")).unwrap().replace(
-        "architecture: resnet18}",
-        "architecture: resnet18, code: {train: train_model.py}}",
-    );
+    let text = std::fs::read_to_string(example("minimal"))
+        .unwrap()
+        .replace(
+            "architecture: resnet18}",
+            "architecture: resnet18, code: {train: train_model.py}}",
+        );
     let spec = dir.path().join("mlops.yaml");
     std::fs::write(&spec, &text).unwrap();
     std::fs::create_dir_all(dir.path().join("code")).unwrap();
@@ -137,7 +139,10 @@ fn missing_step_code_is_reported_at_the_key_that_names_it() {
     let line = diagnostic["line"].as_u64().unwrap() as usize;
     let column = diagnostic["column"].as_u64().unwrap() as usize;
     let at = &text.lines().nth(line - 1).unwrap()[column - 1..];
-    assert!(at.starts_with("train_model.py"), "points at the script name: {at}");
+    assert!(
+        at.starts_with("train_model.py"),
+        "points at the script name: {at}"
+    );
     assert!(!dir.path().join("out").exists());
 
     std::fs::remove_dir_all(dir.path().join("code")).unwrap();

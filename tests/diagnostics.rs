@@ -149,8 +149,9 @@ fn fixture_files() -> Vec<String> {
 fn every_code_has_a_fixture_and_every_fixture_a_test() {
     let files = fixture_files();
     for &code in Code::ALL {
-        if code == Code::F001 {
+        if code == Code::F001 || code == Code::F002 {
             // A file that cannot be read has no fixture: see the `f001_*` tests below.
+            // Missing step code is a build-time check: see tests/build.rs.
             continue;
         }
         assert!(
