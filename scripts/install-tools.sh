@@ -10,7 +10,7 @@ mkdir -p .tools
 
 PY_TOOLS="cfn-lint==1.* jsonschema==4.* referencing botocore moto[server]==5.*"
 CHECKOV="checkov==3.*"
-NPM_TOOLS="asl-validator@4 aws-local-stepfunctions@2 node@22"
+NPM_TOOLS="asl-validator@4 aws-local-stepfunctions@3 node@22"
 
 stamp_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
 
