@@ -1,7 +1,8 @@
 //! `pipeline.json` of every example, as insta snapshots, and the external checks of
 //! `scripts/checks/` run on broken copies so that they are known to find what they claim.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use mlopsc::build::compile;
 use mlopsc::spec::decode;
@@ -33,4 +34,82 @@ fn minimal_pipeline() {
 #[test]
 fn churn_tabular_pipeline() {
     insta::assert_snapshot!(pipeline_text("churn-tabular"));
+}
+
+/// The repo's tool venv, which the checks run with,, or `None` (with the reason printed) when it is not installed.
+fn python() -> Option<PathBuf> {
+    let python = root().join(".tools/venv/bin/python");
+    if python.exists() {
+        Some(python)
+    } else {
+        eprintln!(
+            "skipped: {} is missing (run scripts/install-tools.sh)",
+            python.display()
+        );
+        None
+    }
+}
+
+fn self_test(check: &str) {
+    if python().is_none() {
+        return;
+    }
+    let output = Command::new(root().join("scripts/checks").join(check))
+        .arg("--self-test")
+        .current_dir(root())
+        .output()
+        .expect("the check runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{check} --self-test failed:\n{text}"
+    );
+}
+
+#[test]
+fn shapes_check_finds_broken_arguments() {
+    self_test("sagemaker-shapes");
+}
+
+#[test]
+fn schema_check_finds_what_its_allow_list_does_not_cover() {
+    self_test("sagemaker-schema");
+}
+
+#[test]
+fn step_scripts_compile() {
+    let Some(python) = python() else { return };
+    let scripts: Vec<PathBuf> = ["skin-lesion", "minimal", "churn-tabular"]
+        .iter()
+        .flat_map(|e| {
+            let dir = root().join("examples").join(e).join("code");
+            std::fs::read_dir(&dir)
+                .expect("the code folder exists")
+                .map(|entry| entry.expect("a readable entry").path())
+                .filter(|p| p.extension().is_some_and(|x| x == "py"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(scripts.len() >= 10, "found only {scripts:?}");
+    let target = root().join("target/py_compile");
+    for script in &scripts {
+        let name = script
+            .strip_prefix(root())
+            .unwrap_or(Path::new("x"))
+            .display()
+            .to_string();
+        let output = Command::new(&python)
+            .args(["-c", "import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)"])
+            .arg(script)
+            .arg(target.join(name.replace('/', "_") + "c"))
+            .output()
+            .expect("python runs");
+        assert!(
+            output.status.success(),
+            "{} does not compile:\n{}",
+            script.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
