@@ -415,14 +415,7 @@ impl<'a> Emitter<'a> {
             "--framework".into(),
             framework_name(self.system.training.framework).into(),
         ];
-        let inputs = vec![
-            s3_input("model", model_artifacts(), &format!("{PROCESSING}/model")),
-            s3_input(
-                "test",
-                output_uri(steps::PREPROCESS, "test"),
-                &format!("{PROCESSING}/test"),
-            ),
-        ];
+        let inputs = model_and_test_inputs();
         let outputs = vec![s3_output(
             "evaluation",
             per_execution(
@@ -532,14 +525,7 @@ impl<'a> Emitter<'a> {
         );
         let (kind, arguments, mut extra) = match step.kind {
             StepKind::Processing => {
-                let inputs = vec![
-                    s3_input("model", model_artifacts(), &format!("{PROCESSING}/model")),
-                    s3_input(
-                        "test",
-                        output_uri(steps::PREPROCESS, "test"),
-                        &format!("{PROCESSING}/test"),
-                    ),
-                ];
+                let inputs = model_and_test_inputs();
                 let outputs = vec![s3_output("output", output, &format!("{PROCESSING}/output"))];
                 let script = step.script.as_deref().unwrap_or_default();
                 let arguments = self.processing_job(
@@ -623,6 +609,19 @@ impl<'a> Emitter<'a> {
         extra.push(built);
         extra
     }
+}
+
+/// The trained model and the test split, as the evaluation and custom processing steps read
+/// them under `/opt/ml/processing/{model,test}`.
+fn model_and_test_inputs() -> Vec<Value> {
+    vec![
+        s3_input("model", model_artifacts(), &format!("{PROCESSING}/model")),
+        s3_input(
+            "test",
+            output_uri(steps::PREPROCESS, "test"),
+            &format!("{PROCESSING}/test"),
+        ),
+    ]
 }
 
 fn s3_input(name: &str, uri: Value, local: &str) -> Value {
