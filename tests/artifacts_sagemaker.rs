@@ -113,3 +113,65 @@ fn step_scripts_compile() {
         );
     }
 }
+
+/// Training and transform custom steps (no example has them) pass the emitter's own check
+/// and both external checks.
+#[test]
+fn training_and_transform_custom_steps_pass_every_check() {
+    let path = root().join("examples/skin-lesion/mlops.yaml");
+    let bytes = std::fs::read(&path).expect("the flagship is readable");
+    let source = decode("mlops.yaml", bytes).expect("UTF-8");
+    let mut system = compile(&source, path.parent().expect("a folder"))
+        .expect("the flagship compiles")
+        .system;
+    let template = system.custom_steps[0].clone();
+    for (name, kind) in [
+        ("refit", mlopsc::spec::StepKind::Training),
+        ("batch-score", mlopsc::spec::StepKind::Transform),
+    ] {
+        let mut step = template.clone();
+        step.name = name.into();
+        step.kind = kind;
+        step.job.instance_type_parameter = format!("{}InstanceType", mlopsc::ir::pascal(name));
+        step.depends_on = vec!["gradcam-report".into()];
+        system.custom_steps.push(step);
+    }
+    let pipeline = mlopsc::emit::sagemaker::pipeline(&system);
+    mlopsc::emit::sagemaker::check(&pipeline).expect("the definition is consistent");
+    let types: Vec<&str> = pipeline["Steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["Type"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "Processing",
+            "Training",
+            "Processing",
+            "Condition",
+            "Processing",
+            "Training",
+            "Model",
+            "Transform"
+        ]
+    );
+    if python().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let text = serde_json::to_string_pretty(&pipeline).expect("serializable");
+    std::fs::write(dir.path().join("pipeline.json"), text).expect("written");
+    for check in ["sagemaker-schema", "sagemaker-shapes"] {
+        let output = Command::new(root().join("scripts/checks").join(check))
+            .arg(dir.path())
+            .output()
+            .expect("the check runs");
+        assert!(
+            output.status.success(),
+            "{check}:\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+}
