@@ -7,7 +7,7 @@ for dir in generated/*/; do
   dir=${dir%/}
   echo "== $dir"
   for check in scripts/checks/*; do
-    [[ -x $check ]] || continue
+    [[ -f $check && -x $check ]] || continue  # skips scripts/checks/lib/
     if ! "$check" "$dir"; then
       echo "FAILED: $(basename "$check") on $dir"
       status=1

@@ -1,21 +1,1000 @@
 //! `pipeline.json`: the SageMaker Model Building Pipeline definition (Version 2020-12-01).
+//!
+//! Each step's `Arguments` is the body of the SageMaker API request the pipeline service
+//! makes for it (CreateProcessingJob, CreateTrainingJob, CreateModelPackage, …), with
+//! pipeline expressions (`Get`, `Std:Join`, `Std:JsonGet`) where a value is known only at
+//! run time.
+//!
+//! Two ARNs are known only to CloudFormation: the execution role and, when the stack creates
+//! it, the KMS key. They appear as the placeholders [`EXECUTION_ROLE_ARN`] and
+//! [`KMS_KEY_ARN`], which the CloudFormation template substitutes with `Fn::Sub` when it
+//! embeds this definition (custom container images already carry `${AWS::AccountId}`).
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::ir::System;
+use crate::ir::{CustomStep, Job, Kms, System, steps};
+use crate::spec::{Comparator, DataFormat, Distribution, Framework, StepKind};
+
+/// Placeholder for the SageMaker execution role's ARN, substituted by the template.
+pub const EXECUTION_ROLE_ARN: &str = "${ExecutionRoleArn}";
+/// Placeholder for the stack's KMS key ARN, substituted by the template.
+pub const KMS_KEY_ARN: &str = "${KmsKeyArn}";
+
+/// The pipeline parameter that holds the model package's approval status.
+pub const APPROVAL_PARAMETER: &str = "ModelApprovalStatus";
+/// The evaluation step's property file, read by the quality gate.
+pub const EVALUATION_REPORT: &str = "EvaluationReport";
+
+const PROCESSING: &str = "/opt/ml/processing";
+const CODE_DIR: &str = "/opt/ml/processing/input/code";
+const CHECKPOINT_DIR: &str = "/opt/ml/checkpoints";
+/// Upper bound of a processing job's run time; the steps here finish in minutes to hours.
+const PROCESSING_MAX_RUNTIME_SECONDS: u32 = 86_400;
+const SPLITS: [&str; 3] = ["train", "validation", "test"];
 
 /// The pipeline definition.
 pub fn pipeline(system: &System) -> Value {
+    let emitter = Emitter::new(system);
+    let mut steps = vec![
+        emitter.preprocess(),
+        emitter.train(),
+        emitter.evaluate(),
+        emitter.quality_gate(),
+    ];
+    for step in &system.custom_steps {
+        steps.extend(emitter.custom(step));
+    }
     json!({
         "Version": "2020-12-01",
         "Metadata": {},
-        "Parameters": [],
-        "Steps": [],
-        "_pending": system.names.pipeline,
+        "Parameters": parameters(system),
+        "Steps": steps,
     })
 }
 
-/// Structural checks of a built definition.
-pub fn check(_pipeline: &Value) -> Result<(), String> {
-    Ok(())
+/// What an operator may change per run, with the spec's values as defaults.
+fn parameters(system: &System) -> Vec<Value> {
+    let mut parameters: Vec<Value> = system
+        .data_sources
+        .iter()
+        .map(|s| string_parameter(&s.parameter, &s.uri))
+        .collect();
+    let jobs = [
+        &system.preprocess.job,
+        &system.training.job,
+        &system.evaluation.job,
+    ];
+    let custom = system.custom_steps.iter().map(|s| &s.job);
+    for job in jobs.into_iter().chain(custom) {
+        parameters.push(string_parameter(
+            &job.instance_type_parameter,
+            &job.instance_type,
+        ));
+    }
+    for gate in &system.gates {
+        parameters.push(json!({
+            "Name": gate.parameter,
+            "Type": "Float",
+            "DefaultValue": gate.threshold,
+        }));
+    }
+    parameters.push(string_parameter(
+        APPROVAL_PARAMETER,
+        system.registry.approval_status,
+    ));
+    parameters
+}
+
+fn string_parameter(name: &str, default: &str) -> Value {
+    json!({"Name": name, "Type": "String", "DefaultValue": default})
+}
+
+fn get(path: impl Into<String>) -> Value {
+    json!({ "Get": path.into() })
+}
+
+fn parameter(name: &str) -> Value {
+    get(format!("Parameters.{name}"))
+}
+
+/// `Std:Join` of values with no separator: strings and expressions concatenated at run time.
+fn join(values: Vec<Value>) -> Value {
+    json!({"Std:Join": {"On": "", "Values": values}})
+}
+
+/// A processing output's S3 URI as the step's properties report it at run time.
+fn output_uri(step: &str, output: &str) -> Value {
+    get(format!(
+        "Steps.{step}.ProcessingOutputConfig.Outputs['{output}'].S3Output.S3Uri"
+    ))
+}
+
+fn model_artifacts() -> Value {
+    get(format!(
+        "Steps.{}.ModelArtifacts.S3ModelArtifacts",
+        steps::TRAIN
+    ))
+}
+
+/// `s3://bucket/prefix/<execution id>/suffix`: a fresh location per pipeline run.
+fn per_execution(prefix: &str, suffix: &str) -> Value {
+    join(vec![
+        json!(prefix),
+        get("Execution.PipelineExecutionId"),
+        json!(suffix),
+    ])
+}
+
+/// Retries of transient failures: service faults and throttling of the pipeline service,
+/// and SageMaker's capacity and quota errors (spot GPUs in particular run short).
+fn retry_policies() -> Value {
+    json!([
+        {
+            "ExceptionType": ["Step.SERVICE_FAULT", "Step.THROTTLING"],
+            "IntervalSeconds": 10,
+            "BackoffRate": 2.0,
+            "MaxAttempts": 5,
+        },
+        {
+            "ExceptionType": ["SageMaker.CAPACITY_ERROR", "SageMaker.RESOURCE_LIMIT"],
+            "IntervalSeconds": 60,
+            "BackoffRate": 2.0,
+            "MaxAttempts": 5,
+        },
+    ])
+}
+
+/// Instance families with local NVMe storage. SageMaker encrypts that storage in hardware and
+/// rejects a `VolumeKmsKeyId` for them.
+const LOCAL_STORAGE_FAMILIES: &[&str] = &[
+    "g4dn", "g5", "g6", "g6e", "p3dn", "p4d", "p4de", "p5", "p5e", "m5d", "c5d", "r5d", "trn1",
+];
+
+fn has_local_storage(instance_type: &str) -> bool {
+    instance_type
+        .split('.')
+        .nth(1)
+        .is_some_and(|family| LOCAL_STORAGE_FAMILIES.contains(&family))
+}
+
+struct Emitter<'a> {
+    system: &'a System,
+    kms_key: String,
+}
+
+impl<'a> Emitter<'a> {
+    fn new(system: &'a System) -> Self {
+        let kms_key = match &system.kms {
+            Kms::Create => KMS_KEY_ARN.to_string(),
+            Kms::Existing { arn } => arn.clone(),
+        };
+        Emitter { system, kms_key }
+    }
+
+    fn tabular(&self) -> bool {
+        self.system
+            .data_sources
+            .iter()
+            .all(|s| s.format == DataFormat::Tabular)
+    }
+
+    /// Instance settings shared by processing and training jobs: the type comes from the
+    /// job's pipeline parameter, the volume key from the stack unless the default type
+    /// encrypts its local storage itself.
+    fn resources(&self, job: &Job) -> Value {
+        let mut resources = json!({
+            "InstanceType": parameter(&job.instance_type_parameter),
+            "InstanceCount": job.instance_count,
+            "VolumeSizeInGB": job.volume_size_gb,
+        });
+        if !has_local_storage(&job.instance_type) {
+            resources["VolumeKmsKeyId"] = json!(self.kms_key);
+        }
+        resources
+    }
+
+    fn code_input(&self) -> Value {
+        s3_input("code", json!(self.system.code_uri), CODE_DIR)
+    }
+
+    /// A CreateProcessingJob request running one of the step scripts.
+    fn processing_job(
+        &self,
+        job: &Job,
+        image: &str,
+        script: &str,
+        arguments: Vec<String>,
+        mut inputs: Vec<Value>,
+        outputs: Vec<Value>,
+    ) -> Value {
+        inputs.push(self.code_input());
+        json!({
+            "ProcessingResources": {"ClusterConfig": self.resources(job)},
+            "AppSpecification": {
+                "ImageUri": image,
+                "ContainerEntrypoint": ["python3", format!("{CODE_DIR}/{script}")],
+                "ContainerArguments": arguments,
+            },
+            "ProcessingInputs": inputs,
+            "ProcessingOutputConfig": {"Outputs": outputs, "KmsKeyId": self.kms_key},
+            "NetworkConfig": {"EnableInterContainerTrafficEncryption": true},
+            "StoppingCondition": {"MaxRuntimeInSeconds": PROCESSING_MAX_RUNTIME_SECONDS},
+            "RoleArn": EXECUTION_ROLE_ARN,
+        })
+    }
+
+    fn preprocess(&self) -> Value {
+        let system = self.system;
+        let p = &system.preprocess;
+        let (train, validation, test) = p.split;
+        let mut arguments = vec![
+            "--train-ratio".to_string(),
+            train.to_string(),
+            "--validation-ratio".into(),
+            validation.to_string(),
+            "--test-ratio".into(),
+            test.to_string(),
+            "--stratify".into(),
+            p.stratify.to_string(),
+        ];
+        if let Some(group) = &p.group_by {
+            arguments.extend(["--group-by".into(), group.clone()]);
+        }
+        if let Some(image) = &p.image {
+            arguments.extend([
+                "--image-size".into(),
+                format!("{}x{}", image.width, image.height),
+                "--mean".into(),
+                numbers(&image.mean),
+                "--std".into(),
+                numbers(&image.std),
+            ]);
+        }
+        let mut inputs = Vec::new();
+        for source in &system.data_sources {
+            let local = format!("{PROCESSING}/input/{}", source.name);
+            // One JSON object per source: its format and layout, read by preprocess.py.
+            let layout = json!({
+                "name": source.name,
+                "format": source.format_name,
+                "path": local,
+                "images": source.images,
+                "labels": source.labels,
+                "imageColumn": source.image_column,
+                "labelColumn": source.label_column,
+                "groupColumn": source.group_column,
+            });
+            arguments.extend(["--source".into(), layout.to_string()]);
+            inputs.push(s3_input(&source.name, parameter(&source.parameter), &local));
+        }
+        // Fixed locations, so that a cached run's outputs are where the next steps look.
+        let outputs = SPLITS
+            .iter()
+            .map(|split| {
+                s3_output(
+                    split,
+                    json!(format!("s3://{}/processed/{split}/", system.buckets.data)),
+                    &format!("{PROCESSING}/output/{split}"),
+                )
+            })
+            .collect();
+        let mut step = json!({
+            "Name": steps::PREPROCESS,
+            "Type": "Processing",
+            "Arguments": self.processing_job(
+                &p.job, &p.image_uri, &p.script, arguments, inputs, outputs,
+            ),
+            "RetryPolicies": retry_policies(),
+        });
+        if let Some(expire) = &p.cache_expire_after {
+            step["CacheConfig"] = json!({"Enabled": true, "ExpireAfter": expire});
+        }
+        step
+    }
+
+    /// Script-mode hyperparameters: where the framework container finds the code.
+    fn script_mode(&self, script: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("sagemaker_program".into(), script.to_string()),
+            (
+                "sagemaker_submit_directory".into(),
+                format!("{}sourcedir.tar.gz", self.system.code_uri),
+            ),
+            ("sagemaker_region".into(), self.system.region.clone()),
+        ])
+    }
+
+    fn channel(&self, name: &str, uri: Value) -> Value {
+        let mut channel = json!({
+            "ChannelName": name,
+            "DataSource": {"S3DataSource": {
+                "S3DataType": "S3Prefix",
+                "S3Uri": uri,
+                "S3DataDistributionType": "FullyReplicated",
+            }},
+        });
+        if self.tabular() {
+            channel["ContentType"] = json!("text/csv");
+        }
+        channel
+    }
+
+    /// A CreateTrainingJob request reading the preprocessed splits.
+    fn training_job(
+        &self,
+        job: &Job,
+        image: &str,
+        hyperparameters: BTreeMap<String, String>,
+        max_runtime: u32,
+        output: &str,
+    ) -> Value {
+        let channels: Vec<Value> = ["train", "validation"]
+            .iter()
+            .map(|c| self.channel(c, output_uri(steps::PREPROCESS, c)))
+            .collect();
+        json!({
+            "AlgorithmSpecification": {
+                "TrainingImage": image,
+                "TrainingInputMode": "File",
+                "MetricDefinitions": [
+                    {"Name": "train:loss", "Regex": "train_loss=([0-9.eE+-]+)"},
+                    {"Name": "validation:loss", "Regex": "validation_loss=([0-9.eE+-]+)"},
+                    {"Name": "validation:score", "Regex": "validation_score=([0-9.eE+-]+)"},
+                ],
+            },
+            "HyperParameters": hyperparameters,
+            "InputDataConfig": channels,
+            "OutputDataConfig": {"S3OutputPath": output, "KmsKeyId": self.kms_key},
+            "ResourceConfig": self.resources(job),
+            "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime},
+            "EnableInterContainerTrafficEncryption": true,
+            "RoleArn": EXECUTION_ROLE_ARN,
+        })
+    }
+
+    fn train(&self) -> Value {
+        let t = &self.system.training;
+        let mut hyperparameters = t.hyperparameters.clone();
+        hyperparameters.extend(self.script_mode(&t.script));
+        match t.distribution {
+            Distribution::None => {}
+            Distribution::Torchrun => {
+                hyperparameters.insert("sagemaker_torch_distributed_enabled".into(), "true".into());
+            }
+            Distribution::Smddp => {
+                hyperparameters.insert(
+                    "sagemaker_distributed_dataparallel_enabled".into(),
+                    "true".into(),
+                );
+                hyperparameters.insert(
+                    "sagemaker_instance_type".into(),
+                    t.job.instance_type.clone(),
+                );
+            }
+        }
+        let output = format!("s3://{}/models/", self.system.buckets.models);
+        let mut arguments = self.training_job(
+            &t.job,
+            &t.image_uri,
+            hyperparameters,
+            t.max_runtime_seconds,
+            &output,
+        );
+        if let Some(spot) = &t.spot {
+            arguments["EnableManagedSpotTraining"] = json!(true);
+            arguments["StoppingCondition"]["MaxWaitTimeInSeconds"] = json!(spot.max_wait_seconds);
+            arguments["CheckpointConfig"] =
+                json!({"S3Uri": spot.checkpoint_uri, "LocalPath": CHECKPOINT_DIR});
+        }
+        json!({
+            "Name": steps::TRAIN,
+            "Type": "Training",
+            "Arguments": arguments,
+            "RetryPolicies": retry_policies(),
+        })
+    }
+
+    fn evaluate(&self) -> Value {
+        let e = &self.system.evaluation;
+        let metrics: Vec<&str> = e
+            .metrics
+            .iter()
+            .map(|m| crate::validate::values::metric_name(*m))
+            .collect();
+        let average = serde_json::to_value(e.average)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let arguments = vec![
+            "--metrics".to_string(),
+            metrics.join(","),
+            "--average".into(),
+            average,
+            "--framework".into(),
+            framework_name(self.system.training.framework).into(),
+        ];
+        let inputs = model_and_test_inputs();
+        let outputs = vec![s3_output(
+            "evaluation",
+            per_execution(
+                &format!("s3://{}/evaluation/", self.system.buckets.models),
+                "/",
+            ),
+            &format!("{PROCESSING}/evaluation"),
+        )];
+        json!({
+            "Name": steps::EVALUATE,
+            "Type": "Processing",
+            "Arguments": self.processing_job(
+                &e.job, &e.image_uri, &e.script, arguments, inputs, outputs,
+            ),
+            "PropertyFiles": [{
+                "PropertyFileName": EVALUATION_REPORT,
+                "OutputName": "evaluation",
+                "FilePath": "evaluation.json",
+            }],
+            "RetryPolicies": retry_policies(),
+        })
+    }
+
+    fn quality_gate(&self) -> Value {
+        let gates = &self.system.gates;
+        let conditions: Vec<Value> = gates
+            .iter()
+            .map(|g| {
+                json!({
+                    "Type": condition_type(g.comparator),
+                    "LeftValue": metric_value(g.metric_name),
+                    "RightValue": parameter(&g.parameter),
+                })
+            })
+            .collect();
+        // "Quality gates failed: accuracy = 0.81 (needs >= 0.85)"; values filled in at run time.
+        let mut message = vec![json!("Quality gates failed:")];
+        for (i, g) in gates.iter().enumerate() {
+            let separator = if i == 0 { " " } else { "; " };
+            message.extend([
+                json!(format!("{separator}{} = ", g.metric_name)),
+                metric_value(g.metric_name),
+                json!(format!(" (needs {} ", comparator_text(g.comparator))),
+                parameter(&g.parameter),
+                json!(")"),
+            ]);
+        }
+        json!({
+            "Name": steps::QUALITY_GATE,
+            "Type": "Condition",
+            "Arguments": {
+                "Conditions": conditions,
+                "IfSteps": [self.register()],
+                "ElseSteps": [{
+                    "Name": steps::GATE_FAILED,
+                    "Type": "Fail",
+                    "Arguments": {"ErrorMessage": join(message)},
+                }],
+            },
+        })
+    }
+
+    fn register(&self) -> Value {
+        let registry = &self.system.registry;
+        let (content_types, response_types) = if self.tabular() {
+            (vec!["text/csv"], vec!["text/csv"])
+        } else {
+            (
+                vec!["application/x-image", "image/jpeg", "image/png"],
+                vec!["application/json"],
+            )
+        };
+        let report = join(vec![
+            output_uri(steps::EVALUATE, "evaluation"),
+            json!("evaluation.json"),
+        ]);
+        json!({
+            "Name": steps::REGISTER,
+            "Type": "RegisterModel",
+            "Arguments": {
+                "ModelPackageGroupName": registry.model_package_group,
+                "ModelApprovalStatus": parameter(APPROVAL_PARAMETER),
+                "InferenceSpecification": {
+                    "Containers": [{
+                        "Image": registry.inference_image_uri,
+                        "ModelDataUrl": model_artifacts(),
+                    }],
+                    "SupportedContentTypes": content_types,
+                    "SupportedResponseMIMETypes": response_types,
+                    "SupportedRealtimeInferenceInstanceTypes": registry.inference_instance_types,
+                    "SupportedTransformInstanceTypes": registry.transform_instance_types,
+                },
+                "ModelMetrics": {"ModelQuality": {"Statistics": {
+                    "ContentType": "application/json",
+                    "S3Uri": report,
+                }}},
+            },
+            "RetryPolicies": retry_policies(),
+        })
+    }
+
+    /// A custom step (and, for a batch transform, the model it runs).
+    fn custom(&self, step: &CustomStep) -> Vec<Value> {
+        let output = per_execution(
+            &format!("s3://{}/steps/{}/", self.system.buckets.pipeline, step.name),
+            "/",
+        );
+        let (kind, arguments, mut extra) = match step.kind {
+            StepKind::Processing => {
+                let inputs = model_and_test_inputs();
+                let outputs = vec![s3_output("output", output, &format!("{PROCESSING}/output"))];
+                let script = step.script.as_deref().unwrap_or_default();
+                let arguments = self.processing_job(
+                    &step.job,
+                    &step.image_uri,
+                    script,
+                    step.arguments.clone(),
+                    inputs,
+                    outputs,
+                );
+                ("Processing", arguments, Vec::new())
+            }
+            StepKind::Training => {
+                let script = step.script.as_deref().unwrap_or_default();
+                let mut hyperparameters = self.script_mode(script);
+                // Arguments come in `--name value` pairs; script mode passes them back so.
+                for pair in step.arguments.chunks(2) {
+                    let name = pair[0].trim_start_matches('-').to_string();
+                    hyperparameters.insert(name, pair.get(1).cloned().unwrap_or_default());
+                }
+                let output = format!("s3://{}/steps/{}/", self.system.buckets.models, step.name);
+                let arguments = self.training_job(
+                    &step.job,
+                    &step.image_uri,
+                    hyperparameters,
+                    self.system.training.max_runtime_seconds,
+                    &output,
+                );
+                ("Training", arguments, Vec::new())
+            }
+            StepKind::Transform => {
+                let model_step = format!("{}-model", step.name);
+                let model = json!({
+                    "Name": model_step,
+                    "Type": "Model",
+                    "Arguments": {
+                        "ExecutionRoleArn": EXECUTION_ROLE_ARN,
+                        "PrimaryContainer": {
+                            "Image": step.image_uri,
+                            "ModelDataUrl": model_artifacts(),
+                        },
+                    },
+                    "RetryPolicies": retry_policies(),
+                });
+                let mut resources = json!({
+                    "InstanceType": parameter(&step.job.instance_type_parameter),
+                    "InstanceCount": step.job.instance_count,
+                });
+                if !has_local_storage(&step.job.instance_type) {
+                    resources["VolumeKmsKeyId"] = json!(self.kms_key);
+                }
+                let content_type = if self.tabular() {
+                    "text/csv"
+                } else {
+                    "application/x-image"
+                };
+                let arguments = json!({
+                    "ModelName": get(format!("Steps.{model_step}.ModelName")),
+                    "TransformInput": {
+                        "DataSource": {"S3DataSource": {
+                            "S3DataType": "S3Prefix",
+                            "S3Uri": output_uri(steps::PREPROCESS, "test"),
+                        }},
+                        "ContentType": content_type,
+                    },
+                    "TransformOutput": {"S3OutputPath": output, "KmsKeyId": self.kms_key},
+                    "TransformResources": resources,
+                });
+                ("Transform", arguments, vec![model])
+            }
+        };
+        let mut built = json!({
+            "Name": step.name,
+            "Type": kind,
+            "Arguments": arguments,
+            "RetryPolicies": retry_policies(),
+        });
+        if !step.depends_on.is_empty() {
+            built["DependsOn"] = json!(step.depends_on);
+        }
+        extra.push(built);
+        extra
+    }
+}
+
+/// The trained model and the test split, as the evaluation and custom processing steps read
+/// them under `/opt/ml/processing/{model,test}`.
+fn model_and_test_inputs() -> Vec<Value> {
+    vec![
+        s3_input("model", model_artifacts(), &format!("{PROCESSING}/model")),
+        s3_input(
+            "test",
+            output_uri(steps::PREPROCESS, "test"),
+            &format!("{PROCESSING}/test"),
+        ),
+    ]
+}
+
+fn s3_input(name: &str, uri: Value, local: &str) -> Value {
+    json!({
+        "InputName": name,
+        "S3Input": {
+            "S3Uri": uri,
+            "LocalPath": local,
+            "S3DataType": "S3Prefix",
+            "S3InputMode": "File",
+            "S3DataDistributionType": "FullyReplicated",
+        },
+    })
+}
+
+fn s3_output(name: &str, uri: Value, local: &str) -> Value {
+    json!({
+        "OutputName": name,
+        "S3Output": {"S3Uri": uri, "LocalPath": local, "S3UploadMode": "EndOfJob"},
+    })
+}
+
+/// `0.485,0.456,0.406`
+fn numbers(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(f64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A metric's value in the evaluation report, `{"metrics": {"<name>": {"value": …}}}`.
+fn metric_value(metric: &str) -> Value {
+    json!({"Std:JsonGet": {
+        "PropertyFile": get(format!("Steps.{}.PropertyFiles.{EVALUATION_REPORT}", steps::EVALUATE)),
+        "Path": format!("metrics.{metric}.value"),
+    }})
+}
+
+fn condition_type(comparator: Comparator) -> &'static str {
+    match comparator {
+        Comparator::GreaterThanOrEqual => "GreaterThanOrEqualTo",
+        Comparator::GreaterThan => "GreaterThan",
+        Comparator::LessThanOrEqual => "LessThanOrEqualTo",
+        Comparator::LessThan => "LessThan",
+        Comparator::Equal => "Equals",
+    }
+}
+
+fn comparator_text(comparator: Comparator) -> &'static str {
+    match comparator {
+        Comparator::GreaterThanOrEqual => ">=",
+        Comparator::GreaterThan => ">",
+        Comparator::LessThanOrEqual => "<=",
+        Comparator::LessThan => "<",
+        Comparator::Equal => "==",
+    }
+}
+
+fn framework_name(framework: Framework) -> &'static str {
+    match framework {
+        Framework::Pytorch => "pytorch",
+        Framework::Tensorflow => "tensorflow",
+        Framework::Xgboost => "xgboost",
+        Framework::Sklearn => "sklearn",
+    }
+}
+
+/// Execution variables a `Get` may read.
+const EXECUTION_VARIABLES: &[&str] = &[
+    "PipelineExecutionId",
+    "PipelineExecutionArn",
+    "PipelineName",
+    "PipelineArn",
+    "StartDateTime",
+    "CurrentDateTime",
+];
+
+/// Structural checks of a built definition: unique step names, and every step, parameter,
+/// execution variable and property file that the definition refers to exists.
+pub fn check(pipeline: &Value) -> Result<(), String> {
+    let mut problems = Vec::new();
+    let declared: BTreeSet<&str> = pipeline["Parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["Name"].as_str())
+        .collect();
+    let Some(top) = pipeline["Steps"].as_array() else {
+        return Err("`Steps` is not an array".into());
+    };
+    let mut all = Vec::new();
+    collect_steps(top, &mut all, &mut problems);
+
+    let mut names: BTreeMap<&str, &Value> = BTreeMap::new();
+    for step in &all {
+        match step["Name"].as_str() {
+            Some(name) if names.insert(name, step).is_some() => {
+                problems.push(format!("step name `{name}` is used twice"));
+            }
+            Some(_) => {}
+            None => problems.push("a step has no name".into()),
+        }
+    }
+    for step in &all {
+        let name = step["Name"].as_str().unwrap_or("?");
+        for dependency in step["DependsOn"].as_array().into_iter().flatten() {
+            let known = dependency.as_str().is_some_and(|d| names.contains_key(d));
+            if !known {
+                problems.push(format!(
+                    "step `{name}` depends on unknown step {dependency}"
+                ));
+            }
+        }
+        let mut references = Vec::new();
+        expressions(&step["Arguments"], &mut references);
+        for reference in references {
+            if let Some(problem) = unresolved(&reference, &names, &declared) {
+                problems.push(format!("step `{name}`: {problem}"));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// Every step, including those in Condition branches, which must hold step objects.
+fn collect_steps<'v>(steps: &'v [Value], all: &mut Vec<&'v Value>, problems: &mut Vec<String>) {
+    for step in steps {
+        all.push(step);
+        if step["Type"] != "Condition" {
+            continue;
+        }
+        let name = step["Name"].as_str().unwrap_or("?");
+        let arguments = &step["Arguments"];
+        if arguments["Conditions"].as_array().is_none_or(Vec::is_empty) {
+            problems.push(format!("condition `{name}` has no conditions"));
+        }
+        for branch in ["IfSteps", "ElseSteps"] {
+            match &arguments[branch] {
+                Value::Null => {}
+                Value::Array(inner) if inner.iter().all(|s| s["Name"].is_string()) => {
+                    collect_steps(inner, all, problems);
+                }
+                _ => problems.push(format!("condition `{name}`: {branch} must list steps")),
+            }
+        }
+    }
+}
+
+/// A pipeline expression found in a step's arguments.
+enum Reference {
+    Get(String),
+    PropertyFile(String),
+}
+
+fn expressions(value: &Value, found: &mut Vec<Reference>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(path)) = map.get("Get") {
+                found.push(Reference::Get(path.clone()));
+            }
+            if let Some(Value::String(path)) = map
+                .get("Std:JsonGet")
+                .and_then(|j| j.get("PropertyFile"))
+                .and_then(|f| f.get("Get"))
+            {
+                found.push(Reference::PropertyFile(path.clone()));
+            }
+            map.values().for_each(|v| expressions(v, found));
+        }
+        Value::Array(items) => items.iter().for_each(|v| expressions(v, found)),
+        _ => {}
+    }
+}
+
+fn unresolved(
+    reference: &Reference,
+    steps: &BTreeMap<&str, &Value>,
+    parameters: &BTreeSet<&str>,
+) -> Option<String> {
+    let path = match reference {
+        Reference::Get(path) | Reference::PropertyFile(path) => path,
+    };
+    let (root, rest) = path.split_once('.').unwrap_or((path, ""));
+    match root {
+        "Parameters" if parameters.contains(rest) => None,
+        "Parameters" => Some(format!("parameter `{rest}` is not declared")),
+        "Execution" if EXECUTION_VARIABLES.contains(&rest) => None,
+        "Execution" => Some(format!("unknown execution variable `{rest}`")),
+        "Steps" => {
+            let (step, property) = rest.split_once('.').unwrap_or((rest, ""));
+            let Some(target) = steps.get(step) else {
+                return Some(format!("`{path}` refers to unknown step `{step}`"));
+            };
+            match reference {
+                Reference::PropertyFile(_) => property_file_problem(target, step, property),
+                Reference::Get(_) => output_problem(target, step, property),
+            }
+        }
+        _ => Some(format!(
+            "`{path}` is not a pipeline expression this tool knows"
+        )),
+    }
+}
+
+/// A `Std:JsonGet` must name a property file of the step, on one of its outputs.
+fn property_file_problem(step: &Value, name: &str, property: &str) -> Option<String> {
+    let Some(file) = property.strip_prefix("PropertyFiles.") else {
+        return Some(format!(
+            "`Std:JsonGet` on `{name}` must read a PropertyFiles entry"
+        ));
+    };
+    let entry = step["PropertyFiles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["PropertyFileName"] == file);
+    let Some(entry) = entry else {
+        return Some(format!("step `{name}` has no property file `{file}`"));
+    };
+    let output = entry["OutputName"].as_str().unwrap_or_default();
+    if output_names(step).contains(output) {
+        None
+    } else {
+        Some(format!(
+            "property file `{file}` names unknown output `{output}` of `{name}`"
+        ))
+    }
+}
+
+/// `…Outputs['name']…` must name one of the step's processing outputs.
+fn output_problem(step: &Value, name: &str, property: &str) -> Option<String> {
+    let output = property
+        .split_once("Outputs['")
+        .and_then(|(_, rest)| rest.split_once("']"))
+        .map(|(output, _)| output)?;
+    if output_names(step).contains(output) {
+        None
+    } else {
+        Some(format!("step `{name}` has no output `{output}`"))
+    }
+}
+
+fn output_names(step: &Value) -> BTreeSet<&str> {
+    step["Arguments"]["ProcessingOutputConfig"]["Outputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["OutputName"].as_str())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal() -> Value {
+        json!({
+            "Version": "2020-12-01",
+            "Parameters": [{"Name": "Threshold", "Type": "Float", "DefaultValue": 0.5}],
+            "Steps": [
+                {
+                    "Name": "evaluate",
+                    "Type": "Processing",
+                    "Arguments": {"ProcessingOutputConfig": {"Outputs": [{"OutputName": "evaluation"}]}},
+                    "PropertyFiles": [{"PropertyFileName": "Report", "OutputName": "evaluation", "FilePath": "e.json"}],
+                },
+                {
+                    "Name": "gate",
+                    "Type": "Condition",
+                    "Arguments": {
+                        "Conditions": [{
+                            "Type": "GreaterThanOrEqualTo",
+                            "LeftValue": {"Std:JsonGet": {
+                                "PropertyFile": {"Get": "Steps.evaluate.PropertyFiles.Report"},
+                                "Path": "metrics.accuracy.value",
+                            }},
+                            "RightValue": {"Get": "Parameters.Threshold"},
+                        }],
+                        "IfSteps": [{"Name": "ok", "Type": "Fail", "Arguments": {"ErrorMessage": {"Get": "Execution.PipelineExecutionId"}}}],
+                        "ElseSteps": [],
+                    },
+                },
+                {"Name": "report", "Type": "Processing", "DependsOn": ["evaluate"], "Arguments": {
+                    "ProcessingInputs": [{"S3Input": {"S3Uri": {"Get": "Steps.evaluate.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri"}}}],
+                }},
+            ],
+        })
+    }
+
+    fn broken(edit: impl FnOnce(&mut Value)) -> String {
+        let mut pipeline = minimal();
+        edit(&mut pipeline);
+        check(&pipeline).expect_err("the broken definition passed")
+    }
+
+    #[test]
+    fn accepts_a_consistent_definition() {
+        assert_eq!(check(&minimal()), Ok(()));
+    }
+
+    #[test]
+    fn rejects_duplicate_step_names_across_branches() {
+        let message =
+            broken(|p| p["Steps"][1]["Arguments"]["IfSteps"][0]["Name"] = json!("report"));
+        assert!(message.contains("`report` is used twice"), "{message}");
+    }
+
+    #[test]
+    fn rejects_unknown_dependencies() {
+        let message = broken(|p| p["Steps"][2]["DependsOn"] = json!(["train"]));
+        assert!(
+            message.contains("depends on unknown step \"train\""),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn rejects_gets_of_unknown_steps_outputs_and_parameters() {
+        let message = broken(|p| {
+            p["Steps"][2]["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"]["Get"] =
+                json!("Steps.evaluate.ProcessingOutputConfig.Outputs['test'].S3Output.S3Uri");
+        });
+        assert!(message.contains("has no output `test`"), "{message}");
+        let message = broken(|p| {
+            p["Steps"][1]["Arguments"]["Conditions"][0]["RightValue"]["Get"] =
+                json!("Parameters.Missing");
+        });
+        assert!(
+            message.contains("parameter `Missing` is not declared"),
+            "{message}"
+        );
+        let message = broken(|p| {
+            p["Steps"][2]["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"]["Get"] =
+                json!("Steps.train.ModelArtifacts.S3ModelArtifacts");
+        });
+        assert!(message.contains("unknown step `train`"), "{message}");
+        let message = broken(|p| {
+            p["Steps"][1]["Arguments"]["IfSteps"][0]["Arguments"]["ErrorMessage"]["Get"] =
+                json!("Execution.Nope");
+        });
+        assert!(
+            message.contains("unknown execution variable `Nope`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn rejects_json_gets_of_missing_property_files() {
+        let message =
+            broken(|p| p["Steps"][0]["PropertyFiles"][0]["PropertyFileName"] = json!("Other"));
+        assert!(message.contains("no property file `Report`"), "{message}");
+        let message =
+            broken(|p| p["Steps"][0]["PropertyFiles"][0]["OutputName"] = json!("metrics"));
+        assert!(message.contains("unknown output `metrics`"), "{message}");
+    }
+
+    #[test]
+    fn rejects_malformed_condition_branches() {
+        let message = broken(|p| p["Steps"][1]["Arguments"]["ElseSteps"] = json!(["gate-failed"]));
+        assert!(message.contains("ElseSteps must list steps"), "{message}");
+        let message = broken(|p| p["Steps"][1]["Arguments"]["Conditions"] = json!([]));
+        assert!(message.contains("has no conditions"), "{message}");
+    }
+
+    #[test]
+    fn local_storage_instances_take_no_volume_key() {
+        assert!(has_local_storage("ml.g5.2xlarge"));
+        assert!(has_local_storage("ml.g4dn.xlarge"));
+        assert!(!has_local_storage("ml.m5.xlarge"));
+    }
 }

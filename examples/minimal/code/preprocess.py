@@ -1,3 +1,42 @@
-"""preprocess step of the minimal example; see the pipeline definition for its arguments."""
+"""Preprocess step of the minimal example: one image folder (a sub-folder per class) split
+at random per class into train/validation/test, each image resized to --image-size and
+saved again in the same class-folder layout (normalization happens in train.py).
+"""
 
-raise SystemExit("not implemented yet")
+import argparse
+import json
+import random
+from pathlib import Path
+
+from PIL import Image
+
+OUTPUT = Path("/opt/ml/processing/output")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--train-ratio", type=float, required=True)
+    parser.add_argument("--validation-ratio", type=float, required=True)
+    parser.add_argument("--test-ratio", type=float, required=True)
+    parser.add_argument("--stratify", default="true")
+    parser.add_argument("--image-size", default="224x224")
+    parser.add_argument("--source", action="append", type=json.loads, required=True)
+    args, _ = parser.parse_known_args()
+    size = tuple(int(v) for v in args.image_size.split("x"))
+    rng = random.Random(42)
+    for source in args.source:
+        root = Path(source["path"]) / source.get("images", "")
+        for class_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+            files = sorted(class_dir.glob("*.*"))
+            rng.shuffle(files)
+            train_end = round(len(files) * args.train_ratio)
+            validation_end = train_end + round(len(files) * args.validation_ratio)
+            for i, path in enumerate(files):
+                split = "train" if i < train_end else "validation" if i < validation_end else "test"
+                target = OUTPUT / split / class_dir.name / f"{path.stem}.png"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                Image.open(path).convert("RGB").resize(size).save(target)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,3 +1,73 @@
-"""evaluate step of the skin-lesion example; see the pipeline definition for its arguments."""
+"""Evaluate step: scores the trained model on the test split and writes
+/opt/ml/processing/evaluation/evaluation.json as {"metrics": {"<name>": {"value": …}}},
+the shape the pipeline's quality gate reads with Std:JsonGet.
 
-raise SystemExit("not implemented yet")
+Arguments: --metrics accuracy,precision,… --average macro|micro|weighted --framework.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn import metrics as skm
+from torch.utils.data import DataLoader
+
+from common import NpyImages, load_trained
+
+MODEL = Path("/opt/ml/processing/model")
+TEST = Path("/opt/ml/processing/test")
+REPORT = Path("/opt/ml/processing/evaluation/evaluation.json")
+
+
+def arguments():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--metrics", required=True)
+    parser.add_argument("--average", choices=["macro", "micro", "weighted"], default="macro")
+    parser.add_argument("--framework", default="pytorch")
+    return parser.parse_args()
+
+
+def predict():
+    """Class probabilities and true labels of the test split."""
+    model, config = load_trained(MODEL)
+    probabilities, labels = [], []
+    with torch.no_grad():
+        for images, targets in DataLoader(NpyImages(TEST, config["classes"]), batch_size=64):
+            probabilities.append(torch.softmax(model(images), 1).numpy())
+            labels.append(targets.numpy())
+    return np.concatenate(probabilities), np.concatenate(labels)
+
+
+def score(name, probabilities, labels, average):
+    predicted = probabilities.argmax(1)
+    if name == "accuracy":
+        return skm.accuracy_score(labels, predicted)
+    if name in ("precision", "recall", "f1"):
+        scorer = {"precision": skm.precision_score, "recall": skm.recall_score, "f1": skm.f1_score}[name]
+        return scorer(labels, predicted, average=average, zero_division=0)
+    if name == "auc":
+        present = np.unique(labels)
+        if probabilities.shape[1] == 2:
+            return skm.roc_auc_score(labels, probabilities[:, 1])
+        # one-vs-rest over the classes that occur in the test split
+        scores = probabilities[:, present] / probabilities[:, present].sum(1, keepdims=True)
+        return skm.roc_auc_score(labels, scores, multi_class="ovr", average=average, labels=present)
+    raise SystemExit(f"unknown metric {name}")
+
+
+def main():
+    args = arguments()
+    probabilities, labels = predict()
+    report = {"metrics": {
+        name: {"value": float(score(name, probabilities, labels, args.average))}
+        for name in args.metrics.split(",")
+    }}
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,3 +1,104 @@
-"""train step of the skin-lesion example; see the pipeline definition for its arguments."""
+"""Train step (SageMaker script mode, PyTorch): fine-tunes the architecture named by the
+hyperparameters on the preprocessed splits. On spot capacity the job may be interrupted:
+every epoch is checkpointed to /opt/ml/checkpoints, which SageMaker syncs with S3, and a
+restarted job resumes from the last checkpoint.
+"""
 
-raise SystemExit("not implemented yet")
+import argparse
+import json
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from common import NpyImages, build_model, read_classes
+
+CHECKPOINT = Path("/opt/ml/checkpoints/last.pt")
+
+
+def arguments():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--architecture", required=True)
+    parser.add_argument("--pretrained", default="true")
+    parser.add_argument("--num-classes", type=int)
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--optimizer", choices=["adamw", "sgd"], default="adamw")
+    parser.add_argument("--weight-decay", type=float, default=0.0)
+    parser.add_argument("--label-smoothing", type=float, default=0.0)
+    parser.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN"))
+    parser.add_argument("--validation", default=os.environ.get("SM_CHANNEL_VALIDATION"))
+    parser.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
+    # Script mode also passes hyperparameters this script has no use for (image size, …).
+    args, _ = parser.parse_known_args()
+    return args
+
+
+def run_epoch(model, loader, loss_fn, device, optimizer=None):
+    model.train(optimizer is not None)
+    total_loss, correct, seen = 0.0, 0, 0
+    with torch.set_grad_enabled(optimizer is not None):
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            logits = model(images)
+            loss = loss_fn(logits, labels)
+            if optimizer is not None:
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+            total_loss += loss.item() * len(labels)
+            correct += (logits.argmax(1) == labels).sum().item()
+            seen += len(labels)
+    return total_loss / max(seen, 1), correct / max(seen, 1)
+
+
+def main():
+    args = arguments()
+    classes = read_classes(args.train)
+    num_classes = args.num_classes or len(classes)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = build_model(args.architecture, num_classes, args.pretrained == "true").to(device)
+    if args.optimizer == "adamw":
+        optimizer = torch.optim.AdamW(model.parameters(), args.learning_rate, weight_decay=args.weight_decay)
+    else:
+        optimizer = torch.optim.SGD(model.parameters(), args.learning_rate, momentum=0.9, weight_decay=args.weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+    workers = min(8, os.cpu_count() or 1)
+    train = DataLoader(NpyImages(args.train, classes), args.batch_size, shuffle=True, num_workers=workers)
+    validation = DataLoader(NpyImages(args.validation, classes), args.batch_size, num_workers=workers)
+
+    start, best = 0, -1.0
+    if CHECKPOINT.exists():
+        state = torch.load(CHECKPOINT, map_location=device)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start, best = state["epoch"] + 1, state["best"]
+        print(f"resumed from epoch {start}")
+
+    model_dir = Path(args.model_dir)
+    for epoch in range(start, args.epochs):
+        train_loss, _ = run_epoch(model, train, loss_fn, device, optimizer)
+        validation_loss, accuracy = run_epoch(model, validation, loss_fn, device)
+        scheduler.step()
+        # The pipeline's MetricDefinitions read these three names.
+        print(f"epoch={epoch} train_loss={train_loss:.6f} validation_loss={validation_loss:.6f} validation_score={accuracy:.6f}")
+        if accuracy > best:
+            best = accuracy
+            torch.save(model.state_dict(), model_dir / "model.pt")
+        CHECKPOINT.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(
+            {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+             "scheduler": scheduler.state_dict(), "epoch": epoch, "best": best},
+            CHECKPOINT,
+        )
+    config = {"architecture": args.architecture, "num_classes": num_classes, "classes": classes}
+    (model_dir / "config.json").write_text(json.dumps(config))
+
+
+if __name__ == "__main__":
+    main()
