@@ -238,25 +238,61 @@ fn endpoint(t: &mut Template) {
     }
 }
 
-/// Shared parts of a monitoring job definition: cluster, encryption, isolation, output.
-fn job_parts(t: &Template, instance_type: &str, reports_uri: &str) -> (Value, Value, Value) {
-    let resources = json!({"ClusterConfig": {
-        "InstanceCount": 1,
-        "InstanceType": instance_type,
-        "VolumeSizeInGB": 30,
-        "VolumeKmsKeyId": t.key_arn(),
-    }});
-    let output = json!({
-        "KmsKeyId": t.key_arn(),
-        "MonitoringOutputs": [{"S3Output": {
-            "LocalPath": "/opt/ml/processing/output",
-            "S3Uri": reports_uri,
-            "S3UploadMode": "EndOfJob",
-        }}],
+/// A monitoring job definition of `kind` (`DataQuality` or `ModelQuality`: the prefix of
+/// its property names) with what every monitor shares: KMS-encrypted volume and reports,
+/// an isolated network, a run time that fits an hourly schedule, constraints at `baseline_uri`.
+fn job_definition(
+    t: &Template,
+    kind: &str,
+    monitor: Monitor,
+    app_specification: Value,
+    job_input: Value,
+) -> Value {
+    let mut properties = serde_json::Map::new();
+    properties.insert(format!("{kind}AppSpecification"), app_specification);
+    properties.insert(
+        format!("{kind}BaselineConfig"),
+        json!({"ConstraintsResource": {"S3Uri": format!("{}constraints.json", monitor.baseline_uri)}}),
+    );
+    properties.insert(format!("{kind}JobInput"), job_input);
+    properties.insert(
+        format!("{kind}JobOutputConfig"),
+        json!({
+            "KmsKeyId": t.key_arn(),
+            "MonitoringOutputs": [{"S3Output": {
+                "LocalPath": "/opt/ml/processing/output",
+                "S3Uri": monitor.reports_uri,
+                "S3UploadMode": "EndOfJob",
+            }}],
+        }),
+    );
+    let rest = json!({
+        "JobResources": {"ClusterConfig": {
+            "InstanceCount": 1,
+            "InstanceType": monitor.instance_type,
+            "VolumeSizeInGB": 30,
+            "VolumeKmsKeyId": t.key_arn(),
+        }},
+        "NetworkConfig": {"EnableInterContainerTrafficEncryption": true, "EnableNetworkIsolation": true},
+        "RoleArn": get_att(ids::EXECUTION_ROLE, "Arn"),
+        "StoppingCondition": {"MaxRuntimeInSeconds": 1800},
+        "Tags": t.tags(),
     });
-    let network =
-        json!({"EnableInterContainerTrafficEncryption": true, "EnableNetworkIsolation": true});
-    (resources, output, network)
+    if let Value::Object(rest) = rest {
+        properties.extend(rest);
+    }
+    json!({
+        "Type": format!("AWS::SageMaker::{kind}JobDefinition"),
+        "Condition": ids::HAS_MODEL,
+        "Properties": properties,
+    })
+}
+
+/// Where a monitor runs and keeps its files.
+struct Monitor<'a> {
+    instance_type: &'a str,
+    baseline_uri: &'a str,
+    reports_uri: &'a str,
 }
 
 fn endpoint_input() -> Value {
@@ -290,27 +326,19 @@ fn schedule(t: &Template, name: &str, job: &str, kind: &str, expression: &str) -
 fn monitoring(t: &mut Template) {
     let system = t.system;
     if let Some(drift) = &system.data_drift {
-        let (resources, output, network) = job_parts(t, &drift.instance_type, &drift.reports_uri);
-        t.resource(
-            DATA_QUALITY_JOB,
-            json!({
-                "Type": "AWS::SageMaker::DataQualityJobDefinition",
-                "Condition": ids::HAS_MODEL,
-                "Properties": {
-                    "DataQualityAppSpecification": {"ImageUri": drift.image_uri},
-                    "DataQualityBaselineConfig": {
-                        "ConstraintsResource": {"S3Uri": format!("{}constraints.json", drift.baseline_uri)},
-                    },
-                    "DataQualityJobInput": {"EndpointInput": endpoint_input()},
-                    "DataQualityJobOutputConfig": output,
-                    "JobResources": resources,
-                    "NetworkConfig": network,
-                    "RoleArn": get_att(ids::EXECUTION_ROLE, "Arn"),
-                    "StoppingCondition": {"MaxRuntimeInSeconds": 1800},
-                    "Tags": t.tags(),
-                },
-            }),
+        let monitor = Monitor {
+            instance_type: &drift.instance_type,
+            baseline_uri: &drift.baseline_uri,
+            reports_uri: &drift.reports_uri,
+        };
+        let job = job_definition(
+            t,
+            "DataQuality",
+            monitor,
+            json!({"ImageUri": drift.image_uri}),
+            json!({"EndpointInput": endpoint_input()}),
         );
+        t.resource(DATA_QUALITY_JOB, job);
         let resource = schedule(
             t,
             &system.names.data_drift_schedule,
@@ -321,34 +349,22 @@ fn monitoring(t: &mut Template) {
         t.resource(DATA_QUALITY_SCHEDULE, resource);
     }
     if let Some(quality) = &system.model_quality {
-        let (resources, output, network) =
-            job_parts(t, &quality.instance_type, &quality.reports_uri);
-        t.resource(
-            MODEL_QUALITY_JOB,
+        let monitor = Monitor {
+            instance_type: &quality.instance_type,
+            baseline_uri: &quality.baseline_uri,
+            reports_uri: &quality.reports_uri,
+        };
+        let job = job_definition(
+            t,
+            "ModelQuality",
+            monitor,
+            json!({"ImageUri": quality.image_uri, "ProblemType": problem_type(quality.problem_type)}),
             json!({
-                "Type": "AWS::SageMaker::ModelQualityJobDefinition",
-                "Condition": ids::HAS_MODEL,
-                "Properties": {
-                    "ModelQualityAppSpecification": {
-                        "ImageUri": quality.image_uri,
-                        "ProblemType": problem_type(quality.problem_type),
-                    },
-                    "ModelQualityBaselineConfig": {
-                        "ConstraintsResource": {"S3Uri": format!("{}constraints.json", quality.baseline_uri)},
-                    },
-                    "ModelQualityJobInput": {
-                        "EndpointInput": endpoint_input(),
-                        "GroundTruthS3Input": {"S3Uri": quality.ground_truth_uri},
-                    },
-                    "ModelQualityJobOutputConfig": output,
-                    "JobResources": resources,
-                    "NetworkConfig": network,
-                    "RoleArn": get_att(ids::EXECUTION_ROLE, "Arn"),
-                    "StoppingCondition": {"MaxRuntimeInSeconds": 1800},
-                    "Tags": t.tags(),
-                },
+                "EndpointInput": endpoint_input(),
+                "GroundTruthS3Input": {"S3Uri": quality.ground_truth_uri},
             }),
         );
+        t.resource(MODEL_QUALITY_JOB, job);
         let resource = schedule(
             t,
             &system.names.model_quality_schedule,
