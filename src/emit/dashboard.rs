@@ -1,10 +1,208 @@
 //! `dashboard.json`: the CloudWatch dashboard body.
+//!
+//! Widgets come in the order of `system.dashboard_widgets`, two per row, each half the
+//! dashboard wide, so the layout follows from the order alone. Alarm ARNs hold
+//! `${AWS::AccountId}`, which the template fills through `Fn::Sub`.
 
 use serde_json::{Value, json};
 
+use super::cloudformation::{VARIANT, alarms};
 use crate::ir::System;
+use crate::spec::{DriftStatistic, Widget};
+
+const WIDTH: u32 = 12;
+const HEIGHT: u32 = 6;
+const COLUMNS: u32 = 24 / WIDTH;
 
 /// The dashboard body.
-pub fn body(_system: &System) -> Value {
-    json!({"widgets": []})
+pub fn body(system: &System) -> Value {
+    let widgets: Vec<Value> = system
+        .dashboard_widgets
+        .iter()
+        .flat_map(|w| widgets(system, *w))
+        .enumerate()
+        .map(|(i, mut widget)| {
+            let i = i as u32;
+            widget["x"] = json!((i % COLUMNS) * WIDTH);
+            widget["y"] = json!((i / COLUMNS) * HEIGHT);
+            widget["width"] = json!(WIDTH);
+            widget["height"] = json!(HEIGHT);
+            widget
+        })
+        .collect();
+    json!({"widgets": widgets})
+}
+
+/// A metric widget: a time series of `metrics`, with horizontal threshold annotations.
+fn metrics(
+    system: &System,
+    title: &str,
+    metrics: Value,
+    stat: &str,
+    thresholds: Vec<Value>,
+) -> Value {
+    let mut properties = json!({
+        "title": title,
+        "view": "timeSeries",
+        "region": system.region,
+        "stat": stat,
+        "period": 300,
+        "metrics": metrics,
+    });
+    if !thresholds.is_empty() {
+        properties["annotations"] = json!({"horizontal": thresholds});
+    }
+    json!({"type": "metric", "properties": properties})
+}
+
+fn widgets(system: &System, widget: Widget) -> Vec<Value> {
+    match widget {
+        Widget::PipelineExecutions => {
+            let series: Vec<Value> = ["ExecutionStarted", "ExecutionSucceeded", "ExecutionFailed"]
+                .iter()
+                .map(|m| {
+                    json!([
+                        "AWS/Sagemaker/ModelBuildingPipeline",
+                        m,
+                        "PipelineName",
+                        system.names.pipeline
+                    ])
+                })
+                .collect();
+            vec![metrics(
+                system,
+                "Pipeline executions",
+                json!(series),
+                "Sum",
+                Vec::new(),
+            )]
+        }
+        Widget::Training => {
+            let mut names = vec!["CPUUtilization", "MemoryUtilization"];
+            if system.training.uses_gpu {
+                names.extend(["GPUUtilization", "GPUMemoryUtilization"]);
+            }
+            let series: Vec<Value> = names
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    json!([{
+                        "expression": format!("SEARCH('{{/aws/sagemaker/TrainingJobs,Host}} MetricName=\"{m}\" Host=\"pipelines-\"', 'Average', 300)"),
+                        "id": format!("t{i}"),
+                        "label": m,
+                    }])
+                })
+                .collect();
+            vec![metrics(
+                system,
+                "Training jobs",
+                json!(series),
+                "Average",
+                Vec::new(),
+            )]
+        }
+        Widget::Endpoint => {
+            let Some(endpoint) = &system.endpoint else {
+                return Vec::new();
+            };
+            let series = |m: &str| {
+                json!([
+                    "AWS/SageMaker",
+                    m,
+                    "EndpointName",
+                    endpoint.name,
+                    "VariantName",
+                    VARIANT
+                ])
+            };
+            vec![
+                metrics(
+                    system,
+                    "Endpoint invocations and errors",
+                    json!([
+                        series("Invocations"),
+                        series("Invocation5XXErrors"),
+                        series("Invocation4XXErrors")
+                    ]),
+                    "Sum",
+                    Vec::new(),
+                ),
+                metrics(
+                    system,
+                    "Endpoint model latency (microseconds)",
+                    json!([series("ModelLatency")]),
+                    "Average",
+                    Vec::new(),
+                ),
+            ]
+        }
+        Widget::DataDrift => {
+            let (Some(endpoint), Some(drift)) = (&system.endpoint, &system.data_drift) else {
+                return Vec::new();
+            };
+            let series: Vec<Value> = drift
+                .alarm_features
+                .iter()
+                .map(|f| {
+                    json!([
+                        "aws/sagemaker/Endpoints/data-metrics",
+                        format!("feature_baseline_drift_{f}"),
+                        "Endpoint",
+                        endpoint.name,
+                        "MonitoringSchedule",
+                        system.names.data_drift_schedule
+                    ])
+                })
+                .collect();
+            let thresholds = drift
+                .checks
+                .iter()
+                .filter(|(s, _)| *s == DriftStatistic::DistributionDistance)
+                .map(|(_, t)| json!({"label": "drift threshold", "value": t}))
+                .collect();
+            vec![metrics(
+                system,
+                "Data drift",
+                json!(series),
+                "Maximum",
+                thresholds,
+            )]
+        }
+        Widget::ModelQuality => {
+            let (Some(endpoint), Some(quality)) = (&system.endpoint, &system.model_quality) else {
+                return Vec::new();
+            };
+            let series = json!([[
+                "aws/sagemaker/Endpoints/model-metrics",
+                quality.monitor_metric_name,
+                "Endpoint",
+                endpoint.name,
+                "MonitoringSchedule",
+                system.names.model_quality_schedule
+            ]]);
+            let threshold = json!({"label": format!("{} threshold", quality.monitor_metric_name), "value": quality.threshold});
+            vec![metrics(
+                system,
+                "Model quality",
+                series,
+                "Average",
+                vec![threshold],
+            )]
+        }
+        Widget::Alarms => {
+            let arns: Vec<String> = alarms(system)
+                .iter()
+                .map(|a| {
+                    format!(
+                        "arn:${{AWS::Partition}}:cloudwatch:{}:${{AWS::AccountId}}:alarm:{}",
+                        system.region, a.name
+                    )
+                })
+                .collect();
+            if arns.is_empty() {
+                return Vec::new();
+            }
+            vec![json!({"type": "alarm", "properties": {"title": "Alarms", "alarms": arns}})]
+        }
+    }
 }

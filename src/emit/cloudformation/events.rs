@@ -1,0 +1,458 @@
+//! Notifications, the retraining state machine, the EventBridge rules that start it, the
+//! CloudWatch alarms and the dashboard.
+
+use serde_json::{Map, Value, json};
+
+use super::sagemaker::{VARIANT, higher_is_better};
+use super::{Template, get_att, ids, reference, sub};
+use crate::ir::{System, pascal};
+use crate::spec::{AlarmMetric, DriftStatistic};
+
+/// The log group of the state machine; the `/aws/vendedlogs/` prefix keeps CloudWatch
+/// Logs' resource policy small.
+pub(super) fn state_machine_log_group(system: &System) -> String {
+    format!("/aws/vendedlogs/states/{}", system.names.state_machine)
+}
+
+pub(super) fn add(t: &mut Template, state_machine: &Value, dashboard: &Value) {
+    topic(t);
+    machine(t, state_machine);
+    let alarms = alarms(t.system);
+    for alarm in &alarms {
+        t.resource(&alarm.id, alarm.resource());
+    }
+    rules(t, &alarms);
+    let body = dashboard.to_string();
+    let body = if body.contains("${") {
+        sub(body)
+    } else {
+        json!(body)
+    };
+    t.resource(
+        ids::DASHBOARD,
+        json!({
+            "Type": "AWS::CloudWatch::Dashboard",
+            "Properties": {"DashboardName": t.system.names.dashboard, "DashboardBody": body},
+        }),
+    );
+    t.output(
+        "DashboardName",
+        "The CloudWatch dashboard",
+        reference(ids::DASHBOARD),
+    );
+}
+
+/// The KMS-encrypted topic, its email subscriptions, and a policy that lets this account's
+/// CloudWatch alarms publish to it.
+fn topic(t: &mut Template) {
+    let system = t.system;
+    t.resource(
+        ids::TOPIC,
+        json!({
+            "Type": "AWS::SNS::Topic",
+            "Properties": {
+                "TopicName": system.names.topic,
+                "KmsMasterKeyId": t.key_arn(),
+                "Tags": t.tags(),
+            },
+        }),
+    );
+    t.resource(
+        &format!("{}Policy", ids::TOPIC),
+        json!({
+            "Type": "AWS::SNS::TopicPolicy",
+            "Properties": {
+                "Topics": [reference(ids::TOPIC)],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Sid": "AlarmsPublish",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                        "Action": "sns:Publish",
+                        "Resource": reference(ids::TOPIC),
+                        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                    }],
+                },
+            },
+        }),
+    );
+    let emails = system
+        .retraining
+        .as_ref()
+        .map(|r| r.emails.as_slice())
+        .unwrap_or_default();
+    for (i, email) in emails.iter().enumerate() {
+        t.resource(
+            &format!("EmailSubscription{}", i + 1),
+            json!({
+                "Type": "AWS::SNS::Subscription",
+                "Properties": {"TopicArn": reference(ids::TOPIC), "Protocol": "email", "Endpoint": email},
+            }),
+        );
+    }
+    t.output(
+        "NotificationTopicArn",
+        "The SNS topic of notifications and alarms",
+        reference(ids::TOPIC),
+    );
+}
+
+/// `${Name}` placeholders in the strings of a value, sorted and unique.
+pub(super) fn placeholders(value: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    collect_placeholders(value, &mut found);
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn collect_placeholders(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::String(s) => found.extend(super::check::sub_variables(s)),
+        Value::Array(items) => items.iter().for_each(|v| collect_placeholders(v, found)),
+        Value::Object(map) => map.values().for_each(|v| collect_placeholders(v, found)),
+        _ => {}
+    }
+}
+
+/// The state machine: the ASL text exactly as `retraining.asl.json` holds it, with its
+/// placeholders filled by `DefinitionSubstitutions`; logs to an encrypted group; traced.
+fn machine(t: &mut Template, state_machine: &Value) {
+    let system = t.system;
+    t.resource(
+        ids::STATE_MACHINE_LOGS,
+        json!({
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": state_machine_log_group(system),
+                "KmsKeyId": t.key_arn(),
+                "RetentionInDays": 365,
+                "Tags": t.tags(),
+            },
+        }),
+    );
+    let mut substitutions = Map::new();
+    for name in placeholders(state_machine) {
+        let value = match name.as_str() {
+            "NotificationTopicArn" => reference(ids::TOPIC),
+            "PipelineName" => json!(system.names.pipeline),
+            "PipelineArn" => {
+                super::arn("sagemaker", &format!("pipeline/{}", system.names.pipeline))
+            }
+            // Unknown placeholders stay unmapped, and `check` reports them.
+            _ => continue,
+        };
+        substitutions.insert(name, value);
+    }
+    let mut properties = json!({
+        "StateMachineName": system.names.state_machine,
+        "StateMachineType": "STANDARD",
+        "DefinitionString": format!("{state_machine:#}\n"),
+        "RoleArn": get_att(ids::STATE_MACHINE_ROLE, "Arn"),
+        "LoggingConfiguration": {
+            "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": get_att(ids::STATE_MACHINE_LOGS, "Arn")}}],
+            "IncludeExecutionData": true,
+            "Level": "ALL",
+        },
+        "TracingConfiguration": {"Enabled": true},
+        "EncryptionConfiguration": {
+            "Type": "CUSTOMER_MANAGED_KMS_KEY",
+            "KmsKeyId": t.key_arn(),
+            "KmsDataKeyReusePeriodSeconds": 300,
+        },
+        "Tags": t.tags(),
+    });
+    if !substitutions.is_empty() {
+        properties["DefinitionSubstitutions"] = Value::Object(substitutions);
+    }
+    t.resource(
+        ids::STATE_MACHINE,
+        json!({"Type": "AWS::StepFunctions::StateMachine", "Properties": properties}),
+    );
+    t.output(
+        "StateMachineArn",
+        "The retraining state machine",
+        reference(ids::STATE_MACHINE),
+    );
+}
+
+/// A CloudWatch alarm of the system: one of the spec's, or a monitor's threshold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricAlarm {
+    pub id: String,
+    pub name: String,
+    pub namespace: &'static str,
+    pub metric: String,
+    /// Dimension values may hold `${AWS::…}` pseudo parameters.
+    pub dimensions: Vec<(&'static str, String)>,
+    pub statistic: &'static str,
+    pub comparison: &'static str,
+    pub threshold: f64,
+    pub evaluation_periods: u32,
+    pub period_seconds: u32,
+    /// `notBreaching` for failures and errors; monitors `ignore` the hours between runs.
+    pub missing_data: &'static str,
+    pub description: String,
+}
+
+impl MetricAlarm {
+    fn resource(&self) -> Value {
+        let dimensions: Vec<Value> = self
+            .dimensions
+            .iter()
+            .map(|(name, value)| {
+                let value = if value.contains("${") {
+                    sub(value.clone())
+                } else {
+                    json!(value)
+                };
+                json!({"Name": name, "Value": value})
+            })
+            .collect();
+        json!({
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": self.name,
+                "AlarmDescription": self.description,
+                "Namespace": self.namespace,
+                "MetricName": self.metric,
+                "Dimensions": dimensions,
+                "Statistic": self.statistic,
+                "ComparisonOperator": self.comparison,
+                "Threshold": self.threshold,
+                "EvaluationPeriods": self.evaluation_periods,
+                "Period": self.period_seconds,
+                "TreatMissingData": self.missing_data,
+                "AlarmActions": [reference(ids::TOPIC)],
+                "OKActions": [reference(ids::TOPIC)],
+            },
+        })
+    }
+}
+
+/// Every alarm: the spec's, then one per drift feature at the distance threshold, then the
+/// model-quality metric at its threshold. The dashboard shows the same list.
+pub fn alarms(system: &System) -> Vec<MetricAlarm> {
+    let pipeline = &system.names.pipeline;
+    let state_machine_arn = format!(
+        "arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{}",
+        system.names.state_machine
+    );
+    let endpoint = system
+        .endpoint
+        .as_ref()
+        .map(|e| e.name.clone())
+        .unwrap_or_default();
+    let mut alarms: Vec<MetricAlarm> = system
+        .alarms
+        .iter()
+        .map(|a| {
+            let (namespace, metric, dimensions, statistic, comparison) = match a.metric {
+                AlarmMetric::PipelineExecutionFailed => (
+                    "AWS/Sagemaker/ModelBuildingPipeline",
+                    "ExecutionFailed",
+                    vec![("PipelineName", pipeline.clone())],
+                    "Sum",
+                    "GreaterThanOrEqualToThreshold",
+                ),
+                AlarmMetric::RetrainingFailed => (
+                    "AWS/States",
+                    "ExecutionsFailed",
+                    vec![("StateMachineArn", state_machine_arn.clone())],
+                    "Sum",
+                    "GreaterThanOrEqualToThreshold",
+                ),
+                AlarmMetric::Endpoint5xxErrors => (
+                    "AWS/SageMaker",
+                    "Invocation5XXErrors",
+                    vec![
+                        ("EndpointName", endpoint.clone()),
+                        ("VariantName", VARIANT.to_string()),
+                    ],
+                    "Sum",
+                    "GreaterThanOrEqualToThreshold",
+                ),
+                AlarmMetric::EndpointModelLatency => (
+                    "AWS/SageMaker",
+                    "ModelLatency",
+                    vec![
+                        ("EndpointName", endpoint.clone()),
+                        ("VariantName", VARIANT.to_string()),
+                    ],
+                    "Average",
+                    "GreaterThanThreshold",
+                ),
+            };
+            MetricAlarm {
+                id: format!(
+                    "{}Alarm",
+                    pascal(
+                        a.name
+                            .strip_prefix(&format!("{}-", system.project))
+                            .unwrap_or(&a.name)
+                    )
+                ),
+                name: a.name.clone(),
+                namespace,
+                metric: metric.to_string(),
+                dimensions,
+                statistic,
+                comparison,
+                threshold: a.threshold,
+                evaluation_periods: a.evaluation_periods,
+                period_seconds: a.period_seconds,
+                missing_data: "notBreaching",
+                description: format!("{metric} of {}", dimension_summary(a.metric)),
+            }
+        })
+        .collect();
+    let Some(endpoint) = &system.endpoint else {
+        return alarms;
+    };
+    if let Some(drift) = &system.data_drift {
+        let distance = drift
+            .checks
+            .iter()
+            .find(|(s, _)| *s == DriftStatistic::DistributionDistance)
+            .map(|(_, t)| *t);
+        if let Some(threshold) = distance {
+            for feature in &drift.alarm_features {
+                alarms.push(MetricAlarm {
+                    id: format!("DataDrift{}Alarm", pascal(feature)),
+                    name: format!("{}-data-drift-{feature}", system.project),
+                    namespace: "aws/sagemaker/Endpoints/data-metrics",
+                    metric: format!("feature_baseline_drift_{feature}"),
+                    dimensions: vec![
+                        ("Endpoint", endpoint.name.clone()),
+                        (
+                            "MonitoringSchedule",
+                            system.names.data_drift_schedule.clone(),
+                        ),
+                    ],
+                    statistic: "Maximum",
+                    comparison: "GreaterThanThreshold",
+                    threshold,
+                    evaluation_periods: 1,
+                    period_seconds: 3600,
+                    missing_data: "ignore",
+                    description: format!("Distribution distance of {feature} from its baseline"),
+                });
+            }
+        }
+    }
+    if let Some(quality) = &system.model_quality {
+        let higher = higher_is_better(quality.metric);
+        alarms.push(MetricAlarm {
+            id: "ModelQualityAlarm".into(),
+            name: format!("{}-model-quality", system.project),
+            namespace: "aws/sagemaker/Endpoints/model-metrics",
+            metric: quality.monitor_metric_name.to_string(),
+            dimensions: vec![
+                ("Endpoint", endpoint.name.clone()),
+                (
+                    "MonitoringSchedule",
+                    system.names.model_quality_schedule.clone(),
+                ),
+            ],
+            statistic: if higher { "Minimum" } else { "Maximum" },
+            comparison: if higher {
+                "LessThanThreshold"
+            } else {
+                "GreaterThanThreshold"
+            },
+            threshold: quality.threshold,
+            evaluation_periods: 1,
+            period_seconds: 3600,
+            missing_data: "ignore",
+            description: format!(
+                "{} of the endpoint against ground truth",
+                quality.monitor_metric_name
+            ),
+        });
+    }
+    alarms
+}
+
+fn dimension_summary(metric: AlarmMetric) -> &'static str {
+    match metric {
+        AlarmMetric::PipelineExecutionFailed => "the SageMaker pipeline",
+        AlarmMetric::RetrainingFailed => "the retraining state machine",
+        AlarmMetric::Endpoint5xxErrors | AlarmMetric::EndpointModelLatency => "the endpoint",
+    }
+}
+
+/// The rules that start retraining: schedules, drift and quality alarms, new data.
+fn rules(t: &mut Template, alarms: &[MetricAlarm]) {
+    let Some(retraining) = &t.system.retraining else {
+        return;
+    };
+    let target = json!([{
+        "Id": "retraining",
+        "Arn": reference(ids::STATE_MACHINE),
+        "RoleArn": get_att(ids::EVENTS_ROLE, "Arn"),
+    }]);
+    let mut rules: Vec<(String, String, Value)> = Vec::new();
+    for (i, expression) in retraining.schedules.iter().enumerate() {
+        rules.push((
+            format!("RetrainingSchedule{}", i + 1),
+            format!("Retrains {} on {expression}", t.system.project),
+            json!({"ScheduleExpression": expression}),
+        ));
+    }
+    let alarm_rule = |prefix: &str| -> Option<Value> {
+        let arns: Vec<Value> = alarms
+            .iter()
+            .filter(|a| a.id.starts_with(prefix))
+            .map(|a| get_att(&a.id, "Arn"))
+            .collect();
+        (!arns.is_empty()).then(|| {
+            json!({"EventPattern": {
+                "source": ["aws.cloudwatch"],
+                "detail-type": ["CloudWatch Alarm State Change"],
+                "resources": arns,
+                "detail": {"state": {"value": ["ALARM"]}},
+            }})
+        })
+    };
+    if retraining.on_data_drift
+        && let Some(pattern) = alarm_rule("DataDrift")
+    {
+        rules.push((
+            "DataDriftRule".into(),
+            "Retrains when a data-drift alarm fires".into(),
+            pattern,
+        ));
+    }
+    if retraining.on_model_quality
+        && let Some(pattern) = alarm_rule("ModelQuality")
+    {
+        rules.push((
+            "ModelQualityRule".into(),
+            "Retrains when the model-quality alarm fires".into(),
+            pattern,
+        ));
+    }
+    for (i, (bucket, prefix)) in retraining.new_data.iter().enumerate() {
+        rules.push((
+            format!("NewDataRule{}", i + 1),
+            format!("Retrains when objects arrive under s3://{bucket}/{prefix}"),
+            json!({"EventPattern": {
+                "source": ["aws.s3"],
+                "detail-type": ["Object Created"],
+                "detail": {"bucket": {"name": [bucket]}, "object": {"key": [{"prefix": prefix}]}},
+            }}),
+        ));
+    }
+    for (id, description, trigger) in rules {
+        let mut properties = json!({"Description": description, "State": "ENABLED"});
+        if let (Some(p), Some(trigger)) = (properties.as_object_mut(), trigger.as_object()) {
+            p.extend(trigger.clone());
+        }
+        properties["Targets"] = target.clone();
+        t.resource(
+            &id,
+            json!({"Type": "AWS::Events::Rule", "Properties": properties}),
+        );
+    }
+}

@@ -1,0 +1,484 @@
+//! ECR, the model registry, the pipeline, the endpoint and Model Monitor.
+
+use serde_json::{Map, Value, json};
+
+use super::{Template, get_att, ids, images, reference, sub, suppressions};
+use crate::ir::{System, pascal, split_s3_uri};
+use crate::spec::{DriftStatistic, Metric, ProblemType};
+
+/// Placeholders the pipeline definition may use, and what they stand for.
+pub(super) const PIPELINE_PLACEHOLDERS: [&str; 2] = ["KmsKeyArn", "ExecutionRoleArn"];
+
+/// CloudFormation accepts an inline pipeline definition up to this many bytes.
+pub(super) const MAX_INLINE_DEFINITION: usize = 100 * 1024;
+
+pub(super) const DATA_QUALITY_JOB: &str = "DataQualityJobDefinition";
+pub(super) const DATA_QUALITY_SCHEDULE: &str = "DataQualitySchedule";
+pub(super) const MODEL_QUALITY_JOB: &str = "ModelQualityJobDefinition";
+pub(super) const MODEL_QUALITY_SCHEDULE: &str = "ModelQualitySchedule";
+const SCALABLE_TARGET: &str = "EndpointScalableTarget";
+const SCALING_POLICY: &str = "EndpointScalingPolicy";
+/// The endpoint's one production variant.
+pub const VARIANT: &str = "AllTraffic";
+
+pub(super) fn add(t: &mut Template, pipeline: &Value) {
+    repositories(t);
+    registry_and_pipeline(t, pipeline);
+    if t.system.endpoint.is_some() {
+        endpoint(t);
+        monitoring(t);
+    }
+}
+
+/// A repository for each image in the stack's own account: scanned on push, immutable
+/// tags, encrypted with the key.
+fn repositories(t: &mut Template) {
+    for image in images(t.system).into_iter().filter(|i| i.is_own()) {
+        let id = format!("{}Repository", pascal(&image.repository));
+        let resource = json!({
+            "Type": "AWS::ECR::Repository",
+            "Properties": {
+                "RepositoryName": image.repository,
+                "ImageScanningConfiguration": {"ScanOnPush": true},
+                "ImageTagMutability": "IMMUTABLE",
+                "EncryptionConfiguration": {"EncryptionType": "KMS", "KmsKey": t.key_arn()},
+                "Tags": t.tags(),
+            },
+        });
+        t.resource(&id, resource);
+    }
+}
+
+fn registry_and_pipeline(t: &mut Template, pipeline: &Value) {
+    let system = t.system;
+    t.resource(
+        ids::MODEL_PACKAGE_GROUP,
+        json!({
+            "Type": "AWS::SageMaker::ModelPackageGroup",
+            "Properties": {
+                "ModelPackageGroupName": system.registry.model_package_group,
+                "ModelPackageGroupDescription": format!("Models of {} that passed the quality gates", system.project),
+                "Tags": t.tags(),
+            },
+        }),
+    );
+    // Compact text: the definition counts against the inline size limit.
+    let body = pipeline.to_string();
+    let mut variables = Map::new();
+    for name in PIPELINE_PLACEHOLDERS {
+        if body.contains(&format!("${{{name}}}")) {
+            let value = match name {
+                "KmsKeyArn" => t.key_arn(),
+                _ => get_att(ids::EXECUTION_ROLE, "Arn"),
+            };
+            variables.insert(name.to_string(), value);
+        }
+    }
+    // Fn::Sub only when there is something to substitute (cfn-lint W1020).
+    let definition = if body.contains("${") {
+        json!({"Fn::Sub": [body, Value::Object(variables)]})
+    } else {
+        json!(body)
+    };
+    t.resource(
+        ids::PIPELINE,
+        json!({
+            "Type": "AWS::SageMaker::Pipeline",
+            "DependsOn": [ids::MODEL_PACKAGE_GROUP],
+            "Properties": {
+                "PipelineName": system.names.pipeline,
+                "PipelineDescription": format!("Builds, evaluates and registers {}", system.project),
+                "RoleArn": get_att(ids::EXECUTION_ROLE, "Arn"),
+                "PipelineDefinition": {"PipelineDefinitionBody": definition},
+                "Tags": t.tags(),
+            },
+        }),
+    );
+    t.output(
+        "PipelineName",
+        "The SageMaker pipeline",
+        json!(system.names.pipeline),
+    );
+    t.output(
+        "PipelineArn",
+        "The SageMaker pipeline's ARN",
+        super::arn("sagemaker", &format!("pipeline/{}", system.names.pipeline)),
+    );
+    t.output(
+        "ModelPackageGroupName",
+        "The model registry's package group",
+        json!(system.registry.model_package_group),
+    );
+}
+
+/// Instance families with NVMe instance storage, which SageMaker encrypts with a hardware
+/// key and which reject a `KmsKeyId` on the endpoint config.
+fn has_instance_storage(instance_type: &str) -> bool {
+    let family = instance_type
+        .strip_prefix("ml.")
+        .and_then(|r| r.split('.').next())
+        .unwrap_or_default();
+    let after_generation = family.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let modifiers = after_generation.trim_start_matches(|c: char| c.is_ascii_digit());
+    modifiers.contains('d') || ["g5", "g6", "g6e", "p5", "p5e"].contains(&family)
+}
+
+/// The endpoint of the approved model, with data capture and autoscaling. The model is
+/// known only after a run is approved, so all of it waits for `ModelPackageArn`.
+fn endpoint(t: &mut Template) {
+    let system = t.system;
+    let Some(endpoint) = &system.endpoint else {
+        return;
+    };
+    t.resource(
+        ids::MODEL,
+        json!({
+            "Type": "AWS::SageMaker::Model",
+            "Condition": ids::HAS_MODEL,
+            "Properties": {
+                "ExecutionRoleArn": get_att(ids::EXECUTION_ROLE, "Arn"),
+                "PrimaryContainer": {"ModelPackageName": reference(ids::MODEL_PACKAGE_ARN)},
+                "EnableNetworkIsolation": true,
+                "Tags": t.tags(),
+            },
+        }),
+    );
+    let mut config = json!({
+        "ProductionVariants": [{
+            "VariantName": VARIANT,
+            "ModelName": get_att(ids::MODEL, "ModelName"),
+            "InstanceType": endpoint.instance_type,
+            "InitialInstanceCount": endpoint.initial_instance_count,
+            "InitialVariantWeight": 1.0,
+        }],
+        "Tags": t.tags(),
+    });
+    let local_storage = has_instance_storage(&endpoint.instance_type);
+    if !local_storage {
+        config["KmsKeyId"] = t.key_arn();
+    }
+    if let Some(capture) = &endpoint.capture {
+        config["DataCaptureConfig"] = json!({
+            "EnableCapture": true,
+            "InitialSamplingPercentage": capture.sampling_percent,
+            "DestinationS3Uri": capture.destination_uri,
+            "KmsKeyId": t.key_arn(),
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+            "CaptureContentTypeHeader": {"JsonContentTypes": ["application/json"]},
+        });
+    }
+    let mut resource = json!({
+        "Type": "AWS::SageMaker::EndpointConfig",
+        "Condition": ids::HAS_MODEL,
+        "Properties": config,
+    });
+    if local_storage {
+        resource["Metadata"] = suppressions(
+            &[],
+            &[(
+                "CKV_AWS_98",
+                "the instance type has NVMe instance storage, which SageMaker encrypts with a hardware key and which rejects a KmsKeyId; data capture is KMS-encrypted",
+            )],
+        );
+    }
+    t.resource(ids::ENDPOINT_CONFIG, resource);
+    t.resource(
+        ids::ENDPOINT,
+        json!({
+            "Type": "AWS::SageMaker::Endpoint",
+            "Condition": ids::HAS_MODEL,
+            "Properties": {
+                "EndpointName": endpoint.name,
+                "EndpointConfigName": get_att(ids::ENDPOINT_CONFIG, "EndpointConfigName"),
+                "Tags": t.tags(),
+            },
+        }),
+    );
+    t.outputs.insert(
+        "EndpointName".into(),
+        json!({
+            "Condition": ids::HAS_MODEL,
+            "Description": "The endpoint serving the approved model",
+            "Value": get_att(ids::ENDPOINT, "EndpointName"),
+        }),
+    );
+    if let Some(scaling) = &endpoint.autoscaling {
+        t.resource(
+            SCALABLE_TARGET,
+            json!({
+                "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
+                "Condition": ids::HAS_MODEL,
+                "Properties": {
+                    "MinCapacity": scaling.min_instances,
+                    "MaxCapacity": scaling.max_instances,
+                    "ResourceId": sub(format!("endpoint/${{{}.EndpointName}}/variant/{VARIANT}", ids::ENDPOINT)),
+                    "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+                    "ServiceNamespace": "sagemaker",
+                },
+            }),
+        );
+        t.resource(
+            SCALING_POLICY,
+            json!({
+                "Type": "AWS::ApplicationAutoScaling::ScalingPolicy",
+                "Condition": ids::HAS_MODEL,
+                "Properties": {
+                    "PolicyName": format!("{}-invocations", endpoint.name),
+                    "PolicyType": "TargetTrackingScaling",
+                    "ScalingTargetId": reference(SCALABLE_TARGET),
+                    "TargetTrackingScalingPolicyConfiguration": {
+                        "TargetValue": scaling.target_invocations_per_instance,
+                        "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+                        "ScaleInCooldown": 300,
+                        "ScaleOutCooldown": 60,
+                    },
+                },
+            }),
+        );
+    }
+}
+
+/// A monitoring job definition of `kind` (`DataQuality` or `ModelQuality`: the prefix of
+/// its property names) with what every monitor shares: KMS-encrypted volume and reports,
+/// an isolated network, a run time that fits an hourly schedule, constraints at `baseline_uri`.
+fn job_definition(
+    t: &Template,
+    kind: &str,
+    monitor: Monitor,
+    app_specification: Value,
+    job_input: Value,
+) -> Value {
+    let mut properties = serde_json::Map::new();
+    properties.insert(format!("{kind}AppSpecification"), app_specification);
+    properties.insert(
+        format!("{kind}BaselineConfig"),
+        json!({"ConstraintsResource": {"S3Uri": format!("{}constraints.json", monitor.baseline_uri)}}),
+    );
+    properties.insert(format!("{kind}JobInput"), job_input);
+    properties.insert(
+        format!("{kind}JobOutputConfig"),
+        json!({
+            "KmsKeyId": t.key_arn(),
+            "MonitoringOutputs": [{"S3Output": {
+                "LocalPath": "/opt/ml/processing/output",
+                "S3Uri": monitor.reports_uri,
+                "S3UploadMode": "EndOfJob",
+            }}],
+        }),
+    );
+    let rest = json!({
+        "JobResources": {"ClusterConfig": {
+            "InstanceCount": 1,
+            "InstanceType": monitor.instance_type,
+            "VolumeSizeInGB": 30,
+            "VolumeKmsKeyId": t.key_arn(),
+        }},
+        "NetworkConfig": {"EnableInterContainerTrafficEncryption": true, "EnableNetworkIsolation": true},
+        "RoleArn": get_att(ids::EXECUTION_ROLE, "Arn"),
+        "StoppingCondition": {"MaxRuntimeInSeconds": 1800},
+        "Tags": t.tags(),
+    });
+    if let Value::Object(rest) = rest {
+        properties.extend(rest);
+    }
+    json!({
+        "Type": format!("AWS::SageMaker::{kind}JobDefinition"),
+        "Condition": ids::HAS_MODEL,
+        "Properties": properties,
+    })
+}
+
+/// Where a monitor runs and keeps its files.
+struct Monitor<'a> {
+    instance_type: &'a str,
+    baseline_uri: &'a str,
+    reports_uri: &'a str,
+}
+
+fn endpoint_input() -> Value {
+    json!({
+        "EndpointName": get_att(ids::ENDPOINT, "EndpointName"),
+        "LocalPath": "/opt/ml/processing/input/endpoint",
+        "S3DataDistributionType": "FullyReplicated",
+        "S3InputMode": "File",
+    })
+}
+
+fn schedule(t: &Template, name: &str, job: &str, kind: &str, expression: &str) -> Value {
+    json!({
+        "Type": "AWS::SageMaker::MonitoringSchedule",
+        "Condition": ids::HAS_MODEL,
+        "Properties": {
+            "MonitoringScheduleName": name,
+            "EndpointName": get_att(ids::ENDPOINT, "EndpointName"),
+            "MonitoringScheduleConfig": {
+                "MonitoringJobDefinitionName": get_att(job, "JobDefinitionName"),
+                "MonitoringType": kind,
+                "ScheduleConfig": {"ScheduleExpression": expression},
+            },
+            "Tags": t.tags(),
+        },
+    })
+}
+
+/// Model Monitor: data quality against the baseline and model quality against ground truth,
+/// their thresholds in the constraints files that [`support_files`] writes.
+fn monitoring(t: &mut Template) {
+    let system = t.system;
+    if let Some(drift) = &system.data_drift {
+        let monitor = Monitor {
+            instance_type: &drift.instance_type,
+            baseline_uri: &drift.baseline_uri,
+            reports_uri: &drift.reports_uri,
+        };
+        let job = job_definition(
+            t,
+            "DataQuality",
+            monitor,
+            json!({"ImageUri": drift.image_uri}),
+            json!({"EndpointInput": endpoint_input()}),
+        );
+        t.resource(DATA_QUALITY_JOB, job);
+        let resource = schedule(
+            t,
+            &system.names.data_drift_schedule,
+            DATA_QUALITY_JOB,
+            "DataQuality",
+            &drift.schedule,
+        );
+        t.resource(DATA_QUALITY_SCHEDULE, resource);
+    }
+    if let Some(quality) = &system.model_quality {
+        let monitor = Monitor {
+            instance_type: &quality.instance_type,
+            baseline_uri: &quality.baseline_uri,
+            reports_uri: &quality.reports_uri,
+        };
+        let job = job_definition(
+            t,
+            "ModelQuality",
+            monitor,
+            json!({"ImageUri": quality.image_uri, "ProblemType": problem_type(quality.problem_type)}),
+            json!({
+                "EndpointInput": endpoint_input(),
+                "GroundTruthS3Input": {"S3Uri": quality.ground_truth_uri},
+            }),
+        );
+        t.resource(MODEL_QUALITY_JOB, job);
+        let resource = schedule(
+            t,
+            &system.names.model_quality_schedule,
+            MODEL_QUALITY_JOB,
+            "ModelQuality",
+            &quality.schedule,
+        );
+        t.resource(MODEL_QUALITY_SCHEDULE, resource);
+    }
+}
+
+fn problem_type(problem: ProblemType) -> &'static str {
+    match problem {
+        ProblemType::BinaryClassification => "BinaryClassification",
+        ProblemType::MulticlassClassification => "MulticlassClassification",
+        ProblemType::Regression => "Regression",
+    }
+}
+
+/// Whether lower values of a model-quality metric are worse (and so alarm below the
+/// threshold); error metrics alarm above it.
+pub(crate) fn higher_is_better(metric: Metric) -> bool {
+    !matches!(metric, Metric::Mse | Metric::Rmse | Metric::Mae)
+}
+
+/// The constraints files of the monitors, in Model Monitor's constraints format, at the
+/// paths of their baseline keys in the pipeline bucket.
+pub(super) fn support_files(system: &System) -> Vec<(String, Value)> {
+    let mut files = Vec::new();
+    if system.endpoint.is_none() {
+        return files;
+    }
+    if let Some(drift) = &system.data_drift {
+        let mut config = json!({
+            "evaluate_constraints": "Enabled",
+            "emit_metrics": "Enabled",
+        });
+        let mut completeness = None;
+        for (statistic, threshold) in &drift.checks {
+            match statistic {
+                DriftStatistic::DistributionDistance => {
+                    config["distribution_constraints"] = json!({
+                        "perform_comparison": "Enabled",
+                        "comparison_threshold": threshold,
+                        "comparison_method": "Robust",
+                    });
+                }
+                DriftStatistic::DataTypeMatch => {
+                    config["datatype_check_threshold"] = json!(threshold)
+                }
+                DriftStatistic::DomainContent => {
+                    config["domain_content_threshold"] = json!(threshold)
+                }
+                DriftStatistic::Completeness => completeness = Some(*threshold),
+            }
+        }
+        let features: Vec<Value> = drift
+            .alarm_features
+            .iter()
+            .map(|name| {
+                let mut feature = json!({"name": name, "inferred_type": "Fractional"});
+                if let Some(c) = completeness {
+                    feature["completeness"] = json!(c);
+                }
+                feature
+            })
+            .collect();
+        files.push((
+            support_path(system, &drift.baseline_uri),
+            json!({"version": 0.0, "features": features, "monitoring_config": config}),
+        ));
+    }
+    if let Some(quality) = &system.model_quality {
+        let section = match quality.problem_type {
+            ProblemType::BinaryClassification => "binary_classification_constraints",
+            ProblemType::MulticlassClassification => "multiclass_classification_constraints",
+            ProblemType::Regression => "regression_constraints",
+        };
+        let operator = if higher_is_better(quality.metric) {
+            "LessThanThreshold"
+        } else {
+            "GreaterThanThreshold"
+        };
+        files.push((
+            support_path(system, &quality.baseline_uri),
+            json!({
+                "version": 0.0,
+                section: {quality.monitor_metric_name: {"threshold": quality.threshold, "comparison_operator": operator}},
+            }),
+        ));
+    }
+    files
+}
+
+/// `s3://<pipeline bucket>/<key>constraints.json` as the relative path `<key>constraints.json`.
+fn support_path(system: &System, baseline_uri: &str) -> String {
+    let key = split_s3_uri(baseline_uri)
+        .filter(|(bucket, _)| *bucket == system.buckets.pipeline)
+        .map(|(_, key)| key)
+        .unwrap_or_default();
+    format!("{key}constraints.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_storage_families() {
+        assert!(has_instance_storage("ml.g4dn.xlarge"));
+        assert!(has_instance_storage("ml.m5d.large"));
+        assert!(has_instance_storage("ml.g5.2xlarge"));
+        assert!(!has_instance_storage("ml.m5.xlarge"));
+        assert!(!has_instance_storage("ml.c5.xlarge"));
+        assert!(!has_instance_storage("ml.inf2.xlarge"));
+    }
+}

@@ -1,0 +1,272 @@
+//! KMS and S3: the key that encrypts everything and the four buckets.
+
+use serde_json::{Value, json};
+
+use super::{Template, bucket_arns, get_att, ids, reference, sub, suppressions};
+use crate::ir::Kms;
+
+pub(super) fn add(t: &mut Template) {
+    if t.system.kms == Kms::Create {
+        key(t);
+    }
+    let buckets = t.system.buckets.clone();
+    logs_bucket(t, &buckets.logs);
+    for (id, name, output) in [
+        (ids::DATA_BUCKET, &buckets.data, "DataBucketName"),
+        (ids::MODELS_BUCKET, &buckets.models, "ModelsBucketName"),
+        (
+            ids::PIPELINE_BUCKET,
+            &buckets.pipeline,
+            "PipelineBucketName",
+        ),
+    ] {
+        bucket(t, id, name);
+        t.output(output, &format!("The S3 bucket {name}"), reference(id));
+    }
+    t.output(
+        "LogsBucketName",
+        "The S3 bucket of access logs",
+        reference(ids::LOGS_BUCKET),
+    );
+    t.output(
+        "KmsKeyArn",
+        "The KMS key that encrypts the system's data",
+        t.key_arn(),
+    );
+}
+
+/// A customer-managed key with rotation. IAM policies grant the roles their use of it (the
+/// account statement delegates to IAM); services that act on their own behalf (CloudWatch
+/// Logs, and CloudWatch alarms publishing to the encrypted topic) are named
+/// in the key policy, scoped to this account.
+fn key(t: &mut Template) {
+    let project = t.system.project.clone();
+    let state_machine_logs = super::events::state_machine_log_group(t.system);
+    t.resource(
+        ids::KEY,
+        json!({
+            "Type": "AWS::KMS::Key",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "Description": format!("mlopsc {project}: encrypts data, models, logs, pipeline artifacts and notifications"),
+                "EnableKeyRotation": true,
+                "KeyPolicy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountAdministersAndDelegatesToIam",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")},
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        },
+                        {
+                            "Sid": "CloudWatchLogsEncryptsTheStateMachineLogs",
+                            "Effect": "Allow",
+                            "Principal": {"Service": sub("logs.${AWS::Region}.amazonaws.com")},
+                            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                            "Resource": "*",
+                            "Condition": {"ArnEquals": {
+                                "kms:EncryptionContext:aws:logs:arn": super::arn("logs", &format!("log-group:{state_machine_logs}")),
+                            }},
+                        },
+                        {
+                            "Sid": "AlarmsPublishToTheEncryptedTopic",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                            "Resource": "*",
+                            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                        },
+                    ],
+                },
+                "Tags": t.tags(),
+            },
+        }),
+    );
+    t.resource(
+        ids::KEY_ALIAS,
+        json!({
+            "Type": "AWS::KMS::Alias",
+            "Properties": {
+                "AliasName": t.system.names.kms_alias,
+                "TargetKeyId": reference(ids::KEY),
+            },
+        }),
+    );
+}
+
+/// Settings every bucket shares: no public access, owner-enforced objects, retained on
+/// stack deletion so that data is never lost by a delete.
+fn base_bucket(t: &Template, name: &str, encryption: Value, rules: Vec<Value>) -> Value {
+    let storage = &t.system.storage;
+    let mut properties = json!({
+        "BucketName": name,
+        "BucketEncryption": {"ServerSideEncryptionConfiguration": [encryption]},
+        "PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": true,
+            "BlockPublicPolicy": true,
+            "IgnorePublicAcls": true,
+            "RestrictPublicBuckets": true,
+        },
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        "VersioningConfiguration": {"Status": if storage.versioning { "Enabled" } else { "Suspended" }},
+        "LifecycleConfiguration": {"Rules": rules},
+    });
+    if let Some(tiering) = &storage.intelligent_tiering {
+        let tierings: Vec<Value> = [
+            ("ARCHIVE_ACCESS", tiering.archive_access_days),
+            ("DEEP_ARCHIVE_ACCESS", tiering.deep_archive_access_days),
+        ]
+        .into_iter()
+        .filter_map(|(tier, days)| days.map(|d| json!({"AccessTier": tier, "Days": d})))
+        .collect();
+        // A configuration needs at least one archive tier; without one the lifecycle
+        // transition alone moves objects into Intelligent-Tiering's automatic tiers.
+        if !tierings.is_empty() && name != t.system.buckets.logs {
+            properties["IntelligentTieringConfigurations"] =
+                json!([{"Id": "archive", "Status": "Enabled", "Tierings": tierings}]);
+        }
+    }
+    properties["Tags"] = t.tags();
+    json!({
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": properties,
+    })
+}
+
+/// Lifecycle rules of a data-holding bucket: into Intelligent-Tiering, expire old versions,
+/// abort abandoned uploads.
+fn lifecycle_rules(t: &Template) -> Vec<Value> {
+    let storage = &t.system.storage;
+    let mut rules = Vec::new();
+    if storage.intelligent_tiering.is_some() {
+        rules.push(json!({
+            "Id": "intelligent-tiering",
+            "Status": "Enabled",
+            "Transitions": [{"StorageClass": "INTELLIGENT_TIERING", "TransitionInDays": 0}],
+        }));
+    }
+    rules.extend(common_rules(t));
+    rules
+}
+
+fn common_rules(t: &Template) -> Vec<Value> {
+    let storage = &t.system.storage;
+    let mut rules = Vec::new();
+    if storage.versioning {
+        rules.push(json!({
+            "Id": "expire-noncurrent-versions",
+            "Status": "Enabled",
+            "NoncurrentVersionExpiration": {"NoncurrentDays": storage.noncurrent_version_expiration_days},
+        }));
+    }
+    rules.push(json!({
+        "Id": "abort-incomplete-uploads",
+        "Status": "Enabled",
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": storage.abort_incomplete_upload_days},
+    }));
+    rules
+}
+
+/// A data, models or pipeline bucket: SSE-KMS with a bucket key, access logs to the logs
+/// bucket, EventBridge notifications when a new-data trigger watches it.
+fn bucket(t: &mut Template, id: &str, name: &str) {
+    let encryption = json!({
+        "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": t.key_arn()},
+        "BucketKeyEnabled": true,
+    });
+    let mut resource = base_bucket(t, name, encryption, lifecycle_rules(t));
+    let properties = &mut resource["Properties"];
+    properties["LoggingConfiguration"] = json!({
+        "DestinationBucketName": reference(ids::LOGS_BUCKET),
+        "LogFilePrefix": format!("s3-access/{name}/"),
+    });
+    let watched = t
+        .system
+        .retraining
+        .as_ref()
+        .is_some_and(|r| r.new_data.iter().any(|(bucket, _)| bucket == name));
+    if watched {
+        properties["NotificationConfiguration"] =
+            json!({"EventBridgeConfiguration": {"EventBridgeEnabled": true}});
+    }
+    if !t.system.storage.versioning {
+        resource["Metadata"] = suppressions(
+            &[],
+            &[(
+                "CKV_AWS_21",
+                "the spec turns versioning off (storage.versioning: false)",
+            )],
+        );
+    }
+    t.resource(id, resource);
+    t.resource(&format!("{id}Policy"), bucket_policy(id, Vec::new()));
+}
+
+/// The logs bucket receives S3 server access logs, which S3 delivers only to buckets
+/// encrypted with SSE-S3: it holds access logs only, and expires them.
+fn logs_bucket(t: &mut Template, name: &str) {
+    let encryption = json!({"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}});
+    let mut rules = vec![json!({
+        "Id": "expire-logs",
+        "Status": "Enabled",
+        "ExpirationInDays": t.system.storage.log_expiration_days,
+    })];
+    rules.extend(common_rules(t));
+    let mut resource = base_bucket(t, name, encryption, rules);
+    let mut skips = vec![(
+        "CKV_AWS_18",
+        "this is the access-log destination; logging it into itself would loop",
+    )];
+    if !t.system.storage.versioning {
+        skips.push((
+            "CKV_AWS_21",
+            "the spec turns versioning off (storage.versioning: false)",
+        ));
+    }
+    resource["Metadata"] = suppressions(&[], &skips);
+    t.resource(ids::LOGS_BUCKET, resource);
+    let sources: Vec<Value> = [ids::DATA_BUCKET, ids::MODELS_BUCKET, ids::PIPELINE_BUCKET]
+        .iter()
+        .map(|id| get_att(id, "Arn"))
+        .collect();
+    let delivery = json!({
+        "Sid": "S3ServerAccessLogDelivery",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": sub(format!("${{{}.Arn}}/s3-access/*", ids::LOGS_BUCKET)),
+        "Condition": {
+            "ArnLike": {"aws:SourceArn": sources},
+            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        },
+    });
+    t.resource(
+        &format!("{}Policy", ids::LOGS_BUCKET),
+        bucket_policy(ids::LOGS_BUCKET, vec![delivery]),
+    );
+}
+
+/// Denies every request that does not use TLS, plus any extra statements.
+fn bucket_policy(bucket_id: &str, extra: Vec<Value>) -> Value {
+    let mut statements = vec![json!({
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": bucket_arns(bucket_id, ""),
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    })];
+    statements.extend(extra);
+    json!({
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": reference(bucket_id),
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+        },
+    })
+}

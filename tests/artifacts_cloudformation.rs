@@ -1,0 +1,250 @@
+//! `template.yaml`, `dashboard.json` and the monitors' constraints files of every example:
+//! snapshots, plus the properties that make the template secure by default.
+
+use std::path::Path;
+
+use mlopsc::build::{Compiled, compile};
+use mlopsc::diagnostics::SourceFile;
+use mlopsc::emit::{DASHBOARD, TEMPLATE, cloudformation};
+use mlopsc::spec::yaml::Document;
+use serde_json::{Value, json};
+
+const EXAMPLES: [&str; 3] = ["skin-lesion", "churn-tabular", "minimal"];
+
+fn compiled(example: &str) -> Compiled {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(example)
+        .join("mlops.yaml");
+    let text = std::fs::read_to_string(&path).expect("the example exists");
+    let source = SourceFile {
+        name: path.display().to_string(),
+        text,
+    };
+    let parent = path.parent().expect("a spec directory");
+    match compile(&source, parent) {
+        Ok(c) => c,
+        Err(e) => panic!("{example} does not compile: {e:?}"),
+    }
+}
+
+fn text(c: &Compiled, name: &str) -> String {
+    String::from_utf8(c.artifacts.files[name].clone()).expect("UTF-8 artifact")
+}
+
+fn template(c: &Compiled) -> Value {
+    Document::parse(&text(c, TEMPLATE)).expect("YAML").to_json()
+}
+
+fn of_type<'a>(t: &'a Value, kind: &str) -> Vec<(&'a String, &'a Value)> {
+    t["Resources"]
+        .as_object()
+        .expect("resources")
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .collect()
+}
+
+#[test]
+fn snapshots() {
+    for example in EXAMPLES {
+        let c = compiled(example);
+        insta::assert_snapshot!(format!("{example}-template.yaml"), text(&c, TEMPLATE));
+        insta::assert_snapshot!(format!("{example}-dashboard.json"), text(&c, DASHBOARD));
+        for (name, bytes) in &c.artifacts.files {
+            if name.starts_with("monitoring/") {
+                let snapshot = format!("{example}-{}", name.replace('/', "-"));
+                insta::assert_snapshot!(snapshot, String::from_utf8_lossy(bytes));
+            }
+        }
+    }
+}
+
+#[test]
+fn buckets_are_private_encrypted_tls_only_and_retained() {
+    for example in EXAMPLES {
+        let t = template(&compiled(example));
+        let buckets = of_type(&t, "AWS::S3::Bucket");
+        assert_eq!(buckets.len(), 4, "{example}");
+        for (id, bucket) in &buckets {
+            let p = &bucket["Properties"];
+            assert_eq!(bucket["DeletionPolicy"], "Retain", "{id}");
+            assert_eq!(bucket["UpdateReplacePolicy"], "Retain", "{id}");
+            let block = &p["PublicAccessBlockConfiguration"];
+            for flag in [
+                "BlockPublicAcls",
+                "BlockPublicPolicy",
+                "IgnorePublicAcls",
+                "RestrictPublicBuckets",
+            ] {
+                assert_eq!(block[flag], true, "{id} {flag}");
+            }
+            let sse = &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+                ["SSEAlgorithm"];
+            // S3 delivers access logs only to SSE-S3 buckets; every other bucket uses KMS.
+            let expected = if *id == "LogsBucket" {
+                "AES256"
+            } else {
+                "aws:kms"
+            };
+            assert_eq!(sse, expected, "{id}");
+            if *id != "LogsBucket" {
+                assert_eq!(
+                    p["LoggingConfiguration"]["DestinationBucketName"],
+                    json!({"Ref": "LogsBucket"})
+                );
+            }
+            let policy = &t["Resources"][format!("{id}Policy")]["Properties"]["PolicyDocument"]["Statement"]
+                [0];
+            assert_eq!(
+                policy["Condition"]["Bool"]["aws:SecureTransport"], "false",
+                "{id}"
+            );
+            assert_eq!(policy["Effect"], "Deny", "{id}");
+        }
+    }
+}
+
+#[test]
+fn every_taggable_resource_carries_the_project_tag() {
+    let c = compiled("skin-lesion");
+    let t = template(&c);
+    let mut tagged = 0;
+    for (id, resource) in t["Resources"].as_object().expect("resources") {
+        if let Some(tags) = resource["Properties"].get("Tags") {
+            assert_eq!(
+                tags[0],
+                json!({"Key": "mlopsc:project", "Value": "skin-lesion"}),
+                "{id}"
+            );
+            assert!(
+                tags.as_array()
+                    .expect("a list")
+                    .iter()
+                    .any(|t| t["Key"] == "team"),
+                "{id}"
+            );
+            tagged += 1;
+        }
+    }
+    assert!(tagged > 15, "only {tagged} resources are tagged");
+}
+
+#[test]
+fn the_endpoint_waits_for_an_approved_model() {
+    let t = template(&compiled("skin-lesion"));
+    for kind in [
+        "AWS::SageMaker::Model",
+        "AWS::SageMaker::EndpointConfig",
+        "AWS::SageMaker::Endpoint",
+        "AWS::SageMaker::DataQualityJobDefinition",
+        "AWS::SageMaker::ModelQualityJobDefinition",
+        "AWS::SageMaker::MonitoringSchedule",
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+    ] {
+        let found = of_type(&t, kind);
+        assert!(!found.is_empty(), "no {kind}");
+        for (id, r) in found {
+            assert_eq!(r["Condition"], "HasModelPackage", "{id}");
+        }
+    }
+    assert_eq!(t["Parameters"]["ModelPackageArn"]["Default"], "");
+    let churn = template(&compiled("churn-tabular"));
+    assert!(of_type(&churn, "AWS::SageMaker::Endpoint").is_empty());
+    assert!(churn.get("Parameters").is_none());
+}
+
+#[test]
+fn the_state_machine_is_the_asl_text_with_substitutions() {
+    let c = compiled("skin-lesion");
+    let t = template(&c);
+    let machine = &t["Resources"]["StateMachine"]["Properties"];
+    assert_eq!(
+        machine["DefinitionString"].as_str(),
+        Some(text(&c, "retraining.asl.json").as_str())
+    );
+    assert_eq!(machine["TracingConfiguration"]["Enabled"], true);
+    assert_eq!(machine["LoggingConfiguration"]["Level"], "ALL");
+}
+
+#[test]
+fn placeholders_of_the_pipeline_and_state_machine_are_filled() {
+    let c = compiled("skin-lesion");
+    let pipeline = json!({"Steps": [{"Arguments": {"RoleArn": "${ExecutionRoleArn}", "KmsKeyId": "${KmsKeyArn}"}}]});
+    let machine = json!({"States": {"Notify": {"Parameters": {"TopicArn": "${NotificationTopicArn}", "Name": "${PipelineName}"}}}});
+    let t = cloudformation::template(&c.system, &pipeline, &machine, &json!({"widgets": []}));
+    assert_eq!(cloudformation::check(&t), Ok(()));
+    let body = &t["Resources"]["Pipeline"]["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]
+        ["Fn::Sub"];
+    assert_eq!(
+        body[1]["KmsKeyArn"],
+        json!({"Fn::GetAtt": ["EncryptionKey", "Arn"]})
+    );
+    assert_eq!(
+        body[1]["ExecutionRoleArn"],
+        json!({"Fn::GetAtt": ["SageMakerExecutionRole", "Arn"]})
+    );
+    let substitutions = &t["Resources"]["StateMachine"]["Properties"]["DefinitionSubstitutions"];
+    assert_eq!(
+        substitutions["NotificationTopicArn"],
+        json!({"Ref": "NotificationTopic"})
+    );
+    assert_eq!(substitutions["PipelineName"], "skin-lesion-pipeline");
+
+    let unknown = json!({"States": {"S": {"Parameters": {"X": "${Mystery}"}}}});
+    let t = cloudformation::template(&c.system, &pipeline, &unknown, &json!({"widgets": []}));
+    let error = cloudformation::check(&t).expect_err("an unmapped placeholder");
+    assert!(error.contains("${Mystery}"), "{error}");
+}
+
+#[test]
+fn an_existing_key_replaces_the_stack_key() {
+    let t = template(&compiled("churn-tabular"));
+    assert!(of_type(&t, "AWS::KMS::Key").is_empty());
+    let arn = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    assert_eq!(
+        t["Resources"]["NotificationTopic"]["Properties"]["KmsMasterKeyId"],
+        arn
+    );
+    let flagship = template(&compiled("skin-lesion"));
+    let key = &of_type(&flagship, "AWS::KMS::Key")[0].1["Properties"];
+    assert_eq!(key["EnableKeyRotation"], true);
+}
+
+#[test]
+fn monitors_carry_the_spec_thresholds() {
+    let c = compiled("skin-lesion");
+    let drift: Value = serde_json::from_slice(
+        &c.artifacts.files["monitoring/data-drift/baseline/constraints.json"],
+    )
+    .expect("JSON");
+    assert_eq!(
+        drift["monitoring_config"]["distribution_constraints"]["comparison_threshold"],
+        0.2
+    );
+    assert_eq!(drift["features"][0]["completeness"], 0.99);
+    let quality: Value = serde_json::from_slice(
+        &c.artifacts.files["monitoring/model-quality/baseline/constraints.json"],
+    )
+    .expect("JSON");
+    assert_eq!(
+        quality["multiclass_classification_constraints"]["accuracy"]["threshold"],
+        0.8
+    );
+    let t = template(&c);
+    let alarm = &t["Resources"]["ModelQualityAlarm"]["Properties"];
+    assert_eq!(alarm["Threshold"], 0.8);
+    assert_eq!(alarm["ComparisonOperator"], "LessThanThreshold");
+    let dashboard: Value = serde_json::from_str(&text(&c, DASHBOARD)).expect("JSON");
+    let annotated: Vec<&Value> = dashboard["widgets"]
+        .as_array()
+        .expect("widgets")
+        .iter()
+        .filter_map(|w| {
+            w["properties"]["annotations"]["horizontal"][0]["value"]
+                .as_f64()
+                .map(|_| w)
+        })
+        .collect();
+    assert_eq!(annotated.len(), 2);
+}
