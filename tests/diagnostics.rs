@@ -132,6 +132,7 @@ fixtures! {
     r002_cycle: "R002-cycle.yaml" => R002 at 22:17 "export";
     r003_trigger_member: "R003-trigger-member.yaml" => R003 at 16:7 "type: schedule";
     r004_missing_feature: "R004-missing-feature.yaml" => R004 at 16:13 "endpoint5xxErrors";
+    r004_drift_trigger_without_alarm: "R004-drift-trigger-without-alarm.yaml" => R004 at 25:13 "dataDrift";
 }
 
 fn fixture_files() -> Vec<String> {

@@ -8,15 +8,26 @@ use serde_json::{Value, json};
 
 use super::cloudformation::{VARIANT, alarms};
 use crate::ir::System;
-use crate::spec::{DriftStatistic, Widget};
+use crate::spec::{Comparator, DriftStatistic, Widget};
 
 const WIDTH: u32 = 12;
 const HEIGHT: u32 = 6;
 const COLUMNS: u32 = 24 / WIDTH;
 
-/// The dashboard body.
-pub fn body(system: &System) -> Value {
-    let widgets: Vec<Value> = system
+/// Rows taken by the overview text at the top.
+const OVERVIEW_HEIGHT: u32 = 5;
+
+/// The dashboard body: an overview of the system on top, then the metric widgets.
+pub fn body(system: &System) -> Result<Value, String> {
+    let overview = json!({
+        "type": "text",
+        "x": 0,
+        "y": 0,
+        "width": 24,
+        "height": OVERVIEW_HEIGHT,
+        "properties": {"markdown": overview_markdown(system)?},
+    });
+    let widgets = system
         .dashboard_widgets
         .iter()
         .flat_map(|w| widgets(system, *w))
@@ -24,13 +35,90 @@ pub fn body(system: &System) -> Value {
         .map(|(i, mut widget)| {
             let i = i as u32;
             widget["x"] = json!((i % COLUMNS) * WIDTH);
-            widget["y"] = json!((i / COLUMNS) * HEIGHT);
+            widget["y"] = json!(OVERVIEW_HEIGHT + (i / COLUMNS) * HEIGHT);
             widget["width"] = json!(WIDTH);
             widget["height"] = json!(HEIGHT);
             widget
-        })
+        });
+    let all: Vec<Value> = std::iter::once(overview).chain(widgets).collect();
+    Ok(json!({"widgets": all}))
+}
+
+/// The overview is prose with tables: a handlebars template reads clearer than code here.
+const OVERVIEW_TEMPLATE: &str = include_str!("../../templates/dashboard-overview.md.hbs");
+
+fn overview_markdown(system: &System) -> Result<String, String> {
+    let mut handlebars = handlebars::Handlebars::new();
+    handlebars.set_strict_mode(true);
+    handlebars.register_escape_fn(handlebars::no_escape);
+    let gates: Vec<Value> = system
+        .gates
+        .iter()
+        .map(|g| json!({"metric": g.metric_name, "comparator": comparator_text(g.comparator), "threshold": g.threshold}))
         .collect();
-    json!({"widgets": widgets})
+    let mut monitors = Vec::new();
+    if let Some(drift) = &system.data_drift {
+        let checks: Vec<String> = drift
+            .checks
+            .iter()
+            .map(|(statistic, threshold)| match statistic {
+                DriftStatistic::DistributionDistance => {
+                    format!("distribution distance > {threshold}")
+                }
+                DriftStatistic::Completeness => format!("completeness < {threshold}"),
+                DriftStatistic::DataTypeMatch => format!("data type match < {threshold}"),
+                DriftStatistic::DomainContent => format!("domain content < {threshold}"),
+            })
+            .collect();
+        monitors.push(json!({"name": "data drift", "schedule": drift.schedule, "violation": checks.join(", ")}));
+    }
+    if let Some(quality) = &system.model_quality {
+        monitors.push(json!({
+            "name": "model quality",
+            "schedule": quality.schedule,
+            "violation": format!("{} < {}", quality.monitor_metric_name, quality.threshold),
+        }));
+    }
+    let mut triggers = Vec::new();
+    if let Some(retraining) = &system.retraining {
+        triggers.extend(retraining.schedules.iter().map(|s| format!("`{s}`")));
+        if retraining.on_data_drift {
+            triggers.push("data drift".to_string());
+        }
+        if retraining.on_model_quality {
+            triggers.push("model quality alarm".to_string());
+        }
+        triggers.extend(
+            retraining
+                .new_data
+                .iter()
+                .map(|(b, p)| format!("new data in s3://{b}/{p}")),
+        );
+    }
+    let data = json!({
+        "project": system.project,
+        "pipeline": system.names.pipeline,
+        "state_machine": system.names.state_machine,
+        "model_package_group": system.registry.model_package_group,
+        "approval": system.registry.approval_status,
+        "gates": gates,
+        "monitors": monitors,
+        "triggers": triggers,
+    });
+    handlebars
+        .render_template(OVERVIEW_TEMPLATE, &data)
+        .map(|text| text.trim_end().to_string())
+        .map_err(|e| format!("the dashboard overview template failed: {e}"))
+}
+
+fn comparator_text(comparator: Comparator) -> &'static str {
+    match comparator {
+        Comparator::GreaterThanOrEqual => ">=",
+        Comparator::GreaterThan => ">",
+        Comparator::LessThanOrEqual => "<=",
+        Comparator::LessThan => "<",
+        Comparator::Equal => "==",
+    }
 }
 
 /// A metric widget: a time series of `metrics`, with horizontal threshold annotations.

@@ -48,7 +48,7 @@ impl std::error::Error for EmitError {}
 pub fn emit(system: &System, code: &CodeBundle, spec_text: &[u8]) -> Result<Artifacts, EmitError> {
     let pipeline = sagemaker::pipeline(system);
     let state_machine = stepfunctions::state_machine(system);
-    let dashboard = dashboard::body(system);
+    let dashboard = dashboard::body(system).map_err(|m| fail(DASHBOARD, m))?;
     let mut files = BTreeMap::new();
     files.insert(PIPELINE.to_string(), check::json_text(PIPELINE, &pipeline)?);
     files.insert(

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Rules;
 use super::names::BUILT_IN_STEPS;
 use crate::diagnostics::Code;
-use crate::spec::{AlarmMetric, DataFormat, Framework, Spec, StepKind, TriggerKind, Widget};
+use crate::spec::{
+    AlarmMetric, DataFormat, DriftStatistic, Framework, Spec, StepKind, TriggerKind, Widget,
+};
 use crate::suggest::did_you_mean;
 
 pub(super) fn check(spec: &Spec, rules: &mut Rules) {
@@ -292,6 +294,22 @@ fn features_present(spec: &Spec, rules: &mut Rules) {
                     format!("this trigger fires on `{what}`, which the spec does not define"),
                     format!("add `{what}`, or remove the trigger"),
                 );
+            }
+            // The drift trigger listens to the drift alarms, which exist only for named
+            // features with a distribution-distance threshold.
+            if let (TriggerKind::DataDrift, Some(drift)) = (trigger.kind, drift) {
+                let distance = drift
+                    .checks
+                    .iter()
+                    .any(|c| c.statistic == DriftStatistic::DistributionDistance);
+                if drift.alarm_features.is_empty() || !distance {
+                    rules.error(
+                        Code::R004,
+                        &format!("/retraining/triggers/{i}/type"),
+                        "this trigger fires on the data-drift alarms, and the spec defines none",
+                        "give monitoring.dataDrift a `distributionDistance` check and `alarmFeatures`, the features whose drift alarms start a retraining",
+                    );
+                }
             }
         }
     }

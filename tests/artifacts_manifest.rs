@@ -1,0 +1,46 @@
+//! `manifest.json`: every file's sha256, the mlopsc version, and the spec's and code's hashes.
+
+use std::path::Path;
+
+use mlopsc::build::{compile, sha256_hex};
+use mlopsc::emit::MANIFEST;
+
+fn compiled(example: &str) -> mlopsc::build::Compiled {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(example)
+        .join("mlops.yaml");
+    let source = match mlopsc::cli::read_spec(&path) {
+        Ok(source) => source,
+        Err(_) => panic!("{} is readable", path.display()),
+    };
+    let dir = path.parent().expect("the example has a folder");
+    match compile(&source, dir) {
+        Ok(compiled) => compiled,
+        Err(err) => panic!("{example} compiles: {err:?}"),
+    }
+}
+
+#[test]
+fn the_manifest_lists_every_other_file_with_its_hash() {
+    for example in ["skin-lesion", "minimal", "churn-tabular"] {
+        let c = compiled(example);
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&c.artifacts.files[MANIFEST]).expect("the manifest is JSON");
+        let listed = manifest["files"].as_object().expect("a files map");
+        assert_eq!(
+            listed.len(),
+            c.artifacts.files.len() - 1,
+            "{example}: every file but the manifest"
+        );
+        for (name, bytes) in &c.artifacts.files {
+            if name != MANIFEST {
+                assert_eq!(listed[name], sha256_hex(bytes), "{example}: {name}");
+            }
+        }
+        assert_eq!(manifest["codeSha256"], c.code.sha256());
+        assert_eq!(manifest["mlopscVersion"], env!("CARGO_PKG_VERSION"));
+        let text = String::from_utf8(c.artifacts.files[MANIFEST].clone()).expect("UTF-8");
+        insta::assert_snapshot!(format!("{example}-manifest"), text);
+    }
+}
