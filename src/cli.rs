@@ -198,12 +198,22 @@ pub fn print_diagnostics(
     }
 }
 
-/// A spec that could not be read, or not decoded.
-pub enum ReadFailure {
-    /// Missing, a directory, unreadable: exit 2.
-    Io(SourceFile, Diagnostic),
-    /// Not UTF-8: a spec error, exit 1.
-    Encoding(SourceFile, Diagnostic),
+/// A spec that could not be read (missing, a directory, unreadable: exit 2) or not decoded
+/// (not UTF-8: a spec error, exit 1).
+pub struct ReadFailure {
+    pub source: SourceFile,
+    pub diagnostic: Box<Diagnostic>,
+    pub exit_code: u8,
+}
+
+impl ReadFailure {
+    fn io(source: SourceFile, diagnostic: Diagnostic) -> Self {
+        ReadFailure {
+            source,
+            diagnostic: Box::new(diagnostic),
+            exit_code: exit::USAGE_OR_IO,
+        }
+    }
 }
 
 /// Reads a spec file; an I/O failure becomes an F001 diagnostic, bad UTF-8 a Y004.
@@ -220,7 +230,7 @@ pub fn read_spec(path: &Path) -> Result<SourceFile, ReadFailure> {
             format!("`{name}` is a directory, not a spec file"),
         )
         .with_help("pass the path of the mlops.yaml file inside it");
-        return Err(ReadFailure::Io(empty(), d));
+        return Err(ReadFailure::io(empty(), d));
     }
     let bytes = std::fs::read(path).map_err(|err| {
         let reason = match err.kind() {
@@ -234,19 +244,27 @@ pub fn read_spec(path: &Path) -> Result<SourceFile, ReadFailure> {
             format!("cannot read `{name}`: {reason}"),
         )
         .with_help("check the path; specs are usually named mlops.yaml");
-        ReadFailure::Io(empty(), d)
+        ReadFailure::io(empty(), d)
     })?;
-    spec::decode(&name, bytes).map_err(|(source, d)| ReadFailure::Encoding(source, d))
+    spec::decode(&name, bytes).map_err(|failure| {
+        let (source, diagnostic) = *failure;
+        ReadFailure {
+            source,
+            diagnostic: Box::new(diagnostic),
+            exit_code: exit::SPEC_ERRORS,
+        }
+    })
 }
 
 /// Prints a read failure and returns its exit code.
 pub fn report_failure(failure: ReadFailure, format: Format, io: &mut Io) -> u8 {
-    let (source, diagnostic, code) = match failure {
-        ReadFailure::Io(s, d) => (s, d, exit::USAGE_OR_IO),
-        ReadFailure::Encoding(s, d) => (s, d, exit::SPEC_ERRORS),
-    };
-    print_diagnostics(&source, std::slice::from_ref(&diagnostic), format, io);
-    code
+    print_diagnostics(
+        &failure.source,
+        std::slice::from_ref(failure.diagnostic.as_ref()),
+        format,
+        io,
+    );
+    failure.exit_code
 }
 
 fn explain_command(code: Option<&str>, list: bool, io: &mut Io) -> u8 {

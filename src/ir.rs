@@ -348,7 +348,7 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
     if let Some(architecture) = spec.model.architecture {
         hyperparameters
             .entry("architecture".into())
-            .or_insert_with(|| architecture_name(architecture).into());
+            .or_insert_with(|| architecture_name(architecture));
         hyperparameters
             .entry("pretrained".into())
             .or_insert_with(|| spec.model.pretrained.to_string());
@@ -601,7 +601,7 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
         },
         storage: StoragePolicy {
             versioning: spec.storage.versioning,
-            intelligent_tiering: spec.storage.intelligent_tiering.enabled.then(|| Tiering {
+            intelligent_tiering: spec.storage.intelligent_tiering.enabled.then_some(Tiering {
                 archive_access_days: spec.storage.intelligent_tiering.archive_access_days,
                 deep_archive_access_days: spec.storage.intelligent_tiering.deep_archive_access_days,
             }),

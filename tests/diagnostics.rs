@@ -27,7 +27,10 @@ fn validate_fixture(file: &str) -> (SourceFile, Vec<Diagnostic>) {
             let diagnostics = mlopsc::validate::validate(&source).diagnostics;
             (source, diagnostics)
         }
-        Err((source, diagnostic)) => (source, vec![diagnostic]),
+        Err(failure) => {
+            let (source, diagnostic) = *failure;
+            (source, vec![diagnostic])
+        }
     }
 }
 
@@ -245,8 +248,10 @@ fn code_block<'a>(page: &'a str, heading: &str) -> (&'a str, &'a str) {
 /// A file that cannot be read: F001 from `read_spec`, snapshotted like the fixtures.
 fn check_read_failure(path: &str, reason: &str, snapshot: &str) {
     let (source, diagnostic) = match mlopsc::cli::read_spec(Path::new(path)) {
-        Err(mlopsc::cli::ReadFailure::Io(source, diagnostic)) => (source, diagnostic),
-        Err(mlopsc::cli::ReadFailure::Encoding(..)) => panic!("{path}: not an encoding error"),
+        Err(failure) => {
+            assert_eq!(failure.exit_code, mlopsc::cli::exit::USAGE_OR_IO, "{path}");
+            (failure.source, *failure.diagnostic)
+        }
         Ok(_) => panic!("{path} was read"),
     };
     assert_eq!(diagnostic.code, Code::F001);

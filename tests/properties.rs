@@ -156,7 +156,7 @@ proptest! {
     ) {
         match mlopsc::spec::decode("mlops.yaml", bytes) {
             Ok(source) => check(source.text)?,
-            Err((source, d)) => check_span(&source, &d)?,
+            Err(failure) => check_span(&failure.0, &failure.1)?,
         }
     }
 }

@@ -10,7 +10,8 @@ use crate::diagnostics::{Code, Diagnostic, SourceFile};
 use yaml::{Document, Span, SyntaxErrorKind};
 
 /// A spec file's bytes decoded as UTF-8, or a Y004 diagnostic at the first bad byte.
-pub fn decode(name: &str, bytes: Vec<u8>) -> Result<SourceFile, (SourceFile, Diagnostic)> {
+/// The error is boxed: it is rare, and large next to the success value.
+pub fn decode(name: &str, bytes: Vec<u8>) -> Result<SourceFile, Box<(SourceFile, Diagnostic)>> {
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile {
             name: name.to_string(),
@@ -27,13 +28,13 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<SourceFile, (SourceFile, Dia
             )
             .with_label("invalid UTF-8 here")
             .with_help("save the file as UTF-8");
-            Err((
+            Err(Box::new((
                 SourceFile {
                     name: name.to_string(),
                     text,
                 },
                 diagnostic,
-            ))
+            )))
         }
     }
 }
