@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 
 use crate::catalog;
 use crate::spec::{
-    self, AlarmMetric, Approval, Architecture, Average, Comparator, DataFormat, Distribution,
-    DriftStatistic, Framework, Metric, ProblemType, Spec, StepKind, TriggerKind, Widget,
+    self, AlarmMetric, Approval, Average, Comparator, DataFormat, Distribution, DriftStatistic,
+    Framework, Metric, ProblemType, Spec, StepKind, TriggerKind, Widget,
 };
-use crate::validate::values::metric_name;
 
 /// Everything the emitters need, resolved.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,8 +104,6 @@ pub struct Tiering {
 pub struct DataSource {
     pub name: String,
     pub format: DataFormat,
-    /// `isic2019`, `ham10000`, … as the preprocessing script receives it.
-    pub format_name: &'static str,
     pub uri: String,
     /// Image folder relative to `uri`; empty for the root or for tabular data.
     pub images: String,
@@ -184,7 +181,6 @@ pub struct Evaluation {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gate {
     pub metric: Metric,
-    pub metric_name: &'static str,
     pub comparator: Comparator,
     pub threshold: f64,
     /// Such as `AccuracyThreshold`; suffixed with the gate's index when a metric repeats.
@@ -348,7 +344,7 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
     if let Some(architecture) = spec.model.architecture {
         hyperparameters
             .entry("architecture".into())
-            .or_insert_with(|| architecture_name(architecture));
+            .or_insert_with(|| architecture.name().to_string());
         hyperparameters
             .entry("pretrained".into())
             .or_insert_with(|| spec.model.pretrained.to_string());
@@ -417,10 +413,9 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
                 .filter(|o| o.metric == g.metric)
                 .count()
                 > 1;
-            let base = format!("{}Threshold", pascal(metric_name(g.metric)));
+            let base = format!("{}Threshold", pascal(g.metric.name()));
             Gate {
                 metric: g.metric,
-                metric_name: metric_name(g.metric),
                 comparator: g.comparator,
                 threshold: g.threshold,
                 parameter: if repeated {
@@ -704,43 +699,38 @@ impl<'a> Images<'a> {
 }
 
 fn data_source(source: &spec::DataSource) -> DataSource {
-    let (format_name, images, labels, image_column, label_column, group_column) =
-        match source.format {
-            DataFormat::Isic2019 => (
-                "isic2019",
-                "ISIC_2019_Training_Input/",
-                Some("ISIC_2019_Training_GroundTruth.csv"),
-                Some("image"),
-                None,
-                None,
-            ),
-            DataFormat::Ham10000 => (
-                "ham10000",
-                "images/",
-                Some("HAM10000_metadata.csv"),
-                Some("image_id"),
-                Some("dx"),
-                Some("lesion_id"),
-            ),
-            DataFormat::Bcn20000 => (
-                "bcn20000",
-                "images/",
-                Some("bcn20000_metadata.csv"),
-                Some("bcn_filename"),
-                Some("diagnosis"),
-                Some("lesion_id"),
-            ),
-            DataFormat::ImageFolder => ("imageFolder", "", None, None, None, None),
-            DataFormat::CsvManifest => ("csvManifest", "", None, None, None, None),
-            DataFormat::Tabular => ("tabular", "", None, None, None, None),
-        };
+    let (images, labels, image_column, label_column, group_column) = match source.format {
+        DataFormat::Isic2019 => (
+            "ISIC_2019_Training_Input/",
+            Some("ISIC_2019_Training_GroundTruth.csv"),
+            Some("image"),
+            None,
+            None,
+        ),
+        DataFormat::Ham10000 => (
+            "images/",
+            Some("HAM10000_metadata.csv"),
+            Some("image_id"),
+            Some("dx"),
+            Some("lesion_id"),
+        ),
+        DataFormat::Bcn20000 => (
+            "images/",
+            Some("bcn20000_metadata.csv"),
+            Some("bcn_filename"),
+            Some("diagnosis"),
+            Some("lesion_id"),
+        ),
+        DataFormat::ImageFolder => ("", None, None, None, None),
+        DataFormat::CsvManifest => ("", None, None, None, None),
+        DataFormat::Tabular => ("", None, None, None, None),
+    };
     let own = |value: &Option<String>, default: Option<&str>| {
         value.clone().or(default.map(str::to_string))
     };
     DataSource {
         name: source.name.clone(),
         format: source.format,
-        format_name,
         uri: source.uri.clone(),
         images: source.images.clone().unwrap_or_else(|| images.to_string()),
         labels: own(&source.labels, labels),
@@ -774,15 +764,8 @@ fn monitor_metric_name(problem: ProblemType, metric: Metric) -> &'static str {
         (ProblemType::MulticlassClassification, Metric::Precision) => "weighted_precision",
         (ProblemType::MulticlassClassification, Metric::Recall) => "weighted_recall",
         (ProblemType::MulticlassClassification, Metric::F1) => "weighted_f1",
-        (_, metric) => metric_name(metric),
+        (_, metric) => metric.name(),
     }
-}
-
-fn architecture_name(architecture: Architecture) -> String {
-    serde_json::to_value(architecture)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// Hyperparameters are strings in SageMaker; numbers keep their shortest exact form.

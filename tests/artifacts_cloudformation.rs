@@ -1,35 +1,21 @@
 //! `template.yaml`, `dashboard.json` and the monitors' constraints files of every example:
 //! snapshots, plus the properties that make the template secure by default.
 
-use std::path::Path;
-
-use mlopsc::build::{Compiled, compile};
-use mlopsc::diagnostics::SourceFile;
+use mlopsc::build::Compiled;
 use mlopsc::emit::{DASHBOARD, TEMPLATE, cloudformation};
 use mlopsc::spec::yaml::Document;
 use serde_json::{Value, json};
 
 const EXAMPLES: [&str; 3] = ["skin-lesion", "churn-tabular", "minimal"];
 
+mod common;
+
 fn compiled(example: &str) -> Compiled {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(example)
-        .join("mlops.yaml");
-    let text = std::fs::read_to_string(&path).expect("the example exists");
-    let source = SourceFile {
-        name: path.display().to_string(),
-        text,
-    };
-    let parent = path.parent().expect("a spec directory");
-    match compile(&source, parent) {
-        Ok(c) => c,
-        Err(e) => panic!("{example} does not compile: {e:?}"),
-    }
+    common::compile_example(example)
 }
 
 fn text(c: &Compiled, name: &str) -> String {
-    String::from_utf8(c.artifacts.files[name].clone()).expect("UTF-8 artifact")
+    common::artifact_text(c, name)
 }
 
 fn template(c: &Compiled) -> Value {

@@ -1,24 +1,12 @@
 //! `manifest.json`: every file's sha256, the mlopsc version, and the spec's and code's hashes.
 
-use std::path::Path;
-
-use mlopsc::build::{compile, sha256_hex};
+use mlopsc::build::sha256_hex;
 use mlopsc::emit::MANIFEST;
 
+mod common;
+
 fn compiled(example: &str) -> mlopsc::build::Compiled {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(example)
-        .join("mlops.yaml");
-    let source = match mlopsc::cli::read_spec(&path) {
-        Ok(source) => source,
-        Err(_) => panic!("{} is readable", path.display()),
-    };
-    let dir = path.parent().expect("the example has a folder");
-    match compile(&source, dir) {
-        Ok(compiled) => compiled,
-        Err(err) => panic!("{example} compiles: {err:?}"),
-    }
+    common::compile_example(example)
 }
 
 #[test]
@@ -40,7 +28,7 @@ fn the_manifest_lists_every_other_file_with_its_hash() {
         }
         assert_eq!(manifest["codeSha256"], c.code.sha256());
         assert_eq!(manifest["mlopscVersion"], env!("CARGO_PKG_VERSION"));
-        let text = String::from_utf8(c.artifacts.files[MANIFEST].clone()).expect("UTF-8");
+        let text = common::artifact_text(&c, MANIFEST);
         insta::assert_snapshot!(format!("{example}-manifest"), text);
     }
 }

@@ -11,14 +11,10 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+mod common;
+
 fn pipeline_text(example: &str) -> String {
-    let path = root().join("examples").join(example).join("mlops.yaml");
-    let bytes = std::fs::read(&path).expect("the example spec is readable");
-    let source = decode(&path.display().to_string(), bytes).expect("the example is UTF-8");
-    let compiled = compile(&source, path.parent().expect("the spec has a folder"))
-        .unwrap_or_else(|e| panic!("{example} does not compile: {e:?}"));
-    let bytes = &compiled.artifacts.files[mlopsc::emit::PIPELINE];
-    String::from_utf8(bytes.clone()).expect("pipeline.json is UTF-8")
+    common::artifact_text(&common::compile_example(example), mlopsc::emit::PIPELINE)
 }
 
 #[test]

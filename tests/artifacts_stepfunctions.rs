@@ -1,28 +1,11 @@
 //! Snapshots of `retraining.asl.json` for every example.
 
-use std::path::Path;
-
-use mlopsc::build::{CompileError, compile};
-use mlopsc::diagnostics::SourceFile;
 use mlopsc::emit::{STATE_MACHINE, stepfunctions};
 
+mod common;
+
 fn state_machine(example: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("examples")
-        .join(example)
-        .join("mlops.yaml");
-    let text = std::fs::read_to_string(&path).expect("the example exists");
-    let source = SourceFile {
-        name: path.display().to_string(),
-        text,
-    };
-    let compiled = match compile(&source, path.parent().expect("a spec directory")) {
-        Ok(compiled) => compiled,
-        Err(CompileError::Spec(d)) => panic!("{example} has spec errors: {d:?}"),
-        Err(CompileError::Internal(e)) => panic!("{example}: {e}"),
-    };
-    let bytes = &compiled.artifacts.files[STATE_MACHINE];
-    String::from_utf8(bytes.clone()).expect("UTF-8 JSON")
+    common::artifact_text(&common::compile_example(example), STATE_MACHINE)
 }
 
 #[test]

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::cloudformation::{VARIANT, alarms};
 use crate::ir::System;
-use crate::spec::{Comparator, DriftStatistic, Widget};
+use crate::spec::{DriftStatistic, Widget};
 
 const WIDTH: u32 = 12;
 const HEIGHT: u32 = 6;
@@ -54,7 +54,7 @@ fn overview_markdown(system: &System) -> Result<String, String> {
     let gates: Vec<Value> = system
         .gates
         .iter()
-        .map(|g| json!({"metric": g.metric_name, "comparator": comparator_text(g.comparator), "threshold": g.threshold}))
+        .map(|g| json!({"metric": g.metric.name(), "comparator": g.comparator.name(), "threshold": g.threshold}))
         .collect();
     let mut monitors = Vec::new();
     if let Some(drift) = &system.data_drift {
@@ -109,16 +109,6 @@ fn overview_markdown(system: &System) -> Result<String, String> {
         .render_template(OVERVIEW_TEMPLATE, &data)
         .map(|text| text.trim_end().to_string())
         .map_err(|e| format!("the dashboard overview template failed: {e}"))
-}
-
-fn comparator_text(comparator: Comparator) -> &'static str {
-    match comparator {
-        Comparator::GreaterThanOrEqual => ">=",
-        Comparator::GreaterThan => ">",
-        Comparator::LessThanOrEqual => "<=",
-        Comparator::LessThan => "<",
-        Comparator::Equal => "==",
-    }
 }
 
 /// A metric widget: a time series of `metrics`, with horizontal threshold annotations.

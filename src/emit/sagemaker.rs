@@ -258,7 +258,7 @@ impl<'a> Emitter<'a> {
             // One JSON object per source: its format and layout, read by preprocess.py.
             let layout = json!({
                 "name": source.name,
-                "format": source.format_name,
+                "format": source.format.name(),
                 "path": local,
                 "images": source.images,
                 "labels": source.labels,
@@ -398,11 +398,7 @@ impl<'a> Emitter<'a> {
 
     fn evaluate(&self) -> Value {
         let e = &self.system.evaluation;
-        let metrics: Vec<&str> = e
-            .metrics
-            .iter()
-            .map(|m| crate::validate::values::metric_name(*m))
-            .collect();
+        let metrics: Vec<&str> = e.metrics.iter().map(|m| m.name()).collect();
         let average = serde_json::to_value(e.average)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
@@ -446,7 +442,7 @@ impl<'a> Emitter<'a> {
             .map(|g| {
                 json!({
                     "Type": condition_type(g.comparator),
-                    "LeftValue": metric_value(g.metric_name),
+                    "LeftValue": metric_value(g.metric.name()),
                     "RightValue": parameter(&g.parameter),
                 })
             })
@@ -456,9 +452,9 @@ impl<'a> Emitter<'a> {
         for (i, g) in gates.iter().enumerate() {
             let separator = if i == 0 { " " } else { "; " };
             message.extend([
-                json!(format!("{separator}{} = ", g.metric_name)),
-                metric_value(g.metric_name),
-                json!(format!(" (needs {} ", comparator_text(g.comparator))),
+                json!(format!("{separator}{} = ", g.metric.name())),
+                metric_value(g.metric.name()),
+                json!(format!(" (needs {} ", g.comparator.name())),
                 parameter(&g.parameter),
                 json!(")"),
             ]);
@@ -668,16 +664,6 @@ fn condition_type(comparator: Comparator) -> &'static str {
         Comparator::LessThanOrEqual => "LessThanOrEqualTo",
         Comparator::LessThan => "LessThan",
         Comparator::Equal => "Equals",
-    }
-}
-
-fn comparator_text(comparator: Comparator) -> &'static str {
-    match comparator {
-        Comparator::GreaterThanOrEqual => ">=",
-        Comparator::GreaterThan => ">",
-        Comparator::LessThanOrEqual => "<=",
-        Comparator::LessThan => "<",
-        Comparator::Equal => "==",
     }
 }
 

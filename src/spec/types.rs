@@ -796,3 +796,77 @@ fn default_train_script() -> String {
 fn default_evaluate_script() -> String {
     "evaluate.py".into()
 }
+
+/// The names of enum values as they are written in `mlops.yaml`, for messages and artifacts.
+/// A test keeps them equal to the serde names.
+macro_rules! yaml_names {
+    ($($type:ident { $($variant:ident => $name:literal),+ $(,)? })+) => {
+        $(impl $type {
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($type::$variant => $name),+
+                }
+            }
+
+            #[cfg(test)]
+            const ALL: &'static [$type] = &[$($type::$variant),+];
+        })+
+    };
+}
+
+yaml_names! {
+    Metric {
+        Accuracy => "accuracy", Precision => "precision", Recall => "recall", F1 => "f1",
+        Auc => "auc", Mse => "mse", Rmse => "rmse", Mae => "mae", R2 => "r2",
+    }
+    Comparator {
+        GreaterThanOrEqual => ">=", GreaterThan => ">", LessThanOrEqual => "<=",
+        LessThan => "<", Equal => "==",
+    }
+    StepKind { Processing => "processing", Training => "training", Transform => "transform" }
+    DataFormat {
+        Isic2019 => "isic2019", Ham10000 => "ham10000", Bcn20000 => "bcn20000",
+        ImageFolder => "imageFolder", CsvManifest => "csvManifest", Tabular => "tabular",
+    }
+    Architecture {
+        Resnet18 => "resnet18", Resnet34 => "resnet34", Resnet50 => "resnet50",
+        Resnet101 => "resnet101", Resnet152 => "resnet152",
+        EfficientnetB0 => "efficientnet_b0", EfficientnetB1 => "efficientnet_b1",
+        EfficientnetB2 => "efficientnet_b2", EfficientnetB3 => "efficientnet_b3",
+        EfficientnetB4 => "efficientnet_b4", EfficientnetB5 => "efficientnet_b5",
+        EfficientnetB6 => "efficientnet_b6", EfficientnetB7 => "efficientnet_b7",
+        Densenet121 => "densenet121", Densenet161 => "densenet161",
+        Densenet169 => "densenet169", Densenet201 => "densenet201",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serde_name<T: Serialize>(value: T) -> String {
+        serde_json::to_value(value)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn yaml_names_match_serde_names() {
+        for &m in Metric::ALL {
+            assert_eq!(m.name(), serde_name(m));
+        }
+        for &c in Comparator::ALL {
+            assert_eq!(c.name(), serde_name(c));
+        }
+        for &k in StepKind::ALL {
+            assert_eq!(k.name(), serde_name(k));
+        }
+        for &f in DataFormat::ALL {
+            assert_eq!(f.name(), serde_name(f));
+        }
+        for &a in Architecture::ALL {
+            assert_eq!(a.name(), serde_name(a));
+        }
+    }
+}

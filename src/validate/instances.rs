@@ -157,7 +157,7 @@ fn spot(spec: &Spec, rules: &mut Rules) {
                 &format!("/customSteps/{i}/spot"),
                 format!(
                     "SageMaker offers managed spot capacity for training jobs only, not {} steps",
-                    kind_name(step.kind)
+                    step.kind.name()
                 ),
                 "remove `spot`, or make the step a training step",
             );
@@ -246,13 +246,5 @@ fn framework_container(spec: &Spec, rules: &mut Rules) {
             ),
             format!("set `pythonVersion: {python}`"),
         );
-    }
-}
-
-fn kind_name(kind: StepKind) -> &'static str {
-    match kind {
-        StepKind::Processing => "processing",
-        StepKind::Training => "training",
-        StepKind::Transform => "transform",
     }
 }

@@ -151,10 +151,7 @@ fn members_for_kind(spec: &Spec, rules: &mut Rules) {
                 rules.error(
                     Code::R003,
                     &base,
-                    format!(
-                        "a `{}` data source needs `{member}`",
-                        format_name(source.format)
-                    ),
+                    format!("a `{}` data source needs `{member}`", source.format.name()),
                     format!("add `{member}` to data source `{}`", source.name),
                 );
             }
@@ -205,7 +202,7 @@ fn members_for_kind(spec: &Spec, rules: &mut Rules) {
                 &base,
                 format!(
                     "the {} step `{}` needs `entryPoint`",
-                    kind_name(step.kind),
+                    step.kind.name(),
                     step.name
                 ),
                 "name the script in the code directory that the step runs",
@@ -367,24 +364,5 @@ fn features_present(spec: &Spec, rules: &mut Rules) {
             ),
             "start inside the autoscaling bounds",
         );
-    }
-}
-
-fn format_name(format: DataFormat) -> &'static str {
-    match format {
-        DataFormat::Isic2019 => "isic2019",
-        DataFormat::Ham10000 => "ham10000",
-        DataFormat::Bcn20000 => "bcn20000",
-        DataFormat::ImageFolder => "imageFolder",
-        DataFormat::CsvManifest => "csvManifest",
-        DataFormat::Tabular => "tabular",
-    }
-}
-
-fn kind_name(kind: StepKind) -> &'static str {
-    match kind {
-        StepKind::Processing => "processing",
-        StepKind::Training => "training",
-        StepKind::Transform => "transform",
     }
 }

@@ -15,20 +15,6 @@ pub fn metric_range(metric: Metric) -> (f64, f64) {
     }
 }
 
-pub fn metric_name(metric: Metric) -> &'static str {
-    match metric {
-        Metric::Accuracy => "accuracy",
-        Metric::Precision => "precision",
-        Metric::Recall => "recall",
-        Metric::F1 => "f1",
-        Metric::Auc => "auc",
-        Metric::Mse => "mse",
-        Metric::Rmse => "rmse",
-        Metric::Mae => "mae",
-        Metric::R2 => "r2",
-    }
-}
-
 fn is_regression(metric: Metric) -> bool {
     matches!(
         metric,
@@ -50,9 +36,9 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
                 &format!("/qualityGates/{i}/metric"),
                 format!(
                     "the gate uses `{}`, which evaluation does not compute",
-                    metric_name(gate.metric)
+                    gate.metric.name()
                 ),
-                format!("add `{}` to evaluation.metrics", metric_name(gate.metric)),
+                format!("add `{}` to evaluation.metrics", gate.metric.name()),
             );
         }
     }
@@ -152,7 +138,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
                     "/monitoring/modelQuality/metric",
                     format!(
                         "Model Monitor does not report `{}` for this problem type",
-                        metric_name(quality.metric)
+                        quality.metric.name()
                     ),
                     match quality.problem_type {
                         ProblemType::Regression => "use mae, mse, rmse or r2",
@@ -221,13 +207,10 @@ fn threshold_in_range(rules: &mut Rules, metric: Metric, threshold: f64, pointer
         rules.error(
             Code::V001,
             pointer,
-            format!(
-                "{threshold} is outside the range of `{}`",
-                metric_name(metric)
-            ),
+            format!("{threshold} is outside the range of `{}`", metric.name()),
             format!(
                 "`{}` is {range}; a threshold outside it can never or always hold",
-                metric_name(metric)
+                metric.name()
             ),
         );
     }

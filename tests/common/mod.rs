@@ -1,0 +1,32 @@
+//! Helpers shared by the integration tests: compiling the examples.
+
+use std::path::{Path, PathBuf};
+
+use mlopsc::build::{Compiled, compile};
+
+/// `examples/<example>/mlops.yaml`.
+pub fn example_spec(example: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(example)
+        .join("mlops.yaml")
+}
+
+/// Compiles an example as `mlopsc build` does; panics with the diagnostics if it fails.
+pub fn compile_example(example: &str) -> Compiled {
+    let path = example_spec(example);
+    let source = match mlopsc::cli::read_spec(&path) {
+        Ok(source) => source,
+        Err(failure) => panic!("{}: {:?}", path.display(), failure.diagnostic),
+    };
+    let dir = path.parent().expect("the example has a folder");
+    match compile(&source, dir) {
+        Ok(compiled) => compiled,
+        Err(err) => panic!("{example} does not compile: {err:?}"),
+    }
+}
+
+/// One artifact of a build, as text.
+pub fn artifact_text(compiled: &Compiled, name: &str) -> String {
+    String::from_utf8(compiled.artifacts.files[name].clone()).expect("artifacts are UTF-8")
+}
