@@ -314,3 +314,16 @@ fn a_tab_is_reported_at_the_tab_without_a_second_location() {
         assert!(!err.message.contains(" at line "), "{}", err.message);
     }
 }
+
+/// The index page lists every code, so the docs cannot silently miss one.
+#[test]
+fn the_index_lists_every_code() {
+    let index = std::fs::read_to_string(manifest_dir().join("docs/diagnostics/README.md"))
+        .expect("docs/diagnostics/README.md");
+    for code in Code::ALL {
+        assert!(
+            index.contains(&format!("| {code} |")),
+            "docs/diagnostics/README.md does not list {code}"
+        );
+    }
+}
