@@ -124,9 +124,10 @@ pub fn compile(source: &SourceFile, spec_dir: &Path) -> Result<Compiled, Compile
         return Err(CompileError::Spec(validated.diagnostics));
     };
     let code = load_code(source, &spec, spec_dir).map_err(CompileError::Spec)?;
-    let system = ir::resolve(&spec, &code.sha256());
-    let artifacts =
-        emit::emit(&system, &code, source.text.as_bytes()).map_err(CompileError::Internal)?;
+    let code_sha256 = code.sha256();
+    let system = ir::resolve(&spec, &code_sha256);
+    let artifacts = emit::emit(&system, &code_sha256, source.text.as_bytes())
+        .map_err(CompileError::Internal)?;
     Ok(Compiled {
         spec,
         system,

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::build::{CodeBundle, sha256_hex};
+use crate::build::sha256_hex;
 use crate::ir::System;
 
 pub const PIPELINE: &str = "pipeline.json";
@@ -45,7 +45,7 @@ impl std::fmt::Display for EmitError {
 impl std::error::Error for EmitError {}
 
 /// Emits every artifact and the manifest that lists them.
-pub fn emit(system: &System, code: &CodeBundle, spec_text: &[u8]) -> Result<Artifacts, EmitError> {
+pub fn emit(system: &System, code_sha256: &str, spec_text: &[u8]) -> Result<Artifacts, EmitError> {
     let pipeline = sagemaker::pipeline(system);
     let state_machine = stepfunctions::state_machine(system);
     let dashboard = dashboard::body(system).map_err(|m| fail(DASHBOARD, m))?;
@@ -67,7 +67,7 @@ pub fn emit(system: &System, code: &CodeBundle, spec_text: &[u8]) -> Result<Arti
     let template = cloudformation::template(system, &pipeline, &state_machine, &dashboard);
     cloudformation::check(&template).map_err(|m| fail(TEMPLATE, m))?;
     files.insert(TEMPLATE.to_string(), check::yaml_text(TEMPLATE, &template)?);
-    let manifest = manifest(&files, code, spec_text);
+    let manifest = manifest(&files, code_sha256, spec_text);
     files.insert(MANIFEST.to_string(), check::json_text(MANIFEST, &manifest)?);
     Ok(Artifacts { files })
 }
@@ -80,7 +80,7 @@ fn fail(artifact: &str, message: String) -> EmitError {
 }
 
 /// Every file's sha256, the mlopsc version and the spec's hash: what `plan` compares.
-fn manifest(files: &BTreeMap<String, Vec<u8>>, code: &CodeBundle, spec_text: &[u8]) -> Value {
+fn manifest(files: &BTreeMap<String, Vec<u8>>, code_sha256: &str, spec_text: &[u8]) -> Value {
     let hashes: serde_json::Map<String, Value> = files
         .iter()
         .map(|(name, bytes)| (name.clone(), Value::String(sha256_hex(bytes))))
@@ -88,7 +88,7 @@ fn manifest(files: &BTreeMap<String, Vec<u8>>, code: &CodeBundle, spec_text: &[u
     json!({
         "mlopscVersion": env!("CARGO_PKG_VERSION"),
         "specSha256": sha256_hex(spec_text),
-        "codeSha256": code.sha256(),
+        "codeSha256": code_sha256,
         "files": hashes,
     })
 }
