@@ -120,10 +120,10 @@ pub fn compile(source: &SourceFile, spec_dir: &Path) -> Result<Compiled, Compile
     if validated.has_errors() {
         return Err(CompileError::Spec(validated.diagnostics));
     }
-    let Some(spec) = validated.spec else {
+    let (Some(doc), Some(spec)) = (validated.doc, validated.spec) else {
         return Err(CompileError::Spec(validated.diagnostics));
     };
-    let code = load_code(source, &spec, spec_dir).map_err(CompileError::Spec)?;
+    let code = load_code(&doc, &spec, spec_dir).map_err(CompileError::Spec)?;
     let code_sha256 = code.sha256();
     let system = ir::resolve(&spec, &code_sha256);
     let artifacts = emit::emit(&system, &code_sha256, source.text.as_bytes())
@@ -137,12 +137,7 @@ pub fn compile(source: &SourceFile, spec_dir: &Path) -> Result<Compiled, Compile
 }
 
 /// Reads the code directory and checks that every script the spec names is in it.
-fn load_code(
-    source: &SourceFile,
-    spec: &Spec,
-    spec_dir: &Path,
-) -> Result<CodeBundle, Vec<Diagnostic>> {
-    let doc = Document::parse(&source.text).map_err(|_| Vec::new())?;
+fn load_code(doc: &Document, spec: &Spec, spec_dir: &Path) -> Result<CodeBundle, Vec<Diagnostic>> {
     let dir = spec_dir.join(&spec.model.code.directory);
     let code = CodeBundle::load(&dir).map_err(|err| {
         vec![Diagnostic::error(

@@ -327,3 +327,25 @@ fn the_index_lists_every_code() {
         );
     }
 }
+
+/// A typo in a key must not hide the semantic problems in the rest of the spec.
+#[test]
+fn unknown_keys_do_not_hide_semantic_errors() {
+    let text = std::fs::read_to_string(manifest_dir().join("examples/minimal/mlops.yaml"))
+        .expect("the minimal example")
+        .replace(
+            "training: {instanceType: ml.g4dn.xlarge}",
+            "training: {instanceType: ml.g4dn.xlarge, maxRuntme: 60}",
+        )
+        .replace("threshold: 0.7", "threshold: 7");
+    let source = SourceFile {
+        name: "mlops.yaml".into(),
+        text,
+    };
+    let codes: Vec<Code> = mlopsc::validate::validate(&source)
+        .diagnostics
+        .iter()
+        .map(|d| d.code)
+        .collect();
+    assert_eq!(codes, [Code::S001, Code::V001]);
+}

@@ -39,9 +39,101 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<SourceFile, Box<(SourceFile,
     }
 }
 
-/// Parses and schema-checks a spec. On success the typed spec comes with its DOM, for spans.
-pub fn parse(source: &SourceFile) -> Result<(Document, Spec), Vec<Diagnostic>> {
-    let doc = Document::parse(&source.text).map_err(|err| {
+/// A parsed and schema-checked spec.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The DOM, present when the text is well-formed YAML; it maps pointers to spans.
+    pub doc: Option<Document>,
+    /// The typed spec: present when the schema holds, and also when its only violations are
+    /// unknown keys (which are then left out), so that semantic rules still run on a spec
+    /// with a typo and the user sees every problem at once.
+    pub spec: Option<Spec>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses and schema-checks a spec.
+pub fn parse(source: &SourceFile) -> Parsed {
+    let doc = match read_document(source) {
+        Ok(doc) => doc,
+        Err(diagnostic) => {
+            return Parsed {
+                doc: None,
+                spec: None,
+                diagnostics: vec![diagnostic],
+            };
+        }
+    };
+    let mut json = doc.to_json();
+    let diagnostics = schema::check(&doc, &json);
+    let only_unknown_keys = diagnostics.iter().all(|d| d.code == Code::S001);
+    if !only_unknown_keys {
+        return Parsed {
+            doc: Some(doc),
+            spec: None,
+            diagnostics,
+        };
+    }
+    if !diagnostics.is_empty() {
+        remove_unknown_keys(&mut json);
+    }
+    // The schema is derived from the types, so this only fails if the two disagree;
+    // serde_path_to_error still lets us point at the value.
+    match serde_path_to_error::deserialize::<_, Spec>(&json) {
+        Ok(spec) => Parsed {
+            doc: Some(doc),
+            spec: Some(spec),
+            diagnostics,
+        },
+        Err(err) => {
+            let pointer = json_pointer(err.path());
+            let mut diagnostics = diagnostics;
+            diagnostics.push(
+                Diagnostic::error(Code::S003, doc.span_of(&pointer), err.inner().to_string())
+                    .with_help("check the value's type against `mlopsc schema`"),
+            );
+            Parsed {
+                doc: Some(doc),
+                spec: None,
+                diagnostics,
+            }
+        }
+    }
+}
+
+/// Drops every key the schema does not allow, so that the rest can be read as a [`Spec`].
+fn remove_unknown_keys(json: &mut serde_json::Value) {
+    let Some(validator) = schema::validator() else {
+        return;
+    };
+    // Removing a key never creates another unknown one, but errors are found top-down:
+    // repeat until the schema reports no unknown key (bounded by the document's depth).
+    for _ in 0..64 {
+        let mut unknown: Vec<(String, Vec<String>)> = Vec::new();
+        for error in validator.iter_errors(json) {
+            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
+                error.kind()
+            {
+                unknown.push((
+                    error.instance_path().as_str().to_string(),
+                    unexpected.clone(),
+                ));
+            }
+        }
+        if unknown.is_empty() {
+            return;
+        }
+        for (pointer, keys) in unknown {
+            if let Some(object) = json.pointer_mut(&pointer).and_then(|v| v.as_object_mut()) {
+                for key in keys {
+                    object.remove(&key);
+                }
+            }
+        }
+    }
+}
+
+fn read_document(source: &SourceFile) -> Result<Document, Diagnostic> {
+    Document::parse(&source.text).map_err(|err| {
         let (code, help) = match err.kind {
             SyntaxErrorKind::DuplicateKey => (Code::Y002, "remove or rename one of the two keys"),
             SyntaxErrorKind::Empty => (
@@ -53,25 +145,8 @@ pub fn parse(source: &SourceFile) -> Result<(Document, Spec), Vec<Diagnostic>> {
                 "check the indentation (spaces only, no tabs), quotes and brackets around here",
             ),
         };
-        vec![Diagnostic::error(code, err.span, err.message).with_help(help)]
-    })?;
-    let json = doc.to_json();
-    let diagnostics = schema::check(&doc, &json);
-    if !diagnostics.is_empty() {
-        return Err(diagnostics);
-    }
-    // The schema is derived from the types, so this only fails if the two disagree;
-    // serde_path_to_error still lets us point at the value.
-    match serde_path_to_error::deserialize::<_, Spec>(&json) {
-        Ok(spec) => Ok((doc, spec)),
-        Err(err) => {
-            let pointer = json_pointer(err.path());
-            Err(vec![
-                Diagnostic::error(Code::S003, doc.span_of(&pointer), err.inner().to_string())
-                    .with_help("check the value's type against `mlopsc schema`"),
-            ])
-        }
-    }
+        Diagnostic::error(code, err.span, err.message).with_help(help)
+    })
 }
 
 fn json_pointer(path: &serde_path_to_error::Path) -> String {

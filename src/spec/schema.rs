@@ -37,7 +37,8 @@ pub fn json_schema_text() -> String {
     text
 }
 
-fn validator() -> Option<&'static jsonschema::Validator> {
+/// The compiled schema, built once per process.
+pub(crate) fn validator() -> Option<&'static jsonschema::Validator> {
     static VALIDATOR: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
     VALIDATOR
         .get_or_init(|| jsonschema::validator_for(json_schema()).ok())

@@ -16,7 +16,9 @@ use crate::spec::{self, Spec, yaml::Document};
 /// The outcome of validating one file.
 #[derive(Debug)]
 pub struct Validated {
-    /// The typed spec, present when the file parsed and passed the schema.
+    /// The DOM, present when the file is well-formed YAML: later stages use it for spans.
+    pub doc: Option<Document>,
+    /// The typed spec, present when the file parsed and passed the schema (unknown keys aside).
     pub spec: Option<Spec>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -29,18 +31,16 @@ impl Validated {
 
 /// Parses, schema-checks and rule-checks a spec. Never panics.
 pub fn validate(source: &SourceFile) -> Validated {
-    match spec::parse(source) {
-        Err(diagnostics) => Validated {
-            spec: None,
-            diagnostics,
-        },
-        Ok((doc, spec)) => {
-            let diagnostics = check_rules(&doc, &spec);
-            Validated {
-                spec: Some(spec),
-                diagnostics,
-            }
-        }
+    let parsed = spec::parse(source);
+    let mut diagnostics = parsed.diagnostics;
+    if let (Some(doc), Some(spec)) = (&parsed.doc, &parsed.spec) {
+        diagnostics.extend(check_rules(doc, spec));
+        diagnostics.sort_by_key(|d| (d.span.start, d.code));
+    }
+    Validated {
+        doc: parsed.doc,
+        spec: parsed.spec,
+        diagnostics,
     }
 }
 
