@@ -24,6 +24,10 @@ pub mod exit {
     pub const USAGE_OR_IO: u8 = 2;
     /// An artifact failed mlopsc's own check before being written: a bug to report.
     pub const INTERNAL: u8 = 3;
+    /// `plan`, `apply`, `destroy`: any failure (spec, AWS, refused), as Terraform does.
+    pub const DEPLOY_FAILED: u8 = 1;
+    /// `plan --detailed-exitcode`: the plan has changes.
+    pub const CHANGES: u8 = 2;
 }
 
 const EXAMPLES: &str = "\
@@ -83,6 +87,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Show what apply would change in AWS: resources, pipeline and state machine.
+    #[command(
+        after_help = "Examples:\n  mlopsc plan mlops.yaml\n  mlopsc plan mlops.yaml --out plan.json   # then: mlopsc apply plan.json\n  mlopsc plan mlops.yaml --offline         # against generated/, no AWS\n\nExit codes:\n  0  no changes (or changes, without --detailed-exitcode)\n  1  error\n  2  changes, with --detailed-exitcode"
+    )]
+    Plan(crate::deploy::command::PlanArgs),
+    /// Deploy: upload the step code, execute the change set, deploy the pipeline.
+    #[cfg(feature = "aws")]
+    #[command(
+        after_help = "Examples:\n  mlopsc apply mlops.yaml\n  mlopsc apply mlops.yaml --auto-approve   # CI\n  mlopsc apply plan.json                   # a plan saved with plan --out"
+    )]
+    Apply(crate::deploy::command::ApplyArgs),
+    /// Delete the stack and the pipeline; retained buckets are kept and reported.
+    #[cfg(feature = "aws")]
+    Destroy(crate::deploy::command::DestroyArgs),
     /// Print the JSON Schema of mlops.yaml, for editors and other tools.
     Schema,
     /// Print the documentation of a diagnostic code.
@@ -144,6 +162,19 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
             check,
             format,
         } => build_command(&spec, out.as_deref(), check, format, io),
+        Command::Plan(args) => crate::deploy::command::plan(args, io),
+        #[cfg(feature = "aws")]
+        Command::Apply(args) => {
+            let mut input = crate::deploy::command::terminal_input();
+            let input = input.as_mut().map(|i| i as &mut dyn std::io::BufRead);
+            crate::deploy::command::apply(args, io, input)
+        }
+        #[cfg(feature = "aws")]
+        Command::Destroy(args) => {
+            let mut input = crate::deploy::command::terminal_input();
+            let input = input.as_mut().map(|i| i as &mut dyn std::io::BufRead);
+            crate::deploy::command::destroy(args, io, input)
+        }
         Command::Schema => {
             let _ = io
                 .stdout

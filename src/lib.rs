@@ -7,6 +7,7 @@
 pub mod build;
 pub mod catalog;
 pub mod cli;
+pub mod deploy;
 pub mod diagnostics;
 pub mod docs;
 pub mod emit;

@@ -1,0 +1,236 @@
+//! AWS clients with bounded timeouts, AWS errors as [`DeployError`]s, and the time spent
+//! awaiting AWS (what `--timings` reports).
+
+use std::cell::Cell;
+use std::error::Error as StdError;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_cloudformation::config::ProvideCredentials;
+use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use super::DeployError;
+use super::command::AwsArgs;
+
+/// TCP connect: an unreachable endpoint fails fast instead of hanging.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// One HTTP attempt; CloudFormation and SageMaker answer in well under this.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// One call including its retries.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(90);
+/// Finding credentials (a profile, SSO, IMDS) must not hang either.
+const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The clients of one command, and the time it spent waiting for them.
+pub struct Clients {
+    pub cloudformation: aws_sdk_cloudformation::Client,
+    pub sagemaker: aws_sdk_sagemaker::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub sfn: aws_sdk_sfn::Client,
+    pub region: String,
+    waited: Cell<Duration>,
+    calls: Cell<u32>,
+}
+
+/// A failed AWS call: the error code AWS sent, if any, and the message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwsFailure {
+    pub operation: &'static str,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl AwsFailure {
+    /// CloudFormation, SageMaker and Step Functions each say "not found" differently.
+    pub fn is_not_found(&self) -> bool {
+        let code = self.code.as_deref().unwrap_or_default();
+        let message = self.message.to_ascii_lowercase();
+        matches!(
+            code,
+            "ResourceNotFound" | "StateMachineDoesNotExist" | "NoSuchBucket" | "NotFound"
+        ) || ((code == "ValidationError" || code == "ValidationException")
+            && (message.contains("does not exist") || message.contains("could not find")))
+    }
+}
+
+impl From<AwsFailure> for DeployError {
+    fn from(f: AwsFailure) -> DeployError {
+        DeployError::Aws {
+            operation: f.operation.to_string(),
+            code: f.code,
+            message: f.message,
+        }
+    }
+}
+
+impl Clients {
+    /// Loads the standard configuration chain with `--region`, `--profile` and
+    /// `--endpoint-url` on top, and checks that credentials exist before any call.
+    pub async fn connect(args: &AwsArgs, default_region: &str) -> Result<Clients, DeployError> {
+        let region = args
+            .region
+            .clone()
+            .unwrap_or_else(|| default_region.to_string());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.clone()))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(3));
+        if let Some(profile) = &args.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(url) = &args.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let config = loader.load().await;
+        let provider = config.credentials_provider().ok_or_else(|| {
+            DeployError::Credentials("no credentials provider is configured".into())
+        })?;
+        match tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => {
+                return Err(DeployError::Credentials(
+                    DisplayErrorContext(&err).to_string(),
+                ));
+            }
+            Err(_) => {
+                return Err(DeployError::Credentials(format!(
+                    "the credential chain gave no answer within {}s",
+                    CREDENTIALS_TIMEOUT.as_secs()
+                )));
+            }
+        }
+        // moto and other emulators serve buckets by path, not by virtual host.
+        let s3_config = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(args.endpoint_url.is_some())
+            .build();
+        Ok(Clients {
+            cloudformation: aws_sdk_cloudformation::Client::new(&config),
+            sagemaker: aws_sdk_sagemaker::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            sfn: aws_sdk_sfn::Client::new(&config),
+            region,
+            waited: Cell::new(Duration::ZERO),
+            calls: Cell::new(0),
+        })
+    }
+
+    /// Awaits one AWS call, adds its time to the total, and turns its error into an
+    /// [`AwsFailure`] that says what AWS said (or why it could not be reached).
+    pub async fn call<T, E, R>(
+        &self,
+        operation: &'static str,
+        request: impl Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, AwsFailure>
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        let started = Instant::now();
+        let result = request.await;
+        self.waited.set(self.waited.get() + started.elapsed());
+        self.calls.set(self.calls.get() + 1);
+        result.map_err(|err| failure(operation, &err))
+    }
+
+    /// Time spent awaiting AWS, and the number of calls.
+    pub fn waited(&self) -> (Duration, u32) {
+        (self.waited.get(), self.calls.get())
+    }
+
+    /// Sleeps between polls; counted as waiting for AWS, since AWS is what is being waited on.
+    pub async fn pause(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+        self.waited.set(self.waited.get() + duration);
+    }
+}
+
+fn failure<E, R>(operation: &'static str, err: &SdkError<E, R>) -> AwsFailure
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let (code, message) = match err {
+        SdkError::ServiceError(_) => (
+            err.code().map(str::to_string),
+            err.message()
+                .map(str::to_string)
+                .unwrap_or_else(|| DisplayErrorContext(err).to_string()),
+        ),
+        SdkError::TimeoutError(_) => (
+            None,
+            format!(
+                "no answer within {}s (is the endpoint reachable?)",
+                OPERATION_TIMEOUT.as_secs()
+            ),
+        ),
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => (
+            None,
+            format!(
+                "timed out connecting or reading (connect timeout {}s, attempt timeout {}s): {}",
+                CONNECT_TIMEOUT.as_secs(),
+                ATTEMPT_TIMEOUT.as_secs(),
+                DisplayErrorContext(err)
+            ),
+        ),
+        SdkError::DispatchFailure(_) => (
+            None,
+            format!("cannot reach the endpoint: {}", DisplayErrorContext(err)),
+        ),
+        _ => (None, DisplayErrorContext(err).to_string()),
+    };
+    AwsFailure {
+        operation,
+        code,
+        message,
+    }
+}
+
+/// The account and partition in a stack ARN (`arn:aws:cloudformation:region:account:stack/…`),
+/// from which the ARNs of the state machine and the execution role follow.
+pub fn arn_parts(arn: &str) -> Option<(&str, &str)> {
+    let mut parts = arn.split(':');
+    let (_, partition, _, _, account) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    (!partition.is_empty() && !account.is_empty()).then_some((partition, account))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_parts_reads_partition_and_account() {
+        assert_eq!(
+            arn_parts("arn:aws:cloudformation:us-east-1:123456789012:stack/demo/abc"),
+            Some(("aws", "123456789012"))
+        );
+        assert_eq!(arn_parts("not-an-arn"), None);
+    }
+
+    #[test]
+    fn not_found_is_recognised_across_services() {
+        let f = |code: &str, message: &str| AwsFailure {
+            operation: "X",
+            code: Some(code.into()),
+            message: message.into(),
+        };
+        assert!(f("ValidationError", "Stack with id demo does not exist").is_not_found());
+        assert!(f("ValidationException", "Could not find pipeline with name p").is_not_found());
+        assert!(f("StateMachineDoesNotExist", "").is_not_found());
+        assert!(!f("ValidationError", "Template format error").is_not_found());
+    }
+}

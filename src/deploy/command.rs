@@ -1,0 +1,477 @@
+//! The `plan`, `apply` and `destroy` commands: arguments, output and exit codes.
+//!
+//! `plan` always exists so that `plan --offline` works in a build without AWS support;
+//! everything else that needs AWS says how to get it.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::{DeployError, Deployment, offline};
+use crate::build::{self, CompileError};
+use crate::cli::{self, Io, exit};
+use crate::diagnostics::Format;
+
+/// Where AWS is: the standard chain (env, profile, SSO, IMDS) with these on top.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AwsArgs {
+    /// AWS region; default: the spec's region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Named profile from ~/.aws/config.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Send every AWS call here instead (an emulator such as moto_server).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The spec file, usually mlops.yaml.
+    pub spec: PathBuf,
+    /// Compare with the committed generated/ directory instead of AWS; makes no AWS call.
+    #[arg(long)]
+    pub offline: bool,
+    /// With --offline: the directory to compare with (default: generated/<project>/).
+    #[arg(long, requires = "offline", value_name = "DIR")]
+    pub generated: Option<PathBuf>,
+    /// Keep the change set and save the plan here, for `mlopsc apply PLAN`.
+    #[arg(long, conflicts_with = "offline", value_name = "PLAN")]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when there are changes (0: none, 1: error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Print how long the command took and how much of it was spent waiting for AWS.
+    #[arg(long)]
+    pub timings: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A spec file, or a plan saved by `mlopsc plan --out`.
+    pub target: PathBuf,
+    /// Apply without asking. Required when standard input is not a terminal.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Print how long the command took and how much of it was spent waiting for AWS.
+    #[arg(long)]
+    pub timings: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// The spec file, usually mlops.yaml.
+    pub spec: PathBuf,
+    /// Destroy without asking. Required when standard input is not a terminal.
+    #[arg(long)]
+    pub auto_approve: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// Compiles a spec in memory; on failure prints the diagnostics and returns exit 1.
+fn compile(path: &Path, io: &mut Io) -> Result<Deployment, u8> {
+    let source = match cli::read_spec(path) {
+        Ok(source) => source,
+        Err(failure) => {
+            cli::report_failure(failure, Format::Human, io);
+            return Err(exit::DEPLOY_FAILED);
+        }
+    };
+    let spec_dir = path.parent().unwrap_or(Path::new("."));
+    match build::compile(&source, spec_dir) {
+        Ok(compiled) => Ok(Deployment::of(&compiled, &source.text)),
+        Err(CompileError::Spec(diagnostics)) => {
+            cli::print_diagnostics(&source, &diagnostics, Format::Human, io);
+            Err(exit::DEPLOY_FAILED)
+        }
+        Err(CompileError::Internal(err)) => {
+            let _ = writeln!(
+                io.stderr,
+                "internal error: {err}\nThis is a bug in mlopsc; please report it with the spec."
+            );
+            Err(exit::DEPLOY_FAILED)
+        }
+    }
+}
+
+fn fail(io: &mut Io, err: &DeployError) -> u8 {
+    let _ = writeln!(io.stderr, "error: {err}");
+    exit::DEPLOY_FAILED
+}
+
+fn changes_exit(changes: bool, detailed: bool) -> u8 {
+    if changes && detailed {
+        exit::CHANGES
+    } else {
+        exit::OK
+    }
+}
+
+pub fn plan(args: PlanArgs, io: &mut Io) -> u8 {
+    if !args.offline && !cfg!(feature = "aws") {
+        let _ = writeln!(
+            io.stderr,
+            "error: this mlopsc was built without AWS support, so `plan` can only run with --offline\n\
+             help: rebuild with `cargo build --features aws`, or run `mlopsc plan {} --offline`",
+            args.spec.display()
+        );
+        return exit::DEPLOY_FAILED;
+    }
+    let deployment = match compile(&args.spec, io) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    if args.offline {
+        let dir = args
+            .generated
+            .clone()
+            .unwrap_or_else(|| Path::new("generated").join(&deployment.target.stack));
+        return match offline::summary(&deployment, &dir) {
+            Ok(summary) => {
+                let _ = io.stdout.write_all(summary.render().as_bytes());
+                changes_exit(summary.has_changes(), args.detailed_exitcode)
+            }
+            Err(err) => fail(io, &err),
+        };
+    }
+    #[cfg(feature = "aws")]
+    {
+        aws_commands::plan(args, deployment, io)
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        exit::DEPLOY_FAILED
+    }
+}
+
+#[cfg(feature = "aws")]
+pub use aws_commands::{apply, destroy, terminal_input};
+
+#[cfg(feature = "aws")]
+mod aws_commands {
+    use std::io::{BufRead, IsTerminal};
+    use std::time::Instant;
+
+    use super::super::apply::{self as applying, Applied, PipelineAction};
+    use super::super::aws::Clients;
+    use super::super::destroy::{self as destroying};
+    use super::super::plan::{self as planning, Planned, deployed_pipeline, describe_stack};
+    use super::super::planfile::{FORMAT, PlanFile};
+    use super::super::summary::Summary;
+    use super::super::{DeployError, Deployment};
+    use super::{ApplyArgs, AwsArgs, DestroyArgs, PlanArgs, changes_exit, compile, fail};
+    use crate::build::sha256_hex;
+    use crate::cli::{Io, exit};
+
+    /// Standard input when it is a terminal: the only place a confirmation may come from.
+    pub fn terminal_input() -> Option<std::io::StdinLock<'static>> {
+        let stdin = std::io::stdin();
+        stdin.is_terminal().then(|| stdin.lock())
+    }
+
+    fn runtime() -> Result<tokio::runtime::Runtime, DeployError> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|err| DeployError::Io(format!("cannot start the async runtime: {err}")))
+    }
+
+    /// Runs one AWS command body on a fresh runtime, with `--timings` reporting.
+    fn run<T>(
+        aws: &AwsArgs,
+        region: &str,
+        timings: bool,
+        io: &mut Io,
+        body: impl AsyncFnOnce(&Clients, &mut Io) -> Result<T, DeployError>,
+    ) -> Result<T, DeployError> {
+        let started = Instant::now();
+        let rt = runtime()?;
+        let (result, waited) = rt.block_on(async {
+            let clients = Clients::connect(aws, region).await?;
+            let result = body(&clients, io).await;
+            Ok::<_, DeployError>((result, clients.waited()))
+        })?;
+        if timings {
+            let total = started.elapsed().as_secs_f64();
+            let (aws_time, calls) = (waited.0.as_secs_f64(), waited.1);
+            let share = if total > 0.0 {
+                100.0 * aws_time / total
+            } else {
+                0.0
+            };
+            let _ = writeln!(
+                io.stderr,
+                "timings: total {total:.3}s, awaiting AWS {aws_time:.3}s in {calls} calls ({share:.0}%), mlopsc {:.3}s",
+                total - aws_time
+            );
+        }
+        result
+    }
+
+    /// Asks "yes" on the terminal unless auto-approved; refuses without a terminal.
+    fn approve(
+        auto: bool,
+        input: Option<&mut dyn BufRead>,
+        question: &str,
+        flag_hint: &str,
+        io: &mut Io,
+    ) -> Result<(), DeployError> {
+        if auto {
+            return Ok(());
+        }
+        let Some(input) = input else {
+            return Err(DeployError::Refused(format!(
+                "standard input is not a terminal, so nobody can confirm; pass {flag_hint} to proceed without asking"
+            )));
+        };
+        let _ = write!(io.stderr, "\n{question}\n  Only 'yes' will be accepted: ");
+        let _ = io.stderr.flush();
+        let mut answer = String::new();
+        let _ = input.read_line(&mut answer);
+        if answer.trim() == "yes" {
+            Ok(())
+        } else {
+            Err(DeployError::Refused(
+                "cancelled; nothing was changed".into(),
+            ))
+        }
+    }
+
+    pub(super) fn plan(args: PlanArgs, deployment: Deployment, io: &mut Io) -> u8 {
+        let keep = args.out.is_some();
+        let result = run(
+            &args.aws,
+            &deployment.target.region.clone(),
+            args.timings,
+            io,
+            async |clients, io| {
+                let planned = planning::plan(clients, &deployment, keep).await?;
+                let _ = io.stdout.write_all(planned.summary.render().as_bytes());
+                if let Some(out) = &args.out {
+                    if planned.recreate {
+                        planning::discard(clients, &planned).await?;
+                        return Err(DeployError::Refused(
+                            "the stack must be deleted and created again, which a saved plan cannot carry; run `mlopsc apply SPEC`".into(),
+                        ));
+                    }
+                    plan_file(&args.spec, &deployment, &planned, &clients.region).write(out)?;
+                    let _ = writeln!(
+                        io.stderr,
+                        "Saved the plan to {0}. Apply exactly it with: mlopsc apply {0}",
+                        out.display()
+                    );
+                }
+                Ok(planned.has_changes())
+            },
+        );
+        match result {
+            Ok(changes) => changes_exit(changes, args.detailed_exitcode),
+            Err(err) => fail(io, &err),
+        }
+    }
+
+    fn plan_file(
+        spec: &std::path::Path,
+        deployment: &Deployment,
+        planned: &Planned,
+        region: &str,
+    ) -> PlanFile {
+        PlanFile {
+            format: FORMAT.into(),
+            mlopsc_version: env!("CARGO_PKG_VERSION").into(),
+            spec: spec.to_path_buf(),
+            spec_sha256: deployment.spec_sha256.clone(),
+            code_sha256: deployment.code.sha256(),
+            artifacts: deployment.artifact_hashes(),
+            region: region.to_string(),
+            stack_name: deployment.target.stack.clone(),
+            stack: planned.stack.clone(),
+            change_set: planned.change_set.clone(),
+            deployed_pipeline_sha256: planned.deployed_pipeline_sha256.clone(),
+        }
+    }
+
+    pub fn apply(args: ApplyArgs, io: &mut Io, input: Option<&mut dyn BufRead>) -> u8 {
+        let saved = match PlanFile::read(&args.target) {
+            Ok(saved) => saved,
+            Err(err) => return fail(io, &err),
+        };
+        let spec = saved
+            .as_ref()
+            .map(|p| p.spec.clone())
+            .unwrap_or_else(|| args.target.clone());
+        let deployment = match compile(&spec, io) {
+            Ok(d) => d,
+            Err(code) => return code,
+        };
+        if let Some(saved) = &saved
+            && let Err(err) = saved.check_deployment(&deployment)
+        {
+            return fail(io, &err);
+        }
+        let region = saved
+            .as_ref()
+            .map(|p| p.region.clone())
+            .unwrap_or_else(|| deployment.target.region.clone());
+        let result = run(&args.aws, &region, args.timings, io, async |clients, io| {
+            let planned = match &saved {
+                Some(saved) => from_saved(clients, &deployment, saved).await?,
+                None => {
+                    let planned = planning::plan(clients, &deployment, true).await?;
+                    let _ = io.stdout.write_all(planned.summary.render().as_bytes());
+                    if !planned.has_changes() {
+                        return Ok(None);
+                    }
+                    if let Err(err) = approve(
+                        args.auto_approve,
+                        input,
+                        "Do you want to apply these changes?",
+                        "--auto-approve",
+                        io,
+                    ) {
+                        planning::discard(clients, &planned).await?;
+                        return Err(err);
+                    }
+                    planned
+                }
+            };
+            let applied = applying::apply(clients, &deployment, &planned, &mut *io.stderr).await?;
+            Ok(Some((planned.summary, applied)))
+        });
+        match result {
+            Ok(None) => exit::OK,
+            Ok(Some((summary, applied))) => {
+                let _ = io.stdout.write_all(report(&summary, &applied).as_bytes());
+                exit::OK
+            }
+            Err(err) => {
+                let code = fail(io, &err);
+                if matches!(
+                    err,
+                    DeployError::StackFailed { .. } | DeployError::Aws { .. }
+                ) {
+                    let _ = writeln!(
+                        io.stderr,
+                        "CloudFormation rolls a failed change back; fix the cause and run apply again."
+                    );
+                }
+                code
+            }
+        }
+    }
+
+    /// A saved plan, checked against the stack and pipeline as they are now.
+    async fn from_saved(
+        clients: &Clients,
+        deployment: &Deployment,
+        saved: &PlanFile,
+    ) -> Result<Planned, DeployError> {
+        let stack = describe_stack(clients, &saved.stack_name).await?;
+        let now = stack.as_ref().map(planning::stack_state);
+        saved.check_stack(now.as_ref())?;
+        let pipeline = deployed_pipeline(clients, &deployment.target.pipeline)
+            .await?
+            .map(|p| sha256_hex(p.as_bytes()));
+        if pipeline != saved.deployed_pipeline_sha256 {
+            return Err(DeployError::Refused(format!(
+                "the pipeline {} changed since the plan was made; run `mlopsc plan {}` again",
+                deployment.target.pipeline,
+                saved.spec.display()
+            )));
+        }
+        Ok(Planned {
+            summary: Summary {
+                stack: saved.stack_name.clone(),
+                region: saved.region.clone(),
+                ..Summary::default()
+            },
+            stack: now,
+            change_set: saved.change_set.clone(),
+            deployed_pipeline_sha256: pipeline,
+            recreate: false,
+        })
+    }
+
+    fn report(summary: &Summary, applied: &Applied) -> String {
+        let (add, change, replace, remove) = summary.counts();
+        let mut text = format!(
+            "\nApply complete. Resources: {add} added, {change} changed, {replace} replaced, {remove} removed."
+        );
+        if let Some(status) = &applied.stack_status {
+            text.push_str(&format!(" Stack: {status}."));
+        }
+        match applied.pipeline {
+            Some(PipelineAction::Created) => text.push_str(" Pipeline created."),
+            Some(PipelineAction::Updated) => text.push_str(" Pipeline updated."),
+            None => {}
+        }
+        text.push_str(&format!(
+            " Files uploaded: {} ({} already there).\n",
+            applied.uploaded, applied.already_uploaded
+        ));
+        text
+    }
+
+    pub fn destroy(args: DestroyArgs, io: &mut Io, input: Option<&mut dyn BufRead>) -> u8 {
+        let deployment = match compile(&args.spec, io) {
+            Ok(d) => d,
+            Err(code) => return code,
+        };
+        let region = deployment.target.region.clone();
+        let result = run(&args.aws, &region, false, io, async |clients, io| {
+            let Some(doomed) = destroying::inspect(clients, &deployment).await? else {
+                let _ = writeln!(
+                    io.stdout,
+                    "Nothing to destroy: stack {} does not exist.",
+                    deployment.target.stack
+                );
+                return Ok(());
+            };
+            let _ = writeln!(io.stdout, "Destroy will delete:");
+            if !doomed.stack_id.is_empty() {
+                let _ = writeln!(
+                    io.stdout,
+                    "  - stack {} and every resource it created",
+                    deployment.target.stack
+                );
+            }
+            if let Some(p) = &doomed.pipeline {
+                let _ = writeln!(io.stdout, "  - SageMaker pipeline {p}");
+            }
+            for (id, kind, physical) in &doomed.retained {
+                let _ = writeln!(
+                    io.stdout,
+                    "  (kept: {id} {kind} {physical}, DeletionPolicy Retain)"
+                );
+            }
+            approve(
+                args.auto_approve,
+                input,
+                "Do you really want to destroy these resources?",
+                "--auto-approve",
+                io,
+            )?;
+            destroying::destroy(clients, &deployment, &doomed, &mut *io.stderr).await?;
+            let _ = writeln!(io.stdout, "\nDestroy complete.");
+            for (id, kind, physical) in &doomed.retained {
+                let _ = writeln!(
+                    io.stdout,
+                    "Retained, not deleted: {kind} {physical} ({id}). Empty and delete it yourself if its data is no longer needed."
+                );
+            }
+            Ok(())
+        });
+        match result {
+            Ok(()) => exit::OK,
+            Err(err) => fail(io, &err),
+        }
+    }
+}

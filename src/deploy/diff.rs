@@ -1,0 +1,273 @@
+//! Structural diff of two JSON documents at JSON-path level.
+//!
+//! A pipeline definition is a list of steps, so a plain index-by-index diff would report every
+//! step after an inserted one as changed. Arrays whose elements all carry a unique `Name`
+//! (pipeline `Steps` and `Parameters`) are therefore matched by name: inserting a step shows
+//! as exactly one added step.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+/// One difference between the deployed (old) and the planned (new) document.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    Added {
+        path: String,
+        new: Value,
+    },
+    Removed {
+        path: String,
+        old: Value,
+    },
+    Changed {
+        path: String,
+        old: Value,
+        new: Value,
+    },
+}
+
+impl Change {
+    pub fn path(&self) -> &str {
+        match self {
+            Change::Added { path, .. } | Change::Removed { path, .. } => path,
+            Change::Changed { path, .. } => path,
+        }
+    }
+}
+
+impl fmt::Display for Change {
+    /// `+ path: value`, `- path`, `~ path: old -> new`, values compact and shortened.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Added { path, new } => write!(f, "+ {path}: {}", short(new)),
+            Change::Removed { path, .. } => write!(f, "- {path}"),
+            Change::Changed { path, old, new } => {
+                write!(f, "~ {path}: {} -> {}", short(old), short(new))
+            }
+        }
+    }
+}
+
+/// Longest rendering of one value before it is cut, so a changed step does not flood the plan.
+const SHORT: usize = 80;
+
+fn short(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() <= SHORT {
+        text
+    } else {
+        let cut: String = text.chars().take(SHORT - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+/// Every difference from `old` to `new`, in document order, with paths rooted at `$`.
+pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
+    diff_at("$", old, new)
+}
+
+/// Like [`diff`], with paths rooted at `root` (such as `$.Resources.Topic`).
+pub fn diff_at(root: &str, old: &Value, new: &Value) -> Vec<Change> {
+    let mut changes = Vec::new();
+    walk(root, old, new, &mut changes);
+    changes
+}
+
+fn walk(path: &str, old: &Value, new: &Value, out: &mut Vec<Change>) {
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => objects(path, a, b, out),
+        (Value::Array(a), Value::Array(b)) => match (named(a), named(b)) {
+            (Some(a), Some(b)) => by_name(path, &a, &b, out),
+            _ => by_index(path, a, b, out),
+        },
+        _ if old != new => out.push(Change::Changed {
+            path: path.to_string(),
+            old: old.clone(),
+            new: new.clone(),
+        }),
+        _ => {}
+    }
+}
+
+fn objects(path: &str, a: &Map<String, Value>, b: &Map<String, Value>, out: &mut Vec<Change>) {
+    for (key, old) in a {
+        let child = member(path, key);
+        match b.get(key) {
+            Some(new) => walk(&child, old, new, out),
+            None => out.push(Change::Removed {
+                path: child,
+                old: old.clone(),
+            }),
+        }
+    }
+    for (key, new) in b {
+        if !a.contains_key(key) {
+            out.push(Change::Added {
+                path: member(path, key),
+                new: new.clone(),
+            });
+        }
+    }
+}
+
+fn by_index(path: &str, a: &[Value], b: &[Value], out: &mut Vec<Change>) {
+    for (i, old) in a.iter().enumerate() {
+        let child = format!("{path}[{i}]");
+        match b.get(i) {
+            Some(new) => walk(&child, old, new, out),
+            None => out.push(Change::Removed {
+                path: child,
+                old: old.clone(),
+            }),
+        }
+    }
+    for (i, new) in b.iter().enumerate().skip(a.len()) {
+        out.push(Change::Added {
+            path: format!("{path}[{i}]"),
+            new: new.clone(),
+        });
+    }
+}
+
+/// Elements keyed by their `Name`, when every element has a distinct string `Name`.
+fn named(items: &[Value]) -> Option<Vec<(&str, &Value)>> {
+    if items.is_empty() {
+        return None;
+    }
+    let mut seen = BTreeSet::new();
+    items
+        .iter()
+        .map(|item| {
+            let name = item.get("Name")?.as_str()?;
+            seen.insert(name).then_some((name, item))
+        })
+        .collect()
+}
+
+fn by_name(path: &str, a: &[(&str, &Value)], b: &[(&str, &Value)], out: &mut Vec<Change>) {
+    for (name, old) in a {
+        let child = format!("{path}[{}]", quote(name));
+        match find(b, name) {
+            Some(new) => walk(&child, old, new, out),
+            None => out.push(Change::Removed {
+                path: child,
+                old: (*old).clone(),
+            }),
+        }
+    }
+    for (name, new) in b {
+        if find(a, name).is_none() {
+            out.push(Change::Added {
+                path: format!("{path}[{}]", quote(name)),
+                new: (*new).clone(),
+            });
+        }
+    }
+}
+
+fn find<'a>(items: &[(&str, &'a Value)], name: &str) -> Option<&'a Value> {
+    items.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+}
+
+/// `$.key` for plain identifiers, `$["odd key"]` otherwise, so paths stay unambiguous.
+fn member(path: &str, key: &str) -> String {
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == ':');
+    if plain {
+        format!("{path}.{key}")
+    } else {
+        format!("{path}[{}]", quote(key))
+    }
+}
+
+fn quote(key: &str) -> String {
+    Value::String(key.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn lines(old: Value, new: Value) -> Vec<String> {
+        diff(&old, &new).iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn identical_documents_have_no_changes() {
+        let doc = json!({"Steps": [{"Name": "a", "Arguments": {"x": 1}}]});
+        assert!(diff(&doc, &doc).is_empty());
+    }
+
+    #[test]
+    fn named_steps_are_matched_by_name_not_position() {
+        let old = json!({"Steps": [{"Name": "train", "Type": "Training"}, {"Name": "eval", "Type": "Processing"}]});
+        let new = json!({"Steps": [
+            {"Name": "prep", "Type": "Processing"},
+            {"Name": "train", "Type": "Training"},
+            {"Name": "eval", "Type": "Processing"}
+        ]});
+        assert_eq!(
+            lines(old, new),
+            vec![r#"+ $.Steps["prep"]: {"Name":"prep","Type":"Processing"}"#]
+        );
+    }
+
+    #[test]
+    fn removed_step_and_changed_argument_are_reported_with_paths() {
+        let old = json!({"Steps": [
+            {"Name": "train", "Arguments": {"HyperParameters": {"epochs": "10"}}},
+            {"Name": "gradcam", "Type": "Processing"}
+        ]});
+        let new = json!({"Steps": [
+            {"Name": "train", "Arguments": {"HyperParameters": {"epochs": "20"}}}
+        ]});
+        assert_eq!(
+            lines(old, new),
+            vec![
+                r#"~ $.Steps["train"].Arguments.HyperParameters.epochs: "10" -> "20""#,
+                r#"- $.Steps["gradcam"]"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn asl_states_are_object_members() {
+        let old =
+            json!({"States": {"Start": {"Type": "Task"}, "Poll": {"Type": "Wait", "Seconds": 60}}});
+        let new = json!({"States": {"Start": {"Type": "Task"}, "Poll": {"Type": "Wait", "Seconds": 30}, "Notify": {"Type": "Task"}}});
+        assert_eq!(
+            lines(old, new),
+            vec![
+                "~ $.States.Poll.Seconds: 60 -> 30",
+                r#"+ $.States.Notify: {"Type":"Task"}"#,
+            ]
+        );
+    }
+
+    #[test]
+    fn unnamed_arrays_are_compared_by_index_and_odd_keys_quoted() {
+        let old = json!({"a b": [1, 2, 3]});
+        let new = json!({"a b": [1, 5]});
+        assert_eq!(
+            lines(old, new),
+            vec![r#"~ $["a b"][1]: 2 -> 5"#, r#"- $["a b"][2]"#]
+        );
+    }
+
+    #[test]
+    fn long_values_are_shortened() {
+        let long = "x".repeat(200);
+        let text = Change::Added {
+            path: "$.a".into(),
+            new: json!(long),
+        }
+        .to_string();
+        assert!(text.chars().count() < 100, "{text}");
+        assert!(text.ends_with('…'));
+    }
+}

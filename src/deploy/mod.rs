@@ -1,0 +1,313 @@
+//! `plan`, `apply`, `destroy`: what the compiled artifacts change in an AWS account, and
+//! deploying them.
+//!
+//! The offline half (what is deployed, the structural diff, the plan summary, the plan file,
+//! `plan --offline`) needs no AWS SDK and is always compiled; the half that talks to AWS is
+//! behind the `aws` feature so that the default build and `cargo test` stay fast.
+
+pub mod command;
+pub mod diff;
+pub mod offline;
+pub mod planfile;
+pub mod summary;
+
+#[cfg(feature = "aws")]
+pub mod apply;
+#[cfg(feature = "aws")]
+pub mod aws;
+#[cfg(feature = "aws")]
+pub mod destroy;
+#[cfg(feature = "aws")]
+pub mod plan;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::build::{CodeBundle, Compiled, sha256_hex};
+use crate::emit::{self, Artifacts};
+use crate::ir::System;
+use crate::spec::yaml::Document;
+
+/// The AWS names one deployment touches, taken from the resolved model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub stack: String,
+    pub region: String,
+    pub pipeline: String,
+    pub state_machine: String,
+    /// Step code and support files are uploaded here; the stack creates it.
+    pub pipeline_bucket: String,
+    /// The role CreatePipeline passes to SageMaker; the stack creates it.
+    pub execution_role: String,
+}
+
+impl Target {
+    pub fn of(system: &System) -> Target {
+        Target {
+            stack: system.names.stack.clone(),
+            region: system.region.clone(),
+            pipeline: system.names.pipeline.clone(),
+            state_machine: system.names.state_machine.clone(),
+            pipeline_bucket: system.buckets.pipeline.clone(),
+            execution_role: system.names.execution_role.clone(),
+        }
+    }
+}
+
+/// Everything one apply deploys: the artifacts, the step code and the hashes a plan records.
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    pub target: Target,
+    pub artifacts: Artifacts,
+    pub code: CodeBundle,
+    pub spec_sha256: String,
+}
+
+/// One object to put in the pipeline bucket.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Upload {
+    pub key: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The artifacts that are deployed through their own APIs rather than uploaded as files.
+const DEPLOYED_DIRECTLY: [&str; 5] = [
+    emit::PIPELINE,
+    emit::STATE_MACHINE,
+    emit::TEMPLATE,
+    emit::DASHBOARD,
+    emit::MANIFEST,
+];
+
+impl Deployment {
+    pub fn of(compiled: &Compiled, spec_text: &str) -> Deployment {
+        Deployment {
+            target: Target::of(&compiled.system),
+            artifacts: compiled.artifacts.clone(),
+            code: compiled.code.clone(),
+            spec_sha256: sha256_hex(spec_text.as_bytes()),
+        }
+    }
+
+    /// The CloudFormation template as text; empty when the build has none.
+    pub fn template(&self) -> &str {
+        self.artifacts
+            .files
+            .get(emit::TEMPLATE)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default()
+    }
+
+    pub fn pipeline_definition(&self) -> Option<&[u8]> {
+        self.artifacts.files.get(emit::PIPELINE).map(Vec::as_slice)
+    }
+
+    pub fn state_machine_definition(&self) -> Option<Value> {
+        parse_json(self.artifacts.files.get(emit::STATE_MACHINE)?)
+    }
+
+    /// True when the template declares the pipeline itself, so CloudFormation owns it and
+    /// apply must not also create it through the SageMaker API.
+    pub fn template_owns_pipeline(&self) -> bool {
+        template_resources(self.template())
+            .values()
+            .any(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::SageMaker::Pipeline"))
+    }
+
+    /// sha256 of every artifact: what a saved plan pins.
+    pub fn artifact_hashes(&self) -> BTreeMap<String, String> {
+        self.artifacts
+            .files
+            .iter()
+            .map(|(name, bytes)| (name.clone(), sha256_hex(bytes)))
+            .collect()
+    }
+
+    /// Step code and support files under keys named by content hash: an upload never
+    /// overwrites what a running pipeline reads, and an unchanged file is never sent twice.
+    /// The code goes to `code/<code sha256>/`, the prefix `ir::System::code_uri` names.
+    pub fn uploads(&self) -> std::io::Result<Vec<Upload>> {
+        let prefix = format!("code/{}/", self.code.sha256());
+        let mut uploads: Vec<Upload> = self
+            .code
+            .files
+            .iter()
+            .map(|(path, bytes)| Upload {
+                key: format!("{prefix}{path}"),
+                bytes: bytes.clone(),
+            })
+            .collect();
+        if !self.code.files.is_empty() {
+            uploads.push(Upload {
+                key: format!("{prefix}sourcedir.tar.gz"),
+                bytes: self.code.tar_gz()?,
+            });
+        }
+        for (name, bytes) in &self.artifacts.files {
+            if !DEPLOYED_DIRECTLY.contains(&name.as_str()) {
+                uploads.push(Upload {
+                    key: format!("support/{}/{name}", sha256_hex(bytes)),
+                    bytes: bytes.clone(),
+                });
+            }
+        }
+        Ok(uploads)
+    }
+}
+
+pub(crate) fn parse_json(bytes: &[u8]) -> Option<Value> {
+    serde_json::from_slice(bytes).ok()
+}
+
+/// The `Resources` map of a YAML or JSON template; empty when it has none or does not parse.
+pub(crate) fn template_resources(text: &str) -> serde_json::Map<String, Value> {
+    Document::parse(text)
+        .ok()
+        .map(|doc| doc.to_json())
+        .and_then(|v| v.get("Resources").and_then(Value::as_object).cloned())
+        .unwrap_or_default()
+}
+
+/// Why a deploy command stopped. Rendered as the message AWS or mlopsc gave, never a panic.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeployError {
+    /// No credentials in the chain (env, profile, SSO, IMDS).
+    Credentials(String),
+    /// An AWS call failed: its operation, AWS's error code when it sent one, and the message.
+    Aws {
+        operation: String,
+        code: Option<String>,
+        message: String,
+    },
+    /// The stack ended in a failed state; the failing resources with AWS's reasons.
+    StackFailed {
+        stack: String,
+        status: String,
+        failures: Vec<ResourceFailure>,
+    },
+    /// mlopsc declined to proceed (stale plan, no approval); the message says why.
+    Refused(String),
+    /// A local file could not be read or written.
+    Io(String),
+}
+
+/// One resource CloudFormation reported as failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceFailure {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub status: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for DeployError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeployError::Credentials(message) => write!(
+                f,
+                "no AWS credentials: {message}\nhelp: pass --profile, or set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            ),
+            DeployError::Aws {
+                operation,
+                code: Some(code),
+                message,
+            } => write!(f, "{operation} failed: {code}: {message}"),
+            DeployError::Aws {
+                operation,
+                code: None,
+                message,
+            } => write!(f, "{operation} failed: {message}"),
+            DeployError::StackFailed {
+                stack,
+                status,
+                failures,
+            } => {
+                write!(f, "stack {stack} ended in {status}")?;
+                for failure in failures {
+                    write!(
+                        f,
+                        "\n  {} ({}) {}: {}",
+                        failure.logical_id, failure.resource_type, failure.status, failure.reason
+                    )?;
+                }
+                Ok(())
+            }
+            DeployError::Refused(message) | DeployError::Io(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for DeployError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployment(files: &[(&str, &str)], code: &[(&str, &str)]) -> Deployment {
+        let bytes = |items: &[(&str, &str)]| {
+            items
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .collect()
+        };
+        Deployment {
+            target: Target {
+                stack: "s".into(),
+                region: "us-east-1".into(),
+                pipeline: "p".into(),
+                state_machine: "m".into(),
+                pipeline_bucket: "b".into(),
+                execution_role: "r".into(),
+            },
+            artifacts: Artifacts {
+                files: bytes(files),
+            },
+            code: CodeBundle { files: bytes(code) },
+            spec_sha256: String::new(),
+        }
+    }
+
+    #[test]
+    fn uploads_are_content_addressed_and_skip_directly_deployed_artifacts() {
+        let d = deployment(
+            &[
+                ("template.yaml", "Resources: {}\n"),
+                ("pipeline.json", "{}"),
+                ("monitoring/constraints.json", "{\"a\":1}"),
+            ],
+            &[("train.py", "print(1)\n")],
+        );
+        let keys: Vec<String> = d.uploads().unwrap().into_iter().map(|u| u.key).collect();
+        let code = d.code.sha256();
+        let support = sha256_hex(b"{\"a\":1}");
+        assert_eq!(
+            keys,
+            vec![
+                format!("code/{code}/train.py"),
+                format!("code/{code}/sourcedir.tar.gz"),
+                format!("support/{support}/monitoring/constraints.json"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_template_with_a_pipeline_resource_owns_the_pipeline() {
+        let owned = deployment(
+            &[(
+                "template.yaml",
+                "Resources:\n  P:\n    Type: AWS::SageMaker::Pipeline\n",
+            )],
+            &[],
+        );
+        assert!(owned.template_owns_pipeline());
+        let not = deployment(
+            &[(
+                "template.yaml",
+                "Resources:\n  T:\n    Type: AWS::SNS::Topic\n",
+            )],
+            &[],
+        );
+        assert!(!not.template_owns_pipeline());
+    }
+}

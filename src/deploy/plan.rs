@@ -1,0 +1,473 @@
+//! `mlopsc plan`: a CloudFormation change set plus the deployed pipeline and state machine
+//! definitions, compared with what the spec compiles to. Uploads nothing.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_cloudformation::types::{
+    Capability, ChangeAction, ChangeSetStatus, ChangeSetType, Replacement, Stack, TemplateStage,
+};
+use serde_json::Value;
+
+use super::aws::{Clients, arn_parts};
+use super::diff;
+use super::planfile::{ChangeSetRef, StackState};
+use super::summary::{Action, DocumentDiff, DocumentPlan, ResourceChange, Summary};
+use super::{DeployError, Deployment, template_resources};
+use crate::build::sha256_hex;
+
+/// CloudFormation's limit on an inline `TemplateBody`.
+const TEMPLATE_BODY_LIMIT: usize = 51_200;
+/// How long a change set may take to compute before plan gives up.
+const CHANGE_SET_WAIT: Duration = Duration::from_secs(600);
+const POLL: Duration = Duration::from_millis(500);
+
+/// A plan: what the user sees, and what apply needs to carry it out.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub summary: Summary,
+    pub stack: Option<StackState>,
+    pub change_set: Option<ChangeSetRef>,
+    /// The deployed pipeline definition's sha256; `None` when no pipeline is deployed.
+    pub deployed_pipeline_sha256: Option<String>,
+    /// The stack is `ROLLBACK_COMPLETE` (its creation failed): apply deletes it first.
+    pub recreate: bool,
+}
+
+impl Planned {
+    pub fn has_changes(&self) -> bool {
+        self.summary.has_changes() || self.recreate
+    }
+}
+
+/// What CloudFormation allows next for a stack in a given state.
+enum StackMode {
+    /// No stack, or one that only holds change sets: a CREATE change set.
+    Create,
+    Update,
+    /// A failed creation; AWS allows only deletion.
+    Recreate,
+}
+
+fn stack_mode(stack: Option<&Stack>) -> Result<StackMode, DeployError> {
+    let Some(stack) = stack else {
+        return Ok(StackMode::Create);
+    };
+    let status = stack
+        .stack_status()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
+    match status.as_str() {
+        "REVIEW_IN_PROGRESS" => Ok(StackMode::Create),
+        "ROLLBACK_COMPLETE" => Ok(StackMode::Recreate),
+        "CREATE_COMPLETE"
+        | "UPDATE_COMPLETE"
+        | "UPDATE_ROLLBACK_COMPLETE"
+        | "IMPORT_COMPLETE"
+        | "IMPORT_ROLLBACK_COMPLETE" => Ok(StackMode::Update),
+        s if s.ends_with("_IN_PROGRESS") => Err(DeployError::Refused(format!(
+            "the stack {} is busy ({s}); wait until CloudFormation finishes, then plan again",
+            stack.stack_name().unwrap_or_default()
+        ))),
+        s => Err(DeployError::Refused(format!(
+            "the stack {} is in {s} ({}); repair it in CloudFormation (for example continue the rollback) before planning",
+            stack.stack_name().unwrap_or_default(),
+            stack.stack_status_reason().unwrap_or("no reason given")
+        ))),
+    }
+}
+
+/// The stack by name, `None` when it does not exist.
+pub async fn describe_stack(clients: &Clients, name: &str) -> Result<Option<Stack>, DeployError> {
+    let result = clients
+        .call(
+            "DescribeStacks",
+            clients
+                .cloudformation
+                .describe_stacks()
+                .stack_name(name)
+                .send(),
+        )
+        .await;
+    match result {
+        Ok(out) => Ok(out.stacks().first().cloned()),
+        Err(f) if f.is_not_found() => Ok(None),
+        Err(f) => Err(f.into()),
+    }
+}
+
+pub fn stack_state(stack: &Stack) -> StackState {
+    StackState {
+        id: stack.stack_id().unwrap_or_default().to_string(),
+        status: stack
+            .stack_status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        last_change: stack
+            .last_updated_time()
+            .or(stack.creation_time())
+            .map(ToString::to_string),
+    }
+}
+
+/// The deployed pipeline definition, `None` when there is no such pipeline.
+pub async fn deployed_pipeline(
+    clients: &Clients,
+    name: &str,
+) -> Result<Option<String>, DeployError> {
+    let result = clients
+        .call(
+            "DescribePipeline",
+            clients
+                .sagemaker
+                .describe_pipeline()
+                .pipeline_name(name)
+                .send(),
+        )
+        .await;
+    match result {
+        Ok(out) => Ok(out.pipeline_definition().map(str::to_string)),
+        Err(f) if f.is_not_found() => Ok(None),
+        Err(f) => Err(f.into()),
+    }
+}
+
+async fn deployed_state_machine(
+    clients: &Clients,
+    stack_id: &str,
+    name: &str,
+) -> Result<Option<String>, DeployError> {
+    let Some((partition, account)) = arn_parts(stack_id) else {
+        return Ok(None);
+    };
+    let arn = format!(
+        "arn:{partition}:states:{}:{account}:stateMachine:{name}",
+        clients.region
+    );
+    let result = clients
+        .call(
+            "DescribeStateMachine",
+            clients
+                .sfn
+                .describe_state_machine()
+                .state_machine_arn(arn)
+                .send(),
+        )
+        .await;
+    match result {
+        Ok(out) => Ok(Some(out.definition().to_string())),
+        Err(f) if f.is_not_found() => Ok(None),
+        Err(f) => Err(f.into()),
+    }
+}
+
+async fn deployed_template(clients: &Clients, stack: &str) -> Result<String, DeployError> {
+    let out = clients
+        .call(
+            "GetTemplate",
+            clients
+                .cloudformation
+                .get_template()
+                .stack_name(stack)
+                .template_stage(TemplateStage::Original)
+                .send(),
+        )
+        .await?;
+    Ok(out.template_body().unwrap_or_default().to_string())
+}
+
+/// Makes the plan. With `keep_change_set` the change set stays for `apply` (or `--out`);
+/// otherwise it is deleted before returning, and so is the empty stack a CREATE change set
+/// leaves behind.
+pub async fn plan(
+    clients: &Clients,
+    deployment: &Deployment,
+    keep_change_set: bool,
+) -> Result<Planned, DeployError> {
+    let target = &deployment.target;
+    let stack = describe_stack(clients, &target.stack).await?;
+    let mode = stack_mode(stack.as_ref())?;
+    let template = deployment.template();
+    let mut summary = Summary {
+        stack: target.stack.clone(),
+        region: clients.region.clone(),
+        source: "the deployed stack".into(),
+        ..Summary::default()
+    };
+
+    let deployed = match (&mode, &stack) {
+        (StackMode::Update, Some(_)) => Some(deployed_template(clients, &target.stack).await?),
+        _ => None,
+    };
+    let mut change_set = None;
+    match mode {
+        StackMode::Recreate => {
+            summary.notes.push(
+                "the stack's creation failed earlier (ROLLBACK_COMPLETE); apply deletes it and creates it again".into(),
+            );
+            summary.resources = all_added(template);
+        }
+        StackMode::Update if deployed.as_deref() == Some(template) => {}
+        StackMode::Create | StackMode::Update => {
+            let kind = if matches!(mode, StackMode::Create) {
+                ChangeSetType::Create
+            } else {
+                ChangeSetType::Update
+            };
+            let created = create_change_set(clients, deployment, kind.clone()).await?;
+            let (changes, cs) = match wait_for_change_set(clients, &target.stack, &created).await? {
+                Some(changes) => (changes, Some(created)),
+                None => {
+                    discard_change_set(clients, &target.stack, &created).await?;
+                    (Vec::new(), None)
+                }
+            };
+            summary.source = match &cs {
+                Some(cs) => format!("change set {}", cs.name),
+                None => "the deployed stack".into(),
+            };
+            summary.resources = with_details(changes, deployed.as_deref(), template);
+            change_set = cs;
+        }
+    }
+
+    let pipeline = deployed_pipeline(clients, &target.pipeline).await?;
+    if let Some(planned) = deployment.pipeline_definition() {
+        summary.documents.push(DocumentPlan {
+            kind: "SageMaker pipeline",
+            name: target.pipeline.clone(),
+            diff: DocumentDiff::between(pipeline.as_deref().map(str::as_bytes), planned),
+        });
+    }
+    if let Some(planned) = deployment.state_machine_definition() {
+        let deployed = match &stack {
+            Some(s) => {
+                deployed_state_machine(
+                    clients,
+                    s.stack_id().unwrap_or_default(),
+                    &target.state_machine,
+                )
+                .await?
+            }
+            None => None,
+        };
+        let planned = serde_json::to_vec(&planned).unwrap_or_default();
+        summary.documents.push(DocumentPlan {
+            kind: "State machine",
+            name: target.state_machine.clone(),
+            diff: DocumentDiff::between(deployed.as_deref().map(str::as_bytes), &planned),
+        });
+    }
+
+    let planned = Planned {
+        summary,
+        stack: stack.as_ref().map(stack_state),
+        change_set,
+        deployed_pipeline_sha256: pipeline.map(|p| sha256_hex(p.as_bytes())),
+        recreate: matches!(mode, StackMode::Recreate),
+    };
+    if !keep_change_set {
+        discard(clients, &planned).await?;
+    }
+    Ok(planned)
+}
+
+/// Deletes a plan's change set, and the empty `REVIEW_IN_PROGRESS` stack of a CREATE one,
+/// so that a plan leaves nothing behind.
+pub async fn discard(clients: &Clients, planned: &Planned) -> Result<(), DeployError> {
+    if let Some(cs) = &planned.change_set {
+        discard_change_set(clients, &planned.summary.stack, cs).await?;
+    }
+    Ok(())
+}
+
+async fn discard_change_set(
+    clients: &Clients,
+    stack: &str,
+    cs: &ChangeSetRef,
+) -> Result<(), DeployError> {
+    clients
+        .call(
+            "DeleteChangeSet",
+            clients
+                .cloudformation
+                .delete_change_set()
+                .change_set_name(&cs.id)
+                .stack_name(stack)
+                .send(),
+        )
+        .await?;
+    if cs.kind == "CREATE" {
+        clients
+            .call(
+                "DeleteStack",
+                clients
+                    .cloudformation
+                    .delete_stack()
+                    .stack_name(stack)
+                    .send(),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+async fn create_change_set(
+    clients: &Clients,
+    deployment: &Deployment,
+    kind: ChangeSetType,
+) -> Result<ChangeSetRef, DeployError> {
+    let template = deployment.template();
+    if template.len() > TEMPLATE_BODY_LIMIT {
+        return Err(DeployError::Refused(format!(
+            "the template is {} bytes, over CloudFormation's {TEMPLATE_BODY_LIMIT}-byte limit for an inline template",
+            template.len()
+        )));
+    }
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
+    let name = format!("mlopsc-{millis}");
+    let out = clients
+        .call(
+            "CreateChangeSet",
+            clients
+                .cloudformation
+                .create_change_set()
+                .stack_name(&deployment.target.stack)
+                .change_set_name(&name)
+                .change_set_type(kind.clone())
+                .template_body(template)
+                .capabilities(Capability::CapabilityIam)
+                .capabilities(Capability::CapabilityNamedIam)
+                .capabilities(Capability::CapabilityAutoExpand)
+                .description(format!("mlopsc {}", env!("CARGO_PKG_VERSION")))
+                .send(),
+        )
+        .await?;
+    Ok(ChangeSetRef {
+        id: out.id().unwrap_or(&name).to_string(),
+        name,
+        kind: kind.as_str().to_string(),
+    })
+}
+
+/// Waits until the change set is computed. `None` when CloudFormation found nothing to
+/// change (it marks such a change set FAILED with a "didn't contain changes" reason).
+async fn wait_for_change_set(
+    clients: &Clients,
+    stack: &str,
+    cs: &ChangeSetRef,
+) -> Result<Option<Vec<aws_sdk_cloudformation::types::Change>>, DeployError> {
+    let started = Instant::now();
+    loop {
+        let mut changes = Vec::new();
+        let mut token = None;
+        let status = loop {
+            let out = clients
+                .call(
+                    "DescribeChangeSet",
+                    clients
+                        .cloudformation
+                        .describe_change_set()
+                        .change_set_name(&cs.id)
+                        .stack_name(stack)
+                        .set_next_token(token)
+                        .send(),
+                )
+                .await?;
+            changes.extend(out.changes().iter().cloned());
+            token = out.next_token().map(str::to_string);
+            if token.is_none() {
+                break (
+                    out.status().cloned(),
+                    out.status_reason().unwrap_or_default().to_string(),
+                );
+            }
+        };
+        match status {
+            (Some(ChangeSetStatus::CreateComplete), _) => return Ok(Some(changes)),
+            (Some(ChangeSetStatus::Failed), reason)
+                if reason.contains("didn't contain changes")
+                    || reason.contains("No updates are to be performed") =>
+            {
+                return Ok(None);
+            }
+            (Some(ChangeSetStatus::Failed), reason) => {
+                return Err(DeployError::Aws {
+                    operation: "CreateChangeSet".into(),
+                    code: Some("FAILED".into()),
+                    message: format!("change set {} failed: {reason}", cs.name),
+                });
+            }
+            _ if started.elapsed() > CHANGE_SET_WAIT => {
+                return Err(DeployError::Aws {
+                    operation: "DescribeChangeSet".into(),
+                    code: None,
+                    message: format!(
+                        "change set {} was not ready within {}s",
+                        cs.name,
+                        CHANGE_SET_WAIT.as_secs()
+                    ),
+                });
+            }
+            _ => clients.pause(POLL).await,
+        }
+    }
+}
+
+/// Change set entries as plan lines, with property paths from the two templates.
+fn with_details(
+    changes: Vec<aws_sdk_cloudformation::types::Change>,
+    deployed: Option<&str>,
+    planned: &str,
+) -> Vec<ResourceChange> {
+    let old = template_resources(deployed.unwrap_or_default());
+    let new = template_resources(planned);
+    changes
+        .iter()
+        .filter_map(|c| c.resource_change())
+        .map(|rc| {
+            let id = rc.logical_resource_id().unwrap_or_default().to_string();
+            let action = match (rc.action(), rc.replacement()) {
+                (Some(ChangeAction::Add), _) => Action::Add,
+                (Some(ChangeAction::Remove), _) => Action::Remove,
+                (Some(ChangeAction::Modify), Some(Replacement::True)) => {
+                    Action::Replace { conditional: false }
+                }
+                (Some(ChangeAction::Modify), Some(Replacement::Conditional)) => {
+                    Action::Replace { conditional: true }
+                }
+                (Some(ChangeAction::Modify), _) => Action::Modify,
+                (Some(other), _) => Action::Other(other.as_str().to_string()),
+                (None, _) => Action::Other("unknown".into()),
+            };
+            let details = match (old.get(&id), new.get(&id)) {
+                (Some(a), Some(b)) => diff::diff_at(&format!("$.Resources.{id}"), a, b),
+                _ => Vec::new(),
+            };
+            ResourceChange {
+                logical_id: id,
+                resource_type: rc.resource_type().unwrap_or_default().to_string(),
+                action,
+                details,
+            }
+        })
+        .collect()
+}
+
+fn all_added(template: &str) -> Vec<ResourceChange> {
+    template_resources(template)
+        .iter()
+        .map(|(id, r)| ResourceChange {
+            logical_id: id.clone(),
+            resource_type: r
+                .get("Type")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_string(),
+            action: Action::Add,
+            details: Vec::new(),
+        })
+        .collect()
+}

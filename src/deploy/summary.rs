@@ -1,0 +1,274 @@
+//! The Terraform-style plan summary, shared by `plan` and `plan --offline`.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::diff::{self, Change};
+
+/// What CloudFormation will do to one resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Add,
+    Modify,
+    /// `conditional`: CloudFormation replaces it only if a changed property demands it.
+    Replace {
+        conditional: bool,
+    },
+    Remove,
+    /// An action mlopsc does not classify (Import, Dynamic, …), shown as AWS names it.
+    Other(String),
+}
+
+/// One resource in the plan, with property-level paths when they are known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceChange {
+    pub logical_id: String,
+    pub resource_type: String,
+    pub action: Action,
+    pub details: Vec<Change>,
+}
+
+/// How a deployed JSON document (pipeline definition, ASL) compares with the planned one.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DocumentDiff {
+    Unchanged,
+    /// Nothing is deployed yet.
+    Created,
+    Changed(Vec<Change>),
+}
+
+impl DocumentDiff {
+    /// Compares a deployed document (`None`: not deployed) with the planned one.
+    /// A deployed document that is not JSON is shown as replaced whole.
+    pub fn between(deployed: Option<&[u8]>, planned: &[u8]) -> DocumentDiff {
+        let Some(deployed) = deployed else {
+            return DocumentDiff::Created;
+        };
+        if deployed == planned {
+            return DocumentDiff::Unchanged;
+        }
+        let parse = |b: &[u8]| serde_json::from_slice::<Value>(b).ok();
+        match (parse(deployed), parse(planned)) {
+            (Some(old), Some(new)) => {
+                let changes = diff::diff(&old, &new);
+                if changes.is_empty() {
+                    DocumentDiff::Unchanged
+                } else {
+                    DocumentDiff::Changed(changes)
+                }
+            }
+            _ => DocumentDiff::Changed(vec![Change::Changed {
+                path: "$".into(),
+                old: Value::String(String::from_utf8_lossy(deployed).into_owned()),
+                new: Value::String(String::from_utf8_lossy(planned).into_owned()),
+            }]),
+        }
+    }
+
+    pub fn has_changes(&self) -> bool {
+        !matches!(self, DocumentDiff::Unchanged)
+    }
+}
+
+/// A named document: the pipeline or the state machine.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocumentPlan {
+    pub kind: &'static str,
+    pub name: String,
+    pub diff: DocumentDiff,
+}
+
+/// The whole plan as shown to the user.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Summary {
+    pub stack: String,
+    pub region: String,
+    /// Where the comparison came from: a change set name, or `generated/…` offline.
+    pub source: String,
+    /// A warning about the stack's state (for example: rolled back, will be recreated).
+    pub notes: Vec<String>,
+    pub resources: Vec<ResourceChange>,
+    pub documents: Vec<DocumentPlan>,
+    /// Other artifacts that differ (offline: the dashboard, support files).
+    pub files: Vec<String>,
+}
+
+impl Summary {
+    pub fn has_changes(&self) -> bool {
+        !self.resources.is_empty()
+            || self.documents.iter().any(|d| d.diff.has_changes())
+            || !self.files.is_empty()
+    }
+
+    /// (add, change, replace, remove) resource counts.
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
+        let count = |f: fn(&Action) -> bool| self.resources.iter().filter(|r| f(&r.action)).count();
+        (
+            count(|a| *a == Action::Add),
+            count(|a| matches!(a, Action::Modify | Action::Other(_))),
+            count(|a| matches!(a, Action::Replace { .. })),
+            count(|a| *a == Action::Remove),
+        )
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Stack {} in {} (compared with {})",
+            self.stack, self.region, self.source
+        );
+        for note in &self.notes {
+            let _ = writeln!(out, "note: {note}");
+        }
+        if !self.has_changes() {
+            out.push_str("\nNo changes. The deployed system matches the spec.\n");
+            return out;
+        }
+        if !self.resources.is_empty() {
+            out.push_str("\nCloudFormation resources:\n");
+            let width = self
+                .resources
+                .iter()
+                .map(|r| r.logical_id.len())
+                .max()
+                .unwrap_or(0);
+            for r in &self.resources {
+                let (mark, note) = match &r.action {
+                    Action::Add => ("+  ", String::new()),
+                    Action::Modify => ("~  ", String::new()),
+                    Action::Replace { conditional: false } => {
+                        ("-/+", "  # REPLACED: a new physical resource".to_string())
+                    }
+                    Action::Replace { conditional: true } => (
+                        "-/+",
+                        "  # may be REPLACED, depending on a changed property".to_string(),
+                    ),
+                    Action::Remove => ("-  ", String::new()),
+                    Action::Other(action) => ("?  ", format!("  # {action}")),
+                };
+                let _ = writeln!(
+                    out,
+                    "  {mark} {:width$}  {}{note}",
+                    r.logical_id, r.resource_type
+                );
+                for change in &r.details {
+                    let _ = writeln!(out, "          {change}");
+                }
+            }
+        }
+        for doc in &self.documents {
+            match &doc.diff {
+                DocumentDiff::Unchanged => {}
+                DocumentDiff::Created => {
+                    let _ = writeln!(out, "\n{} {}: + created", doc.kind, doc.name);
+                }
+                DocumentDiff::Changed(changes) => {
+                    let _ = writeln!(out, "\n{} {}:", doc.kind, doc.name);
+                    for change in changes {
+                        let _ = writeln!(out, "  {change}");
+                    }
+                }
+            }
+        }
+        if !self.files.is_empty() {
+            out.push_str("\nOther artifacts:\n");
+            for file in &self.files {
+                let _ = writeln!(out, "  ~ {file}");
+            }
+        }
+        let (add, change, replace, remove) = self.counts();
+        let docs: Vec<&str> = self
+            .documents
+            .iter()
+            .filter(|d| d.diff.has_changes())
+            .map(|d| d.kind)
+            .collect();
+        let _ = write!(
+            out,
+            "\nPlan: {add} to add, {change} to change, {replace} to replace, {remove} to remove."
+        );
+        if !docs.is_empty() {
+            let _ = write!(out, " Definitions changed: {}.", docs.join(", "));
+        }
+        out.push('\n');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_summary_says_no_changes() {
+        let s = Summary {
+            stack: "demo".into(),
+            region: "eu-west-1".into(),
+            source: "change set".into(),
+            ..Summary::default()
+        };
+        assert!(!s.has_changes());
+        assert!(s.render().contains("No changes."));
+    }
+
+    #[test]
+    fn replacements_are_called_out_and_counted() {
+        let s = Summary {
+            stack: "demo".into(),
+            region: "eu-west-1".into(),
+            source: "change set c1".into(),
+            resources: vec![
+                ResourceChange {
+                    logical_id: "Queue".into(),
+                    resource_type: "AWS::SQS::Queue".into(),
+                    action: Action::Add,
+                    details: vec![],
+                },
+                ResourceChange {
+                    logical_id: "Role".into(),
+                    resource_type: "AWS::IAM::Role".into(),
+                    action: Action::Replace { conditional: false },
+                    details: vec![],
+                },
+            ],
+            documents: vec![DocumentPlan {
+                kind: "SageMaker pipeline",
+                name: "demo-pipeline".into(),
+                diff: DocumentDiff::between(
+                    Some(br#"{"Steps":[{"Name":"a","X":1}]}"#),
+                    br#"{"Steps":[{"Name":"a","X":2}]}"#,
+                ),
+            }],
+            ..Summary::default()
+        };
+        let text = s.render();
+        assert!(text.contains("+   Queue  AWS::SQS::Queue"), "{text}");
+        assert!(
+            text.contains("-/+ Role   AWS::IAM::Role  # REPLACED"),
+            "{text}"
+        );
+        assert!(text.contains(r#"~ $.Steps["a"].X: 1 -> 2"#), "{text}");
+        assert!(text.contains(
+            "Plan: 1 to add, 0 to change, 1 to replace, 0 to remove. Definitions changed: SageMaker pipeline."
+        ));
+    }
+
+    #[test]
+    fn a_deployed_document_that_is_not_json_is_replaced_whole() {
+        let d = DocumentDiff::between(Some(b"{'a': 1}"), br#"{"a":1}"#);
+        let DocumentDiff::Changed(changes) = d else {
+            panic!("expected a change")
+        };
+        assert_eq!(changes[0].path(), "$");
+        assert_eq!(
+            DocumentDiff::between(Some(br#"{"a": 1}"#), br#"{"a":1}"#),
+            DocumentDiff::Unchanged
+        );
+        assert_eq!(
+            DocumentDiff::between(None, br#"{"a":1}"#),
+            DocumentDiff::Created
+        );
+    }
+}
