@@ -63,7 +63,7 @@ pub async fn apply(
         upload(clients, deployment, &mut applied, progress).await?;
     }
     if let Some(cs) = &planned.change_set {
-        let seen = event_ids(clients, &target.stack).await?;
+        let seen = event_ids(clients, &cs.stack_id).await?;
         let _ = writeln!(
             progress,
             "Executing change set {} on stack {}",
@@ -76,23 +76,43 @@ pub async fn apply(
                     .cloudformation
                     .execute_change_set()
                     .change_set_name(&cs.id)
-                    .stack_name(&target.stack)
+                    .stack_name(&cs.stack_id)
                     .send(),
             )
             .await;
         if let Err(failure) = executed {
             // Some endpoints (the emulator among them) fail the call itself rather than
             // the stack; report what they said, plus any failed resource they recorded.
-            let failures = failed_resources(clients, &target.stack, &seen)
+            let failures = failed_resources(clients, &cs.stack_id, &seen)
                 .await
                 .unwrap_or_default();
             print_failures(progress, &failures);
+            if cs.kind == "CREATE" {
+                // The stack never got resources; drop its empty shell so the next apply
+                // starts clean. Best effort: the failure above is what gets reported.
+                let _ = clients
+                    .call(
+                        "DeleteStack",
+                        clients
+                            .cloudformation
+                            .delete_stack()
+                            .stack_name(&cs.stack_id)
+                            .send(),
+                    )
+                    .await;
+            }
             return Err(failure.into());
         }
-        let status = watch(clients, &target.stack, seen, progress).await?;
+        let status = watch(clients, &cs.stack_id, seen, progress).await?;
         applied.stack_status = Some(status);
     }
     if !bucket_ready {
+        if !bucket_exists(clients, &target.pipeline_bucket).await? {
+            return Err(DeployError::Refused(format!(
+                "the pipeline bucket {} does not exist after the stack was deployed; the template must create it",
+                target.pipeline_bucket
+            )));
+        }
         upload(clients, deployment, &mut applied, progress).await?;
     }
     if !deployment.template_owns_pipeline()

@@ -10,17 +10,13 @@ use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_cloudformation::config::ProvideCredentials;
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 
 use super::DeployError;
 use super::command::AwsArgs;
 
 /// TCP connect: an unreachable endpoint fails fast instead of hanging.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// One HTTP attempt; CloudFormation and SageMaker answer in well under this.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
-/// One call including its retries.
-const OPERATION_TIMEOUT: Duration = Duration::from_secs(90);
 /// Finding credentials (a profile, SSO, IMDS) must not hang either.
 const CREDENTIALS_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -31,6 +27,7 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub sfn: aws_sdk_sfn::Client,
     pub region: String,
+    call_timeout: Duration,
     waited: Cell<Duration>,
     calls: Cell<u32>,
 }
@@ -70,6 +67,7 @@ impl Clients {
     /// Loads the standard configuration chain with `--region`, `--profile` and
     /// `--endpoint-url` on top, and checks that credentials exist before any call.
     pub async fn connect(args: &AwsArgs, default_region: &str) -> Result<Clients, DeployError> {
+        let call_timeout = Duration::from_secs(args.call_timeout.max(1));
         let region = args
             .region
             .clone()
@@ -78,9 +76,9 @@ impl Clients {
             .region(aws_config::Region::new(region.clone()))
             .timeout_config(
                 TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                    .operation_timeout(OPERATION_TIMEOUT)
+                    .connect_timeout(CONNECT_TIMEOUT.min(call_timeout))
+                    .operation_attempt_timeout(call_timeout / 3)
+                    .operation_timeout(call_timeout)
                     .build(),
             )
             .retry_config(RetryConfig::standard().with_max_attempts(3));
@@ -97,9 +95,7 @@ impl Clients {
         match tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
             Ok(Ok(_)) => {}
             Ok(Err(err)) => {
-                return Err(DeployError::Credentials(
-                    DisplayErrorContext(&err).to_string(),
-                ));
+                return Err(DeployError::Credentials(chain(&err)));
             }
             Err(_) => {
                 return Err(DeployError::Credentials(format!(
@@ -118,6 +114,7 @@ impl Clients {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             sfn: aws_sdk_sfn::Client::new(&config),
             region,
+            call_timeout,
             waited: Cell::new(Duration::ZERO),
             calls: Cell::new(0),
         })
@@ -132,13 +129,13 @@ impl Clients {
     ) -> Result<T, AwsFailure>
     where
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         let started = Instant::now();
         let result = request.await;
         self.waited.set(self.waited.get() + started.elapsed());
         self.calls.set(self.calls.get() + 1);
-        result.map_err(|err| failure(operation, &err))
+        result.map_err(|err| failure(operation, &err, self.call_timeout))
     }
 
     /// Time spent awaiting AWS, and the number of calls.
@@ -153,45 +150,57 @@ impl Clients {
     }
 }
 
-fn failure<E, R>(operation: &'static str, err: &SdkError<E, R>) -> AwsFailure
+fn failure<E, R>(operation: &'static str, err: &SdkError<E, R>, timeout: Duration) -> AwsFailure
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     let (code, message) = match err {
         SdkError::ServiceError(_) => (
             err.code().map(str::to_string),
             err.message()
                 .map(str::to_string)
-                .unwrap_or_else(|| DisplayErrorContext(err).to_string()),
+                .unwrap_or_else(|| chain(err)),
         ),
         SdkError::TimeoutError(_) => (
             None,
             format!(
                 "no answer within {}s (is the endpoint reachable?)",
-                OPERATION_TIMEOUT.as_secs()
+                timeout.as_secs()
             ),
         ),
         SdkError::DispatchFailure(failure) if failure.is_timeout() => (
             None,
             format!(
-                "timed out connecting or reading (connect timeout {}s, attempt timeout {}s): {}",
-                CONNECT_TIMEOUT.as_secs(),
-                ATTEMPT_TIMEOUT.as_secs(),
-                DisplayErrorContext(err)
+                "timed out (call timeout {}s): {}",
+                timeout.as_secs(),
+                chain(err)
             ),
         ),
-        SdkError::DispatchFailure(_) => (
-            None,
-            format!("cannot reach the endpoint: {}", DisplayErrorContext(err)),
-        ),
-        _ => (None, DisplayErrorContext(err).to_string()),
+        SdkError::DispatchFailure(_) => {
+            (None, format!("cannot reach the endpoint: {}", chain(err)))
+        }
+        _ => (None, chain(err)),
     };
     AwsFailure {
         operation,
         code,
         message,
     }
+}
+
+/// An error and its sources as one line, without the Debug dumps the SDK adds.
+fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
 }
 
 /// The account and partition in a stack ARN (`arn:aws:cloudformation:region:account:stack/…`),

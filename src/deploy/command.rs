@@ -13,7 +13,7 @@ use crate::cli::{self, Io, exit};
 use crate::diagnostics::Format;
 
 /// Where AWS is: the standard chain (env, profile, SSO, IMDS) with these on top.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct AwsArgs {
     /// AWS region; default: the spec's region.
     #[arg(long)]
@@ -24,6 +24,9 @@ pub struct AwsArgs {
     /// Send every AWS call here instead (an emulator such as moto_server).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Give up on one AWS call (retries included) after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub call_timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -79,7 +79,7 @@ fn walk(path: &str, old: &Value, new: &Value, out: &mut Vec<Change>) {
     match (old, new) {
         (Value::Object(a), Value::Object(b)) => objects(path, a, b, out),
         (Value::Array(a), Value::Array(b)) => match (named(a), named(b)) {
-            (Some(a), Some(b)) => by_name(path, &a, &b, out),
+            (Some(a), Some(b)) if !a.is_empty() || !b.is_empty() => by_name(path, &a, &b, out),
             _ => by_index(path, a, b, out),
         },
         _ if old != new => out.push(Change::Changed {
@@ -131,11 +131,9 @@ fn by_index(path: &str, a: &[Value], b: &[Value], out: &mut Vec<Change>) {
     }
 }
 
-/// Elements keyed by their `Name`, when every element has a distinct string `Name`.
+/// Elements keyed by their `Name`, when every element has a distinct string `Name`
+/// (vacuously true of an empty array, so that the first step added shows by name).
 fn named(items: &[Value]) -> Option<Vec<(&str, &Value)>> {
-    if items.is_empty() {
-        return None;
-    }
     let mut seen = BTreeSet::new();
     items
         .iter()
@@ -215,6 +213,12 @@ mod tests {
             lines(old, new),
             vec![r#"+ $.Steps["prep"]: {"Name":"prep","Type":"Processing"}"#]
         );
+    }
+
+    #[test]
+    fn steps_of_an_empty_list_are_named() {
+        let old = json!({"Steps": [{"Name": "a"}]});
+        assert_eq!(lines(old, json!({"Steps": []})), vec![r#"- $.Steps["a"]"#]);
     }
 
     #[test]

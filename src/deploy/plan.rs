@@ -303,7 +303,7 @@ async fn discard_change_set(
                 clients
                     .cloudformation
                     .delete_stack()
-                    .stack_name(stack)
+                    .stack_name(&cs.stack_id)
                     .send(),
             )
             .await?;
@@ -349,6 +349,10 @@ async fn create_change_set(
         id: out.id().unwrap_or(&name).to_string(),
         name,
         kind: kind.as_str().to_string(),
+        stack_id: out
+            .stack_id()
+            .unwrap_or(&deployment.target.stack)
+            .to_string(),
     })
 }
 

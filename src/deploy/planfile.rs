@@ -49,6 +49,9 @@ pub struct ChangeSetRef {
     pub name: String,
     /// `CREATE` or `UPDATE`.
     pub kind: String,
+    /// The stack's ARN: events and status are read by it, never by a name that a
+    /// deleted-and-recreated stack could reuse.
+    pub stack_id: String,
 }
 
 impl PlanFile {
@@ -148,6 +151,7 @@ mod tests {
                 id: "arn:cs".into(),
                 name: "mlopsc-1".into(),
                 kind: "UPDATE".into(),
+                stack_id: "arn:stack".into(),
             }),
             deployed_pipeline_sha256: None,
         }

@@ -123,7 +123,7 @@ impl Summary {
             let _ = writeln!(out, "note: {note}");
         }
         if !self.has_changes() {
-            out.push_str("\nNo changes. The deployed system matches the spec.\n");
+            out.push_str("\nNo changes.\n");
             return out;
         }
         if !self.resources.is_empty() {

@@ -1,0 +1,554 @@
+//! plan / apply / destroy against moto_server, a local AWS emulator. Nothing reaches AWS:
+//! every endpoint goes through `local()`, which refuses anything but 127.0.0.1.
+//!
+//! moto_server comes from `scripts/install-moto.sh` (.tools/venv), or from $MOTO_SERVER.
+#![cfg(feature = "aws")]
+
+use std::collections::BTreeMap;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use mlopsc::build::CodeBundle;
+use mlopsc::deploy::apply::{self, PIPELINE_INLINE_LIMIT, PipelineAction};
+use mlopsc::deploy::aws::Clients;
+use mlopsc::deploy::command::AwsArgs;
+use mlopsc::deploy::plan::{self, deployed_pipeline, describe_stack};
+use mlopsc::deploy::summary::{Action, DocumentDiff};
+use mlopsc::deploy::{DeployError, Deployment, Target, destroy};
+use mlopsc::emit::Artifacts;
+
+/// A moto_server on a free 127.0.0.1 port, stopped on drop.
+struct Moto {
+    child: Child,
+    port: u16,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        fake_credentials();
+        let server = std::env::var_os("MOTO_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root().join(".tools/venv/bin/moto_server"));
+        assert!(
+            server.exists(),
+            "{} not found: run scripts/install-moto.sh first",
+            server.display()
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let moto = Moto { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not listen within 30s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        moto
+    }
+
+    fn endpoint(&self) -> String {
+        local(&format!("http://127.0.0.1:{}", self.port))
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The guard that keeps tests off real AWS.
+fn local(endpoint: &str) -> String {
+    assert!(
+        endpoint.starts_with("http://127.0.0.1:"),
+        "refusing endpoint {endpoint}: the deploy tests only talk to 127.0.0.1"
+    );
+    endpoint.to_string()
+}
+
+/// Fake credentials, and no profile or IMDS that could find real ones.
+fn fake_credentials() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: every test calls this (through `Moto::start`) before it reads the
+        // environment or starts anything that does, and `Once` runs it exactly once.
+        unsafe {
+            std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+            std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+            std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/mlopsc-test");
+            std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/mlopsc-test");
+            std::env::remove_var("AWS_PROFILE");
+            std::env::remove_var("AWS_SESSION_TOKEN");
+            std::env::remove_var("AWS_ENDPOINT_URL");
+        }
+    });
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(root().join("tests/fixtures/deploy").join(name)).expect("fixture")
+}
+
+const REGION: &str = "us-east-1";
+
+/// A deployment of hand-written artifacts, so the tests control exactly what changes.
+fn deployment(template: &str, pipeline: &str) -> Deployment {
+    let mut files = BTreeMap::new();
+    files.insert("template.yaml".to_string(), fixture(template));
+    files.insert("pipeline.json".to_string(), fixture(pipeline));
+    files.insert(
+        "monitoring/constraints.json".to_string(),
+        br#"{"features": []}"#.to_vec(),
+    );
+    let mut code = BTreeMap::new();
+    code.insert("train.py".to_string(), b"print('train')\n".to_vec());
+    Deployment {
+        target: Target {
+            stack: "mlopsc-test".into(),
+            region: REGION.into(),
+            pipeline: "mlopsc-test-pipeline".into(),
+            state_machine: "mlopsc-test-retraining".into(),
+            pipeline_bucket: "mlopsc-test-pipeline-bucket".into(),
+            execution_role: "mlopsc-test-execution".into(),
+        },
+        artifacts: Artifacts { files },
+        code: CodeBundle { files: code },
+        spec_sha256: "0".repeat(64),
+    }
+}
+
+fn args(moto: &Moto) -> AwsArgs {
+    AwsArgs {
+        region: Some(REGION.into()),
+        profile: None,
+        endpoint_url: Some(moto.endpoint()),
+        call_timeout: 30,
+    }
+}
+
+fn block_on<T>(f: impl Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+async fn change_set_count(clients: &Clients, stack: &str) -> usize {
+    clients
+        .cloudformation
+        .list_change_sets()
+        .stack_name(stack)
+        .send()
+        .await
+        .map(|o| o.summaries().len())
+        .unwrap_or(0)
+}
+
+#[test]
+fn create_then_update_then_no_op_then_destroy() {
+    let moto = Moto::start();
+    block_on(async {
+        let clients = Clients::connect(&args(&moto), REGION)
+            .await
+            .expect("clients");
+        let v1 = deployment("template-v1.yaml", "pipeline-v1.json");
+
+        // A plan alone leaves nothing behind.
+        let preview = plan::plan(&clients, &v1, false).await.expect("plan");
+        let actions: Vec<_> = preview
+            .summary
+            .resources
+            .iter()
+            .map(|r| (r.logical_id.as_str(), r.action.clone()))
+            .collect();
+        assert_eq!(
+            actions,
+            vec![("PipelineBucket", Action::Add), ("Topic", Action::Add)]
+        );
+        assert_eq!(preview.summary.documents[0].diff, DocumentDiff::Created);
+        assert!(
+            describe_stack(&clients, "mlopsc-test")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // Create.
+        let planned = plan::plan(&clients, &v1, true).await.expect("plan");
+        let mut progress = Vec::new();
+        let applied = apply::apply(&clients, &v1, &planned, &mut progress)
+            .await
+            .expect("apply v1");
+        let progress = String::from_utf8_lossy(&progress).into_owned();
+        assert_eq!(applied.stack_status.as_deref(), Some("CREATE_COMPLETE"));
+        assert_eq!(applied.pipeline, Some(PipelineAction::Created));
+        assert_eq!(
+            applied.uploaded, 3,
+            "train.py, sourcedir.tar.gz, constraints"
+        );
+        assert!(progress.contains("CREATE_COMPLETE"), "{progress}");
+        let deployed = deployed_pipeline(&clients, "mlopsc-test-pipeline")
+            .await
+            .unwrap()
+            .expect("pipeline exists");
+        assert!(deployed.contains(r#""epochs": "10""#), "{deployed}");
+
+        // Update: a queue added, a hyperparameter changed, a step added.
+        let v2 = deployment("template-v2.yaml", "pipeline-v2.json");
+        let planned = plan::plan(&clients, &v2, true).await.expect("plan v2");
+        let text = planned.summary.render();
+        assert!(text.contains("+   Queue"), "{text}");
+        assert!(
+            text.contains(r#"~ $.Steps["train"].Arguments.HyperParameters.epochs: "10" -> "20""#),
+            "{text}"
+        );
+        assert!(text.contains(r#"+ $.Steps["evaluate"]"#), "{text}");
+        assert!(text.contains("Plan: 1 to add, 0 to change"), "{text}");
+        let applied = apply::apply(&clients, &v2, &planned, &mut Vec::new())
+            .await
+            .expect("apply v2");
+        assert_eq!(applied.stack_status.as_deref(), Some("UPDATE_COMPLETE"));
+        assert_eq!(applied.pipeline, Some(PipelineAction::Updated));
+        assert_eq!((applied.uploaded, applied.already_uploaded), (0, 3));
+
+        // No-op: no change set is created, and the plan says so.
+        let before = change_set_count(&clients, "mlopsc-test").await;
+        let planned = plan::plan(&clients, &v2, true).await.expect("plan no-op");
+        assert!(planned.change_set.is_none());
+        assert!(!planned.has_changes());
+        assert!(planned.summary.render().contains("No changes."));
+        assert_eq!(change_set_count(&clients, "mlopsc-test").await, before);
+
+        // Destroy: the stack and the pipeline go, the retained bucket stays and is reported.
+        let doomed = destroy::inspect(&clients, &v2)
+            .await
+            .unwrap()
+            .expect("something to destroy");
+        assert_eq!(
+            doomed.retained,
+            vec![(
+                "PipelineBucket".to_string(),
+                "AWS::S3::Bucket".to_string(),
+                "mlopsc-test-pipeline-bucket".to_string()
+            )]
+        );
+        assert_eq!(doomed.pipeline.as_deref(), Some("mlopsc-test-pipeline"));
+        destroy::destroy(&clients, &v2, &doomed, &mut Vec::new())
+            .await
+            .expect("destroy");
+        assert!(
+            describe_stack(&clients, "mlopsc-test")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            deployed_pipeline(&clients, "mlopsc-test-pipeline")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            clients
+                .s3
+                .head_bucket()
+                .bucket("mlopsc-test-pipeline-bucket")
+                .send()
+                .await
+                .is_ok(),
+            "the retained bucket is not deleted"
+        );
+        assert!(destroy::inspect(&clients, &v2).await.unwrap().is_none());
+    });
+}
+
+#[test]
+fn a_rejected_template_is_reported_with_its_reason_and_the_next_apply_converges() {
+    let moto = Moto::start();
+    block_on(async {
+        let clients = Clients::connect(&args(&moto), REGION)
+            .await
+            .expect("clients");
+        let bad = deployment("template-rejected.yaml", "pipeline-v1.json");
+        let planned = plan::plan(&clients, &bad, true).await.expect("plan");
+        let err = apply::apply(&clients, &bad, &planned, &mut Vec::new())
+            .await
+            .expect_err("the emulator rejects the template");
+        let text = err.to_string();
+        assert!(
+            matches!(&err, DeployError::Aws { code: Some(code), .. } if code == "ValidationError"),
+            "{err:?}"
+        );
+        assert!(
+            text.contains("Missing"),
+            "the reason names the resource: {text}"
+        );
+        assert!(
+            deployed_pipeline(&clients, "mlopsc-test-pipeline")
+                .await
+                .unwrap()
+                .is_none(),
+            "nothing after a failed stack"
+        );
+
+        let good = deployment("template-v1.yaml", "pipeline-v1.json");
+        let planned = plan::plan(&clients, &good, true).await.expect("plan again");
+        let applied = apply::apply(&clients, &good, &planned, &mut Vec::new())
+            .await
+            .expect("the next apply converges");
+        assert_eq!(applied.stack_status.as_deref(), Some("CREATE_COMPLETE"));
+    });
+}
+
+#[test]
+fn pipeline_create_update_describe_through_the_sagemaker_api() {
+    let moto = Moto::start();
+    block_on(async {
+        let clients = Clients::connect(&args(&moto), REGION)
+            .await
+            .expect("clients");
+        let target = deployment("template-v1.yaml", "pipeline-v1.json").target;
+        let role = "arn:aws:iam::123456789012:role/mlopsc-test-execution";
+        let v1 = fixture("pipeline-v1.json");
+        let created = apply::upsert_pipeline(&clients, &target, &v1, role, false)
+            .await
+            .expect("CreatePipeline");
+        assert_eq!(created, PipelineAction::Created);
+        let described = deployed_pipeline(&clients, &target.pipeline).await.unwrap();
+        assert_eq!(described.as_deref().map(str::as_bytes), Some(v1.as_slice()));
+
+        let v2 = fixture("pipeline-v2.json");
+        let updated = apply::upsert_pipeline(&clients, &target, &v2, role, true)
+            .await
+            .expect("UpdatePipeline");
+        assert_eq!(updated, PipelineAction::Updated);
+        let described = deployed_pipeline(&clients, &target.pipeline).await.unwrap();
+        assert_eq!(described.as_deref().map(str::as_bytes), Some(v2.as_slice()));
+
+        // Too big to inline: it goes through the pipeline bucket.
+        clients
+            .s3
+            .create_bucket()
+            .bucket(&target.pipeline_bucket)
+            .send()
+            .await
+            .expect("bucket");
+        let big = format!(
+            r#"{{"Version":"2020-12-01","Metadata":{{"padding":"{}"}},"Steps":[{{"Name":"big-step","Type":"Processing"}}]}}"#,
+            "x".repeat(PIPELINE_INLINE_LIMIT)
+        );
+        apply::upsert_pipeline(&clients, &target, big.as_bytes(), role, true)
+            .await
+            .expect("UpdatePipeline through S3");
+        let described = deployed_pipeline(&clients, &target.pipeline)
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        assert!(described.contains("big-step"));
+        let objects = clients
+            .s3
+            .list_objects_v2()
+            .bucket(&target.pipeline_bucket)
+            .prefix("pipeline/")
+            .send()
+            .await
+            .expect("list");
+        assert_eq!(objects.contents().len(), 1);
+    });
+}
+
+// ---- The CLI, run as a process: exit codes and messages as a user sees them. ----
+
+fn mlopsc(args: &[&str], dir: &Path) -> (Output, Duration) {
+    let started = Instant::now();
+    let output = Command::new(env!("CARGO_BIN_EXE_mlopsc"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/mlopsc-test")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/mlopsc-test")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("mlopsc runs");
+    (output, started.elapsed())
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The minimal example in a scratch directory, so a test may edit its spec.
+fn minimal_example() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = root().join("examples/minimal");
+    let code = dir.path().join("code");
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::copy(source.join("mlops.yaml"), dir.path().join("mlops.yaml")).unwrap();
+    for entry in std::fs::read_dir(source.join("code")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), code.join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn missing_credentials_are_a_clear_error() {
+    let moto = Moto::start();
+    let endpoint = moto.endpoint();
+    let dir = minimal_example();
+    let (output, elapsed) = {
+        let started = Instant::now();
+        let output = Command::new(env!("CARGO_BIN_EXE_mlopsc"))
+            .args(["plan", "mlops.yaml", "--endpoint-url", &endpoint])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/mlopsc-test")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/mlopsc-test")
+            .output()
+            .expect("mlopsc runs");
+        (output, started.elapsed())
+    };
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("no AWS credentials"), "{err}");
+    assert!(err.contains("help: pass --profile"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
+}
+
+#[test]
+fn an_unreachable_or_silent_endpoint_fails_fast_without_panicking() {
+    fake_credentials();
+    let dir = minimal_example();
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let endpoint = local(&format!("http://127.0.0.1:{closed}"));
+    let (output, elapsed) = mlopsc(
+        &["plan", "mlops.yaml", "--endpoint-url", &endpoint],
+        dir.path(),
+    );
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot reach the endpoint"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
+
+    // A server that accepts and never answers: the call timeout ends it.
+    let silent = TcpListener::bind("127.0.0.1:0").expect("listener");
+    let endpoint = local(&format!(
+        "http://127.0.0.1:{}",
+        silent.local_addr().unwrap().port()
+    ));
+    let (output, elapsed) = mlopsc(
+        &[
+            "plan",
+            "mlops.yaml",
+            "--endpoint-url",
+            &endpoint,
+            "--call-timeout",
+            "2",
+        ],
+        dir.path(),
+    );
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("no answer within 2s"), "{err}");
+    assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
+}
+
+#[test]
+fn a_saved_plan_is_refused_after_the_spec_changed_and_apply_needs_approval() {
+    let moto = Moto::start();
+    let endpoint = moto.endpoint();
+    let dir = minimal_example();
+    let aws = ["--endpoint-url", endpoint.as_str(), "--region", REGION];
+
+    let mut plan_args = vec!["plan", "mlops.yaml", "--out", "plan.json"];
+    plan_args.extend(aws);
+    let (output, _) = mlopsc(&plan_args, dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("mlopsc apply plan.json"));
+
+    let spec = dir.path().join("mlops.yaml");
+    let mut text = std::fs::read_to_string(&spec).unwrap();
+    text.push_str("# edited after the plan\n");
+    std::fs::write(&spec, text).unwrap();
+    let mut apply_args = vec!["apply", "plan.json"];
+    apply_args.extend(aws);
+    let (output, _) = mlopsc(&apply_args, dir.path());
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the spec mlops.yaml changed since the plan was made"),
+        "{err}"
+    );
+
+    // Without a terminal and without --auto-approve, apply refuses and changes nothing.
+    let mut apply_args = vec!["apply", "mlops.yaml"];
+    apply_args.extend(aws);
+    let (output, _) = mlopsc(&apply_args, dir.path());
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("not a terminal"), "{err}");
+    assert!(err.contains("--auto-approve"), "{err}");
+}
+
+#[test]
+fn plan_exit_codes_follow_detailed_exitcode() {
+    let moto = Moto::start();
+    let endpoint = moto.endpoint();
+    let dir = minimal_example();
+    let base = [
+        "plan",
+        "mlops.yaml",
+        "--endpoint-url",
+        endpoint.as_str(),
+        "--region",
+        REGION,
+    ];
+    let (output, _) = mlopsc(&base, dir.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Stack minimal in us-east-1"), "{stdout}");
+
+    let mut detailed = base.to_vec();
+    detailed.push("--detailed-exitcode");
+    let (output, _) = mlopsc(&detailed, dir.path());
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a new stack has changes: {}",
+        stderr(&output)
+    );
+}
