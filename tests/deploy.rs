@@ -141,6 +141,7 @@ fn args(moto: &Moto) -> AwsArgs {
         profile: None,
         endpoint_url: Some(moto.endpoint()),
         call_timeout: 30,
+        timings: false,
     }
 }
 

@@ -10,7 +10,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sagemaker::types::PipelineDefinitionS3Location;
 
 use super::aws::{Clients, arn_parts};
-use super::plan::{Planned, deployed_pipeline, describe_stack};
+use super::plan::{Planned, deployed_pipeline, describe_stack, drop_create_shell};
 use super::{DeployError, Deployment, ResourceFailure, Target};
 use crate::build::sha256_hex;
 
@@ -87,20 +87,9 @@ pub async fn apply(
                 .await
                 .unwrap_or_default();
             print_failures(progress, &failures);
-            if cs.kind == "CREATE" {
-                // The stack never got resources; drop its empty shell so the next apply
-                // starts clean. Best effort: the failure above is what gets reported.
-                let _ = clients
-                    .call(
-                        "DeleteStack",
-                        clients
-                            .cloudformation
-                            .delete_stack()
-                            .stack_name(&cs.stack_id)
-                            .send(),
-                    )
-                    .await;
-            }
+            // The stack never got resources; drop the empty shell of a CREATE so the next
+            // apply starts clean. Best effort: the failure above is what gets reported.
+            let _ = drop_create_shell(clients, cs).await;
             return Err(failure.into());
         }
         let status = watch(clients, &cs.stack_id, seen, progress).await?;
@@ -182,30 +171,26 @@ pub async fn upsert_pipeline(
         None
     };
     let description = format!("Deployed by mlopsc {}", env!("CARGO_PKG_VERSION"));
+    // Exactly one of the two is set: the definition inline, or its S3 location.
+    let inline = location.is_none().then(|| text.to_string());
     if exists {
-        let request = clients
-            .sagemaker
-            .update_pipeline()
+        let request = clients.sagemaker.update_pipeline();
+        let request = request
             .pipeline_name(&target.pipeline)
             .role_arn(role_arn)
-            .pipeline_description(description);
-        let request = match location {
-            Some(l) => request.pipeline_definition_s3_location(l),
-            None => request.pipeline_definition(text),
-        };
+            .pipeline_description(description)
+            .set_pipeline_definition(inline)
+            .set_pipeline_definition_s3_location(location);
         clients.call("UpdatePipeline", request.send()).await?;
         Ok(PipelineAction::Updated)
     } else {
-        let request = clients
-            .sagemaker
-            .create_pipeline()
+        let request = clients.sagemaker.create_pipeline();
+        let request = request
+            .pipeline_description(description)
             .pipeline_name(&target.pipeline)
             .role_arn(role_arn)
-            .pipeline_description(description);
-        let request = match location {
-            Some(l) => request.pipeline_definition_s3_location(l),
-            None => request.pipeline_definition(text),
-        };
+            .set_pipeline_definition_s3_location(location)
+            .set_pipeline_definition(inline);
         clients.call("CreatePipeline", request.send()).await?;
         Ok(PipelineAction::Created)
     }

@@ -27,6 +27,9 @@ pub struct AwsArgs {
     /// Give up on one AWS call (retries included) after this many seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub call_timeout: u64,
+    /// Print how long the command took and how much of it was spent waiting for AWS.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Debug, Args)]
@@ -45,9 +48,6 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes (0: none, 1: error).
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Print how long the command took and how much of it was spent waiting for AWS.
-    #[arg(long)]
-    pub timings: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -60,9 +60,6 @@ pub struct ApplyArgs {
     /// Apply without asking. Required when standard input is not a terminal.
     #[arg(long)]
     pub auto_approve: bool,
-    /// Print how long the command took and how much of it was spent waiting for AWS.
-    #[arg(long)]
-    pub timings: bool,
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -191,7 +188,6 @@ mod aws_commands {
     fn run<T>(
         aws: &AwsArgs,
         region: &str,
-        timings: bool,
         io: &mut Io,
         body: impl AsyncFnOnce(&Clients, &mut Io) -> Result<T, DeployError>,
     ) -> Result<T, DeployError> {
@@ -202,7 +198,7 @@ mod aws_commands {
             let result = body(&clients, io).await;
             Ok::<_, DeployError>((result, clients.waited()))
         })?;
-        if timings {
+        if aws.timings {
             let total = started.elapsed().as_secs_f64();
             let (aws_time, calls) = (waited.0.as_secs_f64(), waited.1);
             let share = if total > 0.0 {
@@ -253,7 +249,6 @@ mod aws_commands {
         let result = run(
             &args.aws,
             &deployment.target.region.clone(),
-            args.timings,
             io,
             async |clients, io| {
                 let planned = planning::plan(clients, &deployment, keep).await?;
@@ -324,7 +319,7 @@ mod aws_commands {
             .as_ref()
             .map(|p| p.region.clone())
             .unwrap_or_else(|| deployment.target.region.clone());
-        let result = run(&args.aws, &region, args.timings, io, async |clients, io| {
+        let result = run(&args.aws, &region, io, async |clients, io| {
             let planned = match &saved {
                 Some(saved) => from_saved(clients, &deployment, saved).await?,
                 None => {
@@ -429,7 +424,7 @@ mod aws_commands {
             Err(code) => return code,
         };
         let region = deployment.target.region.clone();
-        let result = run(&args.aws, &region, false, io, async |clients, io| {
+        let result = run(&args.aws, &region, io, async |clients, io| {
             let Some(doomed) = destroying::inspect(clients, &deployment).await? else {
                 let _ = writeln!(
                     io.stdout,

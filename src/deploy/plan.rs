@@ -296,6 +296,11 @@ async fn discard_change_set(
                 .send(),
         )
         .await?;
+    drop_create_shell(clients, cs).await
+}
+
+/// Deletes the stack a CREATE change set made, which holds no resources until executed.
+pub async fn drop_create_shell(clients: &Clients, cs: &ChangeSetRef) -> Result<(), DeployError> {
     if cs.kind == "CREATE" {
         clients
             .call(
