@@ -4,9 +4,9 @@ CARGO ?= cargo
 MLOPSC := target/debug/mlopsc
 EXAMPLES := $(wildcard examples/*/mlops.yaml)
 
-.PHONY: test tools rust-tests generated-check external
+.PHONY: test tools rust-tests generated-check external deploy-tests
 
-test: tools rust-tests generated-check external
+test: tools rust-tests generated-check external deploy-tests
 	@echo "make test: all checks passed"
 
 tools:
@@ -23,3 +23,8 @@ generated-check: rust-tests
 # Independent validators, written by others, on every example's output.
 external: generated-check
 	scripts/check-artifacts.sh
+
+# plan/apply/destroy through the real AWS SDK against moto_server, which the tests start on
+# 127.0.0.1 (and refuse any other endpoint). The `aws` feature pulls in the AWS SDK crates.
+deploy-tests: external
+	$(CARGO) test --features aws --test deploy --test deploy_offline
