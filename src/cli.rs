@@ -37,6 +37,9 @@ Examples:
   mlopsc validate mlops.yaml --format github      # annotations in GitHub Actions
   mlopsc build examples/skin-lesion/mlops.yaml     # writes generated/skin-lesion/
   mlopsc build mlops.yaml --check                  # CI: is generated/ up to date?
+  mlopsc plan mlops.yaml --offline                 # review a spec change against generated/
+  mlopsc plan mlops.yaml                           # change set against AWS (--features aws)
+  mlopsc apply mlops.yaml                          # plan, confirm, deploy (--features aws)
   mlopsc schema > mlops.schema.json
   mlopsc explain S001
 
@@ -44,6 +47,7 @@ Exit codes:
   0  success
   1  the spec has errors (or build --check found differences)
   2  usage error, or a file that cannot be read or written
+     (plan --detailed-exitcode: there are changes)
   3  internal error: an artifact failed mlopsc's own check (please report it)
 
 Environment:
