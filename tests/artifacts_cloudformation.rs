@@ -158,7 +158,14 @@ fn placeholders_of_the_pipeline_and_state_machine_are_filled() {
     let c = compiled("skin-lesion");
     let pipeline = json!({"Steps": [{"Arguments": {"RoleArn": "${ExecutionRoleArn}", "KmsKeyId": "${KmsKeyArn}"}}]});
     let machine = json!({"States": {"Notify": {"Parameters": {"TopicArn": "${NotificationTopicArn}", "Name": "${PipelineName}"}}}});
-    let t = cloudformation::template(&c.system, &pipeline, &machine, &json!({"widgets": []}));
+    let support = cloudformation::support_objects(&c.system).expect("support files");
+    let t = cloudformation::template(
+        &c.system,
+        &pipeline,
+        &machine,
+        &json!({"widgets": []}),
+        &support,
+    );
     assert_eq!(cloudformation::check(&t), Ok(()));
     let body = &t["Resources"]["Pipeline"]["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]
         ["Fn::Sub"];
@@ -178,7 +185,13 @@ fn placeholders_of_the_pipeline_and_state_machine_are_filled() {
     assert_eq!(substitutions["PipelineName"], "skin-lesion-pipeline");
 
     let unknown = json!({"States": {"S": {"Parameters": {"X": "${Mystery}"}}}});
-    let t = cloudformation::template(&c.system, &pipeline, &unknown, &json!({"widgets": []}));
+    let t = cloudformation::template(
+        &c.system,
+        &pipeline,
+        &unknown,
+        &json!({"widgets": []}),
+        &support,
+    );
     let error = cloudformation::check(&t).expect_err("an unmapped placeholder");
     assert!(error.contains("${Mystery}"), "{error}");
 }
