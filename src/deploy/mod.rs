@@ -19,6 +19,8 @@ pub mod aws;
 pub mod destroy;
 #[cfg(feature = "aws")]
 pub mod plan;
+#[cfg(feature = "aws")]
+pub mod staging;
 
 use std::collections::BTreeMap;
 
