@@ -834,3 +834,40 @@ fn example(name: &str) -> tempfile::TempDir {
     }
     dir
 }
+
+/// churn-tabular's template (it uses an existing KMS key) deploys under moto unchanged.
+#[test]
+fn a_saved_plan_is_refused_after_another_apply_changed_the_stack() {
+    let moto = Moto::start();
+    let endpoint = moto.endpoint();
+    let dir = example("churn-tabular");
+    let aws = ["--endpoint-url", endpoint.as_str(), "--region", REGION];
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(aws);
+        mlopsc(&all, dir.path()).0
+    };
+
+    // A saved plan for the new stack applies as long as nothing happened in between.
+    let output = run(&["plan", "mlops.yaml", "--out", "first.json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = run(&["apply", "first.json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    // Plan a change and save it; then another apply changes the stack first.
+    let spec = dir.path().join("mlops.yaml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, text.replace("rate(7 days)", "rate(14 days)")).unwrap();
+    let output = run(&["plan", "mlops.yaml", "--out", "second.json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let output = run(&["apply", "mlops.yaml", "--auto-approve"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    let output = run(&["apply", "second.json"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the stack churn-xgb changed since the plan was made"),
+        "{err}"
+    );
+}
