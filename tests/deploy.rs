@@ -871,3 +871,37 @@ fn a_saved_plan_is_refused_after_another_apply_changed_the_stack() {
         "{err}"
     );
 }
+
+/// The flagship's 69 KB template, through the CLI: plan stages it and says where. moto
+/// creates none of its resources (its AWS::KMS::Key handler crashes on the key's Tags) and
+/// apply says so. (destroy is not run: moto's DescribeStackResources answers that crashed
+/// stack with an empty body.)
+#[test]
+fn the_flagship_template_goes_through_the_staging_bucket() {
+    let moto = Moto::start();
+    let endpoint = moto.endpoint();
+    let dir = example("skin-lesion");
+    let aws = ["--endpoint-url", endpoint.as_str(), "--region", REGION];
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(aws);
+        mlopsc(&all, dir.path()).0
+    };
+    let staging = "mlopsc-staging-123456789012-us-east-1";
+
+    let output = run(&["plan", "mlops.yaml"]);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout.contains(&format!("staged at s3://{staging}/templates/")),
+        "{stdout}"
+    );
+
+    let output = run(&["apply", "mlops.yaml", "--auto-approve"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("skin-lesion-pipeline-123456789012 does not exist"),
+        "{err}"
+    );
+}
