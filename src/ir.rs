@@ -226,7 +226,8 @@ pub struct DataDrift {
     pub checks: Vec<(DriftStatistic, f64)>,
     pub alarm_features: Vec<String>,
     pub image_uri: String,
-    /// Where the baseline statistics and constraints live.
+    /// The baseline's place in the pipeline bucket, which names the constraints file; the
+    /// template points at its content-hash copy (`emit::support_key`), where apply uploads it.
     pub baseline_uri: String,
     pub reports_uri: String,
 }
@@ -242,6 +243,7 @@ pub struct ModelQuality {
     pub monitor_metric_name: &'static str,
     pub threshold: f64,
     pub image_uri: String,
+    /// As `DataDrift::baseline_uri`: names the constraints file, uploaded by content hash.
     pub baseline_uri: String,
     pub reports_uri: String,
 }

@@ -158,7 +158,14 @@ fn placeholders_of_the_pipeline_and_state_machine_are_filled() {
     let c = compiled("skin-lesion");
     let pipeline = json!({"Steps": [{"Arguments": {"RoleArn": "${ExecutionRoleArn}", "KmsKeyId": "${KmsKeyArn}"}}]});
     let machine = json!({"States": {"Notify": {"Parameters": {"TopicArn": "${NotificationTopicArn}", "Name": "${PipelineName}"}}}});
-    let t = cloudformation::template(&c.system, &pipeline, &machine, &json!({"widgets": []}));
+    let support = cloudformation::support_objects(&c.system).expect("support files");
+    let t = cloudformation::template(
+        &c.system,
+        &pipeline,
+        &machine,
+        &json!({"widgets": []}),
+        &support,
+    );
     assert_eq!(cloudformation::check(&t), Ok(()));
     let body = &t["Resources"]["Pipeline"]["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]
         ["Fn::Sub"];
@@ -178,7 +185,13 @@ fn placeholders_of_the_pipeline_and_state_machine_are_filled() {
     assert_eq!(substitutions["PipelineName"], "skin-lesion-pipeline");
 
     let unknown = json!({"States": {"S": {"Parameters": {"X": "${Mystery}"}}}});
-    let t = cloudformation::template(&c.system, &pipeline, &unknown, &json!({"widgets": []}));
+    let t = cloudformation::template(
+        &c.system,
+        &pipeline,
+        &unknown,
+        &json!({"widgets": []}),
+        &support,
+    );
     let error = cloudformation::check(&t).expect_err("an unmapped placeholder");
     assert!(error.contains("${Mystery}"), "{error}");
 }
@@ -233,4 +246,36 @@ fn monitors_carry_the_spec_thresholds() {
         })
         .collect();
     assert_eq!(annotated.len(), 2);
+}
+
+/// The monitors read their constraints exactly where apply uploads them: both use
+/// `emit::support_key`, a key named by the file's content hash.
+#[test]
+fn monitors_read_their_constraints_where_apply_uploads_them() {
+    let c = compiled("skin-lesion");
+    let t = template(&c);
+    let deployment = mlopsc::deploy::Deployment::of(&c, "");
+    let uploaded: Vec<String> = deployment
+        .uploads()
+        .expect("uploads")
+        .into_iter()
+        .map(|u| format!("s3://{}/{}", c.system.buckets.pipeline, u.key))
+        .collect();
+    let mut read = Vec::new();
+    for kind in ["DataQuality", "ModelQuality"] {
+        for (_, job) in of_type(&t, &format!("AWS::SageMaker::{kind}JobDefinition")) {
+            let uri =
+                job["Properties"][format!("{kind}BaselineConfig")]["ConstraintsResource"]["S3Uri"]
+                    .as_str()
+                    .expect("a constraints URI")
+                    .to_string();
+            assert!(uri.contains("/support/"), "{uri}");
+            assert!(
+                uploaded.contains(&uri),
+                "{uri} is not uploaded: {uploaded:?}"
+            );
+            read.push(uri);
+        }
+    }
+    assert_eq!(read.len(), 2);
 }

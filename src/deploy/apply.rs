@@ -97,8 +97,12 @@ pub async fn apply(
     }
     if !bucket_ready {
         if !bucket_exists(clients, &target.pipeline_bucket).await? {
+            // Never report success over a stack that claims resources it does not have (an
+            // emulator may end CREATE_COMPLETE after a resource handler crashed).
             return Err(DeployError::Refused(format!(
-                "the pipeline bucket {} does not exist after the stack was deployed; the template must create it",
+                "the stack {} reports {}, yet the pipeline bucket {} does not exist; the template must create it",
+                target.stack,
+                applied.stack_status.as_deref().unwrap_or("no change"),
                 target.pipeline_bucket
             )));
         }

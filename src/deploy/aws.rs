@@ -26,7 +26,10 @@ pub struct Clients {
     pub sagemaker: aws_sdk_sagemaker::Client,
     pub s3: aws_sdk_s3::Client,
     pub sfn: aws_sdk_sfn::Client,
+    pub sts: aws_sdk_sts::Client,
     pub region: String,
+    /// `--endpoint-url` is plain `http://` (a local emulator): nothing over it can be TLS.
+    pub plain_http: bool,
     call_timeout: Duration,
     waited: Cell<Duration>,
     calls: Cell<u32>,
@@ -113,7 +116,12 @@ impl Clients {
             sagemaker: aws_sdk_sagemaker::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             sfn: aws_sdk_sfn::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(&config),
             region,
+            plain_http: args
+                .endpoint_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("http://")),
             call_timeout,
             waited: Cell::new(Duration::ZERO),
             calls: Cell::new(0),

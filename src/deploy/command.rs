@@ -395,6 +395,7 @@ mod aws_commands {
             change_set: saved.change_set.clone(),
             deployed_pipeline_sha256: pipeline,
             recreate: false,
+            staged: None,
         })
     }
 
@@ -448,6 +449,15 @@ mod aws_commands {
                 let _ = writeln!(
                     io.stdout,
                     "  (kept: {id} {kind} {physical}, DeletionPolicy Retain)"
+                );
+            }
+            // Large templates went through the shared staging bucket; it stays for other stacks.
+            if deployment.template().len() > super::super::staging::TEMPLATE_BODY_LIMIT {
+                let account = super::super::staging::account(clients).await?;
+                let _ = writeln!(
+                    io.stdout,
+                    "  (kept: the template staging bucket {}, shared by every mlopsc stack in this account and region)",
+                    super::super::staging::bucket_name(&account, &clients.region)
                 );
             }
             approve(

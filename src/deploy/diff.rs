@@ -5,7 +5,7 @@
 //! (pipeline `Steps` and `Parameters`) are therefore matched by name: inserting a step shows
 //! as exactly one added step.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -186,6 +186,85 @@ fn quote(key: &str) -> String {
     Value::String(key.to_string()).to_string()
 }
 
+/// The planned ASL as the deployed state machine holds it, so that an unchanged machine
+/// shows no diff: the template deploys it with `DefinitionSubstitutions`, so CloudFormation
+/// replaced each `${Name}` before Step Functions stored it.
+///
+/// A placeholder takes the template's literal substitution when it has one (a changed
+/// literal then shows as a change); the others (`Ref`, `Fn::GetAtt`: known only once
+/// deployed) take the value the deployed definition holds where the placeholder stands.
+/// A placeholder with no value either way stays as written, and so shows as a change.
+pub fn fill_placeholders(
+    planned: &Value,
+    literals: &BTreeMap<String, String>,
+    deployed: Option<&Value>,
+) -> Value {
+    let mut values = literals.clone();
+    if let Some(deployed) = deployed {
+        learn_placeholders(planned, deployed, &mut values);
+    }
+    substitute(planned, &values)
+}
+
+fn learn_placeholders(planned: &Value, deployed: &Value, values: &mut BTreeMap<String, String>) {
+    match (planned, deployed) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (key, v) in a {
+                if let Some(w) = b.get(key) {
+                    learn_placeholders(v, w, values);
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for (v, w) in a.iter().zip(b) {
+                learn_placeholders(v, w, values);
+            }
+        }
+        (Value::String(pattern), Value::String(text)) => {
+            if let Some((name, value)) = one_placeholder(pattern, text) {
+                values.entry(name).or_insert(value);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The name and value of the only `${Name}` in `pattern`, when `text` is `pattern` with it
+/// filled in.
+fn one_placeholder(pattern: &str, text: &str) -> Option<(String, String)> {
+    let start = pattern.find("${")?;
+    let end = start + pattern[start..].find('}')?;
+    let (prefix, name, suffix) = (
+        &pattern[..start],
+        &pattern[start + 2..end],
+        &pattern[end + 1..],
+    );
+    if name.is_empty() || suffix.contains("${") {
+        return None;
+    }
+    let value = text.strip_prefix(prefix)?.strip_suffix(suffix)?;
+    Some((name.to_string(), value.to_string()))
+}
+
+fn substitute(value: &Value, values: &BTreeMap<String, String>) -> Value {
+    match value {
+        Value::String(text) if text.contains("${") => {
+            let mut out = text.clone();
+            for (name, v) in values {
+                out = out.replace(&format!("${{{name}}}"), v);
+            }
+            Value::String(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| substitute(v, values)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), substitute(v, values)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,5 +352,57 @@ mod tests {
         .to_string();
         assert!(text.chars().count() < 100, "{text}");
         assert!(text.ends_with('…'));
+    }
+
+    #[test]
+    fn an_unchanged_machine_with_substitutions_shows_no_diff() {
+        let planned = json!({"States": {
+            "Run": {"Parameters": {"PipelineName": "${PipelineName}"}},
+            "Notify": {"Parameters": {"TopicArn": "${NotificationTopicArn}", "Subject": "run of ${PipelineName}"}},
+        }});
+        let deployed = json!({"States": {
+            "Run": {"Parameters": {"PipelineName": "demo-pipeline"}},
+            "Notify": {"Parameters": {"TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Subject": "run of demo-pipeline"}},
+        }});
+        let literals = BTreeMap::from([("PipelineName".to_string(), "demo-pipeline".to_string())]);
+        let filled = fill_placeholders(&planned, &literals, Some(&deployed));
+        assert_eq!(diff(&deployed, &filled), Vec::new());
+
+        // A changed literal substitution is a change; the learned ARN is not.
+        let renamed = BTreeMap::from([("PipelineName".to_string(), "other".to_string())]);
+        let filled = fill_placeholders(&planned, &renamed, Some(&deployed));
+        let paths: Vec<String> = diff(&deployed, &filled)
+            .iter()
+            .map(|c| c.path().to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            vec![
+                "$.States.Run.Parameters.PipelineName".to_string(),
+                "$.States.Notify.Parameters.Subject".to_string(),
+            ]
+        );
+
+        // Nothing deployed: only the literals are filled.
+        let filled = fill_placeholders(&planned, &literals, None);
+        assert_eq!(
+            filled["States"]["Notify"]["Parameters"]["TopicArn"],
+            "${NotificationTopicArn}"
+        );
+        assert_eq!(
+            filled["States"]["Run"]["Parameters"]["PipelineName"],
+            "demo-pipeline"
+        );
+    }
+
+    #[test]
+    fn one_placeholder_is_read_between_its_prefix_and_suffix() {
+        assert_eq!(
+            one_placeholder("arn:${X}:end", "arn:abc:end"),
+            Some(("X".into(), "abc".into()))
+        );
+        assert_eq!(one_placeholder("arn:${X}:end", "other"), None);
+        assert_eq!(one_placeholder("no placeholder", "no placeholder"), None);
+        assert_eq!(one_placeholder("${A}${B}", "ab"), None);
     }
 }

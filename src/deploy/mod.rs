@@ -19,6 +19,8 @@ pub mod aws;
 pub mod destroy;
 #[cfg(feature = "aws")]
 pub mod plan;
+#[cfg(feature = "aws")]
+pub mod staging;
 
 use std::collections::BTreeMap;
 
@@ -147,7 +149,7 @@ impl Deployment {
         for (name, bytes) in &self.artifacts.files {
             if !DEPLOYED_DIRECTLY.contains(&name.as_str()) {
                 uploads.push(Upload {
-                    key: format!("support/{}/{name}", sha256_hex(bytes)),
+                    key: emit::support_key(name, bytes),
                     bytes: bytes.clone(),
                 });
             }

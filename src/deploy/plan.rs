@@ -1,6 +1,7 @@
 //! `mlopsc plan`: a CloudFormation change set plus the deployed pipeline and state machine
 //! definitions, compared with what the spec compiles to. Uploads nothing.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_cloudformation::types::{
@@ -11,12 +12,11 @@ use serde_json::Value;
 use super::aws::{Clients, arn_parts};
 use super::diff;
 use super::planfile::{ChangeSetRef, StackState};
+use super::staging::{self, Staged, TEMPLATE_BODY_LIMIT};
 use super::summary::{Action, DocumentDiff, DocumentPlan, ResourceChange, Summary};
 use super::{DeployError, Deployment, template_resources};
 use crate::build::sha256_hex;
 
-/// CloudFormation's limit on an inline `TemplateBody`.
-const TEMPLATE_BODY_LIMIT: usize = 51_200;
 /// How long a change set may take to compute before plan gives up.
 const CHANGE_SET_WAIT: Duration = Duration::from_secs(600);
 const POLL: Duration = Duration::from_millis(500);
@@ -31,6 +31,8 @@ pub struct Planned {
     pub deployed_pipeline_sha256: Option<String>,
     /// The stack is `ROLLBACK_COMPLETE` (its creation failed): apply deletes it first.
     pub recreate: bool,
+    /// Where a template over the inline limit was uploaded for the change set.
+    pub staged: Option<Staged>,
 }
 
 impl Planned {
@@ -199,6 +201,7 @@ pub async fn plan(
         _ => None,
     };
     let mut change_set = None;
+    let mut staged = None;
     match mode {
         StackMode::Recreate => {
             summary.notes.push(
@@ -213,7 +216,11 @@ pub async fn plan(
             } else {
                 ChangeSetType::Update
             };
-            let created = create_change_set(clients, deployment, kind.clone()).await?;
+            let (created, staged_at) = create_change_set(clients, deployment, kind.clone()).await?;
+            if let Some(at) = &staged_at {
+                summary.notes.push(staging_note(at, template.len()));
+            }
+            staged = staged_at;
             let (changes, cs) = match wait_for_change_set(clients, &target.stack, &created).await? {
                 Some(changes) => (changes, Some(created)),
                 None => {
@@ -250,6 +257,14 @@ pub async fn plan(
             }
             None => None,
         };
+        let deployed_value = deployed
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok());
+        let planned = diff::fill_placeholders(
+            &planned,
+            &literal_substitutions(template),
+            deployed_value.as_ref(),
+        );
         let planned = serde_json::to_vec(&planned).unwrap_or_default();
         summary.documents.push(DocumentPlan {
             kind: "State machine",
@@ -264,6 +279,7 @@ pub async fn plan(
         change_set,
         deployed_pipeline_sha256: pipeline.map(|p| sha256_hex(p.as_bytes())),
         recreate: matches!(mode, StackMode::Recreate),
+        staged,
     };
     if !keep_change_set {
         discard(clients, &planned).await?;
@@ -316,18 +332,33 @@ pub async fn drop_create_shell(clients: &Clients, cs: &ChangeSetRef) -> Result<(
     Ok(())
 }
 
+/// The plan line that says where a large template went, and that destroy leaves it.
+fn staging_note(staged: &Staged, bytes: usize) -> String {
+    format!(
+        "the template is {bytes} bytes, over CloudFormation's {TEMPLATE_BODY_LIMIT}-byte inline limit; staged at s3://{}/{}{} (destroy keeps the staging bucket)",
+        staged.bucket,
+        staged.key,
+        if staged.created_bucket {
+            ", a bucket created now"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Creates the change set; a template over the inline limit is staged in S3 first and
+/// passed by `TemplateURL`, and where it went is returned with the change set.
 async fn create_change_set(
     clients: &Clients,
     deployment: &Deployment,
     kind: ChangeSetType,
-) -> Result<ChangeSetRef, DeployError> {
+) -> Result<(ChangeSetRef, Option<Staged>), DeployError> {
     let template = deployment.template();
-    if template.len() > TEMPLATE_BODY_LIMIT {
-        return Err(DeployError::Refused(format!(
-            "the template is {} bytes, over CloudFormation's {TEMPLATE_BODY_LIMIT}-byte limit for an inline template",
-            template.len()
-        )));
-    }
+    let staged = if template.len() > TEMPLATE_BODY_LIMIT {
+        Some(staging::stage_template(clients, template).await?)
+    } else {
+        None
+    };
     let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis())
@@ -342,7 +373,8 @@ async fn create_change_set(
                 .stack_name(&deployment.target.stack)
                 .change_set_name(&name)
                 .change_set_type(kind.clone())
-                .template_body(template)
+                .set_template_body(staged.is_none().then(|| template.to_string()))
+                .set_template_url(staged.as_ref().map(|s| s.url.clone()))
                 .capabilities(Capability::CapabilityIam)
                 .capabilities(Capability::CapabilityNamedIam)
                 .capabilities(Capability::CapabilityAutoExpand)
@@ -350,7 +382,7 @@ async fn create_change_set(
                 .send(),
         )
         .await?;
-    Ok(ChangeSetRef {
+    let created = ChangeSetRef {
         id: out.id().unwrap_or(&name).to_string(),
         name,
         kind: kind.as_str().to_string(),
@@ -358,7 +390,8 @@ async fn create_change_set(
             .stack_id()
             .unwrap_or(&deployment.target.stack)
             .to_string(),
-    })
+    };
+    Ok((created, staged))
 }
 
 /// Waits until the change set is computed. `None` when CloudFormation found nothing to
@@ -465,6 +498,23 @@ fn with_details(
         .collect()
 }
 
+/// The state machine's `DefinitionSubstitutions` whose values are plain strings, as the
+/// template gives them; `Ref`s and `Fn::GetAtt`s are known only once deployed.
+fn literal_substitutions(template: &str) -> BTreeMap<String, String> {
+    template_resources(template)
+        .values()
+        .filter(|r| {
+            r.get("Type").and_then(Value::as_str) == Some("AWS::StepFunctions::StateMachine")
+        })
+        .filter_map(|r| {
+            r.pointer("/Properties/DefinitionSubstitutions")?
+                .as_object()
+        })
+        .flat_map(|m| m.iter())
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+        .collect()
+}
+
 fn all_added(template: &str) -> Vec<ResourceChange> {
     template_resources(template)
         .iter()
@@ -479,4 +529,18 @@ fn all_added(template: &str) -> Vec<ResourceChange> {
             details: Vec::new(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_substitutions_are_read_from_the_state_machine() {
+        let template = "Resources:\n  M:\n    Type: AWS::StepFunctions::StateMachine\n    Properties:\n      DefinitionSubstitutions:\n        PipelineName: p\n        TopicArn:\n          Ref: Topic\n";
+        assert_eq!(
+            literal_substitutions(template),
+            BTreeMap::from([("PipelineName".to_string(), "p".to_string())])
+        );
+    }
 }

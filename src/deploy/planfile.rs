@@ -107,6 +107,17 @@ impl PlanFile {
 
     /// Refuses when the stack is not as it was when planned.
     pub fn check_stack(&self, now: Option<&StackState>) -> Result<(), DeployError> {
+        // A plan for a new stack left the empty REVIEW_IN_PROGRESS stack its CREATE change
+        // set lives in: that is the stack still absent, not a change.
+        let own_shell = |s: &StackState| {
+            self.stack.is_none()
+                && s.status == "REVIEW_IN_PROGRESS"
+                && self
+                    .change_set
+                    .as_ref()
+                    .is_some_and(|cs| cs.stack_id == s.id)
+        };
+        let now = now.filter(|s| !own_shell(s));
         if self.stack.as_ref() == now {
             return Ok(());
         }
@@ -188,5 +199,30 @@ mod tests {
         let err = p.check_stack(Some(&moved)).unwrap_err().to_string();
         assert!(err.contains("changed since the plan was made"), "{err}");
         assert!(p.check_stack(None).is_err());
+    }
+
+    #[test]
+    fn the_shell_of_the_plans_own_create_change_set_is_no_change() {
+        let mut p = plan();
+        p.stack = None;
+        if let Some(cs) = p.change_set.as_mut() {
+            cs.kind = "CREATE".into();
+        }
+        let shell = StackState {
+            id: "arn:stack".into(),
+            status: "REVIEW_IN_PROGRESS".into(),
+            last_change: Some("2026-01-01T00:00:00Z".into()),
+        };
+        assert!(p.check_stack(Some(&shell)).is_ok());
+        let other = StackState {
+            id: "arn:other".into(),
+            ..shell.clone()
+        };
+        assert!(p.check_stack(Some(&other)).is_err());
+        let created = StackState {
+            status: "CREATE_COMPLETE".into(),
+            ..shell
+        };
+        assert!(p.check_stack(Some(&created)).is_err());
     }
 }

@@ -10,8 +10,11 @@ mod iam;
 mod sagemaker;
 mod storage;
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
+use super::{EmitError, check as text_check};
 use crate::ir::{Kms, System};
 
 pub use check::check;
@@ -52,13 +55,16 @@ pub const PROJECT_TAG: &str = "mlopsc:project";
 /// `pipeline` and `state_machine` are embedded as text: the pipeline through `Fn::Sub` for
 /// its `${KmsKeyArn}`/`${ExecutionRoleArn}` placeholders, the state machine as
 /// `DefinitionString` with `DefinitionSubstitutions` so linters can read it.
+/// `support` holds the bytes of the [`support_objects`]: the template refers to each by
+/// its content-hash key ([`super::support_key`]).
 pub fn template(
     system: &System,
     pipeline: &Value,
     state_machine: &Value,
     dashboard: &Value,
+    support: &BTreeMap<String, Vec<u8>>,
 ) -> Value {
-    let mut t = Template::new(system);
+    let mut t = Template::new(system, support);
     if system.endpoint.is_some() {
         t.parameters.insert(
             ids::MODEL_PACKAGE_ARN.into(),
@@ -83,15 +89,26 @@ pub fn template(
 
 /// Files the template references, by path relative to the output directory.
 ///
-/// A support file at `P` belongs at `s3://<pipeline bucket>/P` (`apply` uploads it there):
-/// its path mirrors the key the template points at.
+/// A support file at `P` with bytes `B` belongs at `s3://<pipeline bucket>/`
+/// [`support_key`](super::support_key)`(P, B)`: the template points there and `apply`
+/// uploads it there.
 pub fn support_files(system: &System) -> Vec<(String, Value)> {
     sagemaker::support_files(system)
+}
+
+/// The [`support_files`] as the bytes that are written and uploaded.
+pub fn support_objects(system: &System) -> Result<BTreeMap<String, Vec<u8>>, EmitError> {
+    support_files(system)
+        .into_iter()
+        .map(|(name, value)| Ok((name.clone(), text_check::json_text(&name, &value)?)))
+        .collect()
 }
 
 /// A template under construction: its sections, in the order they are written.
 pub(crate) struct Template<'a> {
     pub system: &'a System,
+    /// The support files' bytes, by path: what their content-hash keys are made from.
+    pub support: &'a BTreeMap<String, Vec<u8>>,
     pub parameters: Map<String, Value>,
     pub conditions: Map<String, Value>,
     pub resources: Map<String, Value>,
@@ -99,9 +116,10 @@ pub(crate) struct Template<'a> {
 }
 
 impl<'a> Template<'a> {
-    fn new(system: &'a System) -> Self {
+    fn new(system: &'a System, support: &'a BTreeMap<String, Vec<u8>>) -> Self {
         Template {
             system,
+            support,
             parameters: Map::new(),
             conditions: Map::new(),
             resources: Map::new(),

@@ -23,6 +23,15 @@ pub const TEMPLATE: &str = "template.yaml";
 pub const DASHBOARD: &str = "dashboard.json";
 pub const MANIFEST: &str = "manifest.json";
 
+/// The key a support file (a file the template references, such as a monitor's
+/// constraints) is uploaded under in the pipeline bucket: `support/<sha256>/<path>`.
+///
+/// Named by content so that an upload never changes what a running monitor reads; the
+/// template refers to this key and `apply` uploads to it, so both call this one function.
+pub fn support_key(path: &str, bytes: &[u8]) -> String {
+    format!("support/{}/{path}", sha256_hex(bytes))
+}
+
 /// The files of one build, by relative path. A `BTreeMap` keeps their order stable.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Artifacts {
@@ -61,10 +70,10 @@ pub fn emit(system: &System, code_sha256: &str, spec_text: &[u8]) -> Result<Arti
     );
     sagemaker::check(&pipeline).map_err(|m| fail(PIPELINE, m))?;
     stepfunctions::check(&state_machine).map_err(|m| fail(STATE_MACHINE, m))?;
-    for (name, value) in cloudformation::support_files(system) {
-        files.insert(name.clone(), check::json_text(&name, &value)?);
-    }
-    let template = cloudformation::template(system, &pipeline, &state_machine, &dashboard);
+    let support = cloudformation::support_objects(system)?;
+    files.extend(support.clone());
+    let template =
+        cloudformation::template(system, &pipeline, &state_machine, &dashboard, &support);
     cloudformation::check(&template).map_err(|m| fail(TEMPLATE, m))?;
     files.insert(TEMPLATE.to_string(), check::yaml_text(TEMPLATE, &template)?);
     let manifest = manifest(&files, code_sha256, spec_text);

@@ -240,7 +240,7 @@ fn endpoint(t: &mut Template) {
 
 /// A monitoring job definition of `kind` (`DataQuality` or `ModelQuality`: the prefix of
 /// its property names) with what every monitor shares: KMS-encrypted volume and reports,
-/// an isolated network, a run time that fits an hourly schedule, constraints at `baseline_uri`.
+/// an isolated network, a run time that fits an hourly schedule, the constraints file.
 fn job_definition(
     t: &Template,
     kind: &str,
@@ -252,7 +252,7 @@ fn job_definition(
     properties.insert(format!("{kind}AppSpecification"), app_specification);
     properties.insert(
         format!("{kind}BaselineConfig"),
-        json!({"ConstraintsResource": {"S3Uri": format!("{}constraints.json", monitor.baseline_uri)}}),
+        json!({"ConstraintsResource": {"S3Uri": monitor.constraints_uri}}),
     );
     properties.insert(format!("{kind}JobInput"), job_input);
     properties.insert(
@@ -291,8 +291,21 @@ fn job_definition(
 /// Where a monitor runs and keeps its files.
 struct Monitor<'a> {
     instance_type: &'a str,
-    baseline_uri: &'a str,
+    /// The constraints file under its content-hash key, where `apply` uploads it.
+    constraints_uri: String,
     reports_uri: &'a str,
+}
+
+/// `s3://<pipeline bucket>/support/<sha256>/<path>` of the constraints file under
+/// `baseline_uri`. Without its bytes (a template built without its support files, as some
+/// tests do) the plain path is used; `emit` always passes them.
+fn constraints_uri(t: &Template, baseline_uri: &str) -> String {
+    let path = support_path(t.system, baseline_uri);
+    let key = match t.support.get(&path) {
+        Some(bytes) => crate::emit::support_key(&path, bytes),
+        None => path,
+    };
+    format!("s3://{}/{key}", t.system.buckets.pipeline)
 }
 
 fn endpoint_input() -> Value {
@@ -328,7 +341,7 @@ fn monitoring(t: &mut Template) {
     if let Some(drift) = &system.data_drift {
         let monitor = Monitor {
             instance_type: &drift.instance_type,
-            baseline_uri: &drift.baseline_uri,
+            constraints_uri: constraints_uri(t, &drift.baseline_uri),
             reports_uri: &drift.reports_uri,
         };
         let job = job_definition(
@@ -351,7 +364,7 @@ fn monitoring(t: &mut Template) {
     if let Some(quality) = &system.model_quality {
         let monitor = Monitor {
             instance_type: &quality.instance_type,
-            baseline_uri: &quality.baseline_uri,
+            constraints_uri: constraints_uri(t, &quality.baseline_uri),
             reports_uri: &quality.reports_uri,
         };
         let job = job_definition(
