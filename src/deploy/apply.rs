@@ -6,10 +6,9 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudformation::types::StackEvent;
-use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sagemaker::types::PipelineDefinitionS3Location;
 
-use super::aws::{Clients, arn_parts};
+use super::aws::{Clients, arn_parts, put_if_absent};
 use super::plan::{Planned, deployed_pipeline, describe_stack, drop_create_shell};
 use super::{DeployError, Deployment, ResourceFailure, Target};
 use crate::build::sha256_hex;
@@ -164,7 +163,14 @@ pub async fn upsert_pipeline(
         .map_err(|_| DeployError::Io("the pipeline definition is not UTF-8".into()))?;
     let location = if definition.len() > PIPELINE_INLINE_LIMIT {
         let key = format!("pipeline/{}.json", sha256_hex(definition));
-        put(clients, &target.pipeline_bucket, &key, definition.to_vec()).await?;
+        put_if_absent(
+            clients,
+            &target.pipeline_bucket,
+            &key,
+            definition.to_vec(),
+            "application/json",
+        )
+        .await?;
         Some(
             PipelineDefinitionS3Location::builder()
                 .bucket(&target.pipeline_bucket)
@@ -224,48 +230,22 @@ async fn upload(
         .map_err(|err| DeployError::Io(format!("cannot pack the step code: {err}")))?;
     let bucket = &deployment.target.pipeline_bucket;
     for item in uploads {
-        let present = clients
-            .call(
-                "HeadObject",
-                clients
-                    .s3
-                    .head_object()
-                    .bucket(bucket)
-                    .key(&item.key)
-                    .send(),
-            )
-            .await;
-        match present {
-            Ok(_) => applied.already_uploaded += 1,
-            Err(f) if f.is_not_found() => {
-                put(clients, bucket, &item.key, item.bytes).await?;
-                let _ = writeln!(progress, "Uploaded s3://{bucket}/{}", item.key);
-                applied.uploaded += 1;
-            }
-            Err(f) => return Err(f.into()),
+        let key = item.key;
+        if put_if_absent(
+            clients,
+            bucket,
+            &key,
+            item.bytes,
+            "application/octet-stream",
+        )
+        .await?
+        {
+            let _ = writeln!(progress, "Uploaded s3://{bucket}/{key}");
+            applied.uploaded += 1;
+        } else {
+            applied.already_uploaded += 1;
         }
     }
-    Ok(())
-}
-
-async fn put(
-    clients: &Clients,
-    bucket: &str,
-    key: &str,
-    bytes: Vec<u8>,
-) -> Result<(), DeployError> {
-    clients
-        .call(
-            "PutObject",
-            clients
-                .s3
-                .put_object()
-                .bucket(bucket)
-                .key(key)
-                .body(ByteStream::from(bytes))
-                .send(),
-        )
-        .await?;
     Ok(())
 }
 

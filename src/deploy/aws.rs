@@ -225,6 +225,43 @@ pub fn arn_parts(arn: &str) -> Option<(&str, &str)> {
     (!partition.is_empty() && !account.is_empty()).then_some((partition, account))
 }
 
+/// Uploads `bytes` under `key` unless the key already holds an object. Keys name their
+/// content by hash, so an existing object is the same bytes. True when it uploaded.
+pub async fn put_if_absent(
+    clients: &Clients,
+    bucket: &str,
+    key: &str,
+    bytes: Vec<u8>,
+    content_type: &str,
+) -> Result<bool, DeployError> {
+    let present = clients
+        .call(
+            "HeadObject",
+            clients.s3.head_object().bucket(bucket).key(key).send(),
+        )
+        .await;
+    match present {
+        Ok(_) => Ok(false),
+        Err(f) if f.is_not_found() => {
+            clients
+                .call(
+                    "PutObject",
+                    clients
+                        .s3
+                        .put_object()
+                        .bucket(bucket)
+                        .key(key)
+                        .content_type(content_type)
+                        .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
+                        .send(),
+                )
+                .await?;
+            Ok(true)
+        }
+        Err(f) => Err(f.into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,6 @@
 //! (encrypted, public access blocked, TLS only), and uploads the template under its content
 //! hash. `destroy` never deletes it: other stacks of the same account and region share it.
 
-use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, PublicAccessBlockConfiguration,
     ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
@@ -15,7 +14,7 @@ use aws_sdk_s3::types::{
 };
 
 use super::DeployError;
-use super::aws::Clients;
+use super::aws::{Clients, put_if_absent};
 use crate::build::sha256_hex;
 
 /// CloudFormation's limit on an inline `TemplateBody`; a larger template goes through S3.
@@ -108,31 +107,14 @@ pub async fn stage_template(clients: &Clients, template: &str) -> Result<Staged,
     let bucket = bucket_name(&account, &clients.region);
     let created_bucket = ensure_bucket(clients, &bucket).await?;
     let key = template_key(template);
-    let present = clients
-        .call(
-            "HeadObject",
-            clients.s3.head_object().bucket(&bucket).key(&key).send(),
-        )
-        .await;
-    match present {
-        Ok(_) => {}
-        Err(f) if f.is_not_found() => {
-            clients
-                .call(
-                    "PutObject",
-                    clients
-                        .s3
-                        .put_object()
-                        .bucket(&bucket)
-                        .key(&key)
-                        .content_type("application/x-yaml")
-                        .body(ByteStream::from(template.as_bytes().to_vec()))
-                        .send(),
-                )
-                .await?;
-        }
-        Err(f) => return Err(f.into()),
-    }
+    put_if_absent(
+        clients,
+        &bucket,
+        &key,
+        template.as_bytes().to_vec(),
+        "application/x-yaml",
+    )
+    .await?;
     Ok(Staged {
         url: template_url(&bucket, &clients.region, &key),
         bucket,
