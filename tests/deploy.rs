@@ -145,6 +145,13 @@ fn args(moto: &Moto) -> AwsArgs {
     }
 }
 
+/// SDK clients pointed at the test's emulator.
+async fn connect(moto: &Moto) -> Clients {
+    Clients::connect(&args(moto), REGION)
+        .await
+        .expect("clients")
+}
+
 fn block_on<T>(f: impl Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -168,9 +175,7 @@ async fn change_set_count(clients: &Clients, stack: &str) -> usize {
 fn create_then_update_then_no_op_then_destroy() {
     let moto = Moto::start();
     block_on(async {
-        let clients = Clients::connect(&args(&moto), REGION)
-            .await
-            .expect("clients");
+        let clients = connect(&moto).await;
         let v1 = deployment("template-v1.yaml", "pipeline-v1.json");
 
         // A plan alone leaves nothing behind.
@@ -286,9 +291,7 @@ fn create_then_update_then_no_op_then_destroy() {
 fn a_rejected_template_is_reported_with_its_reason_and_the_next_apply_converges() {
     let moto = Moto::start();
     block_on(async {
-        let clients = Clients::connect(&args(&moto), REGION)
-            .await
-            .expect("clients");
+        let clients = connect(&moto).await;
         let bad = deployment("template-rejected.yaml", "pipeline-v1.json");
         let planned = plan::plan(&clients, &bad, true).await.expect("plan");
         let err = apply::apply(&clients, &bad, &planned, &mut Vec::new())
@@ -324,9 +327,7 @@ fn a_rejected_template_is_reported_with_its_reason_and_the_next_apply_converges(
 fn pipeline_create_update_describe_through_the_sagemaker_api() {
     let moto = Moto::start();
     block_on(async {
-        let clients = Clients::connect(&args(&moto), REGION)
-            .await
-            .expect("clients");
+        let clients = connect(&moto).await;
         let target = deployment("template-v1.yaml", "pipeline-v1.json").target;
         let role = "arn:aws:iam::123456789012:role/mlopsc-test-execution";
         let v1 = fixture("pipeline-v1.json");
@@ -564,9 +565,7 @@ fn large_template() -> Vec<u8> {
 fn a_template_over_the_inline_limit_is_staged_in_s3_and_applied() {
     let moto = Moto::start();
     block_on(async {
-        let clients = Clients::connect(&args(&moto), REGION)
-            .await
-            .expect("clients");
+        let clients = connect(&moto).await;
         let mut big = deployment("template-v1.yaml", "pipeline-v1.json");
         big.artifacts
             .files
@@ -717,9 +716,7 @@ fn the_real_minimal_template_meets_moto_kms_tag_bug_and_apply_says_so() {
     let dir = minimal_example();
     let real = compiled_minimal(dir.path(), str::to_string);
     block_on(async {
-        let clients = Clients::connect(&args(&moto), REGION)
-            .await
-            .expect("clients");
+        let clients = connect(&moto).await;
         let planned = plan::plan(&clients, &real, true).await.expect("plan");
         let err = apply::apply(&clients, &real, &planned, &mut Vec::new())
             .await
@@ -744,9 +741,7 @@ fn the_minimal_example_creates_updates_no_ops_and_destroys() {
     std::fs::write(&spec, text).unwrap();
     let v2 = compiled_minimal(dir.path(), without_kms_key_tags);
     block_on(async {
-        let clients = Clients::connect(&args(&moto), REGION)
-            .await
-            .expect("clients");
+        let clients = connect(&moto).await;
 
         let planned = plan::plan(&clients, &v1, true).await.expect("plan v1");
         assert!(
