@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mlopsc::build::compile;
-use mlopsc::diagnostics::{Code, Diagnostic, SourceFile};
+use mlopsc::diagnostics::{Code, Diagnostic, SourceFile, render_human};
 use mlopsc::spec::yaml::Document;
 
 mod common;
@@ -82,6 +82,7 @@ fn an_endpoint_type_used_for_training_names_its_use() {
         &source.text[found.span.start..found.span.end],
         "ml.t2.medium"
     );
+    insta::assert_snapshot!(render_human(&source, &[found], false));
 }
 
 #[test]
