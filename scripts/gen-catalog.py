@@ -87,19 +87,26 @@ def main():
     if render(types, committed_version) == committed:
         print(f"{OUTPUT.relative_to(ROOT)} is current (botocore {botocore.__version__}, generated from {committed_version})")
         return 0
-    listed = {name for name, _ in types}
-    committed_types = set(re.findall(r'^    \("([^"]+)", ', committed, re.MULTILINE))
+    model = dict(types)
+    committed_types = {
+        name: uses.split(", ")
+        for name, uses in re.findall(r'^    \("([^"]+)", &\[([^\]]*)\]\),$', committed, re.MULTILINE)
+    }
     print(
         f"{OUTPUT.relative_to(ROOT)} (from botocore {committed_version}) differs from the SageMaker "
         f"model of the installed botocore {botocore.__version__}:",
         file=sys.stderr,
     )
-    for name in sorted(listed - committed_types):
-        print(f"  new in the model: {name}", file=sys.stderr)
-    for name in sorted(committed_types - listed):
-        print(f"  gone from the model: {name}", file=sys.stderr)
-    if listed == committed_types:
-        print("  the uses of some instance types changed", file=sys.stderr)
+    for name in sorted(model.keys() | committed_types.keys()):
+        if name not in committed_types:
+            print(f"  new in the model: {name} ({', '.join(model[name])})", file=sys.stderr)
+        elif name not in model:
+            print(f"  gone from the model: {name}", file=sys.stderr)
+        elif model[name] != committed_types[name]:
+            print(
+                f"  {name}: {', '.join(committed_types[name])} -> {', '.join(model[name])}",
+                file=sys.stderr,
+            )
     print(
         "Run `.tools/venv/bin/python scripts/gen-catalog.py`, then add any new instance family "
         "to FAMILY_FACTS in src/catalog.rs.",
