@@ -10,16 +10,14 @@ use mlopsc::build::compile;
 use mlopsc::diagnostics::{Code, Diagnostic, SourceFile, render_human};
 use mlopsc::spec::yaml::Document;
 
-mod common;
-
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The minimal example with an endpoint and a batch transform step, after text replacements.
 fn minimal_with(replacements: &[(&str, &str)]) -> SourceFile {
-    let mut text =
-        std::fs::read_to_string(common::example_spec("minimal")).expect("the minimal example");
+    let mut text = std::fs::read_to_string(root().join("examples/minimal/mlops.yaml"))
+        .expect("the minimal example");
     text.push_str(
         "deployment: {endpointName: minimal-endpoint, instanceType: ml.m5.large}\n\
          customSteps:\n  \
@@ -135,7 +133,8 @@ fn endpoint_config(source: &SourceFile) -> serde_json::Value {
         Ok(compiled) => compiled,
         Err(err) => panic!("the spec does not compile: {err:?}"),
     };
-    let text = common::artifact_text(&compiled, mlopsc::emit::TEMPLATE);
+    let text = String::from_utf8(compiled.artifacts.files[mlopsc::emit::TEMPLATE].clone())
+        .expect("the template is UTF-8");
     let template = Document::parse(&text)
         .expect("the template is YAML")
         .to_json();
