@@ -6,7 +6,6 @@
 
 mod instance_types;
 
-pub use instance_types::BOTOCORE_VERSION;
 use instance_types::INSTANCE_TYPES;
 
 /// Where an instance runs. SageMaker checks the type against a different list for each
