@@ -279,3 +279,50 @@ fn monitors_read_their_constraints_where_apply_uploads_them() {
     }
     assert_eq!(read.len(), 2);
 }
+
+/// The prefixes a bucket's Intelligent-Tiering archive configurations cover, or `None` when it
+/// has none.
+fn archived_prefixes(t: &Value, bucket_id: &str) -> Option<Vec<String>> {
+    let configurations = t["Resources"][bucket_id]["Properties"]
+        .get("IntelligentTieringConfigurations")?
+        .as_array()?;
+    Some(
+        configurations
+            .iter()
+            .map(|c| c["Prefix"].as_str().unwrap_or("<whole bucket>").to_string())
+            .collect(),
+    )
+}
+
+#[test]
+fn only_raw_data_and_captures_are_archived_never_models() {
+    // An archived model.tar.gz cannot be read without a restore: scale-out and rollback fail.
+    let c = compiled("skin-lesion");
+    let t = template(&c);
+    assert_eq!(archived_prefixes(&t, "ModelsBucket"), None);
+    assert_eq!(archived_prefixes(&t, "LogsBucket"), None);
+    assert_eq!(
+        archived_prefixes(&t, "DataBucket"),
+        Some(vec![
+            "raw/bcn20000/".to_string(),
+            "raw/ham10000/".to_string(),
+            "raw/isic2019/".to_string(),
+        ]),
+        "the data sources' prefixes, not processed/"
+    );
+    assert_eq!(
+        archived_prefixes(&t, "PipelineBucket"),
+        Some(vec!["data-capture/".to_string()]),
+        "the endpoint's captures, not pipeline artifacts"
+    );
+    // Every bucket still moves objects into Intelligent-Tiering's instant-access tiers.
+    for id in ["DataBucket", "ModelsBucket", "PipelineBucket"] {
+        let rules = t["Resources"][id]["Properties"]["LifecycleConfiguration"]["Rules"]
+            .as_array()
+            .unwrap();
+        assert!(
+            rules.iter().any(|r| r["Id"] == "intelligent-tiering"),
+            "{id}"
+        );
+    }
+}
