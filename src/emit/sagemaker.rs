@@ -18,6 +18,9 @@ use crate::catalog;
 use crate::ir::{CustomStep, Job, Kms, System, steps};
 use crate::spec::{Comparator, DataFormat, Distribution, Framework, StepKind};
 
+/// Where preprocess writes its splits in the data bucket; the execution role may write there.
+pub const PROCESSED_PREFIX: &str = "processed/";
+
 /// Placeholder for the SageMaker execution role's ARN, substituted by the template.
 pub const EXECUTION_ROLE_ARN: &str = "${ExecutionRoleArn}";
 /// Placeholder for the stack's KMS key ARN, substituted by the template.
@@ -263,7 +266,10 @@ impl<'a> Emitter<'a> {
             .map(|split| {
                 s3_output(
                     split,
-                    json!(format!("s3://{}/processed/{split}/", system.buckets.data)),
+                    json!(format!(
+                        "s3://{}/{PROCESSED_PREFIX}{split}/",
+                        system.buckets.data
+                    )),
                     &format!("{PROCESSING}/output/{split}"),
                 )
             })
