@@ -105,7 +105,7 @@ fn a_step_that_writes_where_its_role_may_only_read_is_named() {
     assert_eq!(
         denied,
         ["train", "validation", "test"].map(|split| format!(
-            "pipeline step preprocess (role SageMakerExecutionRole) may not s3:PutObject on arn:aws:s3:::minimal-data-0001/processed/{split}/runtime-value"
+            "pipeline step preprocess (role SageMakerExecutionRole) may not s3:PutObject on arn:aws:s3:::minimal-data-0001/processed/runtime-value/{split}/runtime-value"
         ))
     );
 }
