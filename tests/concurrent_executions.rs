@@ -74,7 +74,8 @@ fn executions_write_to_locations_of_their_own() {
     for example in ["skin-lesion", "churn-tabular", "minimal"] {
         let compiled = common::compile_example(example);
         let pipeline: Value =
-            serde_json::from_slice(&compiled.artifacts.files[mlopsc::emit::PIPELINE]).unwrap();
+            serde_json::from_str(&common::artifact_text(&compiled, mlopsc::emit::PIPELINE))
+                .unwrap();
         let first = written_locations(&pipeline, "execution-one");
         let second = written_locations(&pipeline, "execution-two");
         assert!(!first.is_empty(), "{example}");
@@ -93,7 +94,7 @@ fn executions_write_to_locations_of_their_own() {
 fn the_flagship_checkpoints_per_execution() {
     let compiled = common::compile_example("skin-lesion");
     let pipeline: Value =
-        serde_json::from_slice(&compiled.artifacts.files[mlopsc::emit::PIPELINE]).unwrap();
+        serde_json::from_str(&common::artifact_text(&compiled, mlopsc::emit::PIPELINE)).unwrap();
     let locations = written_locations(&pipeline, "abc123");
     let checkpoints: Vec<&String> = locations
         .iter()
