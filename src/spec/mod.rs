@@ -19,11 +19,16 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<SourceFile, Box<(SourceFile,
         }),
         Err(err) => {
             let at = err.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
-            let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+            let bytes = err.into_bytes();
+            // The snippet shows the file with its bad bytes and control characters escaped,
+            // so that a binary file prints no raw bytes to the terminal.
+            let start = printable(&bytes[..at]).len();
+            let text = printable(&bytes);
+            // The first bad byte is written as the four characters `\xNN`.
+            let end = start + "\\xFF".len();
             let diagnostic = Diagnostic::error(
                 Code::Y004,
-                Span::new(at, end),
+                Span::new(start, end),
                 format!("the file is not valid UTF-8 (first bad byte at offset {at})"),
             )
             .with_label("invalid UTF-8 here")
@@ -37,6 +42,29 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<SourceFile, Box<(SourceFile,
             )))
         }
     }
+}
+
+/// `bytes` as text, with every byte that is not UTF-8 written `\xNN` and every control
+/// character but line breaks and tabs written `\xNN` or `\u{NN}`.
+fn printable(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() && !matches!(c, '\n' | '\r' | '\t') {
+                if c.is_ascii() {
+                    text.push_str(&format!("\\x{:02X}", c as u32));
+                } else {
+                    text.push_str(&format!("\\u{{{:X}}}", c as u32));
+                }
+            } else {
+                text.push(c);
+            }
+        }
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02X}"));
+        }
+    }
+    text
 }
 
 /// A parsed and schema-checked spec.
@@ -144,8 +172,31 @@ fn read_document(source: &SourceFile) -> Result<Document, Diagnostic> {
                 Code::Y001,
                 "check the indentation (spaces only, no tabs), quotes and brackets around here",
             ),
+            SyntaxErrorKind::UnclosedQuote => (
+                Code::Y001,
+                "close the quote on the line where it opens",
+            ),
+            SyntaxErrorKind::TooLarge => (
+                Code::Y005,
+                "a spec has a few hundred nodes; check that this is the right file, and keep bulk data in S3",
+            ),
+            SyntaxErrorKind::TooDeep => (
+                Code::Y006,
+                "a spec nests a few levels deep; look for brackets that never close",
+            ),
+            SyntaxErrorKind::AliasExpansion => (
+                Code::Y007,
+                "write the shared values out instead of expanding aliases of aliases",
+            ),
         };
-        Diagnostic::error(code, err.span, err.message).with_help(help)
+        let mut diagnostic = Diagnostic::error(code, err.span, err.message).with_help(help);
+        if err.kind == SyntaxErrorKind::UnclosedQuote {
+            diagnostic = diagnostic.with_label("the quote opens here");
+        }
+        match err.secondary {
+            Some((span, label)) => diagnostic.with_secondary(span, label),
+            None => diagnostic,
+        }
     })
 }
 
