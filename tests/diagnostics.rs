@@ -160,7 +160,7 @@ fn every_code_has_a_fixture_and_every_fixture_a_test() {
     for &code in Code::ALL {
         if code == Code::F001 || code == Code::F002 {
             // A file that cannot be read has no fixture: see the `f001_*` tests below.
-            // Missing step code is a build-time check: see tests/build.rs.
+            // Missing step code is a check of the files next to the spec: see tests/build.rs.
             continue;
         }
         assert!(
@@ -543,4 +543,153 @@ fn yaml_resource_limits_have_their_own_codes() {
                 .contains("indentation")
         );
     }
+}
+
+/// The codes and help lines the flagship reports after text replacements.
+fn flagship_with(replacements: &[(&str, &str)]) -> Vec<(Code, String)> {
+    let mut text = std::fs::read_to_string(manifest_dir().join("examples/skin-lesion/mlops.yaml"))
+        .expect("the flagship");
+    for (from, to) in replacements {
+        assert!(text.contains(from), "the flagship has {from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    let source = SourceFile {
+        name: "mlops.yaml".into(),
+        text,
+    };
+    mlopsc::validate::validate(&source)
+        .diagnostics
+        .into_iter()
+        .map(|d| (d.code, d.help.unwrap_or_default()))
+        .collect()
+}
+
+/// Every enum value gets a did-you-mean, a difference in case included.
+#[test]
+fn every_enum_suggests_the_closest_value() {
+    let cases = [
+        ("format: isic2019", "format: ISIC2019", "isic2019"),
+        ("format: ham10000", "format: ham1000", "ham10000"),
+        ("- type: schedule", "- type: Schedule", "schedule"),
+        ("- type: dataDrift", "- type: datadrift", "dataDrift"),
+        (
+            "statistic: distributionDistance",
+            "statistic: distributionDistanse",
+            "distributionDistance",
+        ),
+        (
+            "metric: pipelineExecutionFailed",
+            "metric: PipelineExecutionFailed",
+            "pipelineExecutionFailed",
+        ),
+        ("type: processing", "type: Processing", "processing"),
+        ("framework: pytorch", "framework: PyTorch", "pytorch"),
+    ];
+    for (from, to, best) in cases {
+        let reported = flagship_with(&[(from, to)]);
+        assert_eq!(
+            reported,
+            [(Code::S004, format!("did you mean `{best}`?"))],
+            "{to}"
+        );
+    }
+}
+
+/// A misspelled required key is one mistake: S001 with its did-you-mean, no S002.
+#[test]
+fn a_misspelled_required_key_is_one_diagnostic() {
+    let source = minimal_with(&[(
+        "training: {instanceType: ml.g4dn.xlarge}",
+        "training: {instanceTyp: ml.g4dn.xlarge}",
+    )]);
+    let diagnostics = mlopsc::validate::validate(&source).diagnostics;
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    assert_eq!(diagnostics[0].code, Code::S001);
+    assert_eq!(
+        diagnostics[0].help.as_deref(),
+        Some("did you mean `instanceType`?")
+    );
+}
+
+/// Semantic rules run on the parts of the spec that pass the schema.
+#[test]
+fn schema_errors_do_not_hide_semantic_errors() {
+    let codes = codes_of_minimal_with(&[
+        ("threshold: 0.7", "threshold: 70"),
+        (
+            "{modelPackageGroup: minimal-models}",
+            "{modelPackageGroup: minimal-models, approval: sometimes}",
+        ),
+        ("region: eu-west-1", "region: eu-west-9"),
+        ("frameworkVersion: 2.3.0", "frameworkVersion: [2, 3]"),
+        ("split: {train: 0.8,", "split: {train: 0.8, shuffle: yes,"),
+    ]);
+    assert_eq!(
+        codes,
+        [Code::X004, Code::S001, Code::S003, Code::V001, Code::S004]
+    );
+}
+
+/// A part that breaks the schema is left out of the semantic rules, and so is every
+/// diagnostic that depends on it: no false positive from the pruning.
+#[test]
+fn pruned_parts_cause_no_semantic_false_positives() {
+    // A step depends on a step whose name is broken: no R001 for the reference.
+    let reported = flagship_with(&[
+        ("- name: gradcam-report", "- name: [gradcam-report]"),
+        (
+            "arguments: [--samples, \"64\"]",
+            "arguments: [--samples, \"64\"]\n  - name: summary\n    type: processing\n    dependsOn: [gradcam-report]\n    instanceType: ml.m5.large\n    entryPoint: gradcam.py",
+        ),
+    ]);
+    let codes: Vec<Code> = reported.iter().map(|(c, _)| *c).collect();
+    assert_eq!(codes, [Code::S003], "{reported:#?}");
+    // A broken max runtime is not replaced by its default in the spot check (I005).
+    let reported = flagship_with(&[("maxRuntimeSeconds: 28800", "maxRuntimeSeconds: -1")]);
+    let codes: Vec<Code> = reported.iter().map(|(c, _)| *c).collect();
+    assert_eq!(codes, [Code::S005], "{reported:#?}");
+    // A broken evaluation metric does not make the gate on it look unevaluated (V003).
+    let reported = flagship_with(&[
+        (
+            "metric: accuracy\n    comparator",
+            "metric: f1\n    comparator",
+        ),
+        ("recall, f1, auc]", "recall, F-1, auc]"),
+    ]);
+    let codes: Vec<Code> = reported.iter().map(|(c, _)| *c).collect();
+    assert_eq!(codes, [Code::S004], "{reported:#?}");
+}
+
+/// The "eleven mistakes" spec: schema and semantic mistakes all reported in one run.
+#[test]
+fn many_mistakes_of_both_layers_are_reported_at_once() {
+    let path = manifest_dir().join("tests/fixtures/many-mistakes.yaml");
+    let text = std::fs::read_to_string(&path).expect("the fixture");
+    let source = SourceFile {
+        name: "tests/fixtures/many-mistakes.yaml".into(),
+        text,
+    };
+    let checked = mlopsc::build::check(&source, &manifest_dir().join("tests/fixtures"));
+    let reported: Vec<(Code, usize)> = checked
+        .validated
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, source.line_column(d.span.start).0))
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            (Code::X004, 5),
+            (Code::N001, 8),
+            (Code::S004, 14),
+            (Code::X002, 15),
+            (Code::S005, 18),
+            (Code::S004, 23),
+            (Code::I001, 26),
+            (Code::V003, 31),
+            (Code::V001, 36),
+            (Code::S001, 39),
+            (Code::S002, 41),
+        ]
+    );
 }
