@@ -504,6 +504,27 @@ fn yaml_resource_limits_have_their_own_codes() {
             vec![format!("*{from}"); 10].join(", ")
         ));
     }
+    // At the limit the file still parses (on the caller's thread, whatever its stack), and
+    // the schema has its say.
+    let at_limit = format!(
+        "apiVersion: mlopsc/v1\nproject: {}1{}\n",
+        "[".repeat(MAX_DEPTH - 1),
+        "]".repeat(MAX_DEPTH - 1)
+    );
+    let source = SourceFile {
+        name: "mlops.yaml".into(),
+        text: at_limit,
+    };
+    let codes: Vec<Code> = mlopsc::validate::validate(&source)
+        .diagnostics
+        .iter()
+        .map(|d| d.code)
+        .collect();
+    assert!(codes.contains(&Code::S003), "{codes:?}");
+    assert!(
+        !codes.iter().any(|c| c.as_str().starts_with('Y')),
+        "{codes:?}"
+    );
     let cases = [
         (deep, Code::Y006, format!("nested deeper than {MAX_DEPTH}")),
         (

@@ -80,7 +80,7 @@ pub const MAX_ALIAS_EVENTS: usize = 10_000;
 
 /// The parser's stack: it recurses once per nesting level, with frames large enough in debug
 /// builds that [`MAX_DEPTH`] levels overflow a 2 MiB thread (the default for spawned threads).
-const PARSER_STACK_BYTES: usize = 64 * 1024 * 1024;
+const PARSER_STACK_BYTES: usize = 16 * 1024 * 1024;
 
 /// A YAML text that could not be turned into a [`Document`].
 #[derive(Debug)]
