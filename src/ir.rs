@@ -51,6 +51,10 @@ pub struct Names {
     pub execution_role: String,
     pub state_machine_role: String,
     pub events_role: String,
+    /// The endpoint's model runs with this role: it reads models and writes captures.
+    pub endpoint_role: String,
+    /// The monitoring jobs run with this role: they read captures and write reports.
+    pub monitoring_role: String,
     pub dashboard: String,
     pub data_drift_schedule: String,
     pub model_quality_schedule: String,
@@ -294,6 +298,8 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
         execution_role: format!("{project}-sagemaker-execution"),
         state_machine_role: format!("{project}-retraining-states"),
         events_role: format!("{project}-events"),
+        endpoint_role: format!("{project}-endpoint"),
+        monitoring_role: format!("{project}-monitoring"),
         dashboard: project.clone(),
         data_drift_schedule: format!("{project}-data-drift"),
         model_quality_schedule: format!("{project}-model-quality"),

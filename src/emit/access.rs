@@ -63,6 +63,7 @@ pub fn check(template: &Value) -> Report {
     state_machine_requests(&names, &mut requests);
     rule_requests(&names, &mut requests);
     monitoring_requests(&names, &mut requests);
+    model_requests(&names, &mut requests);
     let policies = role_policies(&names);
     let mut report = Report::default();
     for request in requests {
@@ -819,9 +820,111 @@ fn monitoring_requests(names: &Names, requests: &mut Vec<Request>) {
                 .map(|k| ("kms:CreateGrant".to_string(), k)),
         );
         job_requests("ProcessingJobs", &mut own);
+        // The analyzer publishes its statistics as CloudWatch metrics, which the alarms watch.
+        own.push(("cloudwatch:PutMetricData".to_string(), "*".to_string()));
         requests.extend(own.into_iter().map(|(action, resource)| Request {
             role: role.clone(),
             caller: format!("the monitoring job {id}"),
+            action,
+            resource,
+        }));
+    }
+}
+
+/// What the endpoint's model asks of its role: the model data and image of the package it
+/// serves (those the pipeline registers), its logs, and the data capture it writes.
+fn model_requests(names: &Names, requests: &mut Vec<Request>) {
+    let registered: Vec<(Option<String>, Option<String>)> = embedded_pipeline(names)
+        .map(|(pipeline, _)| {
+            all_steps(
+                pipeline["Steps"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+            )
+            .into_iter()
+            .filter(|s| s["Type"] == "RegisterModel")
+            .flat_map(|s| {
+                s["Arguments"]["InferenceSpecification"]["Containers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .map(|c| {
+                (
+                    evaluate(&pipeline, &c["ModelDataUrl"]),
+                    evaluate(&pipeline, &c["Image"]),
+                )
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    for (id, resource) in names.resources {
+        if names.kind(id) != "AWS::SageMaker::Model" {
+            continue;
+        }
+        let properties = &resource["Properties"];
+        let Some(role) = names
+            .resolve(&properties["ExecutionRoleArn"])
+            .and_then(|arn| names.role_with_arn(&arn))
+        else {
+            continue;
+        };
+        let container = &properties["PrimaryContainer"];
+        let served: Vec<(Option<String>, Option<String>)> =
+            if container["ModelPackageName"].is_null() {
+                vec![(
+                    names.resolve(&container["ModelDataUrl"]),
+                    names.resolve(&container["Image"]),
+                )]
+            } else {
+                registered.clone()
+            };
+        let mut own = Vec::new();
+        for (data, image) in served {
+            if let Some(data) = data {
+                s3_requests(names, &data, false, &mut own);
+            }
+            if let Some(repository) = image.and_then(|i| repository_arn(&i)) {
+                own.push(("ecr:BatchGetImage".to_string(), repository));
+            }
+        }
+        // The endpoint configs that serve this model: the endpoints' logs, and data capture.
+        for (config_id, config) in names.resources {
+            let uses_model = config["Properties"]["ProductionVariants"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|v| v["ModelName"]["Fn::GetAtt"][0] == id.as_str());
+            if !uses_model {
+                continue;
+            }
+            for endpoint in names.resources.values() {
+                if endpoint["Properties"]["EndpointConfigName"]["Fn::GetAtt"][0]
+                    != config_id.as_str()
+                {
+                    continue;
+                }
+                if let Some(name) = names.resolve(&endpoint["Properties"]["EndpointName"]) {
+                    job_requests(&format!("Endpoints/{name}"), &mut own);
+                }
+            }
+            let capture = &config["Properties"]["DataCaptureConfig"];
+            if capture.is_null() {
+                continue;
+            }
+            if let Some(uri) = names.resolve(&capture["DestinationS3Uri"]) {
+                s3_requests(names, &uri, true, &mut own);
+            }
+            own.extend(
+                names
+                    .resolve(&capture["KmsKeyId"])
+                    .map(|k| ("kms:GenerateDataKey".to_string(), k)),
+            );
+        }
+        requests.extend(own.into_iter().map(|(action, resource)| Request {
+            role: role.clone(),
+            caller: format!("the endpoint model {id}"),
             action,
             resource,
         }));

@@ -32,6 +32,8 @@ pub(crate) mod ids {
     pub const EXECUTION_ROLE: &str = "SageMakerExecutionRole";
     pub const STATE_MACHINE_ROLE: &str = "StateMachineRole";
     pub const EVENTS_ROLE: &str = "EventsRole";
+    pub const ENDPOINT_ROLE: &str = "EndpointRole";
+    pub const MONITORING_ROLE: &str = "MonitoringRole";
     pub const MODEL_PACKAGE_GROUP: &str = "ModelPackageGroup";
     pub const PIPELINE: &str = "Pipeline";
     pub const STATE_MACHINE: &str = "StateMachine";

@@ -21,6 +21,9 @@ use crate::spec::{Comparator, DataFormat, Distribution, Framework, StepKind};
 /// Where preprocess writes its splits in the data bucket; the execution role may write there.
 pub const PROCESSED_PREFIX: &str = "processed/";
 
+/// Where training writes its model archives in the models bucket; the endpoint reads there.
+pub const MODELS_PREFIX: &str = "models/";
+
 /// Placeholder for the SageMaker execution role's ARN, substituted by the template.
 pub const EXECUTION_ROLE_ARN: &str = "${ExecutionRoleArn}";
 /// Placeholder for the stack's KMS key ARN, substituted by the template.
@@ -370,7 +373,7 @@ impl<'a> Emitter<'a> {
                 );
             }
         }
-        let output = format!("s3://{}/models/", self.system.buckets.models);
+        let output = format!("s3://{}/{MODELS_PREFIX}", self.system.buckets.models);
         let mut arguments = self.training_job(
             &t.job,
             &t.image_uri,

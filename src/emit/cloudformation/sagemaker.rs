@@ -125,7 +125,7 @@ fn endpoint(t: &mut Template) {
             "Type": "AWS::SageMaker::Model",
             "Condition": ids::HAS_MODEL,
             "Properties": {
-                "ExecutionRoleArn": get_att(ids::EXECUTION_ROLE, "Arn"),
+                "ExecutionRoleArn": get_att(ids::ENDPOINT_ROLE, "Arn"),
                 "PrimaryContainer": {"ModelPackageName": reference(ids::MODEL_PACKAGE_ARN)},
                 "EnableNetworkIsolation": true,
                 "Tags": t.tags(),
@@ -264,7 +264,7 @@ fn job_definition(
             "VolumeKmsKeyId": t.key_arn(),
         }},
         "NetworkConfig": {"EnableInterContainerTrafficEncryption": true, "EnableNetworkIsolation": true},
-        "RoleArn": get_att(ids::EXECUTION_ROLE, "Arn"),
+        "RoleArn": get_att(ids::MONITORING_ROLE, "Arn"),
         "StoppingCondition": {"MaxRuntimeInSeconds": 1800},
         "Tags": t.tags(),
     });
