@@ -218,6 +218,25 @@ fn schema_check_finds_what_its_allow_list_does_not_cover() {
     self_test("sagemaker-schema");
 }
 
+/// The SDK parity check catches job retry codes on RegisterModel, an unquoted boolean
+/// hyperparameter, a missing experiment config and a changed setting. Without the SDK venv
+/// the check itself prints `skipped: sdk-parity (…)` (and fails under CI=true).
+#[test]
+fn sdk_parity_check_finds_what_the_sdk_does_differently() {
+    let output = Command::new(root().join("scripts/checks/sdk-parity"))
+        .arg("--self-test")
+        .current_dir(root())
+        .output()
+        .expect("the check runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    eprintln!("{text}");
+    assert!(
+        output.status.success(),
+        "sdk-parity --self-test failed:\n{text}"
+    );
+}
+
 #[test]
 fn step_scripts_compile() {
     let Some(python) = python() else { return };
