@@ -330,7 +330,22 @@ def build(spec, ours):
     spot_enabled = spot.get("enabled", False)
     train_args = ["Arguments"]
     resource = [*train_args, "ResourceConfig"]
-    channels = inputs.take("train", *train_args, "InputDataConfig")
+    def channel(i):
+        """A channel's name, data location and content type are ours; the rest the SDK's."""
+        where = (*train_args, "InputDataConfig", i)
+        ours_channel = inputs.steps["train"]["Arguments"]["InputDataConfig"][i]
+        content_type = (
+            {"content_type": inputs.take("train", *where, "ContentType")}
+            if "ContentType" in ours_channel
+            else {}
+        )
+        uri = inputs.take("train", *where, "DataSource", "S3DataSource", "S3Uri")
+        return InputData(
+            channel_name=inputs.take("train", *where, "ChannelName"),
+            data_source=sdk_value(uri),
+            **content_type,
+        )
+
     trainer = ModelTrainer(
         training_image=inputs.take("train", *train_args, "AlgorithmSpecification", "TrainingImage"),
         training_input_mode="File",
@@ -368,12 +383,7 @@ def build(spec, ours):
         networking=Networking(enable_inter_container_traffic_encryption=True),
         hyperparameters=spec_hyperparameters(spec),
         input_data_config=[
-            InputData(
-                channel_name=c["ChannelName"],
-                data_source=sdk_value(c["DataSource"]["S3DataSource"]["S3Uri"]),
-                **({"content_type": c["ContentType"]} if "ContentType" in c else {}),
-            )
-            for c in channels
+            channel(i) for i in range(len(inputs.steps["train"]["Arguments"]["InputDataConfig"]))
         ],
         sagemaker_session=session,
     ).with_metric_definitions(
