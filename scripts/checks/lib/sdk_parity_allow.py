@@ -17,7 +17,7 @@ class Allowed:
     side: str  # "sdk only": the SDK writes it, we do not; "ours only"; "both": values differ
     reason: str
 
-    def covers(self, project, step, path, ours, sdk):
+    def covers(self, step, path, ours, sdk):
         if not re.fullmatch(self.step, step) or not re.fullmatch(self.path, path):
             return False
         if self.side == "sdk only":
@@ -57,7 +57,7 @@ ALLOWED = [
         "the SDK writes `MlflowConfig: null` when no MLflow tracking server is configured",
     ),
     Allowed(
-        "deliberate", "train|.+", r"Arguments/HyperParameters/sagemaker_[a-z_]+", "ours only",
+        "deliberate", ".+", r"Arguments/HyperParameters/sagemaker_[a-z_]+", "ours only",
         "script mode: the framework container's training toolkit downloads the step code "
         "bundle (sagemaker_submit_directory) and runs the entry point (sagemaker_program); "
         "the SDK v3 ships its own driver as an extra input channel instead",
