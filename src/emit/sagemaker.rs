@@ -58,7 +58,8 @@ pub fn pipeline(system: &System) -> Value {
 
 /// The SDK's default experiment tracking, written out: every execution's jobs are trial
 /// components of one trial per execution, in an experiment named after the pipeline, so that
-/// SageMaker Experiments compares runs (metrics, parameters) without extra set-up.
+/// SageMaker Experiments compares runs (metrics, parameters) without extra set-up. The SDK
+/// writes it in every region of [`catalog::REGIONS`] (docs/sdk-parity.md).
 fn experiment_config() -> Value {
     json!({
         "ExperimentName": get("Execution.PipelineName"),
