@@ -1,6 +1,7 @@
 //! `pipeline.json` of every example, as insta snapshots, and the external checks of
 //! `scripts/checks/` run on broken copies so that they are known to find what they claim.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -30,6 +31,150 @@ fn minimal_pipeline() {
 #[test]
 fn churn_tabular_pipeline() {
     insta::assert_snapshot!(pipeline_text("churn-tabular"));
+}
+
+const EXAMPLES: [&str; 3] = ["skin-lesion", "minimal", "churn-tabular"];
+
+fn pipeline(example: &str) -> serde_json::Value {
+    serde_json::from_str(&pipeline_text(example)).expect("pipeline.json is JSON")
+}
+
+/// Every step of a definition, those in Condition branches included.
+fn all_steps(pipeline: &serde_json::Value) -> Vec<serde_json::Value> {
+    let mut found = Vec::new();
+    let mut pending: Vec<serde_json::Value> =
+        pipeline["Steps"].as_array().cloned().unwrap_or_default();
+    while let Some(step) = pending.pop() {
+        for branch in ["IfSteps", "ElseSteps"] {
+            pending.extend(
+                step["Arguments"][branch]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
+        found.push(step);
+    }
+    found
+}
+
+/// What the script gets on its command line for a `HyperParameters` value in script mode:
+/// the SageMaker training toolkit JSON-decodes the value and prints it as Python's `str`.
+fn toolkit_argument(value: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(serde_json::Value::String(text)) => text,
+        Ok(serde_json::Value::Bool(true)) => "True".into(),
+        Ok(serde_json::Value::Bool(false)) => "False".into(),
+        Ok(other) => other.to_string(),
+        Err(_) => value.to_string(),
+    }
+}
+
+#[test]
+fn scripts_receive_hyperparameters_as_the_spec_writes_them() {
+    let train = pipeline("skin-lesion")["Steps"][1].clone();
+    assert_eq!(train["Name"], "train");
+    let received: BTreeMap<String, String> = train["Arguments"]["HyperParameters"]
+        .as_object()
+        .expect("train has hyperparameters")
+        .iter()
+        .map(|(k, v)| (k.clone(), toolkit_argument(v.as_str().unwrap_or_default())))
+        .collect();
+    for (name, spec_text) in [
+        ("pretrained", "true"),
+        ("epochs", "30"),
+        ("learning-rate", "0.0003"),
+        ("optimizer", "adamw"),
+        ("image-size", "224x224"),
+        ("sagemaker_program", "train.py"),
+    ] {
+        assert_eq!(received[name], spec_text, "hyperparameter {name}");
+    }
+}
+
+#[test]
+fn only_job_steps_retry_on_sagemaker_capacity_errors() {
+    for example in EXAMPLES {
+        for step in all_steps(&pipeline(example)) {
+            let codes: Vec<&str> = step["RetryPolicies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|p| p["ExceptionType"].as_array().into_iter().flatten())
+                .filter_map(|c| c.as_str())
+                .collect();
+            let job = ["Processing", "Training", "Transform"]
+                .contains(&step["Type"].as_str().unwrap_or_default());
+            let capacity = codes.iter().any(|c| c.starts_with("SageMaker."));
+            assert_eq!(capacity, job, "{example}, step {}: {codes:?}", step["Name"]);
+        }
+    }
+}
+
+#[test]
+fn executions_are_tracked_as_trials_of_the_pipeline_experiment() {
+    for example in EXAMPLES {
+        assert_eq!(
+            pipeline(example)["PipelineExperimentConfig"],
+            serde_json::json!({
+                "ExperimentName": {"Get": "Execution.PipelineName"},
+                "TrialName": {"Get": "Execution.PipelineExecutionId"},
+            }),
+            "{example}"
+        );
+    }
+}
+
+/// Whatever instance type an operator starts a run with, the job's `VolumeKmsKeyId` is given
+/// exactly when that type has no NVMe instance storage.
+#[test]
+fn every_allowed_instance_type_takes_the_volume_key_as_emitted() {
+    for example in EXAMPLES {
+        let pipeline = pipeline(example);
+        let parameters = pipeline["Parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut checked = 0;
+        for step in all_steps(&pipeline) {
+            let arguments = &step["Arguments"];
+            let resources = [
+                &arguments["ProcessingResources"]["ClusterConfig"],
+                &arguments["ResourceConfig"],
+                &arguments["TransformResources"],
+            ];
+            for resources in resources.into_iter().filter(|r| r.is_object()) {
+                let name = resources["InstanceType"]["Get"]
+                    .as_str()
+                    .and_then(|g| g.strip_prefix("Parameters."))
+                    .expect("the instance type is a parameter");
+                let parameter = parameters
+                    .iter()
+                    .find(|p| p["Name"] == name)
+                    .expect("declared");
+                let allowed: Vec<&str> = parameter["EnumValues"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_str())
+                    .collect();
+                assert!(
+                    allowed.contains(&parameter["DefaultValue"].as_str().unwrap_or_default()),
+                    "{example}: {name} {allowed:?}"
+                );
+                let keyed = resources.get("VolumeKmsKeyId").is_some();
+                for instance_type in allowed {
+                    assert_eq!(
+                        mlopsc::catalog::has_nvme(instance_type),
+                        !keyed,
+                        "{example}: {name} allows {instance_type}"
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 3, "{example}: {checked} jobs");
+    }
 }
 
 /// The repo's tool venv, which the checks run with,, or `None` (with the reason printed) when it is not installed.
@@ -71,6 +216,25 @@ fn shapes_check_finds_broken_arguments() {
 #[test]
 fn schema_check_finds_what_its_allow_list_does_not_cover() {
     self_test("sagemaker-schema");
+}
+
+/// The SDK parity check catches job retry codes on RegisterModel, an unquoted boolean
+/// hyperparameter, a missing experiment config and a changed setting. Without the SDK venv
+/// the check itself prints `skipped: sdk-parity (…)` (and fails under CI=true).
+#[test]
+fn sdk_parity_check_finds_what_the_sdk_does_differently() {
+    let output = Command::new(root().join("scripts/checks/sdk-parity"))
+        .arg("--self-test")
+        .current_dir(root())
+        .output()
+        .expect("the check runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    eprintln!("{text}");
+    assert!(
+        output.status.success(),
+        "sdk-parity --self-test failed:\n{text}"
+    );
 }
 
 #[test]

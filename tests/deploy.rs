@@ -919,13 +919,16 @@ fn the_flagship_applies_then_plans_no_changes_until_a_real_change() {
         .collect();
     assert_eq!(
         pipeline_section,
-        vec![r#"  ~ $.Steps["train"].Arguments.HyperParameters.epochs: "30" -> "40""#],
+        vec![r#"  ~ $.Steps["train"].Arguments.HyperParameters.epochs: "\"30\"" -> "\"40\"""#],
         "{plan_text}"
     );
-    assert!(!plan_text.contains(r#"\""#), "no escaped JSON: {plan_text}");
+    assert!(
+        !plan_text.contains(r#"{\""#),
+        "no escaped JSON: {plan_text}"
+    );
     assert!(
         plan_text.contains(
-            r#"~ $.Resources.Pipeline.Properties.PipelineDefinition.PipelineDefinitionBody.Fn::Sub[0] » $.Steps["train"].Arguments.HyperParameters.epochs: "30" -> "40""#
+            r#"~ $.Resources.Pipeline.Properties.PipelineDefinition.PipelineDefinitionBody.Fn::Sub[0] » $.Steps["train"].Arguments.HyperParameters.epochs: "\"30\"" -> "\"40\"""#
         ),
         "{plan_text}"
     );
@@ -940,8 +943,8 @@ fn the_flagship_applies_then_plans_no_changes_until_a_real_change() {
         serde_json::json!([{
             "path": r#"$.Steps["train"].Arguments.HyperParameters.epochs"#,
             "action": "change",
-            "old": "30",
-            "new": "40"
+            "old": "\"30\"",
+            "new": "\"40\""
         }])
     );
     assert_eq!(plan["definitions"]["stateMachine"]["status"], "unchanged");

@@ -129,7 +129,7 @@ fn offline_plan_shows_embedded_paths_and_a_new_file_as_added() {
     // The CloudFormation section names the changed value inside the embedded pipeline
     // definition, not two escaped Fn::Sub strings that look the same.
     assert!(
-        stdout.contains(r#"~ $.Resources.Pipeline.Properties.PipelineDefinition.PipelineDefinitionBody.Fn::Sub[0] » $.Steps["train"].Arguments.HyperParameters.epochs: "30" -> "40""#),
+        stdout.contains(r#"~ $.Resources.Pipeline.Properties.PipelineDefinition.PipelineDefinitionBody.Fn::Sub[0] » $.Steps["train"].Arguments.HyperParameters.epochs: "\"30\"" -> "\"40\"""#),
         "{stdout}"
     );
     assert!(!stdout.contains(r#"{\""#), "{stdout}");

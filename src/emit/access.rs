@@ -45,10 +45,11 @@ impl fmt::Display for Denial {
     }
 }
 
-/// The outcome: the requests checked, and those denied.
+/// The outcome: the requests checked, who made them, and those denied.
 #[derive(Debug, Default)]
 pub struct Report {
     pub checked: usize,
+    pub callers: std::collections::BTreeSet<String>,
     pub denials: Vec<Denial>,
 }
 
@@ -68,6 +69,7 @@ pub fn check(template: &Value) -> Report {
     let mut report = Report::default();
     for request in requests {
         report.checked += 1;
+        report.callers.insert(request.caller.clone());
         let allowed = policies
             .get(&request.role)
             .is_some_and(|statements| statements.iter().any(|s| s.allows(&request)));

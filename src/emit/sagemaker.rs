@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::catalog;
+use crate::catalog::{self, Use};
 use crate::ir::{CustomStep, Job, Kms, System, steps};
 use crate::spec::{Comparator, DataFormat, Distribution, Framework, StepKind};
 
@@ -57,7 +57,19 @@ pub fn pipeline(system: &System) -> Value {
         "Version": "2020-12-01",
         "Metadata": {},
         "Parameters": parameters(system),
+        "PipelineExperimentConfig": experiment_config(),
         "Steps": steps,
+    })
+}
+
+/// The SDK's default experiment tracking, written out: every execution's jobs are trial
+/// components of one trial per execution, in an experiment named after the pipeline, so that
+/// SageMaker Experiments compares runs (metrics, parameters) without extra set-up. The SDK
+/// writes it in every region of [`catalog::REGIONS`] (docs/sdk-parity.md).
+fn experiment_config() -> Value {
+    json!({
+        "ExperimentName": get("Execution.PipelineName"),
+        "TrialName": get("Execution.PipelineExecutionId"),
     })
 }
 
@@ -69,16 +81,20 @@ fn parameters(system: &System) -> Vec<Value> {
         .map(|s| string_parameter(&s.parameter, &s.uri))
         .collect();
     let jobs = [
-        &system.preprocess.job,
-        &system.training.job,
-        &system.evaluation.job,
+        (&system.preprocess.job, Use::Processing),
+        (&system.training.job, Use::Training),
+        (&system.evaluation.job, Use::Processing),
     ];
-    let custom = system.custom_steps.iter().map(|s| &s.job);
-    for job in jobs.into_iter().chain(custom) {
-        parameters.push(string_parameter(
-            &job.instance_type_parameter,
-            &job.instance_type,
-        ));
+    let custom = system.custom_steps.iter().map(|s| {
+        let usage = match s.kind {
+            StepKind::Processing => Use::Processing,
+            StepKind::Training => Use::Training,
+            StepKind::Transform => Use::Transform,
+        };
+        (&s.job, usage)
+    });
+    for (job, usage) in jobs.into_iter().chain(custom) {
+        parameters.push(instance_type_parameter(job, usage));
     }
     for gate in &system.gates {
         parameters.push(json!({
@@ -92,6 +108,23 @@ fn parameters(system: &System) -> Vec<Value> {
         system.registry.approval_status,
     ));
     parameters
+}
+
+/// A job's instance type parameter, restricted to the sizes of the spec's instance family
+/// that the job's use accepts. The job's `VolumeKmsKeyId` is fixed when the pipeline is
+/// built, given or left out for the spec's type ([`Emitter::resources`]), and SageMaker
+/// refuses it for a type with NVMe instance storage; a family has one kind of storage (and
+/// one kind of accelerator, which the job's image is built for), so every allowed value takes
+/// the same key. With `EnumValues` the pipeline service refuses any other value when the
+/// execution starts, before a job runs; another family is a change of the spec.
+fn instance_type_parameter(job: &Job, usage: Use) -> Value {
+    let family = catalog::family(&job.instance_type);
+    let allowed: Vec<&str> = catalog::instance_types(usage)
+        .filter(|t| catalog::family(t) == family)
+        .collect();
+    let mut parameter = string_parameter(&job.instance_type_parameter, &job.instance_type);
+    parameter["EnumValues"] = json!(allowed);
+    parameter
 }
 
 fn string_parameter(name: &str, default: &str) -> Value {
@@ -134,23 +167,43 @@ fn per_execution(prefix: &str, suffix: &str) -> Value {
     ])
 }
 
-/// Retries of transient failures: service faults and throttling of the pipeline service,
-/// and SageMaker's capacity and quota errors (spot GPUs in particular run short).
-fn retry_policies() -> Value {
-    json!([
-        {
-            "ExceptionType": ["Step.SERVICE_FAULT", "Step.THROTTLING"],
-            "IntervalSeconds": 10,
-            "BackoffRate": 2.0,
-            "MaxAttempts": 5,
-        },
-        {
-            "ExceptionType": ["SageMaker.CAPACITY_ERROR", "SageMaker.RESOURCE_LIMIT"],
+/// The pipeline service's own transient failures, which any step that makes an API call
+/// may retry.
+const STEP_RETRY_CODES: [&str; 2] = ["Step.SERVICE_FAULT", "Step.THROTTLING"];
+/// SageMaker's capacity and quota errors (spot GPUs in particular run short), which only a
+/// step that runs a job can meet: CreateModel and CreateModelPackage start no job, and the
+/// SDK refuses these codes on them ("SageMakerJobStepRetryPolicy is not allowed").
+const JOB_RETRY_CODES: [&str; 2] = ["SageMaker.CAPACITY_ERROR", "SageMaker.RESOURCE_LIMIT"];
+/// The step types that run a SageMaker job, and so may retry on [`JOB_RETRY_CODES`].
+const JOB_STEP_TYPES: [&str; 3] = ["Processing", "Training", "Transform"];
+/// The step types whose API call may be retried on [`STEP_RETRY_CODES`]; Condition and Fail
+/// steps make none and take no retry policy at all.
+const RETRYABLE_STEP_TYPES: [&str; 5] = [
+    "Processing",
+    "Training",
+    "Transform",
+    "Model",
+    "RegisterModel",
+];
+
+/// Retries of transient failures for a step of type `step_type`: the pipeline service's
+/// faults for every step that calls an API, SageMaker's capacity errors for job steps only.
+fn retry_policies(step_type: &str) -> Value {
+    let mut policies = vec![json!({
+        "ExceptionType": STEP_RETRY_CODES,
+        "IntervalSeconds": 10,
+        "BackoffRate": 2.0,
+        "MaxAttempts": 5,
+    })];
+    if JOB_STEP_TYPES.contains(&step_type) {
+        policies.push(json!({
+            "ExceptionType": JOB_RETRY_CODES,
             "IntervalSeconds": 60,
             "BackoffRate": 2.0,
             "MaxAttempts": 5,
-        },
-    ])
+        }));
+    }
+    Value::Array(policies)
 }
 
 struct Emitter<'a> {
@@ -285,7 +338,7 @@ impl<'a> Emitter<'a> {
             "Arguments": self.processing_job(
                 &p.job, &p.image_uri, &p.script, arguments, inputs, outputs,
             ),
-            "RetryPolicies": retry_policies(),
+            "RetryPolicies": retry_policies("Processing"),
         });
         if let Some(expire) = &p.cache_expire_after {
             step["CacheConfig"] = json!({"Enabled": true, "ExpireAfter": expire});
@@ -293,15 +346,16 @@ impl<'a> Emitter<'a> {
         step
     }
 
-    /// Script-mode hyperparameters: where the framework container finds the code.
+    /// Script-mode hyperparameters: where the framework container finds the code, each
+    /// value JSON-encoded (see [`json_text`]).
     fn script_mode(&self, script: &str) -> BTreeMap<String, String> {
         BTreeMap::from([
-            ("sagemaker_program".into(), script.to_string()),
+            ("sagemaker_program".into(), json_text(script)),
             (
                 "sagemaker_submit_directory".into(),
-                format!("{}sourcedir.tar.gz", self.system.code_uri),
+                json_text(&format!("{}sourcedir.tar.gz", self.system.code_uri)),
             ),
-            ("sagemaker_region".into(), self.system.region.clone()),
+            ("sagemaker_region".into(), json_text(&self.system.region)),
         ])
     }
 
@@ -355,8 +409,13 @@ impl<'a> Emitter<'a> {
 
     fn train(&self) -> Value {
         let t = &self.system.training;
-        let mut hyperparameters = t.hyperparameters.clone();
+        let mut hyperparameters: BTreeMap<String, String> = t
+            .hyperparameters
+            .iter()
+            .map(|(name, value)| (name.clone(), json_text(value)))
+            .collect();
         hyperparameters.extend(self.script_mode(&t.script));
+        // The toolkit's own switches are JSON booleans, which it decodes to `True`.
         match t.distribution {
             Distribution::None => {}
             Distribution::Torchrun => {
@@ -369,7 +428,7 @@ impl<'a> Emitter<'a> {
                 );
                 hyperparameters.insert(
                     "sagemaker_instance_type".into(),
-                    t.job.instance_type.clone(),
+                    json_text(&t.job.instance_type),
                 );
             }
         }
@@ -394,7 +453,7 @@ impl<'a> Emitter<'a> {
             "Name": steps::TRAIN,
             "Type": "Training",
             "Arguments": arguments,
-            "RetryPolicies": retry_policies(),
+            "RetryPolicies": retry_policies("Training"),
         })
     }
 
@@ -433,7 +492,7 @@ impl<'a> Emitter<'a> {
                 "OutputName": "evaluation",
                 "FilePath": "evaluation.json",
             }],
-            "RetryPolicies": retry_policies(),
+            "RetryPolicies": retry_policies("Processing"),
         })
     }
 
@@ -511,7 +570,7 @@ impl<'a> Emitter<'a> {
                     "S3Uri": report,
                 }}},
             },
-            "RetryPolicies": retry_policies(),
+            "RetryPolicies": retry_policies("RegisterModel"),
         })
     }
 
@@ -542,7 +601,8 @@ impl<'a> Emitter<'a> {
                 // Arguments come in `--name value` pairs; script mode passes them back so.
                 for pair in step.arguments.chunks(2) {
                     let name = pair[0].trim_start_matches('-').to_string();
-                    hyperparameters.insert(name, pair.get(1).cloned().unwrap_or_default());
+                    let value = pair.get(1).map(String::as_str).unwrap_or_default();
+                    hyperparameters.insert(name, json_text(value));
                 }
                 let output = format!("s3://{}/steps/{}/", self.system.buckets.models, step.name);
                 let arguments = self.training_job(
@@ -566,7 +626,7 @@ impl<'a> Emitter<'a> {
                             "ModelDataUrl": model_artifacts(),
                         },
                     },
-                    "RetryPolicies": retry_policies(),
+                    "RetryPolicies": retry_policies("Model"),
                 });
                 let mut resources = json!({
                     "InstanceType": parameter(&step.job.instance_type_parameter),
@@ -599,7 +659,7 @@ impl<'a> Emitter<'a> {
             "Name": step.name,
             "Type": kind,
             "Arguments": arguments,
-            "RetryPolicies": retry_policies(),
+            "RetryPolicies": retry_policies(kind),
         });
         if !step.depends_on.is_empty() {
             built["DependsOn"] = json!(step.depends_on);
@@ -640,6 +700,15 @@ fn s3_output(name: &str, uri: Value, local: &str) -> Value {
         "OutputName": name,
         "S3Output": {"S3Uri": uri, "LocalPath": local, "S3UploadMode": "EndOfJob"},
     })
+}
+
+/// A hyperparameter value as a JSON string, `"true"` for `true`. Both launchers that read
+/// `HyperParameters` JSON-decode each value before passing it on the command line: the
+/// SageMaker training toolkit (script mode) turns an unquoted `true` into `True` and the SDK
+/// v3 driver keeps it `true`. Quoted, the script receives the spec's text in either
+/// (docs/step-contract.md).
+fn json_text(value: &str) -> String {
+    Value::String(value.to_string()).to_string()
 }
 
 /// `0.485,0.456,0.406`
@@ -724,6 +793,7 @@ pub fn check(pipeline: &Value) -> Result<(), String> {
                 ));
             }
         }
+        problems.extend(retry_problems(step, name));
         let mut references = Vec::new();
         expressions(&step["Arguments"], &mut references);
         for reference in references {
@@ -737,6 +807,37 @@ pub fn check(pipeline: &Value) -> Result<(), String> {
     } else {
         Err(problems.join("; "))
     }
+}
+
+/// Retry codes a step of its type can meet: [`JOB_RETRY_CODES`] on job steps only,
+/// [`STEP_RETRY_CODES`] on any step that calls an API, and no policy on Condition or Fail.
+fn retry_problems(step: &Value, name: &str) -> Vec<String> {
+    let Some(policies) = step.get("RetryPolicies") else {
+        return Vec::new();
+    };
+    let step_type = step["Type"].as_str().unwrap_or_default();
+    if !RETRYABLE_STEP_TYPES.contains(&step_type) {
+        return vec![format!(
+            "step `{name}` of type `{step_type}` takes no retry policy"
+        )];
+    }
+    let codes = policies
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["ExceptionType"].as_array().into_iter().flatten());
+    let mut problems = Vec::new();
+    for code in codes {
+        let code = code.as_str().unwrap_or_default();
+        let allowed = STEP_RETRY_CODES.contains(&code)
+            || (JOB_RETRY_CODES.contains(&code) && JOB_STEP_TYPES.contains(&step_type));
+        if !allowed {
+            problems.push(format!(
+                "step `{name}` of type `{step_type}` cannot retry on `{code}`"
+            ));
+        }
+    }
+    problems
 }
 
 /// Every step, including those in Condition branches, which must hold step objects.
@@ -969,6 +1070,39 @@ mod tests {
         let message =
             broken(|p| p["Steps"][0]["PropertyFiles"][0]["OutputName"] = json!("metrics"));
         assert!(message.contains("unknown output `metrics`"), "{message}");
+    }
+
+    #[test]
+    fn rejects_retry_codes_a_step_type_cannot_meet() {
+        let message = broken(|p| {
+            p["Steps"][1]["Arguments"]["IfSteps"][0]["Type"] = json!("RegisterModel");
+            p["Steps"][1]["Arguments"]["IfSteps"][0]["RetryPolicies"] =
+                retry_policies("Processing");
+        });
+        assert!(
+            message.contains(
+                "step `ok` of type `RegisterModel` cannot retry on `SageMaker.CAPACITY_ERROR`"
+            ),
+            "{message}"
+        );
+        let message = broken(|p| p["Steps"][1]["RetryPolicies"] = retry_policies("Model"));
+        assert!(
+            message.contains("step `gate` of type `Condition` takes no retry policy"),
+            "{message}"
+        );
+        let message = broken(|p| {
+            p["Steps"][0]["RetryPolicies"] = json!([{"ExceptionType": ["Step.TIMEOUT"]}]);
+        });
+        assert!(
+            message.contains("cannot retry on `Step.TIMEOUT`"),
+            "{message}"
+        );
+        let mut pipeline = minimal();
+        pipeline["Steps"][0]["RetryPolicies"] = retry_policies("Processing");
+        pipeline["Steps"][1]["Arguments"]["IfSteps"][0]["Type"] = json!("RegisterModel");
+        pipeline["Steps"][1]["Arguments"]["IfSteps"][0]["RetryPolicies"] =
+            retry_policies("RegisterModel");
+        assert_eq!(check(&pipeline), Ok(()));
     }
 
     #[test]

@@ -109,6 +109,18 @@ ALLOWED = [
         "location is known only at run time",
     ),
     Gap(
+        ("additionalProperties",),
+        r"^Parameters/\d+$",
+        extra_members({"EnumValues"}),
+        "a parameter's EnumValues (the SDK's ParameterString(enum_values=…)) is missing",
+    ),
+    Gap(
+        ("additionalProperties",),
+        r"^$",
+        extra_members({"PipelineExperimentConfig"}),
+        "PipelineExperimentConfig (the SDK's default experiment tracking) is missing",
+    ),
+    Gap(
         ("type", "enum"),
         rf"^{STEP}/RetryPolicies/\d+/ExceptionType$",
         exception_list,
