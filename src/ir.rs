@@ -258,10 +258,21 @@ pub struct Retraining {
     pub schedules: Vec<String>,
     pub on_data_drift: bool,
     pub on_model_quality: bool,
-    /// `(bucket, key prefix)` pairs whose new objects start a run.
-    pub new_data: Vec<(String, String)>,
+    /// Prefixes whose new objects start a run, once per batch window.
+    pub new_data: Vec<NewData>,
     pub emails: Vec<String>,
 }
+
+/// A prefix whose new objects start one run per batch window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewData {
+    pub bucket: String,
+    pub prefix: String,
+    pub batch_window_seconds: u32,
+}
+
+/// How long a new-data trigger waits for more objects when the spec does not say.
+pub const DEFAULT_BATCH_WINDOW_SECONDS: u32 = 900;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Alarm {
@@ -531,7 +542,16 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
             .triggers
             .iter()
             .filter(|t| t.kind == TriggerKind::NewData)
-            .filter_map(|t| t.uri.as_deref().and_then(split_s3_uri))
+            .filter_map(|t| {
+                let (bucket, prefix) = t.uri.as_deref().and_then(split_s3_uri)?;
+                Some(NewData {
+                    bucket,
+                    prefix,
+                    batch_window_seconds: t
+                        .batch_window_seconds
+                        .unwrap_or(DEFAULT_BATCH_WINDOW_SECONDS),
+                })
+            })
             .collect(),
         emails: r.notifications.emails.clone(),
     });

@@ -141,6 +141,8 @@ fixtures! {
     r003_trigger_member: "R003-trigger-member.yaml" => R003 at 16:7 "type: schedule";
     r004_missing_feature: "R004-missing-feature.yaml" => R004 at 16:13 "endpoint5xxErrors";
     r004_drift_trigger_without_alarm: "R004-drift-trigger-without-alarm.yaml" => R004 at 25:13 "dataDrift";
+    r004_new_data_no_source_reads: "R004-new-data-no-source-reads.yaml" => R004 at 17:12 "s3://minimal-data-0001/incoming/";
+    r003_batch_window_on_a_schedule: "R003-batch-window-on-a-schedule.yaml" => R003 at 18:7 "batchWindowSeconds";
 }
 
 fn fixture_files() -> Vec<String> {

@@ -156,9 +156,11 @@ impl Names<'_> {
             ),
             "AWS::KMS::Key" => format!("arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:key/{id}"),
             "AWS::SNS::Topic" => format!("arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:{id}"),
-            "AWS::StepFunctions::StateMachine" => {
-                format!("arn:{PARTITION}:states:{REGION}:{ACCOUNT}:stateMachine:{id}")
-            }
+            "AWS::StepFunctions::StateMachine" => format!(
+                "arn:{PARTITION}:states:{REGION}:{ACCOUNT}:stateMachine:{}",
+                self.property(id, "StateMachineName")
+                    .unwrap_or(id.to_string())
+            ),
             _ => return None,
         })
     }
@@ -700,6 +702,10 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
                     format!("{pipeline_arn}/execution/{RUNTIME}")
                 };
                 push(&action, resource);
+            } else if let Some(call) = task.strip_prefix("arn:aws:states:::aws-sdk:sfn:") {
+                // The machine asks about its own executions.
+                let action = format!("states:{}{}", call[..1].to_ascii_uppercase(), &call[1..]);
+                push(&action, names.arn(id).unwrap_or_default());
             } else if task == "arn:aws:states:::sns:publish" {
                 let Some(topic) = parameters["TopicArn"].as_str() else {
                     continue;

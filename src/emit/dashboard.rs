@@ -92,7 +92,7 @@ fn overview_markdown(system: &System) -> Result<String, String> {
             retraining
                 .new_data
                 .iter()
-                .map(|(b, p)| format!("new data in s3://{b}/{p}")),
+                .map(|n| format!("new data in s3://{}/{}", n.bucket, n.prefix)),
         );
     }
     let data = json!({

@@ -31,6 +31,12 @@ pub const KMS_KEY_ARN: &str = "${KmsKeyArn}";
 
 /// The pipeline parameter that holds the model package's approval status.
 pub const APPROVAL_PARAMETER: &str = "ModelApprovalStatus";
+/// The version of the data a run reads (the time of the event that started it); the
+/// retraining machine passes it. It is part of preprocess's cache key, so new data is
+/// preprocessed again instead of served from the cache.
+pub const DATA_VERSION_PARAMETER: &str = "DataVersion";
+/// The environment variable that carries [`DATA_VERSION_PARAMETER`] into preprocess.
+const DATA_VERSION_VARIABLE: &str = "MLOPSC_DATA_VERSION";
 /// The evaluation step's property file, read by the quality gate.
 pub const EVALUATION_REPORT: &str = "EvaluationReport";
 
@@ -107,6 +113,7 @@ fn parameters(system: &System) -> Vec<Value> {
         APPROVAL_PARAMETER,
         system.registry.approval_status,
     ));
+    parameters.push(string_parameter(DATA_VERSION_PARAMETER, "initial"));
     parameters
 }
 
@@ -340,6 +347,9 @@ impl<'a> Emitter<'a> {
             ),
             "RetryPolicies": retry_policies("Processing"),
         });
+        // The environment is part of a processing step's cache key.
+        step["Arguments"]["Environment"] =
+            json!({DATA_VERSION_VARIABLE: parameter(DATA_VERSION_PARAMETER)});
         if let Some(expire) = &p.cache_expire_after {
             step["CacheConfig"] = json!({"Enabled": true, "ExpireAfter": expire});
         }

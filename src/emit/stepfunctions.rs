@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, VecDeque};
 
 use serde_json::{Map, Value, json};
 
+use crate::emit::sagemaker::DATA_VERSION_PARAMETER;
 use crate::ir::System;
 
 /// The `${Name}` placeholders in the definition. CloudFormation fills them through
@@ -31,11 +32,46 @@ const STAGE_ALLOWANCE_SECONDS: u32 = 2 * 3600;
 /// notifications; the polling guard must always fire first.
 const MACHINE_SLACK_SECONDS: u32 = 3600;
 
+/// What started a run. EventBridge rules pass it to the machine as `Trigger`, beside
+/// `DataVersion` (the event's time) and, for new data, `BatchWindowSeconds`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    Schedule,
+    DataDrift,
+    ModelQuality,
+    NewData,
+}
+
+impl Trigger {
+    pub fn name(self) -> &'static str {
+        match self {
+            Trigger::Schedule => "schedule",
+            Trigger::DataDrift => "dataDrift",
+            Trigger::ModelQuality => "modelQuality",
+            Trigger::NewData => "newData",
+        }
+    }
+}
+
 /// State names, referenced from several places.
 mod state {
     pub const HAS_PARAMETERS: &str = "HasPipelineParameters";
     pub const WITH_REQUESTED: &str = "WithRequestedParameters";
     pub const WITH_DEFAULTS: &str = "WithDefaultParameters";
+    pub const WITH_DATA_VERSION: &str = "WithDataVersion";
+    pub const HAS_BATCH_WINDOW: &str = "HasBatchWindow";
+    pub const IS_NEW_DATA: &str = "IsNewData";
+    pub const REMEMBER_RUN: &str = "RememberThisRun";
+    pub const BATCH_WAIT: &str = "WaitForMoreNewData";
+    pub const NEWEST_RUN: &str = "FindNewestRun";
+    pub const IS_NEWEST: &str = "IsNewestRun";
+    pub const SUPERSEDED: &str = "SupersededByNewerRun";
+    pub const GUARD: &str = "FindRunningPipeline";
+    pub const IS_BUSY: &str = "PipelineBusy";
+    pub const COUNT_WAIT: &str = "CountBusyWait";
+    pub const WAIT_BUDGET: &str = "BusyWaitBudgetLeft";
+    pub const BUSY_WAIT: &str = "WaitForRunningPipeline";
+    pub const BUSY_TIMED_OUT: &str = "PipelineStayedBusy";
     pub const START: &str = "StartPipelineExecution";
     pub const WAIT: &str = "WaitForPipeline";
     pub const DESCRIBE: &str = "DescribePipelineExecution";
@@ -76,10 +112,13 @@ impl Polling {
             training_seconds.saturating_add(STAGE_ALLOWANCE_SECONDS.saturating_mul(stages));
         let interval_seconds = MIN_POLL_SECONDS.max(budget.div_ceil(MAX_POLLS));
         let max_polls = budget.div_ceil(interval_seconds);
+        // Up to `max_polls` waits for another execution to finish, then as many polls of
+        // this one.
         Polling {
             interval_seconds,
             max_polls,
             machine_timeout_seconds: max_polls
+                .saturating_mul(2)
                 .saturating_mul(interval_seconds)
                 .saturating_add(MACHINE_SLACK_SECONDS),
         }
@@ -95,36 +134,200 @@ pub fn state_machine(system: &System) -> Value {
         states.insert(name.to_string(), body);
     };
 
-    // Callers (EventBridge rules, operators) may pass `PipelineParameters`, a list of
-    // `{Name, Value}`; otherwise the pipeline's defaults apply. From here on the state is
-    // this machine's own object, whatever the input looked like.
+    // The input: operators may pass `PipelineParameters`, a list of `{Name, Value}`, used
+    // as is; EventBridge rules pass `{Trigger, DataVersion, BatchWindowSeconds?}` (see
+    // `Trigger`), and the data version becomes the pipeline's `DataVersion`; with neither,
+    // the pipeline's defaults apply. From here on the state is this machine's own object.
+    // Choice rules other than IsPresent fail on a missing field, so presence is tested
+    // first, one state at a time.
     add(
         state::HAS_PARAMETERS,
         json!({
             "Type": "Choice",
-            "Comment": "Pass PipelineParameters through from the input when it has them",
-            "Choices": [{
-                "Variable": "$.PipelineParameters",
-                "IsPresent": true,
-                "Next": state::WITH_REQUESTED,
-            }],
+            "Comment": "Requested parameters, a rule's data version, or the defaults",
+            "Choices": [
+                {"Variable": "$.PipelineParameters", "IsPresent": true, "Next": state::WITH_REQUESTED},
+                {"Variable": "$.DataVersion", "IsPresent": true, "Next": state::HAS_BATCH_WINDOW},
+            ],
             "Default": state::WITH_DEFAULTS,
+        }),
+    );
+    add(
+        state::HAS_BATCH_WINDOW,
+        json!({
+            "Type": "Choice",
+            "Choices": [{
+                "And": [
+                    {"Variable": "$.Trigger", "IsPresent": true},
+                    {"Variable": "$.BatchWindowSeconds", "IsPresent": true},
+                ],
+                "Next": state::IS_NEW_DATA,
+            }],
+            "Default": state::WITH_DATA_VERSION,
+        }),
+    );
+    add(
+        state::IS_NEW_DATA,
+        json!({
+            "Type": "Choice",
+            "Choices": [{
+                "And": [
+                    {"Variable": "$.Trigger", "StringEquals": Trigger::NewData.name()},
+                    {"Variable": "$.BatchWindowSeconds", "IsNumeric": true},
+                ],
+                "Next": state::REMEMBER_RUN,
+            }],
+            "Default": state::WITH_DATA_VERSION,
         }),
     );
     add(
         state::WITH_REQUESTED,
         json!({
             "Type": "Pass",
-            "Parameters": {"PipelineParameters.$": "$.PipelineParameters", "Poll": {"Count": 0}},
-            "Next": state::START,
+            "Parameters": {"PipelineParameters.$": "$.PipelineParameters", "Poll": {"Count": 0}, "Busy": {"Count": 0}},
+            "Next": state::GUARD,
         }),
     );
     add(
         state::WITH_DEFAULTS,
         json!({
             "Type": "Pass",
-            "Parameters": {"PipelineParameters": [], "Poll": {"Count": 0}},
-            "Next": state::START,
+            "Parameters": {"PipelineParameters": [], "Poll": {"Count": 0}, "Busy": {"Count": 0}},
+            "Next": state::GUARD,
+        }),
+    );
+    add(
+        state::WITH_DATA_VERSION,
+        json!({
+            "Type": "Pass",
+            "Parameters": {
+                "PipelineParameters": [{"Name": DATA_VERSION_PARAMETER, "Value.$": "$.DataVersion"}],
+                "Poll": {"Count": 0},
+                "Busy": {"Count": 0},
+            },
+            "Next": state::GUARD,
+        }),
+    );
+    // New data arrives as many objects, each its own event and run: every run waits its
+    // batch window, and only the newest running one goes on. Any newer run started after
+    // this one's objects arrived, so it reads them too.
+    add(
+        state::REMEMBER_RUN,
+        json!({
+            "Type": "Pass",
+            "Parameters": {"Self.$": "$$.Execution.Id"},
+            "ResultPath": "$.Batch",
+            "Next": state::BATCH_WAIT,
+        }),
+    );
+    add(
+        state::BATCH_WAIT,
+        json!({"Type": "Wait", "SecondsPath": "$.BatchWindowSeconds", "Next": state::NEWEST_RUN}),
+    );
+    add(
+        state::NEWEST_RUN,
+        task(
+            "arn:aws:states:::aws-sdk:sfn:listExecutions",
+            json!({"StateMachineArn.$": "$$.StateMachine.Id", "StatusFilter": "RUNNING", "MaxResults": 1}),
+            json!({
+                "ResultSelector": {"ExecutionArn.$": "$.Executions[0].ExecutionArn"},
+                "ResultPath": "$.Newest",
+                "Retry": [sfn_throttling_retry()],
+                "Catch": [catch_into_failure("$.Error")],
+                "Next": state::IS_NEWEST,
+            }),
+        ),
+    );
+    add(
+        state::IS_NEWEST,
+        json!({
+            "Type": "Choice",
+            "Choices": [{
+                "Variable": "$.Newest.ExecutionArn",
+                "StringEqualsPath": "$.Batch.Self",
+                "Next": state::WITH_DATA_VERSION,
+            }],
+            "Default": state::SUPERSEDED,
+        }),
+    );
+    add(
+        state::SUPERSEDED,
+        json!({"Type": "Succeed", "Comment": "A newer run reads these objects too"}),
+    );
+    // One pipeline execution at a time: while the newest one is running, wait for it, so
+    // that this run reads what that one did not.
+    add(
+        state::GUARD,
+        task(
+            "arn:aws:states:::aws-sdk:sagemaker:listPipelineExecutions",
+            json!({
+                "PipelineName": system.names.pipeline,
+                "SortBy": "CreationTime",
+                "SortOrder": "Descending",
+                "MaxResults": 1,
+            }),
+            json!({
+                "ResultSelector": {"Latest.$": "$.PipelineExecutionSummaries"},
+                "ResultPath": "$.Guard",
+                "Retry": [sagemaker_throttling_retry()],
+                "Catch": [catch_into_failure("$.Error")],
+                "Next": state::IS_BUSY,
+            }),
+        ),
+    );
+    let latest = "$.Guard.Latest[0].PipelineExecutionStatus";
+    add(
+        state::IS_BUSY,
+        json!({
+            "Type": "Choice",
+            "Choices": [{
+                "And": [
+                    {"Variable": latest, "IsPresent": true},
+                    {"Or": [
+                        {"Variable": latest, "StringEquals": "Executing"},
+                        {"Variable": latest, "StringEquals": "Stopping"},
+                    ]},
+                ],
+                "Next": state::COUNT_WAIT,
+            }],
+            "Default": state::START,
+        }),
+    );
+    add(
+        state::COUNT_WAIT,
+        json!({
+            "Type": "Pass",
+            "Parameters": {"Count.$": "States.MathAdd($.Busy.Count, 1)"},
+            "ResultPath": "$.Busy",
+            "Next": state::WAIT_BUDGET,
+        }),
+    );
+    add(
+        state::WAIT_BUDGET,
+        json!({
+            "Type": "Choice",
+            "Choices": [{
+                "Variable": "$.Busy.Count",
+                "NumericLessThan": polling.max_polls,
+                "Next": state::BUSY_WAIT,
+            }],
+            "Default": state::BUSY_TIMED_OUT,
+        }),
+    );
+    add(
+        state::BUSY_WAIT,
+        json!({"Type": "Wait", "Seconds": polling.interval_seconds, "Next": state::GUARD}),
+    );
+    add(
+        state::BUSY_TIMED_OUT,
+        json!({
+            "Type": "Pass",
+            "Parameters": {
+                "Error": "Retraining.PipelineBusy",
+                "Cause.$": "States.Format('Another execution of the pipeline was still running after {} waits', $.Busy.Count)",
+            },
+            "ResultPath": "$.Error",
+            "Next": state::NOTIFY_FAILURE,
         }),
     );
     // The token is a hash of this execution's id: a retried call is the same request, so
@@ -360,6 +563,19 @@ fn sagemaker_throttling_retry() -> Value {
             "SageMaker.SageMakerException",
             "SageMaker.SdkClientException",
         ],
+        "IntervalSeconds": 5,
+        "MaxAttempts": 6,
+        "BackoffRate": 2.0,
+        "MaxDelaySeconds": 300,
+        "JitterStrategy": "FULL",
+    })
+}
+
+/// Throttling and transient errors of Step Functions' own API, as the aws-sdk integration
+/// names them.
+fn sfn_throttling_retry() -> Value {
+    json!({
+        "ErrorEquals": ["Sfn.ThrottlingException", "Sfn.SfnException", "Sfn.SdkClientException"],
         "IntervalSeconds": 5,
         "MaxAttempts": 6,
         "BackoffRate": 2.0,

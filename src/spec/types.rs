@@ -644,9 +644,15 @@ pub struct Trigger {
     /// For `schedule`: an EventBridge `cron(...)` or `rate(...)` expression.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expression: Option<String>,
-    /// For `newData`: the S3 prefix whose new objects start a run.
+    /// For `newData`: the S3 prefix whose new objects start a run. It must lie inside a data
+    /// source's `uri`, so that the run reads what arrived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
+    /// For `newData`: objects that arrive within this many seconds of each other start one
+    /// run, after the last of them (default 900).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 60, max = 86400))]
+    pub batch_window_seconds: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]

@@ -115,7 +115,7 @@ fn reads(code: Code) -> Reads {
         Code::I006 => with_siblings(&["/model/framework"]),
         Code::V003 => only(&["/evaluation/metrics"]),
         Code::R001 | Code::R002 => only(&["/customSteps"]),
-        Code::R004 => only(&["/deployment", "/monitoring", "/retraining"]),
+        Code::R004 => only(&["/deployment", "/monitoring", "/retraining", "/dataSources"]),
         _ => only(&[]),
     }
 }

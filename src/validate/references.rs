@@ -190,6 +190,17 @@ fn members_for_kind(spec: &Spec, rules: &mut Rules) {
                 trigger.uri.is_some(),
                 "newData",
             );
+            // Optional for new data, and meaningless elsewhere.
+            if !needs_uri {
+                member(
+                    rules,
+                    &base,
+                    "batchWindowSeconds",
+                    false,
+                    trigger.batch_window_seconds.is_some(),
+                    "newData",
+                );
+            }
         }
     }
 
@@ -290,6 +301,17 @@ fn features_present(spec: &Spec, rules: &mut Rules) {
                     &format!("/retraining/triggers/{i}/type"),
                     format!("this trigger fires on `{what}`, which the spec does not define"),
                     format!("add `{what}`, or remove the trigger"),
+                );
+            }
+            // New data that no data source reads would start runs that ignore it.
+            if let (TriggerKind::NewData, Some(uri)) = (trigger.kind, &trigger.uri)
+                && !spec.data_sources.iter().any(|s| uri.starts_with(&s.uri))
+            {
+                rules.error(
+                    Code::R004,
+                    &format!("/retraining/triggers/{i}/uri"),
+                    format!("no data source reads `{uri}`: runs it starts would not see the new objects"),
+                    "point the trigger at a prefix inside a data source's `uri`, or add a data source (such as an `imageFolder` of labelled class folders) for it",
                 );
             }
             // The drift trigger listens to the drift alarms, which exist only for named

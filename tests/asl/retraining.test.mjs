@@ -1,6 +1,7 @@
 // Executes generated/<project>/retraining.asl.json with aws-local-stepfunctions, every Task
 // mocked, along the paths an operator cares about: success after polling, pipeline failure,
-// throttling then success, a stuck pipeline, and broken notifications.
+// throttling then success, a stuck pipeline, broken notifications, new data batched into one
+// run, the data version passed to the pipeline, and waiting for a running execution.
 //
 //   ASL_DEFINITION=generated/skin-lesion/retraining.asl.json node --test tests/asl/retraining.test.mjs
 //
@@ -40,6 +41,7 @@ const text = readFileSync(definitionPath, 'utf8').replaceAll('${NotificationTopi
 assert.ok(!text.includes('${'), 'a placeholder is left after substitution');
 const definition = JSON.parse(text);
 
+const stateMachineArn = `arn:aws:states:us-east-1:123456789012:stateMachine:${project}-retraining`;
 const executionId = `arn:aws:states:us-east-1:123456789012:execution:${project}-retraining:run-1`;
 const executionArn = `arn:aws:sagemaker:us-east-1:123456789012:pipeline/${project}-pipeline/execution/abc123`;
 const taskStates = Object.entries(definition.States)
@@ -57,12 +59,21 @@ function awsError(name, message) {
 }
 
 /**
- * Runs the machine with mocks for SageMaker and SNS.
- * `start` and `describe` are lists of responses, one per call (the last one repeats); a
- * response that is an Error is thrown. `publish` may throw to break notifications.
+ * Runs the machine with mocks for SageMaker, Step Functions and SNS.
+ * `start`, `describe` and `latest` (the newest pipeline executions' summaries) are lists of
+ * responses, one per call (the last one repeats); a response that is an Error is thrown.
+ * `newest` is the newest running execution of the machine. `publish` may throw to break
+ * notifications.
  */
-async function run({ input = {}, start = [{ PipelineExecutionArn: executionArn }], describe = [], publish } = {}) {
-  const calls = { start: [], describe: [], stop: [], publish: [] };
+async function run({
+  input = {},
+  start = [{ PipelineExecutionArn: executionArn }],
+  describe = [],
+  latest = [[]],
+  newest = executionId,
+  publish,
+} = {}) {
+  const calls = { start: [], describe: [], stop: [], publish: [], latest: [], newest: [] };
   const respond = (list, index) => {
     const response = list[Math.min(index, list.length - 1)];
     if (response instanceof Error) throw response;
@@ -84,6 +95,16 @@ async function run({ input = {}, start = [{ PipelineExecutionArn: executionArn }
       calls.stop.push(request);
       return { PipelineExecutionArn: request.PipelineExecutionArn };
     },
+    ListPipelineExecutions: async (request) => {
+      calls.latest.push(request);
+      return { PipelineExecutionSummaries: respond(latest, calls.latest.length - 1) };
+    },
+  };
+  const sfn = {
+    ListExecutions: async (request) => {
+      calls.newest.push(request);
+      return { Executions: [{ ExecutionArn: newest, StateMachineArn: request.StateMachineArn, Status: 'RUNNING' }] };
+    },
   };
   const handlers = {};
   for (const name of taskStates) {
@@ -95,8 +116,9 @@ async function run({ input = {}, start = [{ PipelineExecutionArn: executionArn }
         return { MessageId: `message-${calls.publish.length}` };
       };
     } else {
-      const action = resource.split(':').pop();
-      const handler = sagemaker[action.charAt(0).toUpperCase() + action.slice(1)];
+      const [service, action] = resource.split(':').slice(-2);
+      const mocks = { sagemaker, sfn }[service] ?? {};
+      const handler = mocks[action.charAt(0).toUpperCase() + action.slice(1)];
       assert.ok(handler, `no mock for ${resource}`);
       handlers[name] = handler;
     }
@@ -110,6 +132,7 @@ async function run({ input = {}, start = [{ PipelineExecutionArn: executionArn }
     },
     context: {
       Execution: { Id: executionId, Name: 'run-1', Input: input, StartTime: '2026-01-01T00:00:00Z' },
+      StateMachine: { Id: stateMachineArn, Name: `${project}-retraining` },
     },
   });
   try {
@@ -259,5 +282,63 @@ describe(`${project} retraining state machine`, () => {
     assert.equal(run1.error, 'Retraining.PipelineNotSucceeded');
     assert.ok(run1.calls.publish.length <= 4, `bounded (${run1.calls.publish.length} publishes)`);
     assert.ok(run1.calls.publish.every((p) => p.Subject === `${project} retraining failed`));
+  });
+  test('a rule passes its event time as the pipeline\'s DataVersion', async () => {
+    const run1 = await run({
+      input: { Trigger: 'schedule', DataVersion: '2026-03-01T03:00:00Z' },
+      describe: [{ PipelineExecutionStatus: 'Succeeded' }],
+    });
+    assert.equal(run1.status, 'SUCCEEDED');
+    assert.deepEqual(run1.calls.start[0].PipelineParameters, [{ Name: 'DataVersion', Value: '2026-03-01T03:00:00Z' }]);
+    assert.equal(run1.calls.newest.length, 0, 'only new data waits for a batch');
+  });
+
+  const newData = { Trigger: 'newData', DataVersion: '2026-03-01T10:00:00Z', BatchWindowSeconds: 900 };
+
+  test('new data: the newest run after the batch window starts the pipeline once', async () => {
+    const run1 = await run({ input: newData, describe: [{ PipelineExecutionStatus: 'Succeeded' }] });
+    assert.equal(run1.status, 'SUCCEEDED');
+    assert.equal(run1.calls.newest.length, 1);
+    assert.equal(run1.calls.newest[0].StateMachineArn, stateMachineArn);
+    assert.equal(run1.calls.newest[0].StatusFilter, 'RUNNING');
+    assert.equal(run1.calls.start.length, 1);
+    assert.deepEqual(run1.calls.start[0].PipelineParameters, [{ Name: 'DataVersion', Value: newData.DataVersion }]);
+    const wait = Object.values(definition.States).find((s) => s.SecondsPath === '$.BatchWindowSeconds');
+    assert.ok(wait, 'the batch window is waited from the input');
+  });
+
+  test('new data: a run superseded by a newer one starts nothing and notifies nobody', async () => {
+    const run1 = await run({ input: newData, newest: `${executionId}-later` });
+    assert.equal(run1.status, 'SUCCEEDED');
+    assert.equal(run1.calls.start.length, 0);
+    assert.equal(run1.calls.latest.length, 0);
+    assert.equal(run1.calls.publish.length, 0);
+  });
+
+  test('a running pipeline execution is waited for before this one starts', async () => {
+    const running = [{ PipelineExecutionArn: `${executionArn}-earlier`, PipelineExecutionStatus: 'Executing' }];
+    const done = [{ PipelineExecutionArn: `${executionArn}-earlier`, PipelineExecutionStatus: 'Succeeded' }];
+    const run1 = await run({ latest: [running, running, done], describe: [{ PipelineExecutionStatus: 'Succeeded' }] });
+    assert.equal(run1.status, 'SUCCEEDED');
+    assert.equal(run1.calls.latest.length, 3, 'looked until the other execution ended');
+    assert.equal(run1.calls.latest[0].PipelineName, `${project}-pipeline`);
+    assert.equal(run1.calls.start.length, 1);
+    assertOneNotification(run1.calls, 'succeeded');
+  });
+
+  test('a pipeline that stays busy is reported, and nothing is started', async () => {
+    const running = [{ PipelineExecutionArn: `${executionArn}-earlier`, PipelineExecutionStatus: 'Executing' }];
+    const run1 = await run({ latest: [running] });
+    assert.equal(run1.status, 'FAILED');
+    assert.equal(run1.error, 'Retraining.PipelineBusy');
+    assert.equal(run1.calls.start.length, 0);
+    const budget = definition.States.BusyWaitBudgetLeft.Choices[0].NumericLessThan;
+    assert.equal(run1.calls.latest.length, budget);
+    assertOneNotification(run1.calls, 'failed');
+    // Waiting for another execution and then polling this one both fit the machine's timeout.
+    const wait = definition.States.WaitForRunningPipeline.Seconds;
+    const poll = definition.States.WaitForPipeline.Seconds;
+    const polls = definition.States.PollBudgetLeft.Choices[0].NumericLessThan;
+    assert.ok(budget * wait + polls * poll < definition.TimeoutSeconds);
   });
 });

@@ -292,6 +292,12 @@ def build(spec, ours):
             if inputs.has(step, *cluster, "VolumeKmsKeyId")
             else None
         )
+        # The environment (preprocess's data version) is ours; the SDK writes it out.
+        env = (
+            {k: sdk_value(v) for k, v in inputs.take(step, "Arguments", "Environment").items()}
+            if inputs.has(step, "Arguments", "Environment")
+            else None
+        )
         return Processor(
             role=role,
             image_uri=app["ImageUri"],
@@ -305,6 +311,7 @@ def build(spec, ours):
                 step, "Arguments", "StoppingCondition", "MaxRuntimeInSeconds"
             ),
             network_config=NetworkConfig(encrypt_inter_container_traffic=True),
+            env=env,
             sagemaker_session=session,
         ).run(
             inputs=s3_inputs(step),
@@ -376,7 +383,7 @@ def build(spec, ours):
         ),
         checkpoint_config=(
             CheckpointConfig(
-                s3_uri=inputs.take("train", *train_args, "CheckpointConfig", "S3Uri"),
+                s3_uri=sdk_value(inputs.take("train", *train_args, "CheckpointConfig", "S3Uri")),
                 local_path=inputs.take("train", *train_args, "CheckpointConfig", "LocalPath"),
             )
             if spot_enabled

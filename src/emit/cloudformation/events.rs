@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::sagemaker::{VARIANT, higher_is_better};
 use super::{Template, get_att, ids, reference, sub};
+use crate::emit::stepfunctions::Trigger;
 use crate::ir::{System, pascal};
 use crate::spec::{AlarmMetric, DriftStatistic};
 
@@ -374,6 +375,17 @@ pub fn alarms(system: &System) -> Vec<MetricAlarm> {
     alarms
 }
 
+/// The retraining machine's input for a trigger: what started it, the event's time as the
+/// data version, and for new data how long to wait for more.
+fn machine_input(trigger: Trigger, batch_window_seconds: Option<u32>) -> Value {
+    let mut input = json!({"Trigger": trigger.name(), "DataVersion": "<time>"});
+    if let Some(seconds) = batch_window_seconds {
+        input["BatchWindowSeconds"] = json!(seconds);
+    }
+    // EventBridge fills `<time>` inside the quotes with the event's time.
+    json!({"InputPathsMap": {"time": "$.time"}, "InputTemplate": input.to_string()})
+}
+
 fn dimension_summary(metric: AlarmMetric) -> &'static str {
     match metric {
         AlarmMetric::PipelineExecutionFailed => "the SageMaker pipeline",
@@ -382,22 +394,21 @@ fn dimension_summary(metric: AlarmMetric) -> &'static str {
     }
 }
 
-/// The rules that start retraining: schedules, drift and quality alarms, new data.
+/// The rules that start retraining: schedules, drift and quality alarms, new data. Each
+/// passes the machine what started it: [`stepfunctions::input`](crate::emit::stepfunctions)
+/// documents that input.
 fn rules(t: &mut Template, alarms: &[MetricAlarm]) {
     let Some(retraining) = &t.system.retraining else {
         return;
     };
-    let target = json!([{
-        "Id": "retraining",
-        "Arn": reference(ids::STATE_MACHINE),
-        "RoleArn": get_att(ids::EVENTS_ROLE, "Arn"),
-    }]);
-    let mut rules: Vec<(String, String, Value)> = Vec::new();
+    // (logical id, description, event pattern or schedule, the machine's input)
+    let mut rules: Vec<(String, String, Value, Value)> = Vec::new();
     for (i, expression) in retraining.schedules.iter().enumerate() {
         rules.push((
             format!("RetrainingSchedule{}", i + 1),
             format!("Retrains {} on {expression}", t.system.project),
             json!({"ScheduleExpression": expression}),
+            machine_input(Trigger::Schedule, None),
         ));
     }
     let alarm_rule = |prefix: &str| -> Option<Value> {
@@ -422,6 +433,7 @@ fn rules(t: &mut Template, alarms: &[MetricAlarm]) {
             "DataDriftRule".into(),
             "Retrains when a data-drift alarm fires".into(),
             pattern,
+            machine_input(Trigger::DataDrift, None),
         ));
     }
     if retraining.on_model_quality
@@ -431,9 +443,11 @@ fn rules(t: &mut Template, alarms: &[MetricAlarm]) {
             "ModelQualityRule".into(),
             "Retrains when the model-quality alarm fires".into(),
             pattern,
+            machine_input(Trigger::ModelQuality, None),
         ));
     }
-    for (i, (bucket, prefix)) in retraining.new_data.iter().enumerate() {
+    for (i, new_data) in retraining.new_data.iter().enumerate() {
+        let (bucket, prefix) = (&new_data.bucket, &new_data.prefix);
         rules.push((
             format!("NewDataRule{}", i + 1),
             format!("Retrains when objects arrive under s3://{bucket}/{prefix}"),
@@ -442,18 +456,24 @@ fn rules(t: &mut Template, alarms: &[MetricAlarm]) {
                 "detail-type": ["Object Created"],
                 "detail": {"bucket": {"name": [bucket]}, "object": {"key": [{"prefix": prefix}]}},
             }}),
+            machine_input(Trigger::NewData, Some(new_data.batch_window_seconds)),
         ));
     }
     // The role exists only for rules to use: a spec without triggers gets none.
     if !rules.is_empty() {
         super::iam::events_role(t);
     }
-    for (id, description, trigger) in rules {
+    for (id, description, trigger, input) in rules {
         let mut properties = json!({"Description": description, "State": "ENABLED"});
         if let (Some(p), Some(trigger)) = (properties.as_object_mut(), trigger.as_object()) {
             p.extend(trigger.clone());
         }
-        properties["Targets"] = target.clone();
+        properties["Targets"] = json!([{
+            "Id": "retraining",
+            "Arn": reference(ids::STATE_MACHINE),
+            "RoleArn": get_att(ids::EVENTS_ROLE, "Arn"),
+            "InputTransformer": input,
+        }]);
         t.resource(
             &id,
             json!({"Type": "AWS::Events::Rule", "Properties": properties}),

@@ -409,8 +409,16 @@ fn state_machine_role(t: &mut Template) {
         json!({
             "Sid": "StartThePipeline",
             "Effect": "Allow",
-            "Action": "sagemaker:StartPipelineExecution",
+            "Action": ["sagemaker:StartPipelineExecution", "sagemaker:ListPipelineExecutions"],
             "Resource": arn("sagemaker", &format!("pipeline/{pipeline}")),
+        }),
+        // By name: a reference to the machine would make the role depend on it, and the
+        // machine depends on the role.
+        json!({
+            "Sid": "SeeNewerRetrainingRuns",
+            "Effect": "Allow",
+            "Action": "states:ListExecutions",
+            "Resource": arn("states", &format!("stateMachine:{}", t.system.names.state_machine)),
         }),
         json!({
             "Sid": "PollThePipeline",

@@ -221,7 +221,7 @@ fn bucket(t: &mut Template, id: &str, name: &str) {
         .system
         .retraining
         .as_ref()
-        .is_some_and(|r| r.new_data.iter().any(|(bucket, _)| bucket == name));
+        .is_some_and(|r| r.new_data.iter().any(|n| n.bucket == name));
     if watched {
         properties["NotificationConfiguration"] =
             json!({"EventBridgeConfiguration": {"EventBridgeEnabled": true}});
