@@ -4,10 +4,21 @@ CARGO ?= cargo
 MLOPSC := target/debug/mlopsc
 EXAMPLES := $(wildcard examples/*/mlops.yaml)
 
-.PHONY: test tools rust-tests generated-check external deploy-tests
+# A check that cannot run here (no ../shared, see MLOPSC_SHARED_DIR) prints one `skipped:` line
+# and appends it here; `make test` repeats them at the end, since cargo hides what passing
+# tests print. Under CI=true such checks fail instead (scripts/lib/optional.sh,
+# tests/common/optional.rs).
+export MLOPSC_SKIP_LOG := $(CURDIR)/target/skipped.txt
 
-test: tools rust-tests generated-check external deploy-tests
-	@echo "make test: all checks passed"
+.PHONY: test skip-log tools rust-tests generated-check external deploy-tests
+
+test: skip-log tools rust-tests generated-check external deploy-tests
+	@if [ -s "$(MLOPSC_SKIP_LOG)" ]; then \
+	  echo "make test: passed, but skipped what this machine lacks:"; sort -u "$(MLOPSC_SKIP_LOG)"; \
+	else echo "make test: all checks passed"; fi
+
+skip-log:
+	@mkdir -p target && : > "$(MLOPSC_SKIP_LOG)"
 
 tools:
 	scripts/install-tools.sh

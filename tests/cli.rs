@@ -5,6 +5,9 @@ use std::process::{Command, Output};
 
 use mlopsc::diagnostics::Code;
 
+#[path = "common/optional.rs"]
+mod optional;
+
 const BIN: &str = env!("CARGO_BIN_EXE_mlopsc");
 const S001: &str = "tests/fixtures/invalid/S001-unknown-key.yaml";
 
@@ -230,12 +233,9 @@ fn piped_output_has_no_color() {
     assert!(!stderr(&out).contains('\u{1b}'));
 }
 
-/// Runs mlopsc under a pseudo-terminal with `script`, so that it would color its output.
-fn on_a_terminal(no_color: Option<&str>) -> Option<String> {
-    let which = Command::new("script").arg("--version").output();
-    if which.map(|o| !o.status.success()).unwrap_or(true) {
-        return None;
-    }
+/// Runs mlopsc under a pseudo-terminal with `script` (util-linux), so that it would color
+/// its output.
+fn on_a_terminal(no_color: Option<&str>) -> String {
     let mut command = Command::new("script");
     command
         .args(["-qec", &format!("{BIN} validate {S001}"), "/dev/null"])
@@ -245,21 +245,21 @@ fn on_a_terminal(no_color: Option<&str>) -> Option<String> {
         command.env("NO_COLOR", value);
     }
     let out = command.output().expect("script runs");
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
 fn no_color_is_respected_on_a_terminal() {
-    let Some(colored) = on_a_terminal(None) else {
-        eprintln!("skipped: `script` (util-linux) is not installed to provide a terminal");
+    if !optional::command("script", "the NO_COLOR test on a terminal") {
         return;
-    };
+    }
+    let colored = on_a_terminal(None);
     assert!(colored.contains("S001"), "{colored}");
     assert!(
         colored.contains('\u{1b}'),
         "a terminal gets color: {colored:?}"
     );
-    let plain = on_a_terminal(Some("1")).expect("script is installed");
+    let plain = on_a_terminal(Some("1"));
     assert!(plain.contains("S001"), "{plain}");
     assert!(
         !plain.contains('\u{1b}'),
