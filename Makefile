@@ -23,10 +23,11 @@ skip-log:
 tools:
 	scripts/install-tools.sh
 
+# The compiler core, without the AWS SDK: fast, and proof that the core does not need it.
 rust-tests:
-	$(CARGO) test --all-targets
+	$(CARGO) test --no-default-features --all-targets
 
-# generated/ must be exactly what examples/ compile to.
+# generated/ must be exactly what examples/ compile to (with the default build, as installed).
 generated-check: rust-tests
 	$(CARGO) build --quiet
 	@for spec in $(EXAMPLES); do $(MLOPSC) build "$$spec" --check || exit 1; done
@@ -35,7 +36,8 @@ generated-check: rust-tests
 external: generated-check
 	scripts/check-artifacts.sh
 
-# plan/apply/destroy through the real AWS SDK against moto_server, which the tests start on
-# 127.0.0.1 (and refuse any other endpoint). The `aws` feature pulls in the AWS SDK crates.
+# The default build, with the `aws` feature: the unit tests of the AWS half, the CLI and its
+# help as installed, and plan/apply/destroy through the real AWS SDK against moto_server,
+# which the tests start on 127.0.0.1 (and refuse any other endpoint).
 deploy-tests: external
-	$(CARGO) test --features aws --test deploy --test deploy_offline
+	$(CARGO) test --lib --test cli --test cli_help --test deploy --test deploy_offline

@@ -228,6 +228,45 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+fn version_lists_the_compiled_features() {
+    let out = mlopsc(&["--version"], &[]);
+    assert_eq!(code(&out), 0);
+    let features = if cfg!(feature = "aws") { "aws" } else { "none" };
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "mlopsc {} (features: {features})\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}
+
+/// `cargo install mlopsc` builds the default features; without `aws` among them its users
+/// would have no `apply` or `destroy`.
+#[test]
+fn the_default_build_has_aws_support() {
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--no-deps",
+            "--offline",
+            "--format-version",
+            "1",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
+    let package = metadata["packages"]
+        .as_array()
+        .and_then(|packages| packages.iter().find(|p| p["name"] == "mlopsc"))
+        .expect("the mlopsc package");
+    assert_eq!(package["features"]["default"], serde_json::json!(["aws"]));
+}
+
+#[test]
 fn piped_output_has_no_color() {
     let out = mlopsc(&["validate", S001], &[]);
     assert!(!stderr(&out).contains('\u{1b}'));

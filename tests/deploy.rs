@@ -486,6 +486,39 @@ fn an_unreachable_or_silent_endpoint_fails_fast_without_panicking() {
     assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
 }
 
+/// Nothing started, so nothing was rolled back: the error names the endpoint and only that.
+#[test]
+fn apply_against_an_unreachable_endpoint_names_it_and_mentions_no_rollback() {
+    fake_credentials();
+    let dir = minimal_example();
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let endpoint = local(&format!("http://127.0.0.1:{closed}"));
+    let (output, elapsed) = mlopsc(
+        &[
+            "apply",
+            "mlops.yaml",
+            "--auto-approve",
+            "--endpoint-url",
+            &endpoint,
+        ],
+        dir.path(),
+    );
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "error: DescribeStacks failed: cannot reach the endpoint {endpoint}: "
+        )),
+        "{err}"
+    );
+    assert!(!err.to_lowercase().contains("roll"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
+}
+
 #[test]
 fn a_saved_plan_is_refused_after_the_spec_changed_and_apply_needs_approval() {
     let Some(moto) = Moto::start() else { return };
