@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::diagnostics::{Code, Diagnostic, SourceFile};
 use crate::emit::{self, Artifacts};
 use crate::ir::{self, System};
+use crate::output_dir::{OutputDir, OutputError};
 use crate::spec::{Spec, yaml::Document};
 use crate::validate;
 
@@ -190,46 +191,6 @@ pub fn default_output(system: &System) -> PathBuf {
     Path::new("generated").join(&system.project)
 }
 
-/// Writes the artifacts so that `dir` is either untouched or complete: everything goes to a
-/// sibling temporary directory first, which then replaces `dir` by rename.
-pub fn write_atomic(dir: &Path, artifacts: &Artifacts) -> std::io::Result<()> {
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent)?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.mlopsc-"))
-        .tempdir_in(&parent)?;
-    for (file, bytes) in &artifacts.files {
-        let path = staging.path().join(file);
-        if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p)?;
-        }
-        std::fs::write(&path, bytes)?;
-    }
-    let staged = staging.keep();
-    if dir.exists() {
-        // Move the old directory aside, swap the new one in, then drop the old one.
-        let old = parent.join(format!(".{name}.mlopsc-old-{}", std::process::id()));
-        std::fs::rename(dir, &old)?;
-        if let Err(err) = std::fs::rename(&staged, dir) {
-            let _ = std::fs::rename(&old, dir);
-            let _ = std::fs::remove_dir_all(&staged);
-            return Err(err);
-        }
-        std::fs::remove_dir_all(&old)?;
-    } else if let Err(err) = std::fs::rename(&staged, dir) {
-        let _ = std::fs::remove_dir_all(&staged);
-        return Err(err);
-    }
-    Ok(())
-}
-
 /// How `dir` differs from the artifacts: files that differ, are missing, or are extra.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Difference {
@@ -238,7 +199,10 @@ pub enum Difference {
     Extra(String),
 }
 
-pub fn differences(dir: &Path, artifacts: &Artifacts) -> std::io::Result<Vec<Difference>> {
+/// Compares `dir` with the artifacts without writing anything. Every file the artifacts do
+/// not include is extra, hidden ones too.
+pub fn differences(dir: &Path, artifacts: &Artifacts) -> Result<Vec<Difference>, OutputError> {
+    let present = OutputDir::inspect(dir)?;
     let mut out = Vec::new();
     for (file, bytes) in &artifacts.files {
         match std::fs::read(dir.join(file)) {
@@ -247,16 +211,19 @@ pub fn differences(dir: &Path, artifacts: &Artifacts) -> std::io::Result<Vec<Dif
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 out.push(Difference::Missing(file.clone()))
             }
-            Err(err) => return Err(err),
-        }
-    }
-    if dir.is_dir() {
-        let present = CodeBundle::load(dir)?;
-        for file in present.files.keys() {
-            if !artifacts.files.contains_key(file) {
-                out.push(Difference::Extra(file.clone()));
+            Err(source) => {
+                return Err(OutputError::Io {
+                    path: dir.join(file),
+                    source,
+                });
             }
         }
     }
+    out.extend(
+        present
+            .files()
+            .filter(|file| !artifacts.files.contains_key(*file))
+            .map(|file| Difference::Extra(file.to_string())),
+    );
     Ok(out)
 }

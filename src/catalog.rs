@@ -1,190 +1,195 @@
 //! Facts about AWS that mlopsc checks against: SageMaker instance types and regions.
 //!
-//! Kept as data, not logic, so that a new instance family is a one-line change.
+//! The instance types come from botocore's SageMaker service model
+//! (`scripts/gen-catalog.py` writes `catalog/instance_types.rs`); what the model does not say
+//! about them (accelerators, NVMe instance storage) is in one table below, per family.
 
-/// What a SageMaker instance family offers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Family {
-    pub name: &'static str,
-    pub sizes: &'static [&'static str],
-    /// NVIDIA GPUs.
-    pub gpu: bool,
-    /// Allowed for training jobs.
-    pub training: bool,
-    /// Allowed for processing jobs (and so for Model Monitor).
-    pub processing: bool,
-    /// Allowed for real-time endpoints.
-    pub hosting: bool,
-}
+mod instance_types;
 
-const fn family(
-    name: &'static str,
-    sizes: &'static [&'static str],
-    gpu: bool,
-    training: bool,
-    processing: bool,
-    hosting: bool,
-) -> Family {
-    Family {
-        name,
-        sizes,
-        gpu,
-        training,
-        processing,
-        hosting,
-    }
-}
+use instance_types::INSTANCE_TYPES;
 
-const M5: &[&str] = &[
-    "large", "xlarge", "2xlarge", "4xlarge", "12xlarge", "24xlarge",
-];
-const M6I: &[&str] = &[
-    "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge",
-    "32xlarge",
-];
-const C5: &[&str] = &["xlarge", "2xlarge", "4xlarge", "9xlarge", "18xlarge"];
-const G4DN: &[&str] = &[
-    "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge",
-];
-const G5: &[&str] = &[
-    "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge",
-];
-
-/// SageMaker instance families, for training, processing and hosting.
-pub const FAMILIES: &[Family] = &[
-    family(
-        "ml.t3",
-        &["medium", "large", "xlarge", "2xlarge"],
-        false,
-        false,
-        true,
-        true,
-    ),
-    family(
-        "ml.m4",
-        &["xlarge", "2xlarge", "4xlarge", "10xlarge", "16xlarge"],
-        false,
-        true,
-        true,
-        true,
-    ),
-    family("ml.m5", M5, false, true, true, true),
-    family("ml.m5d", M5, false, false, true, true),
-    family("ml.m6i", M6I, false, true, true, true),
-    family(
-        "ml.m7i",
-        &[
-            "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge",
-            "48xlarge",
-        ],
-        false,
-        true,
-        true,
-        true,
-    ),
-    family(
-        "ml.c4",
-        &["xlarge", "2xlarge", "4xlarge", "8xlarge"],
-        false,
-        true,
-        true,
-        true,
-    ),
-    family("ml.c5", C5, false, true, true, true),
-    family(
-        "ml.c5n",
-        &["xlarge", "2xlarge", "4xlarge", "9xlarge", "18xlarge"],
-        false,
-        true,
-        false,
-        false,
-    ),
-    family("ml.c6i", M6I, false, true, true, true),
-    family("ml.r5", M5, false, true, true, true),
-    family("ml.r6i", M6I, false, true, true, true),
-    family(
-        "ml.p3",
-        &["2xlarge", "8xlarge", "16xlarge"],
-        true,
-        true,
-        true,
-        true,
-    ),
-    family("ml.p3dn", &["24xlarge"], true, true, false, false),
-    family("ml.p4d", &["24xlarge"], true, true, false, true),
-    family("ml.p4de", &["24xlarge"], true, true, false, false),
-    family("ml.p5", &["48xlarge"], true, true, false, true),
-    family("ml.g4dn", G4DN, true, true, true, true),
-    family("ml.g5", G5, true, true, true, true),
-    family("ml.g6", G5, true, true, true, true),
-    family("ml.g6e", G5, true, true, true, true),
-    family(
-        "ml.trn1",
-        &["2xlarge", "32xlarge"],
-        false,
-        true,
-        false,
-        false,
-    ),
-    family(
-        "ml.inf2",
-        &["xlarge", "8xlarge", "24xlarge", "48xlarge"],
-        false,
-        false,
-        false,
-        true,
-    ),
-];
-
-/// Instance types that run the SageMaker distributed data parallel library.
-pub const SMDDP_INSTANCES: &[&str] = &["ml.p4d.24xlarge", "ml.p4de.24xlarge", "ml.p5.48xlarge"];
-
-/// Where an instance is used; each use allows a different set of types.
+/// Where an instance runs. SageMaker checks the type against a different list for each
+/// (`ProcessingInstanceType`, `TrainingInstanceType`, `TransformInstanceType`,
+/// `ProductionVariantInstanceType`), so a type valid for one use can be refused by another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Use {
-    Training,
+    /// Processing jobs: preprocessing, evaluation, Model Monitor, processing custom steps.
     Processing,
-    Hosting,
+    Training,
+    /// Batch transform jobs.
+    Transform,
+    /// Real-time endpoints.
+    Endpoint,
 }
 
 impl Use {
+    /// The jobs or resources of this use, as in "training jobs do not accept it".
     pub fn describe(self) -> &'static str {
         match self {
-            Use::Training => "training jobs",
             Use::Processing => "processing jobs",
-            Use::Hosting => "real-time endpoints",
+            Use::Training => "training jobs",
+            Use::Transform => "batch transform jobs",
+            Use::Endpoint => "real-time endpoints",
         }
     }
 
-    fn allows(self, family: &Family) -> bool {
+    /// The use as an adjective, as in "a real-time endpoint instance type".
+    pub fn adjective(self) -> &'static str {
         match self {
-            Use::Training => family.training,
-            Use::Processing => family.processing,
-            Use::Hosting => family.hosting,
+            Use::Processing => "processing",
+            Use::Training => "training",
+            Use::Transform => "batch transform",
+            Use::Endpoint => "real-time endpoint",
         }
     }
 }
 
-/// The family of a known instance type, such as `ml.g5.2xlarge`.
-pub fn lookup(instance_type: &str) -> Option<&'static Family> {
-    let (family, size) = instance_type.rsplit_once('.')?;
-    FAMILIES
-        .iter()
-        .find(|f| f.name == family && f.sizes.contains(&size))
+/// The uses SageMaker lists `instance_type` for, or `None` when it lists it for none.
+pub fn uses(instance_type: &str) -> Option<&'static [Use]> {
+    INSTANCE_TYPES
+        .binary_search_by(|(name, _)| (*name).cmp(instance_type))
+        .ok()
+        .map(|i| INSTANCE_TYPES[i].1)
 }
 
-/// Every instance type that a use allows, for suggestions.
-pub fn instance_types(usage: Use) -> Vec<String> {
-    FAMILIES
+/// Every instance type that a use accepts, in name order, for suggestions.
+pub fn instance_types(usage: Use) -> impl Iterator<Item = &'static str> {
+    INSTANCE_TYPES
         .iter()
-        .filter(|f| usage.allows(f))
-        .flat_map(|f| f.sizes.iter().map(move |s| format!("{}.{s}", f.name)))
-        .collect()
+        .filter(move |(_, uses)| uses.contains(&usage))
+        .map(|(name, _)| *name)
 }
 
-pub fn allows(usage: Use, family: &Family) -> bool {
-    usage.allows(family)
+/// The family of an instance type: `g5` of `ml.g5.2xlarge`, `p6-b200` of `ml.p6-b200.48xlarge`.
+pub fn family(instance_type: &str) -> Option<&str> {
+    let (family, _size) = instance_type.strip_prefix("ml.")?.rsplit_once('.')?;
+    Some(family)
 }
+
+/// The accelerator chips of an instance family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accelerator {
+    None,
+    /// NVIDIA GPUs, which the `gpu` Deep Learning Containers and CUDA training need.
+    NvidiaGpu,
+    /// AWS Trainium, programmed through the Neuron SDK.
+    Trainium,
+    /// AWS Inferentia, programmed through the Neuron SDK.
+    Inferentia,
+    /// Habana Gaudi.
+    Gaudi,
+}
+
+/// What an instance family has that the SageMaker API does not say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FamilyFacts {
+    pub family: &'static str,
+    pub accelerator: Accelerator,
+    /// Local NVMe instance storage. SageMaker encrypts it with a hardware key and refuses a
+    /// KMS key for it: `VolumeKmsKeyId` on jobs, `KmsKeyId` on endpoint configs.
+    pub nvme: bool,
+}
+
+const fn facts(family: &'static str, accelerator: Accelerator, nvme: bool) -> FamilyFacts {
+    FamilyFacts {
+        family,
+        accelerator,
+        nvme,
+    }
+}
+
+/// One entry per family of the generated catalog (a test keeps them equal), and the one
+/// place every check and emitter reads accelerators and instance storage from.
+/// Source of truth: the Amazon EC2 instance type specifications
+/// (https://docs.aws.amazon.com/ec2/latest/instancetypes/), "Accelerators" and "Instance
+/// store" of each family; the same facts as EC2 `DescribeInstanceTypes` (`GpuInfo`,
+/// `NeuronInfo`, `InstanceStorageSupported`).
+const FAMILY_FACTS: &[FamilyFacts] = {
+    use Accelerator::{Gaudi, Inferentia, NvidiaGpu, Trainium};
+    const CPU: Accelerator = Accelerator::None;
+    &[
+        facts("c4", CPU, false),
+        facts("c5", CPU, false),
+        facts("c5d", CPU, true),
+        facts("c5n", CPU, false),
+        facts("c6g", CPU, false),
+        facts("c6gd", CPU, true),
+        facts("c6gn", CPU, false),
+        facts("c6i", CPU, false),
+        facts("c6in", CPU, false),
+        facts("c7g", CPU, false),
+        facts("c7i", CPU, false),
+        facts("c7i-flex", CPU, false),
+        facts("c8g", CPU, false),
+        facts("c8i", CPU, false),
+        facts("c8i-flex", CPU, false),
+        facts("dl1", Gaudi, true),
+        facts("g4dn", NvidiaGpu, true),
+        facts("g5", NvidiaGpu, true),
+        facts("g6", NvidiaGpu, true),
+        facts("g6e", NvidiaGpu, true),
+        facts("g7", NvidiaGpu, true),
+        facts("g7e", NvidiaGpu, true),
+        facts("inf1", Inferentia, false),
+        facts("inf2", Inferentia, false),
+        facts("m4", CPU, false),
+        facts("m5", CPU, false),
+        facts("m5d", CPU, true),
+        facts("m6g", CPU, false),
+        facts("m6gd", CPU, true),
+        facts("m6i", CPU, false),
+        facts("m7i", CPU, false),
+        facts("m7i-flex", CPU, false),
+        facts("m8g", CPU, false),
+        facts("m8i", CPU, false),
+        facts("m8i-flex", CPU, false),
+        facts("p2", NvidiaGpu, false),
+        facts("p3", NvidiaGpu, false),
+        facts("p3dn", NvidiaGpu, true),
+        facts("p4d", NvidiaGpu, true),
+        facts("p4de", NvidiaGpu, true),
+        facts("p5", NvidiaGpu, true),
+        facts("p5e", NvidiaGpu, true),
+        facts("p5en", NvidiaGpu, true),
+        facts("p6-b200", NvidiaGpu, true),
+        facts("p6-b300", NvidiaGpu, true),
+        facts("p6e-gb200", NvidiaGpu, true),
+        facts("r5", CPU, false),
+        facts("r5d", CPU, true),
+        facts("r6g", CPU, false),
+        facts("r6gd", CPU, true),
+        facts("r6i", CPU, false),
+        facts("r7gd", CPU, true),
+        facts("r7i", CPU, false),
+        facts("r8g", CPU, false),
+        facts("r8i", CPU, false),
+        facts("r8i-flex", CPU, false),
+        facts("t2", CPU, false),
+        facts("t3", CPU, false),
+        facts("trn1", Trainium, true),
+        facts("trn1n", Trainium, true),
+        facts("trn2", Trainium, true),
+    ]
+};
+
+/// The facts of an instance type's family; `None` for a type outside the catalog.
+pub fn family_facts(instance_type: &str) -> Option<&'static FamilyFacts> {
+    let family = family(instance_type)?;
+    FAMILY_FACTS.iter().find(|f| f.family == family)
+}
+
+/// Whether the instance has NVIDIA GPUs.
+pub fn has_gpu(instance_type: &str) -> bool {
+    family_facts(instance_type).is_some_and(|f| f.accelerator == Accelerator::NvidiaGpu)
+}
+
+/// Whether the instance has NVMe instance storage, which takes no KMS key.
+pub fn has_nvme(instance_type: &str) -> bool {
+    family_facts(instance_type).is_some_and(|f| f.nvme)
+}
+
+/// Instance types that run the SageMaker distributed data parallel library.
+pub const SMDDP_INSTANCES: &[&str] = &["ml.p4d.24xlarge", "ml.p4de.24xlarge", "ml.p5.48xlarge"];
 
 /// Commercial AWS regions where SageMaker Pipelines runs.
 pub const REGIONS: &[&str] = &[
@@ -270,4 +275,87 @@ pub fn model_monitor_account(region: &str) -> &'static str {
         .iter()
         .find(|(r, _, _)| *r == region)
         .map_or(FIRST_PARTY_ACCOUNTS[0].2, |(_, _, account)| account)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_types_are_sorted_and_unique_for_binary_search() {
+        for pair in INSTANCE_TYPES.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "{} before {}", pair[0].0, pair[1].0);
+        }
+    }
+
+    #[test]
+    fn every_catalog_family_has_facts_and_every_fact_a_catalog_family() {
+        let mut families: Vec<&str> = INSTANCE_TYPES
+            .iter()
+            .map(|(name, _)| family(name).unwrap_or(name))
+            .collect();
+        families.dedup();
+        let missing: Vec<&&str> = families
+            .iter()
+            .filter(|f| !FAMILY_FACTS.iter().any(|facts| facts.family == **f))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "the SageMaker model has instance families without an entry in FAMILY_FACTS \
+             (src/catalog.rs): {missing:?}. Add each with its accelerator and whether it has NVMe \
+             instance storage, from https://docs.aws.amazon.com/ec2/latest/instancetypes/"
+        );
+        let unused: Vec<&str> = FAMILY_FACTS
+            .iter()
+            .map(|f| f.family)
+            .filter(|f| !families.contains(f))
+            .collect();
+        assert!(
+            unused.is_empty(),
+            "FAMILY_FACTS (src/catalog.rs) has families that SageMaker no longer lists: {unused:?}; remove them"
+        );
+        for (i, facts) in FAMILY_FACTS.iter().enumerate() {
+            assert!(
+                !FAMILY_FACTS[..i].iter().any(|f| f.family == facts.family),
+                "{} is in FAMILY_FACTS twice",
+                facts.family
+            );
+        }
+    }
+
+    #[test]
+    fn families_with_dashes_and_suffixes_are_found() {
+        assert_eq!(family("ml.p6-b200.48xlarge"), Some("p6-b200"));
+        assert_eq!(family("ml.c7i-flex.large"), Some("c7i-flex"));
+        assert_eq!(family("g5.2xlarge"), None);
+        assert!(has_gpu("ml.p6e-gb200.36xlarge"));
+        assert!(!has_gpu("ml.trn1.2xlarge"));
+        assert!(has_nvme("ml.trn1.32xlarge"));
+        assert!(has_nvme("ml.g5.2xlarge"));
+        assert!(has_nvme("ml.g4dn.xlarge"));
+        assert!(has_nvme("ml.m5d.large"));
+        assert!(!has_nvme("ml.m5.xlarge"));
+        assert!(!has_nvme("ml.c5.xlarge"));
+        assert!(!has_nvme("ml.inf2.xlarge"));
+        // Not a SageMaker instance type at all, so not a fact mlopsc keeps.
+        assert_eq!(uses("ml.m6id.large"), None);
+    }
+
+    #[test]
+    fn uses_come_from_the_right_enums() {
+        assert_eq!(uses("ml.c5.large"), Some(&[Use::Endpoint][..]));
+        assert_eq!(uses("ml.t2.medium"), Some(&[Use::Endpoint][..]));
+        assert_eq!(
+            uses("ml.m5.xlarge"),
+            Some(
+                &[
+                    Use::Processing,
+                    Use::Training,
+                    Use::Transform,
+                    Use::Endpoint
+                ][..]
+            )
+        );
+        assert_eq!(uses("ml.m5.larg"), None);
+    }
 }

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 use crate::build::{self, CompileError};
 use crate::diagnostics::{self, Code, Diagnostic, Format, SourceFile};
+use crate::output_dir::{OutputDir, OutputError};
 use crate::spec::{self, yaml::Span};
 use crate::validate;
 
@@ -20,7 +21,8 @@ pub mod exit {
     pub const OK: u8 = 0;
     /// The spec has errors, or `build --check` found files that differ.
     pub const SPEC_ERRORS: u8 = 1;
-    /// Bad usage, or a file that cannot be read or written.
+    /// Bad usage, a file that cannot be read or written, or an output directory that holds
+    /// files mlopsc did not write.
     pub const USAGE_OR_IO: u8 = 2;
     /// An artifact failed mlopsc's own check before being written: a bug to report.
     pub const INTERNAL: u8 = 3;
@@ -74,6 +76,7 @@ Exit codes:
   0  success
   1  the spec has errors (or build --check found differences)
   2  usage error, or a file that cannot be read or written
+     (build: the output directory holds files mlopsc did not write)
      (plan --detailed-exitcode: there are changes)
   3  internal error: an artifact failed mlopsc's own check (please report it)
 
@@ -406,35 +409,44 @@ fn build_command(path: &Path, out: Option<&Path>, check: bool, format: Format, i
                 }
                 let _ = writeln!(
                     io.stderr,
-                    "help: run `mlopsc build {}` and commit the result",
+                    "help: run `mlopsc build {}` and commit the result; move extra files elsewhere",
                     source.name
                 );
                 exit::SPEC_ERRORS
             }
-            Err(err) => {
-                let _ = writeln!(io.stderr, "error: cannot read {}: {err}", dir.display());
-                exit::USAGE_OR_IO
-            }
+            Err(err) => output_failure(&err, io),
         };
     }
-    match build::write_atomic(&dir, &compiled.artifacts) {
-        Ok(()) => {
+    let written = OutputDir::inspect(&dir).and_then(|out| out.replace_with(&compiled.artifacts));
+    match written {
+        Ok(left_behind) => {
             let _ = writeln!(
                 io.stderr,
                 "wrote {} files to {}",
                 compiled.artifacts.files.len(),
                 dir.display()
             );
+            for path in left_behind {
+                let _ = writeln!(
+                    io.stderr,
+                    "warning: files appeared in {} during the build; they were kept in {}",
+                    dir.display(),
+                    path.display()
+                );
+            }
             exit::OK
         }
-        Err(err) => {
-            let _ = writeln!(
-                io.stderr,
-                "error: cannot write {}: {err}\n{} was left as it was",
-                dir.display(),
-                dir.display()
-            );
-            exit::USAGE_OR_IO
-        }
+        Err(err) => output_failure(&err, io),
     }
+}
+
+/// Reports an output directory that cannot be read or written; nothing was changed.
+fn output_failure(err: &OutputError, io: &mut Io) -> u8 {
+    let _ = writeln!(
+        io.stderr,
+        "error: {err}
+help: {}",
+        err.help()
+    );
+    exit::USAGE_OR_IO
 }

@@ -306,9 +306,9 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
     };
     let images = Images::new(spec);
 
-    let training_gpu = catalog::lookup(&spec.training.instance_type).is_some_and(|f| f.gpu);
-    let evaluation_gpu = catalog::lookup(&spec.evaluation.instance_type).is_some_and(|f| f.gpu);
-    let preprocess_gpu = catalog::lookup(&spec.preprocessing.instance_type).is_some_and(|f| f.gpu);
+    let training_gpu = catalog::has_gpu(&spec.training.instance_type);
+    let evaluation_gpu = catalog::has_gpu(&spec.evaluation.instance_type);
+    let preprocess_gpu = catalog::has_gpu(&spec.preprocessing.instance_type);
 
     let data_sources = spec.data_sources.iter().map(data_source).collect();
 
@@ -462,7 +462,7 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
         inference_image_uri: images.inference(
             endpoint
                 .as_ref()
-                .is_some_and(|e| catalog::lookup(&e.instance_type).is_some_and(|f| f.gpu)),
+                .is_some_and(|e| catalog::has_gpu(&e.instance_type)),
         ),
         inference_instance_types,
         transform_instance_types: vec![spec.evaluation.instance_type.clone()],
@@ -563,7 +563,7 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
     let custom_steps = ordered_custom_steps(spec)
         .into_iter()
         .map(|s| {
-            let gpu = catalog::lookup(&s.instance_type).is_some_and(|f| f.gpu);
+            let gpu = catalog::has_gpu(&s.instance_type);
             CustomStep {
                 name: s.name.clone(),
                 kind: s.kind,

@@ -12,6 +12,7 @@ pub mod diagnostics;
 pub mod docs;
 pub mod emit;
 pub mod ir;
+pub mod output_dir;
 pub mod spec;
 pub mod suggest;
 pub mod validate;

@@ -279,3 +279,98 @@ fn monitors_read_their_constraints_where_apply_uploads_them() {
     }
     assert_eq!(read.len(), 2);
 }
+
+/// The prefixes a bucket's Intelligent-Tiering archive configurations cover, or `None` when it
+/// has none.
+fn archived_prefixes(t: &Value, bucket_id: &str) -> Option<Vec<String>> {
+    let configurations = t["Resources"][bucket_id]["Properties"]
+        .get("IntelligentTieringConfigurations")?
+        .as_array()?;
+    Some(
+        configurations
+            .iter()
+            .map(|c| c["Prefix"].as_str().unwrap_or("<whole bucket>").to_string())
+            .collect(),
+    )
+}
+
+#[test]
+fn only_raw_data_and_captures_are_archived_never_models() {
+    // An archived model.tar.gz cannot be read without a restore: scale-out and rollback fail.
+    let c = compiled("skin-lesion");
+    let t = template(&c);
+    assert_eq!(archived_prefixes(&t, "ModelsBucket"), None);
+    assert_eq!(archived_prefixes(&t, "LogsBucket"), None);
+    assert_eq!(
+        archived_prefixes(&t, "DataBucket"),
+        Some(vec![
+            "raw/bcn20000/".to_string(),
+            "raw/ham10000/".to_string(),
+            "raw/isic2019/".to_string(),
+        ]),
+        "the data sources' prefixes, not processed/"
+    );
+    assert_eq!(
+        archived_prefixes(&t, "PipelineBucket"),
+        Some(vec!["data-capture/".to_string()]),
+        "the endpoint's captures, not pipeline artifacts"
+    );
+    // Every bucket still moves objects into Intelligent-Tiering's instant-access tiers.
+    for id in ["DataBucket", "ModelsBucket", "PipelineBucket"] {
+        let rules = t["Resources"][id]["Properties"]["LifecycleConfiguration"]["Rules"]
+            .as_array()
+            .unwrap();
+        assert!(
+            rules.iter().any(|r| r["Id"] == "intelligent-tiering"),
+            "{id}"
+        );
+    }
+}
+
+/// Whether a SEARCH term `Host=value` matches a host name, as CloudWatch matches it: a quoted
+/// value matches the whole value exactly; an unquoted one matches when each of its tokens
+/// (split at non-alphanumeric characters) is a token of the name.
+fn search_host_term_matches(term: &str, host: &str) -> bool {
+    let tokens = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|t| !t.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    match term.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(exact) => exact == host,
+        None => {
+            let host_tokens = tokens(host);
+            tokens(term).iter().all(|t| host_tokens.contains(t))
+        }
+    }
+}
+
+#[test]
+fn the_training_widget_finds_pipeline_training_jobs() {
+    // The Host dimension of a pipeline's training job, as SageMaker names it.
+    let host = "pipelines-a1b2c3d4e5f6-train-Zx9Yw8Vu7T/algo-1";
+    let c = compiled("skin-lesion");
+    let dashboard: Value = serde_json::from_slice(&c.artifacts.files[DASHBOARD]).unwrap();
+    let expressions: Vec<String> = dashboard["widgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|w| w["properties"]["metrics"].as_array().cloned().unwrap_or_default())
+        .filter_map(|m| m[0]["expression"].as_str().map(str::to_string))
+        .filter(|e| e.contains("/aws/sagemaker/TrainingJobs"))
+        .collect();
+    assert!(!expressions.is_empty(), "the flagship has a training widget");
+    for expression in expressions {
+        let term = expression
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("Host="))
+            .unwrap_or_else(|| panic!("{expression} names the Host"))
+            .trim_end_matches("',");
+        let term = term.trim_end_matches('\'');
+        assert!(
+            search_host_term_matches(term, host),
+            "{expression} does not match {host}"
+        );
+    }
+}

@@ -64,35 +64,251 @@ fn check_reports_changed_missing_and_extra_files() {
     std::fs::write(out.join("pipeline.json"), "{}\n").unwrap();
     std::fs::remove_file(out.join("dashboard.json")).unwrap();
     std::fs::write(out.join("stray.txt"), "left behind\n").unwrap();
-    let before = read_tree(&out);
+    std::fs::write(out.join(".stray"), "hidden\n").unwrap();
+    let before = full_tree(&out);
     let stale = build(&spec, &out, &["--check"]);
     let stderr = String::from_utf8_lossy(&stale.stderr);
     assert_eq!(stale.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("changed  pipeline.json"), "{stderr}");
     assert!(stderr.contains("missing  dashboard.json"), "{stderr}");
     assert!(stderr.contains("extra    stray.txt"), "{stderr}");
-    assert_eq!(read_tree(&out), before, "--check must write nothing");
+    assert!(stderr.contains("extra    .stray"), "{stderr}");
+    assert_eq!(full_tree(&out), before, "--check must write nothing");
+}
+
+/// Every entry below `dir`, hidden ones and directories included, with file contents.
+fn full_tree(dir: &Path) -> Vec<(String, Option<Vec<u8>>)> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            let relative = path.strip_prefix(dir).unwrap().display().to_string();
+            if path.is_dir() {
+                out.push((format!("{relative}/"), None));
+                pending.push(path);
+            } else {
+                out.push((relative, Some(std::fs::read(&path).unwrap())));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Names in `dir` other than `keep`: temporary directories a build must not leave behind.
+fn leftovers(dir: &Path, keep: &[&str]) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !keep.contains(&n.as_str()))
+        .collect()
 }
 
 #[test]
-fn a_build_replaces_the_directory_whole() {
+fn a_directory_of_foreign_files_is_refused_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join("stale.json"), "{}").unwrap();
+    std::fs::create_dir_all(out.join("nested/deeper")).unwrap();
+    std::fs::create_dir_all(out.join("empty")).unwrap();
+    std::fs::write(out.join("report.txt"), "mine").unwrap();
+    std::fs::write(out.join(".hidden"), "mine too").unwrap();
+    std::fs::write(out.join("nested/deeper/data.csv"), "a,b\n").unwrap();
+    std::fs::write(out.join("pipeline.json"), "{\"mine\": true}").unwrap();
+    let before = full_tree(&out);
+
+    let refused = build(&example("minimal"), &out, &[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    for name in [
+        ".hidden",
+        "empty/",
+        "nested/deeper/data.csv",
+        "pipeline.json",
+        "report.txt",
+    ] {
+        assert!(
+            stderr.contains(&format!("\n  {name}\n")),
+            "names {name}: {stderr}"
+        );
+    }
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert_eq!(full_tree(&out), before, "not one byte changes");
+    assert_eq!(leftovers(dir.path(), &["out"]), Vec::<String>::new());
+}
+
+#[test]
+fn a_users_file_beside_a_previous_build_is_kept_by_refusing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
     assert!(build(&example("minimal"), &out, &[]).status.success());
+    std::fs::write(out.join("NOTES.md"), "my notes").unwrap();
+    let before = full_tree(&out);
+
+    let refused = build(&example("skin-lesion"), &out, &[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
     assert!(
-        !out.join("stale.json").exists(),
-        "files of an older build do not linger"
+        stderr.contains("holds 1 file not written by mlopsc"),
+        "{stderr}"
     );
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .filter(|n| n != "out")
-        .collect();
+    assert!(stderr.contains("\n  NOTES.md\n"), "{stderr}");
+    assert_eq!(full_tree(&out), before);
+}
+
+#[test]
+fn files_the_previous_manifest_lists_are_replaced_and_the_mode_kept() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    assert!(build(&example("minimal"), &out, &[]).status.success());
+    // An artifact an older build wrote and this one no longer does.
+    let manifest_path = out.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest["files"]["monitoring/old/constraints.json"] = "0".repeat(64).into();
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    std::fs::create_dir_all(out.join("monitoring/old")).unwrap();
+    std::fs::write(out.join("monitoring/old/constraints.json"), "{}").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o750)).unwrap();
+
+    let rebuilt = build(&example("minimal"), &out, &[]);
     assert!(
-        leftovers.is_empty(),
-        "no temporary directories are left: {leftovers:?}"
+        rebuilt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rebuilt.stderr)
+    );
+    assert!(
+        !out.join("monitoring").exists(),
+        "the old artifact and its folder are gone"
+    );
+    let fresh = dir.path().join("fresh");
+    assert!(build(&example("minimal"), &fresh, &[]).status.success());
+    assert_eq!(full_tree(&out), full_tree(&fresh));
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o750, "the directory keeps its mode");
+    assert_eq!(
+        leftovers(dir.path(), &["out", "fresh"]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn a_new_directory_gets_the_umask_mode_not_a_private_one() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("reference");
+    std::fs::create_dir(&reference).unwrap();
+    let out = dir.path().join("out");
+    assert!(build(&example("minimal"), &out, &[]).status.success());
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode();
+    assert_eq!(mode(&out), mode(&reference));
+}
+
+#[test]
+fn the_directory_keeps_its_owner() {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let probe = dir.path().join("probe");
+    std::fs::write(&probe, "").unwrap();
+    if std::fs::metadata(&probe).unwrap().uid() != 0 {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI runs as root and must check ownership"
+        );
+        eprintln!("skipped: the_directory_keeps_its_owner (needs root to chown)");
+        return;
+    }
+    let out = dir.path().join("out");
+    assert!(build(&example("minimal"), &out, &[]).status.success());
+    std::os::unix::fs::chown(&out, Some(4321), Some(4322)).unwrap();
+    assert!(build(&example("minimal"), &out, &[]).status.success());
+    let meta = std::fs::metadata(&out).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (4321, 4322));
+}
+
+#[test]
+fn a_regular_file_as_the_output_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::write(&out, "not a directory").unwrap();
+    for extra in [&[][..], &["--check"][..]] {
+        let refused = build(&example("minimal"), &out, extra);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains("exists and is not a directory"), "{stderr}");
+    }
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "not a directory");
+}
+
+#[test]
+fn a_symlinked_output_is_written_through_and_stays_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    let link = dir.path().join("link");
+    assert!(build(&example("minimal"), &real, &[]).status.success());
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let rebuilt = build(&example("churn-tabular"), &link, &[]);
+    assert!(
+        rebuilt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rebuilt.stderr)
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let expected = dir.path().join("expected");
+    assert!(
+        build(&example("churn-tabular"), &expected, &[])
+            .status
+            .success()
+    );
+    assert_eq!(full_tree(&real), full_tree(&expected));
+
+    let dangling = dir.path().join("dangling");
+    std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+    let refused = build(&example("minimal"), &dangling, &[]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("does not exist"));
+    assert!(!dir.path().join("nowhere").exists());
+}
+
+#[test]
+fn the_home_directory_is_refused_even_when_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    for target in [home.clone(), dir.path().to_path_buf()] {
+        let refused = mlopsc()
+            .env("HOME", &home)
+            .arg("build")
+            .arg(example("minimal"))
+            .arg("-o")
+            .arg(&target)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(
+            refused.status.code(),
+            Some(2),
+            "{}: {stderr}",
+            target.display()
+        );
+        assert!(stderr.contains("your home directory"), "{stderr}");
+    }
+    assert_eq!(std::fs::read_dir(&home).unwrap().count(), 0);
+}
+
+#[test]
+fn the_filesystem_root_is_refused_before_anything_is_read() {
+    // In-process and read-only: `inspect` decides, nothing is written.
+    let err = mlopsc::output_dir::OutputDir::inspect(Path::new("/")).unwrap_err();
+    assert!(
+        matches!(err, mlopsc::output_dir::OutputError::Protected(_)),
+        "{err}"
     );
 }
 

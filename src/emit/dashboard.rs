@@ -164,8 +164,11 @@ fn widgets(system: &System, widget: Widget) -> Vec<Value> {
                 .iter()
                 .enumerate()
                 .map(|(i, m)| {
+                    // Unquoted, `Host=pipelines` matches the token `pipelines` in host names
+                    // such as `pipelines-<id>-train-<hash>/algo-1`; a quoted term would
+                    // have to equal the whole name.
                     json!([{
-                        "expression": format!("SEARCH('{{/aws/sagemaker/TrainingJobs,Host}} MetricName=\"{m}\" Host=\"pipelines-\"', 'Average', 300)"),
+                        "expression": format!("SEARCH('{{/aws/sagemaker/TrainingJobs,Host}} MetricName=\"{m}\" Host=pipelines', 'Average', 300)"),
                         "id": format!("t{i}"),
                         "label": m,
                     }])

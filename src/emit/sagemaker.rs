@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
+use crate::catalog;
 use crate::ir::{CustomStep, Job, Kms, System, steps};
 use crate::spec::{Comparator, DataFormat, Distribution, Framework, StepKind};
 
@@ -146,19 +147,6 @@ fn retry_policies() -> Value {
     ])
 }
 
-/// Instance families with local NVMe storage. SageMaker encrypts that storage in hardware and
-/// rejects a `VolumeKmsKeyId` for them.
-const LOCAL_STORAGE_FAMILIES: &[&str] = &[
-    "g4dn", "g5", "g6", "g6e", "p3dn", "p4d", "p4de", "p5", "p5e", "m5d", "c5d", "r5d", "trn1",
-];
-
-fn has_local_storage(instance_type: &str) -> bool {
-    instance_type
-        .split('.')
-        .nth(1)
-        .is_some_and(|family| LOCAL_STORAGE_FAMILIES.contains(&family))
-}
-
 struct Emitter<'a> {
     system: &'a System,
     kms_key: String,
@@ -189,7 +177,7 @@ impl<'a> Emitter<'a> {
             "InstanceCount": job.instance_count,
             "VolumeSizeInGB": job.volume_size_gb,
         });
-        if !has_local_storage(&job.instance_type) {
+        if !catalog::has_nvme(&job.instance_type) {
             resources["VolumeKmsKeyId"] = json!(self.kms_key);
         }
         resources
@@ -570,7 +558,7 @@ impl<'a> Emitter<'a> {
                     "InstanceType": parameter(&step.job.instance_type_parameter),
                     "InstanceCount": step.job.instance_count,
                 });
-                if !has_local_storage(&step.job.instance_type) {
+                if !catalog::has_nvme(&step.job.instance_type) {
                     resources["VolumeKmsKeyId"] = json!(self.kms_key);
                 }
                 let content_type = if self.tabular() {
@@ -975,12 +963,5 @@ mod tests {
         assert!(message.contains("ElseSteps must list steps"), "{message}");
         let message = broken(|p| p["Steps"][1]["Arguments"]["Conditions"] = json!([]));
         assert!(message.contains("has no conditions"), "{message}");
-    }
-
-    #[test]
-    fn local_storage_instances_take_no_volume_key() {
-        assert!(has_local_storage("ml.g5.2xlarge"));
-        assert!(has_local_storage("ml.g4dn.xlarge"));
-        assert!(!has_local_storage("ml.m5.xlarge"));
     }
 }

@@ -106,17 +106,21 @@ pub struct Encryption {
     pub kms_key_arn: Option<String>,
 }
 
-/// S3 Intelligent-Tiering for the data and models buckets.
+/// S3 Intelligent-Tiering for the data, models and pipeline buckets. The archive tiers apply
+/// only to the data sources' raw data and the endpoint's captures, which can wait for a
+/// restore; models and pipeline artifacts stay readable at once.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IntelligentTiering {
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// Days without access before objects move to the Archive Access tier (90 to 730).
+    /// Days without access before raw data and captures move to the Archive Access tier
+    /// (90 to 730).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 90, max = 730))]
     pub archive_access_days: Option<u32>,
-    /// Days without access before objects move to the Deep Archive Access tier (180 to 730).
+    /// Days without access before raw data and captures move to the Deep Archive Access tier
+    /// (180 to 730).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 180, max = 730))]
     pub deep_archive_access_days: Option<u32>,

@@ -28,7 +28,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
         uses.push((
             d.instance_type.as_str(),
             "/deployment/instanceType".into(),
-            Use::Hosting,
+            Use::Endpoint,
         ));
     }
     if let Some(m) = &spec.monitoring {
@@ -50,8 +50,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     for (i, step) in spec.custom_steps.iter().enumerate() {
         let usage = match step.kind {
             StepKind::Training => Use::Training,
-            // Batch transform runs on hosting instance types.
-            StepKind::Transform => Use::Hosting,
+            StepKind::Transform => Use::Transform,
             StepKind::Processing => Use::Processing,
         };
         uses.push((
@@ -70,24 +69,36 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     framework_container(spec, rules);
 }
 
+/// The type must be in the SageMaker list of its use; one from another use's list says which.
 fn known_instance(rules: &mut Rules, instance_type: &str, pointer: &str, usage: Use) {
-    match catalog::lookup(instance_type) {
-        Some(family) if catalog::allows(usage, family) => {}
-        Some(_) => rules.error(
-            Code::I001,
-            pointer,
-            format!(
-                "`{instance_type}` is not available for {}",
-                usage.describe()
-            ),
-            format!(
-                "pick an instance type that SageMaker offers for {}",
-                usage.describe()
-            ),
-        ),
+    let closest = || did_you_mean(instance_type, catalog::instance_types(usage));
+    match catalog::uses(instance_type) {
+        Some(uses) if uses.contains(&usage) => {}
+        Some(uses) => {
+            let adjectives: Vec<&str> = uses.iter().map(|u| u.adjective()).collect();
+            let help = match closest() {
+                Some(best) => format!(
+                    "did you mean `{best}`, the closest type that {} accept?",
+                    usage.describe()
+                ),
+                None => format!(
+                    "pick an instance type that {} accept, such as `ml.m5.xlarge`",
+                    usage.describe()
+                ),
+            };
+            rules.error(
+                Code::I001,
+                pointer,
+                format!(
+                    "`{instance_type}` is a {} instance type; {} do not accept it",
+                    english_list(&adjectives),
+                    usage.describe()
+                ),
+                help,
+            );
+        }
         None => {
-            let known = catalog::instance_types(usage);
-            let help = match did_you_mean(instance_type, known.iter().map(String::as_str)) {
+            let help = match closest() {
                 Some(best) => format!("did you mean `{best}`?"),
                 None => {
                     "SageMaker instance types look like `ml.m5.xlarge` or `ml.g5.2xlarge`".into()
@@ -103,15 +114,25 @@ fn known_instance(rules: &mut Rules, instance_type: &str, pointer: &str, usage: 
     }
 }
 
+/// `a`, `a and b`, `a, b and c`.
+fn english_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => (*only).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 /// Convolutional networks are trained on GPUs; on CPU a run takes days.
 fn gpu_for_networks(spec: &Spec, rules: &mut Rules) {
     let Some(architecture) = spec.model.architecture else {
         return;
     };
-    let Some(family) = catalog::lookup(&spec.training.instance_type) else {
+    // A type that training does not accept is I001's to report.
+    if !catalog::uses(&spec.training.instance_type).is_some_and(|u| u.contains(&Use::Training)) {
         return;
-    };
-    if !family.gpu {
+    }
+    if !catalog::has_gpu(&spec.training.instance_type) {
         let name = serde_json::to_value(architecture)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))

@@ -3,6 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::{Template, get_att, ids, images, reference, sub, suppressions};
+use crate::catalog;
 use crate::ir::{System, pascal, split_s3_uri};
 use crate::spec::{DriftStatistic, Metric, ProblemType};
 
@@ -111,18 +112,6 @@ fn registry_and_pipeline(t: &mut Template, pipeline: &Value) {
     );
 }
 
-/// Instance families with NVMe instance storage, which SageMaker encrypts with a hardware
-/// key and which reject a `KmsKeyId` on the endpoint config.
-fn has_instance_storage(instance_type: &str) -> bool {
-    let family = instance_type
-        .strip_prefix("ml.")
-        .and_then(|r| r.split('.').next())
-        .unwrap_or_default();
-    let after_generation = family.trim_start_matches(|c: char| c.is_ascii_alphabetic());
-    let modifiers = after_generation.trim_start_matches(|c: char| c.is_ascii_digit());
-    modifiers.contains('d') || ["g5", "g6", "g6e", "p5", "p5e"].contains(&family)
-}
-
 /// The endpoint of the approved model, with data capture and autoscaling. The model is
 /// known only after a run is approved, so all of it waits for `ModelPackageArn`.
 fn endpoint(t: &mut Template) {
@@ -153,7 +142,8 @@ fn endpoint(t: &mut Template) {
         }],
         "Tags": t.tags(),
     });
-    let local_storage = has_instance_storage(&endpoint.instance_type);
+    // NVMe instance storage is encrypted with a hardware key; SageMaker refuses a KmsKeyId for it.
+    let local_storage = catalog::has_nvme(&endpoint.instance_type);
     if !local_storage {
         config["KmsKeyId"] = t.key_arn();
     }
@@ -479,19 +469,4 @@ fn support_path(system: &System, baseline_uri: &str) -> String {
         .map(|(_, key)| key)
         .unwrap_or_default();
     format!("{key}constraints.json")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn instance_storage_families() {
-        assert!(has_instance_storage("ml.g4dn.xlarge"));
-        assert!(has_instance_storage("ml.m5d.large"));
-        assert!(has_instance_storage("ml.g5.2xlarge"));
-        assert!(!has_instance_storage("ml.m5.xlarge"));
-        assert!(!has_instance_storage("ml.c5.xlarge"));
-        assert!(!has_instance_storage("ml.inf2.xlarge"));
-    }
 }

@@ -3,7 +3,9 @@
 use serde_json::{Value, json};
 
 use super::{Template, bucket_arns, get_att, ids, reference, sub, suppressions};
-use crate::ir::Kms;
+use std::collections::BTreeSet;
+
+use crate::ir::{Kms, split_s3_uri};
 
 pub(super) fn add(t: &mut Template) {
     if t.system.kms == Kms::Create {
@@ -124,9 +126,19 @@ fn base_bucket(t: &Template, name: &str, encryption: Value, rules: Vec<Value>) -
         .collect();
         // A configuration needs at least one archive tier; without one the lifecycle
         // transition alone moves objects into Intelligent-Tiering's automatic tiers.
-        if !tierings.is_empty() && name != t.system.buckets.logs {
-            properties["IntelligentTieringConfigurations"] =
-                json!([{"Id": "archive", "Status": "Enabled", "Tierings": tierings}]);
+        let prefixes = archived_prefixes(t, name);
+        if !tierings.is_empty() && !prefixes.is_empty() {
+            properties["IntelligentTieringConfigurations"] = prefixes
+                .iter()
+                .enumerate()
+                .map(|(i, prefix)| {
+                    let mut configuration = json!({"Id": format!("archive-{}", i + 1), "Status": "Enabled", "Tierings": tierings});
+                    if !prefix.is_empty() {
+                        configuration["Prefix"] = json!(prefix);
+                    }
+                    configuration
+                })
+                .collect();
         }
     }
     properties["Tags"] = t.tags();
@@ -136,6 +148,26 @@ fn base_bucket(t: &Template, name: &str, encryption: Value, rules: Vec<Value>) -
         "UpdateReplacePolicy": "Retain",
         "Properties": properties,
     })
+}
+
+/// The prefixes of `bucket` whose objects may move to the archive tiers: the data sources'
+/// raw data and the endpoint's captures, which are read rarely and can wait for a restore.
+/// Never models or pipeline artifacts: an archived `model.tar.gz` cannot be read, so
+/// scale-out and rollback would fail. An empty prefix is the whole bucket.
+fn archived_prefixes(t: &Template, bucket: &str) -> BTreeSet<String> {
+    let sources = t.system.data_sources.iter().map(|s| s.uri.as_str());
+    let capture = t
+        .system
+        .endpoint
+        .as_ref()
+        .and_then(|e| e.capture.as_ref())
+        .map(|c| c.destination_uri.as_str());
+    sources
+        .chain(capture)
+        .filter_map(split_s3_uri)
+        .filter(|(b, _)| b == bucket)
+        .map(|(_, prefix)| prefix)
+        .collect()
 }
 
 /// Lifecycle rules of a data-holding bucket: into Intelligent-Tiering, expire old versions,
