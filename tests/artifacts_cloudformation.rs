@@ -356,11 +356,19 @@ fn the_training_widget_finds_pipeline_training_jobs() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|w| w["properties"]["metrics"].as_array().cloned().unwrap_or_default())
+        .flat_map(|w| {
+            w["properties"]["metrics"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .filter_map(|m| m[0]["expression"].as_str().map(str::to_string))
         .filter(|e| e.contains("/aws/sagemaker/TrainingJobs"))
         .collect();
-    assert!(!expressions.is_empty(), "the flagship has a training widget");
+    assert!(
+        !expressions.is_empty(),
+        "the flagship has a training widget"
+    );
     for expression in expressions {
         let term = expression
             .split_whitespace()
