@@ -1,14 +1,16 @@
 # `make test` is the whole suite: unit, snapshot, CLI and property tests, then the external
 # validators on every example's generated artifacts. It installs what it needs by itself.
 CARGO ?= cargo
-MLOPSC := target/debug/mlopsc
+# Cargo's output folder, where CARGO_TARGET_DIR puts it (e.g. one shared by several clones).
+TARGET := $(or $(CARGO_TARGET_DIR),target)
+MLOPSC := $(TARGET)/debug/mlopsc
 EXAMPLES := $(wildcard examples/*/mlops.yaml)
 
 # A check that cannot run here (no ../shared, see MLOPSC_SHARED_DIR) prints one `skipped:` line
 # and appends it here; `make test` repeats them at the end, since cargo hides what passing
 # tests print. Under CI=true such checks fail instead (scripts/lib/optional.sh,
 # tests/common/optional.rs).
-export MLOPSC_SKIP_LOG := $(CURDIR)/target/skipped.txt
+export MLOPSC_SKIP_LOG := $(abspath $(TARGET))/skipped.txt
 
 .PHONY: test skip-log tools rust-tests generated-check external deploy-tests
 
@@ -18,7 +20,7 @@ test: skip-log tools rust-tests generated-check external deploy-tests
 	else echo "make test: all checks passed"; fi
 
 skip-log:
-	@mkdir -p target && : > "$(MLOPSC_SKIP_LOG)"
+	@mkdir -p "$(TARGET)" && : > "$(MLOPSC_SKIP_LOG)"
 
 tools:
 	scripts/install-tools.sh
