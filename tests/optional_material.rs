@@ -128,22 +128,20 @@ fn every_script_and_test_names_the_shared_folder_with_one_variable() {
 
 #[test]
 fn a_missing_requirement_skips_with_one_logged_line_or_fails_under_ci() {
+    assert_eq!(
+        optional::absent("a check", "no thing", false),
+        Ok("skipped: a check (no thing)".to_string())
+    );
+    assert_eq!(
+        optional::absent("a check", "no thing", true),
+        Err("a check is required under CI=true (no thing)".to_string())
+    );
     let dir = tempfile::tempdir().expect("a temporary folder");
     let log = dir.path().join("skipped.txt");
-    assert_eq!(
-        optional::decide(true, "a check", "why", true, Some(&log)),
-        Ok(true)
-    );
-    assert_eq!(
-        optional::decide(false, "a check", "no thing", false, Some(&log)),
-        Ok(false)
-    );
+    optional::append(&log, "skipped: one");
+    optional::append(&log, "skipped: two");
     assert_eq!(
         std::fs::read_to_string(&log).expect("logged"),
-        "skipped: a check (no thing)\n"
-    );
-    assert_eq!(
-        optional::decide(false, "a check", "no thing", true, Some(&log)),
-        Err("a check is required under CI=true (no thing)".to_string())
+        "skipped: one\nskipped: two\n"
     );
 }

@@ -59,42 +59,43 @@ pub fn command(program: &str, what: &str) -> bool {
 
 /// True when present. Otherwise panics under CI=true, or prints and logs the skip line.
 pub fn present_or_skip(present: bool, what: &str, why: &str) -> bool {
+    if present {
+        return true;
+    }
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    let log = std::env::var_os("MLOPSC_SKIP_LOG").map(PathBuf::from);
-    match decide(present, what, why, ci, log.as_deref()) {
-        Ok(present) => present,
+    let line = match absent(what, why, ci) {
+        Ok(line) => line,
         Err(message) => panic!("{message}"),
+    };
+    // Straight to stderr: libtest captures `eprintln!` of passing tests, and a skip must show.
+    let _ = writeln!(std::io::stderr(), "{line}");
+    if let Some(log) = std::env::var_os("MLOPSC_SKIP_LOG") {
+        append(Path::new(&log), &line);
+    }
+    false
+}
+
+/// What absent material means: the skip line, or under CI=true the message of the failure.
+pub fn absent(what: &str, why: &str, ci: bool) -> Result<String, String> {
+    if ci {
+        Err(format!("{what} is required under CI=true ({why})"))
+    } else {
+        Ok(format!("skipped: {what} ({why})"))
     }
 }
 
-/// The decision, apart from the environment so that it can be tested: `Ok(true)` to run,
-/// `Ok(false)` after the skip line, `Err` with the message of a required check.
-pub fn decide(
-    present: bool,
-    what: &str,
-    why: &str,
-    ci: bool,
-    log: Option<&Path>,
-) -> Result<bool, String> {
-    if present {
-        return Ok(true);
+/// Appends one line to the skip log, in one write so that parallel tests do not interleave.
+pub fn append(log: &Path, line: &str) {
+    let appended = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .and_then(|mut file| file.write_all(format!("{line}\n").as_bytes()));
+    if let Err(err) = appended {
+        let _ = writeln!(
+            std::io::stderr(),
+            "cannot append to {}: {err}",
+            log.display()
+        );
     }
-    if ci {
-        return Err(format!("{what} is required under CI=true ({why})"));
-    }
-    let line = format!("skipped: {what} ({why})");
-    // Straight to stderr: libtest captures `eprintln!` of passing tests, and a skip must show.
-    let _ = writeln!(std::io::stderr(), "{line}");
-    if let Some(log) = log {
-        let appended = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            // One write per line, so that tests running in parallel do not interleave.
-            .and_then(|mut file| file.write_all(format!("{line}\n").as_bytes()));
-        if let Err(err) = appended {
-            eprintln!("cannot append to {}: {err}", log.display());
-        }
-    }
-    Ok(false)
 }
