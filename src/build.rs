@@ -10,7 +10,7 @@ use crate::diagnostics::{Code, Diagnostic, SourceFile};
 use crate::emit::{self, Artifacts};
 use crate::ir::{self, System};
 use crate::output_dir::{OutputDir, OutputError};
-use crate::spec::{Spec, yaml::Document};
+use crate::spec::{Spec, schema::contains, yaml::Document};
 use crate::validate;
 
 /// A compiled spec: the resolved model and the artifacts it produces.
@@ -114,17 +114,44 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// A validated spec and its step code, as far as they could be read.
+#[derive(Debug)]
+pub struct Checked {
+    /// The spec's diagnostics, F002 for the step code included.
+    pub validated: validate::Validated,
+    /// The step code directory, when the spec names it and it could be read.
+    pub code: Option<CodeBundle>,
+}
+
+/// Validates a spec and checks its step code on disk: everything `build` checks before it
+/// emits, so that `validate` reports the same problems. `spec_dir` is the directory of the spec
+/// file; the code directory is relative to it.
+pub fn check(source: &SourceFile, spec_dir: &Path) -> Checked {
+    let mut validated = validate::validate(source);
+    let mut code = None;
+    if let (Some(doc), Some(spec)) = (&validated.doc, &validated.spec) {
+        let (bundle, diagnostics) = load_code(doc, spec, spec_dir, &validated.pruned);
+        code = bundle;
+        if !diagnostics.is_empty() {
+            validated.diagnostics.extend(diagnostics);
+            validated
+                .diagnostics
+                .sort_by_key(|d| (d.span.start, d.code));
+        }
+    }
+    Checked { validated, code }
+}
+
 /// Validates, checks the step code against the spec, resolves and emits.
 /// `spec_dir` is the directory of the spec file; the code directory is relative to it.
 pub fn compile(source: &SourceFile, spec_dir: &Path) -> Result<Compiled, CompileError> {
-    let validated = validate::validate(source);
+    let Checked { validated, code } = check(source, spec_dir);
     if validated.has_errors() {
         return Err(CompileError::Spec(validated.diagnostics));
     }
-    let (Some(doc), Some(spec)) = (validated.doc, validated.spec) else {
+    let (Some(spec), Some(code)) = (validated.spec, code) else {
         return Err(CompileError::Spec(validated.diagnostics));
     };
-    let code = load_code(&doc, &spec, spec_dir).map_err(CompileError::Spec)?;
     let code_sha256 = code.sha256();
     let system = ir::resolve(&spec, &code_sha256);
     let artifacts = emit::emit(&system, &code_sha256, source.text.as_bytes())
@@ -137,17 +164,35 @@ pub fn compile(source: &SourceFile, spec_dir: &Path) -> Result<Compiled, Compile
     })
 }
 
-/// Reads the code directory and checks that every script the spec names is in it.
-fn load_code(doc: &Document, spec: &Spec, spec_dir: &Path) -> Result<CodeBundle, Vec<Diagnostic>> {
+/// Reads the code directory and checks that every script the spec names is in it. Names in
+/// parts of the spec that broke the schema (`pruned`) are not checked: they are placeholders.
+fn load_code(
+    doc: &Document,
+    spec: &Spec,
+    spec_dir: &Path,
+    pruned: &[String],
+) -> (Option<CodeBundle>, Vec<Diagnostic>) {
+    let intact = |pointer: &str| {
+        !pruned
+            .iter()
+            .any(|p| contains(p, pointer) || contains(pointer, p))
+    };
+    if !intact("/model/code/directory") {
+        return (None, Vec::new());
+    }
     let dir = spec_dir.join(&spec.model.code.directory);
-    let code = CodeBundle::load(&dir).map_err(|err| {
-        vec![Diagnostic::error(
-            Code::F002,
-            doc.span_of("/model/code/directory"),
-            format!("cannot read the step code directory `{}`: {err}", dir.display()),
-        )
-        .with_help("model.code.directory is relative to the spec file; create it with the step scripts")]
-    })?;
+    let code = match CodeBundle::load(&dir) {
+        Ok(code) => code,
+        Err(err) => {
+            let diagnostic = Diagnostic::error(
+                Code::F002,
+                doc.span_of("/model/code/directory"),
+                format!("cannot read the step code directory `{}`: {err}", dir.display()),
+            )
+            .with_help("model.code.directory is relative to the spec file; create it with the step scripts");
+            return (None, vec![diagnostic]);
+        }
+    };
     let mut scripts = vec![
         (
             spec.model.code.preprocess.as_str(),
@@ -169,7 +214,7 @@ fn load_code(doc: &Document, spec: &Spec, spec_dir: &Path) -> Result<CodeBundle,
     }
     let diagnostics: Vec<Diagnostic> = scripts
         .into_iter()
-        .filter(|(script, _)| !code.files.contains_key(*script))
+        .filter(|(script, pointer)| intact(pointer) && !code.files.contains_key(*script))
         .map(|(script, pointer)| {
             Diagnostic::error(
                 Code::F002,
@@ -179,11 +224,7 @@ fn load_code(doc: &Document, spec: &Spec, spec_dir: &Path) -> Result<CodeBundle,
             .with_help("add the script to the code directory, or fix its name")
         })
         .collect();
-    if diagnostics.is_empty() {
-        Ok(code)
-    } else {
-        Err(diagnostics)
-    }
+    (Some(code), diagnostics)
 }
 
 /// The default output directory: `generated/<project>/`.

@@ -26,6 +26,12 @@ pub enum Code {
     Y003,
     /// The file is not UTF-8.
     Y004,
+    /// The YAML has more nodes than mlopsc reads.
+    Y005,
+    /// The YAML nests deeper than mlopsc reads.
+    Y006,
+    /// YAML aliases expand to more than mlopsc reads.
+    Y007,
     /// A key the language does not know.
     S001,
     /// A required key is missing.
@@ -94,6 +100,9 @@ impl Code {
         Code::Y002,
         Code::Y003,
         Code::Y004,
+        Code::Y005,
+        Code::Y006,
+        Code::Y007,
         Code::S001,
         Code::S002,
         Code::S003,
@@ -133,6 +142,9 @@ impl Code {
             Code::Y002 => "Y002",
             Code::Y003 => "Y003",
             Code::Y004 => "Y004",
+            Code::Y005 => "Y005",
+            Code::Y006 => "Y006",
+            Code::Y007 => "Y007",
             Code::S001 => "S001",
             Code::S002 => "S002",
             Code::S003 => "S003",
@@ -201,6 +213,9 @@ pub struct Diagnostic {
     /// Text under the caret; the message is used when absent.
     pub label: Option<String>,
     pub help: Option<String>,
+    /// Other places that explain the problem, each with its label; human output shows them,
+    /// the machine formats carry only the primary location.
+    pub secondary: Vec<(Span, String)>,
 }
 
 impl Diagnostic {
@@ -212,7 +227,13 @@ impl Diagnostic {
             span,
             label: None,
             help: None,
+            secondary: Vec::new(),
         }
+    }
+
+    pub fn with_secondary(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.secondary.push((span, label.into()));
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
@@ -239,13 +260,16 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    /// 1-based line and column (in characters) of a byte offset.
+    /// 1-based line and column (in characters) of a byte offset. Lines end at `\n`, `\r\n`
+    /// or a lone `\r`, as in YAML and in miette's snippets.
     pub fn line_column(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
+        let before = self.text.as_bytes().get(..offset).unwrap_or_default();
         let mut line = 1;
         let mut line_start = 0;
-        for (i, b) in self.text.bytes().enumerate().take(offset) {
-            if b == b'\n' {
+        for (i, &b) in before.iter().enumerate() {
+            let crlf = b == b'\r' && before.get(i + 1) == Some(&b'\n');
+            if b == b'\n' || (b == b'\r' && !crlf) {
                 line += 1;
                 line_start = i + 1;
             }
@@ -284,10 +308,7 @@ pub fn render_human(source: &SourceFile, diagnostics: &[Diagnostic], color: bool
         .with_links(false);
     let mut out = String::new();
     for diagnostic in diagnostics {
-        let report = Report {
-            diagnostic,
-            source: miette::NamedSource::new(&source.name, source.text.clone()),
-        };
+        let report = Report { diagnostic, source };
         // Writing into a String cannot fail.
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');
@@ -398,7 +419,7 @@ pub fn render(
 /// Adapts a [`Diagnostic`] to miette's trait for the graphical renderer.
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
-    source: miette::NamedSource<String>,
+    source: &'a SourceFile,
 }
 
 impl std::fmt::Debug for Report<'_> {
@@ -437,10 +458,10 @@ impl miette::Diagnostic for Report<'_> {
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         // A file that could not be read (F001) or is empty has no snippet to show;
         // miette would otherwise draw an empty frame.
-        if self.source.inner().is_empty() {
+        if self.source.text.is_empty() {
             None
         } else {
-            Some(&self.source)
+            Some(self.source)
         }
     }
 
@@ -450,8 +471,41 @@ impl miette::Diagnostic for Report<'_> {
             .label
             .clone()
             .unwrap_or_else(|| "here".to_string());
-        Some(Box::new(std::iter::once(
-            miette::LabeledSpan::new_with_span(Some(label), self.diagnostic.span),
+        let primary = miette::LabeledSpan::new_primary_with_span(Some(label), self.diagnostic.span);
+        let secondary =
+            self.diagnostic.secondary.iter().map(|(span, label)| {
+                miette::LabeledSpan::new_with_span(Some(label.clone()), *span)
+            });
+        Some(Box::new(std::iter::once(primary).chain(secondary)))
+    }
+}
+
+/// miette reads snippets from the file, but counts the column of the header in bytes; this
+/// replaces it with the column in characters, which the JSON and GitHub renderings print.
+impl miette::SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let contents =
+            self.text
+                .as_str()
+                .read_span(span, context_lines_before, context_lines_after)?;
+        // miette gives a column only for a snippet that starts on the span's own line.
+        let column = if context_lines_before == 0 {
+            self.line_column(span.offset()).1 - 1
+        } else {
+            contents.column()
+        };
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            column,
+            contents.line_count(),
         )))
     }
 }

@@ -151,9 +151,12 @@ fn malformed_yaml_is_a_spec_error_in_every_format() {
         "Y001-bad-indentation",
         "Y001-tab",
         "Y001-unclosed-quote",
+        "Y001-unclosed-quote-runs-on",
         "Y002-duplicate-key",
         "Y003-empty",
         "Y004-latin1",
+        "Y006-nested-too-deep",
+        "Y007-alias-expansion",
     ] {
         let path = format!("tests/fixtures/invalid/{file}.yaml");
         let expected = &file[..4];

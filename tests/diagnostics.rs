@@ -99,7 +99,12 @@ fixtures! {
     y001_unclosed_quote: "Y001-unclosed-quote.yaml" => Y001 at 12:47 "\">=";
     y002_duplicate_key: "Y002-duplicate-key.yaml" => Y002 at 14:1 "training";
     y003_empty: "Y003-empty.yaml" => Y003 at 1:1 "#";
-    y004_latin1: "Y004-latin1.yaml" => Y004 at 7:15 "\u{FFFD}";
+    y001_unclosed_quote_runs_on: "Y001-unclosed-quote-runs-on.yaml" => Y001 at 12:17 "\">=";
+    y004_latin1: "Y004-latin1.yaml" => Y004 at 7:15 "\\xE9";
+    // The parser's resource limits.
+    y005_too_many_nodes: "Y005-too-many-nodes.yaml" => Y005 at 1966:68 "0";
+    y006_nested_too_deep: "Y006-nested-too-deep.yaml" => Y006 at 3:73 "[";
+    y007_alias_expansion: "Y007-alias-expansion.yaml" => Y007 at 6:36 "*c";
     // Schema: unknown keys point at the key, missing keys at the mapping that lacks them.
     s001_unknown_key: "S001-unknown-key.yaml" => S001 at 12:3 "maxRuntime:";
     s002_missing_key: "S002-missing-key.yaml" => S002 at 10:3 "framework: pytorch";
@@ -155,7 +160,7 @@ fn every_code_has_a_fixture_and_every_fixture_a_test() {
     for &code in Code::ALL {
         if code == Code::F001 || code == Code::F002 {
             // A file that cannot be read has no fixture: see the `f001_*` tests below.
-            // Missing step code is a build-time check: see tests/build.rs.
+            // Missing step code is a check of the files next to the spec: see tests/build.rs.
             continue;
         }
         assert!(
@@ -218,7 +223,16 @@ fn every_code_has_a_documentation_page() {
         let example = code_block(page, "## Example");
         let fix = code_block(page, "## How to fix");
         let mut snippets = vec![("How to fix", fix)];
-        if !matches!(code, Code::Y001 | Code::Y002 | Code::Y003 | Code::Y004) {
+        if !matches!(
+            code,
+            Code::Y001
+                | Code::Y002
+                | Code::Y003
+                | Code::Y004
+                | Code::Y005
+                | Code::Y006
+                | Code::Y007
+        ) {
             snippets.push(("Example", example));
         }
         for (section, (lang, body)) in snippets {
@@ -349,4 +363,354 @@ fn unknown_keys_do_not_hide_semantic_errors() {
         ("threshold: 0.7", "threshold: 7"),
     ]);
     assert_eq!(codes, [Code::S001, Code::V001]);
+}
+
+/// The text of the minimal example after text replacements.
+fn minimal_with(replacements: &[(&str, &str)]) -> SourceFile {
+    let mut text = std::fs::read_to_string(manifest_dir().join("examples/minimal/mlops.yaml"))
+        .expect("the minimal example");
+    for (from, to) in replacements {
+        assert!(text.contains(from), "the minimal example has {from:?}");
+        text = text.replace(from, to);
+    }
+    SourceFile {
+        name: "mlops.yaml".into(),
+        text,
+    }
+}
+
+/// The `line:column` in the header of the first human-rendered diagnostic.
+fn human_location(human: &str) -> (usize, usize) {
+    let header = human
+        .lines()
+        .find_map(|l| l.split_once("[mlops.yaml:").map(|(_, rest)| rest))
+        .expect("a header with the file name");
+    let location = header.split(']').next().unwrap_or_default();
+    let (line, column) = location.split_once(':').expect("line:column");
+    (
+        line.parse().expect("a line number"),
+        column.parse().expect("a column number"),
+    )
+}
+
+/// miette counts bytes; people, JSON and GitHub count characters: all must agree.
+#[test]
+fn columns_count_characters_in_every_format() {
+    let source = minimal_with(&[(
+        "project: {name: minimal, region: eu-west-1}",
+        "project: {tags: {owner: Zoë Ærøskøbing}, name: minimal, region: eu-west-9}",
+    )]);
+    let diagnostics = mlopsc::validate::validate(&source).diagnostics;
+    assert_eq!(
+        diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(),
+        [Code::X004]
+    );
+    let line = source.text.lines().nth(3).expect("line 4");
+    let column = line[..line.find("eu-west-9").expect("the region")]
+        .chars()
+        .count()
+        + 1;
+    assert_eq!(column, 65);
+    let json: serde_json::Value =
+        serde_json::from_str(&render_json(&source, &diagnostics)).expect("JSON");
+    assert_eq!(json["diagnostics"][0]["line"], 4);
+    assert_eq!(json["diagnostics"][0]["column"], column);
+    let github = mlopsc::diagnostics::render_github(&source, &diagnostics);
+    assert!(
+        github.contains(&format!(",line=4,col={column},")),
+        "{github}"
+    );
+    let human = render_human(&source, &diagnostics, false);
+    assert_eq!(human_location(&human), (4, column), "{human}");
+}
+
+/// A snippet of a file that is not UTF-8 shows the bad bytes escaped, never raw bytes or
+/// replacement characters that a terminal would print as garbage.
+#[test]
+fn a_non_utf8_snippet_prints_no_raw_bytes() {
+    let (source, diagnostics) = validate_fixture("Y004-latin1.yaml");
+    let human = render_human(&source, &diagnostics, false);
+    assert!(human.contains("owner: Ren\\xE9"), "{human}");
+    assert_eq!(human_location_of(&human, "Y004-latin1.yaml"), (7, 15));
+    let binary = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0".to_vec();
+    let failure = mlopsc::spec::decode("image.png", binary).expect_err("not UTF-8");
+    let (source, diagnostic) = *failure;
+    assert_eq!(diagnostic.code, Code::Y004);
+    for (name, text) in [
+        ("latin1", human),
+        ("binary", render_human(&source, &[diagnostic], false)),
+    ] {
+        assert!(!text.contains('\u{FFFD}'), "{name}: {text}");
+        assert!(
+            text.chars().all(|c| c == '\n' || !c.is_control()),
+            "{name}: a control character in {text:?}"
+        );
+    }
+}
+
+/// The `line:column` in the header of a human rendering of a fixture.
+fn human_location_of(human: &str, file: &str) -> (usize, usize) {
+    human_location(&human.replace(&format!("{FIXTURES}/{file}"), "mlops.yaml"))
+}
+
+/// A quote left open runs on over the following lines until the next quote closes it; the
+/// parser fails there, far below the mistake. The diagnostic points at the opening quote and
+/// keeps the place where the parser stopped as a second label.
+#[test]
+fn an_unclosed_quote_is_reported_where_it_opens() {
+    let source = minimal_with(&[
+        ("comparator: \">=\"", "comparator: \">="),
+        (
+            "{modelPackageGroup: minimal-models}",
+            "{modelPackageGroup: \"minimal-models\"}",
+        ),
+    ]);
+    let diagnostics = mlopsc::validate::validate(&source).diagnostics;
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    let d = &diagnostics[0];
+    assert_eq!(d.code, Code::Y001);
+    assert_eq!(&source.text[d.span.start..d.span.end], "\"");
+    assert_eq!(source.line_column(d.span.start), (13, 47));
+    assert_eq!(d.secondary.len(), 1, "{d:#?}");
+    assert!(source.line_column(d.secondary[0].0.start).0 >= 13);
+}
+
+/// The parser's resource limits each have their own code and say which limit broke.
+#[test]
+fn yaml_resource_limits_have_their_own_codes() {
+    use mlopsc::spec::yaml::{MAX_ALIAS_EVENTS, MAX_DEPTH, MAX_NODES};
+    let depth = MAX_DEPTH + 1;
+    let deep = format!(
+        "apiVersion: mlopsc/v1\nproject: {}1{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let mut nested = String::from("apiVersion: mlopsc/v1\n");
+    for level in 0..depth {
+        nested.push_str(&format!("{}k{level}:\n", "  ".repeat(level)));
+    }
+    nested.push_str(&format!("{}leaf: 1\n", "  ".repeat(depth)));
+    let many = format!(
+        "apiVersion: mlopsc/v1\nproject: [{}]\n",
+        vec!["0"; MAX_NODES].join(",")
+    );
+    let mut bomb = String::from("apiVersion: mlopsc/v1\na: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for (from, to) in ["a", "b", "c", "d", "e"]
+        .iter()
+        .zip(["b", "c", "d", "e", "f"])
+    {
+        bomb.push_str(&format!(
+            "{to}: &{to} [{}]\n",
+            vec![format!("*{from}"); 10].join(", ")
+        ));
+    }
+    // At the limit the file still parses (on the caller's thread, whatever its stack), and
+    // the schema has its say.
+    let at_limit = format!(
+        "apiVersion: mlopsc/v1\nproject: {}1{}\n",
+        "[".repeat(MAX_DEPTH - 1),
+        "]".repeat(MAX_DEPTH - 1)
+    );
+    let source = SourceFile {
+        name: "mlops.yaml".into(),
+        text: at_limit,
+    };
+    let codes: Vec<Code> = mlopsc::validate::validate(&source)
+        .diagnostics
+        .iter()
+        .map(|d| d.code)
+        .collect();
+    assert!(codes.contains(&Code::S003), "{codes:?}");
+    assert!(
+        !codes.iter().any(|c| c.as_str().starts_with('Y')),
+        "{codes:?}"
+    );
+    let cases = [
+        (deep, Code::Y006, format!("nested deeper than {MAX_DEPTH}")),
+        (
+            nested,
+            Code::Y006,
+            format!("nested deeper than {MAX_DEPTH}"),
+        ),
+        (
+            many,
+            Code::Y005,
+            format!("more than {MAX_NODES} YAML nodes"),
+        ),
+        (
+            bomb,
+            Code::Y007,
+            format!("alias expansion exceeds {MAX_ALIAS_EVENTS}"),
+        ),
+    ];
+    for (text, code, message) in cases {
+        let source = SourceFile {
+            name: "mlops.yaml".into(),
+            text,
+        };
+        let diagnostics = mlopsc::validate::validate(&source).diagnostics;
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+        assert_eq!(diagnostics[0].code, code, "{diagnostics:#?}");
+        assert!(
+            diagnostics[0].message.contains(&message),
+            "{} does not say {message:?}",
+            diagnostics[0].message
+        );
+        assert!(
+            !diagnostics[0]
+                .help
+                .as_deref()
+                .unwrap_or("")
+                .contains("indentation")
+        );
+    }
+}
+
+/// The codes and help lines the flagship reports after text replacements.
+fn flagship_with(replacements: &[(&str, &str)]) -> Vec<(Code, String)> {
+    let mut text = std::fs::read_to_string(manifest_dir().join("examples/skin-lesion/mlops.yaml"))
+        .expect("the flagship");
+    for (from, to) in replacements {
+        assert!(text.contains(from), "the flagship has {from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    let source = SourceFile {
+        name: "mlops.yaml".into(),
+        text,
+    };
+    mlopsc::validate::validate(&source)
+        .diagnostics
+        .into_iter()
+        .map(|d| (d.code, d.help.unwrap_or_default()))
+        .collect()
+}
+
+/// Every enum value gets a did-you-mean, a difference in case included.
+#[test]
+fn every_enum_suggests_the_closest_value() {
+    let cases = [
+        ("format: isic2019", "format: ISIC2019", "isic2019"),
+        ("format: ham10000", "format: ham1000", "ham10000"),
+        ("- type: schedule", "- type: Schedule", "schedule"),
+        ("- type: dataDrift", "- type: datadrift", "dataDrift"),
+        (
+            "statistic: distributionDistance",
+            "statistic: distributionDistanse",
+            "distributionDistance",
+        ),
+        (
+            "metric: pipelineExecutionFailed",
+            "metric: PipelineExecutionFailed",
+            "pipelineExecutionFailed",
+        ),
+        ("type: processing", "type: Processing", "processing"),
+        ("framework: pytorch", "framework: PyTorch", "pytorch"),
+    ];
+    for (from, to, best) in cases {
+        let reported = flagship_with(&[(from, to)]);
+        assert_eq!(
+            reported,
+            [(Code::S004, format!("did you mean `{best}`?"))],
+            "{to}"
+        );
+    }
+}
+
+/// A misspelled required key is one mistake: S001 with its did-you-mean, no S002.
+#[test]
+fn a_misspelled_required_key_is_one_diagnostic() {
+    let source = minimal_with(&[(
+        "training: {instanceType: ml.g4dn.xlarge}",
+        "training: {instanceTyp: ml.g4dn.xlarge}",
+    )]);
+    let diagnostics = mlopsc::validate::validate(&source).diagnostics;
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    assert_eq!(diagnostics[0].code, Code::S001);
+    assert_eq!(
+        diagnostics[0].help.as_deref(),
+        Some("did you mean `instanceType`?")
+    );
+}
+
+/// Semantic rules run on the parts of the spec that pass the schema.
+#[test]
+fn schema_errors_do_not_hide_semantic_errors() {
+    let codes = codes_of_minimal_with(&[
+        ("threshold: 0.7", "threshold: 70"),
+        (
+            "{modelPackageGroup: minimal-models}",
+            "{modelPackageGroup: minimal-models, approval: sometimes}",
+        ),
+        ("region: eu-west-1", "region: eu-west-9"),
+        ("frameworkVersion: 2.3.0", "frameworkVersion: [2, 3]"),
+        ("split: {train: 0.8,", "split: {train: 0.8, shuffle: yes,"),
+    ]);
+    assert_eq!(
+        codes,
+        [Code::X004, Code::S001, Code::S003, Code::V001, Code::S004]
+    );
+}
+
+/// A part that breaks the schema is left out of the semantic rules, and so is every
+/// diagnostic that depends on it: no false positive from the pruning.
+#[test]
+fn pruned_parts_cause_no_semantic_false_positives() {
+    // A step depends on a step whose name is broken: no R001 for the reference.
+    let reported = flagship_with(&[
+        ("- name: gradcam-report", "- name: [gradcam-report]"),
+        (
+            "arguments: [--samples, \"64\"]",
+            "arguments: [--samples, \"64\"]\n  - name: summary\n    type: processing\n    dependsOn: [gradcam-report]\n    instanceType: ml.m5.large\n    entryPoint: gradcam.py",
+        ),
+    ]);
+    let codes: Vec<Code> = reported.iter().map(|(c, _)| *c).collect();
+    assert_eq!(codes, [Code::S003], "{reported:#?}");
+    // A broken max runtime is not replaced by its default in the spot check (I005).
+    let reported = flagship_with(&[("maxRuntimeSeconds: 28800", "maxRuntimeSeconds: -1")]);
+    let codes: Vec<Code> = reported.iter().map(|(c, _)| *c).collect();
+    assert_eq!(codes, [Code::S005], "{reported:#?}");
+    // A broken evaluation metric does not make the gate on it look unevaluated (V003).
+    let reported = flagship_with(&[
+        (
+            "metric: accuracy\n    comparator",
+            "metric: f1\n    comparator",
+        ),
+        ("recall, f1, auc]", "recall, F-1, auc]"),
+    ]);
+    let codes: Vec<Code> = reported.iter().map(|(c, _)| *c).collect();
+    assert_eq!(codes, [Code::S004], "{reported:#?}");
+}
+
+/// The "eleven mistakes" spec: schema and semantic mistakes all reported in one run.
+#[test]
+fn many_mistakes_of_both_layers_are_reported_at_once() {
+    let path = manifest_dir().join("tests/fixtures/many-mistakes.yaml");
+    let text = std::fs::read_to_string(&path).expect("the fixture");
+    let source = SourceFile {
+        name: "tests/fixtures/many-mistakes.yaml".into(),
+        text,
+    };
+    let checked = mlopsc::build::check(&source, &manifest_dir().join("tests/fixtures"));
+    let reported: Vec<(Code, usize)> = checked
+        .validated
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, source.line_column(d.span.start).0))
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            (Code::X004, 5),
+            (Code::N001, 8),
+            (Code::S004, 14),
+            (Code::X002, 15),
+            (Code::S005, 18),
+            (Code::S004, 23),
+            (Code::I001, 26),
+            (Code::V003, 31),
+            (Code::V001, 36),
+            (Code::S001, 39),
+            (Code::S002, 41),
+        ]
+    );
 }

@@ -38,7 +38,18 @@ fn check(text: String) -> Result<(), TestCaseError> {
 }
 
 fn check_span(source: &SourceFile, d: &Diagnostic) -> Result<(), TestCaseError> {
-    let (start, end, len) = (d.span.start, d.span.end, source.text.len());
+    for span in std::iter::once(d.span).chain(d.secondary.iter().map(|(s, _)| *s)) {
+        check_one_span(source, d, span)?;
+    }
+    Ok(())
+}
+
+fn check_one_span(
+    source: &SourceFile,
+    d: &Diagnostic,
+    span: mlopsc::spec::yaml::Span,
+) -> Result<(), TestCaseError> {
+    let (start, end, len) = (span.start, span.end, source.text.len());
     prop_assert!(
         start <= end && end <= len,
         "{} span {start}..{end} outside a text of {len} bytes: {}",
@@ -183,4 +194,88 @@ fn mutations_do_what_they_say() {
     );
     assert_eq!(apply(text, &Mutation::Truncate(6)), "a: 1\nb");
     assert_eq!(apply("é", &Mutation::Truncate(1)), "é");
+}
+
+/// The fixtures whose mistake is semantic, for the test below.
+const SEMANTIC_FIXTURES: &[&str] = &[
+    "N001-bucket-name",
+    "N002-resource-name",
+    "N003-duplicate-name",
+    "I001-unknown-instance",
+    "I002-needs-gpu",
+    "I003-spot-not-supported",
+    "I004-spot-without-checkpoint",
+    "I005-spot-max-wait",
+    "I006-distribution",
+    "I007-framework-version",
+    "V001-threshold-range",
+    "V002-split-sum",
+    "V003-gate-metric",
+    "V004-mixed-metrics",
+    "V005-tiering-order",
+    "V006-normalization",
+    "X001-schedule",
+    "X002-s3-uri",
+    "X003-email",
+    "X004-region",
+    "R001-unknown-step",
+    "R002-cycle",
+    "R003-trigger-member",
+    "R004-drift-trigger-without-alarm",
+    "R004-missing-feature",
+];
+
+/// The semantic diagnostics (code and message) of a spec given as JSON, written out as YAML.
+fn semantic_diagnostics(json: &serde_json::Value) -> (Vec<(String, String)>, usize) {
+    let source = SourceFile {
+        name: "mlops.yaml".into(),
+        text: serde_saphyr::to_string(json).expect("JSON writes as YAML"),
+    };
+    let diagnostics = mlopsc::validate::validate(&source).diagnostics;
+    let schema_errors = diagnostics
+        .iter()
+        .filter(|d| d.code.as_str().starts_with('S'))
+        .count();
+    let mut semantic: Vec<(String, String)> = diagnostics
+        .into_iter()
+        .filter(|d| !d.code.as_str().starts_with('S'))
+        .map(|d| (d.code.to_string(), d.message))
+        .collect();
+    semantic.sort();
+    (semantic, schema_errors)
+}
+
+/// A schema error in an unrelated part of the spec neither hides a semantic diagnostic nor adds
+/// one: the semantic rules see the same spec, with that part pruned.
+#[test]
+fn an_unrelated_schema_error_leaves_the_semantic_diagnostics_alone() {
+    type Injection = fn(&mut serde_json::Value);
+    let injections: [(&str, Injection); 3] = [
+        ("storage.versioning is a string", |spec| {
+            spec["storage"]["versioning"] = "always".into();
+        }),
+        ("storage.lifecycle is out of bounds", |spec| {
+            spec["storage"]["lifecycle"] = serde_json::json!({"logExpirationDays": 0});
+        }),
+        ("a dashboard widget is misspelled", |spec| {
+            spec["dashboard"] = serde_json::json!({"widgets": ["Training", "alarm"]});
+        }),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid");
+    for fixture in SEMANTIC_FIXTURES {
+        let text = std::fs::read_to_string(dir.join(format!("{fixture}.yaml"))).expect("fixture");
+        let doc = mlopsc::spec::yaml::Document::parse(&text).expect("the fixture is YAML");
+        let json = doc.to_json();
+        assert!(json.get("dashboard").is_none(), "{fixture} has a dashboard");
+        let (clean, schema_errors) = semantic_diagnostics(&json);
+        assert_eq!(schema_errors, 0, "{fixture}");
+        assert!(!clean.is_empty(), "{fixture}: no semantic diagnostic");
+        for (what, inject) in injections {
+            let mut broken = json.clone();
+            inject(&mut broken);
+            let (semantic, schema_errors) = semantic_diagnostics(&broken);
+            assert!(schema_errors > 0, "{fixture}, {what}: no schema error");
+            assert_eq!(semantic, clean, "{fixture}, {what}");
+        }
+    }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use super::summary::Summary;
 use super::{DeployError, Deployment, offline};
 use crate::build::{self, CompileError};
 use crate::cli::{self, Io, exit};
@@ -48,8 +49,42 @@ pub struct PlanArgs {
     /// Exit 2 when there are changes (0: none, 1: error).
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Print the plan as text (human) or as one JSON document for CI bots (json).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub format: PlanFormat,
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// How `plan` prints the plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+impl PlanFormat {
+    /// The plan as this format prints it on stdout.
+    pub fn render(self, summary: &Summary) -> String {
+        match self {
+            PlanFormat::Human => summary.render(),
+            PlanFormat::Json => {
+                let mut text = serde_json::to_string_pretty(&summary.to_json())
+                    .unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}"));
+                text.push('\n');
+                text
+            }
+        }
+    }
+
+    /// Spec diagnostics in the matching format, so a JSON reader never gets plain text.
+    fn diagnostics(self) -> Format {
+        match self {
+            PlanFormat::Human => Format::Human,
+            PlanFormat::Json => Format::Json,
+        }
+    }
 }
 
 #[cfg(feature = "aws")]
@@ -77,11 +112,11 @@ pub struct DestroyArgs {
 }
 
 /// Compiles a spec in memory; on failure prints the diagnostics and returns exit 1.
-fn compile(path: &Path, io: &mut Io) -> Result<Deployment, u8> {
+fn compile(path: &Path, format: Format, io: &mut Io) -> Result<Deployment, u8> {
     let source = match cli::read_spec(path) {
         Ok(source) => source,
         Err(failure) => {
-            cli::report_failure(failure, Format::Human, io);
+            cli::report_failure(failure, format, io);
             return Err(exit::DEPLOY_FAILED);
         }
     };
@@ -89,7 +124,7 @@ fn compile(path: &Path, io: &mut Io) -> Result<Deployment, u8> {
     match build::compile(&source, spec_dir) {
         Ok(compiled) => Ok(Deployment::of(&compiled, &source.text)),
         Err(CompileError::Spec(diagnostics)) => {
-            cli::print_diagnostics(&source, &diagnostics, Format::Human, io);
+            cli::print_diagnostics(&source, &diagnostics, format, io);
             Err(exit::DEPLOY_FAILED)
         }
         Err(CompileError::Internal(err)) => {
@@ -125,7 +160,7 @@ pub fn plan(args: PlanArgs, io: &mut Io) -> u8 {
         );
         return exit::DEPLOY_FAILED;
     }
-    let deployment = match compile(&args.spec, io) {
+    let deployment = match compile(&args.spec, args.format.diagnostics(), io) {
         Ok(d) => d,
         Err(code) => return code,
     };
@@ -136,7 +171,7 @@ pub fn plan(args: PlanArgs, io: &mut Io) -> u8 {
             .unwrap_or_else(|| Path::new("generated").join(&deployment.target.stack));
         return match offline::summary(&deployment, &dir) {
             Ok(summary) => {
-                let _ = io.stdout.write_all(summary.render().as_bytes());
+                let _ = io.stdout.write_all(args.format.render(&summary).as_bytes());
                 changes_exit(summary.has_changes(), args.detailed_exitcode)
             }
             Err(err) => fail(io, &err),
@@ -170,6 +205,7 @@ mod aws_commands {
     use super::{ApplyArgs, AwsArgs, DestroyArgs, PlanArgs, changes_exit, compile, fail};
     use crate::build::sha256_hex;
     use crate::cli::{Io, exit};
+    use crate::diagnostics::Format;
 
     /// Standard input when it is a terminal: the only place a confirmation may come from.
     pub fn terminal_input() -> Option<std::io::StdinLock<'static>> {
@@ -252,7 +288,9 @@ mod aws_commands {
             io,
             async |clients, io| {
                 let planned = planning::plan(clients, &deployment, keep).await?;
-                let _ = io.stdout.write_all(planned.summary.render().as_bytes());
+                let _ = io
+                    .stdout
+                    .write_all(args.format.render(&planned.summary).as_bytes());
                 if let Some(out) = &args.out {
                     if planned.recreate {
                         planning::discard(clients, &planned).await?;
@@ -306,7 +344,7 @@ mod aws_commands {
             .as_ref()
             .map(|p| p.spec.clone())
             .unwrap_or_else(|| args.target.clone());
-        let deployment = match compile(&spec, io) {
+        let deployment = match compile(&spec, Format::Human, io) {
             Ok(d) => d,
             Err(code) => return code,
         };
@@ -419,7 +457,7 @@ mod aws_commands {
     }
 
     pub fn destroy(args: DestroyArgs, io: &mut Io, input: Option<&mut dyn BufRead>) -> u8 {
-        let deployment = match compile(&args.spec, io) {
+        let deployment = match compile(&args.spec, Format::Human, io) {
             Ok(d) => d,
             Err(code) => return code,
         };

@@ -4,6 +4,11 @@
 //! step after an inserted one as changed. Arrays whose elements all carry a unique `Name`
 //! (pipeline `Steps` and `Parameters`) are therefore matched by name: inserting a step shows
 //! as exactly one added step.
+//!
+//! A template carries whole documents as strings (the pipeline definition in an `Fn::Sub`, a
+//! dashboard body, an ASL `DefinitionString`). Two such strings that both hold JSON are diffed
+//! inside, so that one changed hyperparameter shows as that value rather than as two long
+//! escaped strings; the path inside follows the string's path after [`EMBEDDED`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -44,14 +49,48 @@ impl fmt::Display for Change {
             Change::Added { path, new } => write!(f, "+ {path}: {}", short(new)),
             Change::Removed { path, .. } => write!(f, "- {path}"),
             Change::Changed { path, old, new } => {
-                write!(f, "~ {path}: {} -> {}", short(old), short(new))
+                let (old, new) = short_pair(old, new);
+                write!(f, "~ {path}: {old} -> {new}")
             }
         }
     }
 }
 
+/// Between the path of a string that holds a JSON document and the path inside that document.
+pub const EMBEDDED: &str = " » ";
+
 /// Longest rendering of one value before it is cut, so a changed step does not flood the plan.
 const SHORT: usize = 80;
+/// How much of two long strings is shown before their first difference.
+const LEAD: usize = 20;
+
+/// Both sides of a change, each cut to [`SHORT`]. Two long strings are cut around where they
+/// first differ, so that the difference is what the line shows.
+fn short_pair(old: &Value, new: &Value) -> (String, String) {
+    let (Value::String(_), Value::String(_)) = (old, new) else {
+        return (short(old), short(new));
+    };
+    let (a, b) = (old.to_string(), new.to_string());
+    if a.chars().count() <= SHORT && b.chars().count() <= SHORT {
+        return (a, b);
+    }
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let first = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let start = first.saturating_sub(LEAD);
+    let window = |text: &[char]| {
+        let end = (start + SHORT).min(text.len());
+        let mut out = String::new();
+        if start > 0 {
+            out.push('…');
+        }
+        out.extend(&text[start.min(end)..end]);
+        if end < text.len() {
+            out.push('…');
+        }
+        out
+    };
+    (window(&a), window(&b))
+}
 
 fn short(value: &Value) -> String {
     let text = value.to_string();
@@ -82,13 +121,33 @@ fn walk(path: &str, old: &Value, new: &Value, out: &mut Vec<Change>) {
             (Some(a), Some(b)) if !a.is_empty() || !b.is_empty() => by_name(path, &a, &b, out),
             _ => by_index(path, a, b, out),
         },
-        _ if old != new => out.push(Change::Changed {
-            path: path.to_string(),
-            old: old.clone(),
-            new: new.clone(),
-        }),
+        _ if old != new => {
+            let before = out.len();
+            if let (Some(a), Some(b)) = (embedded_json(old), embedded_json(new)) {
+                walk(&format!("{path}{EMBEDDED}$"), &a, &b, out);
+            }
+            // Not JSON on both sides, or the same document written differently: the whole value.
+            if out.len() == before {
+                out.push(Change::Changed {
+                    path: path.to_string(),
+                    old: old.clone(),
+                    new: new.clone(),
+                });
+            }
+        }
         _ => {}
     }
+}
+
+/// The JSON object or array a string holds; `None` for any other string or value.
+fn embedded_json(value: &Value) -> Option<Value> {
+    let text = value.as_str()?.trim_start();
+    if !text.starts_with(['{', '[']) {
+        return None;
+    }
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .filter(|v| v.is_object() || v.is_array())
 }
 
 fn objects(path: &str, a: &Map<String, Value>, b: &Map<String, Value>, out: &mut Vec<Change>) {
@@ -352,6 +411,40 @@ mod tests {
         .to_string();
         assert!(text.chars().count() < 100, "{text}");
         assert!(text.ends_with('…'));
+    }
+
+    #[test]
+    fn json_inside_strings_is_diffed_inside() {
+        let body = |epochs: &str| {
+            json!({"Fn::Sub": [
+                json!({"Steps": [{"Name": "train", "Role": "${RoleArn}", "Epochs": epochs, "Pad": "x".repeat(200)}]}).to_string(),
+                {"RoleArn": {"Fn::GetAtt": ["Role", "Arn"]}}
+            ]})
+        };
+        assert_eq!(
+            lines(body("30"), body("40")),
+            vec![r#"~ $.Fn::Sub[0] » $.Steps["train"].Epochs: "30" -> "40""#]
+        );
+        // The same document written differently is still a change, shown whole.
+        let compact = json!({"Body": r#"{"a":1}"#});
+        let spaced = json!({"Body": r#"{"a": 1}"#});
+        assert_eq!(diff(&compact, &spaced).len(), 1);
+        assert_eq!(diff(&compact, &spaced)[0].path(), "$.Body");
+    }
+
+    #[test]
+    fn two_long_strings_are_shown_around_their_first_difference() {
+        let old = format!("{}old-tail", "a".repeat(300));
+        let new = format!("{}new-tail", "a".repeat(300));
+        let text = Change::Changed {
+            path: "$.s".into(),
+            old: json!(old),
+            new: json!(new),
+        }
+        .to_string();
+        assert!(text.contains("old-tail"), "{text}");
+        assert!(text.contains("new-tail"), "{text}");
+        assert!(text.chars().count() < 200, "{text}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod command;
 pub mod diff;
 pub mod offline;
 pub mod planfile;
+pub mod substitutions;
 pub mod summary;
 
 #[cfg(feature = "aws")]
@@ -106,10 +107,6 @@ impl Deployment {
         self.artifacts.files.get(emit::PIPELINE).map(Vec::as_slice)
     }
 
-    pub fn state_machine_definition(&self) -> Option<Value> {
-        parse_json(self.artifacts.files.get(emit::STATE_MACHINE)?)
-    }
-
     /// True when the template declares the pipeline itself, so CloudFormation owns it and
     /// apply must not also create it through the SageMaker API.
     pub fn template_owns_pipeline(&self) -> bool {
@@ -163,11 +160,14 @@ pub(crate) fn parse_json(bytes: &[u8]) -> Option<Value> {
     serde_json::from_slice(bytes).ok()
 }
 
+/// A YAML or JSON template as JSON; `None` when it does not parse.
+pub(crate) fn template_json(text: &str) -> Option<Value> {
+    Document::parse(text).ok().map(|doc| doc.to_json())
+}
+
 /// The `Resources` map of a YAML or JSON template; empty when it has none or does not parse.
 pub(crate) fn template_resources(text: &str) -> serde_json::Map<String, Value> {
-    Document::parse(text)
-        .ok()
-        .map(|doc| doc.to_json())
+    template_json(text)
         .and_then(|v| v.get("Resources").and_then(Value::as_object).cloned())
         .unwrap_or_default()
 }

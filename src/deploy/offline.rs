@@ -7,7 +7,10 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::diff;
-use super::summary::{Action, DocumentDiff, DocumentPlan, ResourceChange, Summary};
+use super::summary::{
+    Action, DocumentDiff, DocumentKind, DocumentPlan, FileAction, FileChange, ResourceChange,
+    Summary,
+};
 use super::{DeployError, Deployment, template_resources};
 use crate::emit;
 use crate::spec::yaml::Document;
@@ -49,14 +52,23 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
         value
     };
     if let Some(old) = &old_template {
-        for change in diff::diff(&outside(old), &outside(new_template)) {
-            summary.files.push(format!("{} {change}", emit::TEMPLATE));
+        let details = diff::diff(&outside(old), &outside(new_template));
+        if !details.is_empty() {
+            summary.files.push(FileChange {
+                name: emit::TEMPLATE.into(),
+                action: FileAction::Change,
+                details,
+            });
         }
     }
 
     for (kind, name, file) in [
-        ("SageMaker pipeline", &target.pipeline, emit::PIPELINE),
-        ("State machine", &target.state_machine, emit::STATE_MACHINE),
+        (DocumentKind::Pipeline, &target.pipeline, emit::PIPELINE),
+        (
+            DocumentKind::StateMachine,
+            &target.state_machine,
+            emit::STATE_MACHINE,
+        ),
     ] {
         if let Some(planned) = deployment.artifacts.files.get(file) {
             summary.documents.push(DocumentPlan {
@@ -90,12 +102,23 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
         if handled.contains(&name.as_str()) {
             continue;
         }
-        match (on_disk.get(name), deployment.artifacts.files.get(name)) {
-            (Some(old), Some(new)) if old != new => summary.files.push(format!("{name} changed")),
-            (None, Some(_)) => summary.files.push(format!("{name} added")),
-            (Some(_), None) => summary.files.push(format!("{name} removed")),
-            _ => {}
-        }
+        let (action, details) = match (on_disk.get(name), deployment.artifacts.files.get(name)) {
+            (Some(old), Some(new)) if old != new => {
+                let details = match (super::parse_json(old), super::parse_json(new)) {
+                    (Some(old), Some(new)) => diff::diff(&old, &new),
+                    _ => Vec::new(),
+                };
+                (FileAction::Change, details)
+            }
+            (None, Some(_)) => (FileAction::Add, Vec::new()),
+            (Some(_), None) => (FileAction::Remove, Vec::new()),
+            _ => continue,
+        };
+        summary.files.push(FileChange {
+            name: name.clone(),
+            action,
+            details,
+        });
     }
     Ok(summary)
 }
@@ -204,6 +227,34 @@ mod tests {
         );
         assert!(!text.contains("dashboard.json"), "{text}");
         assert_eq!(s.counts(), (1, 1, 0, 1));
+    }
+
+    #[test]
+    fn a_new_file_shows_as_added_and_a_changed_one_with_its_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("template.yaml"), NEW_TEMPLATE).unwrap();
+        std::fs::write(
+            dir.path().join("dashboard.json"),
+            r#"{"widgets":[{"x":0}]}"#,
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("old.json"), "{}").unwrap();
+        let d = deployment(&[
+            ("template.yaml", NEW_TEMPLATE),
+            ("dashboard.json", r#"{"widgets":[{"x":6}]}"#),
+            ("monitoring/constraints.json", "{}"),
+        ]);
+        let text = summary(&d, dir.path()).unwrap().render();
+        assert!(
+            text.contains("\n  + monitoring/constraints.json\n"),
+            "{text}"
+        );
+        assert!(text.contains("\n  - old.json\n"), "{text}");
+        assert!(
+            text.contains("\n  ~ dashboard.json\n      ~ $.widgets[0].x: 0 -> 6\n"),
+            "{text}"
+        );
+        assert!(!text.contains("added"), "{text}");
     }
 
     #[test]

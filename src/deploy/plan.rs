@@ -13,8 +13,9 @@ use super::aws::{Clients, arn_parts};
 use super::diff;
 use super::planfile::{ChangeSetRef, StackState};
 use super::staging::{self, Staged, TEMPLATE_BODY_LIMIT};
-use super::summary::{Action, DocumentDiff, DocumentPlan, ResourceChange, Summary};
-use super::{DeployError, Deployment, template_resources};
+use super::substitutions::{self, PIPELINE_VARIABLES, STATE_MACHINE_VARIABLES, StackValues};
+use super::summary::{Action, DocumentDiff, DocumentKind, DocumentPlan, ResourceChange, Summary};
+use super::{DeployError, Deployment, parse_json, template_json, template_resources};
 use crate::build::sha256_hex;
 
 /// How long a change set may take to compute before plan gives up.
@@ -237,15 +238,28 @@ pub async fn plan(
         }
     }
 
+    // What CloudFormation substituted into the deployed definitions, so that they compare
+    // with the compiled ones like for like.
+    let stack_values = match (&stack, &deployed) {
+        (Some(s), Some(deployed)) => Some(stack_values(clients, s, deployed).await?),
+        _ => None,
+    };
     let pipeline = deployed_pipeline(clients, &target.pipeline).await?;
     if let Some(planned) = deployment.pipeline_definition() {
+        let variables =
+            substitutions::variables(template, "AWS::SageMaker::Pipeline", PIPELINE_VARIABLES);
+        let planned = as_deployed(
+            planned,
+            &substitutions::resolved(&variables, stack_values.as_ref()),
+            pipeline.as_deref(),
+        );
         summary.documents.push(DocumentPlan {
-            kind: "SageMaker pipeline",
+            kind: DocumentKind::Pipeline,
             name: target.pipeline.clone(),
-            diff: DocumentDiff::between(pipeline.as_deref().map(str::as_bytes), planned),
+            diff: DocumentDiff::between(pipeline.as_deref().map(str::as_bytes), &planned),
         });
     }
-    if let Some(planned) = deployment.state_machine_definition() {
+    if let Some(planned) = deployment.artifacts.files.get(crate::emit::STATE_MACHINE) {
         let deployed = match &stack {
             Some(s) => {
                 deployed_state_machine(
@@ -257,17 +271,18 @@ pub async fn plan(
             }
             None => None,
         };
-        let deployed_value = deployed
-            .as_deref()
-            .and_then(|d| serde_json::from_str(d).ok());
-        let planned = diff::fill_placeholders(
-            &planned,
-            &literal_substitutions(template),
-            deployed_value.as_ref(),
+        let variables = substitutions::variables(
+            template,
+            "AWS::StepFunctions::StateMachine",
+            STATE_MACHINE_VARIABLES,
         );
-        let planned = serde_json::to_vec(&planned).unwrap_or_default();
+        let planned = as_deployed(
+            planned,
+            &substitutions::resolved(&variables, stack_values.as_ref()),
+            deployed.as_deref(),
+        );
         summary.documents.push(DocumentPlan {
-            kind: "State machine",
+            kind: DocumentKind::StateMachine,
             name: target.state_machine.clone(),
             diff: DocumentDiff::between(deployed.as_deref().map(str::as_bytes), &planned),
         });
@@ -498,21 +513,88 @@ fn with_details(
         .collect()
 }
 
-/// The state machine's `DefinitionSubstitutions` whose values are plain strings, as the
-/// template gives them; `Ref`s and `Fn::GetAtt`s are known only once deployed.
-fn literal_substitutions(template: &str) -> BTreeMap<String, String> {
-    template_resources(template)
-        .values()
-        .filter(|r| {
-            r.get("Type").and_then(Value::as_str) == Some("AWS::StepFunctions::StateMachine")
-        })
-        .filter_map(|r| {
-            r.pointer("/Properties/DefinitionSubstitutions")?
-                .as_object()
-        })
-        .flat_map(|m| m.iter())
-        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-        .collect()
+/// A compiled definition as the deployed one would read: its placeholders filled with the
+/// resolved `values`, and any left (an expression the stack does not report) learned from
+/// where they stand in `deployed`. A definition that is not JSON is returned as it is.
+fn as_deployed(
+    planned: &[u8],
+    values: &BTreeMap<String, String>,
+    deployed: Option<&str>,
+) -> Vec<u8> {
+    let Some(planned_value) = parse_json(planned) else {
+        return planned.to_vec();
+    };
+    let deployed = deployed.and_then(|d| serde_json::from_str::<Value>(d).ok());
+    let filled = diff::fill_placeholders(&planned_value, values, deployed.as_ref());
+    serde_json::to_vec(&filled).unwrap_or_else(|_| planned.to_vec())
+}
+
+/// The deployed stack's outputs, parameters and physical resource ids, with the output
+/// expressions of its deployed template.
+async fn stack_values(
+    clients: &Clients,
+    stack: &Stack,
+    deployed_template: &str,
+) -> Result<StackValues, DeployError> {
+    let stack_id = stack.stack_id().unwrap_or_default();
+    let (partition, account) = arn_parts(stack_id)
+        .map(|(p, a)| (p.to_string(), a.to_string()))
+        .unwrap_or_default();
+    let output_expressions = template_json(deployed_template)
+        .and_then(|t| t.get("Outputs").and_then(Value::as_object).cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(key, output)| Some((key, output.get("Value")?.clone())))
+        .collect();
+    let mut physical_ids = BTreeMap::new();
+    let mut token = None;
+    loop {
+        let out = clients
+            .call(
+                "ListStackResources",
+                clients
+                    .cloudformation
+                    .list_stack_resources()
+                    .stack_name(stack_id)
+                    .set_next_token(token)
+                    .send(),
+            )
+            .await?;
+        for r in out.stack_resource_summaries() {
+            if let (Some(logical), Some(physical)) =
+                (r.logical_resource_id(), r.physical_resource_id())
+            {
+                physical_ids.insert(logical.to_string(), physical.to_string());
+            }
+        }
+        token = out.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(StackValues {
+        partition,
+        account,
+        region: clients.region.clone(),
+        stack_name: stack.stack_name().unwrap_or_default().to_string(),
+        parameters: stack
+            .parameters()
+            .iter()
+            .filter_map(|p| {
+                Some((
+                    p.parameter_key()?.to_string(),
+                    p.resolved_value().or(p.parameter_value())?.to_string(),
+                ))
+            })
+            .collect(),
+        outputs: stack
+            .outputs()
+            .iter()
+            .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value()?.to_string())))
+            .collect(),
+        output_expressions,
+        physical_ids,
+    })
 }
 
 fn all_added(template: &str) -> Vec<ResourceChange> {
@@ -529,18 +611,4 @@ fn all_added(template: &str) -> Vec<ResourceChange> {
             details: Vec::new(),
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn literal_substitutions_are_read_from_the_state_machine() {
-        let template = "Resources:\n  M:\n    Type: AWS::StepFunctions::StateMachine\n    Properties:\n      DefinitionSubstitutions:\n        PipelineName: p\n        TopicArn:\n          Ref: Topic\n";
-        assert_eq!(
-            literal_substitutions(template),
-            BTreeMap::from([("PipelineName".to_string(), "p".to_string())])
-        );
-    }
 }

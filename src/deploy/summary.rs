@@ -1,8 +1,9 @@
-//! The Terraform-style plan summary, shared by `plan` and `plan --offline`.
+//! The Terraform-style plan summary, shared by `plan` and `plan --offline`, and the same plan
+//! as JSON for CI bots (`plan --format json`).
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::diff::{self, Change};
 
@@ -71,12 +72,72 @@ impl DocumentDiff {
     }
 }
 
+/// Which definition a [`DocumentPlan`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentKind {
+    Pipeline,
+    StateMachine,
+}
+
+impl DocumentKind {
+    /// How the plan text names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            DocumentKind::Pipeline => "SageMaker pipeline",
+            DocumentKind::StateMachine => "State machine",
+        }
+    }
+
+    /// Its key under `definitions` in the JSON plan.
+    fn json_key(self) -> &'static str {
+        match self {
+            DocumentKind::Pipeline => "pipeline",
+            DocumentKind::StateMachine => "stateMachine",
+        }
+    }
+}
+
 /// A named document: the pipeline or the state machine.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DocumentPlan {
-    pub kind: &'static str,
+    pub kind: DocumentKind,
     pub name: String,
     pub diff: DocumentDiff,
+}
+
+/// What happens to an artifact that is not deployed through its own API (offline: the
+/// dashboard, support files, the template outside its resources).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileAction {
+    Add,
+    Change,
+    Remove,
+}
+
+impl FileAction {
+    fn mark(self) -> char {
+        match self {
+            FileAction::Add => '+',
+            FileAction::Change => '~',
+            FileAction::Remove => '-',
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            FileAction::Add => "add",
+            FileAction::Change => "change",
+            FileAction::Remove => "remove",
+        }
+    }
+}
+
+/// One artifact file that differs, with the JSON paths that changed when they are known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileChange {
+    pub name: String,
+    pub action: FileAction,
+    pub details: Vec<Change>,
 }
 
 /// The whole plan as shown to the user.
@@ -91,7 +152,7 @@ pub struct Summary {
     pub resources: Vec<ResourceChange>,
     pub documents: Vec<DocumentPlan>,
     /// Other artifacts that differ (offline: the dashboard, support files).
-    pub files: Vec<String>,
+    pub files: Vec<FileChange>,
 }
 
 impl Summary {
@@ -162,10 +223,10 @@ impl Summary {
             match &doc.diff {
                 DocumentDiff::Unchanged => {}
                 DocumentDiff::Created => {
-                    let _ = writeln!(out, "\n{} {}: + created", doc.kind, doc.name);
+                    let _ = writeln!(out, "\n{} {}: + created", doc.kind.label(), doc.name);
                 }
                 DocumentDiff::Changed(changes) => {
-                    let _ = writeln!(out, "\n{} {}:", doc.kind, doc.name);
+                    let _ = writeln!(out, "\n{} {}:", doc.kind.label(), doc.name);
                     for change in changes {
                         let _ = writeln!(out, "  {change}");
                     }
@@ -175,7 +236,10 @@ impl Summary {
         if !self.files.is_empty() {
             out.push_str("\nOther artifacts:\n");
             for file in &self.files {
-                let _ = writeln!(out, "  ~ {file}");
+                let _ = writeln!(out, "  {} {}", file.action.mark(), file.name);
+                for change in &file.details {
+                    let _ = writeln!(out, "      {change}");
+                }
             }
         }
         let (add, change, replace, remove) = self.counts();
@@ -183,7 +247,7 @@ impl Summary {
             .documents
             .iter()
             .filter(|d| d.diff.has_changes())
-            .map(|d| d.kind)
+            .map(|d| d.kind.label())
             .collect();
         let _ = write!(
             out,
@@ -195,6 +259,77 @@ impl Summary {
         out.push('\n');
         out
     }
+
+    /// The plan for machines; its shape is documented in the README ("plan --format json")
+    /// and only grows.
+    pub fn to_json(&self) -> Value {
+        let (add, change, replace, remove) = self.counts();
+        let resources: Vec<Value> = self
+            .resources
+            .iter()
+            .map(|r| {
+                let (action, conditional) = match &r.action {
+                    Action::Add => ("add".to_string(), None),
+                    Action::Modify => ("change".to_string(), None),
+                    Action::Replace { conditional } => ("replace".to_string(), Some(*conditional)),
+                    Action::Remove => ("remove".to_string(), None),
+                    Action::Other(other) => (other.to_lowercase(), None),
+                };
+                let mut entry = json!({
+                    "logicalId": r.logical_id,
+                    "type": r.resource_type,
+                    "action": action,
+                    "paths": changes_json(&r.details),
+                });
+                if let Some(conditional) = conditional {
+                    entry["conditional"] = json!(conditional);
+                }
+                entry
+            })
+            .collect();
+        let mut definitions = serde_json::Map::new();
+        for doc in &self.documents {
+            let (status, changes) = match &doc.diff {
+                DocumentDiff::Unchanged => ("unchanged", Vec::new()),
+                DocumentDiff::Created => ("create", Vec::new()),
+                DocumentDiff::Changed(changes) => ("change", changes_json(changes)),
+            };
+            definitions.insert(
+                doc.kind.json_key().to_string(),
+                json!({"name": doc.name, "status": status, "changes": changes}),
+            );
+        }
+        let files: Vec<Value> = self
+            .files
+            .iter()
+            .map(|f| json!({"name": f.name, "action": f.action.word(), "changes": changes_json(&f.details)}))
+            .collect();
+        json!({
+            "stack": self.stack,
+            "region": self.region,
+            "comparedWith": self.source,
+            "notes": self.notes,
+            "resourceChanges": resources,
+            "definitions": definitions,
+            "files": files,
+            "summary": {"add": add, "change": change, "replace": replace, "remove": remove},
+            "changes": self.has_changes(),
+        })
+    }
+}
+
+/// `[{"path", "action": "add"|"change"|"remove", "old"?, "new"?}]`, values in full.
+fn changes_json(changes: &[Change]) -> Vec<Value> {
+    changes
+        .iter()
+        .map(|c| match c {
+            Change::Added { path, new } => json!({"path": path, "action": "add", "new": new}),
+            Change::Removed { path, old } => json!({"path": path, "action": "remove", "old": old}),
+            Change::Changed { path, old, new } => {
+                json!({"path": path, "action": "change", "old": old, "new": new})
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -234,7 +369,7 @@ mod tests {
                 },
             ],
             documents: vec![DocumentPlan {
-                kind: "SageMaker pipeline",
+                kind: DocumentKind::Pipeline,
                 name: "demo-pipeline".into(),
                 diff: DocumentDiff::between(
                     Some(br#"{"Steps":[{"Name":"a","X":1}]}"#),

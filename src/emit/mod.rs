@@ -4,6 +4,7 @@
 //! timestamps, parsed back and checked before it is accepted. The file names are an
 //! interface (`apply`, CI and users' tooling read them): keep them.
 
+pub mod access;
 pub mod check;
 pub mod cloudformation;
 pub mod dashboard;
@@ -75,6 +76,17 @@ pub fn emit(system: &System, code_sha256: &str, spec_text: &[u8]) -> Result<Arti
     let template =
         cloudformation::template(system, &pipeline, &state_machine, &dashboard, &support);
     cloudformation::check(&template).map_err(|m| fail(TEMPLATE, m))?;
+    let access = access::check(&template);
+    if !access.denials.is_empty() {
+        let denials: Vec<String> = access.denials.iter().map(ToString::to_string).collect();
+        return Err(fail(
+            TEMPLATE,
+            format!(
+                "its roles would be denied what the system asks of them: {}",
+                denials.join("; ")
+            ),
+        ));
+    }
     files.insert(TEMPLATE.to_string(), check::yaml_text(TEMPLATE, &template)?);
     let manifest = manifest(&files, code_sha256, spec_text);
     files.insert(MANIFEST.to_string(), check::json_text(MANIFEST, &manifest)?);

@@ -18,6 +18,9 @@ use crate::catalog;
 use crate::ir::{CustomStep, Job, Kms, System, steps};
 use crate::spec::{Comparator, DataFormat, Distribution, Framework, StepKind};
 
+/// Where preprocess writes its splits in the data bucket; the execution role may write there.
+pub const PROCESSED_PREFIX: &str = "processed/";
+
 /// Placeholder for the SageMaker execution role's ARN, substituted by the template.
 pub const EXECUTION_ROLE_ARN: &str = "${ExecutionRoleArn}";
 /// Placeholder for the stack's KMS key ARN, substituted by the template.
@@ -257,13 +260,18 @@ impl<'a> Emitter<'a> {
             arguments.extend(["--source".into(), layout.to_string()]);
             inputs.push(s3_input(&source.name, parameter(&source.parameter), &local));
         }
-        // Fixed locations, so that a cached run's outputs are where the next steps look.
+        // Per execution, so that concurrent runs do not overwrite each other's splits. The
+        // outputs are not part of a processing step's cache key, and the next steps read
+        // them through the step's properties, which a cache hit points at the earlier run.
         let outputs = SPLITS
             .iter()
             .map(|split| {
                 s3_output(
                     split,
-                    json!(format!("s3://{}/processed/{split}/", system.buckets.data)),
+                    per_execution(
+                        &format!("s3://{}/{PROCESSED_PREFIX}", system.buckets.data),
+                        &format!("/{split}/"),
+                    ),
                     &format!("{PROCESSING}/output/{split}"),
                 )
             })
@@ -373,8 +381,11 @@ impl<'a> Emitter<'a> {
         if let Some(spot) = &t.spot {
             arguments["EnableManagedSpotTraining"] = json!(true);
             arguments["StoppingCondition"]["MaxWaitTimeInSeconds"] = json!(spot.max_wait_seconds);
+            // Per execution: a rerun that restored a finished run's checkpoint would resume at
+            // its last epoch and train nothing.
+            let prefix = format!("{}/", spot.checkpoint_uri.trim_end_matches('/'));
             arguments["CheckpointConfig"] =
-                json!({"S3Uri": spot.checkpoint_uri, "LocalPath": CHECKPOINT_DIR});
+                json!({"S3Uri": per_execution(&prefix, "/"), "LocalPath": CHECKPOINT_DIR});
         }
         json!({
             "Name": steps::TRAIN,

@@ -19,11 +19,16 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<SourceFile, Box<(SourceFile,
         }),
         Err(err) => {
             let at = err.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
-            let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+            let bytes = err.into_bytes();
+            // The snippet shows the file with its bad bytes and control characters escaped,
+            // so that a binary file prints no raw bytes to the terminal.
+            let start = printable(&bytes[..at]).len();
+            let text = printable(&bytes);
+            // The first bad byte is written as the four characters `\xNN`.
+            let end = start + "\\xFF".len();
             let diagnostic = Diagnostic::error(
                 Code::Y004,
-                Span::new(at, end),
+                Span::new(start, end),
                 format!("the file is not valid UTF-8 (first bad byte at offset {at})"),
             )
             .with_label("invalid UTF-8 here")
@@ -39,15 +44,40 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<SourceFile, Box<(SourceFile,
     }
 }
 
+/// `bytes` as text, with every byte that is not UTF-8 written `\xNN` and every control
+/// character but line breaks and tabs written `\xNN` or `\u{NN}`.
+fn printable(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() && !matches!(c, '\n' | '\r' | '\t') {
+                if c.is_ascii() {
+                    text.push_str(&format!("\\x{:02X}", c as u32));
+                } else {
+                    text.push_str(&format!("\\u{{{:X}}}", c as u32));
+                }
+            } else {
+                text.push(c);
+            }
+        }
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02X}"));
+        }
+    }
+    text
+}
+
 /// A parsed and schema-checked spec.
 #[derive(Debug)]
 pub struct Parsed {
     /// The DOM, present when the text is well-formed YAML; it maps pointers to spans.
     pub doc: Option<Document>,
-    /// The typed spec: present when the schema holds, and also when its only violations are
-    /// unknown keys (which are then left out), so that semantic rules still run on a spec
-    /// with a typo and the user sees every problem at once.
+    /// The typed spec, present whenever the text is YAML whose root is a mapping: parts that
+    /// break the schema are left out or replaced by placeholders (see [`schema::prune`]), so
+    /// that semantic rules still run on the rest and the user sees every problem at once.
     pub spec: Option<Spec>,
+    /// JSON Pointers of the parts of the document that `spec` does not hold as written.
+    pub pruned: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -59,74 +89,45 @@ pub fn parse(source: &SourceFile) -> Parsed {
             return Parsed {
                 doc: None,
                 spec: None,
+                pruned: Vec::new(),
                 diagnostics: vec![diagnostic],
             };
         }
     };
     let mut json = doc.to_json();
-    let diagnostics = schema::check(&doc, &json);
-    let only_unknown_keys = diagnostics.iter().all(|d| d.code == Code::S001);
-    if !only_unknown_keys {
+    let checked = schema::check(&doc, &json);
+    let mut diagnostics = checked.diagnostics;
+    let Some(pruned) = schema::prune(&mut json, &checked.unknown_keys, &checked.invalid) else {
         return Parsed {
             doc: Some(doc),
             spec: None,
+            pruned: Vec::new(),
             diagnostics,
         };
-    }
-    if !diagnostics.is_empty() {
-        remove_unknown_keys(&mut json);
-    }
+    };
     // The schema is derived from the types, so this only fails if the two disagree;
     // serde_path_to_error still lets us point at the value.
     match serde_path_to_error::deserialize::<_, Spec>(&json) {
         Ok(spec) => Parsed {
             doc: Some(doc),
             spec: Some(spec),
+            pruned,
             diagnostics,
         },
         Err(err) => {
             let pointer = json_pointer(err.path());
-            let mut diagnostics = diagnostics;
-            diagnostics.push(
-                Diagnostic::error(Code::S003, doc.span_of(&pointer), err.inner().to_string())
-                    .with_help("check the value's type against `mlopsc schema`"),
-            );
+            // Reported only when the schema found nothing: otherwise it is a placeholder's echo.
+            if diagnostics.is_empty() {
+                diagnostics.push(
+                    Diagnostic::error(Code::S003, doc.span_of(&pointer), err.inner().to_string())
+                        .with_help("check the value's type against `mlopsc schema`"),
+                );
+            }
             Parsed {
                 doc: Some(doc),
                 spec: None,
+                pruned: Vec::new(),
                 diagnostics,
-            }
-        }
-    }
-}
-
-/// Drops every key the schema does not allow, so that the rest can be read as a [`Spec`].
-fn remove_unknown_keys(json: &mut serde_json::Value) {
-    let Some(validator) = schema::validator() else {
-        return;
-    };
-    // Removing a key never creates another unknown one, but errors are found top-down:
-    // repeat until the schema reports no unknown key (bounded by the document's depth).
-    for _ in 0..64 {
-        let mut unknown: Vec<(String, Vec<String>)> = Vec::new();
-        for error in validator.iter_errors(json) {
-            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
-                error.kind()
-            {
-                unknown.push((
-                    error.instance_path().as_str().to_string(),
-                    unexpected.clone(),
-                ));
-            }
-        }
-        if unknown.is_empty() {
-            return;
-        }
-        for (pointer, keys) in unknown {
-            if let Some(object) = json.pointer_mut(&pointer).and_then(|v| v.as_object_mut()) {
-                for key in keys {
-                    object.remove(&key);
-                }
             }
         }
     }
@@ -144,8 +145,31 @@ fn read_document(source: &SourceFile) -> Result<Document, Diagnostic> {
                 Code::Y001,
                 "check the indentation (spaces only, no tabs), quotes and brackets around here",
             ),
+            SyntaxErrorKind::UnclosedQuote => (
+                Code::Y001,
+                "close the quote on the line where it opens",
+            ),
+            SyntaxErrorKind::TooLarge => (
+                Code::Y005,
+                "a spec has a few hundred nodes; check that this is the right file, and keep bulk data in S3",
+            ),
+            SyntaxErrorKind::TooDeep => (
+                Code::Y006,
+                "a spec nests a few levels deep; look for brackets that never close",
+            ),
+            SyntaxErrorKind::AliasExpansion => (
+                Code::Y007,
+                "write the shared values out instead of expanding aliases of aliases",
+            ),
         };
-        Diagnostic::error(code, err.span, err.message).with_help(help)
+        let mut diagnostic = Diagnostic::error(code, err.span, err.message).with_help(help);
+        if err.kind == SyntaxErrorKind::UnclosedQuote {
+            diagnostic = diagnostic.with_label("the quote opens here");
+        }
+        match err.secondary {
+            Some((span, label)) => diagnostic.with_secondary(span, label),
+            None => diagnostic,
+        }
     })
 }
 

@@ -45,31 +45,60 @@ pub(crate) fn validator() -> Option<&'static jsonschema::Validator> {
         .as_ref()
 }
 
-/// Checks `instance` (the lowered `doc`) against the schema; one diagnostic per violation.
-pub fn check(doc: &Document, instance: &Json) -> Vec<Diagnostic> {
-    let Some(validator) = validator() else {
-        return Vec::new();
-    };
-    let mut diagnostics = Vec::new();
-    for error in validator.iter_errors(instance) {
-        map_error(doc, &error, &mut diagnostics);
-    }
-    diagnostics.sort_by_key(|d| (d.span.start, d.code));
-    diagnostics.dedup();
-    diagnostics
+/// The outcome of the schema check.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// One diagnostic per violation, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// JSON Pointers of the keys the schema does not know.
+    pub unknown_keys: Vec<String>,
+    /// JSON Pointers of values that break the schema, and of required members that are
+    /// missing or that a misspelled key probably meant.
+    pub invalid: Vec<String>,
 }
 
-fn map_error(doc: &Document, error: &jsonschema::ValidationError<'_>, out: &mut Vec<Diagnostic>) {
+/// Checks `instance` (the lowered `doc`) against the schema; one diagnostic per violation.
+pub fn check(doc: &Document, instance: &Json) -> Checked {
+    let mut checked = Checked::default();
+    let Some(validator) = validator() else {
+        return checked;
+    };
+    let mut missing = Vec::new();
+    for error in validator.iter_errors(instance) {
+        map_error(doc, instance, &error, &mut checked, &mut missing);
+    }
+    // A misspelled key whose did-you-mean is the missing one is a single mistake: S001 says it.
+    for (pointer, diagnostic) in missing {
+        if !checked.invalid.contains(&pointer) {
+            checked.invalid.push(pointer);
+            checked.diagnostics.push(diagnostic);
+        }
+    }
+    checked.diagnostics.sort_by_key(|d| (d.span.start, d.code));
+    checked.diagnostics.dedup();
+    checked
+}
+
+/// Maps one error; S002s wait in `missing` (with the missing member's pointer) until every
+/// unknown key has had its say.
+fn map_error(
+    doc: &Document,
+    instance: &Json,
+    error: &jsonschema::ValidationError<'_>,
+    checked: &mut Checked,
+    missing: &mut Vec<(String, Diagnostic)>,
+) {
     use jsonschema::error::ValidationErrorKind as Kind;
     let path = error.instance_path().as_str().to_string();
-    let at = |d: Diagnostic| d;
     let schema = schema_at(&path);
+    let out = &mut checked.diagnostics;
     match error.kind() {
         Kind::AdditionalProperties { unexpected } => {
             let allowed = property_names(schema);
             for key in unexpected {
                 let pointer = format!("{path}/{}", escape_token(key));
-                let help = match did_you_mean(key, allowed.iter().map(String::as_str)) {
+                let best = did_you_mean(key, allowed.iter().map(String::as_str));
+                let help = match best {
                     Some(best) => format!("did you mean `{best}`?"),
                     None => format!("allowed keys here: {}", allowed.join(", ")),
                 };
@@ -82,6 +111,14 @@ fn map_error(doc: &Document, error: &jsonschema::ValidationError<'_>, out: &mut 
                     .with_label("not part of mlopsc/v1")
                     .with_help(help),
                 );
+                checked.unknown_keys.push(pointer);
+                // The member the key probably meant is absent: rules must not read its default.
+                if let Some(best) = best {
+                    let meant = format!("{path}/{}", escape_token(best));
+                    if instance.pointer(&meant).is_none() && !checked.invalid.contains(&meant) {
+                        checked.invalid.push(meant);
+                    }
+                }
             }
         }
         Kind::Required { property } => {
@@ -92,7 +129,8 @@ fn map_error(doc: &Document, error: &jsonschema::ValidationError<'_>, out: &mut 
                 .and_then(Json::as_str)
                 .map(|d| format!("add `{name}`: {}", first_sentence(d)))
                 .unwrap_or_else(|| format!("add `{name}`"));
-            out.push(
+            missing.push((
+                format!("{path}/{}", escape_token(name)),
                 Diagnostic::error(
                     Code::S002,
                     doc.span_of(&path),
@@ -100,24 +138,27 @@ fn map_error(doc: &Document, error: &jsonschema::ValidationError<'_>, out: &mut 
                 )
                 .with_label(format!("`{name}` is required in this mapping"))
                 .with_help(help),
-            );
+            ));
         }
         Kind::Type { kind } => {
             let expected = type_kind_name(kind);
-            out.push(at(Diagnostic::error(
-                Code::S003,
-                doc.span_of(&path),
-                format!(
-                    "expected {expected}, found {}{}",
-                    describe(error.instance().as_ref()),
-                    location_suffix(&path)
-                ),
-            )
-            .with_label(format!("expected {expected}"))
-            .with_help(help_from_description(
-                schema,
-                &format!("write {expected} here"),
-            ))));
+            out.push(
+                Diagnostic::error(
+                    Code::S003,
+                    doc.span_of(&path),
+                    format!(
+                        "expected {expected}, found {}{}",
+                        describe(error.instance().as_ref()),
+                        location_suffix(&path)
+                    ),
+                )
+                .with_label(format!("expected {expected}"))
+                .with_help(help_from_description(
+                    schema,
+                    &format!("write {expected} here"),
+                )),
+            );
+            checked.invalid.push(path);
         }
         Kind::Enum { options } => {
             let options: Vec<String> = options
@@ -130,6 +171,7 @@ fn map_error(doc: &Document, error: &jsonschema::ValidationError<'_>, out: &mut 
                 error.instance().as_ref(),
                 &options,
             ));
+            checked.invalid.push(path);
         }
         Kind::Constant { expected_value } => {
             let options = vec![option_text(expected_value)];
@@ -139,9 +181,10 @@ fn map_error(doc: &Document, error: &jsonschema::ValidationError<'_>, out: &mut 
                 error.instance().as_ref(),
                 &options,
             ));
+            checked.invalid.push(path);
         }
         Kind::AnyOf { context } | Kind::OneOfNotValid { context } => {
-            map_alternatives(doc, &path, error, context, out);
+            map_alternatives(doc, instance, &path, error, context, checked, missing);
         }
         _ => {
             out.push(
@@ -155,17 +198,22 @@ fn map_error(doc: &Document, error: &jsonschema::ValidationError<'_>, out: &mut 
                     "change the value to fit the bound",
                 )),
             );
+            checked.invalid.push(path);
         }
     }
 }
 
-/// anyOf/oneOf: report the branch that got furthest, or one type error naming every branch.
+/// anyOf/oneOf: report the branch that got furthest; for a string that matches no branch of
+/// an enum (variants with doc comments become `oneOf` consts), one S004 naming every value;
+/// otherwise one type error naming every branch.
 fn map_alternatives(
     doc: &Document,
+    instance: &Json,
     path: &str,
     error: &jsonschema::ValidationError<'_>,
     context: &[Vec<jsonschema::ValidationError<'static>>],
-    out: &mut Vec<Diagnostic>,
+    checked: &mut Checked,
+    missing: &mut Vec<(String, Diagnostic)>,
 ) {
     use jsonschema::error::ValidationErrorKind as Kind;
     let shallow = |branch: &Vec<jsonschema::ValidationError<'static>>| {
@@ -179,33 +227,50 @@ fn map_alternatives(
     };
     if let Some(branch) = context.iter().find(|b| !b.is_empty() && !shallow(b)) {
         for e in branch {
-            map_error(doc, e, out);
+            map_error(doc, instance, e, checked, missing);
         }
         return;
     }
     let mut expected: Vec<String> = Vec::new();
+    let mut values: Vec<String> = Vec::new();
     for e in context.iter().flatten() {
         let name = match e.kind() {
             Kind::Type { kind } => type_kind_name(kind),
-            Kind::Enum { options } => options
-                .as_array()
-                .map(|a| a.iter().map(option_text).collect::<Vec<_>>().join(", "))
-                .unwrap_or_default(),
-            Kind::Constant { expected_value } => option_text(expected_value),
+            Kind::Enum { options } => {
+                let options: Vec<String> = options
+                    .as_array()
+                    .map(|a| a.iter().map(option_text).collect())
+                    .unwrap_or_default();
+                values.extend(options.iter().cloned());
+                options.join(", ")
+            }
+            Kind::Constant { expected_value } => {
+                values.push(option_text(expected_value));
+                option_text(expected_value)
+            }
             _ => continue,
         };
         if !expected.contains(&name) {
             expected.push(name);
         }
     }
+    checked.invalid.push(path.to_string());
+    let instance_here = error.instance();
+    if instance_here.is_string() && !values.is_empty() {
+        values.dedup();
+        checked
+            .diagnostics
+            .push(enum_diagnostic(doc, path, instance_here.as_ref(), &values));
+        return;
+    }
     let expected = expected.join(" or ");
-    out.push(
+    checked.diagnostics.push(
         Diagnostic::error(
             Code::S003,
             doc.span_of(path),
             format!(
                 "expected {expected}, found {}{}",
-                describe(error.instance().as_ref()),
+                describe(instance_here.as_ref()),
                 location_suffix(path)
             ),
         )
@@ -395,4 +460,113 @@ fn property_names(schema: Option<&Json>) -> Vec<String> {
         .and_then(Json::as_object)
         .map(|p| p.keys().cloned().collect())
         .unwrap_or_default()
+}
+
+/// Makes the lowered document readable as a [`Spec`] despite schema errors, so that semantic
+/// rules still run on every part that is well-typed. Unknown keys are dropped. Each value in
+/// `invalid` is dropped too when its member is optional (the default applies), and replaced
+/// by a placeholder of the right type when it is required or a list item (keeping the other
+/// items' indices). Returns the pointers that were dropped or replaced; rules must not report
+/// anything that depends on them (see `validate::Rules`). `None` when the root itself is broken.
+pub fn prune(json: &mut Json, unknown_keys: &[String], invalid: &[String]) -> Option<Vec<String>> {
+    for pointer in unknown_keys {
+        remove(json, pointer);
+    }
+    let mut invalid: Vec<&String> = invalid.iter().collect();
+    invalid.sort_by_key(|p| (p.matches('/').count(), p.as_str()));
+    let mut pruned: Vec<String> = Vec::new();
+    for pointer in invalid {
+        if pruned.iter().any(|p| contains(p, pointer)) {
+            continue;
+        }
+        let (parent, token) = pointer.rsplit_once('/')?;
+        let token = token.replace("~1", "/").replace("~0", "~");
+        let parent_schema = schema_at(parent)?;
+        let required = parent_schema
+            .get("required")
+            .and_then(Json::as_array)
+            .is_some_and(|r| r.iter().any(|n| n.as_str() == Some(token.as_str())));
+        match json.pointer_mut(parent)? {
+            Json::Object(members) if !required => {
+                members.remove(&token);
+            }
+            Json::Object(members) => {
+                members.insert(token, placeholder(schema_at(pointer)?)?);
+            }
+            Json::Array(items) => {
+                let item = items.get_mut(token.parse::<usize>().ok()?)?;
+                *item = placeholder(schema_at(pointer)?)?;
+            }
+            _ => return None,
+        }
+        pruned.push(pointer.clone());
+    }
+    Some(pruned)
+}
+
+/// Whether the value at pointer `outer` contains the one at `inner` (or is it).
+pub fn contains(outer: &str, inner: &str) -> bool {
+    inner == outer
+        || inner
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+fn remove(json: &mut Json, pointer: &str) {
+    if let Some((parent, key)) = pointer.rsplit_once('/')
+        && let Some(object) = json.pointer_mut(parent).and_then(Json::as_object_mut)
+    {
+        object.remove(&key.replace("~1", "/").replace("~0", "~"));
+    }
+}
+
+/// The simplest value that serde reads as the type `schema` describes: the first allowed value,
+/// an empty string, list or mapping, zero, or a mapping of its required members.
+fn placeholder(schema: &Json) -> Option<Json> {
+    let root = json_schema();
+    let schema = resolve(root, schema)?;
+    if let Some(value) = schema.get("const") {
+        return Some(value.clone());
+    }
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Json::as_array)
+        .and_then(|e| e.first())
+    {
+        return Some(first.clone());
+    }
+    if let Some(alternatives) = schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Json::as_array)
+    {
+        return alternatives.iter().find_map(placeholder);
+    }
+    let kind = match schema.get("type")? {
+        Json::Array(kinds) => kinds.iter().find(|k| k.as_str() != Some("null"))?,
+        kind => kind,
+    };
+    match kind.as_str()? {
+        "object" => {
+            let mut members = serde_json::Map::new();
+            for name in schema
+                .get("required")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Json::as_str)
+            {
+                members.insert(
+                    name.to_string(),
+                    placeholder(property_schema(schema, name)?)?,
+                );
+            }
+            Some(Json::Object(members))
+        }
+        "array" => Some(Json::Array(Vec::new())),
+        "string" => Some(Json::String(String::new())),
+        "integer" | "number" => Some(Json::from(0)),
+        "boolean" => Some(Json::Bool(false)),
+        _ => Some(Json::Null),
+    }
 }

@@ -69,12 +69,28 @@ pub struct Document {
     pub root: Node,
 }
 
+/// The most YAML nodes (mappings, lists, scalars, alias copies included) a spec may have.
+/// The largest benchmark spec (a thousand data sources, gates, alarms and steps) has about
+/// 30,000; the limit stops generated or hostile files before they cost memory and time.
+pub const MAX_NODES: usize = 100_000;
+/// The deepest nesting of lists and mappings; a spec nests five levels deep.
+pub const MAX_DEPTH: usize = 64;
+/// The most parser events that aliases may replay in total (the "billion laughs" guard).
+pub const MAX_ALIAS_EVENTS: usize = 10_000;
+
+/// The parser's stack: it recurses once per nesting level, with frames large enough in debug
+/// builds that [`MAX_DEPTH`] levels overflow a 2 MiB thread (the default for spawned threads).
+const PARSER_STACK_BYTES: usize = 16 * 1024 * 1024;
+
 /// A YAML text that could not be turned into a [`Document`].
 #[derive(Debug)]
 pub struct SyntaxError {
     pub message: String,
     pub span: Span,
     pub kind: SyntaxErrorKind,
+    /// Another place that explains the error, with its label: where the parser stopped, when
+    /// the span points at the cause further up.
+    pub secondary: Option<(Span, String)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +101,14 @@ pub enum SyntaxErrorKind {
     DuplicateKey,
     /// The file holds no document, or only comments.
     Empty,
+    /// A quoted scalar that runs on over lines until the parser fails further down.
+    UnclosedQuote,
+    /// More than [`MAX_NODES`] nodes, or another size limit of the parser.
+    TooLarge,
+    /// Nested deeper than [`MAX_DEPTH`].
+    TooDeep,
+    /// Aliases expand to more than [`MAX_ALIAS_EVENTS`] events.
+    AliasExpansion,
 }
 
 impl Document {
@@ -98,20 +122,36 @@ impl Document {
                 message: "the file holds no YAML document".into(),
                 span: Span::new(0, text.len()),
                 kind: SyntaxErrorKind::Empty,
+                secondary: None,
             });
         }
-        // Catch the parser with a net: serde-saphyr is designed to be panic-free,
-        // and this guard keeps that promise ours too.
-        let parsed = std::panic::catch_unwind(|| serde_saphyr::from_str::<Spanned<RawNode>>(text));
+        let parse = || {
+            // Catch the parser with a net: serde-saphyr is designed to be panic-free,
+            // and this guard keeps that promise ours too.
+            std::panic::catch_unwind(|| {
+                serde_saphyr::from_str_with_options::<Spanned<RawNode>>(text, parser_options())
+            })
+            .ok()
+        };
+        // On a thread with room for the deepest nesting allowed; on this one if none can start.
+        let parsed = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .stack_size(PARSER_STACK_BYTES)
+                .spawn_scoped(scope, parse)
+                .ok()
+                .map(|thread| thread.join().ok().flatten())
+        })
+        .unwrap_or_else(parse);
         match parsed {
-            Ok(Ok(root)) => Ok(Document {
+            Some(Ok(root)) => Ok(Document {
                 root: root.value.into_node(text, span_of(text, &root.referenced)),
             }),
-            Ok(Err(err)) => Err(syntax_error(text, &err)),
-            Err(_) => Err(SyntaxError {
+            Some(Err(err)) => Err(syntax_error(text, &err)),
+            None => Err(SyntaxError {
                 message: "the YAML parser failed on this file".into(),
                 span: Span::new(0, 0),
                 kind: SyntaxErrorKind::Malformed,
+                secondary: None,
             }),
         }
     }
@@ -221,6 +261,73 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
     index
 }
 
+/// serde-saphyr's defaults, with the limits above.
+fn parser_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = MAX_NODES;
+    budget.max_depth = MAX_DEPTH;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = MAX_ALIAS_EVENTS;
+    options
+}
+
+/// A message of its own for each resource limit, instead of the parser's internal names.
+fn limit_error(err: &serde_saphyr::Error) -> Option<(String, SyntaxErrorKind)> {
+    use serde_saphyr::Error;
+    use serde_saphyr::budget::BudgetBreach;
+    let too_large = |what: String| Some((what, SyntaxErrorKind::TooLarge));
+    let aliases = |what: String| Some((what, SyntaxErrorKind::AliasExpansion));
+    // The limit can be hit inside an alias's copy: look through the wrappers that add places.
+    let mut err = err;
+    while let Error::AliasError { error, .. } | Error::WithSnippet { error, .. } = err {
+        err = error;
+    }
+    match err {
+        Error::Budget { breach, .. } => match breach {
+            BudgetBreach::Nodes { .. } | BudgetBreach::Events { .. } => {
+                too_large(format!("the file has more than {MAX_NODES} YAML nodes"))
+            }
+            BudgetBreach::Depth { .. } => Some((
+                format!("the YAML is nested deeper than {MAX_DEPTH} levels"),
+                SyntaxErrorKind::TooDeep,
+            )),
+            BudgetBreach::Aliases { aliases: count } => {
+                aliases(format!("the file uses more than {} aliases", count - 1))
+            }
+            BudgetBreach::AliasAnchorRatio {
+                aliases: count,
+                anchors,
+            } => aliases(format!(
+                "{count} aliases to {anchors} anchors: alias expansion exceeds what a spec needs"
+            )),
+            BudgetBreach::Anchors { anchors } => aliases(format!(
+                "the file defines more than {} anchors",
+                anchors - 1
+            )),
+            BudgetBreach::ScalarBytes { .. } => {
+                too_large("the strings in the file add up to more than the parser reads".into())
+            }
+            BudgetBreach::InputBytes { .. } => {
+                too_large("the file is larger than the parser reads".into())
+            }
+            other => too_large(format!("the file exceeds a YAML parser limit ({other:?})")),
+        },
+        Error::AliasReplayLimitExceeded { .. } | Error::AliasReplayCounterOverflow { .. } => {
+            aliases(format!(
+                "alias expansion exceeds {MAX_ALIAS_EVENTS} YAML events"
+            ))
+        }
+        Error::AliasExpansionLimitExceeded { expansions, .. } => aliases(format!(
+            "alias expansion exceeds the limit: one anchor expanded {expansions} times"
+        )),
+        Error::AliasReplayStackDepthExceeded { max_depth, .. } => aliases(format!(
+            "alias expansion exceeds the limit: aliases nest more than {max_depth} levels deep"
+        )),
+        _ => None,
+    }
+}
+
 fn syntax_error(text: &str, err: &serde_saphyr::Error) -> SyntaxError {
     let span = match err.location() {
         Some(location) if location.line() > 0 => {
@@ -237,6 +344,14 @@ fn syntax_error(text: &str, err: &serde_saphyr::Error) -> SyntaxError {
     let message = message.lines().next().unwrap_or("malformed YAML").trim();
     // The renderings print the location themselves, and the span below may move it.
     let message = strip_location(message);
+    if let Some((message, kind)) = limit_error(err) {
+        return SyntaxError {
+            message,
+            span,
+            kind,
+            secondary: None,
+        };
+    }
     let (message, kind) = match message.strip_prefix("duplicate mapping key: ") {
         // serde-saphyr appends advice for its API users (`set DuplicateKeyPolicy ...`).
         Some(rest) => {
@@ -266,11 +381,84 @@ fn syntax_error(text: &str, err: &serde_saphyr::Error) -> SyntaxError {
     } else {
         span
     };
+    if kind == SyntaxErrorKind::Malformed
+        && let Some(open) = runaway_quote(text, span.start)
+    {
+        let line = text[..span.start].matches('\n').count() + 1;
+        return SyntaxError {
+            message: format!(
+                "this quoted string runs on to line {line}, where the YAML breaks: its closing quote is missing"
+            ),
+            span: open,
+            kind: SyntaxErrorKind::UnclosedQuote,
+            secondary: Some((span, format!("the parser stopped here: {message}"))),
+        };
+    }
     SyntaxError {
         message,
         span,
         kind,
+        secondary: None,
     }
+}
+
+/// The opening quote of a quoted scalar that starts on a line above `at` and runs on to `at`'s
+/// line. A quote left open swallows the lines after it, up to the next quote of its kind,
+/// and the parser only fails there: the mistake is where the quote opened.
+fn runaway_quote(text: &str, at: usize) -> Option<Span> {
+    let bytes = text.as_bytes();
+    let at = at.min(bytes.len());
+    let at_line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut last = None;
+    // The last byte before `i` on this line that is not a space, if any.
+    let mut previous: Option<u8> = None;
+    let mut i = 0;
+    while i < at_line_start {
+        match bytes[i] {
+            b'\n' | b'\r' => previous = None,
+            b' ' | b'\t' => {}
+            b'#' if i == 0 || matches!(bytes[i - 1], b' ' | b'\t' | b'\n' | b'\r') => {
+                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                continue;
+            }
+            quote @ (b'"' | b'\'')
+                if matches!(
+                    previous,
+                    None | Some(b':' | b'-' | b'[' | b'{' | b',' | b'?')
+                ) =>
+            {
+                let end = quoted_end(bytes, i, quote);
+                last = Some((i, end));
+                i = end;
+                previous = Some(quote);
+                continue;
+            }
+            other => previous = Some(other),
+        }
+        i += 1;
+    }
+    let (open, end) = last?;
+    (end > at_line_start).then(|| Span::new(open, open + 1))
+}
+
+/// The offset just past the quote that closes the quoted scalar opening at `open`, or the end
+/// of the text. `\` escapes in double quotes; `''` is a quote inside single quotes.
+fn quoted_end(bytes: &[u8], open: usize, quote: u8) -> usize {
+    let mut i = open + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b if b == quote => {
+                if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                } else {
+                    return i + 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    bytes.len()
 }
 
 /// `found a tab at line 2, column 6` without its ` at line 2, column 6`.

@@ -1,8 +1,15 @@
 //! The second validation layer: semantic rules over a schema-valid spec.
 //!
 //! Every rule reads the typed [`Spec`] and reports through [`Rules`], naming the offending value
-//! by JSON Pointer; the DOM turns the pointer into the YAML span. All rules always run, so a
-//! user sees every problem at once.
+//! by JSON Pointer; the DOM turns the pointer into the YAML span. All rules always run, also
+//! when parts of the spec break the schema, so a user sees every problem at once.
+//!
+//! Parts that break the schema reach the rules as defaults or placeholders (see
+//! [`crate::spec::schema::prune`]). [`Rules`] drops every diagnostic that may depend on such a
+//! part: one whose value is in a pruned part or holds one, one whose rule reads the value's
+//! siblings when a sibling was pruned, and one whose rule reads another part of the spec
+//! (listed in [`reads`]) that holds a pruned part. A rule that starts reading a new part must
+//! be listed there.
 
 mod instances;
 mod names;
@@ -18,8 +25,11 @@ use crate::spec::{self, Spec, yaml::Document};
 pub struct Validated {
     /// The DOM, present when the file is well-formed YAML: later stages use it for spans.
     pub doc: Option<Document>,
-    /// The typed spec, present when the file parsed and passed the schema (unknown keys aside).
+    /// The typed spec, present when the file parsed as a YAML mapping; parts that break the
+    /// schema are left out or replaced by placeholders (listed in `pruned`).
     pub spec: Option<Spec>,
+    /// JSON Pointers of the parts of the file that `spec` does not hold as written.
+    pub pruned: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -34,20 +44,23 @@ pub fn validate(source: &SourceFile) -> Validated {
     let parsed = spec::parse(source);
     let mut diagnostics = parsed.diagnostics;
     if let (Some(doc), Some(spec)) = (&parsed.doc, &parsed.spec) {
-        diagnostics.extend(check_rules(doc, spec));
+        diagnostics.extend(check_rules(doc, spec, &parsed.pruned));
         diagnostics.sort_by_key(|d| (d.span.start, d.code));
     }
     Validated {
         doc: parsed.doc,
         spec: parsed.spec,
+        pruned: parsed.pruned,
         diagnostics,
     }
 }
 
-/// Runs every semantic rule; diagnostics come back in source order.
-pub fn check_rules(doc: &Document, spec: &Spec) -> Vec<Diagnostic> {
+/// Runs every semantic rule; diagnostics come back in source order. `pruned` lists the parts
+/// of `doc` that `spec` holds as defaults or placeholders.
+pub fn check_rules(doc: &Document, spec: &Spec, pruned: &[String]) -> Vec<Diagnostic> {
     let mut rules = Rules {
         doc,
+        pruned,
         diagnostics: Vec::new(),
     };
     names::check(spec, &mut rules);
@@ -64,10 +77,72 @@ pub fn check_rules(doc: &Document, spec: &Spec) -> Vec<Diagnostic> {
 /// Collects diagnostics, resolving JSON Pointers to spans.
 pub(crate) struct Rules<'a> {
     doc: &'a Document,
+    pruned: &'a [String],
     diagnostics: Vec<Diagnostic>,
 }
 
+/// What the rules behind a code read besides the value they report.
+struct Reads {
+    /// The members next to the value, such as a step's `type` for its instance type.
+    siblings: bool,
+    /// Other parts of the spec, such as `evaluation.metrics` for a gate's metric.
+    parts: &'static [&'static str],
+}
+
+/// The inputs of each code's rules, for dropping diagnostics that depend on pruned parts.
+fn reads(code: Code) -> Reads {
+    let only = |parts| Reads {
+        siblings: false,
+        parts,
+    };
+    let with_siblings = |parts| Reads {
+        siblings: true,
+        parts,
+    };
+    match code {
+        Code::N003 => only(&[
+            "/storage/buckets",
+            "/dataSources",
+            "/customSteps",
+            "/alarms",
+        ]),
+        Code::I001 | Code::I007 | Code::V001 | Code::V004 | Code::V005 | Code::R003 => {
+            with_siblings(&[])
+        }
+        Code::I002 => only(&["/model/architecture"]),
+        Code::I003 => with_siblings(&["/training/instanceType"]),
+        Code::I005 => only(&["/training/maxRuntimeSeconds"]),
+        Code::I006 => with_siblings(&["/model/framework"]),
+        Code::V003 => only(&["/evaluation/metrics"]),
+        Code::R001 | Code::R002 => only(&["/customSteps"]),
+        Code::R004 => only(&["/deployment", "/monitoring", "/retraining"]),
+        _ => only(&[]),
+    }
+}
+
 impl Rules<'_> {
+    /// Whether a diagnostic of `code` at `pointer` may come from a pruned part.
+    fn depends_on_pruned(&self, code: Code, pointer: &str) -> bool {
+        use crate::spec::schema::contains;
+        let reads = reads(code);
+        // The mapping the value is a member of; a list item or a top-level part stands alone.
+        let siblings = pointer
+            .rsplit_once('/')
+            .filter(|(parent, last)| {
+                reads.siblings && !parent.is_empty() && last.parse::<usize>().is_err()
+            })
+            .map(|(parent, _)| parent);
+        self.pruned.iter().any(|p| {
+            contains(p, pointer)
+                || contains(pointer, p)
+                || siblings.is_some_and(|s| contains(s, p))
+                || reads
+                    .parts
+                    .iter()
+                    .any(|part| contains(part, p) || contains(p, part))
+        })
+    }
+
     /// Reports an error at the value that `pointer` names.
     pub fn error(
         &mut self,
@@ -76,6 +151,9 @@ impl Rules<'_> {
         message: impl Into<String>,
         help: impl Into<String>,
     ) {
+        if self.depends_on_pruned(code, pointer) {
+            return;
+        }
         let span = self.doc.span_of(pointer);
         self.diagnostics
             .push(Diagnostic::error(code, span, message).with_help(help));
@@ -89,6 +167,9 @@ impl Rules<'_> {
         message: impl Into<String>,
         help: impl Into<String>,
     ) {
+        if self.depends_on_pruned(code, pointer) {
+            return;
+        }
         let span = self.doc.key_span_of(pointer);
         self.diagnostics
             .push(Diagnostic::error(code, span, message).with_help(help));

@@ -90,9 +90,10 @@ ALLOWED = [
     Gap(
         ("oneOf",),
         rf"^{STEP}/Arguments/(ProcessingOutputConfig/Outputs/\d+/S3Output/S3Uri"
-        r"|TransformOutput/S3OutputPath)$",
+        r"|TransformOutput/S3OutputPath|CheckpointConfig/S3Uri)$",
         expression("Std:Join"),
-        "Std:Join is not accepted as an output location",
+        "Std:Join is not accepted as an output location (processing outputs, transform "
+        "output, training checkpoints)",
     ),
     Gap(
         ("additionalProperties",),

@@ -444,6 +444,10 @@ fn rules(t: &mut Template, alarms: &[MetricAlarm]) {
             }}),
         ));
     }
+    // The role exists only for rules to use: a spec without triggers gets none.
+    if !rules.is_empty() {
+        super::iam::events_role(t);
+    }
     for (id, description, trigger) in rules {
         let mut properties = json!({"Description": description, "State": "ENABLED"});
         if let (Some(p), Some(trigger)) = (properties.as_object_mut(), trigger.as_object()) {

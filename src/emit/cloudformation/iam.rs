@@ -4,13 +4,13 @@
 use serde_json::{Value, json};
 
 use super::{Template, arn, bucket_arns, get_att, ids, images, reference, sub, suppressions};
+use crate::emit::sagemaker::PROCESSED_PREFIX;
 use crate::ir::{System, split_s3_uri};
 use crate::spec::StepKind;
 
 pub(super) fn add(t: &mut Template) {
     execution_role(t);
     state_machine_role(t);
-    events_role(t);
     for (output, id, what) in [
         (
             "SageMakerExecutionRoleArn",
@@ -21,11 +21,6 @@ pub(super) fn add(t: &mut Template) {
             "StateMachineRoleArn",
             ids::STATE_MACHINE_ROLE,
             "the retraining state machine",
-        ),
-        (
-            "EventsRoleArn",
-            ids::EVENTS_ROLE,
-            "EventBridge rules that start retraining",
         ),
     ] {
         t.output(
@@ -71,8 +66,26 @@ fn kms_use(t: &Template, actions: &[&str]) -> Value {
     json!({"Sid": "UseTheKey", "Effect": "Allow", "Action": actions, "Resource": t.key_arn()})
 }
 
-/// The ARNs an S3 URI needs: this stack's buckets whole (by reference), others by name and
-/// key prefix.
+/// Adds a resource ARN unless the list already covers it (`${B.Arn}/*` covers
+/// `${B.Arn}/raw/*`).
+fn add_resource(resources: &mut Vec<Value>, arn: Value) {
+    let pattern = |v: &Value| v["Fn::Sub"].as_str().map(str::to_string);
+    let covered = resources.iter().any(|existing| {
+        existing == &arn
+            || match (pattern(existing), pattern(&arn)) {
+                (Some(wide), Some(narrow)) => wide
+                    .strip_suffix('*')
+                    .is_some_and(|stem| narrow.starts_with(stem)),
+                _ => false,
+            }
+    });
+    if !covered {
+        resources.push(arn);
+    }
+}
+
+/// The ARNs an S3 URI needs, narrowed to its key prefix: this stack's buckets by reference,
+/// others by name.
 fn uri_arns(system: &System, uri: &str) -> Vec<Value> {
     let Some((bucket, prefix)) = split_s3_uri(uri) else {
         return Vec::new();
@@ -85,7 +98,7 @@ fn uri_arns(system: &System, uri: &str) -> Vec<Value> {
         (&b.logs, ids::LOGS_BUCKET),
     ];
     match own.iter().find(|(name, _)| **name == bucket) {
-        Some((_, id)) => bucket_arns(id, "").to_vec(),
+        Some((_, id)) => bucket_arns(id, &prefix).to_vec(),
         None => vec![
             sub(format!("arn:${{AWS::Partition}}:s3:::{bucket}")),
             sub(format!("arn:${{AWS::Partition}}:s3:::{bucket}/{prefix}*")),
@@ -105,14 +118,13 @@ fn execution_role(t: &mut Template) {
     }
     for uri in external {
         for a in uri_arns(system, uri) {
-            if !read.contains(&a) {
-                read.push(a);
-            }
+            add_resource(&mut read, a);
         }
     }
     let mut write: Vec<Value> = bucket_arns(ids::MODELS_BUCKET, "").to_vec();
     write.extend(bucket_arns(ids::PIPELINE_BUCKET, ""));
-    let mut extra_writes: Vec<&str> = Vec::new();
+    let processed = format!("s3://{}/{PROCESSED_PREFIX}", system.buckets.data);
+    let mut extra_writes: Vec<&str> = vec![&processed];
     if let Some(spot) = &system.training.spot {
         extra_writes.push(&spot.checkpoint_uri);
     }
@@ -121,9 +133,7 @@ fn execution_role(t: &mut Template) {
     }
     for uri in extra_writes {
         for a in uri_arns(system, uri) {
-            if !write.contains(&a) {
-                write.push(a);
-            }
+            add_resource(&mut write, a);
         }
     }
     let images = images(system);
@@ -136,7 +146,9 @@ fn execution_role(t: &mut Template) {
         .iter()
         .any(|s| s.kind == StepKind::Transform)
     {
+        // A transform step runs on a model that its Model step creates first.
         job_arns.push(arn("sagemaker", "transform-job/pipelines-*"));
+        job_arns.push(arn("sagemaker", "model/pipelines-*"));
     }
     let group = &system.registry.model_package_group;
     let statements = vec![
@@ -201,6 +213,7 @@ fn execution_role(t: &mut Template) {
                 "sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob",
                 "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
                 "sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob",
+                "sagemaker:CreateModel", "sagemaker:DescribeModel",
                 "sagemaker:AddTags", "sagemaker:ListTags",
             ],
             "Resource": job_arns,
@@ -287,8 +300,9 @@ fn state_machine_role(t: &mut Template) {
     t.resource(ids::STATE_MACHINE_ROLE, resource);
 }
 
-/// EventBridge may start the retraining state machine, nothing else.
-fn events_role(t: &mut Template) {
+/// EventBridge may start the retraining state machine, nothing else; made with the rules
+/// that use it.
+pub(super) fn events_role(t: &mut Template) {
     let statements = vec![json!({
         "Sid": "StartRetraining",
         "Effect": "Allow",
@@ -303,4 +317,9 @@ fn events_role(t: &mut Template) {
         json!({}),
     );
     t.resource(ids::EVENTS_ROLE, resource);
+    t.output(
+        "EventsRoleArn",
+        "The IAM role of EventBridge rules that start retraining",
+        get_att(ids::EVENTS_ROLE, "Arn"),
+    );
 }

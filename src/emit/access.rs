@@ -1,0 +1,861 @@
+//! A static access check: would AWS let each role of the template do what the system asks
+//! of it?
+//!
+//! cfn-lint and checkov check each resource on its own; neither sees that a pipeline step
+//! writes to a bucket its role may only read. This check reads the template alone (the
+//! pipeline and the state machine are embedded in it, so it checks what is deployed), lists
+//! every request the system makes (each step's S3 reads and writes, KMS keys, job creation
+//! and role passing; the state machine's pipeline and SNS calls; EventBridge starting the
+//! state machine) and evaluates each against the Allow statements of the role that makes it.
+//!
+//! The model of IAM is deliberately small: identity policies only (the stack's key and
+//! buckets delegate to IAM), conditions assumed to hold, and run-time values (an execution
+//! id, a job name) replaced by a sample, so that a policy must cover every value they take.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+/// Pseudo parameters and run-time values, replaced by fixed samples on both sides.
+const PARTITION: &str = "aws";
+const REGION: &str = "region-1";
+const ACCOUNT: &str = "111122223333";
+/// What a run-time value (an execution id, a job name) stands for in a request.
+const RUNTIME: &str = "runtime-value";
+
+/// One request that no statement of the role allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denial {
+    /// The logical id of the role that makes the request.
+    pub role: String,
+    /// Who makes it: a pipeline step, the state machine, an EventBridge rule.
+    pub caller: String,
+    pub action: String,
+    pub resource: String,
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (role {}) may not {} on {}",
+            self.caller, self.role, self.action, self.resource
+        )
+    }
+}
+
+/// The outcome: the requests checked, and those denied.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub checked: usize,
+    pub denials: Vec<Denial>,
+}
+
+/// Checks every request the template's system makes against its roles' policies.
+pub fn check(template: &Value) -> Report {
+    let Some(resources) = template["Resources"].as_object() else {
+        return Report::default();
+    };
+    let names = Names { resources };
+    let mut requests = Vec::new();
+    pipeline_requests(&names, &mut requests);
+    state_machine_requests(&names, &mut requests);
+    rule_requests(&names, &mut requests);
+    monitoring_requests(&names, &mut requests);
+    let policies = role_policies(&names);
+    let mut report = Report::default();
+    for request in requests {
+        report.checked += 1;
+        let allowed = policies
+            .get(&request.role)
+            .is_some_and(|statements| statements.iter().any(|s| s.allows(&request)));
+        if !allowed {
+            report.denials.push(Denial {
+                role: request.role,
+                caller: request.caller,
+                action: request.action,
+                resource: request.resource,
+            });
+        }
+    }
+    report
+}
+
+/// A request: `role` calls `action` on `resource` on behalf of `caller`.
+#[derive(Debug, Clone)]
+struct Request {
+    role: String,
+    caller: String,
+    action: String,
+    resource: String,
+}
+
+/// One Allow statement, with its resources resolved to ARN patterns.
+#[derive(Debug)]
+struct Statement {
+    actions: Vec<String>,
+    resources: Vec<String>,
+}
+
+impl Statement {
+    fn allows(&self, request: &Request) -> bool {
+        self.actions.iter().any(|a| {
+            glob(
+                &a.to_ascii_lowercase(),
+                &request.action.to_ascii_lowercase(),
+            )
+        }) && self.resources.iter().any(|r| glob(r, &request.resource))
+    }
+}
+
+/// Resolves CloudFormation values to the ARNs and names they will have.
+struct Names<'a> {
+    resources: &'a Map<String, Value>,
+}
+
+impl Names<'_> {
+    fn kind(&self, id: &str) -> &str {
+        self.resources[id]["Type"].as_str().unwrap_or_default()
+    }
+
+    fn property(&self, id: &str, name: &str) -> Option<String> {
+        self.resources
+            .get(id)
+            .and_then(|r| self.resolve(&r["Properties"][name]))
+    }
+
+    /// What `Ref` returns for a resource of this template.
+    fn reference(&self, id: &str) -> Option<String> {
+        match id {
+            "AWS::Partition" => return Some(PARTITION.into()),
+            "AWS::Region" => return Some(REGION.into()),
+            "AWS::AccountId" => return Some(ACCOUNT.into()),
+            _ => {}
+        }
+        self.resources.get(id)?;
+        Some(match self.kind(id) {
+            "AWS::S3::Bucket" => self.property(id, "BucketName")?,
+            "AWS::IAM::Role" => self.property(id, "RoleName").unwrap_or(id.to_string()),
+            "AWS::SNS::Topic" | "AWS::StepFunctions::StateMachine" => self.arn(id)?,
+            _ => id.to_string(),
+        })
+    }
+
+    /// What `Fn::GetAtt [id, Arn]` returns.
+    fn arn(&self, id: &str) -> Option<String> {
+        self.resources.get(id)?;
+        Some(match self.kind(id) {
+            "AWS::S3::Bucket" => format!("arn:{PARTITION}:s3:::{}", self.reference(id)?),
+            "AWS::IAM::Role" => format!(
+                "arn:{PARTITION}:iam::{ACCOUNT}:role/{}",
+                self.reference(id)?
+            ),
+            "AWS::KMS::Key" => format!("arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:key/{id}"),
+            "AWS::SNS::Topic" => format!("arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:{id}"),
+            "AWS::StepFunctions::StateMachine" => {
+                format!("arn:{PARTITION}:states:{REGION}:{ACCOUNT}:stateMachine:{id}")
+            }
+            _ => return None,
+        })
+    }
+
+    /// A string value, `Ref`, `Fn::GetAtt` or `Fn::Sub`; anything else is unknown.
+    fn resolve(&self, value: &Value) -> Option<String> {
+        if let Some(text) = value.as_str() {
+            return Some(text.to_string());
+        }
+        let object = value.as_object()?;
+        if let Some(id) = object.get("Ref").and_then(Value::as_str) {
+            return self.reference(id);
+        }
+        if let Some([id, attribute]) = object
+            .get("Fn::GetAtt")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
+            return match attribute.as_str()? {
+                "Arn" => self.arn(id.as_str()?),
+                _ => None,
+            };
+        }
+        match object.get("Fn::Sub")? {
+            Value::String(text) => self.substitute(text, &Map::new()),
+            Value::Array(parts) => {
+                let variables = parts.get(1).and_then(Value::as_object)?;
+                self.substitute(parts.first()?.as_str()?, variables)
+            }
+            _ => None,
+        }
+    }
+
+    /// Fills `${Name}`, `${Name.Arn}` and the variables of an `Fn::Sub`.
+    fn substitute(&self, text: &str, variables: &Map<String, Value>) -> Option<String> {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let end = rest[start..].find('}')? + start;
+            let name = &rest[start + 2..end];
+            let value = match variables.get(name) {
+                Some(value) => self.resolve(value)?,
+                None => match name.split_once('.') {
+                    Some((id, "Arn")) => self.arn(id)?,
+                    _ => self.reference(name)?,
+                },
+            };
+            out.push_str(&value);
+            rest = &rest[end + 1..];
+        }
+        out.push_str(rest);
+        Some(out)
+    }
+
+    /// The logical id of the role with this ARN.
+    fn role_with_arn(&self, arn: &str) -> Option<String> {
+        self.resources
+            .keys()
+            .find(|id| self.kind(id) == "AWS::IAM::Role" && self.arn(id).as_deref() == Some(arn))
+            .cloned()
+    }
+
+    /// The KMS key ARN that encrypts a bucket of this template by default.
+    fn bucket_key(&self, bucket: &str) -> Option<String> {
+        let id = self.resources.keys().find(|id| {
+            self.kind(id) == "AWS::S3::Bucket" && self.reference(id).as_deref() == Some(bucket)
+        })?;
+        let encryption = &self.resources[id]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            [0]["ServerSideEncryptionByDefault"];
+        self.resolve(&encryption["KMSMasterKeyID"])
+    }
+}
+
+/// Every Allow statement of every role: inline policies and standalone policies naming it.
+fn role_policies(names: &Names) -> BTreeMap<String, Vec<Statement>> {
+    let mut policies: BTreeMap<String, Vec<Statement>> = BTreeMap::new();
+    for (id, resource) in names.resources {
+        let documents: Vec<(&Value, Vec<String>)> = match names.kind(id) {
+            "AWS::IAM::Role" => resource["Properties"]["Policies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| (&p["PolicyDocument"], vec![id.clone()]))
+                .collect(),
+            "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
+                let roles = resource["Properties"]["Roles"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r["Ref"].as_str().map(str::to_string))
+                    .collect();
+                vec![(&resource["Properties"]["PolicyDocument"], roles)]
+            }
+            _ => continue,
+        };
+        for (document, roles) in documents {
+            for statement in one_or_many(&document["Statement"]) {
+                if statement["Effect"] != "Allow" {
+                    continue;
+                }
+                let actions: Vec<String> = one_or_many(&statement["Action"])
+                    .filter_map(|a| a.as_str().map(str::to_string))
+                    .collect();
+                let resources: Vec<String> = one_or_many(&statement["Resource"])
+                    .filter_map(|r| names.resolve(r))
+                    .collect();
+                for role in &roles {
+                    policies.entry(role.clone()).or_default().push(Statement {
+                        actions: actions.clone(),
+                        resources: resources.clone(),
+                    });
+                }
+            }
+        }
+    }
+    policies
+}
+
+fn one_or_many(value: &Value) -> impl Iterator<Item = &Value> {
+    match value {
+        Value::Array(items) => items.iter().collect::<Vec<_>>().into_iter(),
+        Value::Null => Vec::new().into_iter(),
+        other => vec![other].into_iter(),
+    }
+}
+
+/// IAM's wildcard match: `*` any run of characters, `?` any one.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// The pipeline definition embedded in the template, with its placeholders filled.
+fn embedded_pipeline(names: &Names) -> Option<(Value, String)> {
+    let (id, resource) = names
+        .resources
+        .iter()
+        .find(|(id, _)| names.kind(id) == "AWS::SageMaker::Pipeline")?;
+    let body = &resource["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"];
+    let text = match body {
+        Value::String(text) => text.clone(),
+        other => names.resolve(other)?,
+    };
+    let role = names.role_with_arn(&names.resolve(&resource["Properties"]["RoleArn"])?)?;
+    let _ = id;
+    Some((serde_json::from_str(&text).ok()?, role))
+}
+
+/// Steps, with those inside Condition branches.
+fn all_steps(steps: &[Value]) -> Vec<&Value> {
+    let mut out = Vec::new();
+    for step in steps {
+        out.push(step);
+        for branch in ["IfSteps", "ElseSteps"] {
+            if let Some(inner) = step["Arguments"][branch].as_array() {
+                out.extend(all_steps(inner));
+            }
+        }
+    }
+    out
+}
+
+/// Evaluates a pipeline expression to a concrete sample value: parameters take their
+/// defaults, run-time values the sample, step properties the values their steps produce.
+fn evaluate(pipeline: &Value, value: &Value) -> Option<String> {
+    if let Some(text) = value.as_str() {
+        return Some(text.to_string());
+    }
+    if let Some(join) = value.get("Std:Join") {
+        let parts: Option<Vec<String>> = join["Values"]
+            .as_array()?
+            .iter()
+            .map(|v| evaluate(pipeline, v))
+            .collect();
+        return Some(parts?.join(join["On"].as_str().unwrap_or_default()));
+    }
+    let path = value.get("Get")?.as_str()?;
+    if let Some(name) = path.strip_prefix("Parameters.") {
+        let parameter = pipeline["Parameters"]
+            .as_array()?
+            .iter()
+            .find(|p| p["Name"] == name)?;
+        return Some(match &parameter["DefaultValue"] {
+            Value::String(s) => s.clone(),
+            Value::Null => RUNTIME.to_string(),
+            other => other.to_string(),
+        });
+    }
+    if path.starts_with("Execution.") {
+        return Some(RUNTIME.to_string());
+    }
+    let rest = path.strip_prefix("Steps.")?;
+    let (step_name, property) = rest.split_once('.')?;
+    let steps = pipeline["Steps"].as_array()?;
+    let step = all_steps(steps)
+        .into_iter()
+        .find(|s| s["Name"] == step_name)?;
+    let arguments = &step["Arguments"];
+    if property == "ModelArtifacts.S3ModelArtifacts" {
+        let path = evaluate(pipeline, &arguments["OutputDataConfig"]["S3OutputPath"])?;
+        return Some(format!(
+            "{}/{RUNTIME}/output/model.tar.gz",
+            path.trim_end_matches('/')
+        ));
+    }
+    let output = property
+        .strip_prefix("ProcessingOutputConfig.Outputs['")?
+        .split_once("']")?
+        .0;
+    let found = arguments["ProcessingOutputConfig"]["Outputs"]
+        .as_array()?
+        .iter()
+        .find(|o| o["OutputName"] == output)?;
+    evaluate(pipeline, &found["S3Output"]["S3Uri"])
+}
+
+/// The requests of one S3 location: reading (or writing) every object below it, with the
+/// bucket's KMS key.
+fn s3_requests(names: &Names, uri: &str, write: bool, out: &mut Vec<(String, String)>) {
+    let Some((bucket, key)) = uri
+        .strip_prefix("s3://")
+        .map(|r| r.split_once('/').unwrap_or((r, "")))
+    else {
+        return;
+    };
+    // A prefix stands for every object below it; an object key for itself.
+    let object = if key.is_empty() || key.ends_with('/') {
+        format!("{key}{RUNTIME}")
+    } else {
+        key.to_string()
+    };
+    let object_arn = format!("arn:{PARTITION}:s3:::{bucket}/{object}");
+    if write {
+        out.push(("s3:PutObject".into(), object_arn));
+    } else {
+        out.push(("s3:GetObject".into(), object_arn));
+        out.push((
+            "s3:ListBucket".into(),
+            format!("arn:{PARTITION}:s3:::{bucket}"),
+        ));
+    }
+    if let Some(key_arn) = names.bucket_key(bucket) {
+        let action = if write {
+            "kms:GenerateDataKey"
+        } else {
+            "kms:Decrypt"
+        };
+        out.push((action.into(), key_arn));
+    }
+}
+
+/// What each pipeline step asks of its role, and what starting it asks of the pipeline's.
+fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
+    let Some((pipeline, pipeline_role)) = embedded_pipeline(names) else {
+        return;
+    };
+    let Some(steps) = pipeline["Steps"].as_array() else {
+        return;
+    };
+    for step in all_steps(steps) {
+        let name = step["Name"].as_str().unwrap_or_default();
+        let arguments = &step["Arguments"];
+        let eval = |v: &Value| evaluate(&pipeline, v);
+        let mut own: Vec<(String, String)> = Vec::new();
+        let mut reads: Vec<String> = Vec::new();
+        let mut writes: Vec<String> = Vec::new();
+        let mut keys: Vec<String> = Vec::new();
+        let mut volume_keys: Vec<String> = Vec::new();
+        let mut images: Vec<String> = Vec::new();
+        let kind = step["Type"].as_str().unwrap_or_default();
+        let create = match kind {
+            "Processing" => {
+                for input in arguments["ProcessingInputs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    reads.extend(eval(&input["S3Input"]["S3Uri"]));
+                }
+                let outputs = &arguments["ProcessingOutputConfig"];
+                for output in outputs["Outputs"].as_array().into_iter().flatten() {
+                    writes.extend(eval(&output["S3Output"]["S3Uri"]));
+                }
+                keys.extend(eval(&outputs["KmsKeyId"]));
+                volume_keys.extend(eval(
+                    &arguments["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"],
+                ));
+                images.extend(eval(&arguments["AppSpecification"]["ImageUri"]));
+                Some(("sagemaker:CreateProcessingJob", "processing-job"))
+            }
+            "Training" => {
+                for channel in arguments["InputDataConfig"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    reads.extend(eval(&channel["DataSource"]["S3DataSource"]["S3Uri"]));
+                }
+                let output = &arguments["OutputDataConfig"];
+                if let Some(path) = eval(&output["S3OutputPath"]) {
+                    writes.push(format!(
+                        "{}/{RUNTIME}/output/model.tar.gz",
+                        path.trim_end_matches('/')
+                    ));
+                }
+                keys.extend(eval(&output["KmsKeyId"]));
+                if let Some(checkpoints) = eval(&arguments["CheckpointConfig"]["S3Uri"]) {
+                    reads.push(checkpoints.clone());
+                    writes.push(checkpoints);
+                }
+                reads.extend(eval(
+                    &arguments["HyperParameters"]["sagemaker_submit_directory"],
+                ));
+                volume_keys.extend(eval(&arguments["ResourceConfig"]["VolumeKmsKeyId"]));
+                images.extend(eval(&arguments["AlgorithmSpecification"]["TrainingImage"]));
+                Some(("sagemaker:CreateTrainingJob", "training-job"))
+            }
+            "Transform" => {
+                reads.extend(eval(
+                    &arguments["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"],
+                ));
+                writes.extend(
+                    eval(&arguments["TransformOutput"]["S3OutputPath"])
+                        .map(|p| format!("{}/", p.trim_end_matches('/'))),
+                );
+                keys.extend(eval(&arguments["TransformOutput"]["KmsKeyId"]));
+                Some(("sagemaker:CreateTransformJob", "transform-job"))
+            }
+            "Model" => {
+                let container = &arguments["PrimaryContainer"];
+                reads.extend(eval(&container["ModelDataUrl"]));
+                images.extend(eval(&container["Image"]));
+                Some(("sagemaker:CreateModel", "model"))
+            }
+            "RegisterModel" => {
+                if let Some(group) = eval(&arguments["ModelPackageGroupName"]) {
+                    requests.push(Request {
+                        role: pipeline_role.clone(),
+                        caller: format!("pipeline step {name}"),
+                        action: "sagemaker:CreateModelPackage".into(),
+                        resource: format!("arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:model-package/{group}/{RUNTIME}"),
+                    });
+                }
+                None
+            }
+            _ => None,
+        };
+        let Some((action, job)) = create else {
+            continue;
+        };
+        // The pipeline's role creates the job and passes the step's role to it; a transform
+        // job passes none and runs with its model's role.
+        let step_role_arn = match kind {
+            "Model" => eval(&arguments["ExecutionRoleArn"]),
+            "Transform" => model_role(&pipeline, &arguments["ModelName"]),
+            _ => eval(&arguments["RoleArn"]),
+        }
+        .unwrap_or_default();
+        let caller = format!("pipeline step {name}");
+        requests.push(Request {
+            role: pipeline_role.clone(),
+            caller: caller.clone(),
+            action: action.into(),
+            resource: format!(
+                "arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:{job}/pipelines-{RUNTIME}"
+            ),
+        });
+        if kind != "Transform" {
+            requests.push(Request {
+                role: pipeline_role.clone(),
+                caller: caller.clone(),
+                action: "iam:PassRole".into(),
+                resource: step_role_arn.clone(),
+            });
+        }
+        let Some(step_role) = names.role_with_arn(&step_role_arn) else {
+            requests.push(Request {
+                role: format!("<{step_role_arn}>"),
+                caller,
+                action: "sts:AssumeRole".into(),
+                resource: "a role of this template".into(),
+            });
+            continue;
+        };
+        for uri in &reads {
+            s3_requests(names, uri, false, &mut own);
+        }
+        for uri in &writes {
+            s3_requests(names, uri, true, &mut own);
+        }
+        for key in keys {
+            own.push(("kms:GenerateDataKey".into(), key));
+        }
+        for key in volume_keys {
+            own.push(("kms:CreateGrant".into(), key));
+        }
+        for image in images {
+            if let Some(repository) = repository_arn(&image) {
+                own.push(("ecr:BatchGetImage".into(), repository));
+            }
+        }
+        if kind != "Model" {
+            job_requests(&format!("{kind}Jobs"), &mut own);
+        }
+        if kind == "Training" {
+            own.push(("cloudwatch:PutMetricData".into(), "*".into()));
+        }
+        requests.extend(own.into_iter().map(|(action, resource)| Request {
+            role: step_role.clone(),
+            caller: caller.clone(),
+            action,
+            resource,
+        }));
+    }
+}
+
+/// The execution role of the Model step that `{"Get": "Steps.X.ModelName"}` names.
+fn model_role(pipeline: &Value, model_name: &Value) -> Option<String> {
+    let step_name = model_name["Get"]
+        .as_str()?
+        .strip_prefix("Steps.")?
+        .strip_suffix(".ModelName")?;
+    let step = all_steps(pipeline["Steps"].as_array()?)
+        .into_iter()
+        .find(|s| s["Name"] == step_name)?;
+    evaluate(pipeline, &step["Arguments"]["ExecutionRoleArn"])
+}
+
+/// What every SageMaker job asks of its role: its log stream, and a registry login.
+fn job_requests(log_group: &str, own: &mut Vec<(String, String)>) {
+    let stream = format!(
+        "arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/{log_group}:log-stream:{RUNTIME}"
+    );
+    own.push(("logs:CreateLogStream".into(), stream.clone()));
+    own.push(("logs:PutLogEvents".into(), stream));
+    own.push(("ecr:GetAuthorizationToken".into(), "*".into()));
+}
+
+/// `<account>.dkr.ecr.<region>.amazonaws.com/<name>:<tag>` as the repository's ARN.
+fn repository_arn(image: &str) -> Option<String> {
+    let (registry, path) = image.split_once('/')?;
+    let mut parts = registry.split('.');
+    let (account, _, _, region) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let name = path.split([':', '@']).next()?;
+    let region = if region == "${AWS::Region}" {
+        REGION
+    } else {
+        region
+    };
+    Some(format!(
+        "arn:{PARTITION}:ecr:{region}:{account}:repository/{name}"
+    ))
+}
+
+/// What the retraining state machine's tasks ask of its role.
+fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
+    for (id, resource) in names.resources {
+        if names.kind(id) != "AWS::StepFunctions::StateMachine" {
+            continue;
+        }
+        let properties = &resource["Properties"];
+        let Some(role) = names
+            .resolve(&properties["RoleArn"])
+            .and_then(|arn| names.role_with_arn(&arn))
+        else {
+            continue;
+        };
+        let substitutions = properties["DefinitionSubstitutions"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let Some(text) = properties["DefinitionString"]
+            .as_str()
+            .and_then(|t| names.substitute(t, &substitutions))
+        else {
+            continue;
+        };
+        let Ok(definition) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        let caller = "the retraining state machine".to_string();
+        let mut service = Vec::new();
+        if properties["LoggingConfiguration"].is_object() {
+            service.push("logs:CreateLogDelivery");
+        }
+        if properties["TracingConfiguration"]["Enabled"] == true {
+            service.push("xray:PutTraceSegments");
+        }
+        requests.extend(service.into_iter().map(|action| Request {
+            role: role.clone(),
+            caller: caller.clone(),
+            action: action.into(),
+            resource: "*".into(),
+        }));
+        let mut states = Vec::new();
+        collect_states(&definition, &mut states);
+        // Calls on an execution act on the executions of the pipeline the machine starts.
+        let pipeline = states
+            .iter()
+            .find_map(|s| s["Parameters"]["PipelineName"].as_str())
+            .unwrap_or(RUNTIME)
+            .to_string();
+        for state in states {
+            let task = state["Resource"].as_str().unwrap_or_default();
+            let parameters = &state["Parameters"];
+            let mut push = |action: &str, resource: String| {
+                requests.push(Request {
+                    role: role.clone(),
+                    caller: caller.clone(),
+                    action: action.into(),
+                    resource,
+                })
+            };
+            if let Some(call) = task.strip_prefix("arn:aws:states:::aws-sdk:sagemaker:") {
+                let action = format!("sagemaker:{}{}", call[..1].to_ascii_uppercase(), &call[1..]);
+                let pipeline_arn =
+                    format!("arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:pipeline/{pipeline}");
+                let resource = if parameters["PipelineName"].is_string() {
+                    pipeline_arn
+                } else {
+                    format!("{pipeline_arn}/execution/{RUNTIME}")
+                };
+                push(&action, resource);
+            } else if task == "arn:aws:states:::sns:publish" {
+                let Some(topic) = parameters["TopicArn"].as_str() else {
+                    continue;
+                };
+                push("sns:Publish", topic.to_string());
+                let topic_id = names.resources.keys().find(|id| {
+                    names.kind(id) == "AWS::SNS::Topic" && names.arn(id).as_deref() == Some(topic)
+                });
+                if let Some(key) = topic_id.and_then(|id| names.property(id, "KmsMasterKeyId")) {
+                    push("kms:GenerateDataKey", key.clone());
+                    push("kms:Decrypt", key);
+                }
+            }
+        }
+    }
+}
+
+fn collect_states<'a>(definition: &'a Value, out: &mut Vec<&'a Value>) {
+    for state in definition["States"]
+        .as_object()
+        .into_iter()
+        .flat_map(|s| s.values())
+    {
+        out.push(state);
+        for branch in state["Branches"].as_array().into_iter().flatten() {
+            collect_states(branch, out);
+        }
+        if state["Iterator"].is_object() {
+            collect_states(&state["Iterator"], out);
+        }
+    }
+}
+
+/// What EventBridge rules ask of the role they start their targets with.
+fn rule_requests(names: &Names, requests: &mut Vec<Request>) {
+    for (id, resource) in names.resources {
+        if names.kind(id) != "AWS::Events::Rule" {
+            continue;
+        }
+        for target in resource["Properties"]["Targets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let (Some(arn), Some(role)) = (
+                names.resolve(&target["Arn"]),
+                names
+                    .resolve(&target["RoleArn"])
+                    .and_then(|r| names.role_with_arn(&r)),
+            ) else {
+                continue;
+            };
+            if arn.contains(":states:") {
+                requests.push(Request {
+                    role,
+                    caller: format!("the EventBridge rule {id}"),
+                    action: "states:StartExecution".into(),
+                    resource: arn,
+                });
+            }
+        }
+    }
+}
+
+/// What Model Monitor job definitions ask of their role: baselines, captures and ground
+/// truth read, reports written, keys used, the analyzer image pulled.
+fn monitoring_requests(names: &Names, requests: &mut Vec<Request>) {
+    let captures: Vec<String> = names
+        .resources
+        .iter()
+        .filter(|(id, _)| names.kind(id) == "AWS::SageMaker::EndpointConfig")
+        .filter_map(|(_, r)| {
+            names.resolve(&r["Properties"]["DataCaptureConfig"]["DestinationS3Uri"])
+        })
+        .collect();
+    for (id, resource) in names.resources {
+        let kind = names.kind(id);
+        if !(kind.starts_with("AWS::SageMaker::") && kind.ends_with("JobDefinition")) {
+            continue;
+        }
+        let properties = &resource["Properties"];
+        let Some(role) = names
+            .resolve(&properties["RoleArn"])
+            .and_then(|arn| names.role_with_arn(&arn))
+        else {
+            continue;
+        };
+        let mut own = Vec::new();
+        for (section, value) in properties.as_object().into_iter().flatten() {
+            let write = section.ends_with("OutputConfig");
+            let mut uris = Vec::new();
+            collect_key(value, "S3Uri", &mut uris);
+            for uri in uris.iter().filter_map(|u| names.resolve(u)) {
+                s3_requests(names, &uri, write, &mut own);
+            }
+            if section.ends_with("JobInput") && value["EndpointInput"].is_object() {
+                for uri in &captures {
+                    s3_requests(names, uri, false, &mut own);
+                }
+            }
+            if write {
+                own.extend(
+                    names
+                        .resolve(&value["KmsKeyId"])
+                        .map(|k| ("kms:GenerateDataKey".to_string(), k)),
+                );
+            }
+            if section.ends_with("AppSpecification") {
+                own.extend(
+                    names
+                        .resolve(&value["ImageUri"])
+                        .and_then(|i| repository_arn(&i))
+                        .map(|r| ("ecr:BatchGetImage".to_string(), r)),
+                );
+            }
+        }
+        own.extend(
+            names
+                .resolve(&properties["JobResources"]["ClusterConfig"]["VolumeKmsKeyId"])
+                .map(|k| ("kms:CreateGrant".to_string(), k)),
+        );
+        job_requests("ProcessingJobs", &mut own);
+        requests.extend(own.into_iter().map(|(action, resource)| Request {
+            role: role.clone(),
+            caller: format!("the monitoring job {id}"),
+            action,
+            resource,
+        }));
+    }
+}
+
+/// Every value of `key` anywhere below `value`.
+fn collect_key<'a>(value: &'a Value, key: &str, out: &mut Vec<&'a Value>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == key {
+                    out.push(v);
+                } else {
+                    collect_key(v, key, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_key(v, key, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn glob_matches_as_iam_does() {
+        assert!(glob("arn:aws:s3:::b/*", "arn:aws:s3:::b/raw/x"));
+        assert!(glob("s3:Get*", "s3:GetObject"));
+        assert!(glob("*", "anything"));
+        assert!(glob("a?c", "abc"));
+        assert!(!glob("arn:aws:s3:::b/raw/*", "arn:aws:s3:::b/processed/x"));
+        assert!(!glob("arn:aws:s3:::b", "arn:aws:s3:::b/x"));
+    }
+}

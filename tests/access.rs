@@ -1,0 +1,151 @@
+//! The static access check: every request the generated system makes is allowed to the role
+//! that makes it, and removing any one policy statement of any role is caught.
+
+mod common;
+
+use mlopsc::emit::{TEMPLATE, access};
+use mlopsc::spec::yaml::Document;
+use serde_json::Value;
+
+const EXAMPLES: [&str; 3] = ["skin-lesion", "churn-tabular", "minimal"];
+
+fn template(example: &str) -> Value {
+    let compiled = common::compile_example(example);
+    Document::parse(&common::artifact_text(&compiled, TEMPLATE))
+        .expect("the template is YAML")
+        .to_json()
+}
+
+/// Every (role, statement index) of the template's inline role policies.
+fn statements(t: &Value) -> Vec<(String, usize, usize, String)> {
+    let mut out = Vec::new();
+    for (id, resource) in t["Resources"].as_object().unwrap() {
+        if resource["Type"] != "AWS::IAM::Role" {
+            continue;
+        }
+        for (p, policy) in resource["Properties"]["Policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            let count = policy["PolicyDocument"]["Statement"]
+                .as_array()
+                .unwrap()
+                .len();
+            for s in 0..count {
+                let sid = policy["PolicyDocument"]["Statement"][s]["Sid"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string();
+                out.push((id.clone(), p, s, sid));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_request_of_every_example_is_allowed() {
+    for example in EXAMPLES {
+        let report = access::check(&template(example));
+        assert!(
+            report.denials.is_empty(),
+            "{example}: {:#?}",
+            report.denials
+        );
+        // Steps, the state machine, the rules (and the monitors where there are some).
+        assert!(
+            report.checked >= 70,
+            "{example}: only {} requests",
+            report.checked
+        );
+    }
+}
+
+#[test]
+fn removing_any_policy_statement_is_caught() {
+    for example in EXAMPLES {
+        let t = template(example);
+        let all = statements(&t);
+        assert!(all.len() >= 15, "{example}: {} statements", all.len());
+        for (role, policy, statement, sid) in all {
+            let mut broken = t.clone();
+            broken["Resources"][&role]["Properties"]["Policies"][policy]["PolicyDocument"]
+                ["Statement"]
+                .as_array_mut()
+                .unwrap()
+                .remove(statement);
+            let report = access::check(&broken);
+            assert!(
+                report.denials.iter().any(|d| d.role == role),
+                "{example}: without {role}'s {sid} nothing is denied"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_step_that_writes_where_its_role_may_only_read_is_named() {
+    // The defect this check was written for: preprocess wrote its splits to the data bucket,
+    // which the execution role could only read.
+    let mut t = template("minimal");
+    let statements = t["Resources"]["SageMakerExecutionRole"]["Properties"]["Policies"][0]
+        ["PolicyDocument"]["Statement"]
+        .as_array_mut()
+        .unwrap();
+    let write = statements
+        .iter_mut()
+        .find(|s| s["Sid"] == "WriteModelsAndArtifacts")
+        .unwrap();
+    let resources = write["Resource"].as_array_mut().unwrap();
+    resources.retain(|r| !r.to_string().contains("DataBucket"));
+    let report = access::check(&t);
+    let denied: Vec<String> = report.denials.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        denied,
+        ["train", "validation", "test"].map(|split| format!(
+            "pipeline step preprocess (role SageMakerExecutionRole) may not s3:PutObject on arn:aws:s3:::minimal-data-0001/processed/runtime-value/{split}/runtime-value"
+        ))
+    );
+}
+
+#[test]
+fn a_transform_step_may_create_its_model() {
+    // The pipeline's role creates the transform step's model first; it once could not.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal");
+    let mut text = std::fs::read_to_string(dir.join("mlops.yaml")).unwrap();
+    text.push_str(
+        "customSteps:\n  - {name: score, type: transform, dependsOn: [train], instanceType: ml.m5.large}\n",
+    );
+    let source = mlopsc::diagnostics::SourceFile {
+        name: "mlops.yaml".into(),
+        text,
+    };
+    let compiled = mlopsc::build::compile(&source, &dir).expect("compiles");
+    let t = Document::parse(&common::artifact_text(&compiled, TEMPLATE))
+        .unwrap()
+        .to_json();
+    let report = access::check(&t);
+    assert!(report.denials.is_empty(), "{:#?}", report.denials);
+    let mut without = t.clone();
+    let statements = without["Resources"]["SageMakerExecutionRole"]["Properties"]["Policies"][0]
+        ["PolicyDocument"]["Statement"]
+        .as_array_mut()
+        .unwrap();
+    for statement in statements
+        .iter_mut()
+        .filter(|s| s["Sid"] == "RunPipelineJobs")
+    {
+        statement["Resource"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|r| !r.to_string().contains("model/"));
+    }
+    let denied: Vec<String> = access::check(&without)
+        .denials
+        .iter()
+        .map(|d| d.action.clone())
+        .collect();
+    assert_eq!(denied, ["sagemaker:CreateModel"]);
+}

@@ -1,0 +1,167 @@
+"""moto_server with three CloudFormation gaps closed, for the deploy tests.
+
+Run with the venv's python in place of moto_server, same arguments (-H 127.0.0.1 -p PORT).
+The flagship's template is deployed unchanged; the emulator is patched instead:
+
+
+- AWS::StepFunctions::StateMachine: moto stores DefinitionString as written, ignoring
+  DefinitionSubstitutions, where CloudFormation replaces each ${Name} first.
+- AWS::KMS::Key: moto hands CloudFormation's Tags (Key/Value) to create_key, which expects
+  the KMS API's TagKey/TagValue, and the stack dies with KeyError: 'TagKey'.
+- AWS::CloudWatch::Alarm and AWS::SageMaker::Pipeline: moto's CloudFormation has no model
+  for them and silently skips them; these create them through moto's own backends, so
+  DescribeAlarms and DescribePipeline see what the stack deployed.
+
+moto builds its model map from CloudFormationModel.__subclasses__() on first use, so the
+classes below must be defined before the server handles a request.
+"""
+
+import sys
+
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+from moto.cloudwatch.models import cloudwatch_backends
+from moto.core.common_models import CloudFormationModel
+from moto.kms.models import Key
+from moto.sagemaker.models import sagemaker_backends
+from moto.server import main
+from moto.stepfunctions.models import StateMachine
+
+_create_key = Key.create_from_cloudformation_json.__func__
+
+
+def _create_key_with_cfn_tags(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    properties = cloudformation_json["Properties"]
+    tags = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in properties.get("Tags", [])]
+    fixed = {**cloudformation_json, "Properties": {**properties, "Tags": tags}}
+    return _create_key(cls, resource_name, fixed, account_id, region_name, **kwargs)
+
+
+Key.create_from_cloudformation_json = classmethod(_create_key_with_cfn_tags)
+
+
+def _substituted(cloudformation_json):
+    properties = dict(cloudformation_json.get("Properties", {}))
+    definition = properties.get("DefinitionString")
+    for name, value in properties.pop("DefinitionSubstitutions", {}).items():
+        if definition is not None:
+            definition = definition.replace("${" + name + "}", str(value))
+    if definition is not None:
+        properties["DefinitionString"] = definition
+    return {**cloudformation_json, "Properties": properties}
+
+
+_create_machine = StateMachine.create_from_cloudformation_json.__func__
+_update_machine = StateMachine.update_from_cloudformation_json.__func__
+
+
+def _create_machine_substituted(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+    return _create_machine(cls, resource_name, _substituted(cloudformation_json), account_id, region_name, **kwargs)
+
+
+def _update_machine_substituted(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+    return _update_machine(cls, original_resource, new_resource_name, _substituted(cloudformation_json), account_id, region_name)
+
+
+StateMachine.create_from_cloudformation_json = classmethod(_create_machine_substituted)
+StateMachine.update_from_cloudformation_json = classmethod(_update_machine_substituted)
+
+
+class _Replaced:
+    """A resource CloudFormation updates by deleting and creating it again, named by its
+    name property (as moto's own Dashboard model does). A mixin: moto finds models only
+    among CloudFormationModel's direct subclasses."""
+
+    def __init__(self, name, arn):
+        self.name = name
+        self.arn = arn
+
+    @property
+    def physical_resource_id(self):
+        return self.name
+
+    @classmethod
+    def has_cfn_attr(cls, attr):
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name):
+        if attribute_name == "Arn":
+            return self.arn
+        raise UnformattedGetAttTemplateException()
+
+    @classmethod
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        cls.delete_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+
+class CfnAlarm(_Replaced, CloudFormationModel):
+    __module__ = "moto.cloudwatch.models"  # moto files models by the service in their module
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::CloudWatch::Alarm"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "AlarmName"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
+            name=resource_name,
+            namespace=p.get("Namespace"),
+            metric_name=p.get("MetricName"),
+            comparison_operator=p["ComparisonOperator"],
+            evaluation_periods=int(p["EvaluationPeriods"]),
+            period=int(p.get("Period", 60)),
+            threshold=float(p.get("Threshold", 0)),
+            statistic=p.get("Statistic"),
+            description=p.get("AlarmDescription"),
+            dimensions=p.get("Dimensions", []),
+            alarm_actions=p.get("AlarmActions", []),
+            ok_actions=p.get("OKActions"),
+            insufficient_data_actions=p.get("InsufficientDataActions"),
+            treat_missing_data=p.get("TreatMissingData"),
+        )
+        return cls(resource_name, alarm.alarm_arn)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
+
+
+class CfnPipeline(_Replaced, CloudFormationModel):
+    __module__ = "moto.sagemaker.models"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::SageMaker::Pipeline"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "PipelineName"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        definition = p["PipelineDefinition"]
+        pipeline = sagemaker_backends[account_id][region_name].create_pipeline(
+            pipeline_name=resource_name,
+            pipeline_display_name=p.get("PipelineDisplayName"),
+            pipeline_definition=definition.get("PipelineDefinitionBody"),
+            pipeline_definition_s3_location=definition.get("PipelineDefinitionS3Location"),
+            pipeline_description=p.get("PipelineDescription"),
+            role_arn=p["RoleArn"],
+            tags=p.get("Tags", []),
+            parallelism_configuration=p.get("ParallelismConfiguration"),
+        )
+        return cls(resource_name, pipeline.arn)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        sagemaker_backends[account_id][region_name].delete_pipeline(resource_name)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
