@@ -1,21 +1,36 @@
 # `make test` is the whole suite: unit, snapshot, CLI and property tests, then the external
 # validators on every example's generated artifacts. It installs what it needs by itself.
 CARGO ?= cargo
-MLOPSC := target/debug/mlopsc
+# Cargo's output folder, where CARGO_TARGET_DIR puts it (e.g. one shared by several clones).
+TARGET := $(or $(CARGO_TARGET_DIR),target)
+MLOPSC := $(TARGET)/debug/mlopsc
 EXAMPLES := $(wildcard examples/*/mlops.yaml)
 
-.PHONY: test tools rust-tests generated-check external deploy-tests
+# A check that cannot run here (no ../shared, see MLOPSC_SHARED_DIR) prints one `skipped:` line
+# and appends it here; `make test` repeats them at the end, since cargo hides what passing
+# tests print. Under CI=true such checks fail instead (scripts/lib/optional.sh,
+# tests/common/optional.rs).
+export MLOPSC_SKIP_LOG := $(abspath $(TARGET))/skipped.txt
 
-test: tools rust-tests generated-check external deploy-tests
-	@echo "make test: all checks passed"
+.PHONY: test skip-log tools rust-tests generated-check external deploy-tests
+
+test: skip-log tools rust-tests generated-check external deploy-tests
+	@if [ -s "$(MLOPSC_SKIP_LOG)" ]; then \
+	  echo "make test: passed, but skipped what this machine lacks:"; sort -u "$(MLOPSC_SKIP_LOG)"; \
+	else echo "make test: all checks passed"; fi
+
+skip-log:
+	@mkdir -p "$(TARGET)" && : > "$(MLOPSC_SKIP_LOG)"
 
 tools:
 	scripts/install-tools.sh
+	scripts/install-sdk.sh
 
+# The compiler core, without the AWS SDK: fast, and proof that the core does not need it.
 rust-tests:
-	$(CARGO) test --all-targets
+	$(CARGO) test --no-default-features --all-targets
 
-# generated/ must be exactly what examples/ compile to.
+# generated/ must be exactly what examples/ compile to (with the default build, as installed).
 generated-check: rust-tests
 	$(CARGO) build --quiet
 	@for spec in $(EXAMPLES); do $(MLOPSC) build "$$spec" --check || exit 1; done
@@ -24,7 +39,8 @@ generated-check: rust-tests
 external: generated-check
 	scripts/check-artifacts.sh
 
-# plan/apply/destroy through the real AWS SDK against moto_server, which the tests start on
-# 127.0.0.1 (and refuse any other endpoint). The `aws` feature pulls in the AWS SDK crates.
+# The default build, with the `aws` feature: the unit tests of the AWS half, the CLI and its
+# help as installed, and plan/apply/destroy through the real AWS SDK against moto_server,
+# which the tests start on 127.0.0.1 (and refuse any other endpoint).
 deploy-tests: external
-	$(CARGO) test --features aws --test deploy --test deploy_offline
+	$(CARGO) test --lib --test cli --test cli_help --test deploy --test deploy_offline

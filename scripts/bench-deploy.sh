@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 spec=${1:-examples/churn-tabular/mlops.yaml}
 scripts/install-moto.sh
-cargo build --quiet --features aws
+cargo build --quiet
 mlopsc=target/debug/mlopsc
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

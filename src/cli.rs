@@ -31,17 +31,44 @@ pub mod exit {
     pub const CHANGES: u8 = 2;
 }
 
-const EXAMPLES: &str = "\
+/// `--version`: the version and the compiled features, since `apply` and `destroy` exist
+/// only with `aws`.
+#[cfg(feature = "aws")]
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (features: aws)");
+#[cfg(not(feature = "aws"))]
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (features: none)");
+
+/// The deploy examples of `--help`: only the commands this build has.
+#[cfg(feature = "aws")]
+macro_rules! deploy_examples {
+    () => {
+        "  mlopsc plan mlops.yaml --offline                 # review a spec change against generated/
+  mlopsc plan mlops.yaml                           # change set against AWS
+  mlopsc apply mlops.yaml                          # plan, confirm, deploy
+  mlopsc destroy mlops.yaml                        # delete the stack, keep retained buckets
+"
+    };
+}
+#[cfg(not(feature = "aws"))]
+macro_rules! deploy_examples {
+    () => {
+        "  mlopsc plan mlops.yaml --offline                 # review a spec change against generated/
+  (built without the `aws` feature: no plan against AWS, apply or destroy)
+"
+    };
+}
+
+const EXAMPLES: &str = concat!(
+    "\
 Examples:
   mlopsc validate examples/skin-lesion/mlops.yaml
   mlopsc validate mlops.yaml --format json
   mlopsc validate mlops.yaml --format github      # annotations in GitHub Actions
   mlopsc build examples/skin-lesion/mlops.yaml     # writes generated/skin-lesion/
   mlopsc build mlops.yaml --check                  # CI: is generated/ up to date?
-  mlopsc plan mlops.yaml --offline                 # review a spec change against generated/
-  mlopsc plan mlops.yaml                           # change set against AWS (--features aws)
-  mlopsc apply mlops.yaml                          # plan, confirm, deploy (--features aws)
-  mlopsc schema > mlops.schema.json
+",
+    deploy_examples!(),
+    "  mlopsc schema > mlops.schema.json
   mlopsc explain S001
 
 Exit codes:
@@ -53,11 +80,12 @@ Exit codes:
   3  internal error: an artifact failed mlopsc's own check (please report it)
 
 Environment:
-  NO_COLOR  set to disable colored output";
+  NO_COLOR  set to disable colored output"
+);
 
 /// Compile one mlops.yaml into the AWS artifacts of a SageMaker retraining system.
 #[derive(Debug, Parser)]
-#[command(name = "mlopsc", version, about, after_help = EXAMPLES)]
+#[command(name = "mlopsc", version = VERSION, about, after_help = EXAMPLES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

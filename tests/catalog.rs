@@ -2,13 +2,15 @@
 //! `instanceType` checked against the use SageMaker lists it for, and one table of hardware
 //! facts (accelerators, NVMe instance storage) for every check and emitter.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mlopsc::build::compile;
 use mlopsc::diagnostics::{Code, Diagnostic, SourceFile, render_human};
 use mlopsc::spec::yaml::Document;
+
+#[path = "common/optional.rs"]
+mod optional;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -154,25 +156,13 @@ fn instance_storage_comes_from_one_table() {
     assert!(endpoint_config(&ebs).get("KmsKeyId").is_some());
 }
 
-/// The tool venv's Python, which has botocore. Without it the test is skipped, visibly, unless
-/// `CI=true` requires it.
+/// The tool venv's Python, which has botocore; `None` after a visible skip (required under
+/// CI=true).
 fn python() -> Option<PathBuf> {
-    let python = root().join(".tools/venv/bin/python");
-    if python.exists() {
-        return Some(python);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{} is missing and CI=true requires it (run scripts/install-tools.sh)",
-        python.display()
-    );
-    // Straight to stderr: libtest captures `eprintln!` of passing tests, and a skip must show.
-    let _ = writeln!(
-        std::io::stderr(),
-        "skipped: the catalog is not compared with botocore: {} is missing (run scripts/install-tools.sh)",
-        python.display()
-    );
-    None
+    optional::tool(
+        "venv/bin/python",
+        "the comparison of the catalog with botocore's SageMaker model",
+    )
 }
 
 #[test]

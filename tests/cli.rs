@@ -5,6 +5,9 @@ use std::process::{Command, Output};
 
 use mlopsc::diagnostics::Code;
 
+#[path = "common/optional.rs"]
+mod optional;
+
 const BIN: &str = env!("CARGO_BIN_EXE_mlopsc");
 const S001: &str = "tests/fixtures/invalid/S001-unknown-key.yaml";
 
@@ -228,17 +231,53 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+fn version_lists_the_compiled_features() {
+    let out = mlopsc(&["--version"], &[]);
+    assert_eq!(code(&out), 0);
+    let features = if cfg!(feature = "aws") { "aws" } else { "none" };
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "mlopsc {} (features: {features})\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+}
+
+/// `cargo install mlopsc` builds the default features; without `aws` among them its users
+/// would have no `apply` or `destroy`.
+#[test]
+fn the_default_build_has_aws_support() {
+    let output = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--no-deps",
+            "--offline",
+            "--format-version",
+            "1",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
+    let package = metadata["packages"]
+        .as_array()
+        .and_then(|packages| packages.iter().find(|p| p["name"] == "mlopsc"))
+        .expect("the mlopsc package");
+    assert_eq!(package["features"]["default"], serde_json::json!(["aws"]));
+}
+
+#[test]
 fn piped_output_has_no_color() {
     let out = mlopsc(&["validate", S001], &[]);
     assert!(!stderr(&out).contains('\u{1b}'));
 }
 
-/// Runs mlopsc under a pseudo-terminal with `script`, so that it would color its output.
-fn on_a_terminal(no_color: Option<&str>) -> Option<String> {
-    let which = Command::new("script").arg("--version").output();
-    if which.map(|o| !o.status.success()).unwrap_or(true) {
-        return None;
-    }
+/// Runs mlopsc under a pseudo-terminal with `script` (util-linux), so that it would color
+/// its output.
+fn on_a_terminal(no_color: Option<&str>) -> String {
     let mut command = Command::new("script");
     command
         .args(["-qec", &format!("{BIN} validate {S001}"), "/dev/null"])
@@ -248,21 +287,21 @@ fn on_a_terminal(no_color: Option<&str>) -> Option<String> {
         command.env("NO_COLOR", value);
     }
     let out = command.output().expect("script runs");
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
 fn no_color_is_respected_on_a_terminal() {
-    let Some(colored) = on_a_terminal(None) else {
-        eprintln!("skipped: `script` (util-linux) is not installed to provide a terminal");
+    if !optional::command("script", "the NO_COLOR test on a terminal") {
         return;
-    };
+    }
+    let colored = on_a_terminal(None);
     assert!(colored.contains("S001"), "{colored}");
     assert!(
         colored.contains('\u{1b}'),
         "a terminal gets color: {colored:?}"
     );
-    let plain = on_a_terminal(Some("1")).expect("script is installed");
+    let plain = on_a_terminal(Some("1"));
     assert!(plain.contains("S001"), "{plain}");
     assert!(
         !plain.contains('\u{1b}'),

@@ -1,5 +1,6 @@
 //! `--help` of every command, as users see it: snapshots, so that a change of the interface
-//! shows up in review. (Built without the `aws` feature: `apply` and `destroy` are absent.)
+//! shows up in review. The `aws` feature decides whether `apply` and `destroy` exist, so the
+//! top-level help has one snapshot per build (`make test` runs both).
 
 use std::process::Command;
 
@@ -14,10 +15,17 @@ fn help(args: &[&str]) -> String {
     String::from_utf8(output.stdout).expect("UTF-8 help")
 }
 
+const AWS: bool = cfg!(feature = "aws");
+
 #[test]
 fn help_of_every_command() {
-    insta::assert_snapshot!("mlopsc", help(&[]));
-    for command in ["validate", "build", "schema", "explain", "plan"] {
+    let build = if AWS { "aws" } else { "no-aws" };
+    insta::assert_snapshot!(format!("mlopsc-{build}"), help(&[]));
+    let mut commands = vec!["validate", "build", "schema", "explain", "plan"];
+    if AWS {
+        commands.extend(["apply", "destroy"]);
+    }
+    for command in commands {
         let text = help(&[command]);
         assert!(text.contains("Usage: mlopsc"), "{command}: {text}");
         insta::assert_snapshot!(command, text);
@@ -34,5 +42,23 @@ fn top_level_help_shows_examples_and_exit_codes() {
         "mlopsc build examples/skin-lesion/mlops.yaml",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+}
+
+/// `--help` shows examples of `apply` and `destroy` exactly when this build has them.
+#[test]
+fn help_shows_only_the_commands_this_build_has() {
+    let text = help(&[]);
+    for command in ["apply", "destroy"] {
+        assert_eq!(
+            text.contains(&format!("  {command} ")),
+            AWS,
+            "{command} listed as a command:\n{text}"
+        );
+        assert_eq!(
+            text.contains(&format!("mlopsc {command} ")),
+            AWS,
+            "{command} in the examples:\n{text}"
+        );
     }
 }

@@ -188,6 +188,10 @@ fn plan_without_offline_says_how_to_get_aws_support() {
     let output = mlopsc(&["plan", "examples/minimal/mlops.yaml"], &root());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("--features aws"), "{stderr}");
+    assert!(stderr.contains("without the `aws` feature"), "{stderr}");
+    assert!(
+        stderr.contains("rebuild with the default features"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--offline"), "{stderr}");
 }

@@ -30,6 +30,8 @@ pub struct Clients {
     pub region: String,
     /// `--endpoint-url` is plain `http://` (a local emulator): nothing over it can be TLS.
     pub plain_http: bool,
+    /// Where the calls go, for errors: "the endpoint <--endpoint-url>" or AWS in the region.
+    endpoint: String,
     call_timeout: Duration,
     waited: Cell<Duration>,
     calls: Cell<u32>,
@@ -111,6 +113,10 @@ impl Clients {
         let s3_config = aws_sdk_s3::config::Builder::from(&config)
             .force_path_style(args.endpoint_url.is_some())
             .build();
+        let endpoint = match &args.endpoint_url {
+            Some(url) => format!("the endpoint {url}"),
+            None => format!("the AWS endpoints of {region}"),
+        };
         Ok(Clients {
             cloudformation: aws_sdk_cloudformation::Client::new(&config),
             sagemaker: aws_sdk_sagemaker::Client::new(&config),
@@ -122,6 +128,7 @@ impl Clients {
                 .endpoint_url
                 .as_deref()
                 .is_some_and(|u| u.starts_with("http://")),
+            endpoint,
             call_timeout,
             waited: Cell::new(Duration::ZERO),
             calls: Cell::new(0),
@@ -143,7 +150,7 @@ impl Clients {
         let result = request.await;
         self.waited.set(self.waited.get() + started.elapsed());
         self.calls.set(self.calls.get() + 1);
-        result.map_err(|err| failure(operation, &err, self.call_timeout))
+        result.map_err(|err| failure(operation, &err, self.call_timeout, &self.endpoint))
     }
 
     /// Time spent awaiting AWS, and the number of calls.
@@ -158,7 +165,14 @@ impl Clients {
     }
 }
 
-fn failure<E, R>(operation: &'static str, err: &SdkError<E, R>, timeout: Duration) -> AwsFailure
+/// `endpoint` is named when the call did not get an answer, so that a wrong or closed
+/// `--endpoint-url` is recognisable.
+fn failure<E, R>(
+    operation: &'static str,
+    err: &SdkError<E, R>,
+    timeout: Duration,
+    endpoint: &str,
+) -> AwsFailure
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
     R: std::fmt::Debug + 'static,
@@ -173,21 +187,19 @@ where
         SdkError::TimeoutError(_) => (
             None,
             format!(
-                "no answer within {}s (is the endpoint reachable?)",
+                "no answer within {}s from {endpoint} (is it reachable?)",
                 timeout.as_secs()
             ),
         ),
         SdkError::DispatchFailure(failure) if failure.is_timeout() => (
             None,
             format!(
-                "timed out (call timeout {}s): {}",
+                "timed out (call timeout {}s) on {endpoint}: {}",
                 timeout.as_secs(),
                 chain(err)
             ),
         ),
-        SdkError::DispatchFailure(_) => {
-            (None, format!("cannot reach the endpoint: {}", chain(err)))
-        }
+        SdkError::DispatchFailure(_) => (None, format!("cannot reach {endpoint}: {}", chain(err))),
         _ => (None, chain(err)),
     };
     AwsFailure {

@@ -1,7 +1,7 @@
 //! The `plan`, `apply` and `destroy` commands: arguments, output and exit codes.
 //!
-//! `plan` always exists so that `plan --offline` works in a build without AWS support;
-//! everything else that needs AWS says how to get it.
+//! `plan` always exists so that `plan --offline` works in a build without the `aws` feature
+//! (`--no-default-features`); everything else that needs AWS says how to get it.
 
 use std::path::{Path, PathBuf};
 
@@ -154,8 +154,8 @@ pub fn plan(args: PlanArgs, io: &mut Io) -> u8 {
     if !args.offline && !cfg!(feature = "aws") {
         let _ = writeln!(
             io.stderr,
-            "error: this mlopsc was built without AWS support, so `plan` can only run with --offline\n\
-             help: rebuild with `cargo build --features aws`, or run `mlopsc plan {} --offline`",
+            "error: this mlopsc was built without the `aws` feature, so `plan` can only run with --offline\n\
+             help: rebuild with the default features (`cargo build`, `cargo install`), or run `mlopsc plan {} --offline`",
             args.spec.display()
         );
         return exit::DEPLOY_FAILED;
@@ -390,13 +390,12 @@ mod aws_commands {
             }
             Err(err) => {
                 let code = fail(io, &err);
-                if matches!(
-                    err,
-                    DeployError::StackFailed { .. } | DeployError::Aws { .. }
-                ) {
+                // Only a stack that ended in a failed state was rolled back; any other error
+                // (an unreachable endpoint, a refused call) stopped before a change began.
+                if matches!(err, DeployError::StackFailed { .. }) {
                     let _ = writeln!(
                         io.stderr,
-                        "CloudFormation rolls a failed change back; fix the cause and run apply again."
+                        "CloudFormation rolled the failed change back; fix the cause and run apply again."
                     );
                 }
                 code

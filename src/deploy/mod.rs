@@ -3,7 +3,8 @@
 //!
 //! The offline half (what is deployed, the structural diff, the plan summary, the plan file,
 //! `plan --offline`) needs no AWS SDK and is always compiled; the half that talks to AWS is
-//! behind the `aws` feature so that the default build and `cargo test` stay fast.
+//! behind the `aws` feature (on by default), so that `--no-default-features` builds and tests
+//! the compiler core without the AWS SDK.
 
 pub mod command;
 pub mod diff;

@@ -1,4 +1,10 @@
 //! Helpers shared by the integration tests: compiling the examples.
+//!
+//! Material a test may not find (`../shared` at $MLOPSC_SHARED_DIR, `.tools/`, the `script`
+//! utility) goes through `optional.rs` beside this file, the one visible-skip helper: a
+//! `skipped: <what> (<why>)` line logged for `make test`, or a failure under CI=true. It is a
+//! separate file, included with `#[path = "common/optional.rs"] mod optional;`, because the
+//! test binaries that need it are not those that compile examples.
 
 use std::path::{Path, PathBuf};
 

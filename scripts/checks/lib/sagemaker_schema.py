@@ -1,5 +1,5 @@
 """Validates pipeline.json against the official (stale) SageMaker pipeline-definition JSON
-Schema in ../shared/schemas/sagemaker-pipeline/.
+Schema in ../shared/schemas/sagemaker-pipeline/ ($MLOPSC_SHARED_DIR).
 
 The schema predates constructs the service and the SageMaker SDK use (see that folder's
 README). ALLOWED lists exactly those gaps, each as (schema keyword, instance path pattern,
@@ -131,13 +131,9 @@ ALLOWED = [
 
 
 def shared_dir():
-    """`../shared` beside the repository (CI, /work/main), or above a worktree's parent."""
-    if "MLOPSC_SHARED_DIR" in os.environ:
-        return Path(os.environ["MLOPSC_SHARED_DIR"])
-    for candidate in (ROOT.parent / "shared", ROOT.parent.parent / "shared"):
-        if candidate.is_dir():
-            return candidate
-    raise SystemExit(f"no shared/ folder beside {ROOT} (set MLOPSC_SHARED_DIR)")
+    """CI's read-only folder: $MLOPSC_SHARED_DIR, by default `shared/` beside the repository
+    (the wrapper script checks that it exists, or skips)."""
+    return Path(os.environ.get("MLOPSC_SHARED_DIR", ROOT.parent / "shared"))
 
 
 def schema():
