@@ -17,7 +17,7 @@ fn help(args: &[&str]) -> String {
 #[test]
 fn help_of_every_command() {
     insta::assert_snapshot!("mlopsc", help(&[]));
-    for command in ["validate", "build", "schema", "explain", "plan"] {
+    for command in ["validate", "build", "schema", "explain", "plan", "run"] {
         let text = help(&[command]);
         assert!(text.contains("Usage: mlopsc"), "{command}: {text}");
         insta::assert_snapshot!(command, text);
