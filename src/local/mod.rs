@@ -291,7 +291,7 @@ pub fn parameters(
                 "Boolean" => "true or false",
                 _ => "a string",
             };
-            format!("--param {name}={text}: `{name}` is a {kind} parameter, and `{text}` is not {wanted}\nhelp: pass --param {name}=<{wanted}>")
+            format!("--param {name}={text}: `{name}` is a parameter of type {kind}, and `{text}` is not {wanted}\nhelp: pass --param {name}=<{wanted}>")
         })?;
         values.insert(name.clone(), value);
     }
@@ -535,9 +535,9 @@ pub fn run(
     };
     let records = engine::execute(&run, &steps, &jobs, &cache, &mut |event| {
         let line = match event {
-            Event::Started(step) => format!("  ...      {} ({})", step.name, step.kind),
+            Event::Started(step) => format!("  {:<10} {} ({})", "started", step.name, step.kind),
             Event::Finished(record) => format!(
-                "  {:<9}{} {:.1}s{}{}",
+                "  {:<10} {} {:.1}s{}{}",
                 record.status.as_str(),
                 record.name,
                 record.duration.as_secs_f64(),
@@ -600,7 +600,9 @@ mod tests {
         );
         let wrong = parameters(&definition(), &[("Epochs".into(), "2.5".into())]).unwrap_err();
         assert!(
-            wrong.contains("`Epochs` is a Integer parameter, and `2.5` is not a whole number"),
+            wrong.contains(
+                "`Epochs` is a parameter of type Integer, and `2.5` is not a whole number"
+            ),
             "{wrong}"
         );
         assert!(
@@ -611,6 +613,54 @@ mod tests {
             .is_err()
         );
         assert!(parameters(&definition(), &[("Shuffle".into(), "yes".into())]).is_err());
+    }
+
+    #[test]
+    fn the_cache_reuses_unchanged_arguments_until_it_expires() {
+        let tmp = tempfile::tempdir().unwrap();
+        let step = |cache: Value| {
+            let raw = json!({"Name": "prep", "Type": "Processing", "Arguments": {}, "CacheConfig": cache});
+            engine::steps_of(&json!({"Steps": [raw]}))
+                .unwrap()
+                .remove(0)
+        };
+        let cached = step(json!({"Enabled": true, "ExpireAfter": "P30D"}));
+        let result = JobResult {
+            published: Published {
+                properties: json!({"ProcessingJobName": "job-1"}),
+                property_files: BTreeMap::from([("Report".to_string(), json!({"a": 1}))]),
+            },
+            metrics: BTreeMap::from([("loss".to_string(), 0.5)]),
+            registered: None,
+        };
+        let cache = StepCache {
+            dir: tmp.path().to_path_buf(),
+            enabled: true,
+        };
+        let arguments = json!({"Input": "s3://b/in/"});
+        assert_eq!(cache.lookup(&cached, &arguments), None);
+        cache.store(&cached, &arguments, &result);
+        assert_eq!(cache.lookup(&cached, &arguments), Some(result.clone()));
+        assert_eq!(
+            cache.lookup(&cached, &json!({"Input": "s3://b/other/"})),
+            None,
+            "changed arguments"
+        );
+        let disabled = StepCache {
+            dir: tmp.path().to_path_buf(),
+            enabled: false,
+        };
+        assert_eq!(disabled.lookup(&cached, &arguments), None, "--no-cache");
+        let uncached = step(json!({"Enabled": false}));
+        assert_eq!(
+            cache.lookup(&uncached, &arguments),
+            None,
+            "CacheConfig disabled"
+        );
+        let expired = step(json!({"Enabled": true, "ExpireAfter": "PT0S"}));
+        cache.store(&expired, &arguments, &result);
+        std::thread::sleep(Duration::from_millis(1100));
+        assert_eq!(cache.lookup(&expired, &arguments), None, "expired");
     }
 
     #[test]

@@ -10,13 +10,16 @@ data source with its format, local path and layout (images folder, labels file, 
 import argparse
 import csv
 import json
+import os
 import random
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from common import CLASSES_FILE, MANIFEST, canonical_label
 
-OUTPUT = Path("/opt/ml/processing/output")
+# SageMaker runs the job under /opt/ml; `mlopsc run --local` moves that root with MLOPSC_OPT_ML.
+OPT_ML = Path(os.environ.get("MLOPSC_OPT_ML", "/opt/ml"))
+OUTPUT = OPT_ML / "processing/output"
 SPLITS = ("train", "validation", "test")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 

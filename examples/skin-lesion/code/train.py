@@ -1,6 +1,6 @@
 """Train step (SageMaker script mode, PyTorch): fine-tunes the architecture named by the
 hyperparameters on the preprocessed splits. On spot capacity the job may be interrupted:
-every epoch is checkpointed to /opt/ml/checkpoints, which SageMaker syncs with S3, and a
+every epoch is checkpointed to OPT_ML/checkpoints, which SageMaker syncs with S3, and a
 restarted job resumes from the last checkpoint.
 """
 
@@ -15,7 +15,9 @@ from torch.utils.data import DataLoader
 
 from common import NpyImages, build_model, read_classes
 
-CHECKPOINT = Path("/opt/ml/checkpoints/last.pt")
+# SageMaker runs the job under /opt/ml; `mlopsc run --local` moves that root with MLOPSC_OPT_ML.
+OPT_ML = Path(os.environ.get("MLOPSC_OPT_ML", "/opt/ml"))
+CHECKPOINT = OPT_ML / "checkpoints/last.pt"
 
 
 def arguments():
