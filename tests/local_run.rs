@@ -76,9 +76,10 @@ fn noise_images(dir: &Path) {
     }
 }
 
-/// Whether the minimal example's venv can be used; prints why not when it cannot.
-fn python_available() -> bool {
-    let requirements = std::fs::read(examples().join("minimal/code/requirements.txt")).unwrap();
+/// Whether an example's venv can be used; prints why not when it cannot.
+fn python_available(example: &str) -> bool {
+    let requirements =
+        std::fs::read(examples().join(example).join("code/requirements.txt")).unwrap();
     let venv = mlopsc::local::python::venv_root()
         .map(|root| root.join(mlopsc::build::sha256_hex(&requirements)));
     let ready = venv.as_ref().is_some_and(|v| v.join("bin/python").exists());
@@ -88,8 +89,8 @@ fn python_available() -> bool {
     // Straight to the process's stderr: libtest captures `println!` of passing tests.
     let _ = writeln!(
         std::io::stderr(),
-        "SKIPPED local_run end-to-end: the minimal example's Python environment ({}) does not exist; \
-         run `mlopsc run --local examples/minimal/mlops.yaml` once to create it, or set CI=true",
+        "SKIPPED local_run end-to-end of {example}: its Python environment ({}) does not exist; \
+         run `mlopsc run --local examples/{example}/mlops.yaml` once to create it, or set CI=true",
         venv.map_or("no cache directory".into(), |v| v.display().to_string())
     );
     false
@@ -135,7 +136,7 @@ fn stable(summary: &Value) -> Value {
 
 #[test]
 fn minimal_example_runs_both_gate_branches_and_reuses_its_cache() {
-    if !python_available() {
+    if !python_available("minimal") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -266,6 +267,99 @@ fn minimal_example_runs_both_gate_branches_and_reuses_its_cache() {
     let summary: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(summary["steps"][0]["cacheHit"], false);
     assert_eq!(summary["registeredModel"]["version"], 2);
+}
+
+/// A churn table whose label follows from the features (support calls, short tenure,
+/// high charges), two rows per customer so that `groupBy: customer_id` has work to do.
+fn churn_table(dir: &Path) {
+    let mut state: u32 = 777;
+    let mut next = |range: u32| {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (state >> 8) % range
+    };
+    let mut rows =
+        vec!["customer_id,tenure_months,monthly_charges,support_calls,churned".to_string()];
+    for customer in 0..150 {
+        let (tenure, charges, calls) = (1 + next(72), 20 + next(100), next(10));
+        let risk = 90 * calls / 9 + 60 * (72 - tenure) / 72 + 30 * charges / 120;
+        let churned = u32::from(risk > 80);
+        for month in 0..2 {
+            rows.push(format!(
+                "c{customer:04},{},{charges},{calls},{churned}",
+                tenure + month
+            ));
+        }
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("subscriptions.csv"), rows.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn churn_example_registers_a_model_and_fails_a_recall_gate_no_model_can_pass() {
+    if !python_available("churn-tabular") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("subscriptions");
+    churn_table(&data);
+    let spec = examples().join("churn-tabular/mlops.yaml");
+    let workdir = tmp.path().join("work");
+    let mount = format!(
+        "s3://churn-xgb-data-0042/extracts/subscriptions/={}",
+        data.display()
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--local",
+            spec.to_str().unwrap(),
+            "--data",
+            &mount,
+            "--workdir",
+            workdir.to_str().unwrap(),
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        mlopsc(&args)
+    };
+    let passed = run(&[]);
+    assert_eq!(
+        passed.status.code(),
+        Some(0),
+        "stderr:\n{}",
+        text(&passed.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&passed.stdout).unwrap();
+    let report = &summary["properties"]["EvaluationReport"]["metrics"];
+    assert!(report["auc"]["value"].as_f64().unwrap() >= 0.78, "{report}");
+    assert_eq!(summary["registeredModel"]["group"], "churn-xgb");
+    assert_eq!(
+        summary["registeredModel"]["approvalStatus"], "Approved",
+        "registry.approval: automatic"
+    );
+    let train_metrics = summary["steps"][1]["metrics"].as_object().unwrap();
+    let names: Vec<&str> = train_metrics.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["train:loss", "validation:loss", "validation:score"],
+        "MetricDefinitions read the log"
+    );
+
+    // The recall gate is `>`: no recall exceeds 1.0.
+    let failed = run(&["--param", "RecallThreshold=1.0"]);
+    assert_eq!(
+        failed.status.code(),
+        Some(1),
+        "stderr:\n{}",
+        text(&failed.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&failed.stdout).unwrap();
+    assert_eq!(summary["status"], "Failed");
+    assert_eq!(summary["registeredModel"], Value::Null);
+    assert!(
+        text(&failed.stderr).contains("error: step `gate-failed` failed: Quality gates failed:")
+    );
 }
 
 #[test]

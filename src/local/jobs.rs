@@ -115,8 +115,16 @@ impl LocalJobs {
             if input.get("S3Input").is_none() {
                 return Err(format!("input `{name}`: only S3Input is supported locally"));
             }
+            if str_at(input, "S3Input.S3DataType").is_some_and(|t| t != "S3Prefix") {
+                return Err(format!(
+                    "input `{name}`: only S3DataType S3Prefix is supported locally"
+                ));
+            }
             let uri = uri_at(input, "S3Input.S3Uri")?;
-            let local = sandbox.local(str_at(input, "S3Input.LocalPath").unwrap_or(""));
+            let local = sandbox.local(
+                str_at(input, "S3Input.LocalPath")
+                    .ok_or_else(|| format!("input `{name}` has no LocalPath"))?,
+            );
             self.store
                 .download(&uri, &local)
                 .map_err(|e| format!("input `{name}`: {e}"))?;

@@ -171,7 +171,7 @@ impl Execution {
                 .result
                 .metrics
                 .iter()
-                .map(|(k, v)| format!("{k}={v:.4}"))
+                .map(|(k, v)| format!("{k}={}", metric_text(*v)))
                 .chain(
                     s.result
                         .published
@@ -215,6 +215,15 @@ impl Execution {
     }
 }
 
+/// A metric for the table: four decimals, or scientific notation when that would show 0.
+fn metric_text(value: f64) -> String {
+    if value != 0.0 && value.abs() < 0.001 {
+        format!("{value:.2e}")
+    } else {
+        format!("{value:.4}")
+    }
+}
+
 /// The numeric leaves of a property file, `a.b=0.8125`, for the table.
 fn leaves(document: &Value) -> Vec<String> {
     fn walk(prefix: &str, value: &Value, out: &mut Vec<String>) {
@@ -231,7 +240,7 @@ fn leaves(document: &Value) -> Vec<String> {
             }
             Value::Number(n) => out.push(format!(
                 "{prefix}={}",
-                n.as_f64().map_or(n.to_string(), |f| format!("{f:.4}"))
+                n.as_f64().map_or(n.to_string(), metric_text)
             )),
             _ => {}
         }
