@@ -398,6 +398,36 @@ fn an_unknown_or_mistyped_param_is_a_usage_error() {
     ]);
     assert_eq!(malformed.status.code(), Some(2));
     assert!(text(&malformed.stderr).contains("is not NAME=VALUE"));
+    let missing_data = mlopsc(&[
+        "run",
+        "--local",
+        spec.to_str().unwrap(),
+        "--workdir",
+        workdir,
+        "--data",
+        "s3://minimal-data-0001/images/=/nonexistent/images",
+    ]);
+    assert_eq!(missing_data.status.code(), Some(2));
+    assert!(
+        text(&missing_data.stderr).contains("/nonexistent/images: not a directory"),
+        "{}",
+        text(&missing_data.stderr)
+    );
+    let bad_python = mlopsc(&[
+        "run",
+        "--local",
+        spec.to_str().unwrap(),
+        "--workdir",
+        workdir,
+        "--python",
+        "/nonexistent/python3",
+    ]);
+    assert_eq!(bad_python.status.code(), Some(2));
+    assert!(
+        text(&bad_python.stderr).contains("--python /nonexistent/python3:"),
+        "{}",
+        text(&bad_python.stderr)
+    );
     let without_local = mlopsc(&["run", spec.to_str().unwrap()]);
     assert_eq!(without_local.status.code(), Some(2), "--local is required");
 }

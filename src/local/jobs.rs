@@ -707,6 +707,245 @@ mod tests {
         );
     }
 
+    /// Jobs whose "Python" is `sh`, so that shell scripts stand in for the step code and
+    /// the container contracts are checked without Python.
+    fn shell_jobs(tmp: &Path) -> LocalJobs {
+        LocalJobs {
+            store: Store::new(tmp.join("s3"), &[]).unwrap(),
+            run_dir: tmp.join("runs/exec1"),
+            registry: tmp.join("registry"),
+            models: tmp.join("models"),
+            python: PathBuf::from("sh"),
+            execution_id: "exec1".into(),
+            region: "eu-west-1".into(),
+        }
+    }
+
+    fn put(jobs: &LocalJobs, uri: &str, bytes: &[u8]) {
+        jobs.store.put(&S3Uri::parse(uri).unwrap(), bytes).unwrap();
+    }
+
+    fn get(jobs: &LocalJobs, uri: &str) -> Vec<u8> {
+        std::fs::read(jobs.store.path(&S3Uri::parse(uri).unwrap())).unwrap()
+    }
+
+    fn step(name: &str, kind: &str, raw: Value) -> StepDef {
+        StepDef {
+            name: name.into(),
+            kind: kind.into(),
+            arguments: json!({}),
+            raw,
+            depends_on: Vec::new(),
+            branch: None,
+        }
+    }
+
+    const TRAIN_SCRIPT: &str = r#"echo "args: $*"
+echo "hps: $SM_HPS"
+echo "user_args: $SM_USER_ARGS"
+echo "hp: $SM_HP_LR"
+echo "channel: $(cat "$SM_CHANNEL_TRAIN/part/a.txt")"
+echo "resumed from: $(cat "$MLOPSC_OPT_ML/checkpoints/last.txt")"
+echo "epoch=2" > "$MLOPSC_OPT_ML/checkpoints/last.txt"
+echo "fail: $SM_HP_FAIL"
+[ "$SM_HP_FAIL" = "true" ] && exit 3
+echo weights > "$SM_MODEL_DIR/model.pt"
+echo report > "$SM_OUTPUT_DATA_DIR/report.txt"
+echo "train_loss=0.5"
+echo "train_loss=0.25"
+"#;
+
+    fn training_arguments(fail: bool) -> Value {
+        json!({
+            "AlgorithmSpecification": {"TrainingInputMode": "File", "MetricDefinitions": [
+                {"Name": "train:loss", "Regex": "train_loss=([0-9.]+)"}]},
+            "HyperParameters": {"lr": "1e-3", "pretrained": "true", "fail": if fail { "true" } else { "false" },
+                "sagemaker_program": "train.py", "sagemaker_submit_directory": "s3://code/src/sourcedir.tar.gz"},
+            "InputDataConfig": [{"ChannelName": "train", "DataSource": {"S3DataSource": {
+                "S3DataType": "S3Prefix", "S3Uri": "s3://data/train/"}}}],
+            "OutputDataConfig": {"S3OutputPath": "s3://models/out/"},
+            "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+            "CheckpointConfig": {"S3Uri": "s3://ckpt/run/", "LocalPath": "/opt/ml/checkpoints"}
+        })
+    }
+
+    #[test]
+    fn training_follows_the_toolkit_contract_and_syncs_checkpoints() {
+        let tmp = tempfile::tempdir().unwrap();
+        let jobs = shell_jobs(tmp.path());
+        let source = tmp.path().join("source");
+        std::fs::create_dir_all(&source).unwrap();
+        std::fs::write(source.join("train.py"), TRAIN_SCRIPT).unwrap();
+        put(
+            &jobs,
+            "s3://code/src/sourcedir.tar.gz",
+            &tar_gz_dir(&source).unwrap(),
+        );
+        put(&jobs, "s3://data/train/part/a.txt", b"rows");
+        put(&jobs, "s3://ckpt/run/last.txt", b"epoch=1");
+
+        let result = jobs
+            .training(
+                &step("train", "Training", json!({})),
+                &training_arguments(false),
+            )
+            .unwrap();
+        let log = std::fs::read_to_string(tmp.path().join("runs/exec1/train/log.txt")).unwrap();
+        assert!(
+            log.contains("args: --fail False --lr 0.001 --pretrained True\n"),
+            "{log}"
+        );
+        assert!(
+            log.contains(r#"hps: {"fail":false,"lr":0.001,"pretrained":true}"#),
+            "{log}"
+        );
+        assert!(
+            log.contains(r#"user_args: ["--fail","False","--lr","0.001","--pretrained","True"]"#),
+            "{log}"
+        );
+        assert!(log.contains("hp: 0.001\n"), "{log}");
+        // SM_HP_* values are JSON, unlike the arguments: `false`, not `False`.
+        assert!(log.contains("fail: false\n"), "{log}");
+        assert!(log.contains("channel: rows\n"), "{log}");
+        assert!(
+            log.contains("resumed from: epoch=1\n"),
+            "checkpoints are synced in first:\n{log}"
+        );
+        assert_eq!(
+            get(&jobs, "s3://ckpt/run/last.txt"),
+            b"epoch=2\n",
+            "and back after"
+        );
+        let config = tmp.path().join("runs/exec1/train/opt/ml/input/config");
+        let hyperparameters: Value =
+            serde_json::from_slice(&std::fs::read(config.join("hyperparameters.json")).unwrap())
+                .unwrap();
+        assert_eq!(
+            hyperparameters["lr"], "1e-3",
+            "hyperparameters.json keeps SageMaker's strings"
+        );
+        let channels: Value =
+            serde_json::from_slice(&std::fs::read(config.join("inputdataconfig.json")).unwrap())
+                .unwrap();
+        assert_eq!(channels["train"]["TrainingInputMode"], "File");
+        assert!(config.join("resourceconfig.json").is_file());
+
+        assert_eq!(
+            result.metrics,
+            BTreeMap::from([("train:loss".to_string(), 0.25)])
+        );
+        let model = "s3://models/out/pipelines-exec1-train/output/model.tar.gz";
+        assert_eq!(
+            result.published.properties["ModelArtifacts"]["S3ModelArtifacts"],
+            model
+        );
+        let archive = tmp.path().join("model.tar.gz");
+        std::fs::write(&archive, get(&jobs, model)).unwrap();
+        extract_tar_gz(&archive, &tmp.path().join("model")).unwrap();
+        assert_eq!(
+            std::fs::read(tmp.path().join("model/model.pt")).unwrap(),
+            b"weights\n"
+        );
+        assert!(
+            jobs.store
+                .path(
+                    &S3Uri::parse("s3://models/out/pipelines-exec1-train/output/output.tar.gz")
+                        .unwrap()
+                )
+                .is_file()
+        );
+    }
+
+    #[test]
+    fn a_failed_training_keeps_its_checkpoints_and_reports_the_log() {
+        let tmp = tempfile::tempdir().unwrap();
+        let jobs = shell_jobs(tmp.path());
+        let source = tmp.path().join("source");
+        std::fs::create_dir_all(&source).unwrap();
+        std::fs::write(source.join("train.py"), TRAIN_SCRIPT).unwrap();
+        put(
+            &jobs,
+            "s3://code/src/sourcedir.tar.gz",
+            &tar_gz_dir(&source).unwrap(),
+        );
+        put(&jobs, "s3://data/train/part/a.txt", b"rows");
+        put(&jobs, "s3://ckpt/run/last.txt", b"epoch=1");
+        let reason = jobs
+            .training(
+                &step("train", "Training", json!({})),
+                &training_arguments(true),
+            )
+            .unwrap_err();
+        assert!(
+            reason.starts_with("AlgorithmError: train.py exited with"),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("resumed from: epoch=1"),
+            "the log's last lines: {reason}"
+        );
+        assert_eq!(
+            get(&jobs, "s3://ckpt/run/last.txt"),
+            b"epoch=2\n",
+            "a restart resumes from here"
+        );
+        let model =
+            S3Uri::parse("s3://models/out/pipelines-exec1-train/output/model.tar.gz").unwrap();
+        assert!(!jobs.store.path(&model).exists());
+    }
+
+    #[test]
+    fn processing_moves_opt_ml_into_the_sandbox_and_uploads_outputs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let jobs = shell_jobs(tmp.path());
+        put(
+            &jobs,
+            "s3://bucket/code/run.sh",
+            br#"echo "$1" "$GREETING"
+cp "$2/x.txt" "$MLOPSC_OPT_ML/processing/out/copied.txt"
+echo '{"metrics": {"accuracy": {"value": 0.9}}}' > "$MLOPSC_OPT_ML/processing/out/report.json"
+"#,
+        );
+        put(&jobs, "s3://bucket/in/x.txt", b"input");
+        let arguments = json!({
+            "AppSpecification": {"ContainerEntrypoint": ["sh", "/opt/ml/processing/input/code/run.sh"],
+                                 "ContainerArguments": ["hello", "/opt/ml/processing/input/data"]},
+            "Environment": {"GREETING": "from /opt/ml"},
+            "ProcessingInputs": [
+                {"InputName": "code", "S3Input": {"S3Uri": "s3://bucket/code/", "LocalPath": "/opt/ml/processing/input/code", "S3DataType": "S3Prefix"}},
+                {"InputName": "data", "S3Input": {"S3Uri": "s3://bucket/in/", "LocalPath": "/opt/ml/processing/input/data", "S3DataType": "S3Prefix"}}],
+            "ProcessingOutputConfig": {"Outputs": [
+                {"OutputName": "out", "S3Output": {"S3Uri": "s3://bucket/results/", "LocalPath": "/opt/ml/processing/out", "S3UploadMode": "EndOfJob"}}]}
+        });
+        let raw = json!({"PropertyFiles": [{"PropertyFileName": "Report", "OutputName": "out", "FilePath": "report.json"}]});
+        let result = jobs
+            .processing(&step("prep", "Processing", raw), &arguments)
+            .unwrap();
+        assert_eq!(get(&jobs, "s3://bucket/results/copied.txt"), b"input");
+        assert_eq!(
+            result.published.property_files["Report"]["metrics"]["accuracy"]["value"],
+            0.9
+        );
+        assert_eq!(
+            result.published.properties["ProcessingJobName"],
+            "pipelines-exec1-prep"
+        );
+        let log = std::fs::read_to_string(tmp.path().join("runs/exec1/prep/log.txt")).unwrap();
+        let root = tmp.path().join("runs/exec1/prep/opt/ml");
+        assert_eq!(
+            log,
+            format!("hello from {}\n", root.display()),
+            "the environment is moved too"
+        );
+
+        let manifest = json!({"AppSpecification": {"ContainerEntrypoint": ["sh"]}, "ProcessingInputs": [
+            {"InputName": "m", "S3Input": {"S3Uri": "s3://bucket/in/", "LocalPath": "/opt/ml/x", "S3DataType": "ManifestFile"}}]});
+        let refused = jobs
+            .processing(&step("m", "Processing", json!({})), &manifest)
+            .unwrap_err();
+        assert!(refused.contains("only S3DataType S3Prefix"), "{refused}");
+    }
+
     #[test]
     fn job_names_fit_sagemaker_limits() {
         let name = job_name("abcdefghijkl", &"s".repeat(80));
