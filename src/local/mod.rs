@@ -172,13 +172,7 @@ impl Execution {
                 .metrics
                 .iter()
                 .map(|(k, v)| format!("{k}={}", metric_text(*v)))
-                .chain(
-                    s.result
-                        .published
-                        .property_files
-                        .iter()
-                        .flat_map(|(_, doc)| leaves(doc)),
-                )
+                .chain(s.result.published.property_files.values().flat_map(leaves))
                 .collect::<Vec<_>>()
                 .join(" ");
             rows.push([
@@ -305,12 +299,15 @@ pub fn parameters(
         values.insert(name.clone(), value);
     }
     for parameter in &declared {
-        let name = name_of(parameter);
-        if !values.contains_key(&name) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = values.entry(name_of(parameter)) {
             let default = parameter.get("DefaultValue").cloned().ok_or_else(|| {
-                format!("parameter `{name}` has no default value\nhelp: pass --param {name}=VALUE")
+                format!(
+                    "parameter `{}` has no default value\nhelp: pass --param {}=VALUE",
+                    slot.key(),
+                    slot.key()
+                )
             })?;
-            values.insert(name, default);
+            slot.insert(default);
         }
     }
     Ok(values)
@@ -622,6 +619,14 @@ mod tests {
             .is_err()
         );
         assert!(parameters(&definition(), &[("Shuffle".into(), "yes".into())]).is_err());
+        let required = json!({"Parameters": [{"Name": "InputUri", "Type": "String"}]});
+        let missing = parameters(&required, &[]).unwrap_err();
+        assert!(
+            missing.contains("`InputUri` has no default value"),
+            "{missing}"
+        );
+        let given = parameters(&required, &[("InputUri".into(), "s3://b/k/".into())]).unwrap();
+        assert_eq!(given["InputUri"], json!("s3://b/k/"));
     }
 
     #[test]
