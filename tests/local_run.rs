@@ -485,4 +485,10 @@ fn every_example_pins_its_requirements() {
             );
         }
     }
+    let minimal = std::fs::read(examples().join("minimal/code/requirements.txt")).unwrap();
+    let flagship = std::fs::read(examples().join("skin-lesion/code/requirements.txt")).unwrap();
+    assert_eq!(
+        minimal, flagship,
+        "one container, one file: the two share a venv"
+    );
 }
