@@ -362,6 +362,161 @@ fn churn_example_registers_a_model_and_fails_a_recall_gate_no_model_can_pass() {
     );
 }
 
+/// `../shared/data/ham10000_200x150`, the real dermoscopy images (CC BY-NC, never
+/// committed); `None` after saying why when it is absent, a failure under `CI=true`.
+fn shared_ham10000() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ham10000_200x150");
+    if dir.join("labels.csv").is_file() {
+        return Some(dir);
+    }
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "CI needs {}",
+        dir.display()
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED local_run flagship end-to-end: no real images at {}",
+        dir.display()
+    );
+    None
+}
+
+/// The flagship on a few real HAM10000 lesions laid out as its three sources: small images
+/// and one epoch, so that it runs in a minute on a CPU; both branches of its gate.
+#[test]
+fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
+    if !python_available("skin-lesion") {
+        return;
+    }
+    let Some(shared) = shared_ham10000() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let layouts = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ham10000-layouts.py"))
+        .args([
+            "--source",
+            shared.to_str().unwrap(),
+            "--out",
+            data.to_str().unwrap(),
+            "--per-class",
+            "4",
+        ])
+        .output()
+        .expect("python3 runs");
+    assert!(layouts.status.success(), "{}", text(&layouts.stderr));
+
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(project.join("code")).unwrap();
+    for entry in std::fs::read_dir(examples().join("skin-lesion/code")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, project.join("code").join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let spec = std::fs::read_to_string(examples().join("skin-lesion/mlops.yaml")).unwrap();
+    // HAM10000 has 7 of ISIC 2019's 8 classes (no SCC): num-classes must agree with the data.
+    let spec = [
+        ("    width: 224", "    width: 64"),
+        ("    height: 224", "    height: 64"),
+        ("    epochs: 30", "    epochs: 1"),
+        ("  numClasses: 8", "  numClasses: 7"),
+        ("    batch-size: 64", "    batch-size: 16"),
+    ]
+    .iter()
+    .fold(spec, |spec, (from, to)| {
+        assert!(spec.contains(from), "the flagship changed: no `{from}`");
+        spec.replace(from, to)
+    });
+    std::fs::write(project.join("mlops.yaml"), spec).unwrap();
+    let spec = project.join("mlops.yaml");
+    let workdir = tmp.path().join("work");
+    let bucket = "s3://skin-lesion-data-123456789012/raw";
+    let mounts: Vec<String> = ["isic2019", "ham10000", "bcn20000"]
+        .iter()
+        .map(|source| format!("{bucket}/{source}/={}", data.join(source).display()))
+        .collect();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--local",
+            spec.to_str().unwrap(),
+            "--workdir",
+            workdir.to_str().unwrap(),
+            "--format",
+            "json",
+        ];
+        for mount in &mounts {
+            args.extend(["--data", mount.as_str()]);
+        }
+        args.extend_from_slice(extra);
+        mlopsc(&args)
+    };
+
+    let passed = run(&["--param", "AccuracyThreshold=0.0"]);
+    assert_eq!(
+        passed.status.code(),
+        Some(0),
+        "stderr:\n{}",
+        text(&passed.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&passed.stdout).unwrap();
+    let statuses: Vec<(&str, &str)> = summary["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("preprocess", "Succeeded"),
+            ("train", "Succeeded"),
+            ("evaluate", "Succeeded"),
+            ("quality-gate", "Succeeded"),
+            ("register", "Succeeded"),
+            ("gate-failed", "Skipped"),
+            ("gradcam-report", "Succeeded")
+        ]
+    );
+    assert_eq!(
+        summary["registeredModel"]["group"],
+        "skin-lesion-classifier"
+    );
+    let metrics = &summary["properties"]["EvaluationReport"]["metrics"];
+    for name in ["accuracy", "precision", "recall", "f1", "auc"] {
+        assert!(metrics[name]["value"].is_number(), "{name} in {metrics}");
+    }
+    let execution = summary["executionId"].as_str().unwrap();
+    let log = std::fs::read_to_string(workdir.join("runs").join(execution).join("train/log.txt"))
+        .unwrap();
+    assert!(
+        log.contains("weights: "),
+        "train.py says which weights it started from:\n{log}"
+    );
+
+    let failed = run(&[]);
+    assert_eq!(
+        failed.status.code(),
+        Some(1),
+        "stderr:\n{}",
+        text(&failed.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&failed.stdout).unwrap();
+    assert_eq!(
+        summary["steps"][0]["cacheHit"], true,
+        "preprocess is cached (P30D)"
+    );
+    assert_eq!(summary["registeredModel"], Value::Null);
+    assert!(
+        text(&failed.stderr)
+            .contains("error: step `gate-failed` failed: Quality gates failed: accuracy = ")
+    );
+}
+
 #[test]
 fn an_unknown_or_mistyped_param_is_a_usage_error() {
     let spec = examples().join("minimal/mlops.yaml");

@@ -5,7 +5,6 @@
 //! `MLOPSC_OPT_ML` (the `SM_*` variables of training already point into it).
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -400,7 +399,8 @@ impl LocalJobs {
         };
         self.store.put(&output_uri, &tar_gz_dir(&output_data)?)?;
 
-        let log = std::fs::read_to_string(sandbox.log()).unwrap_or_default();
+        let log =
+            String::from_utf8_lossy(&std::fs::read(sandbox.log()).unwrap_or_default()).into_owned();
         let metrics = final_metrics(arguments, &log)?;
         let mut properties = arguments.clone();
         properties["TrainingJobName"] = json!(job);
@@ -587,16 +587,18 @@ fn run_logged(
     if status.success() {
         return Ok(());
     }
-    let mut text = String::new();
-    let _ = std::fs::File::open(&log_path).and_then(|mut f| f.read_to_string(&mut text));
-    let tail: Vec<&str> = text
+    // Lossy: a log is not always UTF-8, and its last lines are the failure reason.
+    let text = String::from_utf8_lossy(&std::fs::read(&log_path).unwrap_or_default()).into_owned();
+    let mut tail: Vec<&str> = text
         .lines()
+        .filter(|l| !l.trim().is_empty())
         .rev()
         .take(3)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
         .collect();
+    tail.reverse();
+    if tail.is_empty() {
+        tail.push("(the log is empty)");
+    }
     Err(format!(
         "AlgorithmError: {} exited with {status}: {}; log: {}",
         program_name(command),
