@@ -498,6 +498,17 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
         "train.py says which weights it started from:\n{log}"
     );
 
+    let model = PathBuf::from(
+        summary["registeredModel"]["localModelData"]
+            .as_str()
+            .unwrap(),
+    );
+    classify_with_the_inference_handler(
+        &model,
+        &shared.join("images/ISIC_0024306.jpg"),
+        tmp.path(),
+    );
+
     let failed = run(&[]);
     assert_eq!(
         failed.status.code(),
@@ -514,6 +525,76 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
     assert!(
         text(&failed.stderr)
             .contains("error: step `gate-failed` failed: Quality gates failed: accuracy = ")
+    );
+}
+
+/// Unpacks a registered model as the PyTorch serving container does and sends a real JPEG
+/// through `code/inference.py`, as raw bytes and as JSON.
+fn classify_with_the_inference_handler(model: &Path, jpeg: &Path, tmp: &Path) {
+    let dir = tmp.join("served");
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(model).unwrap(),
+    ));
+    archive.unpack(&dir).unwrap();
+    for file in [
+        "model.pt",
+        "config.json",
+        "code/inference.py",
+        "code/common.py",
+    ] {
+        assert!(dir.join(file).is_file(), "model.tar.gz lacks {file}");
+    }
+    let requirements = std::fs::read(examples().join("skin-lesion/code/requirements.txt")).unwrap();
+    let python = mlopsc::local::python::venv_root()
+        .unwrap()
+        .join(mlopsc::build::sha256_hex(&requirements))
+        .join("bin/python");
+    let script = r#"
+import base64, json, sys
+import inference
+loaded = inference.model_fn(sys.argv[1])
+data = open(sys.argv[2], "rb").read()
+results = []
+for body, content_type in [(data, "image/jpeg"), (json.dumps({"image": base64.b64encode(data).decode()}), "application/json")]:
+    text, accept = inference.output_fn(inference.predict_fn(inference.input_fn(body, content_type), loaded), "application/json")
+    results.append(json.loads(text))
+print(json.dumps(results))
+"#;
+    let output = Command::new(python)
+        .args(["-c", script, dir.to_str().unwrap(), jpeg.to_str().unwrap()])
+        .current_dir(dir.join("code"))
+        .env("PYTHONPATH", dir.join("code"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let results: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let config: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
+    assert_eq!(
+        results[0], results[1],
+        "the same image as bytes and as JSON"
+    );
+    let answer = &results[0];
+    let label = answer["predicted_label"].as_str().unwrap();
+    assert!(
+        config["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == label),
+        "{answer}"
+    );
+    let probabilities = answer["probabilities"].as_object().unwrap();
+    assert_eq!(
+        probabilities.len(),
+        config["classes"].as_array().unwrap().len()
+    );
+    let total: f64 = probabilities.values().map(|p| p.as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-4, "{answer}");
+    assert_eq!(answer["prediction_confidence"], probabilities[label]);
+    assert_eq!(
+        config["transform"]["width"], 64,
+        "the handler resizes as preprocess did"
     );
 }
 

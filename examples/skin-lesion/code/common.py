@@ -7,6 +7,7 @@ from pathlib import Path
 
 MANIFEST = "manifest.csv"  # one row per preprocessed image: file, label, group
 CLASSES_FILE = "classes.json"
+TRANSFORM_FILE = "transform.json"  # the resize and normalization preprocess.py applied
 
 # Every source's diagnosis names mapped onto the ISIC 2019 classes.
 LABEL_ALIASES = {

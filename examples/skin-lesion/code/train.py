@@ -8,13 +8,14 @@ import argparse
 import json
 import os
 import random
+import shutil
 from pathlib import Path
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from common import NpyImages, build_model, flag, read_classes
+from common import TRANSFORM_FILE, NpyImages, build_model, flag, read_classes
 
 # SageMaker runs the job under /opt/ml; `mlopsc run --local` moves that root with MLOPSC_OPT_ML.
 OPT_ML = Path(os.environ.get("MLOPSC_OPT_ML", "/opt/ml"))
@@ -115,7 +116,16 @@ def main():
     model_dir.mkdir(parents=True, exist_ok=True)
     torch.save(best_state if best_state is not None else model.state_dict(), model_dir / "model.pt")
     config = {"architecture": args.architecture, "num_classes": num_classes, "classes": classes}
+    transform = Path(args.train) / TRANSFORM_FILE
+    if transform.is_file():
+        config["transform"] = json.loads(transform.read_text())
     (model_dir / "config.json").write_text(json.dumps(config))
+    # The PyTorch serving container runs code/inference.py from model.tar.gz.
+    serving = model_dir / "code"
+    serving.mkdir(exist_ok=True)
+    here = Path(__file__).resolve().parent
+    for name in ("inference.py", "common.py"):
+        shutil.copy(here / name, serving / name)
 
 
 if __name__ == "__main__":
