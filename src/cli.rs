@@ -29,6 +29,8 @@ pub mod exit {
     pub const DEPLOY_FAILED: u8 = 1;
     /// `plan --detailed-exitcode`: the plan has changes.
     pub const CHANGES: u8 = 2;
+    /// `run --local`: the execution failed, or could not be set up.
+    pub const RUN_FAILED: u8 = 1;
 }
 
 /// `--version`: the version and the compiled features, since `apply` and `destroy` exist
@@ -68,7 +70,8 @@ Examples:
   mlopsc build mlops.yaml --check                  # CI: is generated/ up to date?
 ",
     deploy_examples!(),
-    "  mlopsc schema > mlops.schema.json
+    "  mlopsc run --local mlops.yaml                    # run the pipeline on this machine
+  mlopsc schema > mlops.schema.json
   mlopsc explain S001
 
 Exit codes:
@@ -135,6 +138,9 @@ pub enum Command {
     /// Delete the stack and the pipeline; retained buckets are kept and reported.
     #[cfg(feature = "aws")]
     Destroy(crate::deploy::command::DestroyArgs),
+    /// Run the compiled pipeline on this machine, as SageMaker Pipelines would.
+    #[command(after_help = RUN_HELP)]
+    Run(RunArgs),
     /// Print the JSON Schema of mlops.yaml, for editors and other tools.
     Schema,
     /// Print the documentation of a diagnostic code.
@@ -147,6 +153,74 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
+}
+
+const RUN_HELP: &str = "\
+Examples:
+  mlopsc run --local mlops.yaml --data s3://my-data/images/=./images
+  mlopsc run --local mlops.yaml --param AccuracyThreshold=0.0 --format json
+
+The work directory holds the local object store (s3/<bucket>/<key>), each step's log and
+sandbox (runs/<execution id>/<step>/), the model registry (registry/<group>/<version>/) and
+the step cache. Without --python, a venv is made from the code directory's requirements.txt
+once, under $XDG_CACHE_HOME/mlopsc/venvs/<sha256 of the file> (default ~/.cache).
+
+Exit codes:
+  0  the execution succeeded
+  1  it failed (a Fail step or a step error; the reason is printed), or could not be set up
+  2  usage error: an unknown --param (with a suggestion), a value of the wrong type";
+
+/// `mlopsc run`: only `--local` exists, and it must be said, so that a future run on
+/// SageMaker is never started by accident.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Run on this machine (required).
+    #[arg(long, required = true)]
+    pub local: bool,
+    /// The spec file, usually mlops.yaml.
+    pub spec: PathBuf,
+    /// Override a pipeline parameter, NAME=VALUE; repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    /// Serve an S3 prefix from a local folder, read-only, S3URI=LOCAL_DIR; repeatable.
+    #[arg(long = "data", value_name = "S3URI=LOCAL_DIR", value_parser = parse_data)]
+    pub data: Vec<(String, PathBuf)>,
+    /// Where the object store, logs, registry and cache live.
+    #[arg(long, default_value = ".mlopsc/local")]
+    pub workdir: PathBuf,
+    /// The Python that runs the step code (default: a venv from requirements.txt).
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+    /// Run every step, even when CacheConfig would reuse an earlier result.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// human: progress and a table; json: one summary object on stdout.
+    #[arg(long, value_enum, default_value_t = RunFormat::Human)]
+    pub format: RunFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunFormat {
+    Human,
+    Json,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
+}
+
+fn parse_data(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((uri, dir)) if uri.starts_with("s3://") && !dir.is_empty() => {
+            Ok((uri.to_string(), PathBuf::from(dir)))
+        }
+        _ => Err(format!(
+            "`{text}` is not S3URI=LOCAL_DIR (for example s3://bucket/images/=./images)"
+        )),
+    }
 }
 
 /// What the commands need from the outside world.
@@ -209,6 +283,7 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
             let input = input.as_mut().map(|i| i as &mut dyn std::io::BufRead);
             crate::deploy::command::destroy(args, io, input)
         }
+        Command::Run(args) => run_command(args, io),
         Command::Schema => {
             let _ = io
                 .stdout
@@ -450,4 +525,72 @@ help: {}",
         err.help()
     );
     exit::USAGE_OR_IO
+}
+
+fn run_command(args: RunArgs, io: &mut Io) -> u8 {
+    let format = match args.format {
+        RunFormat::Human => Format::Human,
+        RunFormat::Json => Format::Json,
+    };
+    let source = match read_spec(&args.spec) {
+        Ok(source) => source,
+        Err(failure) => return report_failure(failure, format, io),
+    };
+    let spec_dir = args.spec.parent().unwrap_or(Path::new("."));
+    let compiled = match build::compile(&source, spec_dir) {
+        Ok(compiled) => compiled,
+        Err(CompileError::Spec(diagnostics)) => {
+            print_diagnostics(&source, &diagnostics, format, io);
+            return exit::SPEC_ERRORS;
+        }
+        Err(CompileError::Internal(err)) => {
+            let _ = writeln!(io.stderr, "internal error: {err}");
+            return exit::INTERNAL;
+        }
+    };
+    let pipeline = match crate::local::Pipeline::from_compiled(&compiled) {
+        Ok(pipeline) => pipeline,
+        Err(err) => {
+            let _ = writeln!(io.stderr, "internal error: {err}");
+            return exit::INTERNAL;
+        }
+    };
+    let options = crate::local::Options {
+        params: args.params,
+        data: args.data,
+        workdir: args.workdir,
+        python: args.python,
+        no_cache: args.no_cache,
+    };
+    let execution = match crate::local::run(&pipeline, &options, io.stderr) {
+        Ok(execution) => execution,
+        Err(crate::local::RunError::Usage(message)) => {
+            let _ = writeln!(io.stderr, "error: {message}");
+            return exit::USAGE_OR_IO;
+        }
+        Err(crate::local::RunError::Setup(message)) => {
+            let _ = writeln!(io.stderr, "error: {message}");
+            return exit::RUN_FAILED;
+        }
+    };
+    match args.format {
+        RunFormat::Json => {
+            let summary = serde_json::to_string_pretty(&execution.summary()).unwrap_or_default();
+            let _ = writeln!(io.stdout, "{summary}");
+        }
+        RunFormat::Human => {
+            let _ = write!(io.stdout, "{}", execution.table());
+            let _ = writeln!(
+                io.stdout,
+                "execution {}: {}",
+                execution.id,
+                execution.status()
+            );
+        }
+    }
+    if let Some((step, reason)) = execution.failure() {
+        let _ = writeln!(io.stderr, "error: step `{step}` failed: {reason}");
+        return exit::RUN_FAILED;
+    }
+    exit::OK
 }

@@ -1,7 +1,8 @@
 //! mlopsc: a compiler from one `mlops.yaml` to the AWS artifacts of a SageMaker retraining system.
 //!
 //! The pipeline is visible in the module tree:
-//! [`spec`] (types, YAML, schema) -> [`validate`] (rules and [`diagnostics`]) -> `ir` -> `emit` -> `deploy`.
+//! [`spec`] (types, YAML, schema) -> [`validate`] (rules and [`diagnostics`]) -> `ir` -> `emit` -> `deploy`;
+//! [`local`] runs a compiled pipeline on this machine.
 //! The CLI in [`cli`] is a thin layer over these.
 
 pub mod build;
@@ -12,6 +13,7 @@ pub mod diagnostics;
 pub mod docs;
 pub mod emit;
 pub mod ir;
+pub mod local;
 pub mod output_dir;
 pub mod spec;
 pub mod suggest;

@@ -304,7 +304,6 @@ fn only_raw_data_and_captures_are_archived_never_models() {
     assert_eq!(
         archived_prefixes(&t, "DataBucket"),
         Some(vec![
-            "incoming/".to_string(),
             "raw/bcn20000/".to_string(),
             "raw/ham10000/".to_string(),
             "raw/isic2019/".to_string(),

@@ -303,15 +303,19 @@ fn features_present(spec: &Spec, rules: &mut Rules) {
                     format!("add `{what}`, or remove the trigger"),
                 );
             }
-            // New data that no data source reads would start runs that ignore it.
+            // New data that no data source reads would start runs that ignore it. The
+            // prefix may hold sources (`raw/` above `raw/ham10000/`) or lie inside one.
             if let (TriggerKind::NewData, Some(uri)) = (trigger.kind, &trigger.uri)
-                && !spec.data_sources.iter().any(|s| uri.starts_with(&s.uri))
+                && !spec
+                    .data_sources
+                    .iter()
+                    .any(|s| uri.starts_with(&s.uri) || s.uri.starts_with(uri.as_str()))
             {
                 rules.error(
                     Code::R004,
                     &format!("/retraining/triggers/{i}/uri"),
                     format!("no data source reads `{uri}`: runs it starts would not see the new objects"),
-                    "point the trigger at a prefix inside a data source's `uri`, or add a data source (such as an `imageFolder` of labelled class folders) for it",
+                    "point the trigger at a data source's prefix (or one inside it, or one that holds sources), or add a data source for it",
                 );
             }
             // The drift trigger listens to the drift alarms, which exist only for named

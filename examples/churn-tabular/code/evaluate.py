@@ -1,8 +1,9 @@
 """Evaluate step of the churn example: the booster's scores on the test CSV, written to
-/opt/ml/processing/evaluation/evaluation.json as {"metrics": {"<name>": {"value": …}}}."""
+OPT_ML/processing/evaluation/evaluation.json as {"metrics": {"<name>": {"value": …}}}."""
 
 import argparse
 import json
+import os
 import tarfile
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import pandas as pd
 import xgboost as xgb
 from sklearn import metrics
 
-MODEL = Path("/opt/ml/processing/model")
-REPORT = Path("/opt/ml/processing/evaluation/evaluation.json")
+# SageMaker runs the job under /opt/ml; `mlopsc run --local` moves that root with MLOPSC_OPT_ML.
+OPT_ML = Path(os.environ.get("MLOPSC_OPT_ML", "/opt/ml"))
+MODEL = OPT_ML / "processing/model"
+REPORT = OPT_ML / "processing/evaluation/evaluation.json"
 SCORERS = {
     "accuracy": lambda y, p: metrics.accuracy_score(y, p > 0.5),
     "precision": lambda y, p: metrics.precision_score(y, p > 0.5, zero_division=0),
@@ -28,7 +31,7 @@ def main():
     with tarfile.open(MODEL / "model.tar.gz") as archive:
         archive.extractall(MODEL, filter="data")
     booster = xgb.Booster(model_file=str(MODEL / "xgboost-model"))
-    test = pd.read_csv("/opt/ml/processing/test/test.csv", header=None)
+    test = pd.read_csv(OPT_ML / "processing/test/test.csv", header=None)
     labels = test.iloc[:, 0]
     predictions = booster.predict(xgb.DMatrix(test.iloc[:, 1:]))
     report = {"metrics": {

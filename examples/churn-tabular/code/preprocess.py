@@ -4,12 +4,15 @@ the label, written as CSV with the label in the first column (XGBoost's conventi
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-OUTPUT = Path("/opt/ml/processing/output")
+# SageMaker runs the job under /opt/ml; `mlopsc run --local` moves that root with MLOPSC_OPT_ML.
+OPT_ML = Path(os.environ.get("MLOPSC_OPT_ML", "/opt/ml"))
+OUTPUT = OPT_ML / "processing/output"
 
 
 def main():

@@ -21,6 +21,7 @@ def main():
     parser.add_argument("--max_depth", type=int, default=6)
     parser.add_argument("--eta", type=float, default=0.3)
     parser.add_argument("--subsample", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=42)
     args, _ = parser.parse_known_args()
     train = matrix(os.environ["SM_CHANNEL_TRAIN"])
     validation = matrix(os.environ["SM_CHANNEL_VALIDATION"])
@@ -30,18 +31,21 @@ def main():
         "eta": args.eta,
         "subsample": args.subsample,
         "eval_metric": ["logloss", "auc"],
+        "seed": args.seed,
     }
+    history = {}
     booster = xgb.train(
         params, train, args.num_round,
         evals=[(train, "train"), (validation, "validation")],
-        early_stopping_rounds=20, verbose_eval=False,
+        evals_result=history, early_stopping_rounds=20, verbose_eval=False,
     )
-    scores = booster.eval_set([(train, "train"), (validation, "validation")])
-    fields = dict(part.split(":") for part in scores.split()[1:])
+    # The metrics of the kept round; `Booster.eval_set` would report only the last metric.
+    best = booster.best_iteration
     # The pipeline's MetricDefinitions read these three names.
     print(
-        f"train_loss={fields['train-logloss']} validation_loss={fields['validation-logloss']} "
-        f"validation_score={fields['validation-auc']}"
+        f"train_loss={history['train']['logloss'][best]:.6f} "
+        f"validation_loss={history['validation']['logloss'][best]:.6f} "
+        f"validation_score={history['validation']['auc'][best]:.6f}"
     )
     booster.save_model(Path(os.environ.get("SM_MODEL_DIR", "/opt/ml/model")) / "xgboost-model")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 MANIFEST = "manifest.csv"  # one row per preprocessed image: file, label, group
 CLASSES_FILE = "classes.json"
+TRANSFORM_FILE = "transform.json"  # the resize and normalization preprocess.py applied
 
 # Every source's diagnosis names mapped onto the ISIC 2019 classes.
 LABEL_ALIASES = {
@@ -55,23 +56,72 @@ class NpyImages:
         return image, self.index[row["label"]]
 
 
-def build_model(architecture, num_classes, pretrained):
-    """A torchvision network by name (timm for names torchvision lacks), with a new head."""
+def flag(text):
+    """A boolean as the SageMaker training toolkit passes it (`True`: it JSON-decodes each
+    hyperparameter, then `str()`s it) or as a person types it (`true`, `1`)."""
+    value = str(text).strip().lower()
+    if value in ("true", "1", "yes"):
+        return True
+    if value in ("false", "0", "no", "none", ""):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def build_model(architecture, num_classes, pretrained, weights_dir=None):
+    """A torchvision network by name (timm for names torchvision lacks), with a new head.
+
+    With `pretrained`, the ImageNet weights come from, in order: a state_dict file in
+    `weights_dir` (a `pretrained` channel), torch's local cache, the model hub. It prints
+    which one it used, or that the hub was unreachable and training starts from random
+    initialization."""
     import torch.nn as nn
     import torchvision
 
-    if architecture in torchvision.models.list_models():
-        model = torchvision.models.get_model(architecture, weights="DEFAULT" if pretrained else None)
-    else:
+    if architecture not in torchvision.models.list_models():
         import timm
 
-        return timm.create_model(architecture, pretrained=pretrained, num_classes=num_classes)
+        try:
+            return timm.create_model(architecture, pretrained=pretrained, num_classes=num_classes)
+        except Exception as err:  # the hub is unreachable
+            print(f"weights: {architecture} pretrained weights unavailable ({err}); random initialization")
+            return timm.create_model(architecture, pretrained=False, num_classes=num_classes)
+    model = torchvision.models.get_model(architecture, weights=None)
+    if pretrained:
+        state = pretrained_state(architecture, weights_dir)
+        if state is not None:
+            model.load_state_dict(state)
     if hasattr(model, "fc"):
         model.fc = nn.Linear(model.fc.in_features, num_classes)
     else:
         last = model.classifier[-1]
         model.classifier[-1] = nn.Linear(last.in_features, num_classes)
     return model
+
+
+def pretrained_state(architecture, weights_dir):
+    import socket
+
+    import torch
+    import torchvision
+
+    default = torchvision.models.get_model_weights(architecture).DEFAULT
+    if weights_dir and Path(weights_dir).is_dir():
+        files = sorted(p for p in Path(weights_dir).iterdir() if p.suffix in (".pt", ".pth"))
+        if files:
+            print(f"weights: {files[0]} (pretrained channel)")
+            return torch.load(files[0], map_location="cpu", weights_only=True)
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(default.url).name
+    if cached.exists():
+        print(f"weights: {cached} (torch cache)")
+        return torch.load(cached, map_location="cpu", weights_only=True)
+    socket.setdefaulttimeout(10)
+    try:
+        state = torch.hub.load_state_dict_from_url(default.url, progress=False)
+        print(f"weights: {default.url} (model hub)")
+        return state
+    except Exception as err:  # no network, or the hub refused: say so and go on
+        print(f"weights: the model hub is unreachable ({err}); random initialization")
+        return None
 
 
 def load_trained(model_dir):

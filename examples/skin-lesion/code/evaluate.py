@@ -1,5 +1,5 @@
 """Evaluate step: scores the trained model on the test split and writes
-/opt/ml/processing/evaluation/evaluation.json as {"metrics": {"<name>": {"value": …}}},
+OPT_ML/processing/evaluation/evaluation.json as {"metrics": {"<name>": {"value": …}}},
 the shape the pipeline's quality gate reads with Std:JsonGet.
 
 Arguments: --metrics accuracy,precision,… --average macro|micro|weighted --framework.
@@ -7,6 +7,7 @@ Arguments: --metrics accuracy,precision,… --average macro|micro|weighted --fra
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +17,11 @@ from torch.utils.data import DataLoader
 
 from common import NpyImages, load_trained
 
-MODEL = Path("/opt/ml/processing/model")
-TEST = Path("/opt/ml/processing/test")
-REPORT = Path("/opt/ml/processing/evaluation/evaluation.json")
+# SageMaker runs the job under /opt/ml; `mlopsc run --local` moves that root with MLOPSC_OPT_ML.
+OPT_ML = Path(os.environ.get("MLOPSC_OPT_ML", "/opt/ml"))
+MODEL = OPT_ML / "processing/model"
+TEST = OPT_ML / "processing/test"
+REPORT = OPT_ML / "processing/evaluation/evaluation.json"
 
 
 def arguments():

@@ -1,10 +1,11 @@
 """Grad-CAM report (custom step after evaluate): for --samples test images, the heat map of
 what the network looked at for its predicted class, overlaid on the image, written as PNGs
-to /opt/ml/processing/output with an index.json of predictions.
+to OPT_ML/processing/output with an index.json of predictions.
 """
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +15,11 @@ from PIL import Image
 
 from common import NpyImages, load_trained
 
-MODEL = Path("/opt/ml/processing/model")
-TEST = Path("/opt/ml/processing/test")
-OUTPUT = Path("/opt/ml/processing/output")
+# SageMaker runs the job under /opt/ml; `mlopsc run --local` moves that root with MLOPSC_OPT_ML.
+OPT_ML = Path(os.environ.get("MLOPSC_OPT_ML", "/opt/ml"))
+MODEL = OPT_ML / "processing/model"
+TEST = OPT_ML / "processing/test"
+OUTPUT = OPT_ML / "processing/output"
 
 
 def last_conv(model):

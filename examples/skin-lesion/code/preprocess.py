@@ -10,13 +10,16 @@ data source with its format, local path and layout (images folder, labels file, 
 import argparse
 import csv
 import json
+import os
 import random
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from common import CLASSES_FILE, MANIFEST, canonical_label
+from common import CLASSES_FILE, MANIFEST, TRANSFORM_FILE, canonical_label
 
-OUTPUT = Path("/opt/ml/processing/output")
+# SageMaker runs the job under /opt/ml; `mlopsc run --local` moves that root with MLOPSC_OPT_ML.
+OPT_ML = Path(os.environ.get("MLOPSC_OPT_ML", "/opt/ml"))
+OUTPUT = OPT_ML / "processing/output"
 SPLITS = ("train", "validation", "test")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -112,6 +115,9 @@ def write_split(split, items, size, mean, std, classes):
             np.save(folder / name, ((array - mean) / std).astype(np.float32))
             writer.writerow([name, label, group])
     (folder / CLASSES_FILE).write_text(json.dumps(classes))
+    # What the serving handler must do to a new image to match these arrays.
+    transform = {"width": size[0], "height": size[1], "mean": mean.ravel().tolist(), "std": std.ravel().tolist()}
+    (folder / TRANSFORM_FILE).write_text(json.dumps(transform))
 
 
 def main():

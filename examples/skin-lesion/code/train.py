@@ -1,27 +1,33 @@
 """Train step (SageMaker script mode, PyTorch): fine-tunes the architecture named by the
 hyperparameters on the preprocessed splits. On spot capacity the job may be interrupted:
-every epoch is checkpointed to /opt/ml/checkpoints, which SageMaker syncs with S3, and a
+every epoch is checkpointed to OPT_ML/checkpoints, which SageMaker syncs with S3, and a
 restarted job resumes from the last checkpoint.
 """
 
 import argparse
 import json
 import os
+import random
+import shutil
 from pathlib import Path
 
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from common import NpyImages, build_model, read_classes
+from common import TRANSFORM_FILE, NpyImages, build_model, flag, read_classes
 
-CHECKPOINT = Path("/opt/ml/checkpoints/last.pt")
+# SageMaker runs the job under /opt/ml; `mlopsc run --local` moves that root with MLOPSC_OPT_ML.
+OPT_ML = Path(os.environ.get("MLOPSC_OPT_ML", "/opt/ml"))
+CHECKPOINT = OPT_ML / "checkpoints/last.pt"
 
 
 def arguments():
     parser = argparse.ArgumentParser()
     parser.add_argument("--architecture", required=True)
-    parser.add_argument("--pretrained", default="true")
+    parser.add_argument("--pretrained", type=flag, default=True)
+    parser.add_argument("--pretrained-weights", default=os.environ.get("SM_CHANNEL_PRETRAINED"))
+    parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--num-classes", type=int)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -32,6 +38,7 @@ def arguments():
     parser.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN"))
     parser.add_argument("--validation", default=os.environ.get("SM_CHANNEL_VALIDATION"))
     parser.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
+    parser.add_argument("--checkpoint", default=str(CHECKPOINT))
     # Script mode also passes hyperparameters this script has no use for (image size, …).
     args, _ = parser.parse_known_args()
     return args
@@ -57,10 +64,15 @@ def run_epoch(model, loader, loss_fn, device, optimizer=None):
 
 def main():
     args = arguments()
+    random.seed(args.seed)
+    torch.manual_seed(args.seed)
     classes = read_classes(args.train)
-    num_classes = args.num_classes or len(classes)
+    if args.num_classes is not None and args.num_classes != len(classes):
+        raise SystemExit(f"--num-classes is {args.num_classes}, but the training data has "
+                         f"{len(classes)} classes: {', '.join(classes)}")
+    num_classes = len(classes)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = build_model(args.architecture, num_classes, args.pretrained == "true").to(device)
+    model = build_model(args.architecture, num_classes, args.pretrained, args.pretrained_weights).to(device)
     if args.optimizer == "adamw":
         optimizer = torch.optim.AdamW(model.parameters(), args.learning_rate, weight_decay=args.weight_decay)
     else:
@@ -68,19 +80,21 @@ def main():
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
     workers = min(8, os.cpu_count() or 1)
-    train = DataLoader(NpyImages(args.train, classes), args.batch_size, shuffle=True, num_workers=workers)
+    generator = torch.Generator().manual_seed(args.seed)
+    train = DataLoader(NpyImages(args.train, classes), args.batch_size, shuffle=True, num_workers=workers,
+                       generator=generator)
     validation = DataLoader(NpyImages(args.validation, classes), args.batch_size, num_workers=workers)
 
-    start, best = 0, -1.0
-    if CHECKPOINT.exists():
-        state = torch.load(CHECKPOINT, map_location=device)
+    checkpoint = Path(args.checkpoint)
+    start, best, best_state = 0, -1.0, None
+    if checkpoint.exists():
+        state = torch.load(checkpoint, map_location=device)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        start, best = state["epoch"] + 1, state["best"]
+        start, best, best_state = state["epoch"] + 1, state["best"], state.get("best_model")
         print(f"resumed from epoch {start}")
 
-    model_dir = Path(args.model_dir)
     for epoch in range(start, args.epochs):
         train_loss, _ = run_epoch(model, train, loss_fn, device, optimizer)
         validation_loss, accuracy = run_epoch(model, validation, loss_fn, device)
@@ -89,15 +103,29 @@ def main():
         print(f"epoch={epoch} train_loss={train_loss:.6f} validation_loss={validation_loss:.6f} validation_score={accuracy:.6f}")
         if accuracy > best:
             best = accuracy
-            torch.save(model.state_dict(), model_dir / "model.pt")
-        CHECKPOINT.parent.mkdir(parents=True, exist_ok=True)
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
         torch.save(
             {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-             "scheduler": scheduler.state_dict(), "epoch": epoch, "best": best},
-            CHECKPOINT,
+             "scheduler": scheduler.state_dict(), "epoch": epoch, "best": best, "best_model": best_state},
+            checkpoint,
         )
+    # Written at the end, always: a restarted job's model directory starts empty, even when
+    # the checkpoint says there is nothing left to train.
+    model_dir = Path(args.model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    torch.save(best_state if best_state is not None else model.state_dict(), model_dir / "model.pt")
     config = {"architecture": args.architecture, "num_classes": num_classes, "classes": classes}
+    transform = Path(args.train) / TRANSFORM_FILE
+    if transform.is_file():
+        config["transform"] = json.loads(transform.read_text())
     (model_dir / "config.json").write_text(json.dumps(config))
+    # The PyTorch serving container runs code/inference.py from model.tar.gz.
+    serving = model_dir / "code"
+    serving.mkdir(exist_ok=True)
+    here = Path(__file__).resolve().parent
+    for name in ("inference.py", "common.py"):
+        shutil.copy(here / name, serving / name)
 
 
 if __name__ == "__main__":

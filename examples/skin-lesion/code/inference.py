@@ -1,0 +1,68 @@
+"""Serving handler for the skin-lesion classifier, shipped in model.tar.gz as
+code/inference.py, the file the SageMaker PyTorch serving container runs.
+
+Requests: `image/jpeg`, `image/png` or `application/x-image` (the image bytes), or
+`application/json` with {"image": "<base64 of the image bytes>"}. Responses: JSON with
+`predicted_label`, `probabilities` (by class) and `prediction_confidence`.
+"""
+
+import base64
+import io
+import json
+from pathlib import Path
+
+IMAGE_TYPES = ("image/jpeg", "image/png", "application/x-image")
+IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
+
+
+def model_fn(model_dir):
+    """The trained network and the preprocessing it was trained with."""
+    import torch
+
+    from common import build_model
+
+    config = json.loads((Path(model_dir) / "config.json").read_text())
+    model = build_model(config["architecture"], config["num_classes"], pretrained=False)
+    model.load_state_dict(torch.load(Path(model_dir) / "model.pt", map_location="cpu", weights_only=True))
+    return {"model": model.eval(), "classes": config["classes"],
+            "transform": config.get("transform", {"width": 224, "height": 224, **IMAGENET})}
+
+
+def input_fn(body, content_type):
+    """The request's image, as a PIL image."""
+    from PIL import Image
+
+    content_type = (content_type or "").split(";")[0].strip().lower()
+    if content_type in IMAGE_TYPES:
+        data = body
+    elif content_type == "application/json":
+        request = json.loads(body)
+        data = base64.b64decode(request["image"])
+    else:
+        raise ValueError(f"unsupported content type {content_type!r}; send {', '.join(IMAGE_TYPES)} or application/json")
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+def predict_fn(image, loaded):
+    """Class probabilities for one image, resized and normalized as in preprocess.py."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    transform = loaded["transform"]
+    resized = image.resize((transform["width"], transform["height"]), Image.BILINEAR)
+    array = np.asarray(resized, dtype=np.float32).transpose(2, 0, 1) / 255.0
+    mean = np.array(transform["mean"], dtype=np.float32)[:, None, None]
+    std = np.array(transform["std"], dtype=np.float32)[:, None, None]
+    batch = torch.from_numpy(((array - mean) / std).astype(np.float32))[None]
+    with torch.no_grad():
+        probabilities = torch.softmax(loaded["model"](batch), dim=1)[0]
+    return {name: float(p) for name, p in zip(loaded["classes"], probabilities)}
+
+
+def output_fn(probabilities, accept):
+    """The prediction as JSON."""
+    label = max(probabilities, key=probabilities.get)
+    body = {"predicted_label": label, "probabilities": probabilities,
+            "prediction_confidence": probabilities[label]}
+    return json.dumps(body), "application/json"
