@@ -216,6 +216,27 @@ impl Names<'_> {
         Some(out)
     }
 
+    /// The resources whose type `kind` accepts, each with the properties and the logical id
+    /// of the role its `role_property` names (those without one of this template's roles
+    /// are left out: nothing here can check them).
+    fn with_role<'b>(
+        &'b self,
+        kind: impl Fn(&str) -> bool,
+        role_property: &str,
+    ) -> Vec<(&'b String, &'b Value, String)> {
+        self.resources
+            .iter()
+            .filter(|(id, _)| kind(self.kind(id)))
+            .filter_map(|(id, resource)| {
+                let properties = &resource["Properties"];
+                let role = self
+                    .resolve(&properties[role_property])
+                    .and_then(|arn| self.role_with_arn(&arn))?;
+                Some((id, properties, role))
+            })
+            .collect()
+    }
+
     /// The logical id of the role with this ARN.
     fn role_with_arn(&self, arn: &str) -> Option<String> {
         self.resources
@@ -635,17 +656,8 @@ fn repository_arn(image: &str) -> Option<String> {
 
 /// What the retraining state machine's tasks ask of its role.
 fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
-    for (id, resource) in names.resources {
-        if names.kind(id) != "AWS::StepFunctions::StateMachine" {
-            continue;
-        }
-        let properties = &resource["Properties"];
-        let Some(role) = names
-            .resolve(&properties["RoleArn"])
-            .and_then(|arn| names.role_with_arn(&arn))
-        else {
-            continue;
-        };
+    let machines = names.with_role(|k| k == "AWS::StepFunctions::StateMachine", "RoleArn");
+    for (id, properties, role) in machines {
         let substitutions = properties["DefinitionSubstitutions"]
             .as_object()
             .cloned()
@@ -781,18 +793,11 @@ fn monitoring_requests(names: &Names, requests: &mut Vec<Request>) {
             names.resolve(&r["Properties"]["DataCaptureConfig"]["DestinationS3Uri"])
         })
         .collect();
-    for (id, resource) in names.resources {
-        let kind = names.kind(id);
-        if !(kind.starts_with("AWS::SageMaker::") && kind.ends_with("JobDefinition")) {
-            continue;
-        }
-        let properties = &resource["Properties"];
-        let Some(role) = names
-            .resolve(&properties["RoleArn"])
-            .and_then(|arn| names.role_with_arn(&arn))
-        else {
-            continue;
-        };
+    let monitors = names.with_role(
+        |k| k.starts_with("AWS::SageMaker::") && k.ends_with("JobDefinition"),
+        "RoleArn",
+    );
+    for (id, properties, role) in monitors {
         let mut own = Vec::new();
         for (section, value) in properties.as_object().into_iter().flatten() {
             let write = section.ends_with("OutputConfig");
@@ -867,17 +872,8 @@ fn model_requests(names: &Names, requests: &mut Vec<Request>) {
             .collect()
         })
         .unwrap_or_default();
-    for (id, resource) in names.resources {
-        if names.kind(id) != "AWS::SageMaker::Model" {
-            continue;
-        }
-        let properties = &resource["Properties"];
-        let Some(role) = names
-            .resolve(&properties["ExecutionRoleArn"])
-            .and_then(|arn| names.role_with_arn(&arn))
-        else {
-            continue;
-        };
+    let models = names.with_role(|k| k == "AWS::SageMaker::Model", "ExecutionRoleArn");
+    for (id, properties, role) in models {
         let container = &properties["PrimaryContainer"];
         let served: Vec<(Option<String>, Option<String>)> =
             if container["ModelPackageName"].is_null() {

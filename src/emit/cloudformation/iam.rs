@@ -14,55 +14,52 @@ pub(super) fn add(t: &mut Template) {
     endpoint_role(t);
     monitoring_role(t);
     state_machine_role(t);
-    for (output, id, what) in [
-        (
-            "SageMakerExecutionRoleArn",
-            ids::EXECUTION_ROLE,
-            "the pipeline and its SageMaker jobs",
-        ),
-        (
-            "StateMachineRoleArn",
-            ids::STATE_MACHINE_ROLE,
-            "the retraining state machine",
-        ),
-    ] {
-        t.output(
-            output,
-            &format!("The IAM role of {what}"),
-            get_att(id, "Arn"),
-        );
-    }
 }
 
-fn role(t: &Template, name: &str, service: &str, policies: Vec<Value>, metadata: Value) -> Value {
+/// One role of the stack: the service that assumes it, its one inline policy, and its ARN as
+/// the output `<id>Arn`.
+struct Role<'a> {
+    id: &'a str,
+    name: &'a str,
+    service: &'a str,
+    policy: &'a str,
+    statements: Vec<Value>,
+    /// Why statements need `Resource: *` (a comment or checkov suppressions); empty if none.
+    metadata: Value,
+    /// Who uses it, for the output's description.
+    used_by: &'a str,
+}
+
+fn add_role(t: &mut Template, role: Role) {
     let mut resource = json!({
         "Type": "AWS::IAM::Role",
         "Properties": {
-            "RoleName": name,
+            "RoleName": role.name,
             "AssumeRolePolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [{
                     "Effect": "Allow",
-                    "Principal": {"Service": service},
+                    "Principal": {"Service": role.service},
                     "Action": "sts:AssumeRole",
                     "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
                 }],
             },
-            "Policies": policies,
+            "Policies": [{
+                "PolicyName": role.policy,
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": role.statements},
+            }],
             "Tags": t.tags(),
         },
     });
-    if metadata.as_object().is_some_and(|m| !m.is_empty()) {
-        resource["Metadata"] = metadata;
+    if role.metadata.as_object().is_some_and(|m| !m.is_empty()) {
+        resource["Metadata"] = role.metadata;
     }
-    resource
-}
-
-fn policy(name: &str, statements: Vec<Value>) -> Value {
-    json!({
-        "PolicyName": name,
-        "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
-    })
+    t.resource(role.id, resource);
+    t.output(
+        &format!("{}Arn", role.id),
+        &format!("The IAM role of {}", role.used_by),
+        get_att(role.id, "Arn"),
+    );
 }
 
 fn kms_use(t: &Template, actions: &[&str]) -> Value {
@@ -214,15 +211,18 @@ fn execution_role(t: &mut Template) {
             "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         }),
     ];
-    let metadata = json!({"Comment": STAR_REASON});
-    let resource = role(
+    add_role(
         t,
-        &system.names.execution_role,
-        "sagemaker.amazonaws.com",
-        vec![policy("sagemaker-execution", statements)],
-        metadata,
+        Role {
+            id: ids::EXECUTION_ROLE,
+            name: &system.names.execution_role,
+            service: "sagemaker.amazonaws.com",
+            policy: "sagemaker-execution",
+            statements,
+            metadata: json!({"Comment": STAR_REASON}),
+            used_by: "the pipeline and its SageMaker jobs",
+        },
     );
-    t.resource(ids::EXECUTION_ROLE, resource);
 }
 
 /// Log streams of the log groups a role writes, each `/aws/sagemaker/<group>`
@@ -313,18 +313,17 @@ fn endpoint_role(t: &mut Template) {
             "Resource": uri_arns(system, &capture.destination_uri),
         }));
     }
-    let resource = role(
+    add_role(
         t,
-        &system.names.endpoint_role,
-        "sagemaker.amazonaws.com",
-        vec![policy("endpoint", statements)],
-        json!({"Comment": "Resource * only for ecr:GetAuthorizationToken, which has no resource-level permission."}),
-    );
-    t.resource(ids::ENDPOINT_ROLE, resource);
-    t.output(
-        "EndpointRoleArn",
-        "The IAM role of the endpoint's model",
-        get_att(ids::ENDPOINT_ROLE, "Arn"),
+        Role {
+            id: ids::ENDPOINT_ROLE,
+            name: &system.names.endpoint_role,
+            service: "sagemaker.amazonaws.com",
+            policy: "endpoint",
+            statements,
+            metadata: json!({"Comment": "Resource * only for ecr:GetAuthorizationToken, which has no resource-level permission."}),
+            used_by: "the endpoint's model",
+        },
     );
 }
 
@@ -386,18 +385,17 @@ fn monitoring_role(t: &mut Template) {
         pull_images(&images),
         ecr_login(),
     ];
-    let resource = role(
+    add_role(
         t,
-        &system.names.monitoring_role,
-        "sagemaker.amazonaws.com",
-        vec![policy("monitoring", statements)],
-        json!({"Comment": STAR_REASON}),
-    );
-    t.resource(ids::MONITORING_ROLE, resource);
-    t.output(
-        "MonitoringRoleArn",
-        "The IAM role of the monitoring jobs",
-        get_att(ids::MONITORING_ROLE, "Arn"),
+        Role {
+            id: ids::MONITORING_ROLE,
+            name: &system.names.monitoring_role,
+            service: "sagemaker.amazonaws.com",
+            policy: "monitoring",
+            statements,
+            metadata: json!({"Comment": STAR_REASON}),
+            used_by: "the monitoring jobs",
+        },
     );
 }
 
@@ -456,14 +454,18 @@ fn state_machine_role(t: &mut Template) {
             "Step Functions log delivery (logs:*LogDelivery, logs:PutResourcePolicy) and X-Ray APIs support only Resource *; see the Step Functions logging IAM documentation",
         )],
     );
-    let resource = role(
+    add_role(
         t,
-        &t.system.names.state_machine_role,
-        "states.amazonaws.com",
-        vec![policy("retraining-state-machine", statements)],
-        metadata,
+        Role {
+            id: ids::STATE_MACHINE_ROLE,
+            name: &t.system.names.state_machine_role,
+            service: "states.amazonaws.com",
+            policy: "retraining-state-machine",
+            statements,
+            metadata,
+            used_by: "the retraining state machine",
+        },
     );
-    t.resource(ids::STATE_MACHINE_ROLE, resource);
 }
 
 /// EventBridge may start the retraining state machine, nothing else; made with the rules
@@ -475,17 +477,16 @@ pub(super) fn events_role(t: &mut Template) {
         "Action": "states:StartExecution",
         "Resource": reference(ids::STATE_MACHINE),
     })];
-    let resource = role(
+    add_role(
         t,
-        &t.system.names.events_role,
-        "events.amazonaws.com",
-        vec![policy("start-retraining", statements)],
-        json!({}),
-    );
-    t.resource(ids::EVENTS_ROLE, resource);
-    t.output(
-        "EventsRoleArn",
-        "The IAM role of EventBridge rules that start retraining",
-        get_att(ids::EVENTS_ROLE, "Arn"),
+        Role {
+            id: ids::EVENTS_ROLE,
+            name: &t.system.names.events_role,
+            service: "events.amazonaws.com",
+            policy: "start-retraining",
+            statements,
+            metadata: json!({}),
+            used_by: "EventBridge rules that start retraining",
+        },
     );
 }
