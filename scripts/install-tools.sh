@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .tools
 
-PY_TOOLS="cfn-lint==1.* jsonschema==4.* referencing botocore moto[server]==5.*"
+# botocore is pinned to the service model src/catalog/instance_types.rs was generated from
+# (scripts/gen-catalog.py); tests/catalog.rs fails when the two differ. Upgrade both together.
+PY_TOOLS="cfn-lint==1.* jsonschema==4.* referencing botocore==1.44.8 boto3==1.44.8 moto[server]==5.*"
 CHECKOV="checkov==3.*"
 NPM_TOOLS="asl-validator@4 aws-local-stepfunctions@3 node@22"
 
