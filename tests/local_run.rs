@@ -5,13 +5,15 @@
 //! is not in the venv cache yet, the test says so on one line and skips, unless `CI=true`:
 //! then the runner creates it (a few minutes, once per machine) and any failure fails.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
 
 const MINIMAL_DATA: &str = "s3://minimal-data-0001/images/";
+
+#[path = "common/optional.rs"]
+mod optional;
 
 fn mlopsc(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mlopsc"))
@@ -76,7 +78,8 @@ fn noise_images(dir: &Path) {
     }
 }
 
-/// Whether an example's venv can be used; prints why not when it cannot.
+/// Whether an example's venv can be used; the skip line when it cannot. Under CI=true the
+/// runner creates it, so the test always runs there.
 fn python_available(example: &str) -> bool {
     let requirements =
         std::fs::read(examples().join(example).join("code/requirements.txt")).unwrap();
@@ -86,14 +89,14 @@ fn python_available(example: &str) -> bool {
     if ready || std::env::var("CI").as_deref() == Ok("true") {
         return true;
     }
-    // Straight to the process's stderr: libtest captures `println!` of passing tests.
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED local_run end-to-end of {example}: its Python environment ({}) does not exist; \
-         run `mlopsc run --local examples/{example}/mlops.yaml` once to create it, or set CI=true",
-        venv.map_or("no cache directory".into(), |v| v.display().to_string())
-    );
-    false
+    optional::present_or_skip(
+        false,
+        &format!("local_run end-to-end of {example}"),
+        &format!(
+            "no Python environment at {}; run `mlopsc run --local examples/{example}/mlops.yaml` once to create it",
+            venv.map_or("(no cache directory)".into(), |v| v.display().to_string())
+        ),
+    )
 }
 
 /// The summary without what changes from run to run: ids, times, float metrics, paths.
@@ -363,24 +366,13 @@ fn churn_example_registers_a_model_and_fails_a_recall_gate_no_model_can_pass() {
 }
 
 /// `../shared/data/ham10000_200x150`, the real dermoscopy images (CC BY-NC, never
-/// committed); `None` after saying why when it is absent, a failure under `CI=true`.
+/// committed); `None` after the skip line when absent, a failure under `CI=true`.
 fn shared_ham10000() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/ham10000_200x150");
-    if dir.join("labels.csv").is_file() {
-        return Some(dir);
-    }
-    assert_ne!(
-        std::env::var("CI").as_deref(),
-        Ok("true"),
-        "CI needs {}",
-        dir.display()
-    );
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED local_run flagship end-to-end: no real images at {}",
-        dir.display()
-    );
-    None
+    optional::shared(
+        "data/ham10000_200x150/labels.csv",
+        "local_run flagship end-to-end on real images",
+    )
+    .and_then(|labels| labels.parent().map(Path::to_path_buf))
 }
 
 /// The flagship on a few real HAM10000 lesions laid out as its three sources: small images
