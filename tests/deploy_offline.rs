@@ -85,7 +85,10 @@ fn edited_flagship() -> (tempfile::TempDir, PathBuf, PathBuf) {
     std::fs::write(spec_dir.join("mlops.yaml"), edited).unwrap();
     for entry in std::fs::read_dir(example.join("code")).unwrap() {
         let entry = entry.unwrap();
-        std::fs::copy(entry.path(), spec_dir.join("code").join(entry.file_name())).unwrap();
+        // Files only: a `__pycache__` left by running the step code is not code.
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), spec_dir.join("code").join(entry.file_name())).unwrap();
+        }
     }
     let generated = dir.path().join("generated");
     copy_dir(&root().join("generated/skin-lesion"), &generated);

@@ -65,11 +65,12 @@ def initial_weights(architecture, pretrained, weights_dir):
         return None
 
 
-def evaluate(model, loader, loss_fn):
+def evaluate(model, loader, loss_fn, device):
     model.eval()
     loss, correct, count = 0.0, 0, 0
     with torch.no_grad():
         for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
             logits = model(images)
             loss += loss_fn(logits, labels).item() * len(labels)
             correct += (logits.argmax(1) == labels).sum().item()
@@ -102,6 +103,10 @@ def main():
     if state is not None:
         model.load_state_dict(state)
     model.fc = torch.nn.Linear(model.fc.in_features, len(data.classes))
+    # The GPU of the training instance (g4dn) when there is one.
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    print(f"device: {device}")
+    model.to(device)
     validation = None
     if args.validation and Path(args.validation).is_dir():
         validation = torchvision.datasets.ImageFolder(args.validation, TRANSFORM)
@@ -114,6 +119,7 @@ def main():
         total = 0.0
         loader = torch.utils.data.DataLoader(data, batch_size=args.batch_size, shuffle=True, generator=generator)
         for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
             optimizer.zero_grad()
             loss = loss_fn(model(images), labels)
             loss.backward()
@@ -121,12 +127,12 @@ def main():
             total += loss.item() * len(labels)
         line = f"epoch={epoch} train_loss={total / len(data):.6f}"
         if validation is not None:
-            val_loss, val_score = evaluate(model, torch.utils.data.DataLoader(validation, batch_size=64), loss_fn)
+            val_loss, val_score = evaluate(model, torch.utils.data.DataLoader(validation, batch_size=64), loss_fn, device)
             line += f" validation_loss={val_loss:.6f} validation_score={val_score:.6f}"
         print(line)
     model_dir = Path(args.model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
-    torch.save(model, model_dir / "model.pt")
+    torch.save(model.to("cpu"), model_dir / "model.pt")
     (model_dir / "classes.json").write_text(json.dumps(data.classes))
 
 

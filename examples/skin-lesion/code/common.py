@@ -124,6 +124,15 @@ def pretrained_state(architecture, weights_dir):
         return None
 
 
+def device():
+    """The GPU when the job has one (a g4dn or g5 instance), else the CPU; said in the log."""
+    import torch
+
+    chosen = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    print(f"device: {chosen}")
+    return chosen
+
+
 def load_trained(model_dir):
     """The network that train.py saved, unpacked from the job's model.tar.gz, in eval mode,
     and its configuration (architecture, classes)."""

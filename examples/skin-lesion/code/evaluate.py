@@ -15,7 +15,7 @@ import torch
 from sklearn import metrics as skm
 from torch.utils.data import DataLoader
 
-from common import NpyImages, load_trained
+from common import NpyImages, device, load_trained
 
 # SageMaker runs the job under /opt/ml; `mlopsc run --local` moves that root with MLOPSC_OPT_ML.
 OPT_ML = Path(os.environ.get("MLOPSC_OPT_ML", "/opt/ml"))
@@ -35,10 +35,12 @@ def arguments():
 def predict():
     """Class probabilities and true labels of the test split."""
     model, config = load_trained(MODEL)
+    on = device()
+    model.to(on)
     probabilities, labels = [], []
     with torch.no_grad():
         for images, targets in DataLoader(NpyImages(TEST, config["classes"]), batch_size=64):
-            probabilities.append(torch.softmax(model(images), 1).numpy())
+            probabilities.append(torch.softmax(model(images.to(on)), 1).cpu().numpy())
             labels.append(targets.numpy())
     return np.concatenate(probabilities), np.concatenate(labels)
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from common import NpyImages, load_trained
+from common import NpyImages, device, load_trained
 
 # SageMaker runs the job under /opt/ml; `mlopsc run --local` moves that root with MLOPSC_OPT_ML.
 OPT_ML = Path(os.environ.get("MLOPSC_OPT_ML", "/opt/ml"))
@@ -44,7 +44,7 @@ def gradcam(model, layer, image):
     cam = F.relu((weights * captured["activations"]).sum(1, keepdim=True))
     cam = F.interpolate(cam, size=image.shape[1:], mode="bilinear", align_corners=False)[0, 0]
     cam = (cam - cam.min()) / (cam.max() - cam.min() + 1e-8)
-    return predicted, cam.detach().numpy()
+    return predicted, cam.detach().cpu().numpy()
 
 
 def overlay(image, cam):
@@ -60,13 +60,15 @@ def main():
     parser.add_argument("--samples", type=int, default=32)
     args = parser.parse_args()
     model, config = load_trained(MODEL)
+    on = device()
+    model.to(on)
     layer = last_conv(model)
     test = NpyImages(TEST, config["classes"])
     OUTPUT.mkdir(parents=True, exist_ok=True)
     index = []
     for i in range(min(args.samples, len(test))):
         image, label = test[i]
-        predicted, cam = gradcam(model, layer, image)
+        predicted, cam = gradcam(model, layer, image.to(on))
         name = f"gradcam-{i:04d}.png"
         overlay(image, cam).save(OUTPUT / name)
         index.append({"file": name, "label": config["classes"][label], "predicted": config["classes"][predicted]})
