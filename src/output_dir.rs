@@ -143,7 +143,8 @@ impl OutputDir {
             Err(err) => return Err(io_error(path)(err)),
             Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path)
                 .map_err(|_| OutputError::DanglingLink(path.to_path_buf()))?,
-            Ok(_) => path.to_path_buf(),
+            // Canonical, so that `.` or `a/..` has a name and a parent to swap it in.
+            Ok(_) => std::fs::canonicalize(path).map_err(io_error(path))?,
         };
         let meta = std::fs::metadata(&resolved).map_err(io_error(path))?;
         if !meta.is_dir() {

@@ -436,3 +436,29 @@ fn validate_reports_missing_step_code_like_build() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_current_directory_as_the_output_is_replaced_like_any_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    assert!(build(&example("minimal"), &out, &[]).status.success());
+    let rebuilt = mlopsc()
+        .current_dir(&out)
+        .arg("build")
+        .arg(example("minimal"))
+        .args(["-o", "."])
+        .output()
+        .unwrap();
+    assert!(
+        rebuilt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rebuilt.stderr)
+    );
+    let fresh = dir.path().join("fresh");
+    assert!(build(&example("minimal"), &fresh, &[]).status.success());
+    assert_eq!(full_tree(&out), full_tree(&fresh));
+    assert_eq!(
+        leftovers(dir.path(), &["out", "fresh"]),
+        Vec::<String>::new()
+    );
+}
