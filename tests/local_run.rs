@@ -595,67 +595,45 @@ fn an_unknown_or_mistyped_param_is_a_usage_error() {
     let spec = examples().join("minimal/mlops.yaml");
     let tmp = tempfile::tempdir().unwrap();
     let workdir = tmp.path().to_str().unwrap();
-    let typo = mlopsc(&[
-        "run",
-        "--local",
-        spec.to_str().unwrap(),
-        "--workdir",
-        workdir,
-        "--param",
-        "AccuracyTreshold=0.5",
-    ]);
-    assert_eq!(typo.status.code(), Some(2));
-    insta::assert_snapshot!("unknown_param", text(&typo.stderr));
-    let wrong = mlopsc(&[
-        "run",
-        "--local",
-        spec.to_str().unwrap(),
-        "--workdir",
-        workdir,
-        "--param",
-        "AccuracyThreshold=high",
-    ]);
-    assert_eq!(wrong.status.code(), Some(2));
-    insta::assert_snapshot!("mistyped_param", text(&wrong.stderr));
-    let malformed = mlopsc(&[
-        "run",
-        "--local",
-        spec.to_str().unwrap(),
-        "--param",
-        "AccuracyThreshold",
-    ]);
-    assert_eq!(malformed.status.code(), Some(2));
-    assert!(text(&malformed.stderr).contains("is not NAME=VALUE"));
-    let missing_data = mlopsc(&[
-        "run",
-        "--local",
-        spec.to_str().unwrap(),
-        "--workdir",
-        workdir,
-        "--data",
-        "s3://minimal-data-0001/images/=/nonexistent/images",
-    ]);
-    assert_eq!(missing_data.status.code(), Some(2));
-    assert!(
-        text(&missing_data.stderr).contains("/nonexistent/images: not a directory"),
-        "{}",
-        text(&missing_data.stderr)
+    // `run --local` of the minimal example with these arguments; its exit must be 2.
+    let usage_error = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--local",
+            spec.to_str().unwrap(),
+            "--workdir",
+            workdir,
+        ];
+        args.extend_from_slice(extra);
+        let output = mlopsc(&args);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}");
+        text(&output.stderr)
+    };
+    insta::assert_snapshot!(
+        "unknown_param",
+        usage_error(&["--param", "AccuracyTreshold=0.5"])
     );
-    let bad_python = mlopsc(&[
-        "run",
-        "--local",
-        spec.to_str().unwrap(),
-        "--workdir",
-        workdir,
-        "--python",
-        "/nonexistent/python3",
-    ]);
-    assert_eq!(bad_python.status.code(), Some(2));
-    assert!(
-        text(&bad_python.stderr).contains("--python /nonexistent/python3:"),
-        "{}",
-        text(&bad_python.stderr)
+    insta::assert_snapshot!(
+        "mistyped_param",
+        usage_error(&["--param", "AccuracyThreshold=high"])
     );
+    for (extra, says) in [
+        (&["--param", "AccuracyThreshold"][..], "is not NAME=VALUE"),
+        (
+            &[
+                "--data",
+                "s3://minimal-data-0001/images/=/nonexistent/images",
+            ][..],
+            "/nonexistent/images: not a directory",
+        ),
+        (
+            &["--python", "/nonexistent/python3"][..],
+            "--python /nonexistent/python3:",
+        ),
+    ] {
+        let stderr = usage_error(extra);
+        assert!(stderr.contains(says), "{extra:?}: {stderr}");
+    }
     let without_local = mlopsc(&["run", spec.to_str().unwrap()]);
     assert_eq!(without_local.status.code(), Some(2), "--local is required");
 }

@@ -775,11 +775,11 @@ echo "train_loss=0.25"
         })
     }
 
-    #[test]
-    fn training_follows_the_toolkit_contract_and_syncs_checkpoints() {
-        let tmp = tempfile::tempdir().unwrap();
-        let jobs = shell_jobs(tmp.path());
-        let source = tmp.path().join("source");
+    /// Jobs under `dir` with the shell script's code, a training channel and a checkpoint of
+    /// an earlier attempt in the store.
+    fn training_fixture(dir: &Path) -> LocalJobs {
+        let jobs = shell_jobs(dir);
+        let source = dir.join("source");
         std::fs::create_dir_all(&source).unwrap();
         std::fs::write(source.join("train.py"), TRAIN_SCRIPT).unwrap();
         put(
@@ -789,6 +789,13 @@ echo "train_loss=0.25"
         );
         put(&jobs, "s3://data/train/part/a.txt", b"rows");
         put(&jobs, "s3://ckpt/run/last.txt", b"epoch=1");
+        jobs
+    }
+
+    #[test]
+    fn training_follows_the_toolkit_contract_and_syncs_checkpoints() {
+        let tmp = tempfile::tempdir().unwrap();
+        let jobs = training_fixture(tmp.path());
 
         let result = jobs
             .training(
@@ -865,17 +872,7 @@ echo "train_loss=0.25"
     #[test]
     fn a_failed_training_keeps_its_checkpoints_and_reports_the_log() {
         let tmp = tempfile::tempdir().unwrap();
-        let jobs = shell_jobs(tmp.path());
-        let source = tmp.path().join("source");
-        std::fs::create_dir_all(&source).unwrap();
-        std::fs::write(source.join("train.py"), TRAIN_SCRIPT).unwrap();
-        put(
-            &jobs,
-            "s3://code/src/sourcedir.tar.gz",
-            &tar_gz_dir(&source).unwrap(),
-        );
-        put(&jobs, "s3://data/train/part/a.txt", b"rows");
-        put(&jobs, "s3://ckpt/run/last.txt", b"epoch=1");
+        let jobs = training_fixture(tmp.path());
         let reason = jobs
             .training(
                 &step("train", "Training", json!({})),
