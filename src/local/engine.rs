@@ -270,30 +270,15 @@ pub fn execute(
                                 .get("Conditions")
                                 .ok_or_else(|| "a Condition step needs `Conditions`".to_string())
                                 .and_then(|c| expr::all_hold(c, &scope_now));
-                            let record = match outcome {
-                                Ok(outcome) => {
-                                    let result = JobResult {
-                                        published: Published {
-                                            properties: json!({"Outcome": outcome}),
-                                            property_files: BTreeMap::new(),
-                                        },
-                                        ..JobResult::default()
-                                    };
-                                    published.insert(step.name.clone(), result.published.clone());
-                                    finished(step, Status::Succeeded, started, None, false, result)
-                                }
-                                Err(reason) => {
-                                    failed = true;
-                                    finished(
-                                        step,
-                                        Status::Failed,
-                                        started,
-                                        Some(reason),
-                                        false,
-                                        JobResult::default(),
-                                    )
-                                }
-                            };
+                            let outcome = outcome.map(|outcome| JobResult {
+                                published: Published {
+                                    properties: json!({"Outcome": outcome}),
+                                    property_files: BTreeMap::new(),
+                                },
+                                ..JobResult::default()
+                            });
+                            let record =
+                                conclude(step, started, outcome, &mut published, &mut failed);
                             on_event(Event::Finished(&record));
                             records.insert(step.name.clone(), record);
                         }
@@ -343,24 +328,10 @@ pub fn execute(
             let Some(step) = steps.iter().find(|s| s.name == name) else {
                 continue;
             };
-            let record = match result {
-                Ok(result) => {
-                    cache.store(step, &arguments, &result);
-                    published.insert(name.clone(), result.published.clone());
-                    finished(step, Status::Succeeded, started, None, false, result)
-                }
-                Err(reason) => {
-                    failed = true;
-                    finished(
-                        step,
-                        Status::Failed,
-                        started,
-                        Some(reason),
-                        false,
-                        JobResult::default(),
-                    )
-                }
-            };
+            if let Ok(result) = &result {
+                cache.store(step, &arguments, result);
+            }
+            let record = conclude(step, started, result, &mut published, &mut failed);
             on_event(Event::Finished(&record));
             records.insert(name, record);
         }
@@ -423,6 +394,34 @@ fn skipped(step: &StepDef) -> StepRecord {
         duration: Duration::ZERO,
         failure_reason: None,
         result: JobResult::default(),
+    }
+}
+
+/// The record of a step that ran: a success publishes its properties to the steps after it,
+/// a failure stops the execution from starting more.
+fn conclude(
+    step: &StepDef,
+    started: Instant,
+    outcome: Result<JobResult, String>,
+    published: &mut BTreeMap<String, Published>,
+    failed: &mut bool,
+) -> StepRecord {
+    match outcome {
+        Ok(result) => {
+            published.insert(step.name.clone(), result.published.clone());
+            finished(step, Status::Succeeded, started, None, false, result)
+        }
+        Err(reason) => {
+            *failed = true;
+            finished(
+                step,
+                Status::Failed,
+                started,
+                Some(reason),
+                false,
+                JobResult::default(),
+            )
+        }
     }
 }
 
