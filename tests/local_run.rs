@@ -23,6 +23,25 @@ fn mlopsc(args: &[&str]) -> Output {
         .expect("mlopsc runs")
 }
 
+/// `mlopsc run --local SPEC --workdir DIR --format json`, each local folder mounted with
+/// `--data`, then `extra`.
+fn run_json(spec: &Path, workdir: &Path, mounts: &[String], extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "--local",
+        spec.to_str().unwrap(),
+        "--workdir",
+        workdir.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    for mount in mounts {
+        args.extend(["--data", mount.as_str()]);
+    }
+    args.extend_from_slice(extra);
+    mlopsc(&args)
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -148,25 +167,10 @@ fn minimal_example_runs_both_gate_branches_and_reuses_its_cache() {
     noise_images(&images);
     let workdir = tmp.path().join("work");
     let data = format!("{MINIMAL_DATA}={}", images.display());
-    let base = |extra: &[&str]| {
-        let mut args = vec![
-            "run",
-            "--local",
-            spec.to_str().unwrap(),
-            "--data",
-            &data,
-            "--workdir",
-            workdir.to_str().unwrap(),
-            "--format",
-            "json",
-        ];
-        args.extend_from_slice(extra);
-        args.into_iter().map(String::from).collect::<Vec<_>>()
-    };
+    let run = |extra: &[&str]| run_json(&spec, &workdir, std::slice::from_ref(&data), extra);
 
     // Gate failed: the Fail step runs with its message, nothing is registered, exit 1.
-    let args = base(&[]);
-    let failed = mlopsc(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let failed = run(&[]);
     let stderr = text(&failed.stderr);
     assert_eq!(failed.status.code(), Some(1), "stderr:\n{stderr}");
     let summary: Value = serde_json::from_slice(&failed.stdout).expect("one JSON object on stdout");
@@ -214,8 +218,7 @@ fn minimal_example_runs_both_gate_branches_and_reuses_its_cache() {
     );
 
     // Gate passed: the same data, AccuracyThreshold=0.0; preprocessing comes from the cache.
-    let args = base(&["--param", "AccuracyThreshold=0.0"]);
-    let passed = mlopsc(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let passed = run(&["--param", "AccuracyThreshold=0.0"]);
     assert_eq!(
         passed.status.code(),
         Some(0),
@@ -259,8 +262,7 @@ fn minimal_example_runs_both_gate_branches_and_reuses_its_cache() {
     );
 
     // --no-cache runs preprocessing again.
-    let args = base(&["--param", "AccuracyThreshold=0.0", "--no-cache"]);
-    let again = mlopsc(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let again = run(&["--param", "AccuracyThreshold=0.0", "--no-cache"]);
     assert_eq!(
         again.status.code(),
         Some(0),
@@ -311,21 +313,7 @@ fn churn_example_registers_a_model_and_fails_a_recall_gate_no_model_can_pass() {
         "s3://churn-xgb-data-0042/extracts/subscriptions/={}",
         data.display()
     );
-    let run = |extra: &[&str]| {
-        let mut args = vec![
-            "run",
-            "--local",
-            spec.to_str().unwrap(),
-            "--data",
-            &mount,
-            "--workdir",
-            workdir.to_str().unwrap(),
-            "--format",
-            "json",
-        ];
-        args.extend_from_slice(extra);
-        mlopsc(&args)
-    };
+    let run = |extra: &[&str]| run_json(&spec, &workdir, std::slice::from_ref(&mount), extra);
     let passed = run(&[]);
     assert_eq!(
         passed.status.code(),
@@ -431,22 +419,7 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
         .iter()
         .map(|source| format!("{bucket}/{source}/={}", data.join(source).display()))
         .collect();
-    let run = |extra: &[&str]| {
-        let mut args = vec![
-            "run",
-            "--local",
-            spec.to_str().unwrap(),
-            "--workdir",
-            workdir.to_str().unwrap(),
-            "--format",
-            "json",
-        ];
-        for mount in &mounts {
-            args.extend(["--data", mount.as_str()]);
-        }
-        args.extend_from_slice(extra);
-        mlopsc(&args)
-    };
+    let run = |extra: &[&str]| run_json(&spec, &workdir, &mounts, extra);
 
     let passed = run(&["--param", "AccuracyThreshold=0.0"]);
     assert_eq!(
