@@ -161,7 +161,15 @@ impl LocalJobs {
             .map(|(k, v)| (k.clone(), sandbox.relocate(&expr::text(v))))
             .collect();
         let timeout = max_runtime(arguments);
-        run_logged(&command, &sandbox.root, &environment, &sandbox, timeout)?;
+        run_logged(
+            &command,
+            &sandbox.root,
+            &environment,
+            &sandbox,
+            timeout,
+            false,
+        )
+        .map_err(JobFailure::into_reason)?;
         let mut output_uris = BTreeMap::new();
         for output in &outputs {
             let name = str_at(output, "OutputName").unwrap_or("?").to_string();
@@ -383,12 +391,60 @@ impl LocalJobs {
         }
         let mut command = vec![path(&self.python), path(&code_dir.join(&program))];
         command.extend(user_args);
-        let outcome = run_logged(&command, &code_dir, &env, &sandbox, max_runtime(arguments));
-        // Checkpoints go back to S3 whether or not the job finished: a restart resumes there.
-        if let Some((uri, local)) = &checkpoint {
-            self.store.upload_dir(local, uri)?;
-        }
-        outcome?;
+        let spot = arguments
+            .get("EnableManagedSpotTraining")
+            .and_then(Value::as_bool)
+            == Some(true);
+        let max_wait = expr::walk(arguments, "StoppingCondition.MaxWaitTimeInSeconds")
+            .and_then(Value::as_u64)
+            .map(Duration::from_secs);
+        let started = Instant::now();
+        let mut restart = false;
+        let outcome = loop {
+            let before = checkpoint.as_ref().map(|(_, local)| fingerprint(local));
+            let outcome = run_logged(
+                &command,
+                &code_dir,
+                &env,
+                &sandbox,
+                max_runtime(arguments),
+                restart,
+            );
+            // Checkpoints go back to S3 whether or not the job finished: a restart resumes there.
+            if let Some((uri, local)) = &checkpoint {
+                self.store.upload_dir(local, uri)?;
+            }
+            let Err(JobFailure::Interrupted(reason)) = &outcome else {
+                break outcome;
+            };
+            // A managed spot job whose instance is reclaimed is restarted by SageMaker on a new
+            // one, with an empty model directory and the checkpoints copied back, until
+            // MaxWaitTimeInSeconds. Locally, only while the interrupted attempt checkpointed
+            // something new, so that a process that keeps dying is not restarted forever.
+            let progressed = checkpoint
+                .as_ref()
+                .is_some_and(|(_, local)| before.as_ref() != Some(&fingerprint(local)));
+            let waited_too_long = max_wait.is_some_and(|w| started.elapsed() > w);
+            if !spot || !progressed || waited_too_long {
+                break outcome;
+            }
+            let Some((uri, local)) = &checkpoint else {
+                break outcome;
+            };
+            for dir in [&model_dir, &output_data, local] {
+                std::fs::remove_dir_all(dir).map_err(|e| io_error(dir, e))?;
+                std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+            }
+            self.store.download(uri, local)?;
+            append_line(
+                &sandbox.log(),
+                &format!(
+                    "[mlopsc] spot interruption ({reason}): the job restarts on a new instance from the checkpoints in {uri}"
+                ),
+            )?;
+            restart = true;
+        };
+        outcome.map_err(JobFailure::into_reason)?;
 
         let output_path = uri_at(arguments, "OutputDataConfig.S3OutputPath")?;
         let prefix = format!("{}/{job}/output", output_path.key.trim_end_matches('/'));
@@ -549,17 +605,94 @@ fn max_runtime(arguments: &Value) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-/// Runs `command` with stdout and stderr in the step's `log.txt`; an error carries the
-/// exit status and the log's last lines, as SageMaker's failure reason does.
+/// Why a job's process did not succeed.
+#[derive(Debug)]
+enum JobFailure {
+    /// Killed by SIGTERM or SIGKILL that the runner did not send: what a reclaimed spot
+    /// instance looks like from inside the container.
+    Interrupted(String),
+    /// Anything else: its exit status, the runner's own timeout, a process that did not start.
+    Failed(String),
+}
+
+impl From<String> for JobFailure {
+    fn from(reason: String) -> JobFailure {
+        JobFailure::Failed(reason)
+    }
+}
+
+impl JobFailure {
+    fn into_reason(self) -> String {
+        match self {
+            JobFailure::Interrupted(reason) | JobFailure::Failed(reason) => reason,
+        }
+    }
+}
+
+/// The names, sizes and times of the files under `dir`: whether a job attempt checkpointed.
+fn fingerprint(dir: &Path) -> Vec<(String, u64, Option<std::time::SystemTime>)> {
+    let mut files = Vec::new();
+    if walk_files(dir, dir, &mut files).is_err() {
+        return Vec::new();
+    }
+    let mut out: Vec<_> = files
+        .into_iter()
+        .map(|(relative, path)| {
+            let meta = std::fs::metadata(&path).ok();
+            (
+                relative,
+                meta.as_ref().map_or(0, |m| m.len()),
+                meta.and_then(|m| m.modified().ok()),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn append_line(path: &Path, line: &str) -> Result<(), String> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .and_then(|mut f| writeln!(f, "{line}"))
+        .map_err(|e| io_error(path, e))
+}
+
+/// The signal that ended a process, if one did.
+#[cfg(unix)]
+fn terminating_signal(status: std::process::ExitStatus) -> Option<i32> {
+    std::os::unix::process::ExitStatusExt::signal(&status)
+}
+
+#[cfg(not(unix))]
+fn terminating_signal(_: std::process::ExitStatus) -> Option<i32> {
+    None
+}
+
+/// SIGKILL and SIGTERM, the signals of a reclaimed instance.
+const INTERRUPTING_SIGNALS: [i32; 2] = [9, 15];
+
+/// Runs `command` with stdout and stderr in the step's `log.txt` (appended to when
+/// `append`, for a restarted attempt); an error carries the exit status and the log's last
+/// lines, as SageMaker's failure reason does.
 fn run_logged(
     command: &[String],
     cwd: &Path,
     environment: &BTreeMap<String, String>,
     sandbox: &Sandbox,
     timeout: Option<Duration>,
-) -> Result<(), String> {
+    append: bool,
+) -> Result<(), JobFailure> {
     let log_path = sandbox.log();
-    let log = std::fs::File::create(&log_path).map_err(|e| io_error(&log_path, e))?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(&log_path)
+        .map_err(|e| io_error(&log_path, e))?;
     let log_err = log.try_clone().map_err(|e| io_error(&log_path, e))?;
     let mut child = Command::new(&command[0])
         .args(&command[1..])
@@ -579,11 +712,11 @@ fn run_logged(
             None if timeout.is_some_and(|t| started.elapsed() > t) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!(
+                return Err(JobFailure::Failed(format!(
                     "MaxRuntimeExceeded: stopped after {} s; log: {}",
                     started.elapsed().as_secs(),
                     log_path.display()
-                ));
+                )));
             }
             None => std::thread::sleep(Duration::from_millis(50)),
         }
@@ -603,12 +736,17 @@ fn run_logged(
     if tail.is_empty() {
         tail.push("(the log is empty)");
     }
-    Err(format!(
+    let reason = format!(
         "AlgorithmError: {} exited with {status}: {}; log: {}",
         program_name(command),
         tail.join(" | "),
         log_path.display()
-    ))
+    );
+    if terminating_signal(status).is_some_and(|s| INTERRUPTING_SIGNALS.contains(&s)) {
+        Err(JobFailure::Interrupted(reason))
+    } else {
+        Err(JobFailure::Failed(reason))
+    }
 }
 
 /// The script a command runs (`train.py` of `python .../train.py --x`), else the program.
@@ -895,6 +1033,103 @@ echo "train_loss=0.25"
         let model =
             S3Uri::parse("s3://models/out/pipelines-exec1-train/output/model.tar.gz").unwrap();
         assert!(!jobs.store.path(&model).exists());
+    }
+
+    /// A "train.py" that checkpoints, then is killed by SIGKILL as a reclaimed spot instance
+    /// is, unless it found a checkpoint to resume from.
+    const INTERRUPTED_SCRIPT: &str = r#"if [ -f "$MLOPSC_OPT_ML/checkpoints/last.txt" ]; then
+  echo "resumed from $(cat "$MLOPSC_OPT_ML/checkpoints/last.txt")"
+  echo "model dir: $(ls "$SM_MODEL_DIR" | wc -l) files"
+else
+  echo "epoch=1" > "$MLOPSC_OPT_ML/checkpoints/last.txt"
+  echo partial > "$SM_MODEL_DIR/partial.pt"
+  [ -n "$SM_HP_NEVER_CHECKPOINT" ] && rm "$MLOPSC_OPT_ML/checkpoints/last.txt"
+  kill -9 $$
+fi
+echo weights > "$SM_MODEL_DIR/model.pt"
+"#;
+
+    fn interrupted_fixture(dir: &Path) -> LocalJobs {
+        let jobs = shell_jobs(dir);
+        let source = dir.join("source");
+        std::fs::create_dir_all(&source).unwrap();
+        std::fs::write(source.join("train.py"), INTERRUPTED_SCRIPT).unwrap();
+        put(
+            &jobs,
+            "s3://code/src/sourcedir.tar.gz",
+            &tar_gz_dir(&source).unwrap(),
+        );
+        put(&jobs, "s3://data/train/part/a.txt", b"rows");
+        jobs
+    }
+
+    fn spot_arguments(spot: bool, never_checkpoint: bool) -> Value {
+        let mut arguments = training_arguments(false);
+        arguments["EnableManagedSpotTraining"] = json!(spot);
+        if never_checkpoint {
+            arguments["HyperParameters"]["never_checkpoint"] = json!("1");
+        }
+        arguments
+    }
+
+    #[test]
+    fn a_spot_job_killed_after_a_checkpoint_restarts_from_it_and_writes_its_model() {
+        let tmp = tempfile::tempdir().unwrap();
+        let jobs = interrupted_fixture(tmp.path());
+        let result = jobs
+            .training(
+                &step("train", "Training", json!({})),
+                &spot_arguments(true, false),
+            )
+            .unwrap();
+        let log = std::fs::read_to_string(tmp.path().join("runs/exec1/train/log.txt")).unwrap();
+        assert!(
+            log.contains(
+                "[mlopsc] spot interruption (AlgorithmError: train.py exited with signal: 9"
+            ),
+            "{log}"
+        );
+        assert!(
+            log.contains("from the checkpoints in s3://ckpt/run/\nresumed from epoch=1\n"),
+            "the restart finds the checkpoint synced back from S3:\n{log}"
+        );
+        assert!(
+            log.contains("model dir: 0 files"),
+            "a new instance starts with an empty model directory:\n{log}"
+        );
+        assert_eq!(get(&jobs, "s3://ckpt/run/last.txt"), b"epoch=1\n");
+        let model = result.published.properties["ModelArtifacts"]["S3ModelArtifacts"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let archive = tmp.path().join("model.tar.gz");
+        std::fs::write(&archive, get(&jobs, &model)).unwrap();
+        extract_tar_gz(&archive, &tmp.path().join("model")).unwrap();
+        assert_eq!(
+            std::fs::read(tmp.path().join("model/model.pt")).unwrap(),
+            b"weights\n"
+        );
+        assert!(!tmp.path().join("model/partial.pt").exists());
+    }
+
+    #[test]
+    fn a_killed_job_is_not_restarted_without_spot_or_without_a_new_checkpoint() {
+        for (spot, never_checkpoint) in [(false, false), (true, true)] {
+            let tmp = tempfile::tempdir().unwrap();
+            let jobs = interrupted_fixture(tmp.path());
+            let reason = jobs
+                .training(
+                    &step("train", "Training", json!({})),
+                    &spot_arguments(spot, never_checkpoint),
+                )
+                .unwrap_err();
+            assert!(
+                reason.starts_with("AlgorithmError: train.py exited with signal: 9"),
+                "spot {spot}: {reason}"
+            );
+            let log = std::fs::read_to_string(tmp.path().join("runs/exec1/train/log.txt")).unwrap();
+            assert!(!log.contains("spot interruption"), "spot {spot}: {log}");
+        }
     }
 
     #[test]
