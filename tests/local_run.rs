@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const MINIMAL_DATA: &str = "s3://minimal-data-0001/images/";
 
@@ -670,4 +670,120 @@ fn every_example_pins_its_requirements() {
         minimal, flagship,
         "one container, one file: the two share a venv"
     );
+}
+
+/// `model.tar.gz` with a handler in `code/inference.py` that echoes what the serving
+/// contract handed it, and the weights file its model_fn loads.
+fn echo_model_archive() -> Vec<u8> {
+    let handler = r#"import json, os
+def model_fn(model_dir):
+    return open(os.path.join(model_dir, "weights.txt")).read().strip()
+def input_fn(body, content_type):
+    return {"text": body.decode(), "content_type": content_type}
+def predict_fn(data, model):
+    return {"model": model, "upper": data["text"].upper(), "content_type": data["content_type"],
+            "greeting": os.environ.get("GREETING")}
+def output_fn(prediction, accept):
+    return json.dumps({**prediction, "accept": accept}, sort_keys=True), accept
+"#;
+    let mut archive = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (name, bytes) in [
+        ("weights.txt", b"tiny-model\n".as_slice()),
+        ("code/inference.py", handler.as_bytes()),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        archive.append_data(&mut header, name, bytes).unwrap();
+    }
+    archive.into_inner().unwrap().finish().unwrap()
+}
+
+/// A hand-written pipeline with a Model step and two Transform steps: the interpreter loads
+/// the model from its `model.tar.gz` through the handler's model_fn, runs every input object
+/// through input_fn, predict_fn and output_fn (per line with `SplitType: Line`), and writes
+/// `<S3OutputPath>/<object>.out`.
+#[test]
+fn transform_steps_run_the_models_inference_handler_on_every_input_object() {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/local/transform-pipeline.json");
+    let definition: Value = serde_json::from_slice(&std::fs::read(fixture).unwrap()).unwrap();
+    let pipeline = mlopsc::local::Pipeline {
+        name: "transform-fixture".into(),
+        region: "eu-west-1".into(),
+        definition,
+        uploads: vec![
+            (
+                "s3://transform-models/model/model.tar.gz".into(),
+                echo_model_archive(),
+            ),
+            ("s3://transform-data/in/a.txt".into(), b"first".to_vec()),
+            (
+                "s3://transform-data/in/nested/b.txt".into(),
+                b"second".to_vec(),
+            ),
+            (
+                "s3://transform-data/lines/rows.csv".into(),
+                b"x,1\ny,2\n".to_vec(),
+            ),
+        ],
+        requirements: None,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let options = mlopsc::local::Options {
+        workdir: tmp.path().to_path_buf(),
+        python: Some(PathBuf::from("python3")),
+        ..Default::default()
+    };
+    let mut progress = Vec::new();
+    let execution =
+        mlopsc::local::run(&pipeline, &options, &mut progress).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        execution.succeeded(),
+        "{:?}\n{}",
+        execution.failure(),
+        text(&progress)
+    );
+    let out = tmp.path().join("s3/transform-out");
+    let read = |relative: &str| -> Value {
+        let path = out.join(relative);
+        serde_json::from_slice(
+            &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+        )
+        .unwrap()
+    };
+    let expected = |text: &str, content_type: &str, accept: &str| {
+        json!({"model": "tiny-model", "upper": text, "content_type": content_type,
+               "accept": accept, "greeting": "from the model's container"})
+    };
+    let id = &execution.id;
+    assert_eq!(
+        read(&format!("{id}/a.txt.out")),
+        expected("FIRST", "text/plain", "application/json")
+    );
+    assert_eq!(
+        read(&format!("{id}/nested/b.txt.out")),
+        expected("SECOND", "text/plain", "application/json"),
+        "the object's path below the input prefix is kept"
+    );
+    let lines = std::fs::read_to_string(out.join("lines/rows.csv.out")).unwrap();
+    let records: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        records,
+        [
+            expected("X,1", "text/csv", "application/json"),
+            expected("Y,2", "text/csv", "application/json")
+        ],
+        "SplitType Line: one request per line, AssembleWith Line: one output line each"
+    );
+    let summary = execution.summary();
+    assert_eq!(summary["steps"][1]["type"], "Transform");
+    assert_eq!(summary["steps"][1]["status"], "Succeeded");
 }

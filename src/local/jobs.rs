@@ -16,6 +16,9 @@ use super::expr::{self, Published};
 use super::hyperparameters;
 use super::store::{S3Uri, Store, walk_files};
 
+/// The serving container's batch transform loop, run with the step's Python.
+const TRANSFORM_HARNESS: &str = include_str!("transform.py");
+
 /// The root that SageMaker containers see; moved into each step's sandbox.
 const OPT_ML: &str = "/opt/ml";
 /// The variable that tells step code where `/opt/ml` is.
@@ -41,6 +44,7 @@ impl Executor for LocalJobs {
             "Training" => self.training(step, arguments),
             "RegisterModel" => self.register(arguments),
             "Model" | "CreateModel" => self.model(step, arguments),
+            "Transform" => self.transform(step, arguments),
             other => Err(format!(
                 "`mlopsc run --local` cannot run {other} steps yet; run this pipeline on SageMaker"
             )),
@@ -583,6 +587,93 @@ impl LocalJobs {
             published: Published {
                 properties: json!({"ModelName": name,
                     "ModelArn": format!("arn:aws:sagemaker:{}:000000000000:model/{name}", self.region)}),
+                property_files: BTreeMap::new(),
+            },
+            ..JobResult::default()
+        })
+    }
+}
+
+impl LocalJobs {
+    /// A batch transform: the model a Model step of this run created, its `model.tar.gz`
+    /// unpacked, and the handler it ships (model_fn, input_fn, predict_fn, output_fn) run on
+    /// every object under `TransformInput`'s prefix; `<S3OutputPath>/<object>.out` for each.
+    fn transform(&self, step: &StepDef, arguments: &Value) -> Result<JobResult, String> {
+        let sandbox = Sandbox::create(&self.run_dir, &step.name)?;
+        let model_name = str_at(arguments, "ModelName").ok_or("the transform has no ModelName")?;
+        let model_file = self.models.join(format!("{model_name}.json"));
+        let model: Value = std::fs::read(&model_file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or_else(|| {
+                format!("model `{model_name}` was not created by a Model step of this execution")
+            })?;
+        let container = model
+            .get("PrimaryContainer")
+            .or_else(|| model.pointer("/Containers/0"))
+            .ok_or_else(|| format!("model `{model_name}` has no container"))?;
+        let model_data = str_at(container, "ModelDataUrl")
+            .ok_or_else(|| format!("model `{model_name}` has no ModelDataUrl"))?;
+        let model_dir = sandbox.root.join("model");
+        extract_tar_gz(&self.store.path(&S3Uri::parse(model_data)?), &model_dir)?;
+        if str_at(
+            arguments,
+            "TransformInput.DataSource.S3DataSource.S3DataType",
+        )
+        .is_some_and(|t| t != "S3Prefix")
+        {
+            return Err("only S3DataType S3Prefix is supported locally".into());
+        }
+        let input_uri = uri_at(arguments, "TransformInput.DataSource.S3DataSource.S3Uri")?;
+        let input_dir = sandbox.root.join("transform/input");
+        self.store
+            .download(&input_uri, &input_dir)
+            .map_err(|e| format!("transform input: {e}"))?;
+        let output_dir = sandbox.root.join("transform/output");
+        std::fs::create_dir_all(&output_dir).map_err(|e| io_error(&output_dir, e))?;
+        let harness = sandbox.dir.join("transform.py");
+        std::fs::write(&harness, TRANSFORM_HARNESS).map_err(|e| io_error(&harness, e))?;
+        let setting =
+            |path: &str, default: &str| str_at(arguments, path).unwrap_or(default).to_string();
+        let path = |p: &Path| p.to_string_lossy().into_owned();
+        let command = vec![
+            path(&self.python),
+            path(&harness),
+            path(&model_dir),
+            path(&input_dir),
+            path(&output_dir),
+            setting("TransformInput.ContentType", ""),
+            // The serving toolkit's default accept type.
+            setting("TransformOutput.Accept", "application/json"),
+            setting("TransformInput.SplitType", "None"),
+            setting("TransformOutput.AssembleWith", "None"),
+        ];
+        // The model's environment, then the transform's, as SageMaker merges them.
+        let environment: BTreeMap<String, String> =
+            [container.get("Environment"), arguments.get("Environment")]
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_object)
+                .flatten()
+                .map(|(k, v)| (k.clone(), sandbox.relocate(&expr::text(v))))
+                .collect();
+        run_logged(&command, &model_dir, &environment, &sandbox, None, false)
+            .map_err(JobFailure::into_reason)?;
+        let output_uri = uri_at(arguments, "TransformOutput.S3OutputPath")?;
+        self.store
+            .upload_dir(&output_dir, &output_uri)
+            .map_err(|e| format!("transform output: {e}"))?;
+        let mut properties = arguments.clone();
+        let job = job_name(&self.execution_id, &step.name);
+        properties["TransformJobName"] = json!(job);
+        properties["TransformJobStatus"] = json!("Completed");
+        properties["TransformJobArn"] = json!(format!(
+            "arn:aws:sagemaker:{}:000000000000:transform-job/{job}",
+            self.region
+        ));
+        Ok(JobResult {
+            published: Published {
+                properties,
                 property_files: BTreeMap::new(),
             },
             ..JobResult::default()

@@ -2,8 +2,8 @@
 //!
 //! It reads the pipeline definition that `build` emits (never the spec), so what runs
 //! locally is what would run on AWS: [`engine`] walks the step graph, [`expr`] evaluates
-//! the definition's expressions, [`jobs`] runs Processing, Training, RegisterModel and
-//! Model steps under the containers' contracts (without Docker), [`store`] stands in for
+//! the definition's expressions, [`jobs`] runs Processing, Training, RegisterModel,
+//! Model and Transform steps under the containers' contracts (without Docker), [`store`] stands in for
 //! S3, and [`python`] provides the interpreter. The layout under the work directory:
 //! `s3/<bucket>/<key>` (the object store), `runs/<execution id>/<step>/log.txt` (and the
 //! step's sandbox), `registry/<group>/<version>/` (the model registry), `cache/`.
