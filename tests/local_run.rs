@@ -5,6 +5,7 @@
 //! is not in the venv cache yet, the test says so on one line and skips, unless `CI=true`:
 //! then the runner creates it (a few minutes, once per machine) and any failure fails.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 
 const MINIMAL_DATA: &str = "s3://minimal-data-0001/images/";
 
+mod common;
 #[path = "common/optional.rs"]
 mod optional;
 
@@ -353,33 +355,68 @@ fn churn_example_registers_a_model_and_fails_a_recall_gate_no_model_can_pass() {
     );
 }
 
-/// `../shared/data/ham10000_200x150`, the real dermoscopy images (CC BY-NC, never
-/// committed); `None` after the skip line when absent, a failure under `CI=true`.
-fn shared_ham10000() -> Option<PathBuf> {
-    optional::shared(
-        "data/ham10000_200x150/labels.csv",
-        "local_run flagship end-to-end on real images",
-    )
-    .and_then(|labels| labels.parent().map(Path::to_path_buf))
+/// The Python of an example's cached venv (once `python_available` said it can be used).
+fn venv_python(example: &str) -> PathBuf {
+    let requirements =
+        std::fs::read(examples().join(example).join("code/requirements.txt")).unwrap();
+    mlopsc::local::python::venv_root()
+        .unwrap()
+        .join(mlopsc::build::sha256_hex(&requirements))
+        .join("bin/python")
 }
 
-/// The flagship on a few real HAM10000 lesions laid out as its three sources: small images
-/// and one epoch, so that it runs in a minute on a CPU; both branches of its gate.
-#[test]
-fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
-    if !python_available("skin-lesion") {
-        return;
+/// `scripts/synthetic-layouts.py`: the flagship's three sources from generated JPEGs, with
+/// `--overlap` ISIC 2019 also holding the other two's images, as the real sources do.
+fn synthetic_layouts(out: &Path, per_class: u32, overlap: bool) {
+    let mut command = Command::new(venv_python("skin-lesion"));
+    command
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/synthetic-layouts.py"))
+        .args(["--out", out.to_str().unwrap()])
+        .args(["--per-class", &per_class.to_string()]);
+    if overlap {
+        command.arg("--overlap");
     }
-    let Some(shared) = shared_ham10000() else {
-        return;
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let output = command.output().expect("the venv's python runs");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+/// Where the flagship's images come from.
+enum FlagshipData {
+    /// `../shared/data/ham10000_200x150`, the real dermoscopy images (CC BY-NC, never
+    /// committed), laid out by `scripts/ham10000-layouts.py`.
+    Real(PathBuf),
+    /// `scripts/synthetic-layouts.py`'s generated JPEGs.
+    Generated,
+}
+
+/// The flagship's three sources under `data`: the real images when `../shared` has them,
+/// else generated ones, said on one visible line. Under `CI=true` the real ones are required.
+fn flagship_data(data: &Path) -> FlagshipData {
+    let real = optional::shared_dir().join("data/ham10000_200x150");
+    if !real.join("labels.csv").is_file() {
+        let why = format!(
+            "no {}: ../shared is only in CI; MLOPSC_SHARED_DIR names another copy",
+            real.display()
+        );
+        let line = match optional::absent("the flagship end-to-end on real images", &why, ci()) {
+            Ok(_) => format!(
+                "generated images: the flagship end-to-end runs on scripts/synthetic-layouts.py's JPEGs ({why})"
+            ),
+            Err(message) => panic!("{message}"),
+        };
+        // Straight to stderr, past libtest's capture, and into make test's list.
+        let _ = writeln!(std::io::stderr(), "{line}");
+        if let Some(log) = std::env::var_os("MLOPSC_SKIP_LOG") {
+            optional::append(Path::new(&log), &line);
+        }
+        synthetic_layouts(data, 3, false);
+        return FlagshipData::Generated;
+    }
     let layouts = Command::new("python3")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ham10000-layouts.py"))
         .args([
             "--source",
-            shared.to_str().unwrap(),
+            real.to_str().unwrap(),
             "--out",
             data.to_str().unwrap(),
             "--per-class",
@@ -388,8 +425,17 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
         .output()
         .expect("python3 runs");
     assert!(layouts.status.success(), "{}", text(&layouts.stderr));
+    FlagshipData::Real(real)
+}
 
-    let project = tmp.path().join("project");
+fn ci() -> bool {
+    std::env::var("CI").as_deref() == Ok("true")
+}
+
+/// A copy of the flagship in `project/`: its code (and `extra` files), its spec with small
+/// images, one epoch and small batches so that it runs in a minute on a CPU, then `edits`.
+/// The spec keeps its `numClasses: 8`, ISIC 2019's taxonomy, with HAM10000's 7 classes.
+fn flagship_copy(project: &Path, extra: &[(&str, &str)], edits: &[(&str, &str)]) -> PathBuf {
     std::fs::create_dir_all(project.join("code")).unwrap();
     for entry in std::fs::read_dir(examples().join("skin-lesion/code")).unwrap() {
         let path = entry.unwrap().path();
@@ -397,31 +443,54 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
             std::fs::copy(&path, project.join("code").join(path.file_name().unwrap())).unwrap();
         }
     }
+    for (name, contents) in extra {
+        std::fs::write(project.join("code").join(name), contents).unwrap();
+    }
     let spec = std::fs::read_to_string(examples().join("skin-lesion/mlops.yaml")).unwrap();
-    // HAM10000 has 7 of ISIC 2019's 8 classes (no SCC): num-classes must agree with the data.
-    let spec = [
+    let small = [
         ("    width: 224", "    width: 64"),
         ("    height: 224", "    height: 64"),
         ("    epochs: 30", "    epochs: 1"),
-        ("  numClasses: 8", "  numClasses: 7"),
         ("    batch-size: 64", "    batch-size: 16"),
-    ]
-    .iter()
-    .fold(spec, |spec, (from, to)| {
+    ];
+    let spec = small.iter().chain(edits).fold(spec, |spec, (from, to)| {
         assert!(spec.contains(from), "the flagship changed: no `{from}`");
         spec.replace(from, to)
     });
-    std::fs::write(project.join("mlops.yaml"), spec).unwrap();
-    let spec = project.join("mlops.yaml");
-    let workdir = tmp.path().join("work");
+    let path = project.join("mlops.yaml");
+    std::fs::write(&path, spec).unwrap();
+    path
+}
+
+/// `--data` for the flagship's three sources under `data`.
+fn flagship_mounts(data: &Path) -> Vec<String> {
     let bucket = "s3://skin-lesion-data-123456789012/raw";
-    let mounts: Vec<String> = ["isic2019", "ham10000", "bcn20000"]
+    ["isic2019", "ham10000", "bcn20000"]
         .iter()
         .map(|source| format!("{bucket}/{source}/={}", data.join(source).display()))
-        .collect();
-    let run = |extra: &[&str]| run_json(&spec, &workdir, &mounts, extra);
+        .collect()
+}
 
-    let passed = run(&["--param", "AccuracyThreshold=0.0"]);
+const ISIC_2019_CLASSES: [&str; 8] = ["MEL", "NV", "BCC", "AK", "BKL", "DF", "VASC", "SCC"];
+
+/// The flagship with its own spec on a few real HAM10000 lesions laid out as its three
+/// sources (generated images without `../shared`): both branches of its gate, and a
+/// `numClasses` that disagrees with the sources' label space.
+#[test]
+fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
+    if !python_available("skin-lesion") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let source = flagship_data(&data);
+    let project = tmp.path().join("project");
+    let spec = flagship_copy(&project, &[], &[]);
+    let workdir = tmp.path().join("work");
+    let mounts = flagship_mounts(&data);
+    let run = |spec: &Path, extra: &[&str]| run_json(spec, &workdir, &mounts, extra);
+
+    let passed = run(&spec, &["--param", "AccuracyThreshold=0.0"]);
     assert_eq!(
         passed.status.code(),
         Some(0),
@@ -451,9 +520,28 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
         summary["registeredModel"]["group"],
         "skin-lesion-classifier"
     );
-    let metrics = &summary["properties"]["EvaluationReport"]["metrics"];
+    let report = &summary["properties"]["EvaluationReport"];
     for name in ["accuracy", "precision", "recall", "f1", "auc"] {
-        assert!(metrics[name]["value"].is_number(), "{name} in {metrics}");
+        assert!(
+            report["metrics"][name]["value"].is_number(),
+            "{name} in {report}"
+        );
+    }
+    // The model predicts ISIC 2019's eight classes; the test split has only some of them, and
+    // the report says which ones its macro averages are over.
+    assert_eq!(report["classes"]["labelSpace"], json!(ISIC_2019_CLASSES));
+    assert_eq!(
+        report["classes"]["averaging"],
+        "macro over the classes in the test split"
+    );
+    if let FlagshipData::Real(_) = source {
+        assert!(
+            report["classes"]["absentFromTestSplit"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("SCC")),
+            "HAM10000 has no SCC: {report}"
+        );
     }
     let execution = summary["executionId"].as_str().unwrap();
     let log = std::fs::read_to_string(workdir.join("runs").join(execution).join("train/log.txt"))
@@ -468,13 +556,13 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
             .as_str()
             .unwrap(),
     );
-    classify_with_the_inference_handler(
-        &model,
-        &shared.join("images/ISIC_0024306.jpg"),
-        tmp.path(),
-    );
+    let jpeg = match &source {
+        FlagshipData::Real(images) => images.join("images/ISIC_0024306.jpg"),
+        FlagshipData::Generated => data.join("ham10000/images/ISIC_0024306.jpg"),
+    };
+    classify_with_the_inference_handler(&model, &jpeg, tmp.path());
 
-    let failed = run(&[]);
+    let failed = run(&spec, &[]);
     assert_eq!(
         failed.status.code(),
         Some(1),
@@ -491,6 +579,173 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
         text(&failed.stderr)
             .contains("error: step `gate-failed` failed: Quality gates failed: accuracy = ")
     );
+
+    // HAM10000's seven classes are not the label space: train refuses before training.
+    let seven = flagship_copy(
+        &tmp.path().join("seven"),
+        &[],
+        &[("  numClasses: 8", "  numClasses: 7")],
+    );
+    let mismatch = run(&seven, &[]);
+    assert_eq!(mismatch.status.code(), Some(1));
+    let stderr = text(&mismatch.stderr);
+    assert!(
+        stderr.contains(
+            "--num-classes is 7 (model.numClasses), but the data sources' label space has 8 classes: MEL, NV, BCC, AK, BKL, DF, VASC, SCC"
+        ),
+        "{stderr}"
+    );
+}
+
+/// The public sources overlap (ISIC 2019 holds HAM10000's images under the same ids and
+/// BCN20000's renamed): preprocess keeps one copy of each image, and no image is in two splits.
+#[test]
+fn flagship_preprocess_puts_no_image_in_two_splits_when_sources_share_images() {
+    if !python_available("skin-lesion") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_layouts(&data, 3, true);
+    // preprocess.py with the arguments the compiled flagship passes it, the container's
+    // input folders moved to the generated sources, small images.
+    let compiled = common::compile_example("skin-lesion");
+    let pipeline: Value =
+        serde_json::from_str(&common::artifact_text(&compiled, mlopsc::emit::PIPELINE)).unwrap();
+    let preprocess = pipeline["Steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Name"] == "preprocess")
+        .unwrap();
+    let input_root = format!("{}/", data.display());
+    let arguments: Vec<String> = preprocess["Arguments"]["AppSpecification"]["ContainerArguments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            a.as_str()
+                .unwrap()
+                .replace("/opt/ml/processing/input/", &input_root)
+                .replace("224x224", "16x16")
+        })
+        .collect();
+    let sandbox = tmp.path().join("opt_ml");
+    let output = Command::new(venv_python("skin-lesion"))
+        .arg(examples().join("skin-lesion/code/preprocess.py"))
+        .args(&arguments)
+        .env("MLOPSC_OPT_ML", &sandbox)
+        .output()
+        .unwrap();
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    let mut split_of: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut kept = 0;
+    for split in ["train", "validation", "test"] {
+        let dir = sandbox.join("processing/output").join(split);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "npy") {
+                let hash = mlopsc::build::sha256_hex(&std::fs::read(&path).unwrap());
+                split_of.entry(hash).or_default().push(split.to_string());
+                kept += 1;
+            }
+        }
+    }
+    let repeated: Vec<_> = split_of.iter().filter(|(_, s)| s.len() > 1).collect();
+    assert!(
+        repeated.is_empty(),
+        "the same image content in several places: {repeated:?}\n{stdout}"
+    );
+    // ISIC 2019 lists every distinct image once: its own and the other two's copies.
+    let isic_rows =
+        std::fs::read_to_string(data.join("isic2019/ISIC_2019_Training_GroundTruth.csv"))
+            .unwrap()
+            .lines()
+            .count()
+            - 1;
+    assert_eq!(kept, isic_rows, "{stdout}");
+    assert!(stdout.contains("copies removed ("), "{stdout}");
+}
+
+/// A spot instance reclaimed after the first checkpoint: the runner restarts the job with the
+/// checkpoints synced back from `CheckpointConfig.S3Uri`, and train.py, with nothing left to
+/// train, still writes its model.
+#[test]
+fn flagship_training_interrupted_after_a_checkpoint_restarts_and_writes_its_model() {
+    if !python_available("skin-lesion") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    synthetic_layouts(&data, 2, false);
+    // train.py, killed by SIGKILL right after its first checkpoint unless it resumed from one.
+    let interrupted = r#"
+import os, runpy, signal, sys
+from pathlib import Path
+import torch
+checkpoint = Path(os.environ["MLOPSC_OPT_ML"]) / "checkpoints/last.pt"
+resumed = checkpoint.exists()
+save = torch.save
+def save_then_interrupt(obj, path, *args, **kwargs):
+    save(obj, path, *args, **kwargs)
+    if Path(path) == checkpoint and not resumed:
+        print("spot instance reclaimed after the first checkpoint", flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+torch.save = save_then_interrupt
+sys.argv[0] = "train.py"
+runpy.run_path("train.py", run_name="__main__")
+"#;
+    let spec = flagship_copy(
+        &tmp.path().join("project"),
+        &[("interrupted_train.py", interrupted)],
+        &[(
+            "    directory: code",
+            "    directory: code\n    train: interrupted_train.py",
+        )],
+    );
+    let workdir = tmp.path().join("work");
+    let output = run_json(
+        &spec,
+        &workdir,
+        &flagship_mounts(&data),
+        &["--param", "AccuracyThreshold=0.0"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["steps"][1]["name"], "train");
+    assert_eq!(summary["steps"][1]["status"], "Succeeded");
+    let execution = summary["executionId"].as_str().unwrap();
+    let log = std::fs::read_to_string(workdir.join("runs").join(execution).join("train/log.txt"))
+        .unwrap();
+    let reclaimed = log
+        .find("spot instance reclaimed after the first checkpoint")
+        .expect("the first attempt was killed");
+    let restarted = log
+        .find("[mlopsc] spot interruption")
+        .expect("the runner restarted the job");
+    let resumed = log
+        .find("resumed from epoch 1")
+        .expect("from the checkpoint");
+    assert!(reclaimed < restarted && restarted < resumed, "{log}");
+    let checkpoint = workdir.join(format!(
+        "s3/skin-lesion-models-123456789012/checkpoints/{execution}/last.pt"
+    ));
+    assert!(
+        checkpoint.is_file(),
+        "checkpoints synced to CheckpointConfig.S3Uri"
+    );
+    let model = summary["registeredModel"]["localModelData"]
+        .as_str()
+        .unwrap();
+    let mut names = Vec::new();
+    let mut entries = tar::Archive::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(model).unwrap(),
+    ));
+    for entry in entries.entries().unwrap() {
+        names.push(entry.unwrap().path().unwrap().display().to_string());
+    }
+    assert!(names.iter().any(|n| n == "model.pt"), "{names:?}");
 }
 
 /// Unpacks a registered model as the PyTorch serving container does and sends a real JPEG
@@ -509,11 +764,7 @@ fn classify_with_the_inference_handler(model: &Path, jpeg: &Path, tmp: &Path) {
     ] {
         assert!(dir.join(file).is_file(), "model.tar.gz lacks {file}");
     }
-    let requirements = std::fs::read(examples().join("skin-lesion/code/requirements.txt")).unwrap();
-    let python = mlopsc::local::python::venv_root()
-        .unwrap()
-        .join(mlopsc::build::sha256_hex(&requirements))
-        .join("bin/python");
+    let python = venv_python("skin-lesion");
     let script = r#"
 import base64, json, sys
 import inference

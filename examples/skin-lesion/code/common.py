@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 MANIFEST = "manifest.csv"  # one row per preprocessed image: file, label, group
-CLASSES_FILE = "classes.json"
+CLASSES_FILE = "classes.json"  # the label space, written by preprocess.py for train.py
 TRANSFORM_FILE = "transform.json"  # the resize and normalization preprocess.py applied
 
 # Every source's diagnosis names mapped onto the ISIC 2019 classes.
@@ -22,9 +22,34 @@ LABEL_ALIASES = {
 }
 
 
+# The label space of each declared source format, in ISIC 2019's order. ISIC 2019 and
+# BCN20000 (where ISIC 2019's SCC images come from) have eight classes; HAM10000 has seven
+# (no SCC). An imageFolder source brings the names of its class folders.
+ISIC2019_CLASSES = ["MEL", "NV", "BCC", "AK", "BKL", "DF", "VASC", "SCC"]
+FORMAT_CLASSES = {
+    "isic2019": ISIC2019_CLASSES,
+    "bcn20000": ISIC2019_CLASSES,
+    "ham10000": ["MEL", "NV", "BCC", "AK", "BKL", "DF", "VASC"],
+}
+
+
 def canonical_label(label):
     text = str(label).strip()
     return LABEL_ALIASES.get(text.lower(), text.upper())
+
+
+def taxonomy(formats, folder_classes=()):
+    """The label space shared by preprocess, train and evaluate: the union of the declared
+    formats' classes (ISIC 2019's order), then any imageFolder class names, sorted. It does
+    not depend on which images are present, so that a class absent from this data (SCC in
+    HAM10000) still has its output and `--num-classes` is checked against the spec's sources."""
+    classes = []
+    for name in formats:
+        for label in FORMAT_CLASSES.get(name, []):
+            if label not in classes:
+                classes.append(label)
+    classes.extend(sorted(set(folder_classes) - set(classes)))
+    return classes
 
 
 def read_manifest(split_dir):

@@ -2,6 +2,11 @@
 OPT_ML/processing/evaluation/evaluation.json as {"metrics": {"<name>": {"value": …}}},
 the shape the pipeline's quality gate reads with Std:JsonGet.
 
+The model predicts every class of the label space, but a test split need not contain them all
+(HAM10000 has no SCC): macro averages (precision, recall, f1, one-vs-rest AUC) are taken over
+the classes present in the test split, and the report says which those are under `classes`.
+A class with no positive or no negative example has no AUC; with none left, `auc` is null.
+
 Arguments: --metrics accuracy,precision,… --average macro|micro|weighted --framework.
 """
 
@@ -33,7 +38,7 @@ def arguments():
 
 
 def predict():
-    """Class probabilities and true labels of the test split."""
+    """Class probabilities and true labels of the test split, and the label space."""
     model, config = load_trained(MODEL)
     on = device()
     model.to(on)
@@ -42,21 +47,30 @@ def predict():
         for images, targets in DataLoader(NpyImages(TEST, config["classes"]), batch_size=64):
             probabilities.append(torch.softmax(model(images.to(on)), 1).cpu().numpy())
             labels.append(targets.numpy())
-    return np.concatenate(probabilities), np.concatenate(labels)
+    return np.concatenate(probabilities), np.concatenate(labels), config["classes"]
+
+
+def macro_auc(probabilities, labels, present):
+    """The mean one-vs-rest AUC over the present classes that have both positives and
+    negatives, each class scored by its own probability; None when there is no such class."""
+    scores = [skm.roc_auc_score(labels == c, probabilities[:, c]) for c in present
+              if 0 < (labels == c).sum() < len(labels)]
+    return float(np.mean(scores)) if scores else None
 
 
 def score(name, probabilities, labels, average):
     predicted = probabilities.argmax(1)
+    present = np.unique(labels)
     if name == "accuracy":
         return skm.accuracy_score(labels, predicted)
     if name in ("precision", "recall", "f1"):
         scorer = {"precision": skm.precision_score, "recall": skm.recall_score, "f1": skm.f1_score}[name]
-        return scorer(labels, predicted, average=average, zero_division=0)
+        return scorer(labels, predicted, labels=present, average=average, zero_division=0)
     if name == "auc":
-        present = np.unique(labels)
         if probabilities.shape[1] == 2:
-            return skm.roc_auc_score(labels, probabilities[:, 1])
-        # one-vs-rest over the classes that occur in the test split
+            return skm.roc_auc_score(labels, probabilities[:, 1]) if len(present) == 2 else None
+        if average == "macro":
+            return macro_auc(probabilities, labels, present)
         scores = probabilities[:, present] / probabilities[:, present].sum(1, keepdims=True)
         return skm.roc_auc_score(labels, scores, multi_class="ovr", average=average, labels=present)
     raise SystemExit(f"unknown metric {name}")
@@ -64,11 +78,21 @@ def score(name, probabilities, labels, average):
 
 def main():
     args = arguments()
-    probabilities, labels = predict()
-    report = {"metrics": {
-        name: {"value": float(score(name, probabilities, labels, args.average))}
-        for name in args.metrics.split(",")
-    }}
+    probabilities, labels, classes = predict()
+    present = sorted(set(labels.tolist()))
+    metrics = {}
+    for name in args.metrics.split(","):
+        value = score(name, probabilities, labels, args.average)
+        metrics[name] = {"value": None if value is None else float(value)}
+    report = {
+        "metrics": metrics,
+        "classes": {
+            "labelSpace": classes,
+            "inTestSplit": [classes[i] for i in present],
+            "absentFromTestSplit": [c for i, c in enumerate(classes) if i not in present],
+            "averaging": f"{args.average} over the classes in the test split",
+        },
+    }
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=2))
     print(json.dumps(report))

@@ -66,10 +66,13 @@ def main():
     args = arguments()
     random.seed(args.seed)
     torch.manual_seed(args.seed)
+    # The label space preprocess.py wrote: the declared sources' taxonomy, not the labels
+    # that happen to occur in this data, so the spec's numClasses can be checked against it.
     classes = read_classes(args.train)
     if args.num_classes is not None and args.num_classes != len(classes):
-        raise SystemExit(f"--num-classes is {args.num_classes}, but the training data has "
-                         f"{len(classes)} classes: {', '.join(classes)}")
+        raise SystemExit(f"--num-classes is {args.num_classes} (model.numClasses), but the data sources' "
+                         f"label space has {len(classes)} classes: {', '.join(classes)}; set "
+                         f"model.numClasses to {len(classes)}")
     num_classes = len(classes)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = build_model(args.architecture, num_classes, args.pretrained, args.pretrained_weights).to(device)
