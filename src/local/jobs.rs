@@ -601,6 +601,17 @@ impl LocalJobs {
     fn transform(&self, step: &StepDef, arguments: &Value) -> Result<JobResult, String> {
         let sandbox = Sandbox::create(&self.run_dir, &step.name)?;
         let model_name = str_at(arguments, "ModelName").ok_or("the transform has no ModelName")?;
+        // SageMaker's pattern for model names; it also keeps the name inside `models/`.
+        if model_name.is_empty()
+            || model_name.starts_with('-')
+            || !model_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(format!(
+                "`{model_name}` is not a SageMaker model name (letters, digits and hyphens)"
+            ));
+        }
         let model_file = self.models.join(format!("{model_name}.json"));
         let model: Value = std::fs::read(&model_file)
             .ok()
@@ -1273,6 +1284,27 @@ echo '{"metrics": {"accuracy": {"value": 0.9}}}' > "$MLOPSC_OPT_ML/processing/ou
             .processing(&step("m", "Processing", json!({})), &manifest)
             .unwrap_err();
         assert!(refused.contains("only S3DataType S3Prefix"), "{refused}");
+    }
+
+    #[test]
+    fn a_transform_names_a_model_of_this_execution() {
+        let tmp = tempfile::tempdir().unwrap();
+        let jobs = shell_jobs(tmp.path());
+        let transform = |model: &str| {
+            jobs.transform(
+                &step("score", "Transform", json!({})),
+                &json!({"ModelName": model}),
+            )
+            .unwrap_err()
+        };
+        assert!(
+            transform("../../etc/passwd").contains("is not a SageMaker model name"),
+            "the name cannot leave models/"
+        );
+        assert!(
+            transform("pipelines-exec1-model")
+                .contains("was not created by a Model step of this execution")
+        );
     }
 
     #[test]
