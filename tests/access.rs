@@ -3,6 +3,7 @@
 
 mod common;
 
+use mlopsc::diagnostics::Code;
 use mlopsc::emit::{TEMPLATE, access};
 use mlopsc::spec::yaml::Document;
 use serde_json::Value;
@@ -105,7 +106,17 @@ fn removing_any_policy_statement_is_caught() {
                 report.denials.iter().any(|d| d.role == role),
                 "{example}: without {role}'s {sid} nothing is denied"
             );
+            // The build reports it under its stable code, naming the role.
+            let err = access::verify(&broken).expect_err("verify fails as check does");
+            assert_eq!(err.code, Some(Code::A001), "{example}: {err}");
+            assert!(
+                err.to_string()
+                    .starts_with("A001: template.yaml failed its check: ")
+                    && err.message.contains(&format!("(role {role})")),
+                "{example}: {err}"
+            );
         }
+        assert_eq!(access::verify(&t), Ok(()), "{example}");
     }
 }
 

@@ -160,9 +160,11 @@ fn fixture_files() -> Vec<String> {
 fn every_code_has_a_fixture_and_every_fixture_a_test() {
     let files = fixture_files();
     for &code in Code::ALL {
-        if code == Code::F001 || code == Code::F002 {
+        if code == Code::F001 || code == Code::F002 || code == Code::A001 {
             // A file that cannot be read has no fixture: see the `f001_*` tests below.
             // Missing step code is a check of the files next to the spec: see tests/build.rs.
+            // A001 is a check of the template mlopsc generates, which no valid spec breaks:
+            // tests/access.rs removes policy statements and asserts the code.
             continue;
         }
         assert!(

@@ -85,6 +85,24 @@ pub fn check(template: &Value) -> Report {
     report
 }
 
+/// [`check`] as a build step: a template whose roles would be denied a request fails with
+/// A001, naming every denial, before anything is written.
+pub fn verify(template: &Value) -> Result<(), super::EmitError> {
+    let report = check(template);
+    if report.denials.is_empty() {
+        return Ok(());
+    }
+    let denials: Vec<String> = report.denials.iter().map(ToString::to_string).collect();
+    Err(super::EmitError {
+        artifact: super::TEMPLATE.to_string(),
+        message: format!(
+            "its roles would be denied what the system asks of them: {}",
+            denials.join("; ")
+        ),
+        code: Some(crate::diagnostics::Code::A001),
+    })
+}
+
 /// A request: `role` calls `action` on `resource` on behalf of `caller`.
 #[derive(Debug, Clone)]
 struct Request {

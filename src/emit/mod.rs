@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::build::sha256_hex;
+use crate::diagnostics::Code;
 use crate::ir::System;
 
 pub const PIPELINE: &str = "pipeline.json";
@@ -44,11 +45,24 @@ pub struct Artifacts {
 pub struct EmitError {
     pub artifact: String,
     pub message: String,
+    /// The stable code of a check that has one (A001 for the access check), so that a
+    /// report names the page `mlopsc explain` prints; a failed parse-back has none.
+    pub code: Option<Code>,
 }
 
 impl std::fmt::Display for EmitError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} failed its check: {}", self.artifact, self.message)
+        if let Some(code) = self.code {
+            write!(f, "{code}: ")?;
+        }
+        write!(f, "{} failed its check: {}", self.artifact, self.message)?;
+        if let Some(code) = self.code {
+            write!(
+                f,
+                "\nhelp: `mlopsc explain {code}` says what the check found"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -76,17 +90,7 @@ pub fn emit(system: &System, code_sha256: &str, spec_text: &[u8]) -> Result<Arti
     let template =
         cloudformation::template(system, &pipeline, &state_machine, &dashboard, &support);
     cloudformation::check(&template).map_err(|m| fail(TEMPLATE, m))?;
-    let access = access::check(&template);
-    if !access.denials.is_empty() {
-        let denials: Vec<String> = access.denials.iter().map(ToString::to_string).collect();
-        return Err(fail(
-            TEMPLATE,
-            format!(
-                "its roles would be denied what the system asks of them: {}",
-                denials.join("; ")
-            ),
-        ));
-    }
+    access::verify(&template)?;
     files.insert(TEMPLATE.to_string(), check::yaml_text(TEMPLATE, &template)?);
     let manifest = manifest(&files, code_sha256, spec_text);
     files.insert(MANIFEST.to_string(), check::json_text(MANIFEST, &manifest)?);
@@ -97,6 +101,7 @@ fn fail(artifact: &str, message: String) -> EmitError {
     EmitError {
         artifact: artifact.to_string(),
         message,
+        code: None,
     }
 }
 
