@@ -470,6 +470,7 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
     );
     classify_with_the_inference_handler(
         &model,
+        &serving_environment(&spec),
         &shared.join("images/ISIC_0024306.jpg"),
         tmp.path(),
     );
@@ -493,9 +494,44 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
     );
 }
 
-/// Unpacks a registered model as the PyTorch serving container does and sends a real JPEG
-/// through `code/inference.py`, as raw bytes and as JSON.
-fn classify_with_the_inference_handler(model: &Path, jpeg: &Path, tmp: &Path) {
+/// The `Environment` of the compiled pipeline's RegisterModel container: what the serving
+/// container of every model made from the package (the endpoint's) is started with.
+fn serving_environment(spec: &Path) -> serde_json::Map<String, Value> {
+    let source = mlopsc::diagnostics::SourceFile {
+        name: spec.display().to_string(),
+        text: std::fs::read_to_string(spec).unwrap(),
+    };
+    let compiled = mlopsc::build::compile(&source, spec.parent().unwrap()).expect("compiles");
+    let pipeline: Value =
+        serde_json::from_slice(&compiled.artifacts.files[mlopsc::emit::PIPELINE]).unwrap();
+    let gate = pipeline["Steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Type"] == "Condition")
+        .expect("a quality gate");
+    let register = gate["Arguments"]["IfSteps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Type"] == "RegisterModel")
+        .expect("the gate registers the model");
+    register["Arguments"]["InferenceSpecification"]["Containers"][0]["Environment"]
+        .as_object()
+        .expect("the registered container has an Environment that names its handler")
+        .clone()
+}
+
+/// Unpacks a registered model as the PyTorch serving container does (into /opt/ml/model,
+/// here a temporary folder), loads the handler its `environment` names the way the inference
+/// toolkit does (`SAGEMAKER_PROGRAM` imported from `SAGEMAKER_SUBMIT_DIRECTORY`), and sends a
+/// real JPEG through it, as raw bytes and as JSON.
+fn classify_with_the_inference_handler(
+    model: &Path,
+    environment: &serde_json::Map<String, Value>,
+    jpeg: &Path,
+    tmp: &Path,
+) {
     let dir = tmp.join("served");
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(
         std::fs::File::open(model).unwrap(),
@@ -514,9 +550,39 @@ fn classify_with_the_inference_handler(model: &Path, jpeg: &Path, tmp: &Path) {
         .unwrap()
         .join(mlopsc::build::sha256_hex(&requirements))
         .join("bin/python");
+    let variable = |name: &str| {
+        environment[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("the serving environment lacks {name}: {environment:?}"))
+            .to_string()
+    };
+    // The container unpacks the archive into /opt/ml/model: map the handler's directory there.
+    let submit = variable("SAGEMAKER_SUBMIT_DIRECTORY");
+    let code_dir = dir.join(
+        submit
+            .strip_prefix("/opt/ml/model")
+            .unwrap_or_else(|| panic!("{submit} is not inside the unpacked model"))
+            .trim_start_matches('/'),
+    );
+    let program = variable("SAGEMAKER_PROGRAM");
+    let module = program
+        .strip_suffix(".py")
+        .unwrap_or_else(|| panic!("SAGEMAKER_PROGRAM {program} is not a Python file"));
+    assert!(
+        code_dir.join(&program).is_file(),
+        "the archive has no {program} in {submit}"
+    );
+    assert!(
+        variable("SAGEMAKER_CONTAINER_LOG_LEVEL")
+            .parse::<u32>()
+            .is_ok(),
+        "{environment:?}"
+    );
+    assert_eq!(variable("SAGEMAKER_REGION"), "us-east-1");
     let script = r#"
-import base64, json, sys
-import inference
+import base64, importlib, json, sys
+sys.path.insert(0, sys.argv[3])
+inference = importlib.import_module(sys.argv[4])
 loaded = inference.model_fn(sys.argv[1])
 data = open(sys.argv[2], "rb").read()
 results = []
@@ -526,9 +592,20 @@ for body, content_type in [(data, "image/jpeg"), (json.dumps({"image": base64.b6
 print(json.dumps(results))
 "#;
     let output = Command::new(python)
-        .args(["-c", script, dir.to_str().unwrap(), jpeg.to_str().unwrap()])
-        .current_dir(dir.join("code"))
-        .env("PYTHONPATH", dir.join("code"))
+        .args([
+            "-c",
+            script,
+            dir.to_str().unwrap(),
+            jpeg.to_str().unwrap(),
+            code_dir.to_str().unwrap(),
+            module,
+        ])
+        .current_dir(tmp)
+        .envs(
+            environment
+                .iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or_default())),
+        )
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));

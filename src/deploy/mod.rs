@@ -76,9 +76,10 @@ pub struct Upload {
 }
 
 /// The artifacts that are deployed through their own APIs rather than uploaded as files.
-const DEPLOYED_DIRECTLY: [&str; 5] = [
+const DEPLOYED_DIRECTLY: [&str; 6] = [
     emit::PIPELINE,
     emit::STATE_MACHINE,
+    emit::DEPLOY_STATE_MACHINE,
     emit::TEMPLATE,
     emit::DASHBOARD,
     emit::MANIFEST,
@@ -277,6 +278,7 @@ mod tests {
             &[
                 ("template.yaml", "Resources: {}\n"),
                 ("pipeline.json", "{}"),
+                ("deploy.asl.json", "{}"),
                 ("monitoring/constraints.json", "{\"a\":1}"),
             ],
             &[("train.py", "print(1)\n")],

@@ -79,10 +79,13 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
         }
     }
 
+    // The deploy state machine's definition is the template's `DeployStateMachine`, whose
+    // changes the resource list shows inside its `DefinitionString`.
     let handled = [
         emit::TEMPLATE,
         emit::PIPELINE,
         emit::STATE_MACHINE,
+        emit::DEPLOY_STATE_MACHINE,
         emit::MANIFEST,
     ];
     let on_disk = if dir.is_dir() {

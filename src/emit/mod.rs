@@ -21,6 +21,8 @@ use crate::ir::System;
 
 pub const PIPELINE: &str = "pipeline.json";
 pub const STATE_MACHINE: &str = "retraining.asl.json";
+/// The deploy state machine; only a system with an endpoint has it.
+pub const DEPLOY_STATE_MACHINE: &str = "deploy.asl.json";
 pub const TEMPLATE: &str = "template.yaml";
 pub const DASHBOARD: &str = "dashboard.json";
 pub const MANIFEST: &str = "manifest.json";
@@ -85,10 +87,24 @@ pub fn emit(system: &System, code_sha256: &str, spec_text: &[u8]) -> Result<Arti
     );
     sagemaker::check(&pipeline).map_err(|m| fail(PIPELINE, m))?;
     stepfunctions::check(&state_machine).map_err(|m| fail(STATE_MACHINE, m))?;
+    let deploy_machine = stepfunctions::deploy::state_machine(system);
+    if let Some(machine) = &deploy_machine {
+        stepfunctions::deploy::check(machine).map_err(|m| fail(DEPLOY_STATE_MACHINE, m))?;
+        files.insert(
+            DEPLOY_STATE_MACHINE.to_string(),
+            check::json_text(DEPLOY_STATE_MACHINE, machine)?,
+        );
+    }
     let support = cloudformation::support_objects(system)?;
     files.extend(support.clone());
-    let template =
-        cloudformation::template(system, &pipeline, &state_machine, &dashboard, &support);
+    let template = cloudformation::template(
+        system,
+        &pipeline,
+        &state_machine,
+        deploy_machine.as_ref(),
+        &dashboard,
+        &support,
+    );
     cloudformation::check(&template).map_err(|m| fail(TEMPLATE, m))?;
     access::verify(&template)?;
     files.insert(TEMPLATE.to_string(), check::yaml_text(TEMPLATE, &template)?);
