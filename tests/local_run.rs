@@ -248,18 +248,42 @@ fn minimal_example_runs_both_gate_branches_and_reuses_its_cache() {
         names.push(entry.unwrap().path().unwrap().display().to_string());
     }
     names.sort();
-    assert_eq!(names, ["classes.json", "model.pt"]);
+    assert_eq!(
+        names,
+        [
+            "classes.json",
+            "code/inference.py",
+            "input.json",
+            "model.pt"
+        ]
+    );
     let package: Value = serde_json::from_slice(
         &std::fs::read(workdir.join("registry/minimal-models/1/model-package.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(package["ModelApprovalStatus"], "PendingManualApproval");
+    let container = &package["InferenceSpecification"]["Containers"][0];
     assert!(
-        package["InferenceSpecification"]["Containers"][0]["Image"]
+        container["Image"]
             .as_str()
             .unwrap()
             .contains("pytorch-inference")
     );
+    // The registered package is served as its container would serve it.
+    let image = images.join("alpha/00.ppm");
+    let environment = container["Environment"]
+        .as_object()
+        .expect("the registered container has an Environment that names its handler");
+    let (dir, answers) = serve(
+        &local_model,
+        environment,
+        &[(&image, "image/png")],
+        tmp.path(),
+    );
+    let classes: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("classes.json")).unwrap()).unwrap();
+    assert_eq!(classes, ["alpha", "beta", "gamma"]);
+    assert_classified(&answers[0], &classes);
 
     // --no-cache runs preprocessing again.
     let again = run(&["--param", "AccuracyThreshold=0.0", "--no-cache"]);
@@ -523,28 +547,22 @@ fn serving_environment(spec: &Path) -> serde_json::Map<String, Value> {
 }
 
 /// Unpacks a registered model as the PyTorch serving container does (into /opt/ml/model,
-/// here a temporary folder), loads the handler its `environment` names the way the inference
-/// toolkit does (`SAGEMAKER_PROGRAM` imported from `SAGEMAKER_SUBMIT_DIRECTORY`), and sends a
-/// real JPEG through it, as raw bytes and as JSON.
-fn classify_with_the_inference_handler(
+/// here `<tmp>/served`), loads the handler its `environment` names the way the inference
+/// toolkit does (`SAGEMAKER_PROGRAM` imported from `SAGEMAKER_SUBMIT_DIRECTORY`, with the
+/// environment set), and sends it each request, a file's bytes with a content type
+/// (`application/json` sends `{"image": <base64 of the file>}`). Returns the unpacked
+/// directory and the JSON answers.
+fn serve(
     model: &Path,
     environment: &serde_json::Map<String, Value>,
-    jpeg: &Path,
+    requests: &[(&Path, &str)],
     tmp: &Path,
-) {
+) -> (PathBuf, Vec<Value>) {
     let dir = tmp.join("served");
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(
         std::fs::File::open(model).unwrap(),
     ));
     archive.unpack(&dir).unwrap();
-    for file in [
-        "model.pt",
-        "config.json",
-        "code/inference.py",
-        "code/common.py",
-    ] {
-        assert!(dir.join(file).is_file(), "model.tar.gz lacks {file}");
-    }
     let requirements = std::fs::read(examples().join("skin-lesion/code/requirements.txt")).unwrap();
     let python = mlopsc::local::python::venv_root()
         .unwrap()
@@ -578,28 +596,34 @@ fn classify_with_the_inference_handler(
             .is_ok(),
         "{environment:?}"
     );
-    assert_eq!(variable("SAGEMAKER_REGION"), "us-east-1");
     let script = r#"
 import base64, importlib, json, sys
-sys.path.insert(0, sys.argv[3])
-inference = importlib.import_module(sys.argv[4])
-loaded = inference.model_fn(sys.argv[1])
-data = open(sys.argv[2], "rb").read()
+model_dir, code_dir, module, requests = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+sys.path.insert(0, code_dir)
+inference = importlib.import_module(module)
+loaded = inference.model_fn(model_dir)
 results = []
-for body, content_type in [(data, "image/jpeg"), (json.dumps({"image": base64.b64encode(data).decode()}), "application/json")]:
+for path, content_type in zip(requests[::2], requests[1::2]):
+    data = open(path, "rb").read()
+    body = json.dumps({"image": base64.b64encode(data).decode()}) if content_type == "application/json" else data
     text, accept = inference.output_fn(inference.predict_fn(inference.input_fn(body, content_type), loaded), "application/json")
+    assert accept == "application/json", accept
     results.append(json.loads(text))
 print(json.dumps(results))
 "#;
+    let mut args = vec![
+        "-c".to_string(),
+        script.to_string(),
+        dir.display().to_string(),
+        code_dir.display().to_string(),
+        module.to_string(),
+    ];
+    for (file, content_type) in requests {
+        args.push(file.display().to_string());
+        args.push(content_type.to_string());
+    }
     let output = Command::new(python)
-        .args([
-            "-c",
-            script,
-            dir.to_str().unwrap(),
-            jpeg.to_str().unwrap(),
-            code_dir.to_str().unwrap(),
-            module,
-        ])
+        .args(&args)
         .current_dir(tmp)
         .envs(
             environment
@@ -609,31 +633,52 @@ print(json.dumps(results))
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
-    let results: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let results: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(results.len(), requests.len());
+    (dir, results)
+}
+
+/// One answer of a classifier handler: a known label, a probability per class that sum to
+/// one, and the label's probability as the confidence.
+fn assert_classified(answer: &Value, classes: &[Value]) {
+    let label = answer["predicted_label"].as_str().unwrap();
+    assert!(classes.iter().any(|c| c == label), "{answer}");
+    let probabilities = answer["probabilities"].as_object().unwrap();
+    assert_eq!(probabilities.len(), classes.len(), "{answer}");
+    let total: f64 = probabilities.values().map(|p| p.as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-4, "{answer}");
+    assert_eq!(answer["prediction_confidence"], probabilities[label]);
+}
+
+/// The flagship's registered model, served: a real JPEG as raw bytes and as JSON.
+fn classify_with_the_inference_handler(
+    model: &Path,
+    environment: &serde_json::Map<String, Value>,
+    jpeg: &Path,
+    tmp: &Path,
+) {
+    assert_eq!(environment["SAGEMAKER_REGION"], "us-east-1");
+    let (dir, results) = serve(
+        model,
+        environment,
+        &[(jpeg, "image/jpeg"), (jpeg, "application/json")],
+        tmp,
+    );
+    for file in [
+        "model.pt",
+        "config.json",
+        "code/inference.py",
+        "code/common.py",
+    ] {
+        assert!(dir.join(file).is_file(), "model.tar.gz lacks {file}");
+    }
     let config: Value =
         serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
     assert_eq!(
         results[0], results[1],
         "the same image as bytes and as JSON"
     );
-    let answer = &results[0];
-    let label = answer["predicted_label"].as_str().unwrap();
-    assert!(
-        config["classes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c == label),
-        "{answer}"
-    );
-    let probabilities = answer["probabilities"].as_object().unwrap();
-    assert_eq!(
-        probabilities.len(),
-        config["classes"].as_array().unwrap().len()
-    );
-    let total: f64 = probabilities.values().map(|p| p.as_f64().unwrap()).sum();
-    assert!((total - 1.0).abs() < 1e-4, "{answer}");
-    assert_eq!(answer["prediction_confidence"], probabilities[label]);
+    assert_classified(&results[0], config["classes"].as_array().unwrap());
     assert_eq!(
         config["transform"]["width"], 64,
         "the handler resizes as preprocess did"
