@@ -14,7 +14,6 @@ use serde_json::{Map, Value, json};
 use super::{TOPIC_ARN, catch_into_failure, publish, sagemaker_throttling_retry, task};
 use crate::emit::cloudformation::endpoint_config;
 use crate::ir::{Endpoint, Rollout, System, split_s3_uri};
-use crate::spec::StrategyKind;
 
 /// The `${Name}` placeholders, filled through `DefinitionSubstitutions`.
 pub const PLACEHOLDERS: &[&str] = &[TOPIC_ARN, KMS_KEY_ARN, ENDPOINT_ROLE_ARN];
@@ -422,7 +421,8 @@ pub fn deployment_config(rollout: &Rollout) -> Value {
             "TerminationWaitInSeconds": rollout.bake_seconds,
         },
     });
-    if rollout.strategy != StrategyKind::AllAtOnce && !rollout.rollback_alarms.is_empty() {
+    // Validation keeps them to `blueGreen` and `canary` (R003).
+    if !rollout.rollback_alarms.is_empty() {
         let alarms: Vec<Value> = rollout
             .rollback_alarms
             .iter()
