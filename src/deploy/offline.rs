@@ -69,6 +69,11 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
             &target.state_machine,
             emit::STATE_MACHINE,
         ),
+        (
+            DocumentKind::DeployStateMachine,
+            &target.deploy_state_machine,
+            emit::DEPLOY_STATE_MACHINE,
+        ),
     ] {
         if let Some(planned) = deployment.artifacts.files.get(file) {
             summary.documents.push(DocumentPlan {
@@ -79,8 +84,6 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
         }
     }
 
-    // The deploy state machine's definition is the template's `DeployStateMachine`, whose
-    // changes the resource list shows inside its `DefinitionString`.
     let handled = [
         emit::TEMPLATE,
         emit::PIPELINE,
@@ -180,6 +183,7 @@ mod tests {
                 region: "us-east-1".into(),
                 pipeline: "demo-pipeline".into(),
                 state_machine: "demo-retraining".into(),
+                deploy_state_machine: "demo-deploy".into(),
                 pipeline_bucket: "b".into(),
                 execution_role: "r".into(),
             },
