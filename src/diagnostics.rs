@@ -90,6 +90,9 @@ pub enum Code {
     R003,
     /// A feature that needs another part of the spec that is absent.
     R004,
+    /// A role of the generated template would be denied a request the system makes: a bug
+    /// in mlopsc, found by the static access check before anything is written.
+    A001,
 }
 
 impl Code {
@@ -132,6 +135,7 @@ impl Code {
         Code::R002,
         Code::R003,
         Code::R004,
+        Code::A001,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -174,6 +178,7 @@ impl Code {
             Code::R002 => "R002",
             Code::R003 => "R003",
             Code::R004 => "R004",
+            Code::A001 => "A001",
         }
     }
 

@@ -44,5 +44,6 @@ pub fn page(code: Code) -> &'static str {
         Code::R002 => include_str!("../docs/diagnostics/R002.md"),
         Code::R003 => include_str!("../docs/diagnostics/R003.md"),
         Code::R004 => include_str!("../docs/diagnostics/R004.md"),
+        Code::A001 => include_str!("../docs/diagnostics/A001.md"),
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use crate::catalog;
 use crate::spec::{
     self, AlarmMetric, Approval, Average, Comparator, DataFormat, Distribution, DriftStatistic,
-    Framework, Metric, ProblemType, Spec, StepKind, TriggerKind, Widget,
+    Framework, Metric, ProblemType, Spec, StepKind, StrategyKind, TriggerKind, Widget,
 };
 
 /// Everything the emitters need, resolved.
@@ -38,6 +38,10 @@ pub struct System {
     pub dashboard_widgets: Vec<Widget>,
     /// Custom steps in an order where every step follows its dependencies.
     pub custom_steps: Vec<CustomStep>,
+    /// Where the deployed model's drift baseline statistics are kept: the deploy state
+    /// machine copies an approved package's `DriftCheckBaselines` statistics here, and the
+    /// monitoring reads them from here. One key, so both sides agree by construction.
+    pub drift_baseline_uri: String,
 }
 
 /// Names of the AWS resources, derived from the project name.
@@ -51,6 +55,11 @@ pub struct Names {
     pub execution_role: String,
     pub state_machine_role: String,
     pub events_role: String,
+    /// The state machine that deploys an approved model package to the endpoint.
+    pub deploy_state_machine: String,
+    pub deploy_state_machine_role: String,
+    /// EventBridge starts the deploy state machine with this role.
+    pub deploy_events_role: String,
     /// The endpoint's model runs with this role: it reads models and writes captures.
     pub endpoint_role: String,
     /// The monitoring jobs run with this role: they read captures and write reports.
@@ -197,6 +206,10 @@ pub struct Registry {
     /// `PendingManualApproval` or `Approved`.
     pub approval_status: &'static str,
     pub inference_image_uri: String,
+    /// The serving container's environment, taken by every model made from the package
+    /// (the endpoint's included): what tells it which handler to load. Empty when the
+    /// container needs none.
+    pub serving_environment: BTreeMap<String, String>,
     pub inference_instance_types: Vec<String>,
     pub transform_instance_types: Vec<String>,
 }
@@ -208,6 +221,25 @@ pub struct Endpoint {
     pub initial_instance_count: u32,
     pub autoscaling: Option<Autoscaling>,
     pub capture: Option<Capture>,
+    pub rollout: Rollout,
+}
+
+/// How an approved package replaces the served model: SageMaker's blue/green update.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rollout {
+    pub strategy: StrategyKind,
+    /// `None` shifts all traffic at once.
+    pub canary: Option<CanaryStep>,
+    /// How long the old fleet stays after the shift, watched by the alarms.
+    pub bake_seconds: u32,
+    /// CloudWatch alarm names (`<project>-<name>`) that roll the update back.
+    pub rollback_alarms: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CanaryStep {
+    pub percent: u32,
+    pub wait_seconds: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -309,6 +341,9 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
         execution_role: format!("{project}-sagemaker-execution"),
         state_machine_role: format!("{project}-retraining-states"),
         events_role: format!("{project}-events"),
+        deploy_state_machine: format!("{project}-deploy"),
+        deploy_state_machine_role: format!("{project}-deploy-states"),
+        deploy_events_role: format!("{project}-deploy-events"),
         endpoint_role: format!("{project}-endpoint"),
         monitoring_role: format!("{project}-monitoring"),
         dashboard: project.clone(),
@@ -462,6 +497,20 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
                 .clone()
                 .unwrap_or_else(|| format!("s3://{}/data-capture/", buckets.pipeline)),
         }),
+        rollout: Rollout {
+            strategy: d.strategy.kind,
+            canary: d.strategy.canary.as_ref().map(|c| CanaryStep {
+                percent: c.percent,
+                wait_seconds: c.wait_seconds,
+            }),
+            bake_seconds: d.strategy.bake_seconds.unwrap_or(0),
+            rollback_alarms: d
+                .strategy
+                .rollback_alarms
+                .iter()
+                .map(|name| format!("{project}-{name}"))
+                .collect(),
+        },
     });
 
     let mut inference_instance_types = vec![spec.evaluation.instance_type.clone()];
@@ -481,6 +530,7 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
                 .as_ref()
                 .is_some_and(|e| catalog::has_gpu(&e.instance_type)),
         ),
+        serving_environment: serving_environment(spec.model.framework, &region),
         inference_instance_types,
         transform_instance_types: vec![spec.evaluation.instance_type.clone()],
     };
@@ -650,6 +700,10 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
         alarms,
         dashboard_widgets,
         custom_steps,
+        drift_baseline_uri: format!(
+            "s3://{}/monitoring/baseline/statistics.json",
+            spec.storage.buckets.pipeline
+        ),
     }
 }
 
@@ -807,6 +861,28 @@ fn scalar_text(value: &spec::Scalar) -> String {
 }
 
 /// `s3://bucket/prefix/` as `(bucket, "prefix/")`.
+/// The script-mode variables of the SageMaker PyTorch and scikit-learn serving containers
+/// (the SDK sets the same for a model whose code is packed into `model.tar.gz`): run
+/// `code/inference.py` from the unpacked archive, which `train.py` writes there, so that an
+/// isolated endpoint needs nothing from S3 but the model. XGBoost's container serves the
+/// `xgboost-model` booster by itself, and TensorFlow Serving finds `code/inference.py` without
+/// being told; neither needs any.
+fn serving_environment(framework: Framework, region: &str) -> BTreeMap<String, String> {
+    match framework {
+        Framework::Pytorch | Framework::Sklearn => [
+            ("SAGEMAKER_PROGRAM", "inference.py"),
+            ("SAGEMAKER_SUBMIT_DIRECTORY", "/opt/ml/model/code"),
+            // logging.INFO, the SDK's default.
+            ("SAGEMAKER_CONTAINER_LOG_LEVEL", "20"),
+            ("SAGEMAKER_REGION", region),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect(),
+        Framework::Xgboost | Framework::Tensorflow => BTreeMap::new(),
+    }
+}
+
 pub fn split_s3_uri(uri: &str) -> Option<(String, String)> {
     let rest = uri.strip_prefix("s3://")?;
     let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));

@@ -3,6 +3,7 @@
 
 mod common;
 
+use mlopsc::diagnostics::Code;
 use mlopsc::emit::{TEMPLATE, access};
 use mlopsc::spec::yaml::Document;
 use serde_json::Value;
@@ -64,6 +65,9 @@ fn every_request_of_every_example_is_allowed() {
         )
         .unwrap();
         let mut expected = vec!["the retraining state machine".to_string()];
+        if t["Resources"]["DeployStateMachine"].is_object() {
+            expected.push("the state machine DeployStateMachine".to_string());
+        }
         let mut steps: Vec<&Value> = pipeline["Steps"].as_array().unwrap().iter().collect();
         while let Some(step) = steps.pop() {
             for branch in ["IfSteps", "ElseSteps"] {
@@ -105,7 +109,17 @@ fn removing_any_policy_statement_is_caught() {
                 report.denials.iter().any(|d| d.role == role),
                 "{example}: without {role}'s {sid} nothing is denied"
             );
+            // The build reports it under its stable code, naming the role.
+            let err = access::verify(&broken).expect_err("verify fails as check does");
+            assert_eq!(err.code, Some(Code::A001), "{example}: {err}");
+            assert!(
+                err.to_string()
+                    .starts_with("A001: template.yaml failed its check: ")
+                    && err.message.contains(&format!("(role {role})")),
+                "{example}: {err}"
+            );
         }
+        assert_eq!(access::verify(&t), Ok(()), "{example}");
     }
 }
 
@@ -172,4 +186,40 @@ fn a_transform_step_may_create_its_model() {
         .map(|d| d.action.clone())
         .collect();
     assert_eq!(denied, ["sagemaker:CreateModel"]);
+}
+
+#[test]
+fn the_deploy_machine_passes_only_the_endpoint_role_and_writes_only_the_baseline_key() {
+    let t = template("skin-lesion");
+    let denied_without = |sid: &str| -> Vec<String> {
+        let mut broken = t.clone();
+        broken["Resources"]["DeployStateMachineRole"]["Properties"]["Policies"][0]
+            ["PolicyDocument"]["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|s| s["Sid"] != sid);
+        access::check(&broken)
+            .denials
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    assert_eq!(
+        denied_without("PassTheEndpointRole"),
+        [
+            "the state machine DeployStateMachine (role DeployStateMachineRole) may not iam:PassRole on arn:aws:iam::111122223333:role/skin-lesion-endpoint"
+        ]
+    );
+    assert_eq!(
+        denied_without("WriteTheMonitoringBaseline"),
+        [
+            "the state machine DeployStateMachine (role DeployStateMachineRole) may not s3:PutObject on arn:aws:s3:::skin-lesion-pipeline-123456789012/monitoring/baseline/statistics.json"
+        ]
+    );
+    assert_eq!(
+        denied_without("CreateOrUpdateTheEndpoint"),
+        ["CreateEndpoint", "UpdateEndpoint", "DescribeEndpoint"].map(|call| format!(
+            "the state machine DeployStateMachine (role DeployStateMachineRole) may not sagemaker:{call} on arn:aws:sagemaker:region-1:111122223333:endpoint/skin-lesion-classifier"
+        ))
+    );
 }

@@ -158,11 +158,13 @@ fn placeholders_of_the_pipeline_and_state_machine_are_filled() {
     let c = compiled("skin-lesion");
     let pipeline = json!({"Steps": [{"Arguments": {"RoleArn": "${ExecutionRoleArn}", "KmsKeyId": "${KmsKeyArn}"}}]});
     let machine = json!({"States": {"Notify": {"Parameters": {"TopicArn": "${NotificationTopicArn}", "Name": "${PipelineName}"}}}});
+    let deploy = json!({"States": {"Model": {"Parameters": {"ExecutionRoleArn": "${EndpointRoleArn}", "KmsKeyId": "${KmsKeyArn}"}}}});
     let support = cloudformation::support_objects(&c.system).expect("support files");
     let t = cloudformation::template(
         &c.system,
         &pipeline,
         &machine,
+        Some(&deploy),
         &json!({"widgets": []}),
         &support,
     );
@@ -183,12 +185,23 @@ fn placeholders_of_the_pipeline_and_state_machine_are_filled() {
         json!({"Ref": "NotificationTopic"})
     );
     assert_eq!(substitutions["PipelineName"], "skin-lesion-pipeline");
+    let substitutions =
+        &t["Resources"]["DeployStateMachine"]["Properties"]["DefinitionSubstitutions"];
+    assert_eq!(
+        substitutions["EndpointRoleArn"],
+        json!({"Fn::GetAtt": ["EndpointRole", "Arn"]})
+    );
+    assert_eq!(
+        substitutions["KmsKeyArn"],
+        json!({"Fn::GetAtt": ["EncryptionKey", "Arn"]})
+    );
 
     let unknown = json!({"States": {"S": {"Parameters": {"X": "${Mystery}"}}}});
     let t = cloudformation::template(
         &c.system,
         &pipeline,
         &unknown,
+        None,
         &json!({"widgets": []}),
         &support,
     );

@@ -348,3 +348,47 @@ fn training_and_transform_custom_steps_pass_every_check() {
         );
     }
 }
+
+/// The registered container tells the serving container which handler to load from the model
+/// archive (script mode, PyTorch); the handler is in the step code that `train.py` packs.
+/// XGBoost's container serves its booster without one.
+#[test]
+fn the_registered_container_names_its_serving_handler() {
+    for (example, region) in [
+        ("skin-lesion", Some("us-east-1")),
+        ("minimal", Some("eu-west-1")),
+        ("churn-tabular", None),
+    ] {
+        let p = pipeline(example);
+        let register = p["Steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["Arguments"]["IfSteps"].as_array().into_iter().flatten())
+            .find(|s| s["Type"] == "RegisterModel")
+            .unwrap_or_else(|| panic!("{example} registers no model"));
+        let environment =
+            &register["Arguments"]["InferenceSpecification"]["Containers"][0]["Environment"];
+        let Some(region) = region else {
+            assert!(environment.is_null(), "{example}: {environment}");
+            continue;
+        };
+        assert_eq!(
+            environment,
+            &serde_json::json!({
+                "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+                "SAGEMAKER_PROGRAM": "inference.py",
+                "SAGEMAKER_REGION": region,
+                "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+            }),
+            "{example}"
+        );
+        let code = root().join("examples").join(example).join("code");
+        assert!(code.join("inference.py").is_file(), "{example}");
+        let train = std::fs::read_to_string(code.join("train.py")).unwrap();
+        assert!(
+            train.contains("\"inference.py\""),
+            "{example}: train.py packs the handler into code/"
+        );
+    }
+}

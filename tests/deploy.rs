@@ -135,6 +135,7 @@ fn deployment(template: &str, pipeline: &str) -> Deployment {
             region: REGION.into(),
             pipeline: "mlopsc-test-pipeline".into(),
             state_machine: "mlopsc-test-retraining".into(),
+            deploy_state_machine: "mlopsc-test-deploy".into(),
             pipeline_bucket: "mlopsc-test-pipeline-bucket".into(),
             execution_role: "mlopsc-test-execution".into(),
         },
@@ -987,6 +988,11 @@ fn the_flagship_applies_then_plans_no_changes_until_a_real_change() {
         }])
     );
     assert_eq!(plan["definitions"]["stateMachine"]["status"], "unchanged");
+    // The deployed deploy machine, its key and endpoint role read back from the stack.
+    assert_eq!(
+        plan["definitions"]["deployStateMachine"]["status"],
+        "unchanged"
+    );
     let resources: Vec<(&str, &str)> = plan["resourceChanges"]
         .as_array()
         .expect("resourceChanges")

@@ -198,3 +198,37 @@ fn plan_without_offline_says_how_to_get_aws_support() {
     );
     assert!(stderr.contains("--offline"), "{stderr}");
 }
+
+#[test]
+fn offline_plan_shows_a_changed_deployment_in_the_deploy_state_machine() {
+    let (dir, spec, generated) = edited_flagship();
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let edited = text.replacen("canary: {percent: 10,", "canary: {percent: 20,", 1);
+    assert_ne!(edited, text, "the flagship deploys through a 10% canary");
+    std::fs::write(&spec, edited).unwrap();
+    let args = [
+        "plan",
+        spec.to_str().unwrap(),
+        "--offline",
+        "--generated",
+        generated.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    let output = mlopsc(&args, dir.path());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let plan: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let deploy = &plan["definitions"]["deployStateMachine"];
+    assert_eq!(deploy["name"], "skin-lesion-deploy");
+    assert_eq!(deploy["status"], "change");
+    assert_eq!(
+        deploy["changes"],
+        serde_json::json!([{
+            "path": r#"$.States.UpdateEndpoint.Parameters.DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration.CanarySize.Value"#,
+            "action": "change",
+            "old": 10,
+            "new": 20,
+        }])
+    );
+}

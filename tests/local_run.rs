@@ -250,18 +250,42 @@ fn minimal_example_runs_both_gate_branches_and_reuses_its_cache() {
         names.push(entry.unwrap().path().unwrap().display().to_string());
     }
     names.sort();
-    assert_eq!(names, ["classes.json", "model.pt"]);
+    assert_eq!(
+        names,
+        [
+            "classes.json",
+            "code/inference.py",
+            "input.json",
+            "model.pt"
+        ]
+    );
     let package: Value = serde_json::from_slice(
         &std::fs::read(workdir.join("registry/minimal-models/1/model-package.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(package["ModelApprovalStatus"], "PendingManualApproval");
+    let container = &package["InferenceSpecification"]["Containers"][0];
     assert!(
-        package["InferenceSpecification"]["Containers"][0]["Image"]
+        container["Image"]
             .as_str()
             .unwrap()
             .contains("pytorch-inference")
     );
+    // The registered package is served as its container would serve it.
+    let image = images.join("alpha/00.ppm");
+    let environment = container["Environment"]
+        .as_object()
+        .expect("the registered container has an Environment that names its handler");
+    let (dir, answers) = serve(
+        &local_model,
+        environment,
+        &[(&image, "image/png")],
+        tmp.path(),
+    );
+    let classes: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(dir.join("classes.json")).unwrap()).unwrap();
+    assert_eq!(classes, ["alpha", "beta", "gamma"]);
+    assert_classified(&answers[0], &classes);
 
     // --no-cache runs preprocessing again.
     let again = run(&["--param", "AccuracyThreshold=0.0", "--no-cache"]);
@@ -560,7 +584,7 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
         FlagshipData::Real(images) => images.join("images/ISIC_0024306.jpg"),
         FlagshipData::Generated => data.join("ham10000/images/ISIC_0024306.jpg"),
     };
-    classify_with_the_inference_handler(&model, &jpeg, tmp.path());
+    classify_with_the_inference_handler(&model, &serving_environment(&spec), &jpeg, tmp.path());
 
     let failed = run(&spec, &[]);
     assert_eq!(
@@ -748,14 +772,152 @@ runpy.run_path("train.py", run_name="__main__")
     assert!(names.iter().any(|n| n == "model.pt"), "{names:?}");
 }
 
-/// Unpacks a registered model as the PyTorch serving container does and sends a real JPEG
-/// through `code/inference.py`, as raw bytes and as JSON.
-fn classify_with_the_inference_handler(model: &Path, jpeg: &Path, tmp: &Path) {
+/// The `Environment` of the compiled pipeline's RegisterModel container: what the serving
+/// container of every model made from the package (the endpoint's) is started with.
+fn serving_environment(spec: &Path) -> serde_json::Map<String, Value> {
+    let source = mlopsc::diagnostics::SourceFile {
+        name: spec.display().to_string(),
+        text: std::fs::read_to_string(spec).unwrap(),
+    };
+    let compiled = mlopsc::build::compile(&source, spec.parent().unwrap()).expect("compiles");
+    let pipeline: Value =
+        serde_json::from_slice(&compiled.artifacts.files[mlopsc::emit::PIPELINE]).unwrap();
+    let gate = pipeline["Steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Type"] == "Condition")
+        .expect("a quality gate");
+    let register = gate["Arguments"]["IfSteps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Type"] == "RegisterModel")
+        .expect("the gate registers the model");
+    register["Arguments"]["InferenceSpecification"]["Containers"][0]["Environment"]
+        .as_object()
+        .expect("the registered container has an Environment that names its handler")
+        .clone()
+}
+
+/// Unpacks a registered model as the PyTorch serving container does (into /opt/ml/model,
+/// here `<tmp>/served`), loads the handler its `environment` names the way the inference
+/// toolkit does (`SAGEMAKER_PROGRAM` imported from `SAGEMAKER_SUBMIT_DIRECTORY`, with the
+/// environment set), and sends it each request, a file's bytes with a content type
+/// (`application/json` sends `{"image": <base64 of the file>}`). Returns the unpacked
+/// directory and the JSON answers.
+fn serve(
+    model: &Path,
+    environment: &serde_json::Map<String, Value>,
+    requests: &[(&Path, &str)],
+    tmp: &Path,
+) -> (PathBuf, Vec<Value>) {
     let dir = tmp.join("served");
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(
         std::fs::File::open(model).unwrap(),
     ));
     archive.unpack(&dir).unwrap();
+    let requirements = std::fs::read(examples().join("skin-lesion/code/requirements.txt")).unwrap();
+    let python = mlopsc::local::python::venv_root()
+        .unwrap()
+        .join(mlopsc::build::sha256_hex(&requirements))
+        .join("bin/python");
+    let variable = |name: &str| {
+        environment[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("the serving environment lacks {name}: {environment:?}"))
+            .to_string()
+    };
+    // The container unpacks the archive into /opt/ml/model: map the handler's directory there.
+    let submit = variable("SAGEMAKER_SUBMIT_DIRECTORY");
+    let code_dir = dir.join(
+        submit
+            .strip_prefix("/opt/ml/model")
+            .unwrap_or_else(|| panic!("{submit} is not inside the unpacked model"))
+            .trim_start_matches('/'),
+    );
+    let program = variable("SAGEMAKER_PROGRAM");
+    let module = program
+        .strip_suffix(".py")
+        .unwrap_or_else(|| panic!("SAGEMAKER_PROGRAM {program} is not a Python file"));
+    assert!(
+        code_dir.join(&program).is_file(),
+        "the archive has no {program} in {submit}"
+    );
+    assert!(
+        variable("SAGEMAKER_CONTAINER_LOG_LEVEL")
+            .parse::<u32>()
+            .is_ok(),
+        "{environment:?}"
+    );
+    let script = r#"
+import base64, importlib, json, sys
+model_dir, code_dir, module, requests = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+sys.path.insert(0, code_dir)
+inference = importlib.import_module(module)
+loaded = inference.model_fn(model_dir)
+results = []
+for path, content_type in zip(requests[::2], requests[1::2]):
+    data = open(path, "rb").read()
+    body = json.dumps({"image": base64.b64encode(data).decode()}) if content_type == "application/json" else data
+    text, accept = inference.output_fn(inference.predict_fn(inference.input_fn(body, content_type), loaded), "application/json")
+    assert accept == "application/json", accept
+    results.append(json.loads(text))
+print(json.dumps(results))
+"#;
+    let mut args = vec![
+        "-c".to_string(),
+        script.to_string(),
+        dir.display().to_string(),
+        code_dir.display().to_string(),
+        module.to_string(),
+    ];
+    for (file, content_type) in requests {
+        args.push(file.display().to_string());
+        args.push(content_type.to_string());
+    }
+    let output = Command::new(python)
+        .args(&args)
+        .current_dir(tmp)
+        .envs(
+            environment
+                .iter()
+                .map(|(k, v)| (k, v.as_str().unwrap_or_default())),
+        )
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let results: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(results.len(), requests.len());
+    (dir, results)
+}
+
+/// One answer of a classifier handler: a known label, a probability per class that sum to
+/// one, and the label's probability as the confidence.
+fn assert_classified(answer: &Value, classes: &[Value]) {
+    let label = answer["predicted_label"].as_str().unwrap();
+    assert!(classes.iter().any(|c| c == label), "{answer}");
+    let probabilities = answer["probabilities"].as_object().unwrap();
+    assert_eq!(probabilities.len(), classes.len(), "{answer}");
+    let total: f64 = probabilities.values().map(|p| p.as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-4, "{answer}");
+    assert_eq!(answer["prediction_confidence"], probabilities[label]);
+}
+
+/// The flagship's registered model, served: a real JPEG as raw bytes and as JSON.
+fn classify_with_the_inference_handler(
+    model: &Path,
+    environment: &serde_json::Map<String, Value>,
+    jpeg: &Path,
+    tmp: &Path,
+) {
+    assert_eq!(environment["SAGEMAKER_REGION"], "us-east-1");
+    let (dir, results) = serve(
+        model,
+        environment,
+        &[(jpeg, "image/jpeg"), (jpeg, "application/json")],
+        tmp,
+    );
     for file in [
         "model.pt",
         "config.json",
@@ -764,50 +926,13 @@ fn classify_with_the_inference_handler(model: &Path, jpeg: &Path, tmp: &Path) {
     ] {
         assert!(dir.join(file).is_file(), "model.tar.gz lacks {file}");
     }
-    let python = venv_python("skin-lesion");
-    let script = r#"
-import base64, json, sys
-import inference
-loaded = inference.model_fn(sys.argv[1])
-data = open(sys.argv[2], "rb").read()
-results = []
-for body, content_type in [(data, "image/jpeg"), (json.dumps({"image": base64.b64encode(data).decode()}), "application/json")]:
-    text, accept = inference.output_fn(inference.predict_fn(inference.input_fn(body, content_type), loaded), "application/json")
-    results.append(json.loads(text))
-print(json.dumps(results))
-"#;
-    let output = Command::new(python)
-        .args(["-c", script, dir.to_str().unwrap(), jpeg.to_str().unwrap()])
-        .current_dir(dir.join("code"))
-        .env("PYTHONPATH", dir.join("code"))
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    let results: Value = serde_json::from_slice(&output.stdout).unwrap();
     let config: Value =
         serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
     assert_eq!(
         results[0], results[1],
         "the same image as bytes and as JSON"
     );
-    let answer = &results[0];
-    let label = answer["predicted_label"].as_str().unwrap();
-    assert!(
-        config["classes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c == label),
-        "{answer}"
-    );
-    let probabilities = answer["probabilities"].as_object().unwrap();
-    assert_eq!(
-        probabilities.len(),
-        config["classes"].as_array().unwrap().len()
-    );
-    let total: f64 = probabilities.values().map(|p| p.as_f64().unwrap()).sum();
-    assert!((total - 1.0).abs() < 1e-4, "{answer}");
-    assert_eq!(answer["prediction_confidence"], probabilities[label]);
+    assert_classified(&results[0], config["classes"].as_array().unwrap());
     assert_eq!(
         config["transform"]["width"], 64,
         "the handler resizes as preprocess did"

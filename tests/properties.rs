@@ -221,6 +221,8 @@ const SEMANTIC_FIXTURES: &[&str] = &[
     "R001-unknown-step",
     "R002-cycle",
     "R003-trigger-member",
+    "R003-strategy-member",
+    "R001-unknown-rollback-alarm",
     "R004-drift-trigger-without-alarm",
     "R004-missing-feature",
 ];

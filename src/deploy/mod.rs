@@ -40,6 +40,8 @@ pub struct Target {
     pub region: String,
     pub pipeline: String,
     pub state_machine: String,
+    /// The deploy state machine, which a system with an endpoint has.
+    pub deploy_state_machine: String,
     /// Step code and support files are uploaded here; the stack creates it.
     pub pipeline_bucket: String,
     /// The role CreatePipeline passes to SageMaker; the stack creates it.
@@ -53,6 +55,7 @@ impl Target {
             region: system.region.clone(),
             pipeline: system.names.pipeline.clone(),
             state_machine: system.names.state_machine.clone(),
+            deploy_state_machine: system.names.deploy_state_machine.clone(),
             pipeline_bucket: system.buckets.pipeline.clone(),
             execution_role: system.names.execution_role.clone(),
         }
@@ -76,9 +79,10 @@ pub struct Upload {
 }
 
 /// The artifacts that are deployed through their own APIs rather than uploaded as files.
-const DEPLOYED_DIRECTLY: [&str; 5] = [
+const DEPLOYED_DIRECTLY: [&str; 6] = [
     emit::PIPELINE,
     emit::STATE_MACHINE,
+    emit::DEPLOY_STATE_MACHINE,
     emit::TEMPLATE,
     emit::DASHBOARD,
     emit::MANIFEST,
@@ -260,6 +264,7 @@ mod tests {
                 region: "us-east-1".into(),
                 pipeline: "p".into(),
                 state_machine: "m".into(),
+                deploy_state_machine: "d".into(),
                 pipeline_bucket: "b".into(),
                 execution_role: "r".into(),
             },
@@ -277,6 +282,7 @@ mod tests {
             &[
                 ("template.yaml", "Resources: {}\n"),
                 ("pipeline.json", "{}"),
+                ("deploy.asl.json", "{}"),
                 ("monitoring/constraints.json", "{\"a\":1}"),
             ],
             &[("train.py", "print(1)\n")],

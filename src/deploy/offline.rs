@@ -69,6 +69,11 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
             &target.state_machine,
             emit::STATE_MACHINE,
         ),
+        (
+            DocumentKind::DeployStateMachine,
+            &target.deploy_state_machine,
+            emit::DEPLOY_STATE_MACHINE,
+        ),
     ] {
         if let Some(planned) = deployment.artifacts.files.get(file) {
             summary.documents.push(DocumentPlan {
@@ -83,6 +88,7 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
         emit::TEMPLATE,
         emit::PIPELINE,
         emit::STATE_MACHINE,
+        emit::DEPLOY_STATE_MACHINE,
         emit::MANIFEST,
     ];
     let on_disk = if dir.is_dir() {
@@ -177,6 +183,7 @@ mod tests {
                 region: "us-east-1".into(),
                 pipeline: "demo-pipeline".into(),
                 state_machine: "demo-retraining".into(),
+                deploy_state_machine: "demo-deploy".into(),
                 pipeline_bucket: "b".into(),
                 execution_role: "r".into(),
             },

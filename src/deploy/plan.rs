@@ -259,15 +259,24 @@ pub async fn plan(
             diff: DocumentDiff::between(pipeline.as_deref().map(str::as_bytes), &planned),
         });
     }
-    if let Some(planned) = deployment.artifacts.files.get(crate::emit::STATE_MACHINE) {
+    for (kind, name, file) in [
+        (
+            DocumentKind::StateMachine,
+            &target.state_machine,
+            crate::emit::STATE_MACHINE,
+        ),
+        (
+            DocumentKind::DeployStateMachine,
+            &target.deploy_state_machine,
+            crate::emit::DEPLOY_STATE_MACHINE,
+        ),
+    ] {
+        let Some(planned) = deployment.artifacts.files.get(file) else {
+            continue;
+        };
         let deployed = match &stack {
             Some(s) => {
-                deployed_state_machine(
-                    clients,
-                    s.stack_id().unwrap_or_default(),
-                    &target.state_machine,
-                )
-                .await?
+                deployed_state_machine(clients, s.stack_id().unwrap_or_default(), name).await?
             }
             None => None,
         };
@@ -282,8 +291,8 @@ pub async fn plan(
             deployed.as_deref(),
         );
         summary.documents.push(DocumentPlan {
-            kind: DocumentKind::StateMachine,
-            name: target.state_machine.clone(),
+            kind,
+            name: name.clone(),
             diff: DocumentDiff::between(deployed.as_deref().map(str::as_bytes), &planned),
         });
     }

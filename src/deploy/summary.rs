@@ -77,6 +77,7 @@ impl DocumentDiff {
 pub enum DocumentKind {
     Pipeline,
     StateMachine,
+    DeployStateMachine,
 }
 
 impl DocumentKind {
@@ -85,6 +86,7 @@ impl DocumentKind {
         match self {
             DocumentKind::Pipeline => "SageMaker pipeline",
             DocumentKind::StateMachine => "State machine",
+            DocumentKind::DeployStateMachine => "Deploy state machine",
         }
     }
 
@@ -93,6 +95,7 @@ impl DocumentKind {
         match self {
             DocumentKind::Pipeline => "pipeline",
             DocumentKind::StateMachine => "stateMachine",
+            DocumentKind::DeployStateMachine => "deployStateMachine",
         }
     }
 }

@@ -85,6 +85,24 @@ pub fn check(template: &Value) -> Report {
     report
 }
 
+/// [`check`] as a build step: a template whose roles would be denied a request fails with
+/// A001, naming every denial, before anything is written.
+pub fn verify(template: &Value) -> Result<(), super::EmitError> {
+    let report = check(template);
+    if report.denials.is_empty() {
+        return Ok(());
+    }
+    let denials: Vec<String> = report.denials.iter().map(ToString::to_string).collect();
+    Err(super::EmitError {
+        artifact: super::TEMPLATE.to_string(),
+        message: format!(
+            "its roles would be denied what the system asks of them: {}",
+            denials.join("; ")
+        ),
+        code: Some(crate::diagnostics::Code::A001),
+    })
+}
+
 /// A request: `role` calls `action` on `resource` on behalf of `caller`.
 #[derive(Debug, Clone)]
 struct Request {
@@ -654,7 +672,9 @@ fn repository_arn(image: &str) -> Option<String> {
     ))
 }
 
-/// What the retraining state machine's tasks ask of its role.
+/// What the state machines' tasks ask of their roles: the retraining machine's pipeline,
+/// Step Functions and SNS calls; the deploy machine's package, model, endpoint, S3 and SNS
+/// calls, and the endpoint role it passes.
 fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
     let machines = names.with_role(|k| k == "AWS::StepFunctions::StateMachine", "RoleArn");
     for (id, properties, role) in machines {
@@ -671,7 +691,11 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
         let Ok(definition) = serde_json::from_str::<Value>(&text) else {
             continue;
         };
-        let caller = "the retraining state machine".to_string();
+        let caller = if id == "StateMachine" {
+            "the retraining state machine".to_string()
+        } else {
+            format!("the state machine {id}")
+        };
         let mut service = Vec::new();
         if properties["LoggingConfiguration"].is_object() {
             service.push("logs:CreateLogDelivery");
@@ -693,7 +717,12 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
             .find_map(|s| s["Parameters"]["PipelineName"].as_str())
             .unwrap_or(RUNTIME)
             .to_string();
-        for state in states {
+        // A configuration with a key makes SageMaker ask for grants on it for the endpoint.
+        let config_key = states
+            .iter()
+            .find_map(|s| s["Parameters"]["KmsKeyId"].as_str())
+            .map(str::to_string);
+        for state in &states {
             let task = state["Resource"].as_str().unwrap_or_default();
             let parameters = &state["Parameters"];
             let mut push = |action: &str, resource: String| {
@@ -706,18 +735,62 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
             };
             if let Some(call) = task.strip_prefix("arn:aws:states:::aws-sdk:sagemaker:") {
                 let action = format!("sagemaker:{}{}", call[..1].to_ascii_uppercase(), &call[1..]);
-                let pipeline_arn =
-                    format!("arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:pipeline/{pipeline}");
-                let resource = if parameters["PipelineName"].is_string() {
-                    pipeline_arn
-                } else {
-                    format!("{pipeline_arn}/execution/{RUNTIME}")
+                let sagemaker =
+                    |path: &str| format!("arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:{path}");
+                let named =
+                    |key: &str| sample(&states, &parameters[key], &parameters[format!("{key}.$")]);
+                let resource = match call {
+                    "describeModelPackage" => sagemaker(&format!(
+                        "model-package/{}/{RUNTIME}",
+                        package_group(names).unwrap_or(RUNTIME.into())
+                    )),
+                    "createModel" => {
+                        if let Some(passed) = parameters["ExecutionRoleArn"].as_str() {
+                            push("iam:PassRole", passed.to_string());
+                        }
+                        sagemaker(&format!("model/{}", named("ModelName")))
+                    }
+                    "createEndpointConfig" => {
+                        sagemaker(&format!("endpoint-config/{}", named("EndpointConfigName")))
+                    }
+                    "createEndpoint" | "updateEndpoint" | "describeEndpoint" => {
+                        if call != "describeEndpoint"
+                            && let Some(key) = &config_key
+                        {
+                            push("kms:CreateGrant", key.clone());
+                        }
+                        sagemaker(&format!("endpoint/{}", named("EndpointName")))
+                    }
+                    "listEndpoints" => "*".to_string(),
+                    _ if parameters["PipelineName"].is_string() => {
+                        sagemaker(&format!("pipeline/{pipeline}"))
+                    }
+                    _ => sagemaker(&format!("pipeline/{pipeline}/execution/{RUNTIME}")),
                 };
                 push(&action, resource);
             } else if let Some(call) = task.strip_prefix("arn:aws:states:::aws-sdk:sfn:") {
                 // The machine asks about its own executions.
                 let action = format!("states:{}{}", call[..1].to_ascii_uppercase(), &call[1..]);
                 push(&action, names.arn(id).unwrap_or_default());
+            } else if task == "arn:aws:states:::aws-sdk:s3:copyObject" {
+                // The source is a drift baseline the pipeline registered with the model.
+                let arguments = &state["Arguments"];
+                let target = format!(
+                    "s3://{}/{}",
+                    arguments["Bucket"].as_str().unwrap_or_default(),
+                    arguments["Key"].as_str().unwrap_or_default()
+                );
+                let mut own = Vec::new();
+                for source in registered_baselines(names) {
+                    s3_requests(names, &source, false, &mut own);
+                }
+                s3_requests(names, &target, true, &mut own);
+                // A copy reads objects, it does not list them.
+                for (action, resource) in own {
+                    if action != "s3:ListBucket" {
+                        push(&action, resource);
+                    }
+                }
             } else if task == "arn:aws:states:::sns:publish" {
                 let Some(topic) = parameters["TopicArn"].as_str() else {
                     continue;
@@ -732,6 +805,72 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
                 }
             }
         }
+    }
+}
+
+/// A sample of a name a task passes: the literal, or for `$.X.Y` the value the Pass state
+/// that writes `$.X` builds for `Y`, with `States.Format`'s `{}` as a run-time value.
+fn sample(states: &[&Value], literal: &Value, path: &Value) -> String {
+    if let Some(text) = literal.as_str() {
+        return text.to_string();
+    }
+    let Some((target, field)) = path.as_str().and_then(|p| p.rsplit_once('.')) else {
+        return RUNTIME.to_string();
+    };
+    let built = states
+        .iter()
+        .find(|s| s["Type"] == "Pass" && s["ResultPath"] == target)
+        .and_then(|s| s["Parameters"][format!("{field}.$")].as_str());
+    let Some(format) = built
+        .and_then(|b| b.strip_prefix("States.Format('"))
+        .and_then(|b| b.split_once('\'').map(|(f, _)| f))
+    else {
+        return RUNTIME.to_string();
+    };
+    format.replace("{}", RUNTIME)
+}
+
+/// The model package group the template creates.
+fn package_group(names: &Names) -> Option<String> {
+    let id = names
+        .resources
+        .keys()
+        .find(|id| names.kind(id) == "AWS::SageMaker::ModelPackageGroup")?;
+    names.property(id, "ModelPackageGroupName")
+}
+
+/// Where the registered packages' drift baselines are: their `DriftCheckBaselines`
+/// statistics when the pipeline registers them, else beside the model data.
+fn registered_baselines(names: &Names) -> Vec<String> {
+    let Some((pipeline, _)) = embedded_pipeline(names) else {
+        return Vec::new();
+    };
+    let steps = pipeline["Steps"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut baselines = Vec::new();
+    let mut models = Vec::new();
+    for step in all_steps(steps)
+        .into_iter()
+        .filter(|s| s["Type"] == "RegisterModel")
+    {
+        let arguments = &step["Arguments"];
+        let statistics =
+            &arguments["DriftCheckBaselines"]["ModelDataQuality"]["Statistics"]["S3Uri"];
+        baselines.extend(evaluate(&pipeline, statistics));
+        for container in arguments["InferenceSpecification"]["Containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            models.extend(evaluate(&pipeline, &container["ModelDataUrl"]));
+        }
+    }
+    if baselines.is_empty() {
+        models
+    } else {
+        baselines
     }
 }
 

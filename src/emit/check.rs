@@ -51,6 +51,7 @@ fn error(name: &str, message: String) -> EmitError {
     EmitError {
         artifact: name.to_string(),
         message,
+        code: None,
     }
 }
 

@@ -19,7 +19,7 @@ use crate::ir::{Kms, System};
 
 pub use check::check;
 pub use events::{MetricAlarm, alarms};
-pub use sagemaker::VARIANT;
+pub use sagemaker::{VARIANT, endpoint_config};
 
 /// Logical IDs shared between resource groups.
 pub(crate) mod ids {
@@ -38,6 +38,10 @@ pub(crate) mod ids {
     pub const PIPELINE: &str = "Pipeline";
     pub const STATE_MACHINE: &str = "StateMachine";
     pub const STATE_MACHINE_LOGS: &str = "StateMachineLogGroup";
+    pub const DEPLOY_STATE_MACHINE: &str = "DeployStateMachine";
+    pub const DEPLOY_STATE_MACHINE_LOGS: &str = "DeployStateMachineLogGroup";
+    pub const DEPLOY_STATE_MACHINE_ROLE: &str = "DeployStateMachineRole";
+    pub const DEPLOY_EVENTS_ROLE: &str = "DeployEventsRole";
     pub const TOPIC: &str = "NotificationTopic";
     pub const MODEL: &str = "Model";
     pub const ENDPOINT_CONFIG: &str = "EndpointConfig";
@@ -63,6 +67,7 @@ pub fn template(
     system: &System,
     pipeline: &Value,
     state_machine: &Value,
+    deploy_machine: Option<&Value>,
     dashboard: &Value,
     support: &BTreeMap<String, Vec<u8>>,
 ) -> Value {
@@ -85,7 +90,7 @@ pub fn template(
     storage::add(&mut t);
     iam::add(&mut t);
     sagemaker::add(&mut t, pipeline);
-    events::add(&mut t, state_machine, dashboard);
+    events::add(&mut t, state_machine, deploy_machine, dashboard);
     t.finish()
 }
 

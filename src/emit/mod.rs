@@ -16,10 +16,13 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::build::sha256_hex;
+use crate::diagnostics::Code;
 use crate::ir::System;
 
 pub const PIPELINE: &str = "pipeline.json";
 pub const STATE_MACHINE: &str = "retraining.asl.json";
+/// The deploy state machine; only a system with an endpoint has it.
+pub const DEPLOY_STATE_MACHINE: &str = "deploy.asl.json";
 pub const TEMPLATE: &str = "template.yaml";
 pub const DASHBOARD: &str = "dashboard.json";
 pub const MANIFEST: &str = "manifest.json";
@@ -44,11 +47,24 @@ pub struct Artifacts {
 pub struct EmitError {
     pub artifact: String,
     pub message: String,
+    /// The stable code of a check that has one (A001 for the access check), so that a
+    /// report names the page `mlopsc explain` prints; a failed parse-back has none.
+    pub code: Option<Code>,
 }
 
 impl std::fmt::Display for EmitError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} failed its check: {}", self.artifact, self.message)
+        if let Some(code) = self.code {
+            write!(f, "{code}: ")?;
+        }
+        write!(f, "{} failed its check: {}", self.artifact, self.message)?;
+        if let Some(code) = self.code {
+            write!(
+                f,
+                "\nhelp: `mlopsc explain {code}` says what the check found"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -71,22 +87,26 @@ pub fn emit(system: &System, code_sha256: &str, spec_text: &[u8]) -> Result<Arti
     );
     sagemaker::check(&pipeline).map_err(|m| fail(PIPELINE, m))?;
     stepfunctions::check(&state_machine).map_err(|m| fail(STATE_MACHINE, m))?;
+    let deploy_machine = stepfunctions::deploy::state_machine(system);
+    if let Some(machine) = &deploy_machine {
+        stepfunctions::deploy::check(machine).map_err(|m| fail(DEPLOY_STATE_MACHINE, m))?;
+        files.insert(
+            DEPLOY_STATE_MACHINE.to_string(),
+            check::json_text(DEPLOY_STATE_MACHINE, machine)?,
+        );
+    }
     let support = cloudformation::support_objects(system)?;
     files.extend(support.clone());
-    let template =
-        cloudformation::template(system, &pipeline, &state_machine, &dashboard, &support);
+    let template = cloudformation::template(
+        system,
+        &pipeline,
+        &state_machine,
+        deploy_machine.as_ref(),
+        &dashboard,
+        &support,
+    );
     cloudformation::check(&template).map_err(|m| fail(TEMPLATE, m))?;
-    let access = access::check(&template);
-    if !access.denials.is_empty() {
-        let denials: Vec<String> = access.denials.iter().map(ToString::to_string).collect();
-        return Err(fail(
-            TEMPLATE,
-            format!(
-                "its roles would be denied what the system asks of them: {}",
-                denials.join("; ")
-            ),
-        ));
-    }
+    access::verify(&template)?;
     files.insert(TEMPLATE.to_string(), check::yaml_text(TEMPLATE, &template)?);
     let manifest = manifest(&files, code_sha256, spec_text);
     files.insert(MANIFEST.to_string(), check::json_text(MANIFEST, &manifest)?);
@@ -97,6 +117,7 @@ fn fail(artifact: &str, message: String) -> EmitError {
     EmitError {
         artifact: artifact.to_string(),
         message,
+        code: None,
     }
 }
 

@@ -559,6 +559,13 @@ impl<'a> Emitter<'a> {
             output_uri(steps::EVALUATE, "evaluation"),
             json!("evaluation.json"),
         ]);
+        let mut container = json!({
+            "Image": registry.inference_image_uri,
+            "ModelDataUrl": model_artifacts(),
+        });
+        if !registry.serving_environment.is_empty() {
+            container["Environment"] = json!(registry.serving_environment);
+        }
         json!({
             "Name": steps::REGISTER,
             "Type": "RegisterModel",
@@ -566,10 +573,7 @@ impl<'a> Emitter<'a> {
                 "ModelPackageGroupName": registry.model_package_group,
                 "ModelApprovalStatus": parameter(APPROVAL_PARAMETER),
                 "InferenceSpecification": {
-                    "Containers": [{
-                        "Image": registry.inference_image_uri,
-                        "ModelDataUrl": model_artifacts(),
-                    }],
+                    "Containers": [container],
                     "SupportedContentTypes": content_types,
                     "SupportedResponseMIMETypes": response_types,
                     "SupportedRealtimeInferenceInstanceTypes": registry.inference_instance_types,

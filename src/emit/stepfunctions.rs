@@ -6,6 +6,8 @@
 //! reported instead of being polled until the machine's `TimeoutSeconds` ends it silently.
 //! Every Task catches everything into one notify-then-fail path.
 
+pub mod deploy;
+
 use std::collections::{BTreeSet, VecDeque};
 
 use serde_json::{Map, Value, json};
@@ -596,6 +598,11 @@ fn catch_into_failure(result_path: &str) -> Value {
 /// `StartAt` exists, every transition resolves, every state is reachable, some state ends
 /// the execution, every Task catches everything, and every `${...}` is a known placeholder.
 pub fn check(machine: &Value) -> Result<(), String> {
+    check_with(machine, PLACEHOLDERS)
+}
+
+/// [`check`] for a machine whose `${...}` placeholders are `placeholders`.
+fn check_with(machine: &Value, placeholders: &[&str]) -> Result<(), String> {
     let mut problems = Vec::new();
     let states = match machine.get("States").and_then(Value::as_object) {
         Some(states) if !states.is_empty() => states,
@@ -656,9 +663,9 @@ pub fn check(machine: &Value) -> Result<(), String> {
         }
     }
 
-    let mut placeholders = BTreeSet::new();
-    collect_placeholders(machine, &mut placeholders);
-    for unknown in placeholders.iter().filter(|p| !PLACEHOLDERS.contains(p)) {
+    let mut found = BTreeSet::new();
+    collect_placeholders(machine, &mut found);
+    for unknown in found.iter().filter(|p| !placeholders.contains(p)) {
         problems.push(format!("`${{{unknown}}}` is not in PLACEHOLDERS"));
     }
 

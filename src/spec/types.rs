@@ -530,6 +530,67 @@ pub struct Deployment {
     pub autoscaling: Option<Autoscaling>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_capture: Option<DataCapture>,
+    /// How an approved model package reaches the endpoint. Approving a package starts the
+    /// `<project>-deploy` state machine, which updates the endpoint this way (or creates it).
+    #[serde(default)]
+    pub strategy: Strategy,
+}
+
+/// A deployment strategy: SageMaker's blue/green update, its traffic shift, the bake time
+/// and the CloudWatch alarms that roll it back.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Strategy {
+    #[serde(rename = "type", default)]
+    pub kind: StrategyKind,
+    /// `blueGreen` and `canary`: names of the spec's `alarms` that roll the update back
+    /// while they are in ALARM (during the traffic shift and the bake time).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rollback_alarms: Vec<String>,
+    /// `blueGreen` and `canary`: how long the old fleet is kept after all traffic moved,
+    /// while the rollback alarms are watched, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 3600))]
+    pub bake_seconds: Option<u32>,
+    /// `canary` (required) and `blueGreen` (optional): the share of capacity that gets
+    /// traffic first, and how long it serves alone before the rest moves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canary: Option<Canary>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum StrategyKind {
+    /// All traffic moves to the new model at once, without a bake time or rollback alarms.
+    #[default]
+    AllAtOnce,
+    /// A new fleet; traffic moves at once (or through a `canary` step), the old fleet is kept
+    /// for `bakeSeconds` and comes back when a rollback alarm fires.
+    BlueGreen,
+    /// Blue/green whose traffic moves through a canary step first.
+    Canary,
+}
+
+impl StrategyKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            StrategyKind::AllAtOnce => "allAtOnce",
+            StrategyKind::BlueGreen => "blueGreen",
+            StrategyKind::Canary => "canary",
+        }
+    }
+}
+
+/// The canary step of a traffic shift.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Canary {
+    /// The percentage of the new fleet's capacity that serves first.
+    #[schemars(range(min = 1, max = 99))]
+    pub percent: u32,
+    /// How long the canary serves before the rest of the traffic moves, in seconds.
+    #[schemars(range(min = 0, max = 3600))]
+    pub wait_seconds: u32,
 }
 
 /// Target-tracking autoscaling on invocations per instance.

@@ -114,7 +114,7 @@ fn reads(code: Code) -> Reads {
         Code::I005 => only(&["/training/maxRuntimeSeconds"]),
         Code::I006 => with_siblings(&["/model/framework"]),
         Code::V003 => only(&["/evaluation/metrics"]),
-        Code::R001 | Code::R002 => only(&["/customSteps"]),
+        Code::R001 | Code::R002 => only(&["/customSteps", "/alarms"]),
         Code::R004 => only(&["/deployment", "/monitoring", "/retraining", "/dataSources"]),
         _ => only(&[]),
     }

@@ -7,14 +7,77 @@ use super::Rules;
 use super::names::BUILT_IN_STEPS;
 use crate::diagnostics::Code;
 use crate::spec::{
-    AlarmMetric, DataFormat, DriftStatistic, Framework, Spec, StepKind, TriggerKind, Widget,
+    AlarmMetric, DataFormat, DriftStatistic, Framework, Spec, StepKind, StrategyKind, TriggerKind,
+    Widget,
 };
 use crate::suggest::did_you_mean;
 
 pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     step_graph(spec, rules);
     members_for_kind(spec, rules);
+    strategy_members(spec, rules);
     features_present(spec, rules);
+}
+
+/// A deployment strategy takes only its own keys: `allAtOnce` neither bakes nor rolls back,
+/// `canary` needs its canary step; and every rollback alarm is one of the spec's alarms.
+fn strategy_members(spec: &Spec, rules: &mut Rules) {
+    let Some(deployment) = &spec.deployment else {
+        return;
+    };
+    let strategy = &deployment.strategy;
+    let base = "/deployment/strategy";
+    let kind = strategy.kind.name();
+    let (bakes, canary_needed) = match strategy.kind {
+        StrategyKind::AllAtOnce => (false, Some(false)),
+        StrategyKind::BlueGreen => (true, None),
+        StrategyKind::Canary => (true, Some(true)),
+    };
+    if !bakes {
+        for (name, present) in [
+            ("rollbackAlarms", !strategy.rollback_alarms.is_empty()),
+            ("bakeSeconds", strategy.bake_seconds.is_some()),
+        ] {
+            if present {
+                rules.error_at_key(
+                    Code::R003,
+                    &format!("{base}/{name}"),
+                    format!("an `{kind}` deployment takes no `{name}`: nothing is kept to roll back to"),
+                    "use `type: blueGreen` to keep the old fleet and roll back on alarms, or remove the key",
+                );
+            }
+        }
+    }
+    match (canary_needed, strategy.canary.is_some()) {
+        (Some(true), false) => rules.error(
+            Code::R003,
+            base,
+            "a `canary` deployment needs `canary: {percent, waitSeconds}`",
+            "add `canary: {percent: 10, waitSeconds: 600}`",
+        ),
+        (Some(false), true) => rules.error_at_key(
+            Code::R003,
+            &format!("{base}/canary"),
+            format!("an `{kind}` deployment moves all traffic at once and takes no `canary`"),
+            "use `type: canary` (or `blueGreen`) for a canary step, or remove `canary`",
+        ),
+        _ => {}
+    }
+    let alarms: Vec<&str> = spec.alarms.iter().map(|a| a.name.as_str()).collect();
+    for (i, name) in strategy.rollback_alarms.iter().enumerate() {
+        if !alarms.contains(&name.as_str()) {
+            let help = match did_you_mean(name, alarms.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => "name an alarm of `alarms`, such as one on `endpoint5xxErrors`".into(),
+            };
+            rules.error(
+                Code::R001,
+                &format!("{base}/rollbackAlarms/{i}"),
+                format!("rollback alarm `{name}` is not one of the spec's alarms"),
+                help,
+            );
+        }
+    }
 }
 
 /// Custom steps' `dependsOn` must resolve, and the graph must be acyclic.

@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import socket
 from pathlib import Path
 
@@ -134,6 +135,12 @@ def main():
     model_dir.mkdir(parents=True, exist_ok=True)
     torch.save(model.to("cpu"), model_dir / "model.pt")
     (model_dir / "classes.json").write_text(json.dumps(data.classes))
+    height, width = data[0][0].shape[1:]
+    (model_dir / "input.json").write_text(json.dumps({"height": height, "width": width}))
+    # The PyTorch serving container runs code/inference.py from model.tar.gz.
+    serving = model_dir / "code"
+    serving.mkdir(exist_ok=True)
+    shutil.copy(Path(__file__).resolve().parent / "inference.py", serving / "inference.py")
 
 
 if __name__ == "__main__":

@@ -102,6 +102,13 @@ ALLOWED = [
         "RegisterModel's ModelApprovalStatus (a CreateModelPackage member) is missing",
     ),
     Gap(
+        ("additionalProperties",),
+        rf"^{STEP}/Arguments/InferenceSpecification/Containers/\d+$",
+        extra_members({"Environment"}),
+        "a registered container's Environment (CreateModelPackage's ModelPackageContainerDefinition, "
+        "which the SDK's framework models set to name their handler) is missing",
+    ),
+    Gap(
         ("type",),
         rf"^{STEP}/Arguments/PrimaryContainer/ModelDataUrl$",
         expression("Get"),

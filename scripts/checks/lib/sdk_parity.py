@@ -430,6 +430,8 @@ def build(spec, ours):
             {
                 "Image": container["Image"],
                 "ModelDataUrl": sdk_value(container["ModelDataUrl"]),
+                # The serving handler's script-mode variables, as the SDK's model sets them.
+                **({"Environment": container["Environment"]} if "Environment" in container else {}),
             }
         ],
         content_types=specification["SupportedContentTypes"],

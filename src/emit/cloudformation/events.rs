@@ -9,15 +9,46 @@ use crate::emit::stepfunctions::Trigger;
 use crate::ir::{System, pascal};
 use crate::spec::{AlarmMetric, DriftStatistic};
 
-/// The log group of the state machine; the `/aws/vendedlogs/` prefix keeps CloudWatch
+/// The log group of a state machine; the `/aws/vendedlogs/` prefix keeps CloudWatch
 /// Logs' resource policy small.
-pub(super) fn state_machine_log_group(system: &System) -> String {
-    format!("/aws/vendedlogs/states/{}", system.names.state_machine)
+pub(super) fn state_machine_log_group(machine_name: &str) -> String {
+    format!("/aws/vendedlogs/states/{machine_name}")
 }
 
-pub(super) fn add(t: &mut Template, state_machine: &Value, dashboard: &Value) {
+pub(super) fn add(
+    t: &mut Template,
+    state_machine: &Value,
+    deploy_machine: Option<&Value>,
+    dashboard: &Value,
+) {
     topic(t);
-    machine(t, state_machine);
+    let system = t.system;
+    machine(
+        t,
+        &Machine {
+            id: ids::STATE_MACHINE,
+            logs_id: ids::STATE_MACHINE_LOGS,
+            role_id: ids::STATE_MACHINE_ROLE,
+            name: &system.names.state_machine,
+            description: "The retraining state machine",
+        },
+        state_machine,
+    );
+    if let Some(deploy_machine) = deploy_machine {
+        super::iam::deploy_state_machine_role(t);
+        machine(
+            t,
+            &Machine {
+                id: ids::DEPLOY_STATE_MACHINE,
+                logs_id: ids::DEPLOY_STATE_MACHINE_LOGS,
+                role_id: ids::DEPLOY_STATE_MACHINE_ROLE,
+                name: &system.names.deploy_state_machine,
+                description: "The state machine that deploys approved model packages",
+            },
+            deploy_machine,
+        );
+        approval_rule(t);
+    }
     let alarms = alarms(t.system);
     for alarm in &alarms {
         t.resource(&alarm.id, alarm.resource());
@@ -117,16 +148,26 @@ fn collect_placeholders(value: &Value, found: &mut Vec<String>) {
     }
 }
 
-/// The state machine: the ASL text exactly as `retraining.asl.json` holds it, with its
+/// Where a state machine goes in the template, and what runs it.
+struct Machine<'a> {
+    id: &'a str,
+    logs_id: &'a str,
+    role_id: &'a str,
+    name: &'a str,
+    /// The description of its ARN output, `<id>Arn`.
+    description: &'a str,
+}
+
+/// A state machine: the ASL text exactly as its `.asl.json` file holds it, with its
 /// placeholders filled by `DefinitionSubstitutions`; logs to an encrypted group; traced.
-fn machine(t: &mut Template, state_machine: &Value) {
+fn machine(t: &mut Template, m: &Machine, state_machine: &Value) {
     let system = t.system;
     t.resource(
-        ids::STATE_MACHINE_LOGS,
+        m.logs_id,
         json!({
             "Type": "AWS::Logs::LogGroup",
             "Properties": {
-                "LogGroupName": state_machine_log_group(system),
+                "LogGroupName": state_machine_log_group(m.name),
                 "KmsKeyId": t.key_arn(),
                 "RetentionInDays": 365,
                 "Tags": t.tags(),
@@ -141,18 +182,20 @@ fn machine(t: &mut Template, state_machine: &Value) {
             "PipelineArn" => {
                 super::arn("sagemaker", &format!("pipeline/{}", system.names.pipeline))
             }
+            "KmsKeyArn" => t.key_arn(),
+            "EndpointRoleArn" => get_att(ids::ENDPOINT_ROLE, "Arn"),
             // Unknown placeholders stay unmapped, and `check` reports them.
             _ => continue,
         };
         substitutions.insert(name, value);
     }
     let mut properties = json!({
-        "StateMachineName": system.names.state_machine,
+        "StateMachineName": m.name,
         "StateMachineType": "STANDARD",
         "DefinitionString": format!("{state_machine:#}\n"),
-        "RoleArn": get_att(ids::STATE_MACHINE_ROLE, "Arn"),
+        "RoleArn": get_att(m.role_id, "Arn"),
         "LoggingConfiguration": {
-            "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": get_att(ids::STATE_MACHINE_LOGS, "Arn")}}],
+            "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": get_att(m.logs_id, "Arn")}}],
             "IncludeExecutionData": true,
             "Level": "ALL",
         },
@@ -168,13 +211,43 @@ fn machine(t: &mut Template, state_machine: &Value) {
         properties["DefinitionSubstitutions"] = Value::Object(substitutions);
     }
     t.resource(
-        ids::STATE_MACHINE,
+        m.id,
         json!({"Type": "AWS::StepFunctions::StateMachine", "Properties": properties}),
     );
-    t.output(
-        "StateMachineArn",
-        "The retraining state machine",
-        reference(ids::STATE_MACHINE),
+    t.output(&format!("{}Arn", m.id), m.description, reference(m.id));
+}
+
+/// Approving a package of the spec's group starts the deploy state machine with the
+/// package's ARN.
+fn approval_rule(t: &mut Template) {
+    let system = t.system;
+    super::iam::deploy_events_role(t);
+    t.resource(
+        "ModelApprovedRule",
+        json!({
+            "Type": "AWS::Events::Rule",
+            "Properties": {
+                "Description": format!("Deploys each approved model package of {} to the endpoint", system.registry.model_package_group),
+                "State": "ENABLED",
+                "EventPattern": {
+                    "source": ["aws.sagemaker"],
+                    "detail-type": ["SageMaker Model Package State Change"],
+                    "detail": {
+                        "ModelPackageGroupName": [system.registry.model_package_group],
+                        "ModelApprovalStatus": ["Approved"],
+                    },
+                },
+                "Targets": [{
+                    "Id": "deploy",
+                    "Arn": reference(ids::DEPLOY_STATE_MACHINE),
+                    "RoleArn": get_att(ids::DEPLOY_EVENTS_ROLE, "Arn"),
+                    "InputTransformer": {
+                        "InputPathsMap": {"package": "$.detail.ModelPackageArn"},
+                        "InputTemplate": json!({"ModelPackageArn": "<package>"}).to_string(),
+                    },
+                }],
+            },
+        }),
     );
 }
 

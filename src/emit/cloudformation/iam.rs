@@ -431,29 +431,9 @@ fn state_machine_role(t: &mut Template) {
             "Resource": reference(ids::TOPIC),
         }),
         kms_use(t, &["kms:Decrypt", "kms:GenerateDataKey*"]),
-        json!({
-            "Sid": "LogDelivery",
-            "Effect": "Allow",
-            "Action": [
-                "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
-                "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
-            ],
-            "Resource": "*",
-        }),
-        json!({
-            "Sid": "Tracing",
-            "Effect": "Allow",
-            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"],
-            "Resource": "*",
-        }),
+        log_delivery(),
+        tracing(),
     ];
-    let metadata = suppressions(
-        &[],
-        &[(
-            "CKV_AWS_111",
-            "Step Functions log delivery (logs:*LogDelivery, logs:PutResourcePolicy) and X-Ray APIs support only Resource *; see the Step Functions logging IAM documentation",
-        )],
-    );
     add_role(
         t,
         Role {
@@ -462,8 +442,162 @@ fn state_machine_role(t: &mut Template) {
             service: "states.amazonaws.com",
             policy: "retraining-state-machine",
             statements,
-            metadata,
+            metadata: state_machine_metadata(),
             used_by: "the retraining state machine",
+        },
+    );
+}
+
+/// What Step Functions needs to deliver a machine's logs; AWS authorizes it only on `*`.
+fn log_delivery() -> Value {
+    json!({
+        "Sid": "LogDelivery",
+        "Effect": "Allow",
+        "Action": [
+            "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+            "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+        ],
+        "Resource": "*",
+    })
+}
+
+/// X-Ray tracing of a machine; AWS authorizes it only on `*`.
+fn tracing() -> Value {
+    json!({
+        "Sid": "Tracing",
+        "Effect": "Allow",
+        "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"],
+        "Resource": "*",
+    })
+}
+
+fn state_machine_metadata() -> Value {
+    suppressions(
+        &[],
+        &[(
+            "CKV_AWS_111",
+            "Step Functions log delivery (logs:*LogDelivery, logs:PutResourcePolicy) and X-Ray APIs support only Resource *; see the Step Functions logging IAM documentation",
+        )],
+    )
+}
+
+/// The deploy state machine: reads approved packages of the spec's group, makes models and
+/// endpoint configurations named after the project, creates or updates exactly the spec's
+/// endpoint, passes only the endpoint's role, copies a package's drift baseline from the
+/// models bucket to the one key the monitoring reads, and notifies.
+pub(super) fn deploy_state_machine_role(t: &mut Template) {
+    let system = t.system;
+    let Some(endpoint) = &system.endpoint else {
+        return;
+    };
+    let group = &system.registry.model_package_group;
+    let prefix = crate::emit::stepfunctions::deploy::release_prefix(system);
+    let baseline = split_s3_uri(&system.drift_baseline_uri)
+        .map(|(_, key)| sub(format!("${{{}.Arn}}/{key}", ids::PIPELINE_BUCKET)))
+        .unwrap_or_default();
+    let mut statements = vec![
+        json!({
+            "Sid": "ReadApprovedPackages",
+            "Effect": "Allow",
+            "Action": "sagemaker:DescribeModelPackage",
+            "Resource": arn("sagemaker", &format!("model-package/{group}/*")),
+        }),
+        json!({
+            "Sid": "CreateReleaseModelsAndConfigs",
+            "Effect": "Allow",
+            "Action": ["sagemaker:CreateModel", "sagemaker:CreateEndpointConfig"],
+            "Resource": [
+                arn("sagemaker", &format!("model/{prefix}-*")),
+                arn("sagemaker", &format!("endpoint-config/{prefix}-*")),
+            ],
+        }),
+        json!({
+            "Sid": "CreateOrUpdateTheEndpoint",
+            "Effect": "Allow",
+            "Action": ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint"],
+            "Resource": arn("sagemaker", &format!("endpoint/{}", endpoint.name)),
+        }),
+        json!({
+            "Sid": "FindTheEndpoint",
+            "Effect": "Allow",
+            "Action": "sagemaker:ListEndpoints",
+            "Resource": "*",
+        }),
+        json!({
+            "Sid": "PassTheEndpointRole",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": get_att(ids::ENDPOINT_ROLE, "Arn"),
+            "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        }),
+        json!({
+            "Sid": "ReadDriftBaselines",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": bucket_arns(ids::MODELS_BUCKET, "")[1].clone(),
+        }),
+        json!({
+            "Sid": "WriteTheMonitoringBaseline",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": baseline,
+        }),
+        kms_use(
+            t,
+            &["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
+        ),
+        json!({
+            "Sid": "Notify",
+            "Effect": "Allow",
+            "Action": "sns:Publish",
+            "Resource": reference(ids::TOPIC),
+        }),
+        log_delivery(),
+        tracing(),
+    ];
+    // The endpoint's volumes take the key, and SageMaker asks the caller for a grant on it;
+    // NVMe instance storage has a hardware key instead.
+    if !crate::catalog::has_nvme(&endpoint.instance_type) {
+        statements.push(json!({
+            "Sid": "GrantsForTheEndpoint",
+            "Effect": "Allow",
+            "Action": "kms:CreateGrant",
+            "Resource": t.key_arn(),
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        }));
+    }
+    add_role(
+        t,
+        Role {
+            id: ids::DEPLOY_STATE_MACHINE_ROLE,
+            name: &system.names.deploy_state_machine_role,
+            service: "states.amazonaws.com",
+            policy: "deploy-state-machine",
+            statements,
+            metadata: state_machine_metadata(),
+            used_by: "the deploy state machine",
+        },
+    );
+}
+
+/// EventBridge may start the deploy state machine, nothing else.
+pub(super) fn deploy_events_role(t: &mut Template) {
+    let statements = vec![json!({
+        "Sid": "StartDeployment",
+        "Effect": "Allow",
+        "Action": "states:StartExecution",
+        "Resource": reference(ids::DEPLOY_STATE_MACHINE),
+    })];
+    add_role(
+        t,
+        Role {
+            id: ids::DEPLOY_EVENTS_ROLE,
+            name: &t.system.names.deploy_events_role,
+            service: "events.amazonaws.com",
+            policy: "start-deployment",
+            statements,
+            metadata: json!({}),
+            used_by: "the EventBridge rule that deploys approved packages",
         },
     );
 }

@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Template, get_att, ids, images, reference, sub, suppressions};
 use crate::catalog;
-use crate::ir::{System, pascal, split_s3_uri};
+use crate::ir::{Endpoint, System, pascal, split_s3_uri};
 use crate::spec::{DriftStatistic, Metric, ProblemType};
 
 /// Placeholders the pipeline definition may use, and what they stand for.
@@ -114,6 +114,10 @@ fn registry_and_pipeline(t: &mut Template, pipeline: &Value) {
 
 /// The endpoint of the approved model, with data capture and autoscaling. The model is
 /// known only after a run is approved, so all of it waits for `ModelPackageArn`.
+///
+/// A model made from a package runs the package's containers with their environment, which
+/// names the handler in `code/` of the model archive (`ir::Registry::serving_environment`);
+/// so the network isolation holds: the container reads nothing but the unpacked archive.
 fn endpoint(t: &mut Template) {
     let system = t.system;
     let Some(endpoint) = &system.endpoint else {
@@ -132,31 +136,9 @@ fn endpoint(t: &mut Template) {
             },
         }),
     );
-    let mut config = json!({
-        "ProductionVariants": [{
-            "VariantName": VARIANT,
-            "ModelName": get_att(ids::MODEL, "ModelName"),
-            "InstanceType": endpoint.instance_type,
-            "InitialInstanceCount": endpoint.initial_instance_count,
-            "InitialVariantWeight": 1.0,
-        }],
-        "Tags": t.tags(),
-    });
-    // NVMe instance storage is encrypted with a hardware key; SageMaker refuses a KmsKeyId for it.
+    let mut config = endpoint_config(endpoint, &t.key_arn(), get_att(ids::MODEL, "ModelName"));
+    config["Tags"] = t.tags();
     let local_storage = catalog::has_nvme(&endpoint.instance_type);
-    if !local_storage {
-        config["KmsKeyId"] = t.key_arn();
-    }
-    if let Some(capture) = &endpoint.capture {
-        config["DataCaptureConfig"] = json!({
-            "EnableCapture": true,
-            "InitialSamplingPercentage": capture.sampling_percent,
-            "DestinationS3Uri": capture.destination_uri,
-            "KmsKeyId": t.key_arn(),
-            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
-            "CaptureContentTypeHeader": {"JsonContentTypes": ["application/json"]},
-        });
-    }
     let mut resource = json!({
         "Type": "AWS::SageMaker::EndpointConfig",
         "Condition": ids::HAS_MODEL,
@@ -226,6 +208,37 @@ fn endpoint(t: &mut Template) {
             }),
         );
     }
+}
+
+/// An endpoint configuration's properties for the model named `model_name`: one variant,
+/// KMS on the volume and on data capture. The template's `EndpointConfig` and the deploy state
+/// machine's `CreateEndpointConfig` both use it, so a redeployed endpoint keeps its settings.
+/// `key_arn` is the key as the caller can name it (a template reference or a placeholder).
+pub fn endpoint_config(endpoint: &Endpoint, key_arn: &Value, model_name: Value) -> Value {
+    let mut config = json!({
+        "ProductionVariants": [{
+            "VariantName": VARIANT,
+            "ModelName": model_name,
+            "InstanceType": endpoint.instance_type,
+            "InitialInstanceCount": endpoint.initial_instance_count,
+            "InitialVariantWeight": 1.0,
+        }],
+    });
+    // NVMe instance storage is encrypted with a hardware key; SageMaker refuses a KmsKeyId for it.
+    if !catalog::has_nvme(&endpoint.instance_type) {
+        config["KmsKeyId"] = key_arn.clone();
+    }
+    if let Some(capture) = &endpoint.capture {
+        config["DataCaptureConfig"] = json!({
+            "EnableCapture": true,
+            "InitialSamplingPercentage": capture.sampling_percent,
+            "DestinationS3Uri": capture.destination_uri,
+            "KmsKeyId": key_arn,
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+            "CaptureContentTypeHeader": {"JsonContentTypes": ["application/json"]},
+        });
+    }
+    config
 }
 
 /// A monitoring job definition of `kind` (`DataQuality` or `ModelQuality`: the prefix of

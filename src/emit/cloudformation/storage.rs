@@ -43,7 +43,23 @@ pub(super) fn add(t: &mut Template) {
 /// in the key policy, scoped to this account.
 fn key(t: &mut Template) {
     let project = t.system.project.clone();
-    let state_machine_logs = super::events::state_machine_log_group(t.system);
+    // The log groups of the state machines: the retraining one, and the deploy one with an
+    // endpoint.
+    let mut machines = vec![&t.system.names.state_machine];
+    if t.system.endpoint.is_some() {
+        machines.push(&t.system.names.deploy_state_machine);
+    }
+    let log_groups: Vec<Value> = machines
+        .into_iter()
+        .map(|name| {
+            let group = super::events::state_machine_log_group(name);
+            super::arn("logs", &format!("log-group:{group}"))
+        })
+        .collect();
+    let log_groups = match <[Value; 1]>::try_from(log_groups) {
+        Ok([one]) => one,
+        Err(many) => Value::Array(many),
+    };
     t.resource(
         ids::KEY,
         json!({
@@ -70,7 +86,7 @@ fn key(t: &mut Template) {
                             "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                             "Resource": "*",
                             "Condition": {"ArnEquals": {
-                                "kms:EncryptionContext:aws:logs:arn": super::arn("logs", &format!("log-group:{state_machine_logs}")),
+                                "kms:EncryptionContext:aws:logs:arn": log_groups,
                             }},
                         },
                         {

@@ -1,0 +1,301 @@
+// Executes generated/<project>/deploy.asl.json with aws-local-stepfunctions, every Task
+// mocked: an approved package updates the endpoint with the spec's blue/green DeploymentConfig,
+// an absent endpoint is created, a failed update and a rollback notify and fail, a package
+// that is not approved is not deployed, and a package's drift baseline is copied to the key
+// the monitoring reads.
+//
+//   ASL_DEFINITION=generated/skin-lesion/deploy.asl.json node --test tests/asl/deploy.test.mjs
+//
+// The expected DeploymentConfig is derived here from the example's mlops.yaml, not from the
+// machine. aws-local-stepfunctions does not evaluate JSONata states; the harness does, with
+// the jsonata package, for the one state that uses it.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+
+if (typeof Promise.withResolvers !== 'function') {
+  Promise.withResolvers = function withResolvers() {
+    let resolve;
+    let reject;
+    const promise = new Promise((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}
+
+const modules = new URL('../../.tools/npm/node_modules/', import.meta.url);
+const { StateMachine } = await import(new URL('aws-local-stepfunctions/build/main.node.esm.js', modules).href);
+const jsonata = (await import(new URL('jsonata/jsonata.js', modules).href)).default;
+const YAML = (await import(new URL('yaml/dist/index.js', modules).href)).default;
+
+const definitionPath = process.env.ASL_DEFINITION;
+if (!definitionPath) {
+  throw new Error('set ASL_DEFINITION to the deploy.asl.json to execute');
+}
+const project = path.basename(path.dirname(path.resolve(definitionPath)));
+const root = new URL('../../', import.meta.url).pathname;
+const spec = readdirSync(path.join(root, 'examples'))
+  .map((name) => YAML.parse(readFileSync(path.join(root, 'examples', name, 'mlops.yaml'), 'utf8')))
+  .find((s) => s.project.name === project);
+assert.ok(spec, `no example is the project ${project}`);
+const endpointName = spec.deployment.endpointName;
+const pipelineBucket = spec.storage.buckets.pipeline;
+
+const account = '123456789012';
+const topicArn = `arn:aws:sns:us-east-1:${account}:${project}-notifications`;
+const keyArn = `arn:aws:kms:us-east-1:${account}:key/k-1`;
+const endpointRoleArn = `arn:aws:iam::${account}:role/${project}-endpoint`;
+// What CloudFormation's DefinitionSubstitutions does at deploy time.
+const text = readFileSync(definitionPath, 'utf8')
+  .replaceAll('${NotificationTopicArn}', topicArn)
+  .replaceAll('${KmsKeyArn}', keyArn)
+  .replaceAll('${EndpointRoleArn}', endpointRoleArn);
+assert.ok(!text.includes('${'), 'a placeholder is left after substitution');
+const definition = JSON.parse(text);
+
+const packageArn = `arn:aws:sagemaker:us-east-1:${account}:model-package/${spec.registry.modelPackageGroup}/3`;
+const executionId = `arn:aws:states:us-east-1:${account}:execution:${project}-deploy:run-1`;
+const taskStates = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task').map(([n]) => n);
+const waitStates = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait').map(([n]) => n);
+
+/** The DeploymentConfig the spec's strategy asks for, in SageMaker's terms. */
+function expectedDeploymentConfig() {
+  const strategy = spec.deployment.strategy ?? { type: 'allAtOnce' };
+  const routing = strategy.canary
+    ? {
+        Type: 'CANARY',
+        WaitIntervalInSeconds: strategy.canary.waitSeconds,
+        CanarySize: { Type: 'CAPACITY_PERCENT', Value: strategy.canary.percent },
+      }
+    : { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 };
+  const config = {
+    BlueGreenUpdatePolicy: {
+      TrafficRoutingConfiguration: routing,
+      TerminationWaitInSeconds: strategy.bakeSeconds ?? 0,
+    },
+  };
+  if (strategy.rollbackAlarms?.length) {
+    config.AutoRollbackConfiguration = {
+      Alarms: strategy.rollbackAlarms.map((name) => ({ AlarmName: `${project}-${name}` })),
+    };
+  }
+  return config;
+}
+
+function awsError(name, message) {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/** `{% expr %}` strings of a JSONata state, evaluated with `$states` bound. */
+async function evaluateJsonata(value, states) {
+  if (typeof value === 'string') {
+    const match = value.match(/^\{%(.*)%\}$/s);
+    return match ? jsonata(match[1]).evaluate({}, { states }) : value;
+  }
+  if (Array.isArray(value)) return Promise.all(value.map((v) => evaluateJsonata(v, states)));
+  if (value && typeof value === 'object') {
+    const entries = await Promise.all(
+      Object.entries(value).map(async ([k, v]) => [k, await evaluateJsonata(v, states)]),
+    );
+    return Object.fromEntries(entries);
+  }
+  return value;
+}
+
+/**
+ * Runs the machine. `pkg` is DescribeModelPackage's answer; `exists` whether the endpoint
+ * is there; `statuses` the DescribeEndpoint answers in turn (the last repeats), each
+ * `[status, config]` where config `'new'` is this release's configuration; `update` may be
+ * an Error that UpdateEndpoint throws.
+ */
+async function run({ pkg = {}, exists = true, statuses = [['Updating', 'old'], ['InService', 'new']], update } = {}) {
+  const calls = {};
+  const record = (name, request) => {
+    (calls[name] ??= []).push(request);
+  };
+  let release;
+  const sagemaker = {
+    DescribeModelPackage: async (request) => {
+      record('DescribeModelPackage', request);
+      return { ModelPackageArn: packageArn, ModelApprovalStatus: 'Approved', ...pkg };
+    },
+    CreateModel: async (request) => {
+      record('CreateModel', request);
+      release = request.ModelName;
+      return { ModelArn: `arn:aws:sagemaker:us-east-1:${account}:model/${request.ModelName}` };
+    },
+    CreateEndpointConfig: async (request) => {
+      record('CreateEndpointConfig', request);
+      return { EndpointConfigArn: 'arn:config' };
+    },
+    ListEndpoints: async (request) => {
+      record('ListEndpoints', request);
+      const endpoints = [{ EndpointName: `${endpointName}-other` }];
+      if (exists) endpoints.push({ EndpointName: endpointName });
+      return { Endpoints: endpoints };
+    },
+    CreateEndpoint: async (request) => {
+      record('CreateEndpoint', request);
+      return { EndpointArn: 'arn:endpoint' };
+    },
+    UpdateEndpoint: async (request) => {
+      record('UpdateEndpoint', request);
+      if (update) throw update;
+      return { EndpointArn: 'arn:endpoint' };
+    },
+    DescribeEndpoint: async (request) => {
+      record('DescribeEndpoint', request);
+      const [status, config] = statuses[Math.min(calls.DescribeEndpoint.length - 1, statuses.length - 1)];
+      return {
+        EndpointName: request.EndpointName,
+        EndpointStatus: status,
+        EndpointConfigName: config === 'new' ? release : `${project}-previous`,
+      };
+    },
+  };
+  const s3 = {
+    CopyObject: async (request) => {
+      record('CopyObject', request);
+      return { CopyObjectResult: { ETag: '"e"' } };
+    },
+  };
+  const handlers = {};
+  for (const name of taskStates) {
+    const state = definition.States[name];
+    if (state.Resource === 'arn:aws:states:::sns:publish') {
+      handlers[name] = async (request) => {
+        record('Publish', request);
+        return { MessageId: 'm' };
+      };
+      continue;
+    }
+    const [service, action] = state.Resource.split(':').slice(-2);
+    const handler = { sagemaker, s3 }[service]?.[action.charAt(0).toUpperCase() + action.slice(1)];
+    assert.ok(handler, `no mock for ${state.Resource}`);
+    if (state.QueryLanguage === 'JSONata') {
+      // The emulator passes the raw input and takes the result as the output: do what
+      // Step Functions does with Arguments and Output.
+      handlers[name] = async (input) => {
+        const result = await handler(await evaluateJsonata(state.Arguments, { input }));
+        return evaluateJsonata(state.Output, { input, result });
+      };
+    } else {
+      handlers[name] = handler;
+    }
+  }
+  const input = { ModelPackageArn: packageArn };
+  const execution = new StateMachine(definition).run(input, {
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      waitTimeOverrides: Object.fromEntries(waitStates.map((n) => [n, 0])),
+      retryIntervalOverrides: Object.fromEntries(taskStates.map((n) => [n, 0])),
+    },
+    context: {
+      Execution: { Id: executionId, Name: 'run-1', Input: input, StartTime: '2026-01-01T00:00:00Z' },
+      StateMachine: { Id: `arn:aws:states:us-east-1:${account}:stateMachine:${project}-deploy`, Name: `${project}-deploy` },
+    },
+  });
+  try {
+    return { status: 'SUCCEEDED', output: await execution.result, calls, release };
+  } catch (error) {
+    const failure = error.cause ?? error;
+    return { status: 'FAILED', error: failure.name, cause: failure.message, calls, release };
+  }
+}
+
+function assertOneNotification(calls, outcome) {
+  assert.equal(calls.Publish?.length, 1, 'exactly one notification');
+  assert.equal(calls.Publish[0].TopicArn, topicArn);
+  assert.equal(calls.Publish[0].Subject, `${project} deployment ${outcome}`);
+  return JSON.parse(calls.Publish[0].Message);
+}
+
+describe(`${project} deploy state machine`, () => {
+  test("approved, endpoint there: a model from the package, the spec's blue/green update, success", async () => {
+    const r = await run();
+    assert.equal(r.status, 'SUCCEEDED', r.cause);
+    assert.deepEqual(r.calls.DescribeModelPackage, [{ ModelPackageName: packageArn }]);
+    const [model] = r.calls.CreateModel;
+    assert.equal(model.PrimaryContainer.ModelPackageName, packageArn);
+    assert.equal(model.ExecutionRoleArn, endpointRoleArn);
+    assert.equal(model.EnableNetworkIsolation, true);
+    assert.match(model.ModelName, /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
+    const [config] = r.calls.CreateEndpointConfig;
+    assert.equal(config.EndpointConfigName, model.ModelName);
+    assert.equal(config.ProductionVariants[0].ModelName, model.ModelName);
+    assert.equal(config.ProductionVariants[0].InstanceType, spec.deployment.instanceType);
+    if (spec.deployment.dataCapture) {
+      assert.equal(config.DataCaptureConfig.InitialSamplingPercentage, spec.deployment.dataCapture.samplingPercent);
+      assert.equal(config.DataCaptureConfig.KmsKeyId, keyArn);
+    }
+    assert.equal(r.calls.CreateEndpoint, undefined, 'an existing endpoint is updated, not created');
+    assert.deepEqual(r.calls.UpdateEndpoint, [
+      { EndpointName: endpointName, EndpointConfigName: model.ModelName, DeploymentConfig: expectedDeploymentConfig() },
+    ]);
+    assert.equal(r.calls.DescribeEndpoint.length, 2, 'polled until InService');
+    assert.equal(r.calls.CopyObject, undefined, 'no baseline, nothing copied');
+    const message = assertOneNotification(r.calls, 'succeeded');
+    assert.equal(message.Endpoint.EndpointConfigName, model.ModelName);
+  });
+
+  test('the endpoint is absent: it is created from the new configuration', async () => {
+    const r = await run({ exists: false, statuses: [['Creating', 'new'], ['InService', 'new']] });
+    assert.equal(r.status, 'SUCCEEDED', r.cause);
+    assert.deepEqual(r.calls.CreateEndpoint, [{ EndpointName: endpointName, EndpointConfigName: r.release }]);
+    assert.equal(r.calls.UpdateEndpoint, undefined);
+    assertOneNotification(r.calls, 'succeeded');
+  });
+
+  test('the update fails: failure notification, FAILED with the error', async () => {
+    const r = await run({ update: awsError('SageMaker.ResourceLimitExceededException', 'no capacity for ml.g4dn.xlarge') });
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.error, 'SageMaker.ResourceLimitExceededException');
+    assert.equal(r.calls.DescribeEndpoint, undefined, 'nothing to wait for');
+    const message = assertOneNotification(r.calls, 'failed');
+    assert.equal(message.Error.Error, 'SageMaker.ResourceLimitExceededException');
+  });
+
+  test('SageMaker rolls the update back (an alarm fired): failure notification, FAILED', async () => {
+    const r = await run({ statuses: [['Updating', 'old'], ['RollingBack', 'old'], ['InService', 'old']] });
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.error, 'Deploy.RolledBack');
+    assert.ok(r.cause.includes(r.release), r.cause);
+    assertOneNotification(r.calls, 'failed');
+  });
+
+  test('the endpoint ends Failed: failure notification, FAILED', async () => {
+    const r = await run({ exists: false, statuses: [['Creating', 'new'], ['Failed', 'new']] });
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.error, 'Deploy.EndpointFailed');
+    assertOneNotification(r.calls, 'failed');
+  });
+
+  test('a package that is not approved is not deployed', async () => {
+    const r = await run({ pkg: { ModelApprovalStatus: 'Rejected' } });
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.error, 'Deploy.PackageNotApproved');
+    assert.equal(r.calls.CreateModel, undefined);
+    assertOneNotification(r.calls, 'failed');
+  });
+
+  test("the package's drift baseline becomes the monitoring baseline", async () => {
+    const source = `s3://${spec.storage.buckets.models}/baselines/exec-7/statistics.json`;
+    const r = await run({
+      pkg: { DriftCheckBaselines: { ModelDataQuality: { Statistics: { ContentType: 'application/json', S3Uri: source } } } },
+    });
+    assert.equal(r.status, 'SUCCEEDED', r.cause);
+    assert.deepEqual(r.calls.CopyObject, [
+      {
+        Bucket: pipelineBucket,
+        Key: 'monitoring/baseline/statistics.json',
+        CopySource: `${spec.storage.buckets.models}/baselines/exec-7/statistics.json`,
+      },
+    ]);
+    assert.equal(r.calls.CreateModel.length, 1, 'the deployment goes on after the copy');
+  });
+});
