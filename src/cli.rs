@@ -73,6 +73,7 @@ Examples:
     "  mlopsc run --local mlops.yaml                    # run the pipeline on this machine
   mlopsc schema > mlops.schema.json
   mlopsc explain S001
+  mlopsc init my-model                             # a new project that builds as it is
   mlopsc completions bash > ~/.local/share/bash-completion/completions/mlopsc
 
 Exit codes:
@@ -214,6 +215,9 @@ pub enum Command {
     /// Print the JSON Schema of mlops.yaml, for editors and other tools.
     #[command(after_help = SCHEMA_HELP)]
     Schema,
+    /// Create a new project from an example, or add the CI workflow to an existing one.
+    #[command(after_help = INIT_HELP)]
+    Init(InitArgs),
     /// Print a shell completion script for mlopsc.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions {
@@ -247,6 +251,43 @@ Examples:
   mlopsc completions bash > ~/.local/share/bash-completion/completions/mlopsc
   mlopsc completions zsh > \"${fpath[1]}/_mlopsc\"
   mlopsc completions fish > ~/.config/fish/completions/mlopsc.fish";
+
+const INIT_HELP: &str = "\
+Examples:
+  mlopsc init my-model                          # the minimal template
+  mlopsc init --template image-classifier my-model
+  mlopsc init --template tabular churn
+  mlopsc init --ci github                       # add .github/workflows/mlopsc.yml here
+
+A new project holds mlops.yaml (with mlops.schema.json beside it for editors), code/ with the
+step scripts and requirements.txt, a README, .gitignore and .github/workflows/mlopsc.yml. It
+validates and builds as it is. DIR must be empty or absent: init never writes into existing
+files, and --ci refuses when the workflow exists.
+
+Exit codes:
+  0  created
+  2  DIR is not empty, the workflow exists, no mlops.yaml for --ci, or a file cannot be written";
+
+/// `mlopsc init`: a new project, or with `--ci` alone the workflow for an existing one.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The new project's directory, empty or absent; with --ci, the repository's root (default: .).
+    #[arg(required_unless_present = "ci")]
+    pub dir: Option<PathBuf>,
+    /// The example the new project starts from.
+    #[arg(long, value_enum, default_value_t = crate::init::Template::Minimal)]
+    pub template: crate::init::Template,
+    /// Only add the CI workflow for every mlops.yaml below DIR, to an existing project.
+    #[arg(long, value_enum, conflicts_with = "template")]
+    pub ci: Option<CiProvider>,
+}
+
+/// The CI services `init --ci` writes a workflow for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CiProvider {
+    /// GitHub Actions: .github/workflows/mlopsc.yml.
+    Github,
+}
 
 /// The shells `completions` writes a script for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -422,6 +463,7 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
             exit::OK
         }
         Command::Explain { code, list } => explain_command(code.as_deref(), list, io),
+        Command::Init(args) => init_command(args, io),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut script = Vec::new();
@@ -734,6 +776,67 @@ fn build_command(path: &Path, out: Option<&Path>, check: bool, format: Format, i
         }
         Err(err) => output_failure(&err, io),
     }
+}
+
+fn init_command(args: InitArgs, io: &mut Io) -> u8 {
+    if args.ci.is_some() {
+        let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
+        return match crate::init::add_workflow(&dir) {
+            Ok((path, specs)) => {
+                if io.verbosity != Verbosity::Quiet {
+                    let _ = writeln!(
+                        io.stderr,
+                        "wrote {} for {}",
+                        path.display(),
+                        specs.join(", ")
+                    );
+                    let _ = writeln!(
+                        io.stderr,
+                        "next: commit it with generated/ (`mlopsc build SPEC` for each spec)"
+                    );
+                }
+                exit::OK
+            }
+            Err(err) => init_failure(&err, io),
+        };
+    }
+    // clap requires DIR unless --ci is given; this only keeps the two in step.
+    let Some(dir) = args.dir else {
+        let _ = writeln!(io.stderr, "error: a new project needs its DIR");
+        return exit::USAGE_OR_IO;
+    };
+    match crate::init::create_project(&dir, args.template) {
+        Ok(files) => {
+            if io.verbosity == Verbosity::Verbose {
+                for file in &files {
+                    let _ = writeln!(io.stderr, "  created  {file}");
+                }
+            }
+            if io.verbosity != Verbosity::Quiet {
+                let _ = writeln!(
+                    io.stderr,
+                    "created {} files in {} from the {} template",
+                    files.len(),
+                    dir.display(),
+                    args.template.name()
+                );
+                let _ = writeln!(
+                    io.stderr,
+                    "next: cd {} && mlopsc build {}   # edit the names in it first; see README.md",
+                    shell_word(&dir.display().to_string()),
+                    crate::init::SPEC_FILE
+                );
+            }
+            exit::OK
+        }
+        Err(err) => init_failure(&err, io),
+    }
+}
+
+/// Reports why init wrote nothing.
+fn init_failure(err: &crate::init::InitError, io: &mut Io) -> u8 {
+    let _ = writeln!(io.stderr, "error: {err}\nhelp: {}", err.help());
+    exit::USAGE_OR_IO
 }
 
 /// `--verbose`: one line per artifact, with its size.

@@ -29,6 +29,7 @@ fn help_of_every_command() {
         "plan",
         "run",
         "completions",
+        "init",
     ];
     if AWS {
         commands.extend(["apply", "destroy"]);
