@@ -100,7 +100,11 @@ fn a_project_has_the_examples_step_code_spec_and_its_own_schema() {
         // The step code is the example's, byte for byte, as build would upload it.
         let copied = mlopsc::build::CodeBundle::load(&project.join("code")).expect("code/");
         let original = mlopsc::build::CodeBundle::load(&example.join("code")).expect("example");
-        assert_eq!(copied, original, "{template:?}: code/ is the example's");
+        assert_eq!(
+            copied, original,
+            "{template:?}: code/ is the example's (a file added to the example since the last \
+             build needs `touch src/init.rs` to be embedded)"
+        );
         assert!(copied.files.contains_key("requirements.txt"));
 
         // The spec is the example's, with a schema header that resolves inside the project.
