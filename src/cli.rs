@@ -215,6 +215,18 @@ pub enum Command {
     /// Print the JSON Schema of mlops.yaml, for editors and other tools.
     #[command(after_help = SCHEMA_HELP)]
     Schema,
+    /// Draw the pipeline or the architecture, as Mermaid or DOT, from what the spec compiles to.
+    #[command(after_help = GRAPH_HELP)]
+    Graph {
+        /// The spec file, usually mlops.yaml.
+        spec: PathBuf,
+        /// Which diagram.
+        #[arg(long, value_enum, default_value_t = crate::graph::Kind::Pipeline)]
+        kind: crate::graph::Kind,
+        /// How the diagram is written.
+        #[arg(long, value_enum, default_value_t = crate::graph::GraphFormat::Mermaid)]
+        format: crate::graph::GraphFormat,
+    },
     /// Create a new project from an example, or add the CI workflow to an existing one.
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
@@ -251,6 +263,14 @@ Examples:
   mlopsc completions bash > ~/.local/share/bash-completion/completions/mlopsc
   mlopsc completions zsh > \"${fpath[1]}/_mlopsc\"
   mlopsc completions fish > ~/.config/fish/completions/mlopsc.fish";
+
+const GRAPH_HELP: &str = "\
+Examples:
+  mlopsc graph mlops.yaml                          # the pipeline's steps, as Mermaid
+  mlopsc graph mlops.yaml --kind architecture      # the stack's resources
+  mlopsc graph mlops.yaml --format dot | dot -Tsvg > pipeline.svg
+
+Mermaid renders on GitHub inside a ```mermaid block of any Markdown file.";
 
 const INIT_HELP: &str = "\
 Examples:
@@ -464,6 +484,7 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
         }
         Command::Explain { code, list } => explain_command(code.as_deref(), list, io),
         Command::Init(args) => init_command(args, io),
+        Command::Graph { spec, kind, format } => graph_command(&spec, kind, format, io),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut script = Vec::new();
@@ -775,6 +796,40 @@ fn build_command(path: &Path, out: Option<&Path>, check: bool, format: Format, i
             exit::OK
         }
         Err(err) => output_failure(&err, io),
+    }
+}
+
+fn graph_command(
+    path: &Path,
+    kind: crate::graph::Kind,
+    format: crate::graph::GraphFormat,
+    io: &mut Io,
+) -> u8 {
+    let source = match read_spec(path) {
+        Ok(source) => source,
+        Err(failure) => return report_failure(failure, Format::Human, io),
+    };
+    let spec_dir = path.parent().unwrap_or(Path::new("."));
+    let compiled = match build::compile(&source, spec_dir) {
+        Ok(compiled) => compiled,
+        Err(CompileError::Spec(diagnostics)) => {
+            print_diagnostics(&source, &diagnostics, Format::Human, io);
+            return exit::SPEC_ERRORS;
+        }
+        Err(CompileError::Internal(err)) => {
+            let _ = writeln!(io.stderr, "internal error: {err}");
+            return exit::INTERNAL;
+        }
+    };
+    match crate::graph::draw(kind, &compiled.artifacts.files) {
+        Ok(graph) => {
+            let _ = io.stdout.write_all(graph.render(format).as_bytes());
+            exit::OK
+        }
+        Err(err) => {
+            let _ = writeln!(io.stderr, "internal error: {err}");
+            exit::INTERNAL
+        }
     }
 }
 

@@ -22,6 +22,7 @@ fn help_of_every_command() {
     let build = if AWS { "aws" } else { "no-aws" };
     insta::assert_snapshot!(format!("mlopsc-{build}"), help(&[]));
     let mut commands = vec![
+        "graph",
         "validate",
         "build",
         "schema",
