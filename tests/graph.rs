@@ -90,3 +90,21 @@ fn the_command_prints_the_diagram_and_reports_spec_errors() {
     assert_eq!(bad.stdout, b"");
     assert!(String::from_utf8_lossy(&bad.stderr).starts_with("S001\n"));
 }
+
+/// The README shows the churn example's pipeline as `mlopsc graph` draws it today.
+#[test]
+fn the_readme_diagram_is_up_to_date() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let start = readme.find("```mermaid\n").expect("a mermaid block") + "```mermaid\n".len();
+    let end = start + readme[start..].find("```").expect("its end");
+    let artifacts = compiled("churn-tabular").artifacts.files;
+    let diagram = graph::draw(Kind::Pipeline, &artifacts)
+        .expect("a diagram")
+        .render(GraphFormat::Mermaid);
+    assert!(
+        readme[start..end] == diagram,
+        "README.md's diagram is stale; replace it with \
+         `mlopsc graph examples/churn-tabular/mlops.yaml`"
+    );
+}
