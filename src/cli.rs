@@ -870,10 +870,11 @@ fn init_command(args: InitArgs, io: &mut Io) -> u8 {
             if io.verbosity != Verbosity::Quiet {
                 let _ = writeln!(
                     io.stderr,
-                    "created {} files in {} from the {} template",
+                    "created {} files in {} from the {} template (examples/{})",
                     files.len(),
                     dir.display(),
-                    args.template.name()
+                    args.template.name(),
+                    args.template.example_dir()
                 );
                 let _ = writeln!(
                     io.stderr,

@@ -327,3 +327,18 @@ fn zsh_and_fish_completions_know_every_command() {
         );
     }
 }
+
+/// The next step can be pasted into a shell even when the spec's path has a space.
+#[test]
+fn the_next_step_quotes_a_path_that_needs_it() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let project = root.path().join("my specs");
+    mlopsc::init::create_project(&project, mlopsc::init::Template::Minimal).expect("init");
+    let spec = project.join("mlops.yaml").display().to_string();
+    let out = root.path().join("out").display().to_string();
+    let ran = run(&["build", &spec, "-o", &out], b"");
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let next = ran.stderr.lines().last().unwrap_or_default();
+    let quoted = format!("'{spec}'");
+    assert!(next.contains(&quoted), "{next}");
+}
