@@ -215,7 +215,7 @@ pub enum Command {
     /// Print the JSON Schema of mlops.yaml, for editors and other tools.
     #[command(after_help = SCHEMA_HELP)]
     Schema,
-    /// Draw the pipeline or the architecture, as Mermaid or DOT, from what the spec compiles to.
+    /// Draw the pipeline, the architecture or the monitoring loop, as Mermaid or DOT.
     #[command(after_help = GRAPH_HELP)]
     Graph {
         /// The spec file, usually mlops.yaml.
@@ -268,6 +268,7 @@ const GRAPH_HELP: &str = "\
 Examples:
   mlopsc graph mlops.yaml                          # the pipeline's steps, as Mermaid
   mlopsc graph mlops.yaml --kind architecture      # the stack's resources
+  mlopsc graph mlops.yaml --kind monitoring        # drift and quality checks to retraining
   mlopsc graph mlops.yaml --format dot | dot -Tsvg > pipeline.svg
 
 Mermaid renders on GitHub inside a ```mermaid block of any Markdown file.";
@@ -821,7 +822,7 @@ fn graph_command(
             return exit::INTERNAL;
         }
     };
-    match crate::graph::draw(kind, &compiled.artifacts.files) {
+    match crate::graph::draw(kind, &compiled) {
         Ok(graph) => {
             let _ = io.stdout.write_all(graph.render(format).as_bytes());
             exit::OK

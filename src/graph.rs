@@ -3,7 +3,8 @@
 //!
 //! The pipeline diagram is read from `pipeline.json` (steps, the references between them,
 //! condition branches, property files); the architecture diagram from `template.yaml` (the
-//! resources and which one refers to which). Both render as Mermaid, which GitHub shows in
+//! resources and which one refers to which); the monitoring loop from the spec's deployment,
+//! monitoring, retraining and registry sections, which it compiles into those resources. Both render as Mermaid, which GitHub shows in
 //! Markdown, or as Graphviz DOT.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,6 +20,9 @@ pub enum Kind {
     Pipeline,
     /// The AWS resources of the stack and which one uses which.
     Architecture,
+    /// The loop from the endpoint's captured requests through the drift and quality checks
+    /// and their alarms to retraining, registration and approval.
+    Monitoring,
 }
 
 /// How a diagram is written.
@@ -69,9 +73,11 @@ pub struct Graph {
     edges: BTreeSet<(usize, usize, Line)>,
 }
 
-/// Draws `kind` from a compiled system's artifacts (file name to bytes).
-pub fn draw(kind: Kind, artifacts: &BTreeMap<String, Vec<u8>>) -> Result<Graph, String> {
+/// Draws `kind` from a compiled system.
+pub fn draw(kind: Kind, compiled: &crate::build::Compiled) -> Result<Graph, String> {
+    let artifacts = &compiled.artifacts.files;
     match kind {
+        Kind::Monitoring => Ok(monitoring(&compiled.spec)),
         Kind::Pipeline => {
             let bytes = artifacts
                 .get(crate::emit::PIPELINE)
@@ -194,6 +200,143 @@ fn step_references(value: &Value, into: &mut Vec<String>) {
         Value::Array(items) => items.iter().for_each(|item| step_references(item, into)),
         _ => {}
     }
+}
+
+/// The name of an enum value as mlops.yaml spells it.
+fn yaml_name<T: serde::Serialize>(value: T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The monitoring and retraining loop the spec describes.
+pub fn monitoring(spec: &crate::spec::Spec) -> Graph {
+    use crate::spec::TriggerKind;
+    let mut graph = Graph {
+        name: "monitoring",
+        ..Graph::default()
+    };
+    let retraining = graph.add(
+        vec!["retraining".into(), "Step Functions state machine".into()],
+        Shape::Box,
+    );
+    let pipeline = graph.add(
+        vec![
+            "pipeline".into(),
+            "preprocess, train, evaluate, quality gates".into(),
+        ],
+        Shape::Box,
+    );
+    let registry = graph.add(
+        vec![
+            format!("model registry {}", spec.registry.model_package_group),
+            format!("approval: {}", yaml_name(spec.registry.approval)),
+        ],
+        Shape::Box,
+    );
+    graph.edges.insert((retraining, pipeline, Line::Solid));
+    graph
+        .edges
+        .insert((pipeline, registry, Line::Labelled("gates pass".into())));
+    let triggers = spec
+        .retraining
+        .as_ref()
+        .map(|r| r.triggers.as_slice())
+        .unwrap_or_default();
+    let has = |kind: TriggerKind| triggers.iter().any(|t| t.kind == kind);
+    let trigger = |graph: &mut Graph, from: usize, kind: TriggerKind| {
+        if has(kind) {
+            let label = format!("{} trigger", yaml_name(kind));
+            graph
+                .edges
+                .insert((from, retraining, Line::Labelled(label)));
+        }
+    };
+    for t in triggers {
+        match t.kind {
+            TriggerKind::Schedule => {
+                let expression = t.expression.clone().unwrap_or_default();
+                let node = graph.add(vec!["schedule".into(), expression], Shape::Box);
+                trigger(&mut graph, node, t.kind);
+            }
+            TriggerKind::NewData => {
+                let uri = t.uri.clone().unwrap_or_default();
+                let node = graph.add(vec!["new data".into(), uri], Shape::Document);
+                trigger(&mut graph, node, t.kind);
+            }
+            TriggerKind::DataDrift | TriggerKind::ModelQuality => {}
+        }
+    }
+    if let Some(deployment) = &spec.deployment {
+        let endpoint = graph.add(
+            vec![format!("endpoint {}", deployment.endpoint_name)],
+            Shape::Box,
+        );
+        graph.edges.insert((
+            registry,
+            endpoint,
+            Line::Labelled("approved package: apply with ModelPackageArn".into()),
+        ));
+        let capture = deployment.data_capture.as_ref().map(|capture| {
+            let node = graph.add(
+                vec![
+                    "captured requests".into(),
+                    format!("{}% sampled", capture.sampling_percent),
+                ],
+                Shape::Document,
+            );
+            graph.edges.insert((endpoint, node, Line::Solid));
+            node
+        });
+        let monitoring = spec.monitoring.as_ref();
+        if let Some(drift) = monitoring.and_then(|m| m.data_drift.as_ref()) {
+            let check = graph.add(
+                vec!["data drift check".into(), drift.schedule.clone()],
+                Shape::Box,
+            );
+            let limits: Vec<String> = drift
+                .checks
+                .iter()
+                .map(|c| format!("{} {}", yaml_name(c.statistic), c.threshold))
+                .collect();
+            let alarms = graph.add(
+                std::iter::once("drift alarms".to_string())
+                    .chain(limits)
+                    .collect(),
+                Shape::Decision,
+            );
+            if let Some(capture) = capture {
+                graph.edges.insert((capture, check, Line::Solid));
+            }
+            graph.edges.insert((check, alarms, Line::Solid));
+            trigger(&mut graph, alarms, TriggerKind::DataDrift);
+        }
+        if let Some(quality) = monitoring.and_then(|m| m.model_quality.as_ref()) {
+            let truth = graph.add(
+                vec!["ground truth".into(), quality.ground_truth_uri.clone()],
+                Shape::Document,
+            );
+            let check = graph.add(
+                vec!["model quality check".into(), quality.schedule.clone()],
+                Shape::Box,
+            );
+            let alarm = graph.add(
+                vec![
+                    "quality alarm".into(),
+                    format!("{} below {}", yaml_name(quality.metric), quality.threshold),
+                ],
+                Shape::Decision,
+            );
+            if let Some(capture) = capture {
+                graph.edges.insert((capture, check, Line::Solid));
+            }
+            graph.edges.insert((truth, check, Line::Solid));
+            graph.edges.insert((check, alarm, Line::Solid));
+            trigger(&mut graph, alarm, TriggerKind::ModelQuality);
+        }
+    }
+    graph
 }
 
 /// The resource types the architecture shows, in the group they are drawn in. Others

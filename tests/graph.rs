@@ -15,14 +15,15 @@ fn compiled(example: &str) -> mlopsc::build::Compiled {
 }
 
 #[test]
-fn every_example_has_a_pipeline_and_an_architecture_diagram() {
+fn every_example_has_a_pipeline_an_architecture_and_a_monitoring_diagram() {
     for example in EXAMPLES {
-        let artifacts = compiled(example).artifacts.files;
+        let compiled = compiled(example);
         for (kind, name) in [
             (Kind::Pipeline, "pipeline"),
             (Kind::Architecture, "architecture"),
+            (Kind::Monitoring, "monitoring"),
         ] {
-            let graph = graph::draw(kind, &artifacts).expect("a diagram");
+            let graph = graph::draw(kind, &compiled).expect("a diagram");
             insta::assert_snapshot!(
                 format!("{example}-{name}-mermaid"),
                 graph.render(GraphFormat::Mermaid)
@@ -33,8 +34,7 @@ fn every_example_has_a_pipeline_and_an_architecture_diagram() {
 
 #[test]
 fn dot_draws_the_same_graph() {
-    let artifacts = compiled("churn-tabular").artifacts.files;
-    let graph = graph::draw(Kind::Pipeline, &artifacts).expect("a diagram");
+    let graph = graph::draw(Kind::Pipeline, &compiled("churn-tabular")).expect("a diagram");
     insta::assert_snapshot!("churn-tabular-pipeline-dot", graph.render(GraphFormat::Dot));
 }
 
@@ -42,9 +42,10 @@ fn dot_draws_the_same_graph() {
 #[test]
 fn the_pipeline_diagram_shows_every_step() {
     for example in EXAMPLES {
-        let artifacts = compiled(example).artifacts.files;
-        let text = String::from_utf8(artifacts["pipeline.json"].clone()).expect("UTF-8");
-        let diagram = graph::draw(Kind::Pipeline, &artifacts)
+        let compiled = compiled(example);
+        let text =
+            String::from_utf8(compiled.artifacts.files["pipeline.json"].clone()).expect("UTF-8");
+        let diagram = graph::draw(Kind::Pipeline, &compiled)
             .expect("a diagram")
             .render(GraphFormat::Mermaid);
         let definition: serde_json::Value = serde_json::from_str(&text).expect("JSON");
@@ -79,8 +80,7 @@ fn the_command_prints_the_diagram_and_reports_spec_errors() {
     };
     let out = run(&["graph", "examples/minimal/mlops.yaml", "--format", "dot"]);
     assert_eq!(out.status.code(), Some(0));
-    let artifacts = compiled("minimal").artifacts.files;
-    let expected = graph::draw(Kind::Pipeline, &artifacts)
+    let expected = graph::draw(Kind::Pipeline, &compiled("minimal"))
         .expect("a diagram")
         .render(GraphFormat::Dot);
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
@@ -98,8 +98,7 @@ fn the_readme_diagram_is_up_to_date() {
         .expect("README.md");
     let start = readme.find("```mermaid\n").expect("a mermaid block") + "```mermaid\n".len();
     let end = start + readme[start..].find("```").expect("its end");
-    let artifacts = compiled("churn-tabular").artifacts.files;
-    let diagram = graph::draw(Kind::Pipeline, &artifacts)
+    let diagram = graph::draw(Kind::Pipeline, &compiled("churn-tabular"))
         .expect("a diagram")
         .render(GraphFormat::Mermaid);
     assert!(
