@@ -13,10 +13,9 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 /// Which diagram.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
     /// The SageMaker pipeline's step DAG, with condition branches and property files.
-    #[default]
     Pipeline,
     /// The AWS resources of the stack and which one uses which.
     Architecture,
@@ -26,10 +25,9 @@ pub enum Kind {
 }
 
 /// How a diagram is written.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum GraphFormat {
     /// Mermaid flowchart, rendered by GitHub in a ```mermaid block.
-    #[default]
     Mermaid,
     /// Graphviz DOT, for `dot -Tsvg`.
     Dot,

@@ -13,14 +13,13 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 
 /// The example a new project starts from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Template {
     /// A PyTorch image classifier with every section: the skin-lesion flagship.
     ImageClassifier,
     /// An XGBoost model on a CSV table: the churn example.
     Tabular,
     /// The fewest lines that compile: a small PyTorch image classifier.
-    #[default]
     Minimal,
 }
 
@@ -212,6 +211,7 @@ pub enum InitError {
     WorkflowExists(PathBuf),
     /// `--ci` found no spec to check.
     NoSpec(PathBuf),
+    /// A directory or file that could not be read or written.
     Io {
         path: PathBuf,
         source: std::io::Error,
