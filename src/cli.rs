@@ -4,10 +4,10 @@
 //! so that every command runs in memory in tests.
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::build::{self, CompileError};
 use crate::diagnostics::{self, Code, Diagnostic, Format, SourceFile};
@@ -73,6 +73,8 @@ Examples:
     "  mlopsc run --local mlops.yaml                    # run the pipeline on this machine
   mlopsc schema > mlops.schema.json
   mlopsc explain S001
+  mlopsc init my-model                             # a new project that builds as it is
+  mlopsc completions bash > ~/.local/share/bash-completion/completions/mlopsc
 
 Exit codes:
   0  success
@@ -83,25 +85,94 @@ Exit codes:
   3  internal error: an artifact failed mlopsc's own check (please report it)
 
 Environment:
-  NO_COLOR  set to disable colored output"
+  NO_COLOR  set to disable colored output (--color always overrides it)"
 );
 
 /// Compile one mlops.yaml into the AWS artifacts of a SageMaker retraining system.
 #[derive(Debug, Parser)]
 #[command(name = "mlopsc", version = VERSION, about, after_help = EXAMPLES)]
 pub struct Cli {
+    /// When to color diagnostics and help; auto: on a terminal, with NO_COLOR unset.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, help_heading = GLOBAL)]
+    pub color: ColorWhen,
+    /// Only errors, warnings and the requested output: no status lines (`valid`, `wrote`,
+    /// `next:`), no run --local progress.
+    #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
+    pub quiet: bool,
+    /// Also list the files read and written: validate's step code, build's artifacts with
+    /// their sizes.
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The heading of the options every command takes.
+const GLOBAL: &str = "Global options";
+
+/// `--color`: the same three choices as cargo, git and ripgrep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether output to a stream is colored; `auto` follows the terminal and NO_COLOR.
+    pub fn enabled(self, stream_is_terminal: bool) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                stream_is_terminal && !no_color
+            }
+        }
+    }
+
+    /// The `--color` value among raw arguments, for clap's own help and errors, which are
+    /// printed before the parsed value exists. The last one wins, as clap decides too.
+    fn from_args(args: &[OsString]) -> ColorWhen {
+        let mut when = ColorWhen::Auto;
+        let mut words = args.iter().map(|arg| arg.to_str().unwrap_or_default());
+        while let Some(word) = words.next() {
+            if word == "--" {
+                break;
+            }
+            let value = match word.strip_prefix("--color") {
+                Some("") => words.next().unwrap_or_default(),
+                Some(rest) => rest.strip_prefix('=').unwrap_or_default(),
+                None => continue,
+            };
+            when = match value {
+                "always" => ColorWhen::Always,
+                "never" => ColorWhen::Never,
+                _ => ColorWhen::Auto,
+            };
+        }
+        when
+    }
+}
+
+/// How much the commands say besides their output, from `--quiet` and `--verbose`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Quiet,
+    #[default]
+    Normal,
+    Verbose,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check a spec against the schema and the semantic rules; report every problem.
     #[command(
-        after_help = "Examples:\n  mlopsc validate mlops.yaml\n  mlopsc validate mlops.yaml --format json"
+        after_help = "Examples:\n  mlopsc validate mlops.yaml\n  mlopsc validate mlops.yaml --format json\n  cat mlops.yaml | mlopsc validate -   # the spec from stdin, named <stdin>"
     )]
     Validate {
-        /// The spec file, usually mlops.yaml.
+        /// The spec file, usually mlops.yaml; `-` reads it from stdin (its step code from the
+        /// current directory).
         spec: PathBuf,
         /// How diagnostics are printed.
         #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -142,7 +213,30 @@ pub enum Command {
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
     /// Print the JSON Schema of mlops.yaml, for editors and other tools.
+    #[command(after_help = SCHEMA_HELP)]
     Schema,
+    /// Draw the pipeline, the architecture or the monitoring loop, as Mermaid or DOT.
+    #[command(after_help = GRAPH_HELP)]
+    Graph {
+        /// The spec file, usually mlops.yaml.
+        spec: PathBuf,
+        /// Which diagram.
+        #[arg(long, value_enum, default_value_t = crate::graph::Kind::Pipeline)]
+        kind: crate::graph::Kind,
+        /// How the diagram is written.
+        #[arg(long, value_enum, default_value_t = crate::graph::GraphFormat::Mermaid)]
+        format: crate::graph::GraphFormat,
+    },
+    /// Create a new project from an example, or add the CI workflow to an existing one.
+    #[command(after_help = INIT_HELP)]
+    Init(InitArgs),
+    /// Print a shell completion script for mlopsc.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell the script is for.
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
     /// Print the documentation of a diagnostic code.
     #[command(after_help = "Examples:\n  mlopsc explain S001\n  mlopsc explain --list")]
     Explain {
@@ -153,6 +247,75 @@ pub enum Command {
         #[arg(long)]
         list: bool,
     },
+}
+
+const SCHEMA_HELP: &str = "\
+Examples:
+  mlopsc schema > mlops.schema.json
+  mlopsc schema | jq '.properties | keys'
+
+Editors with the YAML language server (VS Code, Neovim, Helix, JetBrains) read this first
+line of mlops.yaml:
+  # yaml-language-server: $schema=mlops.schema.json";
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  mlopsc completions bash > ~/.local/share/bash-completion/completions/mlopsc
+  mlopsc completions zsh > \"${fpath[1]}/_mlopsc\"
+  mlopsc completions fish > ~/.config/fish/completions/mlopsc.fish";
+
+const GRAPH_HELP: &str = "\
+Examples:
+  mlopsc graph mlops.yaml                          # the pipeline's steps, as Mermaid
+  mlopsc graph mlops.yaml --kind architecture      # the stack's resources
+  mlopsc graph mlops.yaml --kind monitoring        # drift and quality checks to retraining
+  mlopsc graph mlops.yaml --format dot | dot -Tsvg > pipeline.svg
+
+Mermaid renders on GitHub inside a ```mermaid block of any Markdown file.";
+
+const INIT_HELP: &str = "\
+Examples:
+  mlopsc init my-model                          # the minimal template
+  mlopsc init --template image-classifier my-model
+  mlopsc init --template tabular churn
+  mlopsc init --ci github                       # add .github/workflows/mlopsc.yml here
+
+A new project holds mlops.yaml (with mlops.schema.json beside it for editors), code/ with the
+step scripts and requirements.txt, a README, .gitignore and .github/workflows/mlopsc.yml. It
+validates and builds as it is. DIR must be empty or absent: init never writes into existing
+files, and --ci refuses when the workflow exists.
+
+Exit codes:
+  0  created
+  2  DIR is not empty, the workflow exists, no mlops.yaml for --ci, or a file cannot be written";
+
+/// `mlopsc init`: a new project, or with `--ci` alone the workflow for an existing one.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The new project's directory, empty or absent; with --ci, the repository's root (default: .).
+    #[arg(required_unless_present = "ci")]
+    pub dir: Option<PathBuf>,
+    /// The example the new project starts from.
+    #[arg(long, value_enum, default_value_t = crate::init::Template::Minimal)]
+    pub template: crate::init::Template,
+    /// Only add the CI workflow for every mlops.yaml below DIR, to an existing project.
+    #[arg(long, value_enum, conflicts_with = "template")]
+    pub ci: Option<CiProvider>,
+}
+
+/// The CI services `init --ci` writes a workflow for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CiProvider {
+    /// GitHub Actions: .github/workflows/mlopsc.yml.
+    Github,
+}
+
+/// The shells `completions` writes a script for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 const RUN_HELP: &str = "\
@@ -227,13 +390,27 @@ fn parse_data(text: &str) -> Result<(String, PathBuf), String> {
 pub struct Io<'a> {
     pub stdout: &'a mut dyn Write,
     pub stderr: &'a mut dyn Write,
-    /// Whether colored output is wanted (a terminal, and NO_COLOR unset).
+    /// Where `validate -` reads the spec.
+    pub stdin: &'a mut dyn Read,
+    /// Whether colored output is wanted (`--color`; for auto, a terminal and NO_COLOR unset).
     pub color: bool,
+    /// `--quiet`, `--verbose` or neither.
+    pub verbosity: Verbosity,
 }
 
 /// Parses arguments and runs the command against the real streams.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let clap_color = match ColorWhen::from_args(&args) {
+        ColorWhen::Auto => clap::ColorChoice::Auto,
+        ColorWhen::Always => clap::ColorChoice::Always,
+        ColorWhen::Never => clap::ColorChoice::Never,
+    };
+    let parsed = Cli::command()
+        .color(clap_color)
+        .try_get_matches_from(args)
+        .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
@@ -244,20 +421,36 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
             };
         }
     };
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let color = !no_color && std::io::stderr().is_terminal();
+    let color = cli.color.enabled(std::io::stderr().is_terminal());
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
+    let stdin = std::io::stdin();
     let mut out = stdout.lock();
     let mut err = stderr.lock();
+    let mut input = stdin.lock();
     let mut io = Io {
         stdout: &mut out,
         stderr: &mut err,
+        stdin: &mut input,
         color,
+        verbosity: cli.verbosity(),
     };
     let code = run(cli.command, &mut io);
     let _ = io.stdout.flush();
     code
+}
+
+impl Cli {
+    /// `--quiet` and `--verbose` as one value; clap refuses both at once.
+    pub fn verbosity(&self) -> Verbosity {
+        if self.quiet {
+            Verbosity::Quiet
+        } else if self.verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        }
+    }
 }
 
 /// Runs one command; returns its exit code.
@@ -291,26 +484,104 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
             exit::OK
         }
         Command::Explain { code, list } => explain_command(code.as_deref(), list, io),
+        Command::Init(args) => init_command(args, io),
+        Command::Graph { spec, kind, format } => graph_command(&spec, kind, format, io),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            let mut script = Vec::new();
+            match shell {
+                CompletionShell::Bash => clap_complete::generate(
+                    clap_complete::Shell::Bash,
+                    &mut command,
+                    "mlopsc",
+                    &mut script,
+                ),
+                CompletionShell::Zsh => clap_complete::generate(
+                    clap_complete::Shell::Zsh,
+                    &mut command,
+                    "mlopsc",
+                    &mut script,
+                ),
+                CompletionShell::Fish => clap_complete::generate(
+                    clap_complete::Shell::Fish,
+                    &mut command,
+                    "mlopsc",
+                    &mut script,
+                ),
+            }
+            let _ = io.stdout.write_all(&script);
+            exit::OK
+        }
     }
 }
 
+/// The spec path that means stdin, as in most Unix tools.
+const STDIN_PATH: &str = "-";
+
 fn validate_command(path: &Path, format: Format, io: &mut Io) -> u8 {
-    let source = match read_spec(path) {
+    let from_stdin = path == Path::new(STDIN_PATH);
+    let read = if from_stdin {
+        read_stdin_spec(io.stdin)
+    } else {
+        read_spec(path)
+    };
+    let source = match read {
         Ok(source) => source,
         Err(failure) => return report_failure(failure, format, io),
     };
     // The same checks as `build`, step code included, so that a CI gate on `validate` is complete.
-    let spec_dir = path.parent().unwrap_or(Path::new("."));
-    let validated = build::check(&source, spec_dir).validated;
+    // A spec from stdin has no directory of its own: its step code is looked up from here.
+    let spec_dir = if from_stdin {
+        Path::new(".")
+    } else {
+        path.parent().unwrap_or(Path::new("."))
+    };
+    let checked = build::check(&source, spec_dir);
+    let validated = checked.validated;
     print_diagnostics(&source, &validated.diagnostics, format, io);
+    if io.verbosity == Verbosity::Verbose
+        && let (Some(code), Some(spec)) = (&checked.code, &validated.spec)
+    {
+        let directory = spec_dir.join(&spec.model.code.directory);
+        for file in code.files.keys() {
+            let _ = writeln!(io.stderr, "  step code  {}", directory.join(file).display());
+        }
+    }
     if validated.has_errors() {
         exit::SPEC_ERRORS
     } else {
-        if format == Format::Human {
+        if format == Format::Human && io.verbosity != Verbosity::Quiet {
             let _ = writeln!(io.stderr, "{}: valid", source.name);
         }
         exit::OK
     }
+}
+
+/// Reads a spec from stdin; diagnostics name it `<stdin>`.
+fn read_stdin_spec(stdin: &mut dyn Read) -> Result<SourceFile, ReadFailure> {
+    let name = "<stdin>";
+    let mut bytes = Vec::new();
+    if let Err(err) = stdin.read_to_end(&mut bytes) {
+        let d = Diagnostic::error(
+            Code::F001,
+            Span::default(),
+            format!("cannot read the spec from stdin: {err}"),
+        )
+        .with_help("pipe a spec into mlopsc, or pass the path of the file instead of `-`");
+        let source = SourceFile {
+            name: name.to_string(),
+            text: String::new(),
+        };
+        return Err(ReadFailure::io(source, d));
+    }
+    spec::decode(name, bytes).map_err(|failure| {
+        let (source, diagnostic) = *failure;
+        ReadFailure {
+            source,
+            diagnostic: Box::new(diagnostic),
+            exit_code: exit::SPEC_ERRORS,
+        }
+    })
 }
 
 /// Prints diagnostics: human text on stderr, machine formats on stdout.
@@ -465,7 +736,12 @@ fn build_command(path: &Path, out: Option<&Path>, check: bool, format: Format, i
     if check {
         return match build::differences(&dir, &compiled.artifacts) {
             Ok(differences) if differences.is_empty() => {
-                let _ = writeln!(io.stderr, "{}: up to date", dir.display());
+                if io.verbosity == Verbosity::Verbose {
+                    list_files("same ", &compiled.artifacts, io);
+                }
+                if io.verbosity != Verbosity::Quiet {
+                    let _ = writeln!(io.stderr, "{}: up to date", dir.display());
+                }
                 exit::OK
             }
             Ok(differences) => {
@@ -496,12 +772,17 @@ fn build_command(path: &Path, out: Option<&Path>, check: bool, format: Format, i
     let written = OutputDir::inspect(&dir).and_then(|out| out.replace_with(&compiled.artifacts));
     match written {
         Ok(left_behind) => {
-            let _ = writeln!(
-                io.stderr,
-                "wrote {} files to {}",
-                compiled.artifacts.files.len(),
-                dir.display()
-            );
+            if io.verbosity == Verbosity::Verbose {
+                list_files("wrote", &compiled.artifacts, io);
+            }
+            if io.verbosity != Verbosity::Quiet {
+                let _ = writeln!(
+                    io.stderr,
+                    "wrote {} files to {}",
+                    compiled.artifacts.files.len(),
+                    dir.display()
+                );
+            }
             for path in left_behind {
                 let _ = writeln!(
                     io.stderr,
@@ -510,9 +791,144 @@ fn build_command(path: &Path, out: Option<&Path>, check: bool, format: Format, i
                     path.display()
                 );
             }
+            if io.verbosity != Verbosity::Quiet {
+                let _ = writeln!(io.stderr, "{}", next_step(&source.name, &dir, out));
+            }
             exit::OK
         }
         Err(err) => output_failure(&err, io),
+    }
+}
+
+fn graph_command(
+    path: &Path,
+    kind: crate::graph::Kind,
+    format: crate::graph::GraphFormat,
+    io: &mut Io,
+) -> u8 {
+    let source = match read_spec(path) {
+        Ok(source) => source,
+        Err(failure) => return report_failure(failure, Format::Human, io),
+    };
+    let spec_dir = path.parent().unwrap_or(Path::new("."));
+    let compiled = match build::compile(&source, spec_dir) {
+        Ok(compiled) => compiled,
+        Err(CompileError::Spec(diagnostics)) => {
+            print_diagnostics(&source, &diagnostics, Format::Human, io);
+            return exit::SPEC_ERRORS;
+        }
+        Err(CompileError::Internal(err)) => {
+            let _ = writeln!(io.stderr, "internal error: {err}");
+            return exit::INTERNAL;
+        }
+    };
+    match crate::graph::draw(kind, &compiled) {
+        Ok(graph) => {
+            let _ = io.stdout.write_all(graph.render(format).as_bytes());
+            exit::OK
+        }
+        Err(err) => {
+            let _ = writeln!(io.stderr, "internal error: {err}");
+            exit::INTERNAL
+        }
+    }
+}
+
+fn init_command(args: InitArgs, io: &mut Io) -> u8 {
+    if args.ci.is_some() {
+        let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
+        return match crate::init::add_workflow(&dir) {
+            Ok((path, specs)) => {
+                if io.verbosity != Verbosity::Quiet {
+                    let _ = writeln!(
+                        io.stderr,
+                        "wrote {} for {}",
+                        path.display(),
+                        specs.join(", ")
+                    );
+                    let _ = writeln!(
+                        io.stderr,
+                        "next: commit it with generated/ (`mlopsc build SPEC` for each spec)"
+                    );
+                }
+                exit::OK
+            }
+            Err(err) => init_failure(&err, io),
+        };
+    }
+    // clap requires DIR unless --ci is given; this only keeps the two in step.
+    let Some(dir) = args.dir else {
+        let _ = writeln!(io.stderr, "error: a new project needs its DIR");
+        return exit::USAGE_OR_IO;
+    };
+    match crate::init::create_project(&dir, args.template) {
+        Ok(files) => {
+            if io.verbosity == Verbosity::Verbose {
+                for file in &files {
+                    let _ = writeln!(io.stderr, "  created  {file}");
+                }
+            }
+            if io.verbosity != Verbosity::Quiet {
+                let _ = writeln!(
+                    io.stderr,
+                    "created {} files in {} from the {} template (examples/{})",
+                    files.len(),
+                    dir.display(),
+                    args.template.name(),
+                    args.template.example_dir()
+                );
+                let _ = writeln!(
+                    io.stderr,
+                    "next: cd {} && mlopsc build {}   # edit the names in it first; see README.md",
+                    shell_word(&dir.display().to_string()),
+                    crate::init::SPEC_FILE
+                );
+            }
+            exit::OK
+        }
+        Err(err) => init_failure(&err, io),
+    }
+}
+
+/// Reports why init wrote nothing.
+fn init_failure(err: &crate::init::InitError, io: &mut Io) -> u8 {
+    let _ = writeln!(io.stderr, "error: {err}\nhelp: {}", err.help());
+    exit::USAGE_OR_IO
+}
+
+/// `--verbose`: one line per artifact, with its size.
+fn list_files(verb: &str, artifacts: &crate::emit::Artifacts, io: &mut Io) {
+    for (name, bytes) in &artifacts.files {
+        let _ = writeln!(io.stderr, "  {verb}  {name} ({} bytes)", bytes.len());
+    }
+}
+
+/// What to do after a build: review the change against AWS; a build without the AWS SDK
+/// can only keep the output under version control and up to date.
+fn next_step(spec: &str, dir: &Path, out: Option<&Path>) -> String {
+    let spec = shell_word(spec);
+    if cfg!(feature = "aws") {
+        return format!("next: mlopsc plan {spec}   # what apply would change in AWS");
+    }
+    let dir = shell_word(&dir.display().to_string());
+    let out = if out.is_some() {
+        format!(" -o {dir}")
+    } else {
+        String::new()
+    };
+    format!("next: commit {dir}; `mlopsc build {spec}{out} --check` keeps it up to date in CI")
+}
+
+/// A path as one shell word, quoted only when it needs to be, so the hint can be pasted.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
@@ -562,7 +978,14 @@ fn run_command(args: RunArgs, io: &mut Io) -> u8 {
         python: args.python,
         no_cache: args.no_cache,
     };
-    let execution = match crate::local::run(&pipeline, &options, io.stderr) {
+    // --quiet leaves out the progress; failures still reach stderr below.
+    let mut no_progress = std::io::sink();
+    let progress: &mut dyn Write = if io.verbosity == Verbosity::Quiet {
+        &mut no_progress
+    } else {
+        &mut *io.stderr
+    };
+    let execution = match crate::local::run(&pipeline, &options, progress) {
         Ok(execution) => execution,
         Err(crate::local::RunError::Usage(message)) => {
             let _ = writeln!(io.stderr, "error: {message}");

@@ -12,6 +12,8 @@ pub mod deploy;
 pub mod diagnostics;
 pub mod docs;
 pub mod emit;
+pub mod graph;
+pub mod init;
 pub mod ir;
 pub mod local;
 pub mod output_dir;

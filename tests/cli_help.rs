@@ -21,7 +21,17 @@ const AWS: bool = cfg!(feature = "aws");
 fn help_of_every_command() {
     let build = if AWS { "aws" } else { "no-aws" };
     insta::assert_snapshot!(format!("mlopsc-{build}"), help(&[]));
-    let mut commands = vec!["validate", "build", "schema", "explain", "plan", "run"];
+    let mut commands = vec![
+        "graph",
+        "validate",
+        "build",
+        "schema",
+        "explain",
+        "plan",
+        "run",
+        "completions",
+        "init",
+    ];
     if AWS {
         commands.extend(["apply", "destroy"]);
     }

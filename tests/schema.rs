@@ -43,3 +43,45 @@ fn schema_is_a_draft_2020_12_schema_that_accepts_the_examples() {
         assert!(errors.is_empty(), "{example}: {errors:?}");
     }
 }
+
+/// Every key of `mlops.yaml` is documented where editors show it: on hover, the YAML language
+/// server shows a property's own `description`, so each property needs one (a `$ref` to a
+/// documented type is not enough, since that text describes the type, not the key).
+#[test]
+fn every_property_has_a_description() {
+    fn undescribed(node: &serde_json::Value, path: &str, found: &mut Vec<String>) {
+        match node {
+            serde_json::Value::Object(object) => {
+                if let Some(serde_json::Value::Object(properties)) = object.get("properties") {
+                    for (key, property) in properties {
+                        let described = property
+                            .get("description")
+                            .and_then(serde_json::Value::as_str)
+                            .is_some_and(|text| !text.trim().is_empty());
+                        if !described {
+                            found.push(format!("{path}.{key}"));
+                        }
+                    }
+                }
+                for (key, value) in object {
+                    undescribed(value, &format!("{path}/{key}"), found);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    undescribed(item, &format!("{path}/{i}"), found);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    undescribed(mlopsc::spec::schema::json_schema(), "#", &mut found);
+    assert!(
+        found.is_empty(),
+        "{} properties have no description; add a doc comment to the field in \
+         src/spec/types.rs:\n  {}",
+        found.len(),
+        found.join("\n  ")
+    );
+}

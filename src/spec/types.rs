@@ -18,27 +18,38 @@ use serde::{Deserialize, Serialize};
 pub struct Spec {
     /// The language version. Always `mlopsc/v1`.
     pub api_version: ApiVersion,
+    /// The system's name, AWS region and tags.
     pub project: Project,
+    /// The four S3 buckets, their encryption, tiering and lifecycle rules.
     pub storage: Storage,
     /// The datasets that preprocessing reads and merges.
     pub data_sources: Vec<DataSource>,
+    /// The Processing step that splits and transforms the data before training.
     pub preprocessing: Preprocessing,
+    /// What is trained: framework, architecture, hyperparameters, container and step code.
     pub model: Model,
+    /// The training job: instances, volume, run time, spot and distribution.
     pub training: Training,
+    /// The evaluation step and the metrics it writes to `evaluation.json`.
     pub evaluation: Evaluation,
     /// Rules that must all hold for a trained model to be registered.
     pub quality_gates: Vec<QualityGate>,
+    /// The model package group trained models are registered in, and how they are approved.
     pub registry: Registry,
     /// A real-time endpoint for the approved model. Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment: Option<Deployment>,
+    /// Drift and quality monitoring of the endpoint (needs `deployment`). Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<Monitoring>,
+    /// What starts a new pipeline run (schedules, drift, quality, new data) and who is emailed.
+    /// Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retraining: Option<Retraining>,
     /// Extra CloudWatch alarms, besides the ones monitoring thresholds create.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alarms: Vec<Alarm>,
+    /// The CloudWatch dashboard's rows. Without it, a dashboard with every row that applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dashboard: Option<Dashboard>,
     /// Extra pipeline steps for what the built-in stages do not cover.
@@ -71,14 +82,19 @@ pub struct Project {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Storage {
+    /// The names of the data, models, logs and pipeline buckets the stack creates.
     pub buckets: Buckets,
+    /// The KMS key for every bucket, topic and job. Default: a key the stack creates.
     #[serde(default)]
     pub encryption: Encryption,
+    /// S3 Intelligent-Tiering for the data, models and pipeline buckets. On by default.
     #[serde(default)]
     pub intelligent_tiering: IntelligentTiering,
     /// Keep object versions. On by default.
     #[serde(default = "yes")]
     pub versioning: bool,
+    /// Expiry of old object versions, incomplete uploads and access logs (defaults 90, 7 and 365
+    /// days).
     #[serde(default)]
     pub lifecycle: Lifecycle,
 }
@@ -112,6 +128,7 @@ pub struct Encryption {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IntelligentTiering {
+    /// Put objects in the Intelligent-Tiering storage class. On by default.
     #[serde(default = "yes")]
     pub enabled: bool,
     /// Days without access before raw data and captures move to the Archive Access tier
@@ -215,12 +232,15 @@ pub enum DataFormat {
 pub struct Preprocessing {
     /// The SageMaker Processing instance type, for example `ml.m5.xlarge`.
     pub instance_type: String,
+    /// How many Processing instances run the script, 1 to 100. Default 1.
     #[serde(default = "one")]
     #[schemars(range(min = 1, max = 100))]
     pub instance_count: u32,
+    /// The EBS volume of each Processing instance, in GB, 1 to 16384. Default 30.
     #[serde(default = "default_volume_gb")]
     #[schemars(range(min = 1, max = 16384))]
     pub volume_size_gb: u32,
+    /// The train, validation and test fractions; they sum to 1.
     pub split: Split,
     /// Keep class proportions equal across splits.
     #[serde(default = "yes")]
@@ -243,8 +263,11 @@ pub struct Preprocessing {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Split {
+    /// The fraction of rows used to train, for example `0.7`.
     pub train: f64,
+    /// The fraction of rows used to validate during training, for example `0.15`.
     pub validation: f64,
+    /// The fraction of rows held out for the evaluation step, for example `0.15`.
     pub test: f64,
 }
 
@@ -270,6 +293,7 @@ pub struct ImageTransform {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Model {
+    /// The training framework; picks the AWS Deep Learning Container and how the script is run.
     pub framework: Framework,
     /// The framework version, for example `2.3.0` for PyTorch. Picks the Deep Learning Container.
     pub framework_version: String,
@@ -294,6 +318,8 @@ pub struct Model {
     /// Container for the framework, version and region is used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<Container>,
+    /// The step code directory and the script of each built-in step. Default: `code/` with
+    /// `preprocess.py`, `train.py` and `evaluate.py`.
     #[serde(default)]
     pub code: StepCode,
 }
@@ -366,10 +392,14 @@ pub struct StepCode {
     /// A directory relative to the spec file. `apply` uploads it by content hash.
     #[serde(default = "default_code_dir")]
     pub directory: String,
+    /// The preprocessing script, relative to `directory`. Default `preprocess.py`.
     #[serde(default = "default_preprocess_script")]
     pub preprocess: String,
+    /// The training script, relative to `directory`. Default `train.py`.
     #[serde(default = "default_train_script")]
     pub train: String,
+    /// The evaluation script, relative to `directory`; it writes `evaluation.json`. Default
+    /// `evaluate.py`.
     #[serde(default = "default_evaluate_script")]
     pub evaluate: String,
 }
@@ -391,9 +421,11 @@ impl Default for StepCode {
 pub struct Training {
     /// The SageMaker training instance type, for example `ml.g5.2xlarge`.
     pub instance_type: String,
+    /// How many training instances, 1 to 100. Default 1.
     #[serde(default = "one")]
     #[schemars(range(min = 1, max = 100))]
     pub instance_count: u32,
+    /// The EBS volume of each training instance, in GB, 1 to 16384. Default 50.
     #[serde(default = "default_training_volume_gb")]
     #[schemars(range(min = 1, max = 16384))]
     pub volume_size_gb: u32,
@@ -404,6 +436,7 @@ pub struct Training {
     /// Managed spot training. Needs a checkpoint location so that interrupted jobs resume.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spot: Option<Spot>,
+    /// How training is spread over several instances. Default `none`.
     #[serde(default)]
     pub distribution: Distribution,
 }
@@ -412,6 +445,8 @@ pub struct Training {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Spot {
+    /// Use managed spot capacity. On by default; set `false` to keep the settings but run on
+    /// demand.
     #[serde(default = "yes")]
     pub enabled: bool,
     /// The longest to wait for spot capacity plus run time, in seconds; at least `maxRuntimeSeconds`.
@@ -439,6 +474,7 @@ pub enum Distribution {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Evaluation {
+    /// The SageMaker Processing instance type of the evaluation step, for example `ml.m5.xlarge`.
     pub instance_type: String,
     /// The metrics the evaluation script computes and writes to `evaluation.json`.
     pub metrics: Vec<Metric>,
@@ -478,8 +514,11 @@ pub enum Average {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QualityGate {
+    /// The metric compared; it must be one that `evaluation.metrics` lists.
     pub metric: Metric,
+    /// How the metric is compared with the threshold: `>=`, `>`, `<=`, `<` or `==`.
     pub comparator: Comparator,
+    /// The value the metric is compared with; a pipeline parameter, so a run may override it.
     pub threshold: f64,
 }
 
@@ -521,13 +560,18 @@ pub enum Approval {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Deployment {
+    /// The SageMaker endpoint name: letters, digits and hyphens, at most 63 characters.
     pub endpoint_name: String,
+    /// The SageMaker instance type that serves the model, for example `ml.m5.large`.
     pub instance_type: String,
+    /// How many instances serve the model at first, 1 to 100. Default 1.
     #[serde(default = "one")]
     #[schemars(range(min = 1, max = 100))]
     pub initial_instance_count: u32,
+    /// Scale the instance count on invocations per instance. Optional: a fixed count without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoscaling: Option<Autoscaling>,
+    /// Capture requests and responses to S3, which Model Monitor reads. Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_capture: Option<DataCapture>,
     /// How an approved model package reaches the endpoint. Approving a package starts the
@@ -597,10 +641,13 @@ pub struct Canary {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Autoscaling {
+    /// The fewest instances the endpoint scales in to.
     #[schemars(range(min = 1))]
     pub min_instances: u32,
+    /// The most instances the endpoint scales out to; at least `minInstances`.
     #[schemars(range(min = 1))]
     pub max_instances: u32,
+    /// Invocations per instance per minute that autoscaling keeps the endpoint at.
     #[schemars(range(min = 1))]
     pub target_invocations_per_instance: u32,
 }
@@ -621,8 +668,10 @@ pub struct DataCapture {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Monitoring {
+    /// Compare captured requests with the training data's baseline on a schedule. Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_drift: Option<DataDrift>,
+    /// Compare predictions with ground-truth labels on a schedule. Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_quality: Option<ModelQuality>,
 }
@@ -633,6 +682,7 @@ pub struct Monitoring {
 pub struct DataDrift {
     /// A Model Monitor schedule, `cron(0 * ? * * *)` (hourly) or a daily cron.
     pub schedule: String,
+    /// The SageMaker Processing instance type of the monitoring job, for example `ml.m5.xlarge`.
     pub instance_type: String,
     /// The statistics compared against the baseline, each with its threshold.
     pub checks: Vec<DriftCheck>,
@@ -645,7 +695,10 @@ pub struct DataDrift {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DriftCheck {
+    /// The statistic compared with the training baseline.
     pub statistic: DriftStatistic,
+    /// The violation threshold, 0 to 1; each statistic's description says on which side of
+    /// it a value is a violation.
     pub threshold: f64,
 }
 
@@ -669,11 +722,15 @@ pub enum DriftStatistic {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelQuality {
+    /// When the job runs: `cron(0 * ? * * *)` (hourly) or a daily cron.
     pub schedule: String,
+    /// The SageMaker Processing instance type of the monitoring job, for example `ml.m5.xlarge`.
     pub instance_type: String,
+    /// What the model predicts; decides which metrics Model Monitor computes.
     pub problem_type: ProblemType,
     /// Where labelled ground truth arrives, `s3://bucket/prefix/`.
     pub ground_truth_uri: String,
+    /// The metric watched; it must suit `problemType` (`mse`, `rmse`, `mae`, `r2` for regression).
     pub metric: Metric,
     /// A violation, and a retraining trigger, when the metric falls below this.
     pub threshold: f64,
@@ -691,7 +748,9 @@ pub enum ProblemType {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Retraining {
+    /// Each event that starts the retraining state machine.
     pub triggers: Vec<Trigger>,
+    /// Who is emailed about pipeline outcomes and alarms. Default: nobody.
     #[serde(default)]
     pub notifications: Notifications,
 }
@@ -700,6 +759,7 @@ pub struct Retraining {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Trigger {
+    /// What starts the run: `schedule`, `dataDrift`, `modelQuality` or `newData`.
     #[serde(rename = "type")]
     pub kind: TriggerKind,
     /// For `schedule`: an EventBridge `cron(...)` or `rate(...)` expression.
@@ -742,13 +802,18 @@ pub struct Notifications {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Alarm {
+    /// The alarm's name, 1 to 64 letters, digits, `-` and `_`; the alarm is named
+    /// `<project>-<name>`.
     pub name: String,
+    /// The operational metric the alarm watches.
     pub metric: AlarmMetric,
     /// The alarm fires when the metric reaches this value.
     pub threshold: f64,
+    /// How many consecutive periods must breach before the alarm fires. Default 1.
     #[serde(default = "one")]
     #[schemars(range(min = 1))]
     pub evaluation_periods: u32,
+    /// The length of one evaluation period, in seconds, at least 60. Default 300.
     #[serde(default = "default_period")]
     #[schemars(range(min = 60))]
     pub period_seconds: u32,
@@ -793,12 +858,15 @@ pub enum Widget {
 pub struct CustomStep {
     /// The step name, unique among all steps. Letters, digits, `-` and `_`.
     pub name: String,
+    /// The SageMaker job the step runs: `processing`, `training` or `transform`.
     #[serde(rename = "type")]
     pub kind: StepKind,
     /// Steps that must finish first: `preprocess`, `train`, `evaluate`, or another custom step.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
+    /// The SageMaker instance type of the step's job, for example `ml.m5.xlarge`.
     pub instance_type: String,
+    /// How many instances run the step, 1 to 100. Default 1.
     #[serde(default = "one")]
     #[schemars(range(min = 1, max = 100))]
     pub instance_count: u32,

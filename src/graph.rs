@@ -1,0 +1,663 @@
+//! `mlopsc graph`: diagrams drawn from the compiled artifacts, so that they can never
+//! disagree with what is deployed.
+//!
+//! The pipeline diagram is read from `pipeline.json` (steps, the references between them,
+//! condition branches, property files); the architecture diagram from `template.yaml` (the
+//! resources and which one refers to which); the monitoring loop from the spec's deployment,
+//! monitoring, retraining and registry sections, which it compiles into those resources. Both render as Mermaid, which GitHub shows in
+//! Markdown, or as Graphviz DOT.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+/// Which diagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// The SageMaker pipeline's step DAG, with condition branches and property files.
+    Pipeline,
+    /// The AWS resources of the stack and which one uses which.
+    Architecture,
+    /// The loop from the endpoint's captured requests through the drift and quality checks
+    /// and their alarms to retraining, registration and approval.
+    Monitoring,
+}
+
+/// How a diagram is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    /// Mermaid flowchart, rendered by GitHub in a ```mermaid block.
+    Mermaid,
+    /// Graphviz DOT, for `dot -Tsvg`.
+    Dot,
+}
+
+/// How a node is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Box,
+    /// A decision: a Condition step.
+    Decision,
+    /// The end of a branch: a Fail step.
+    Stop,
+    /// A file a step writes and others read: a property file.
+    Document,
+}
+
+/// How an edge is drawn, and what it says.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Line {
+    /// Data flows, or one resource uses another.
+    Solid,
+    /// Only an order (`DependsOn`), or a property file written and read.
+    Dotted,
+    /// A condition's branch.
+    Labelled(String),
+}
+
+struct Node {
+    label: Vec<String>,
+    shape: Shape,
+}
+
+/// Nodes in insertion order, optionally grouped, and edges between them, deduplicated.
+#[derive(Default)]
+pub struct Graph {
+    name: &'static str,
+    nodes: Vec<Node>,
+    /// Named groups of node indices, drawn as subgraphs; nodes in no group stand alone.
+    groups: Vec<(String, Vec<usize>)>,
+    edges: BTreeSet<(usize, usize, Line)>,
+}
+
+/// Draws `kind` from a compiled system.
+pub fn draw(kind: Kind, compiled: &crate::build::Compiled) -> Result<Graph, String> {
+    let artifacts = &compiled.artifacts.files;
+    match kind {
+        Kind::Monitoring => Ok(monitoring(&compiled.spec)),
+        Kind::Pipeline => {
+            let bytes = artifacts
+                .get(crate::emit::PIPELINE)
+                .ok_or("the build has no pipeline.json")?;
+            let definition: Value = serde_json::from_slice(bytes)
+                .map_err(|err| format!("pipeline.json is not JSON: {err}"))?;
+            Ok(pipeline(&definition))
+        }
+        Kind::Architecture => {
+            let bytes = artifacts
+                .get(crate::emit::TEMPLATE)
+                .ok_or("the build has no template.yaml")?;
+            let text = String::from_utf8_lossy(bytes);
+            let template = crate::spec::yaml::Document::parse(&text)
+                .map_err(|err| format!("template.yaml does not parse: {err:?}"))?
+                .to_json();
+            Ok(architecture(&template))
+        }
+    }
+}
+
+/// The pipeline's steps, nested condition branches included, and their references.
+pub fn pipeline(definition: &Value) -> Graph {
+    let mut graph = Graph {
+        name: "pipeline",
+        ..Graph::default()
+    };
+    let mut steps = Vec::new();
+    collect_steps(definition.get("Steps"), &mut steps);
+    let mut index = BTreeMap::new();
+    for step in &steps {
+        let name = text(step.get("Name"));
+        let kind = text(step.get("Type"));
+        let shape = match kind {
+            "Condition" => Shape::Decision,
+            "Fail" => Shape::Stop,
+            _ => Shape::Box,
+        };
+        let node = graph.add(vec![name.to_string(), kind.to_string()], shape);
+        index.insert(name.to_string(), node);
+    }
+    // Property files get their own node, between the step that writes and those that read.
+    let mut property_files = BTreeMap::new();
+    for step in &steps {
+        let writer = index[text(step.get("Name"))];
+        for file in array(step.get("PropertyFiles")) {
+            let name = text(file.get("PropertyFileName"));
+            let path = text(file.get("FilePath"));
+            let node = graph.add(vec![name.to_string(), path.to_string()], Shape::Document);
+            graph.edges.insert((writer, node, Line::Dotted));
+            property_files.insert((writer, name.to_string()), node);
+        }
+    }
+    for step in &steps {
+        let reader = index[text(step.get("Name"))];
+        for dependency in array(step.get("DependsOn")) {
+            if let Some(&from) = index.get(text(Some(dependency))) {
+                graph.edges.insert((from, reader, Line::Dotted));
+            }
+        }
+        let mut references = Vec::new();
+        step_references(step, &mut references);
+        for reference in references {
+            let mut parts = reference.splitn(4, '.');
+            let (Some("Steps"), Some(source)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let Some(&from) = index.get(source) else {
+                continue;
+            };
+            let file = match (parts.next(), parts.next()) {
+                (Some("PropertyFiles"), Some(name)) => property_files.get(&(from, name.into())),
+                _ => None,
+            };
+            match file {
+                Some(&file) => graph.edges.insert((file, reader, Line::Dotted)),
+                None => graph.edges.insert((from, reader, Line::Solid)),
+            };
+        }
+        let arguments = step.get("Arguments");
+        for (branch, label) in [("IfSteps", "true"), ("ElseSteps", "false")] {
+            for target in array(arguments.and_then(|a| a.get(branch))) {
+                if let Some(&to) = index.get(text(target.get("Name"))) {
+                    graph
+                        .edges
+                        .insert((reader, to, Line::Labelled(label.into())));
+                }
+            }
+        }
+    }
+    graph
+}
+
+/// Top-level steps and, depth first, the steps of each condition's branches.
+fn collect_steps<'a>(steps: Option<&'a Value>, into: &mut Vec<&'a Value>) {
+    for step in array(steps) {
+        into.push(step);
+        let arguments = step.get("Arguments");
+        for branch in ["IfSteps", "ElseSteps"] {
+            collect_steps(arguments.and_then(|a| a.get(branch)), into);
+        }
+    }
+}
+
+/// Every `{"Get": "Steps.…"}` in a step, leaving out the branches' own steps.
+fn step_references(value: &Value, into: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(path)) = map.get("Get")
+                && path.starts_with("Steps.")
+            {
+                into.push(path.clone());
+            }
+            for (key, member) in map {
+                if key != "IfSteps" && key != "ElseSteps" {
+                    step_references(member, into);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| step_references(item, into)),
+        _ => {}
+    }
+}
+
+/// The name of an enum value as mlops.yaml spells it.
+fn yaml_name<T: serde::Serialize>(value: T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The monitoring and retraining loop the spec describes.
+pub fn monitoring(spec: &crate::spec::Spec) -> Graph {
+    use crate::spec::TriggerKind;
+    let mut graph = Graph {
+        name: "monitoring",
+        ..Graph::default()
+    };
+    let retraining = graph.add(
+        vec!["retraining".into(), "Step Functions state machine".into()],
+        Shape::Box,
+    );
+    let pipeline = graph.add(
+        vec![
+            "pipeline".into(),
+            "preprocess, train, evaluate, quality gates".into(),
+        ],
+        Shape::Box,
+    );
+    let registry = graph.add(
+        vec![
+            format!("model registry {}", spec.registry.model_package_group),
+            format!("approval: {}", yaml_name(spec.registry.approval)),
+        ],
+        Shape::Box,
+    );
+    graph.edges.insert((retraining, pipeline, Line::Solid));
+    graph
+        .edges
+        .insert((pipeline, registry, Line::Labelled("gates pass".into())));
+    let triggers = spec
+        .retraining
+        .as_ref()
+        .map(|r| r.triggers.as_slice())
+        .unwrap_or_default();
+    let has = |kind: TriggerKind| triggers.iter().any(|t| t.kind == kind);
+    let trigger = |graph: &mut Graph, from: usize, kind: TriggerKind| {
+        if has(kind) {
+            let label = format!("{} trigger", yaml_name(kind));
+            graph
+                .edges
+                .insert((from, retraining, Line::Labelled(label)));
+        }
+    };
+    for t in triggers {
+        match t.kind {
+            TriggerKind::Schedule => {
+                let expression = t.expression.clone().unwrap_or_default();
+                let node = graph.add(vec!["schedule".into(), expression], Shape::Box);
+                trigger(&mut graph, node, t.kind);
+            }
+            TriggerKind::NewData => {
+                let uri = t.uri.clone().unwrap_or_default();
+                let node = graph.add(vec!["new data".into(), uri], Shape::Document);
+                trigger(&mut graph, node, t.kind);
+            }
+            TriggerKind::DataDrift | TriggerKind::ModelQuality => {}
+        }
+    }
+    if let Some(deployment) = &spec.deployment {
+        let endpoint = graph.add(
+            vec![format!("endpoint {}", deployment.endpoint_name)],
+            Shape::Box,
+        );
+        graph.edges.insert((
+            registry,
+            endpoint,
+            Line::Labelled("approved package: apply with ModelPackageArn".into()),
+        ));
+        let capture = deployment.data_capture.as_ref().map(|capture| {
+            let node = graph.add(
+                vec![
+                    "captured requests".into(),
+                    format!("{}% sampled", capture.sampling_percent),
+                ],
+                Shape::Document,
+            );
+            graph.edges.insert((endpoint, node, Line::Solid));
+            node
+        });
+        let monitoring = spec.monitoring.as_ref();
+        if let Some(drift) = monitoring.and_then(|m| m.data_drift.as_ref()) {
+            let check = graph.add(
+                vec!["data drift check".into(), drift.schedule.clone()],
+                Shape::Box,
+            );
+            let limits: Vec<String> = drift
+                .checks
+                .iter()
+                .map(|c| format!("{} {}", yaml_name(c.statistic), c.threshold))
+                .collect();
+            let alarms = graph.add(
+                std::iter::once("drift alarms".to_string())
+                    .chain(limits)
+                    .collect(),
+                Shape::Decision,
+            );
+            if let Some(capture) = capture {
+                graph.edges.insert((capture, check, Line::Solid));
+            }
+            graph.edges.insert((check, alarms, Line::Solid));
+            trigger(&mut graph, alarms, TriggerKind::DataDrift);
+        }
+        if let Some(quality) = monitoring.and_then(|m| m.model_quality.as_ref()) {
+            let truth = graph.add(
+                vec!["ground truth".into(), quality.ground_truth_uri.clone()],
+                Shape::Document,
+            );
+            let check = graph.add(
+                vec!["model quality check".into(), quality.schedule.clone()],
+                Shape::Box,
+            );
+            let alarm = graph.add(
+                vec![
+                    "quality alarm".into(),
+                    format!("{} below {}", yaml_name(quality.metric), quality.threshold),
+                ],
+                Shape::Decision,
+            );
+            if let Some(capture) = capture {
+                graph.edges.insert((capture, check, Line::Solid));
+            }
+            graph.edges.insert((truth, check, Line::Solid));
+            graph.edges.insert((check, alarm, Line::Solid));
+            trigger(&mut graph, alarm, TriggerKind::ModelQuality);
+        }
+    }
+    graph
+}
+
+/// The resource types the architecture shows, in the group they are drawn in. Others
+/// (bucket and topic policies, aliases, log groups, job definitions, scaling targets) are
+/// details of these: their references are drawn from the resource that uses them.
+const SHOWN: [(&str, &str); 15] = [
+    ("AWS::S3::Bucket", "Storage and encryption"),
+    ("AWS::KMS::Key", "Storage and encryption"),
+    ("AWS::ECR::Repository", "Storage and encryption"),
+    ("AWS::IAM::Role", "Roles"),
+    ("AWS::SageMaker::Pipeline", "SageMaker"),
+    ("AWS::SageMaker::ModelPackageGroup", "SageMaker"),
+    ("AWS::SageMaker::Model", "SageMaker"),
+    ("AWS::SageMaker::Endpoint", "SageMaker"),
+    ("AWS::SageMaker::MonitoringSchedule", "SageMaker"),
+    ("AWS::Events::Rule", "Retraining"),
+    ("AWS::StepFunctions::StateMachine", "Retraining"),
+    ("AWS::SNS::Topic", "Alerts and logs"),
+    ("AWS::CloudWatch::Alarm", "Alerts and logs"),
+    ("AWS::CloudWatch::Dashboard", "Alerts and logs"),
+    ("AWS::Logs::LogGroup", "Alerts and logs"),
+];
+
+/// The stack's resources and which uses which (`Ref`, `Fn::GetAtt`, `${…}` in `Fn::Sub`).
+pub fn architecture(template: &Value) -> Graph {
+    let mut graph = Graph {
+        name: "architecture",
+        ..Graph::default()
+    };
+    let empty = serde_json::Map::new();
+    let resources = template
+        .get("Resources")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let group_of = |kind: &str| SHOWN.iter().find(|(t, _)| *t == kind).map(|(_, g)| *g);
+    let mut index = BTreeMap::new();
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    // Groups in the order of SHOWN, resources in the template's order within each.
+    for (_, group) in SHOWN {
+        if groups.iter().any(|(name, _)| name == group) {
+            continue;
+        }
+        let mut members = Vec::new();
+        for (id, resource) in resources {
+            let kind = text(resource.get("Type"));
+            if group_of(kind) == Some(group) {
+                let short = kind.rsplit("::").next().unwrap_or(kind);
+                let node = graph.add(vec![id.clone(), short.to_string()], Shape::Box);
+                index.insert(id.as_str(), node);
+                members.push(node);
+            }
+        }
+        if !members.is_empty() {
+            groups.push((group.to_string(), members));
+        }
+    }
+    graph.groups = groups;
+    // What each resource refers to, directly, among all resources.
+    let mut refers: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for (id, resource) in resources {
+        let mut names = BTreeSet::new();
+        resource_references(resource.get("Properties"), &mut names);
+        names.retain(|name| name != id && resources.contains_key(name));
+        refers.insert(id, names);
+    }
+    for (id, &from) in &index {
+        // Through hidden resources (a job definition, an endpoint config) to shown ones.
+        let mut seen = BTreeSet::new();
+        let mut pending: Vec<String> = refers.get(id).into_iter().flatten().cloned().collect();
+        while let Some(name) = pending.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            match index.get(name.as_str()) {
+                Some(&to) if to != from => {
+                    graph.edges.insert((from, to, Line::Solid));
+                }
+                Some(_) => {}
+                None => pending.extend(refers.get(name.as_str()).into_iter().flatten().cloned()),
+            }
+        }
+    }
+    graph
+}
+
+/// The logical ids a value refers to.
+fn resource_references(value: Option<&Value>, into: &mut BTreeSet<String>) {
+    let Some(value) = value else { return };
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(name)) = map.get("Ref") {
+                into.insert(name.clone());
+            }
+            match map.get("Fn::GetAtt") {
+                Some(Value::Array(parts)) => {
+                    into.insert(text(parts.first()).to_string());
+                }
+                Some(Value::String(path)) => {
+                    into.insert(path.split('.').next().unwrap_or_default().to_string());
+                }
+                _ => {}
+            }
+            match map.get("Fn::Sub") {
+                Some(Value::String(body)) => sub_names(body, &BTreeSet::new(), into),
+                Some(Value::Array(parts)) => {
+                    let local: BTreeSet<String> = parts
+                        .get(1)
+                        .and_then(Value::as_object)
+                        .map(|vars| vars.keys().cloned().collect())
+                        .unwrap_or_default();
+                    sub_names(text(parts.first()), &local, into);
+                }
+                _ => {}
+            }
+            for member in map.values() {
+                resource_references(Some(member), into);
+            }
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|item| resource_references(Some(item), into)),
+        _ => {}
+    }
+}
+
+/// The `${Name}` and `${Name.Attribute}` of an `Fn::Sub` body, except its own variables,
+/// pseudo parameters and `${!literal}`.
+fn sub_names(body: &str, local: &BTreeSet<String>, into: &mut BTreeSet<String>) {
+    let mut rest = body;
+    while let Some(start) = rest.find("${") {
+        rest = &rest[start + 2..];
+        let Some(end) = rest.find('}') else { break };
+        let name = rest[..end].split('.').next().unwrap_or_default();
+        if !name.starts_with('!') && !name.contains("::") && !local.contains(name) {
+            into.insert(name.to_string());
+        }
+        rest = &rest[end + 1..];
+    }
+}
+
+fn text(value: Option<&Value>) -> &str {
+    value.and_then(Value::as_str).unwrap_or_default()
+}
+
+fn array(value: Option<&Value>) -> &[Value] {
+    value.and_then(Value::as_array).map_or(&[], Vec::as_slice)
+}
+
+impl Graph {
+    fn add(&mut self, label: Vec<String>, shape: Shape) -> usize {
+        self.nodes.push(Node { label, shape });
+        self.nodes.len() - 1
+    }
+
+    /// A Mermaid flowchart.
+    pub fn mermaid(&self) -> String {
+        let mut out = String::from("flowchart LR\n");
+        let node = |out: &mut String, indent: &str, i: usize| {
+            let label = self.nodes[i]
+                .label
+                .iter()
+                .map(|line| mermaid_text(line))
+                .collect::<Vec<_>>()
+                .join("<br/>");
+            let (open, close) = match self.nodes[i].shape {
+                Shape::Box => ("[\"", "\"]"),
+                Shape::Decision => ("{\"", "\"}"),
+                Shape::Stop => ("([\"", "\"])"),
+                Shape::Document => ("[/\"", "\"/]"),
+            };
+            let _ = writeln!(out, "{indent}n{i}{open}{label}{close}");
+        };
+        let grouped: BTreeSet<usize> = self.groups.iter().flat_map(|(_, m)| m.clone()).collect();
+        for (g, (name, members)) in self.groups.iter().enumerate() {
+            let _ = writeln!(out, "  subgraph g{g}[\"{}\"]", mermaid_text(name));
+            for &i in members {
+                node(&mut out, "    ", i);
+            }
+            out.push_str("  end\n");
+        }
+        for i in (0..self.nodes.len()).filter(|i| !grouped.contains(i)) {
+            node(&mut out, "  ", i);
+        }
+        for (from, to, line) in &self.edges {
+            let arrow = match line {
+                Line::Solid => "-->".to_string(),
+                Line::Dotted => "-.->".to_string(),
+                Line::Labelled(label) => format!("-->|{}|", mermaid_text(label)),
+            };
+            let _ = writeln!(out, "  n{from} {arrow} n{to}");
+        }
+        out
+    }
+
+    /// A Graphviz digraph.
+    pub fn dot(&self) -> String {
+        let mut out = format!(
+            "digraph {} {{\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n",
+            self.name
+        );
+        let node = |out: &mut String, indent: &str, i: usize| {
+            let label = self.nodes[i]
+                .label
+                .iter()
+                .map(|line| dot_text(line))
+                .collect::<Vec<_>>()
+                .join("\\n");
+            let shape = match self.nodes[i].shape {
+                Shape::Box => "",
+                Shape::Decision => ", shape=diamond",
+                Shape::Stop => ", shape=octagon",
+                Shape::Document => ", shape=note",
+            };
+            let _ = writeln!(out, "{indent}n{i} [label=\"{label}\"{shape}];");
+        };
+        let grouped: BTreeSet<usize> = self.groups.iter().flat_map(|(_, m)| m.clone()).collect();
+        for (g, (name, members)) in self.groups.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "  subgraph cluster_{g} {{\n    label=\"{}\";",
+                dot_text(name)
+            );
+            for &i in members {
+                node(&mut out, "    ", i);
+            }
+            out.push_str("  }\n");
+        }
+        for i in (0..self.nodes.len()).filter(|i| !grouped.contains(i)) {
+            node(&mut out, "  ", i);
+        }
+        for (from, to, line) in &self.edges {
+            let style = match line {
+                Line::Solid => String::new(),
+                Line::Dotted => " [style=dashed]".to_string(),
+                Line::Labelled(label) => format!(" [label=\"{}\"]", dot_text(label)),
+            };
+            let _ = writeln!(out, "  n{from} -> n{to}{style};");
+        }
+        out.push_str("}\n");
+        out
+    }
+
+    /// The diagram in `format`.
+    pub fn render(&self, format: GraphFormat) -> String {
+        match format {
+            GraphFormat::Mermaid => self.mermaid(),
+            GraphFormat::Dot => self.dot(),
+        }
+    }
+}
+
+/// Text inside a quoted Mermaid label: quotes and markup characters as entities.
+fn mermaid_text(text: &str) -> String {
+    text.replace('&', "#amp;")
+        .replace('"', "#quot;")
+        .replace('<', "#lt;")
+        .replace('>', "#gt;")
+}
+
+/// Text inside a quoted DOT string.
+fn dot_text(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn condition_branches_property_files_and_references_become_edges() {
+        let definition = json!({"Steps": [
+            {"Name": "prep", "Type": "Processing", "Arguments": {}},
+            {"Name": "eval", "Type": "Processing",
+             "Arguments": {"In": {"Get": "Steps.prep.ProcessingOutputConfig.Outputs['x'].S3Output.S3Uri"}},
+             "PropertyFiles": [{"PropertyFileName": "Report", "FilePath": "evaluation.json"}]},
+            {"Name": "gate", "Type": "Condition", "Arguments": {
+                "Conditions": [{"LeftValue": {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.eval.PropertyFiles.Report"}}}}],
+                "IfSteps": [{"Name": "ok", "Type": "RegisterModel", "Arguments": {}}],
+                "ElseSteps": [{"Name": "stop", "Type": "Fail", "Arguments": {}}]}},
+            {"Name": "extra", "Type": "Processing", "DependsOn": ["eval"], "Arguments": {}}
+        ]});
+        let graph = pipeline(&definition);
+        // prep 0, eval 1, gate 2, ok 3, stop 4, extra 5, Report 6
+        let edges: Vec<(usize, usize, Line)> = graph.edges.iter().cloned().collect();
+        assert_eq!(
+            edges,
+            [
+                (0, 1, Line::Solid),
+                (1, 5, Line::Dotted),
+                (1, 6, Line::Dotted),
+                (2, 3, Line::Labelled("true".into())),
+                (2, 4, Line::Labelled("false".into())),
+                (6, 2, Line::Dotted),
+            ]
+        );
+        assert_eq!(graph.nodes[2].shape, Shape::Decision);
+        assert_eq!(graph.nodes[4].shape, Shape::Stop);
+        assert_eq!(graph.nodes[6].shape, Shape::Document);
+    }
+
+    #[test]
+    fn references_through_hidden_resources_reach_the_shown_ones() {
+        let template = json!({"Resources": {
+            "Key": {"Type": "AWS::KMS::Key", "Properties": {}},
+            "Data": {"Type": "AWS::S3::Bucket", "Properties": {"Enc": {"Fn::GetAtt": ["Key", "Arn"]}}},
+            "Policy": {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": {"Ref": "Data"}}},
+            "Job": {"Type": "AWS::SageMaker::DataQualityJobDefinition",
+                    "Properties": {"Out": {"Fn::Sub": "s3://${Data}/x/${AWS::Region}/${!Literal}"}}},
+            "Schedule": {"Type": "AWS::SageMaker::MonitoringSchedule",
+                         "Properties": {"Job": {"Fn::Sub": ["${Name}", {"Name": {"Fn::GetAtt": "Job.JobDefinitionName"}}]}}}
+        }});
+        let graph = architecture(&template);
+        let labels: Vec<&str> = graph.nodes.iter().map(|n| n.label[0].as_str()).collect();
+        assert_eq!(labels, ["Key", "Data", "Schedule"]);
+        let edges: Vec<(usize, usize)> = graph.edges.iter().map(|(f, t, _)| (*f, *t)).collect();
+        // Data uses Key; Schedule uses Data through its job definition; the policy is hidden.
+        assert_eq!(edges, [(1, 0), (2, 1)]);
+    }
+
+    #[test]
+    fn labels_are_escaped_for_each_format() {
+        assert_eq!(mermaid_text("a \"b\" <c>"), "a #quot;b#quot; #lt;c#gt;");
+        assert_eq!(dot_text("a \"b\" \\"), "a \\\"b\\\" \\\\");
+    }
+}

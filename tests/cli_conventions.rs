@@ -1,0 +1,344 @@
+//! The conventions users expect of a command line: shell completions, `--color`, `--quiet` and
+//! `--verbose`, a spec from stdin, and `build` naming the next step. In process where the
+//! streams are enough; through the binary where a terminal, stdin or a shell is the point.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use clap::Parser;
+use mlopsc::cli::{Cli, Io};
+
+#[path = "common/optional.rs"]
+mod optional;
+
+const BIN: &str = env!("CARGO_BIN_EXE_mlopsc");
+const MINIMAL: &str = "examples/minimal/mlops.yaml";
+const S001: &str = "tests/fixtures/invalid/S001-unknown-key.yaml";
+
+/// What one in-process run printed.
+struct Ran {
+    code: u8,
+    stdout: String,
+    stderr: String,
+}
+
+/// Parses `args` as the binary does and runs the command on in-memory streams, with `stdin`
+/// as standard input and the terminal-less defaults of a CI job.
+fn run(args: &[&str], stdin: &[u8]) -> Ran {
+    let cli = Cli::try_parse_from(std::iter::once("mlopsc").chain(args.iter().copied()))
+        .unwrap_or_else(|err| panic!("{args:?} parses: {err}"));
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let mut input = stdin;
+    let mut io = Io {
+        stdout: &mut stdout,
+        stderr: &mut stderr,
+        stdin: &mut input,
+        color: cli.color.enabled(false),
+        verbosity: cli.verbosity(),
+    };
+    let code = mlopsc::cli::run(cli.command, &mut io);
+    Ran {
+        code,
+        stdout: String::from_utf8(stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(stderr).expect("UTF-8 stderr"),
+    }
+}
+
+/// Runs the binary in `dir` (relative to the package root), with NO_COLOR unset.
+fn binary(args: &[&str], dir: &str, stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+        .env_remove("NO_COLOR")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("mlopsc starts");
+    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        std::io::Write::write_all(&mut pipe, bytes).expect("stdin is written");
+    }
+    child.wait_with_output().expect("mlopsc runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+fn temp_out() -> (tempfile::TempDir, String) {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let out = root.path().join("out").display().to_string();
+    (root, out)
+}
+
+#[test]
+fn build_ends_with_the_next_step() {
+    let (_root, out) = temp_out();
+    let ran = run(&["build", MINIMAL, "-o", &out], b"");
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(ran.stdout, "");
+    // Without the AWS SDK there is no plan against AWS to suggest.
+    let build = if cfg!(feature = "aws") {
+        "aws"
+    } else {
+        "no-aws"
+    };
+    insta::assert_snapshot!(
+        format!("build-next-step-{build}"),
+        ran.stderr.replace(&out, "<OUT>")
+    );
+}
+
+#[test]
+fn quiet_leaves_out_the_status_lines_but_not_the_errors() {
+    let (_root, out) = temp_out();
+    let built = run(&["--quiet", "build", MINIMAL, "-o", &out], b"");
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    assert_eq!(built.stderr, "", "a quiet build says nothing");
+    assert!(
+        Path::new(&out).join("pipeline.json").is_file(),
+        "and still writes"
+    );
+    let checked = run(&["build", MINIMAL, "-o", &out, "--check", "-q"], b"");
+    assert_eq!((checked.code, checked.stderr.as_str()), (0, ""));
+    let valid = run(&["validate", MINIMAL, "-q"], b"");
+    assert_eq!((valid.code, valid.stderr.as_str()), (0, ""));
+    // Diagnostics are what validate is for: --quiet keeps them, and machine output too.
+    let invalid = run(&["-q", "validate", S001], b"");
+    assert_eq!(invalid.code, 1);
+    assert!(invalid.stderr.starts_with("S001\n"), "{}", invalid.stderr);
+    let json = run(&["-q", "validate", MINIMAL, "--format", "json"], b"");
+    assert_eq!(json.stdout, "{\n  \"diagnostics\": []\n}\n");
+}
+
+#[test]
+fn verbose_lists_each_file_with_its_size_and_the_step_code_it_read() {
+    let (_root, out) = temp_out();
+    let built = run(&["build", MINIMAL, "-o", &out, "--verbose"], b"");
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    let listed: Vec<&str> = built
+        .stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("  wrote  "))
+        .collect();
+    let mut on_disk: Vec<String> = std::fs::read_dir(&out)
+        .expect("the output directory")
+        .map(|entry| {
+            let entry = entry.expect("an entry");
+            let size = entry.metadata().expect("metadata").len();
+            format!("{} ({size} bytes)", entry.file_name().to_string_lossy())
+        })
+        .collect();
+    on_disk.sort();
+    assert_eq!(listed, on_disk, "{}", built.stderr);
+    assert!(built.stderr.contains("\nnext: "), "{}", built.stderr);
+
+    let checked = run(&["-v", "build", MINIMAL, "-o", &out, "--check"], b"");
+    let same: Vec<&str> = checked
+        .stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("  same   "))
+        .collect();
+    assert_eq!(same, on_disk, "{}", checked.stderr);
+
+    let valid = run(&["validate", MINIMAL, "-v"], b"");
+    assert_eq!(valid.code, 0);
+    let read: Vec<&str> = valid
+        .stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("  step code  "))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            "examples/minimal/code/evaluate.py",
+            "examples/minimal/code/preprocess.py",
+            "examples/minimal/code/requirements.txt",
+            "examples/minimal/code/train.py",
+        ]
+    );
+}
+
+#[test]
+fn quiet_and_verbose_together_are_a_usage_error() {
+    let out = binary(&["-q", "-v", "validate", MINIMAL], ".", None, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("'--quiet' cannot be used with '--verbose'"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn validate_dash_reads_the_spec_from_stdin_and_names_it_stdin() {
+    // From the fixture's folder, so that the step code directory the spec names is there.
+    let spec = std::fs::read(S001).expect("the fixture");
+    let out = binary(
+        &["validate", "-"],
+        "tests/fixtures/invalid",
+        Some(&spec),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(text(&out.stderr));
+
+    let minimal = std::fs::read(MINIMAL).expect("the example");
+    let valid = binary(&["validate", "-"], "examples/minimal", Some(&minimal), &[]);
+    assert_eq!(valid.status.code(), Some(0), "{}", text(&valid.stderr));
+    assert_eq!(text(&valid.stderr), "<stdin>: valid\n");
+
+    let json = run(&["validate", "-", "--format", "json"], &spec);
+    let parsed: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert!(
+        parsed["diagnostics"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .all(|d| d["file"] == "<stdin>"),
+        "{}",
+        json.stdout
+    );
+}
+
+#[test]
+fn color_always_colors_piped_output_even_with_no_color_set() {
+    let always = binary(
+        &["--color", "always", "validate", S001],
+        ".",
+        None,
+        &[("NO_COLOR", "1")],
+    );
+    assert!(
+        text(&always.stderr).contains('\u{1b}'),
+        "{:?}",
+        text(&always.stderr)
+    );
+    let auto = binary(&["validate", S001, "--color=auto"], ".", None, &[]);
+    assert!(!text(&auto.stderr).contains('\u{1b}'), "piped: no color");
+    // clap's own help and errors follow the flag too.
+    let help = binary(&["--color=always", "--help"], ".", None, &[]);
+    assert!(
+        text(&help.stdout).contains('\u{1b}'),
+        "{:?}",
+        text(&help.stdout)
+    );
+    let usage = binary(&["--color", "always", "validate"], ".", None, &[]);
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(
+        text(&usage.stderr).contains('\u{1b}'),
+        "{:?}",
+        text(&usage.stderr)
+    );
+}
+
+/// Runs mlopsc under a pseudo-terminal with `script` (util-linux), where `auto` would color.
+fn on_a_terminal(color: &str) -> String {
+    let mut command = Command::new("script");
+    command
+        .args([
+            "-qec",
+            &format!("{BIN} --color {color} validate {S001}"),
+            "/dev/null",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR");
+    let out = command.output().expect("script runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn color_never_is_plain_on_a_terminal() {
+    if !optional::command("script", "the --color never test on a terminal") {
+        return;
+    }
+    let colored = on_a_terminal("auto");
+    assert!(
+        colored.contains('\u{1b}'),
+        "auto on a terminal: {colored:?}"
+    );
+    let plain = on_a_terminal("never");
+    assert!(plain.contains("S001"), "{plain}");
+    assert!(!plain.contains('\u{1b}'), "--color never: {plain:?}");
+}
+
+#[test]
+fn bash_completion_completes_commands_and_options() {
+    let script = run(&["completions", "bash"], b"");
+    assert_eq!(script.code, 0);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("mlopsc.bash");
+    std::fs::write(&path, &script.stdout).expect("the script is written");
+    // What bash offers after `mlopsc va<TAB>` and `mlopsc build --ch<TAB>`.
+    let complete = |words: &str| {
+        let line = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+             _mlopsc mlopsc \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             echo \"${{COMPREPLY[@]}}\"",
+            path.display()
+        );
+        let out = Command::new("bash")
+            .args(["--norc", "-c", &line])
+            .output()
+            .expect("bash runs");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    };
+    assert_eq!(complete("mlopsc va"), "validate");
+    assert_eq!(complete("mlopsc comp"), "completions");
+    assert_eq!(complete("mlopsc build --ch"), "--check");
+    assert_eq!(complete("mlopsc --col"), "--color");
+}
+
+#[test]
+fn zsh_and_fish_completions_know_every_command() {
+    let zsh = run(&["completions", "zsh"], b"");
+    assert!(
+        zsh.stdout.starts_with("#compdef mlopsc\n"),
+        "{}",
+        zsh.stdout
+    );
+    let fish = run(&["completions", "fish"], b"");
+    for command in [
+        "validate",
+        "build",
+        "plan",
+        "run",
+        "schema",
+        "explain",
+        "completions",
+    ] {
+        assert!(
+            zsh.stdout.contains(&format!("'{command}:")),
+            "zsh lacks {command}"
+        );
+        assert!(
+            fish.stdout.contains(&format!(
+                "__fish_mlopsc_needs_command\" -f -a \"{command}\""
+            )),
+            "fish lacks {command}"
+        );
+    }
+}
+
+/// The next step can be pasted into a shell even when the spec's path has a space.
+#[test]
+fn the_next_step_quotes_a_path_that_needs_it() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let project = root.path().join("my specs");
+    mlopsc::init::create_project(&project, mlopsc::init::Template::Minimal).expect("init");
+    let spec = project.join("mlops.yaml").display().to_string();
+    let out = root.path().join("out").display().to_string();
+    let ran = run(&["build", &spec, "-o", &out], b"");
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let next = ran.stderr.lines().last().unwrap_or_default();
+    let quoted = format!("'{spec}'");
+    assert!(next.contains(&quoted), "{next}");
+}
