@@ -585,6 +585,8 @@ pub struct Deployment {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Strategy {
+    /// How an approved model replaces the serving one: `allAtOnce` (default), `blueGreen`
+    /// (a new fleet, traffic moved while rollback alarms are watched) or `canary`.
     #[serde(rename = "type", default)]
     pub kind: StrategyKind,
     /// `blueGreen` and `canary`: names of the spec's `alarms` that roll the update back
