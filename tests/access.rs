@@ -77,6 +77,12 @@ fn every_request_of_every_example_is_allowed() {
             if resource["Type"] == "AWS::Events::Rule" {
                 expected.push(format!("the EventBridge rule {id}"));
             }
+            if resource["Type"] == "AWS::Scheduler::Schedule" {
+                expected.push(format!("the schedule {id}"));
+            }
+        }
+        if example == "skin-lesion" {
+            expected.push("pipeline step monitor".into());
         }
         for caller in expected {
             assert!(
@@ -172,4 +178,38 @@ fn a_transform_step_may_create_its_model() {
         .map(|d| d.action.clone())
         .collect();
     assert_eq!(denied, ["sagemaker:CreateModel"]);
+}
+
+/// The monitoring step publishes to the namespace its alarms watch: the namespace condition
+/// of the monitoring role is what allows it, and the SageMaker metrics statement does not.
+#[test]
+fn the_monitoring_step_may_publish_only_to_its_namespace() {
+    let t = template("skin-lesion");
+    let statements = t["Resources"]["MonitoringRole"]["Properties"]["Policies"][0]
+        ["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    let publish = statements
+        .iter()
+        .position(|s| s["Sid"] == "PublishMonitoringMetrics")
+        .expect("the monitoring role publishes metrics");
+    assert_eq!(
+        statements[publish]["Condition"]["StringEquals"]["cloudwatch:namespace"],
+        "mlopsc/skin-lesion"
+    );
+    let mut wrong_namespace = t.clone();
+    wrong_namespace["Resources"]["MonitoringRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"][publish]["Condition"]["StringEquals"]["cloudwatch:namespace"] =
+        "mlopsc/other".into();
+    let denials: Vec<String> = access::check(&wrong_namespace)
+        .denials
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        denials,
+        [
+            "pipeline step monitor (role MonitoringRole) may not cloudwatch:PutMetricData on * in namespace mlopsc/skin-lesion"
+        ]
+    );
 }

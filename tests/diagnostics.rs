@@ -130,6 +130,7 @@ fixtures! {
     v004_mixed_metrics: "V004-mixed-metrics.yaml" => V004 at 13:12 "[accuracy, rmse]";
     v005_tiering_order: "V005-tiering-order.yaml" => V005 at 8:28 "180";
     v006_normalization: "V006-normalization.yaml" => V006 at 12:5 "width: 224";
+    v007_monitoring_kind: "V007-monitoring-kind.yaml" => V007 at 23:26 "distributionDistance";
     // Syntax inside strings.
     x001_schedule: "X001-schedule.yaml" => X001 at 17:19 "cron(0 3 * * *)";
     x002_s3_uri: "X002-s3-uri.yaml" => X002 at 9:10 "https://";
@@ -140,7 +141,7 @@ fixtures! {
     r002_cycle: "R002-cycle.yaml" => R002 at 22:17 "export";
     r003_trigger_member: "R003-trigger-member.yaml" => R003 at 16:7 "type: schedule";
     r004_missing_feature: "R004-missing-feature.yaml" => R004 at 16:13 "endpoint5xxErrors";
-    r004_drift_trigger_without_alarm: "R004-drift-trigger-without-alarm.yaml" => R004 at 25:13 "dataDrift";
+    r004_drift_trigger_without_alarm: "R004-drift-trigger-without-alarm.yaml" => R004 at 27:13 "dataDrift";
     r004_new_data_no_source_reads: "R004-new-data-no-source-reads.yaml" => R004 at 17:12 "s3://minimal-data-0001/incoming/";
     r003_batch_window_on_a_schedule: "R003-batch-window-on-a-schedule.yaml" => R003 at 18:7 "batchWindowSeconds";
 }
@@ -596,10 +597,11 @@ fn every_enum_suggests_the_closest_value() {
         ("- type: schedule", "- type: Schedule", "schedule"),
         ("- type: dataDrift", "- type: datadrift", "dataDrift"),
         (
-            "statistic: distributionDistance",
-            "statistic: distributionDistanse",
-            "distributionDistance",
+            "statistic: embeddingDrift",
+            "statistic: embeddingDrfit",
+            "embeddingDrift",
         ),
+        ("kind: image", "kind: images", "image"),
         (
             "metric: pipelineExecutionFailed",
             "metric: PipelineExecutionFailed",

@@ -39,6 +39,8 @@ pub struct Target {
     pub stack: String,
     pub region: String,
     pub pipeline: String,
+    /// The monitoring pipeline, which the template deploys when the spec monitors images.
+    pub monitoring_pipeline: String,
     pub state_machine: String,
     /// Step code and support files are uploaded here; the stack creates it.
     pub pipeline_bucket: String,
@@ -52,6 +54,7 @@ impl Target {
             stack: system.names.stack.clone(),
             region: system.region.clone(),
             pipeline: system.names.pipeline.clone(),
+            monitoring_pipeline: system.names.monitoring_pipeline.clone(),
             state_machine: system.names.state_machine.clone(),
             pipeline_bucket: system.buckets.pipeline.clone(),
             execution_role: system.names.execution_role.clone(),
@@ -76,8 +79,9 @@ pub struct Upload {
 }
 
 /// The artifacts that are deployed through their own APIs rather than uploaded as files.
-const DEPLOYED_DIRECTLY: [&str; 5] = [
+const DEPLOYED_DIRECTLY: [&str; 6] = [
     emit::PIPELINE,
+    emit::MONITORING_PIPELINE,
     emit::STATE_MACHINE,
     emit::TEMPLATE,
     emit::DASHBOARD,
@@ -259,6 +263,7 @@ mod tests {
                 stack: "s".into(),
                 region: "us-east-1".into(),
                 pipeline: "p".into(),
+                monitoring_pipeline: "p-monitoring".into(),
                 state_machine: "m".into(),
                 pipeline_bucket: "b".into(),
                 execution_role: "r".into(),

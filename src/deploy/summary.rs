@@ -76,6 +76,8 @@ impl DocumentDiff {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DocumentKind {
     Pipeline,
+    /// The monitoring pipeline of an image spec.
+    MonitoringPipeline,
     StateMachine,
 }
 
@@ -84,6 +86,7 @@ impl DocumentKind {
     pub fn label(self) -> &'static str {
         match self {
             DocumentKind::Pipeline => "SageMaker pipeline",
+            DocumentKind::MonitoringPipeline => "SageMaker monitoring pipeline",
             DocumentKind::StateMachine => "State machine",
         }
     }
@@ -92,6 +95,7 @@ impl DocumentKind {
     fn json_key(self) -> &'static str {
         match self {
             DocumentKind::Pipeline => "pipeline",
+            DocumentKind::MonitoringPipeline => "monitoringPipeline",
             DocumentKind::StateMachine => "stateMachine",
         }
     }

@@ -63,6 +63,7 @@ pub fn check(template: &Value) -> Report {
     pipeline_requests(&names, &mut requests);
     state_machine_requests(&names, &mut requests);
     rule_requests(&names, &mut requests);
+    schedule_requests(&names, &mut requests);
     monitoring_requests(&names, &mut requests);
     model_requests(&names, &mut requests);
     let policies = role_policies(&names);
@@ -74,11 +75,15 @@ pub fn check(template: &Value) -> Report {
             .get(&request.role)
             .is_some_and(|statements| statements.iter().any(|s| s.allows(&request)));
         if !allowed {
+            let resource = match request.namespace {
+                Some(namespace) => format!("{} in namespace {namespace}", request.resource),
+                None => request.resource,
+            };
             report.denials.push(Denial {
                 role: request.role,
                 caller: request.caller,
                 action: request.action,
-                resource: request.resource,
+                resource,
             });
         }
     }
@@ -92,6 +97,9 @@ struct Request {
     caller: String,
     action: String,
     resource: String,
+    /// For `cloudwatch:PutMetricData`, the namespace when the caller's is known: checked
+    /// against a statement's `cloudwatch:namespace` condition.
+    namespace: Option<String>,
 }
 
 /// One Allow statement, with its resources resolved to ARN patterns.
@@ -99,17 +107,40 @@ struct Request {
 struct Statement {
     actions: Vec<String>,
     resources: Vec<String>,
+    /// The namespaces of a `cloudwatch:namespace` condition; `None` without one.
+    namespaces: Option<Vec<String>>,
 }
 
 impl Statement {
     fn allows(&self, request: &Request) -> bool {
-        self.actions.iter().any(|a| {
-            glob(
-                &a.to_ascii_lowercase(),
-                &request.action.to_ascii_lowercase(),
-            )
-        }) && self.resources.iter().any(|r| glob(r, &request.resource))
+        let namespace = match (&self.namespaces, &request.namespace) {
+            (Some(patterns), Some(namespace)) => patterns.iter().any(|p| glob(p, namespace)),
+            _ => true,
+        };
+        namespace
+            && self.actions.iter().any(|a| {
+                glob(
+                    &a.to_ascii_lowercase(),
+                    &request.action.to_ascii_lowercase(),
+                )
+            })
+            && self.resources.iter().any(|r| glob(r, &request.resource))
     }
+}
+
+/// The namespaces a statement's `StringEquals` or `StringLike` condition on
+/// `cloudwatch:namespace` allows.
+fn condition_namespaces(statement: &Value) -> Option<Vec<String>> {
+    let condition = &statement["Condition"];
+    let values = ["StringEquals", "StringLike"]
+        .iter()
+        .map(|operator| &condition[operator]["cloudwatch:namespace"])
+        .find(|v| !v.is_null())?;
+    Some(
+        one_or_many(values)
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+    )
 }
 
 /// Resolves CloudFormation values to the ARNs and names they will have.
@@ -289,10 +320,12 @@ fn role_policies(names: &Names) -> BTreeMap<String, Vec<Statement>> {
                 let resources: Vec<String> = one_or_many(&statement["Resource"])
                     .filter_map(|r| names.resolve(r))
                     .collect();
+                let namespaces = condition_namespaces(statement);
                 for role in &roles {
                     policies.entry(role.clone()).or_default().push(Statement {
                         actions: actions.clone(),
                         resources: resources.clone(),
+                        namespaces: namespaces.clone(),
                     });
                 }
             }
@@ -332,20 +365,23 @@ fn glob(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
-/// The pipeline definition embedded in the template, with its placeholders filled.
-fn embedded_pipeline(names: &Names) -> Option<(Value, String)> {
-    let (id, resource) = names
+/// The pipeline definitions embedded in the template (the training pipeline and, for image
+/// monitoring, the monitoring pipeline), placeholders filled, each with its role.
+fn embedded_pipelines(names: &Names) -> Vec<(Value, String)> {
+    names
         .resources
         .iter()
-        .find(|(id, _)| names.kind(id) == "AWS::SageMaker::Pipeline")?;
-    let body = &resource["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"];
-    let text = match body {
-        Value::String(text) => text.clone(),
-        other => names.resolve(other)?,
-    };
-    let role = names.role_with_arn(&names.resolve(&resource["Properties"]["RoleArn"])?)?;
-    let _ = id;
-    Some((serde_json::from_str(&text).ok()?, role))
+        .filter(|(id, _)| names.kind(id) == "AWS::SageMaker::Pipeline")
+        .filter_map(|(_, resource)| {
+            let body = &resource["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"];
+            let text = match body {
+                Value::String(text) => text.clone(),
+                other => names.resolve(other)?,
+            };
+            let role = names.role_with_arn(&names.resolve(&resource["Properties"]["RoleArn"])?)?;
+            Some((serde_json::from_str(&text).ok()?, role))
+        })
+        .collect()
 }
 
 /// Steps, with those inside Condition branches.
@@ -451,18 +487,35 @@ fn s3_requests(names: &Names, uri: &str, write: bool, out: &mut Vec<(String, Str
     }
 }
 
-/// What each pipeline step asks of its role, and what starting it asks of the pipeline's.
+/// What each step of each pipeline asks of its role, and what starting it asks of the
+/// pipeline's.
 fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
-    let Some((pipeline, pipeline_role)) = embedded_pipeline(names) else {
-        return;
-    };
+    for (pipeline, pipeline_role) in embedded_pipelines(names) {
+        steps_requests(names, &pipeline, &pipeline_role, requests);
+    }
+}
+
+/// The value that follows `flag` in a processing step's container arguments.
+fn argument_after(arguments: &Value, flag: &str) -> Option<String> {
+    let list = arguments["AppSpecification"]["ContainerArguments"].as_array()?;
+    let at = list.iter().position(|a| a == flag)?;
+    list.get(at + 1)?.as_str().map(str::to_string)
+}
+
+fn steps_requests(
+    names: &Names,
+    pipeline: &Value,
+    pipeline_role: &str,
+    requests: &mut Vec<Request>,
+) {
+    let pipeline_role = pipeline_role.to_string();
     let Some(steps) = pipeline["Steps"].as_array() else {
         return;
     };
     for step in all_steps(steps) {
         let name = step["Name"].as_str().unwrap_or_default();
         let arguments = &step["Arguments"];
-        let eval = |v: &Value| evaluate(&pipeline, v);
+        let eval = |v: &Value| evaluate(pipeline, v);
         let mut own: Vec<(String, String)> = Vec::new();
         let mut reads: Vec<String> = Vec::new();
         let mut writes: Vec<String> = Vec::new();
@@ -541,6 +594,7 @@ fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
                         caller: format!("pipeline step {name}"),
                         action: "sagemaker:CreateModelPackage".into(),
                         resource: format!("arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:model-package/{group}/{RUNTIME}"),
+                        namespace: None,
                     });
                 }
                 None
@@ -554,7 +608,7 @@ fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
         // job passes none and runs with its model's role.
         let step_role_arn = match kind {
             "Model" => eval(&arguments["ExecutionRoleArn"]),
-            "Transform" => model_role(&pipeline, &arguments["ModelName"]),
+            "Transform" => model_role(pipeline, &arguments["ModelName"]),
             _ => eval(&arguments["RoleArn"]),
         }
         .unwrap_or_default();
@@ -566,6 +620,7 @@ fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
             resource: format!(
                 "arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:{job}/pipelines-{RUNTIME}"
             ),
+            namespace: None,
         });
         if kind != "Transform" {
             requests.push(Request {
@@ -573,6 +628,7 @@ fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
                 caller: caller.clone(),
                 action: "iam:PassRole".into(),
                 resource: step_role_arn.clone(),
+                namespace: None,
             });
         }
         let Some(step_role) = names.role_with_arn(&step_role_arn) else {
@@ -581,6 +637,7 @@ fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
                 caller,
                 action: "sts:AssumeRole".into(),
                 resource: "a role of this template".into(),
+                namespace: None,
             });
             continue;
         };
@@ -612,7 +669,18 @@ fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
             caller: caller.clone(),
             action,
             resource,
+            namespace: None,
         }));
+        // A step told `--namespace NS` (monitor.py) publishes its metrics there.
+        if let Some(namespace) = argument_after(arguments, "--namespace") {
+            requests.push(Request {
+                role: step_role.clone(),
+                caller: caller.clone(),
+                action: "cloudwatch:PutMetricData".into(),
+                resource: "*".into(),
+                namespace: Some(namespace),
+            });
+        }
     }
 }
 
@@ -684,6 +752,7 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
             caller: caller.clone(),
             action: action.into(),
             resource: "*".into(),
+            namespace: None,
         }));
         let mut states = Vec::new();
         collect_states(&definition, &mut states);
@@ -702,6 +771,7 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
                     caller: caller.clone(),
                     action: action.into(),
                     resource,
+                    namespace: None,
                 })
             };
             if let Some(call) = task.strip_prefix("arn:aws:states:::aws-sdk:sagemaker:") {
@@ -776,8 +846,44 @@ fn rule_requests(names: &Names, requests: &mut Vec<Request>) {
                     caller: format!("the EventBridge rule {id}"),
                     action: "states:StartExecution".into(),
                     resource: arn,
+                    namespace: None,
                 });
             }
+        }
+    }
+}
+
+/// What EventBridge Scheduler schedules ask of their role: starting their target pipeline,
+/// and decrypting their input with their key.
+fn schedule_requests(names: &Names, requests: &mut Vec<Request>) {
+    for (id, resource) in names.resources {
+        if names.kind(id) != "AWS::Scheduler::Schedule" {
+            continue;
+        }
+        let properties = &resource["Properties"];
+        let target = &properties["Target"];
+        let (Some(arn), Some(role)) = (
+            names.resolve(&target["Arn"]),
+            names
+                .resolve(&target["RoleArn"])
+                .and_then(|r| names.role_with_arn(&r)),
+        ) else {
+            continue;
+        };
+        let mut push = |action: &str, resource: String| {
+            requests.push(Request {
+                role: role.clone(),
+                caller: format!("the schedule {id}"),
+                action: action.into(),
+                resource,
+                namespace: None,
+            })
+        };
+        if arn.contains(":sagemaker:") && arn.contains(":pipeline/") {
+            push("sagemaker:StartPipelineExecution", arn);
+        }
+        if let Some(key) = names.resolve(&properties["KmsKeyArn"]) {
+            push("kms:Decrypt", key);
         }
     }
 }
@@ -840,6 +946,7 @@ fn monitoring_requests(names: &Names, requests: &mut Vec<Request>) {
             caller: format!("the monitoring job {id}"),
             action,
             resource,
+            namespace: None,
         }));
     }
 }
@@ -847,8 +954,9 @@ fn monitoring_requests(names: &Names, requests: &mut Vec<Request>) {
 /// What the endpoint's model asks of its role: the model data and image of the package it
 /// serves (those the pipeline registers), its logs, and the data capture it writes.
 fn model_requests(names: &Names, requests: &mut Vec<Request>) {
-    let registered: Vec<(Option<String>, Option<String>)> = embedded_pipeline(names)
-        .map(|(pipeline, _)| {
+    let registered: Vec<(Option<String>, Option<String>)> = embedded_pipelines(names)
+        .iter()
+        .flat_map(|(pipeline, _)| {
             all_steps(
                 pipeline["Steps"]
                     .as_array()
@@ -865,13 +973,13 @@ fn model_requests(names: &Names, requests: &mut Vec<Request>) {
             })
             .map(|c| {
                 (
-                    evaluate(&pipeline, &c["ModelDataUrl"]),
-                    evaluate(&pipeline, &c["Image"]),
+                    evaluate(pipeline, &c["ModelDataUrl"]),
+                    evaluate(pipeline, &c["Image"]),
                 )
             })
-            .collect()
+            .collect::<Vec<_>>()
         })
-        .unwrap_or_default();
+        .collect();
     let models = names.with_role(|k| k == "AWS::SageMaker::Model", "ExecutionRoleArn");
     for (id, properties, role) in models {
         let container = &properties["PrimaryContainer"];
@@ -931,6 +1039,7 @@ fn model_requests(names: &Names, requests: &mut Vec<Request>) {
             caller: format!("the endpoint model {id}"),
             action,
             resource,
+            namespace: None,
         }));
     }
 }

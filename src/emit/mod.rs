@@ -19,6 +19,8 @@ use crate::build::sha256_hex;
 use crate::ir::System;
 
 pub const PIPELINE: &str = "pipeline.json";
+/// The monitoring pipeline's definition, for image monitoring.
+pub const MONITORING_PIPELINE: &str = "monitoring-pipeline.json";
 pub const STATE_MACHINE: &str = "retraining.asl.json";
 pub const TEMPLATE: &str = "template.yaml";
 pub const DASHBOARD: &str = "dashboard.json";
@@ -70,6 +72,13 @@ pub fn emit(system: &System, code_sha256: &str, spec_text: &[u8]) -> Result<Arti
         check::json_text(DASHBOARD, &dashboard)?,
     );
     sagemaker::check(&pipeline).map_err(|m| fail(PIPELINE, m))?;
+    if let Some(monitoring) = sagemaker::monitoring_pipeline(system) {
+        sagemaker::check(&monitoring).map_err(|m| fail(MONITORING_PIPELINE, m))?;
+        files.insert(
+            MONITORING_PIPELINE.to_string(),
+            check::json_text(MONITORING_PIPELINE, &monitoring)?,
+        );
+    }
     stepfunctions::check(&state_machine).map_err(|m| fail(STATE_MACHINE, m))?;
     let support = cloudformation::support_objects(system)?;
     files.extend(support.clone());
