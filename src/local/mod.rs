@@ -845,6 +845,86 @@ mod tests {
         assert_eq!(cache.lookup(&expired, &arguments), None, "expired");
     }
 
+    fn alarm(comparison: &'static str) -> MetricAlarm {
+        MetricAlarm {
+            id: "DataDriftEmbeddingDriftAlarm".into(),
+            name: "p-embedding-drift".into(),
+            namespace: "mlopsc/p".into(),
+            metric: "embedding_drift".into(),
+            dimensions: vec![("EndpointName".into(), "e".into())],
+            statistic: "Maximum",
+            comparison,
+            threshold: 0.3,
+            evaluation_periods: 1,
+            period_seconds: 3600,
+            missing_data: "ignore",
+            description: String::new(),
+        }
+    }
+
+    fn report(namespace: &str, endpoint: &str, value: f64) -> StepRecord {
+        let request = json!({"Namespace": namespace, "MetricData": [{
+            "MetricName": "embedding_drift", "Value": value,
+            "Dimensions": [{"Name": "EndpointName", "Value": endpoint}]}]});
+        StepRecord {
+            name: "monitor".into(),
+            kind: "Processing".into(),
+            status: Status::Succeeded,
+            cache_hit: false,
+            duration: Duration::ZERO,
+            failure_reason: None,
+            result: JobResult {
+                published: Published {
+                    properties: json!({}),
+                    property_files: BTreeMap::from([(
+                        "MonitoringReport".to_string(),
+                        json!({"putMetricData": request}),
+                    )]),
+                },
+                ..JobResult::default()
+            },
+        }
+    }
+
+    #[test]
+    fn alarms_are_evaluated_on_the_published_metric_they_watch() {
+        let state =
+            |comparison, record: StepRecord| alarm_state(&alarm(comparison), &published(&[record]));
+        assert_eq!(
+            state("GreaterThanThreshold", report("mlopsc/p", "e", 0.31)),
+            "ALARM"
+        );
+        assert_eq!(
+            state("GreaterThanThreshold", report("mlopsc/p", "e", 0.3)),
+            "OK"
+        );
+        assert_eq!(
+            state("LessThanThreshold", report("mlopsc/p", "e", 0.29)),
+            "ALARM"
+        );
+        // Another namespace or dimension is another metric: the alarm has no data.
+        assert_eq!(
+            state("GreaterThanThreshold", report("mlopsc/q", "e", 0.9)),
+            "INSUFFICIENT_DATA"
+        );
+        assert_eq!(
+            state("GreaterThanThreshold", report("mlopsc/p", "other", 0.9)),
+            "INSUFFICIENT_DATA"
+        );
+        let execution = Execution {
+            id: "x".into(),
+            steps: vec![report("mlopsc/p", "e", 0.5)],
+            run_dir: PathBuf::new(),
+            alarms: vec![alarm("GreaterThanThreshold")],
+        };
+        let summary = execution.summary();
+        assert_eq!(summary["metrics"], json!({"embedding_drift": 0.5}));
+        assert_eq!(
+            summary["alarms"],
+            json!([{"name": "p-embedding-drift", "metric": "embedding_drift", "threshold": 0.3, "state": "ALARM"}])
+        );
+    }
+
     #[test]
     fn durations_and_timestamps() {
         assert_eq!(iso_duration("P30D"), Some(Duration::from_secs(30 * 86_400)));
