@@ -4,8 +4,9 @@
 //! SageMaker-format captures with it: held-back images keep every drift alarm `OK`, the same
 //! images brightened, blurred or colour-cast set the matching alarm to `ALARM`.
 //!
-//! It needs the flagship's Python environment and the shared images; without either it says
-//! so on one line and skips, unless `CI=true`.
+//! It needs the flagship's Python environment (without it, it says so on one line and skips,
+//! unless `CI=true`). It uses the shared HAM10000 images when `../shared` has them, and
+//! synthetic lesions in the same layout otherwise (scripts/synthetic-lesions.py).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -199,14 +200,20 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
     let Some(python) = flagship_python() else {
         return;
     };
-    let Some(shared) = optional::shared(
-        "data/ham10000_200x150/labels.csv",
-        "monitoring_run end-to-end on real images",
-    )
-    .and_then(|labels| labels.parent().map(Path::to_path_buf)) else {
-        return;
-    };
     let tmp = tempfile::tempdir().unwrap();
+    let real = optional::shared_dir().join("data/ham10000_200x150");
+    let shared = if real.join("labels.csv").is_file() {
+        real
+    } else {
+        let synthetic = tmp.path().join("synthetic");
+        let output = Command::new(&python)
+            .arg(root().join("scripts/synthetic-lesions.py"))
+            .args(["--out", synthetic.to_str().unwrap(), "--per-class", "40"])
+            .output()
+            .expect("python runs");
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        synthetic
+    };
     let data = tmp.path().join("data");
     let layouts = Command::new("python3")
         .arg(root().join("scripts/ham10000-layouts.py"))
