@@ -274,6 +274,7 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
     let held_back = monitor("held-back", None, WINDOW_END);
     let report = &held_back["properties"]["MonitoringReport"];
     assert_eq!(report["captures"], 60, "{report}");
+    assert_eq!(report["compared"], 60, "{report}");
     assert_eq!(report["labelled"], 60, "{report}");
     let metrics = held_back["metrics"].as_object().expect("metrics");
     for metric in [

@@ -36,6 +36,9 @@ BASELINE = OPT_ML / "processing/input/baseline/statistics.json"
 GROUND_TRUTH = OPT_ML / "processing/input/ground-truth"
 REPORT = OPT_ML / "processing/report/report.json"
 BATCH = 64
+# Captures compared per run, at most: a uniform sample of the window's (a day of a busy
+# endpoint would not fit in memory), large enough for the two-sample statistics.
+MAX_CAPTURES = 2000
 
 
 def arguments():
@@ -77,6 +80,24 @@ def json_lines(folders):
             for line in path.read_text().splitlines():
                 if line.strip():
                     yield json.loads(line)
+
+
+def uniform_sample(records, size, seed=0):
+    """At most `size` of `records`, each equally likely, in one pass (reservoir sampling),
+    and how many there were."""
+    import random
+
+    rng = random.Random(seed)
+    kept, seen = [], 0
+    for record in records:
+        seen += 1
+        if len(kept) < size:
+            kept.append(record)
+        else:
+            slot = rng.randrange(seen)
+            if slot < size:
+                kept[slot] = record
+    return kept, seen
 
 
 def request_image(record):
@@ -174,9 +195,10 @@ def main():
     end = timestamp(args.window_end or args.started)
     start = end - timedelta(hours=args.window_hours)
     checks = dict(check.split("=", 1) for check in args.check)
-    records = list(json_lines(hour_folders(CAPTURES, start, end)))
+    records, seen = uniform_sample(json_lines(hour_folders(CAPTURES, start, end)), MAX_CAPTURES)
     report = {"window": {"start": start.isoformat(), "end": end.isoformat()},
-              "captures": len(records), "labelled": 0, "statistics": {}, "metrics": {}}
+              "captures": seen, "compared": len(records), "labelled": 0, "statistics": {},
+              "metrics": {}}
     if records:
         baseline = json.loads(BASELINE.read_text())
         model, config = load_trained(MODEL)
