@@ -604,6 +604,9 @@ fn run_command(args: RunArgs, io: &mut Io) -> u8 {
         }
         RunFormat::Human => {
             let _ = write!(io.stdout, "{}", execution.table());
+            for line in execution.alarm_lines() {
+                let _ = writeln!(io.stdout, "{line}");
+            }
             let _ = writeln!(
                 io.stdout,
                 "execution {}: {}",

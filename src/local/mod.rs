@@ -182,18 +182,22 @@ fn published(steps: &[StepRecord]) -> Vec<DataPoint> {
     points
 }
 
+/// The data point on the alarm's namespace, metric and dimensions, if the run published one.
+fn watched<'p>(alarm: &MetricAlarm, points: &'p [DataPoint]) -> Option<&'p DataPoint> {
+    let mut dimensions = alarm.dimensions.clone();
+    dimensions.sort();
+    points.iter().find(|p| {
+        let mut published = p.dimensions.clone();
+        published.sort();
+        p.namespace == alarm.namespace && p.name == alarm.metric && published == dimensions
+    })
+}
+
 /// The state CloudWatch would give `alarm` on one period holding `points`: `ALARM` when the
 /// data point on its namespace, metric and dimensions crosses the threshold, `OK` when it does
 /// not, `INSUFFICIENT_DATA` when the run published none.
 fn alarm_state(alarm: &MetricAlarm, points: &[DataPoint]) -> &'static str {
-    let mut dimensions = alarm.dimensions.clone();
-    dimensions.sort();
-    let watched = points.iter().find(|p| {
-        let mut published = p.dimensions.clone();
-        published.sort();
-        p.namespace == alarm.namespace && p.name == alarm.metric && published == dimensions
-    });
-    let Some(point) = watched else {
+    let Some(point) = watched(alarm, points) else {
         return "INSUFFICIENT_DATA";
     };
     let crossed = match alarm.comparison {
@@ -281,6 +285,26 @@ impl Execution {
             summary["alarms"] = json!(alarms);
         }
         summary
+    }
+
+    /// The alarms' states for the human output, one line each: `ALARM  name: metric = value
+    /// (threshold t)`.
+    pub fn alarm_lines(&self) -> Vec<String> {
+        let points = published(&self.steps);
+        self.alarms
+            .iter()
+            .map(|a| {
+                let value =
+                    watched(a, &points).map_or("no data".to_string(), |p| metric_text(p.value));
+                format!(
+                    "{:<17}  {}: {} = {value} (threshold {})",
+                    alarm_state(a, &points),
+                    a.name,
+                    a.metric,
+                    a.threshold
+                )
+            })
+            .collect()
     }
 
     /// The final table of the human output.
@@ -922,6 +946,10 @@ mod tests {
         assert_eq!(
             summary["alarms"],
             json!([{"name": "p-embedding-drift", "metric": "embedding_drift", "threshold": 0.3, "state": "ALARM"}])
+        );
+        assert_eq!(
+            execution.alarm_lines(),
+            ["ALARM              p-embedding-drift: embedding_drift = 0.5000 (threshold 0.3)"]
         );
     }
 
