@@ -718,3 +718,62 @@ fn many_mistakes_of_both_layers_are_reported_at_once() {
         ]
     );
 }
+
+/// Image monitoring refuses Model Monitor's settings, and its drift trigger needs a check.
+#[test]
+fn image_monitoring_takes_only_image_statistics_and_needs_a_check_for_its_trigger() {
+    let image_help = "image monitoring computes embeddingDrift, brightnessShift, contrastShift, colourShift, sharpnessShift, predictedClassShift, confidenceShift";
+    assert_eq!(
+        flagship_with(&[("statistic: embeddingDrift", "statistic: completeness")]),
+        [(Code::V007, image_help.to_string())]
+    );
+    assert_eq!(
+        flagship_with(&[(
+            "    checks:\n",
+            "    alarmFeatures: [prediction_confidence]\n    checks:\n"
+        )]),
+        [(Code::V007, "remove `alarmFeatures`".to_string())]
+    );
+    // The same flagship monitored by Model Monitor refuses each image statistic, and its drift
+    // trigger then has no Model Monitor alarm to listen to.
+    let tabular = flagship_with(&[("  kind: image", "  kind: tabular")]);
+    let tabular_help = "tabular monitoring computes distributionDistance, completeness, dataTypeMatch, domainContent";
+    let codes: Vec<Code> = tabular.iter().map(|(code, _)| *code).collect();
+    assert_eq!(
+        codes,
+        [
+            Code::V007,
+            Code::V007,
+            Code::V007,
+            Code::V007,
+            Code::V007,
+            Code::V007,
+            Code::R004
+        ],
+        "{tabular:?}"
+    );
+    assert!(tabular[..6].iter().all(|(_, help)| help == tabular_help));
+    let start = "    checks:\n      - statistic: embeddingDrift";
+    let text = std::fs::read_to_string(manifest_dir().join("examples/skin-lesion/mlops.yaml"))
+        .expect("the flagship");
+    let (head, rest) = text.split_once(start).expect("the flagship's drift checks");
+    let (_, tail) = rest
+        .split_once("  modelQuality:")
+        .expect("a modelQuality section after the checks");
+    let no_checks = SourceFile {
+        name: "mlops.yaml".into(),
+        text: format!("{head}    checks: []\n  modelQuality:{tail}"),
+    };
+    let reported: Vec<(Code, String)> = mlopsc::validate::validate(&no_checks)
+        .diagnostics
+        .into_iter()
+        .map(|d| (d.code, d.message))
+        .collect();
+    assert_eq!(
+        reported,
+        [(
+            Code::R004,
+            "this trigger fires on the data-drift alarms, and the spec defines none".to_string()
+        )]
+    );
+}
