@@ -207,6 +207,18 @@ fn load_code(
             "/model/code/evaluate".to_string(),
         ),
     ];
+    if spec.monitoring.is_some()
+        && crate::ir::monitoring_kind(spec) == crate::spec::MonitoringKind::Image
+    {
+        scripts.push((
+            spec.model.code.baseline.as_str(),
+            "/model/code/baseline".to_string(),
+        ));
+        scripts.push((
+            spec.model.code.monitor.as_str(),
+            "/model/code/monitor".to_string(),
+        ));
+    }
     for (i, step) in spec.custom_steps.iter().enumerate() {
         if let Some(entry) = &step.entry_point {
             scripts.push((entry.as_str(), format!("/customSteps/{i}/entryPoint")));

@@ -322,6 +322,8 @@ const RUN_HELP: &str = "\
 Examples:
   mlopsc run --local mlops.yaml --data s3://my-data/images/=./images
   mlopsc run --local mlops.yaml --param AccuracyThreshold=0.0 --format json
+  mlopsc run --local mlops.yaml --pipeline monitoring --param WindowEnd=2026-01-15T11:00:00Z \
+      --data s3://my-pipeline-bucket/data-capture/=./captures
 
 The work directory holds the local object store (s3/<bucket>/<key>), each step's log and
 sandbox (runs/<execution id>/<step>/), the model registry (registry/<group>/<version>/) and
@@ -357,9 +359,19 @@ pub struct RunArgs {
     /// Run every step, even when CacheConfig would reuse an earlier result.
     #[arg(long)]
     pub no_cache: bool,
+    /// training: the training pipeline; monitoring: the monitoring pipeline, whose summary
+    /// adds the metrics it published and its alarms' states.
+    #[arg(long, value_enum, default_value_t = RunPipeline::Training)]
+    pub pipeline: RunPipeline,
     /// human: progress and a table; json: one summary object on stdout.
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     pub format: RunFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunPipeline {
+    Training,
+    Monitoring,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -964,7 +976,19 @@ fn run_command(args: RunArgs, io: &mut Io) -> u8 {
             return exit::INTERNAL;
         }
     };
-    let pipeline = match crate::local::Pipeline::from_compiled(&compiled) {
+    let which = match args.pipeline {
+        RunPipeline::Training => crate::local::Which::Training,
+        RunPipeline::Monitoring => crate::local::Which::Monitoring,
+    };
+    if which == crate::local::Which::Monitoring && compiled.system.image_monitoring.is_none() {
+        let _ = writeln!(
+            io.stderr,
+            "error: {} has no monitoring pipeline\nhelp: the monitoring pipeline comes with a `monitoring` section of kind image (docs/monitoring.md); tabular specs use Model Monitor",
+            args.spec.display()
+        );
+        return exit::USAGE_OR_IO;
+    }
+    let pipeline = match crate::local::Pipeline::from_compiled(&compiled, which) {
         Ok(pipeline) => pipeline,
         Err(err) => {
             let _ = writeln!(io.stderr, "internal error: {err}");
@@ -1003,6 +1027,9 @@ fn run_command(args: RunArgs, io: &mut Io) -> u8 {
         }
         RunFormat::Human => {
             let _ = write!(io.stdout, "{}", execution.table());
+            for line in execution.alarm_lines() {
+                let _ = writeln!(io.stdout, "{line}");
+            }
             let _ = writeln!(
                 io.stdout,
                 "execution {}: {}",

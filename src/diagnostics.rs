@@ -74,6 +74,8 @@ pub enum Code {
     V005,
     /// Normalization mean and std that do not match in length.
     V006,
+    /// A monitoring setting that does not fit the monitoring kind (image or tabular).
+    V007,
     /// An invalid EventBridge or Model Monitor schedule expression.
     X001,
     /// An invalid S3 URI.
@@ -127,6 +129,7 @@ impl Code {
         Code::V004,
         Code::V005,
         Code::V006,
+        Code::V007,
         Code::X001,
         Code::X002,
         Code::X003,
@@ -170,6 +173,7 @@ impl Code {
             Code::V004 => "V004",
             Code::V005 => "V005",
             Code::V006 => "V006",
+            Code::V007 => "V007",
             Code::X001 => "X001",
             Code::X002 => "X002",
             Code::X003 => "X003",

@@ -36,6 +36,7 @@ pub fn page(code: Code) -> &'static str {
         Code::V004 => include_str!("../docs/diagnostics/V004.md"),
         Code::V005 => include_str!("../docs/diagnostics/V005.md"),
         Code::V006 => include_str!("../docs/diagnostics/V006.md"),
+        Code::V007 => include_str!("../docs/diagnostics/V007.md"),
         Code::X001 => include_str!("../docs/diagnostics/X001.md"),
         Code::X002 => include_str!("../docs/diagnostics/X002.md"),
         Code::X003 => include_str!("../docs/diagnostics/X003.md"),

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use crate::catalog;
 use crate::spec::{
     self, AlarmMetric, Approval, Average, Comparator, DataFormat, Distribution, DriftStatistic,
-    Framework, Metric, ProblemType, Spec, StepKind, StrategyKind, TriggerKind, Widget,
+    Framework, Metric, MonitoringKind, ProblemType, Spec, StepKind, StrategyKind, TriggerKind,
+    Widget,
 };
 
 /// Everything the emitters need, resolved.
@@ -31,17 +32,22 @@ pub struct System {
     pub gates: Vec<Gate>,
     pub registry: Registry,
     pub endpoint: Option<Endpoint>,
+    /// Model Monitor's data-quality job (tabular monitoring only).
     pub data_drift: Option<DataDrift>,
+    /// Model Monitor's model-quality job (tabular monitoring only).
     pub model_quality: Option<ModelQuality>,
+    /// The live drift baseline: `s3://<pipeline bucket>/monitoring/baseline/statistics.json`.
+    /// The deploy state machine copies an approved package's `DriftCheckBaselines`
+    /// statistics here and the monitoring pipeline reads them from here: one key, so both
+    /// sides agree by construction.
+    pub drift_baseline_uri: String,
+    /// The baseline step and the monitoring pipeline (image monitoring only).
+    pub image_monitoring: Option<ImageMonitoring>,
     pub retraining: Option<Retraining>,
     pub alarms: Vec<Alarm>,
     pub dashboard_widgets: Vec<Widget>,
     /// Custom steps in an order where every step follows its dependencies.
     pub custom_steps: Vec<CustomStep>,
-    /// Where the deployed model's drift baseline statistics are kept: the deploy state
-    /// machine copies an approved package's `DriftCheckBaselines` statistics here, and the
-    /// monitoring reads them from here. One key, so both sides agree by construction.
-    pub drift_baseline_uri: String,
 }
 
 /// Names of the AWS resources, derived from the project name.
@@ -65,6 +71,10 @@ pub struct Names {
     /// The monitoring jobs run with this role: they read captures and write reports.
     pub monitoring_role: String,
     pub dashboard: String,
+    /// The second SageMaker pipeline, which computes drift and quality of the endpoint.
+    pub monitoring_pipeline: String,
+    /// EventBridge Scheduler assumes this role to start the monitoring pipeline.
+    pub scheduler_role: String,
     pub data_drift_schedule: String,
     pub model_quality_schedule: String,
 }
@@ -77,6 +87,10 @@ pub mod steps {
     pub const QUALITY_GATE: &str = "quality-gate";
     pub const REGISTER: &str = "register";
     pub const GATE_FAILED: &str = "gate-failed";
+    /// The training pipeline's drift baseline, computed after `train`.
+    pub const BASELINE: &str = "baseline";
+    /// The monitoring pipeline's one step.
+    pub const MONITOR: &str = "monitor";
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -284,6 +298,93 @@ pub struct ModelQuality {
     pub reports_uri: String,
 }
 
+/// Image-native monitoring: a baseline step in the training pipeline, and the monitoring
+/// pipeline that compares the endpoint's captures with it on a schedule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageMonitoring {
+    /// The baseline step of the training pipeline, on the evaluation's instance type.
+    pub baseline_job: Job,
+    pub baseline_script: String,
+    /// Where each training run writes its baseline (per execution, below this prefix).
+    pub baselines_uri: String,
+    /// The monitoring pipeline's processing job.
+    pub job: Job,
+    pub image_uri: String,
+    pub script: String,
+    /// EventBridge Scheduler expressions that start the monitoring pipeline, without repeats.
+    pub schedules: Vec<String>,
+    /// The endpoint's captures: `<capture destination><endpoint>/<variant>/`.
+    pub capture_uri: String,
+    /// The model the monitor embeds captures with: the approved package's model archive,
+    /// kept next to the live baseline.
+    pub model_uri: String,
+    pub reports_uri: String,
+    pub checks: Vec<DriftCheck>,
+    pub quality: Option<QualityCheck>,
+    /// CloudWatch namespace and dimensions of the published metrics, which the alarms and
+    /// the dashboard use as well.
+    pub metrics: MetricTarget,
+}
+
+/// One drift statistic, the metric it is published as, and its alarm threshold.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DriftCheck {
+    pub statistic: DriftStatistic,
+    /// Such as `embedding_drift`.
+    pub metric: String,
+    pub threshold: f64,
+}
+
+/// The quality metric on labelled captures; an alarm when it falls below the threshold
+/// (rises above it for error metrics).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QualityCheck {
+    pub metric: Metric,
+    pub threshold: f64,
+    pub ground_truth_uri: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricTarget {
+    pub namespace: String,
+    pub dimensions: Vec<(String, String)>,
+}
+
+/// The drift statistics a monitoring kind computes, for messages.
+pub fn drift_statistics(kind: MonitoringKind) -> Vec<DriftStatistic> {
+    use DriftStatistic::*;
+    [
+        EmbeddingDrift,
+        BrightnessShift,
+        ContrastShift,
+        ColourShift,
+        SharpnessShift,
+        PredictedClassShift,
+        ConfidenceShift,
+        DistributionDistance,
+        Completeness,
+        DataTypeMatch,
+        DomainContent,
+    ]
+    .into_iter()
+    .filter(|s| s.kind() == kind)
+    .collect()
+}
+
+/// A drift statistic's CloudWatch metric name: `embeddingDrift` as `embedding_drift`.
+pub fn drift_metric_name(statistic: DriftStatistic) -> String {
+    let mut name = String::new();
+    for c in statistic.name().chars() {
+        if c.is_ascii_uppercase() {
+            name.push('_');
+            name.push(c.to_ascii_lowercase());
+        } else {
+            name.push(c);
+        }
+    }
+    name
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Retraining {
     /// EventBridge schedule expressions.
@@ -347,6 +448,8 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
         endpoint_role: format!("{project}-endpoint"),
         monitoring_role: format!("{project}-monitoring"),
         dashboard: project.clone(),
+        monitoring_pipeline: format!("{project}-monitoring"),
+        scheduler_role: format!("{project}-scheduler"),
         data_drift_schedule: format!("{project}-data-drift"),
         model_quality_schedule: format!("{project}-model-quality"),
     };
@@ -539,7 +642,11 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
         "{}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer",
         catalog::model_monitor_account(&region)
     );
-    let monitoring = spec.monitoring.as_ref();
+    let kind = monitoring_kind(spec);
+    let monitoring = spec
+        .monitoring
+        .as_ref()
+        .filter(|_| kind == MonitoringKind::Tabular);
     let data_drift = monitoring
         .and_then(|m| m.data_drift.as_ref())
         .map(|d| DataDrift {
@@ -574,6 +681,86 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
                 "s3://{}/monitoring/model-quality/reports/",
                 buckets.pipeline
             ),
+        });
+
+    let drift_baseline_uri = format!(
+        "s3://{}/monitoring/baseline/statistics.json",
+        buckets.pipeline
+    );
+    let image_monitoring = spec
+        .monitoring
+        .as_ref()
+        .filter(|_| kind == MonitoringKind::Image)
+        .zip(endpoint.as_ref())
+        .and_then(|(m, e)| Some((m, e, e.capture.as_ref()?)))
+        .map(|(m, e, capture)| {
+            let mut schedules: Vec<String> = Vec::new();
+            let sections = [
+                m.data_drift
+                    .as_ref()
+                    .map(|d| (&d.schedule, &d.instance_type)),
+                m.model_quality
+                    .as_ref()
+                    .map(|q| (&q.schedule, &q.instance_type)),
+            ];
+            for (schedule, _) in sections.iter().flatten() {
+                if !schedules.contains(schedule) {
+                    schedules.push((*schedule).clone());
+                }
+            }
+            let instance_type = sections
+                .iter()
+                .flatten()
+                .map(|(_, t)| (*t).clone())
+                .next()
+                .unwrap_or_else(|| spec.evaluation.instance_type.clone());
+            let gpu = catalog::has_gpu(&instance_type);
+            ImageMonitoring {
+                baseline_job: Job {
+                    instance_type: spec.evaluation.instance_type.clone(),
+                    instance_count: 1,
+                    volume_size_gb: 30,
+                    instance_type_parameter: "BaselineInstanceType".into(),
+                },
+                baseline_script: spec.model.code.baseline.clone(),
+                baselines_uri: format!("s3://{}/baselines/", buckets.models),
+                job: Job {
+                    instance_type,
+                    instance_count: 1,
+                    volume_size_gb: 30,
+                    instance_type_parameter: "MonitorInstanceType".into(),
+                },
+                image_uri: images.processing(gpu),
+                script: spec.model.code.monitor.clone(),
+                schedules,
+                capture_uri: format!(
+                    "{}/{}/{}/",
+                    capture.destination_uri.trim_end_matches('/'),
+                    e.name,
+                    crate::emit::cloudformation::VARIANT
+                ),
+                model_uri: format!("s3://{}/monitoring/baseline/model.tar.gz", buckets.pipeline),
+                reports_uri: format!("s3://{}/monitoring/reports/", buckets.pipeline),
+                checks: m
+                    .data_drift
+                    .iter()
+                    .flat_map(|d| &d.checks)
+                    .map(|c| DriftCheck {
+                        statistic: c.statistic,
+                        metric: drift_metric_name(c.statistic),
+                        threshold: c.threshold,
+                    })
+                    .collect(),
+                quality: m.model_quality.as_ref().map(|q| QualityCheck {
+                    metric: q.metric,
+                    threshold: q.threshold,
+                    ground_truth_uri: q.ground_truth_uri.clone(),
+                }),
+                metrics: MetricTarget {
+                    namespace: format!("mlopsc/{project}"),
+                    dimensions: vec![("EndpointName".into(), e.name.clone())],
+                },
+            }
         });
 
     let retraining = spec.retraining.as_ref().map(|r| Retraining {
@@ -625,10 +812,11 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
             if endpoint.is_some() {
                 all.push(Widget::Endpoint);
             }
-            if data_drift.is_some() {
+            let image_checks = image_monitoring.as_ref();
+            if data_drift.is_some() || image_checks.is_some_and(|m| !m.checks.is_empty()) {
                 all.push(Widget::DataDrift);
             }
-            if model_quality.is_some() {
+            if model_quality.is_some() || image_checks.is_some_and(|m| m.quality.is_some()) {
                 all.push(Widget::ModelQuality);
             }
             all.push(Widget::Alarms);
@@ -696,14 +884,12 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
         endpoint,
         data_drift,
         model_quality,
+        drift_baseline_uri,
+        image_monitoring,
         retraining,
         alarms,
         dashboard_widgets,
         custom_steps,
-        drift_baseline_uri: format!(
-            "s3://{}/monitoring/baseline/statistics.json",
-            spec.storage.buckets.pipeline
-        ),
     }
 }
 
@@ -841,6 +1027,23 @@ fn ordered_custom_steps(spec: &Spec) -> Vec<&spec::CustomStep> {
     placed
 }
 
+/// The spec's `monitoring.kind`, else `tabular` when every data source is tabular and
+/// `image` otherwise.
+pub fn monitoring_kind(spec: &Spec) -> MonitoringKind {
+    let given = spec.monitoring.as_ref().and_then(|m| m.kind);
+    given.unwrap_or_else(|| {
+        if spec
+            .data_sources
+            .iter()
+            .all(|s| s.format == DataFormat::Tabular)
+        {
+            MonitoringKind::Tabular
+        } else {
+            MonitoringKind::Image
+        }
+    })
+}
+
 fn monitor_metric_name(problem: ProblemType, metric: Metric) -> &'static str {
     match (problem, metric) {
         (ProblemType::MulticlassClassification, Metric::Precision) => "weighted_precision",
@@ -912,6 +1115,18 @@ mod tests {
         assert_eq!(pascal("gradcam-report"), "GradcamReport");
         assert_eq!(pascal("ham10000"), "Ham10000");
         assert_eq!(pascal("f1"), "F1");
+    }
+
+    #[test]
+    fn drift_metric_names_are_snake_case() {
+        assert_eq!(
+            drift_metric_name(DriftStatistic::EmbeddingDrift),
+            "embedding_drift"
+        );
+        assert_eq!(
+            drift_metric_name(DriftStatistic::PredictedClassShift),
+            "predicted_class_shift"
+        );
     }
 
     #[test]

@@ -81,6 +81,12 @@ fn every_request_of_every_example_is_allowed() {
             if resource["Type"] == "AWS::Events::Rule" {
                 expected.push(format!("the EventBridge rule {id}"));
             }
+            if resource["Type"] == "AWS::Scheduler::Schedule" {
+                expected.push(format!("the schedule {id}"));
+            }
+        }
+        if example == "skin-lesion" {
+            expected.push("pipeline step monitor".into());
         }
         for caller in expected {
             assert!(
@@ -189,7 +195,7 @@ fn a_transform_step_may_create_its_model() {
 }
 
 #[test]
-fn the_deploy_machine_passes_only_the_endpoint_role_and_writes_only_the_baseline_key() {
+fn the_deploy_machine_passes_only_the_endpoint_role_and_writes_only_the_monitoring_keys() {
     let t = template("skin-lesion");
     let denied_without = |sid: &str| -> Vec<String> {
         let mut broken = t.clone();
@@ -210,16 +216,51 @@ fn the_deploy_machine_passes_only_the_endpoint_role_and_writes_only_the_baseline
             "the state machine DeployStateMachine (role DeployStateMachineRole) may not iam:PassRole on arn:aws:iam::111122223333:role/skin-lesion-endpoint"
         ]
     );
+    // The baseline and the model archive the image monitoring embeds with.
     assert_eq!(
         denied_without("WriteTheMonitoringBaseline"),
-        [
-            "the state machine DeployStateMachine (role DeployStateMachineRole) may not s3:PutObject on arn:aws:s3:::skin-lesion-pipeline-123456789012/monitoring/baseline/statistics.json"
-        ]
+        ["statistics.json", "model.tar.gz"].map(|file| format!(
+            "the state machine DeployStateMachine (role DeployStateMachineRole) may not s3:PutObject on arn:aws:s3:::skin-lesion-pipeline-123456789012/monitoring/baseline/{file}"
+        ))
     );
     assert_eq!(
         denied_without("CreateOrUpdateTheEndpoint"),
         ["CreateEndpoint", "UpdateEndpoint", "DescribeEndpoint"].map(|call| format!(
             "the state machine DeployStateMachine (role DeployStateMachineRole) may not sagemaker:{call} on arn:aws:sagemaker:region-1:111122223333:endpoint/skin-lesion-classifier"
         ))
+    );
+}
+
+/// The monitoring step publishes to the namespace its alarms watch: the namespace condition
+/// of the monitoring role is what allows it, and the SageMaker metrics statement does not.
+#[test]
+fn the_monitoring_step_may_publish_only_to_its_namespace() {
+    let t = template("skin-lesion");
+    let statements = t["Resources"]["MonitoringRole"]["Properties"]["Policies"][0]
+        ["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap();
+    let publish = statements
+        .iter()
+        .position(|s| s["Sid"] == "PublishMonitoringMetrics")
+        .expect("the monitoring role publishes metrics");
+    assert_eq!(
+        statements[publish]["Condition"]["StringEquals"]["cloudwatch:namespace"],
+        "mlopsc/skin-lesion"
+    );
+    let mut wrong_namespace = t.clone();
+    wrong_namespace["Resources"]["MonitoringRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"][publish]["Condition"]["StringEquals"]["cloudwatch:namespace"] =
+        "mlopsc/other".into();
+    let denials: Vec<String> = access::check(&wrong_namespace)
+        .denials
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        denials,
+        [
+            "pipeline step monitor (role MonitoringRole) may not cloudwatch:PutMetricData on * in namespace mlopsc/skin-lesion"
+        ]
     );
 }

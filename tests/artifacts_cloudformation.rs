@@ -14,6 +14,45 @@ fn compiled(example: &str) -> Compiled {
     common::compile_example(example)
 }
 
+/// The flagship with SageMaker Model Monitor instead of its image monitoring (what a tabular
+/// spec gets, and an image spec with `monitoring.kind: tabular`), for the Model Monitor tests.
+fn compile_flagship_with_model_monitor() -> Compiled {
+    let path = common::example_spec("skin-lesion");
+    let text = std::fs::read_to_string(&path).expect("the flagship spec");
+    let (start, end) = (
+        text.find("\nmonitoring:\n").expect("a monitoring section"),
+        text.find("\nretraining:\n").expect("a retraining section"),
+    );
+    let tabular = "
+monitoring:
+  kind: tabular
+  dataDrift:
+    schedule: cron(0 * ? * * *)
+    instanceType: ml.m5.xlarge
+    checks:
+      - statistic: distributionDistance
+        threshold: 0.2
+      - statistic: completeness
+        threshold: 0.99
+    alarmFeatures: [prediction_confidence]
+  modelQuality:
+    schedule: cron(0 0 ? * * *)
+    instanceType: ml.m5.xlarge
+    problemType: multiclassClassification
+    groundTruthUri: s3://skin-lesion-data-123456789012/ground-truth/
+    metric: accuracy
+    threshold: 0.8
+";
+    let source = mlopsc::diagnostics::SourceFile {
+        name: path.display().to_string(),
+        text: format!("{}{tabular}{}", &text[..start], &text[end..]),
+    };
+    match mlopsc::build::compile(&source, path.parent().expect("the example has a folder")) {
+        Ok(compiled) => compiled,
+        Err(err) => panic!("the flagship with Model Monitor does not compile: {err:?}"),
+    }
+}
+
 fn text(c: &Compiled, name: &str) -> String {
     common::artifact_text(c, name)
 }
@@ -119,16 +158,18 @@ fn every_taggable_resource_carries_the_project_tag() {
 #[test]
 fn the_endpoint_waits_for_an_approved_model() {
     let t = template(&compiled("skin-lesion"));
-    for kind in [
-        "AWS::SageMaker::Model",
-        "AWS::SageMaker::EndpointConfig",
-        "AWS::SageMaker::Endpoint",
-        "AWS::SageMaker::DataQualityJobDefinition",
-        "AWS::SageMaker::ModelQualityJobDefinition",
-        "AWS::SageMaker::MonitoringSchedule",
-        "AWS::ApplicationAutoScaling::ScalableTarget",
+    let model_monitor = template(&compile_flagship_with_model_monitor());
+    for (t, kind) in [
+        (&t, "AWS::SageMaker::Model"),
+        (&t, "AWS::SageMaker::EndpointConfig"),
+        (&t, "AWS::SageMaker::Endpoint"),
+        (&t, "AWS::Scheduler::Schedule"),
+        (&t, "AWS::ApplicationAutoScaling::ScalableTarget"),
+        (&model_monitor, "AWS::SageMaker::DataQualityJobDefinition"),
+        (&model_monitor, "AWS::SageMaker::ModelQualityJobDefinition"),
+        (&model_monitor, "AWS::SageMaker::MonitoringSchedule"),
     ] {
-        let found = of_type(&t, kind);
+        let found = of_type(t, kind);
         assert!(!found.is_empty(), "no {kind}");
         for (id, r) in found {
             assert_eq!(r["Condition"], "HasModelPackage", "{id}");
@@ -224,8 +265,8 @@ fn an_existing_key_replaces_the_stack_key() {
 }
 
 #[test]
-fn monitors_carry_the_spec_thresholds() {
-    let c = compiled("skin-lesion");
+fn model_monitors_carry_the_spec_thresholds() {
+    let c = compile_flagship_with_model_monitor();
     let drift: Value = serde_json::from_slice(
         &c.artifacts.files["monitoring/data-drift/baseline/constraints.json"],
     )
@@ -264,8 +305,8 @@ fn monitors_carry_the_spec_thresholds() {
 /// The monitors read their constraints exactly where apply uploads them: both use
 /// `emit::support_key`, a key named by the file's content hash.
 #[test]
-fn monitors_read_their_constraints_where_apply_uploads_them() {
-    let c = compiled("skin-lesion");
+fn model_monitors_read_their_constraints_where_apply_uploads_them() {
+    let c = compile_flagship_with_model_monitor();
     let t = template(&c);
     let deployment = mlopsc::deploy::Deployment::of(&c, "");
     let uploaded: Vec<String> = deployment
@@ -291,6 +332,94 @@ fn monitors_read_their_constraints_where_apply_uploads_them() {
         }
     }
     assert_eq!(read.len(), 2);
+}
+
+/// Image monitoring: one alarm per drift check at its threshold and one on the quality metric,
+/// on the namespace and dimensions the monitor step is given, and the drift rule listens to
+/// every drift alarm; the schedules start the monitoring pipeline with their own role.
+#[test]
+fn image_monitoring_alarms_watch_what_the_monitor_step_publishes() {
+    let c = compiled("skin-lesion");
+    let t = template(&c);
+    let monitoring: Value =
+        serde_json::from_str(&text(&c, "monitoring-pipeline.json")).expect("JSON");
+    let arguments = monitoring["Steps"][0]["Arguments"]["AppSpecification"]["ContainerArguments"]
+        .as_array()
+        .expect("arguments");
+    let after = |flag: &str| {
+        let at = arguments.iter().position(|a| a == flag).expect(flag);
+        arguments[at + 1].as_str().expect("a string").to_string()
+    };
+    let checks: Vec<String> = arguments
+        .windows(2)
+        .filter(|pair| pair[0] == "--check")
+        .map(|pair| pair[1].as_str().expect("a string").to_string())
+        .collect();
+    let dimensions: Value = serde_json::from_str(&after("--dimensions")).expect("JSON");
+    let expected = [
+        ("DataDriftEmbeddingDriftAlarm", "embedding_drift", 0.3),
+        ("DataDriftBrightnessShiftAlarm", "brightness_shift", 0.5),
+        ("DataDriftContrastShiftAlarm", "contrast_shift", 0.5),
+        ("DataDriftColourShiftAlarm", "colour_shift", 0.5),
+        ("DataDriftSharpnessShiftAlarm", "sharpness_shift", 0.5),
+        ("DataDriftConfidenceShiftAlarm", "confidence_shift", 0.5),
+    ];
+    assert_eq!(checks.len(), expected.len());
+    for (id, metric, threshold) in expected {
+        let alarm = &t["Resources"][id]["Properties"];
+        assert_eq!(alarm["Namespace"], after("--namespace"), "{id}");
+        assert_eq!(alarm["MetricName"], metric, "{id}");
+        assert_eq!(alarm["Dimensions"], dimensions, "{id}");
+        assert_eq!(alarm["Threshold"], threshold, "{id}");
+        assert_eq!(alarm["ComparisonOperator"], "GreaterThanThreshold", "{id}");
+        assert!(
+            checks.iter().any(|c| c.ends_with(&format!("={metric}"))),
+            "{metric} in {checks:?}"
+        );
+    }
+    let quality = &t["Resources"]["ModelQualityAlarm"]["Properties"];
+    assert_eq!(quality["MetricName"], "accuracy");
+    assert_eq!(quality["Threshold"], 0.8);
+    assert_eq!(quality["ComparisonOperator"], "LessThanThreshold");
+    assert_eq!(after("--quality-metric"), "accuracy");
+    let drift_rule: Vec<&Value> =
+        t["Resources"]["DataDriftRule"]["Properties"]["EventPattern"]["resources"]
+            .as_array()
+            .expect("alarm ARNs")
+            .iter()
+            .collect();
+    assert_eq!(drift_rule.len(), expected.len());
+    for (id, _, _) in expected {
+        assert!(
+            drift_rule.contains(&&json!({"Fn::GetAtt": [id, "Arn"]})),
+            "{id}"
+        );
+    }
+    let schedules = of_type(&t, "AWS::Scheduler::Schedule");
+    assert_eq!(
+        schedules.len(),
+        2,
+        "the hourly drift and the daily quality schedule"
+    );
+    for (id, schedule) in schedules {
+        let target = &schedule["Properties"]["Target"];
+        assert_eq!(
+            target["RoleArn"],
+            json!({"Fn::GetAtt": ["SchedulerRole", "Arn"]}),
+            "{id}"
+        );
+        assert!(
+            target["Arn"]["Fn::Sub"]
+                .as_str()
+                .is_some_and(|a| a.ends_with(":pipeline/skin-lesion-monitoring")),
+            "{id}"
+        );
+    }
+    assert!(of_type(&t, "AWS::SageMaker::MonitoringSchedule").is_empty());
+    assert_eq!(
+        t["Resources"]["MonitoringPipeline"]["Properties"]["RoleArn"],
+        json!({"Fn::GetAtt": ["MonitoringRole", "Arn"]})
+    );
 }
 
 /// The prefixes a bucket's Intelligent-Tiering archive configurations cover, or `None` when it

@@ -320,10 +320,12 @@ fn training_and_transform_custom_steps_pass_every_check() {
             "Processing",
             "Condition",
             "Processing",
+            "Processing",
             "Training",
             "Model",
             "Transform"
-        ]
+        ],
+        "the built-in steps, the baseline, then the custom steps"
     );
     if python().is_none() {
         return;

@@ -134,6 +134,7 @@ fn deployment(template: &str, pipeline: &str) -> Deployment {
             stack: "mlopsc-test".into(),
             region: REGION.into(),
             pipeline: "mlopsc-test-pipeline".into(),
+            monitoring_pipeline: "mlopsc-test-monitoring".into(),
             state_machine: "mlopsc-test-retraining".into(),
             deploy_state_machine: "mlopsc-test-deploy".into(),
             pipeline_bucket: "mlopsc-test-pipeline-bucket".into(),

@@ -65,7 +65,7 @@ fn offline_plan_of_a_changed_directory_exits_2_with_detailed_exitcode() {
 }
 
 /// The flagship with `epochs: 40` and the accuracy gate at 0.88, against a copy of its
-/// committed `generated/` that lacks one support file. Returns the scratch directory, the
+/// committed `generated/` that lacks its dashboard, a file apply uploads rather than deploys. Returns the scratch directory, the
 /// spec path and the directory compared with.
 fn edited_flagship() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -92,8 +92,7 @@ fn edited_flagship() -> (tempfile::TempDir, PathBuf, PathBuf) {
     }
     let generated = dir.path().join("generated");
     copy_dir(&root().join("generated/skin-lesion"), &generated);
-    std::fs::remove_file(generated.join("monitoring/model-quality/baseline/constraints.json"))
-        .unwrap();
+    std::fs::remove_file(generated.join("dashboard.json")).unwrap();
     (dir, spec_dir.join("mlops.yaml"), generated)
 }
 
@@ -124,10 +123,7 @@ fn offline_plan_shows_embedded_paths_and_a_new_file_as_added() {
     let stdout =
         String::from_utf8_lossy(&output.stdout).replace(generated.to_str().unwrap(), "[generated]");
     assert_eq!(output.status.code(), Some(2), "{stdout}");
-    assert!(
-        stdout.contains("\n  + monitoring/model-quality/baseline/constraints.json\n"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("\n  + dashboard.json\n"), "{stdout}");
     assert!(!stdout.contains("added"), "{stdout}");
     // The CloudFormation section names the changed value inside the embedded pipeline
     // definition, not two escaped Fn::Sub strings that look the same.
@@ -165,7 +161,7 @@ fn offline_plan_as_json_for_ci_bots() {
         plan["definitions"]["pipeline"]["changes"][1]["path"],
         r#"$.Steps["train"].Arguments.HyperParameters.epochs"#
     );
-    assert_eq!(plan["files"][1]["action"], "add");
+    assert_eq!(plan["files"][0]["action"], "add");
     insta::assert_snapshot!("flagship-offline-plan-json", stdout);
 
     // Unchanged: `changes` is false, and the document has every key.

@@ -130,6 +130,7 @@ fixtures! {
     v004_mixed_metrics: "V004-mixed-metrics.yaml" => V004 at 13:12 "[accuracy, rmse]";
     v005_tiering_order: "V005-tiering-order.yaml" => V005 at 8:28 "180";
     v006_normalization: "V006-normalization.yaml" => V006 at 12:5 "width: 224";
+    v007_monitoring_kind: "V007-monitoring-kind.yaml" => V007 at 23:26 "distributionDistance";
     // Syntax inside strings.
     x001_schedule: "X001-schedule.yaml" => X001 at 17:19 "cron(0 3 * * *)";
     x002_s3_uri: "X002-s3-uri.yaml" => X002 at 9:10 "https://";
@@ -140,7 +141,7 @@ fixtures! {
     r002_cycle: "R002-cycle.yaml" => R002 at 22:17 "export";
     r003_trigger_member: "R003-trigger-member.yaml" => R003 at 16:7 "type: schedule";
     r004_missing_feature: "R004-missing-feature.yaml" => R004 at 16:13 "endpoint5xxErrors";
-    r004_drift_trigger_without_alarm: "R004-drift-trigger-without-alarm.yaml" => R004 at 25:13 "dataDrift";
+    r004_drift_trigger_without_alarm: "R004-drift-trigger-without-alarm.yaml" => R004 at 27:13 "dataDrift";
     r004_new_data_no_source_reads: "R004-new-data-no-source-reads.yaml" => R004 at 17:12 "s3://minimal-data-0001/incoming/";
     r003_batch_window_on_a_schedule: "R003-batch-window-on-a-schedule.yaml" => R003 at 18:7 "batchWindowSeconds";
     // Deployment strategies.
@@ -601,10 +602,11 @@ fn every_enum_suggests_the_closest_value() {
         ("- type: schedule", "- type: Schedule", "schedule"),
         ("- type: dataDrift", "- type: datadrift", "dataDrift"),
         (
-            "statistic: distributionDistance",
-            "statistic: distributionDistanse",
-            "distributionDistance",
+            "statistic: embeddingDrift",
+            "statistic: embeddingDrfit",
+            "embeddingDrift",
         ),
+        ("kind: image", "kind: images", "image"),
         (
             "metric: pipelineExecutionFailed",
             "metric: PipelineExecutionFailed",
@@ -719,5 +721,64 @@ fn many_mistakes_of_both_layers_are_reported_at_once() {
             (Code::S001, 39),
             (Code::S002, 41),
         ]
+    );
+}
+
+/// Image monitoring refuses Model Monitor's settings, and its drift trigger needs a check.
+#[test]
+fn image_monitoring_takes_only_image_statistics_and_needs_a_check_for_its_trigger() {
+    let image_help = "image monitoring computes embeddingDrift, brightnessShift, contrastShift, colourShift, sharpnessShift, predictedClassShift, confidenceShift";
+    assert_eq!(
+        flagship_with(&[("statistic: embeddingDrift", "statistic: completeness")]),
+        [(Code::V007, image_help.to_string())]
+    );
+    assert_eq!(
+        flagship_with(&[(
+            "    checks:\n",
+            "    alarmFeatures: [prediction_confidence]\n    checks:\n"
+        )]),
+        [(Code::V007, "remove `alarmFeatures`".to_string())]
+    );
+    // The same flagship monitored by Model Monitor refuses each image statistic, and its drift
+    // trigger then has no Model Monitor alarm to listen to.
+    let tabular = flagship_with(&[("  kind: image", "  kind: tabular")]);
+    let tabular_help = "tabular monitoring computes distributionDistance, completeness, dataTypeMatch, domainContent";
+    let codes: Vec<Code> = tabular.iter().map(|(code, _)| *code).collect();
+    assert_eq!(
+        codes,
+        [
+            Code::V007,
+            Code::V007,
+            Code::V007,
+            Code::V007,
+            Code::V007,
+            Code::V007,
+            Code::R004
+        ],
+        "{tabular:?}"
+    );
+    assert!(tabular[..6].iter().all(|(_, help)| help == tabular_help));
+    let start = "    checks:\n      - statistic: embeddingDrift";
+    let text = std::fs::read_to_string(manifest_dir().join("examples/skin-lesion/mlops.yaml"))
+        .expect("the flagship");
+    let (head, rest) = text.split_once(start).expect("the flagship's drift checks");
+    let (_, tail) = rest
+        .split_once("  modelQuality:")
+        .expect("a modelQuality section after the checks");
+    let no_checks = SourceFile {
+        name: "mlops.yaml".into(),
+        text: format!("{head}    checks: []\n  modelQuality:{tail}"),
+    };
+    let reported: Vec<(Code, String)> = mlopsc::validate::validate(&no_checks)
+        .diagnostics
+        .into_iter()
+        .map(|d| (d.code, d.message))
+        .collect();
+    assert_eq!(
+        reported,
+        [(
+            Code::R004,
+            "this trigger fires on the data-drift alarms, and the spec defines none".to_string()
+        )]
     );
 }

@@ -537,6 +537,7 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
             ("quality-gate", "Succeeded"),
             ("register", "Succeeded"),
             ("gate-failed", "Skipped"),
+            ("baseline", "Succeeded"),
             ("gradcam-report", "Succeeded")
         ]
     );

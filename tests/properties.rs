@@ -214,6 +214,7 @@ const SEMANTIC_FIXTURES: &[&str] = &[
     "V004-mixed-metrics",
     "V005-tiering-order",
     "V006-normalization",
+    "V007-monitoring-kind",
     "X001-schedule",
     "X002-s3-uri",
     "X003-email",

@@ -39,6 +39,8 @@ pub struct Target {
     pub stack: String,
     pub region: String,
     pub pipeline: String,
+    /// The monitoring pipeline, which the template deploys when the spec monitors images.
+    pub monitoring_pipeline: String,
     pub state_machine: String,
     /// The deploy state machine, which a system with an endpoint has.
     pub deploy_state_machine: String,
@@ -54,6 +56,7 @@ impl Target {
             stack: system.names.stack.clone(),
             region: system.region.clone(),
             pipeline: system.names.pipeline.clone(),
+            monitoring_pipeline: system.names.monitoring_pipeline.clone(),
             state_machine: system.names.state_machine.clone(),
             deploy_state_machine: system.names.deploy_state_machine.clone(),
             pipeline_bucket: system.buckets.pipeline.clone(),
@@ -79,8 +82,9 @@ pub struct Upload {
 }
 
 /// The artifacts that are deployed through their own APIs rather than uploaded as files.
-const DEPLOYED_DIRECTLY: [&str; 6] = [
+const DEPLOYED_DIRECTLY: [&str; 7] = [
     emit::PIPELINE,
+    emit::MONITORING_PIPELINE,
     emit::STATE_MACHINE,
     emit::DEPLOY_STATE_MACHINE,
     emit::TEMPLATE,
@@ -263,6 +267,7 @@ mod tests {
                 stack: "s".into(),
                 region: "us-east-1".into(),
                 pipeline: "p".into(),
+                monitoring_pipeline: "p-monitoring".into(),
                 state_machine: "m".into(),
                 deploy_state_machine: "d".into(),
                 pipeline_bucket: "b".into(),

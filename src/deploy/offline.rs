@@ -65,6 +65,11 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
     for (kind, name, file) in [
         (DocumentKind::Pipeline, &target.pipeline, emit::PIPELINE),
         (
+            DocumentKind::MonitoringPipeline,
+            &target.monitoring_pipeline,
+            emit::MONITORING_PIPELINE,
+        ),
+        (
             DocumentKind::StateMachine,
             &target.state_machine,
             emit::STATE_MACHINE,
@@ -87,6 +92,7 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
     let handled = [
         emit::TEMPLATE,
         emit::PIPELINE,
+        emit::MONITORING_PIPELINE,
         emit::STATE_MACHINE,
         emit::DEPLOY_STATE_MACHINE,
         emit::MANIFEST,
@@ -182,6 +188,7 @@ mod tests {
                 stack: "demo".into(),
                 region: "us-east-1".into(),
                 pipeline: "demo-pipeline".into(),
+                monitoring_pipeline: "demo-monitoring".into(),
                 state_machine: "demo-retraining".into(),
                 deploy_state_machine: "demo-deploy".into(),
                 pipeline_bucket: "b".into(),

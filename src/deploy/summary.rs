@@ -76,6 +76,8 @@ impl DocumentDiff {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DocumentKind {
     Pipeline,
+    /// The monitoring pipeline of an image spec.
+    MonitoringPipeline,
     StateMachine,
     DeployStateMachine,
 }
@@ -85,6 +87,7 @@ impl DocumentKind {
     pub fn label(self) -> &'static str {
         match self {
             DocumentKind::Pipeline => "SageMaker pipeline",
+            DocumentKind::MonitoringPipeline => "SageMaker monitoring pipeline",
             DocumentKind::StateMachine => "State machine",
             DocumentKind::DeployStateMachine => "Deploy state machine",
         }
@@ -94,6 +97,7 @@ impl DocumentKind {
     fn json_key(self) -> &'static str {
         match self {
             DocumentKind::Pipeline => "pipeline",
+            DocumentKind::MonitoringPipeline => "monitoringPipeline",
             DocumentKind::StateMachine => "stateMachine",
             DocumentKind::DeployStateMachine => "deployStateMachine",
         }

@@ -63,6 +63,7 @@ pub fn check(template: &Value) -> Report {
     pipeline_requests(&names, &mut requests);
     state_machine_requests(&names, &mut requests);
     rule_requests(&names, &mut requests);
+    schedule_requests(&names, &mut requests);
     monitoring_requests(&names, &mut requests);
     model_requests(&names, &mut requests);
     let policies = role_policies(&names);
@@ -74,11 +75,15 @@ pub fn check(template: &Value) -> Report {
             .get(&request.role)
             .is_some_and(|statements| statements.iter().any(|s| s.allows(&request)));
         if !allowed {
+            let resource = match request.namespace {
+                Some(namespace) => format!("{} in namespace {namespace}", request.resource),
+                None => request.resource,
+            };
             report.denials.push(Denial {
                 role: request.role,
                 caller: request.caller,
                 action: request.action,
-                resource: request.resource,
+                resource,
             });
         }
     }
@@ -110,6 +115,9 @@ struct Request {
     caller: String,
     action: String,
     resource: String,
+    /// For `cloudwatch:PutMetricData`, the namespace when the caller's is known: checked
+    /// against a statement's `cloudwatch:namespace` condition.
+    namespace: Option<String>,
 }
 
 /// One Allow statement, with its resources resolved to ARN patterns.
@@ -117,17 +125,40 @@ struct Request {
 struct Statement {
     actions: Vec<String>,
     resources: Vec<String>,
+    /// The namespaces of a `cloudwatch:namespace` condition; `None` without one.
+    namespaces: Option<Vec<String>>,
 }
 
 impl Statement {
     fn allows(&self, request: &Request) -> bool {
-        self.actions.iter().any(|a| {
-            glob(
-                &a.to_ascii_lowercase(),
-                &request.action.to_ascii_lowercase(),
-            )
-        }) && self.resources.iter().any(|r| glob(r, &request.resource))
+        let namespace = match (&self.namespaces, &request.namespace) {
+            (Some(patterns), Some(namespace)) => patterns.iter().any(|p| glob(p, namespace)),
+            _ => true,
+        };
+        namespace
+            && self.actions.iter().any(|a| {
+                glob(
+                    &a.to_ascii_lowercase(),
+                    &request.action.to_ascii_lowercase(),
+                )
+            })
+            && self.resources.iter().any(|r| glob(r, &request.resource))
     }
+}
+
+/// The namespaces a statement's `StringEquals` or `StringLike` condition on
+/// `cloudwatch:namespace` allows.
+fn condition_namespaces(statement: &Value) -> Option<Vec<String>> {
+    let condition = &statement["Condition"];
+    let values = ["StringEquals", "StringLike"]
+        .iter()
+        .map(|operator| &condition[operator]["cloudwatch:namespace"])
+        .find(|v| !v.is_null())?;
+    Some(
+        one_or_many(values)
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+    )
 }
 
 /// Resolves CloudFormation values to the ARNs and names they will have.
@@ -307,10 +338,12 @@ fn role_policies(names: &Names) -> BTreeMap<String, Vec<Statement>> {
                 let resources: Vec<String> = one_or_many(&statement["Resource"])
                     .filter_map(|r| names.resolve(r))
                     .collect();
+                let namespaces = condition_namespaces(statement);
                 for role in &roles {
                     policies.entry(role.clone()).or_default().push(Statement {
                         actions: actions.clone(),
                         resources: resources.clone(),
+                        namespaces: namespaces.clone(),
                     });
                 }
             }
@@ -350,20 +383,23 @@ fn glob(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
-/// The pipeline definition embedded in the template, with its placeholders filled.
-fn embedded_pipeline(names: &Names) -> Option<(Value, String)> {
-    let (id, resource) = names
+/// The pipeline definitions embedded in the template (the training pipeline and, for image
+/// monitoring, the monitoring pipeline), placeholders filled, each with its role.
+fn embedded_pipelines(names: &Names) -> Vec<(Value, String)> {
+    names
         .resources
         .iter()
-        .find(|(id, _)| names.kind(id) == "AWS::SageMaker::Pipeline")?;
-    let body = &resource["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"];
-    let text = match body {
-        Value::String(text) => text.clone(),
-        other => names.resolve(other)?,
-    };
-    let role = names.role_with_arn(&names.resolve(&resource["Properties"]["RoleArn"])?)?;
-    let _ = id;
-    Some((serde_json::from_str(&text).ok()?, role))
+        .filter(|(id, _)| names.kind(id) == "AWS::SageMaker::Pipeline")
+        .filter_map(|(_, resource)| {
+            let body = &resource["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"];
+            let text = match body {
+                Value::String(text) => text.clone(),
+                other => names.resolve(other)?,
+            };
+            let role = names.role_with_arn(&names.resolve(&resource["Properties"]["RoleArn"])?)?;
+            Some((serde_json::from_str(&text).ok()?, role))
+        })
+        .collect()
 }
 
 /// Steps, with those inside Condition branches.
@@ -469,18 +505,35 @@ fn s3_requests(names: &Names, uri: &str, write: bool, out: &mut Vec<(String, Str
     }
 }
 
-/// What each pipeline step asks of its role, and what starting it asks of the pipeline's.
+/// What each step of each pipeline asks of its role, and what starting it asks of the
+/// pipeline's.
 fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
-    let Some((pipeline, pipeline_role)) = embedded_pipeline(names) else {
-        return;
-    };
+    for (pipeline, pipeline_role) in embedded_pipelines(names) {
+        steps_requests(names, &pipeline, &pipeline_role, requests);
+    }
+}
+
+/// The value that follows `flag` in a processing step's container arguments.
+fn argument_after(arguments: &Value, flag: &str) -> Option<String> {
+    let list = arguments["AppSpecification"]["ContainerArguments"].as_array()?;
+    let at = list.iter().position(|a| a == flag)?;
+    list.get(at + 1)?.as_str().map(str::to_string)
+}
+
+fn steps_requests(
+    names: &Names,
+    pipeline: &Value,
+    pipeline_role: &str,
+    requests: &mut Vec<Request>,
+) {
+    let pipeline_role = pipeline_role.to_string();
     let Some(steps) = pipeline["Steps"].as_array() else {
         return;
     };
     for step in all_steps(steps) {
         let name = step["Name"].as_str().unwrap_or_default();
         let arguments = &step["Arguments"];
-        let eval = |v: &Value| evaluate(&pipeline, v);
+        let eval = |v: &Value| evaluate(pipeline, v);
         let mut own: Vec<(String, String)> = Vec::new();
         let mut reads: Vec<String> = Vec::new();
         let mut writes: Vec<String> = Vec::new();
@@ -559,6 +612,7 @@ fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
                         caller: format!("pipeline step {name}"),
                         action: "sagemaker:CreateModelPackage".into(),
                         resource: format!("arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:model-package/{group}/{RUNTIME}"),
+                        namespace: None,
                     });
                 }
                 None
@@ -572,7 +626,7 @@ fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
         // job passes none and runs with its model's role.
         let step_role_arn = match kind {
             "Model" => eval(&arguments["ExecutionRoleArn"]),
-            "Transform" => model_role(&pipeline, &arguments["ModelName"]),
+            "Transform" => model_role(pipeline, &arguments["ModelName"]),
             _ => eval(&arguments["RoleArn"]),
         }
         .unwrap_or_default();
@@ -584,6 +638,7 @@ fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
             resource: format!(
                 "arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:{job}/pipelines-{RUNTIME}"
             ),
+            namespace: None,
         });
         if kind != "Transform" {
             requests.push(Request {
@@ -591,6 +646,7 @@ fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
                 caller: caller.clone(),
                 action: "iam:PassRole".into(),
                 resource: step_role_arn.clone(),
+                namespace: None,
             });
         }
         let Some(step_role) = names.role_with_arn(&step_role_arn) else {
@@ -599,6 +655,7 @@ fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
                 caller,
                 action: "sts:AssumeRole".into(),
                 resource: "a role of this template".into(),
+                namespace: None,
             });
             continue;
         };
@@ -630,7 +687,18 @@ fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
             caller: caller.clone(),
             action,
             resource,
+            namespace: None,
         }));
+        // A step told `--namespace NS` (monitor.py) publishes its metrics there.
+        if let Some(namespace) = argument_after(arguments, "--namespace") {
+            requests.push(Request {
+                role: step_role.clone(),
+                caller: caller.clone(),
+                action: "cloudwatch:PutMetricData".into(),
+                resource: "*".into(),
+                namespace: Some(namespace),
+            });
+        }
     }
 }
 
@@ -708,6 +776,7 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
             caller: caller.clone(),
             action: action.into(),
             resource: "*".into(),
+            namespace: None,
         }));
         let mut states = Vec::new();
         collect_states(&definition, &mut states);
@@ -731,6 +800,7 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
                     caller: caller.clone(),
                     action: action.into(),
                     resource,
+                    namespace: None,
                 })
             };
             if let Some(call) = task.strip_prefix("arn:aws:states:::aws-sdk:sagemaker:") {
@@ -773,15 +843,25 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
                 let action = format!("states:{}{}", call[..1].to_ascii_uppercase(), &call[1..]);
                 push(&action, names.arn(id).unwrap_or_default());
             } else if task == "arn:aws:states:::aws-sdk:s3:copyObject" {
-                // The source is a drift baseline the pipeline registered with the model.
+                // The source is what the pipeline registered with the model: its drift
+                // baseline, or its model archive.
                 let arguments = &state["Arguments"];
+                let copies_model = arguments["CopySource"]
+                    .as_str()
+                    .is_some_and(|source| source.contains("ModelDataUrl"));
                 let target = format!(
                     "s3://{}/{}",
                     arguments["Bucket"].as_str().unwrap_or_default(),
                     arguments["Key"].as_str().unwrap_or_default()
                 );
                 let mut own = Vec::new();
-                for source in registered_baselines(names) {
+                let (baselines, models) = registered_objects(names);
+                let sources = if copies_model || baselines.is_empty() {
+                    models
+                } else {
+                    baselines
+                };
+                for source in sources {
                     s3_requests(names, &source, false, &mut own);
                 }
                 s3_requests(names, &target, true, &mut own);
@@ -839,39 +919,34 @@ fn package_group(names: &Names) -> Option<String> {
     names.property(id, "ModelPackageGroupName")
 }
 
-/// Where the registered packages' drift baselines are: their `DriftCheckBaselines`
-/// statistics when the pipeline registers them, else beside the model data.
-fn registered_baselines(names: &Names) -> Vec<String> {
-    let Some((pipeline, _)) = embedded_pipeline(names) else {
-        return Vec::new();
-    };
-    let steps = pipeline["Steps"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+/// What the pipelines register with each model: its drift baselines (`DriftCheckBaselines`
+/// statistics) and its model archives.
+fn registered_objects(names: &Names) -> (Vec<String>, Vec<String>) {
     let mut baselines = Vec::new();
     let mut models = Vec::new();
-    for step in all_steps(steps)
-        .into_iter()
-        .filter(|s| s["Type"] == "RegisterModel")
-    {
-        let arguments = &step["Arguments"];
-        let statistics =
-            &arguments["DriftCheckBaselines"]["ModelDataQuality"]["Statistics"]["S3Uri"];
-        baselines.extend(evaluate(&pipeline, statistics));
-        for container in arguments["InferenceSpecification"]["Containers"]
+    for (pipeline, _) in embedded_pipelines(names) {
+        let steps = pipeline["Steps"]
             .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for step in all_steps(steps)
             .into_iter()
-            .flatten()
+            .filter(|s| s["Type"] == "RegisterModel")
         {
-            models.extend(evaluate(&pipeline, &container["ModelDataUrl"]));
+            let arguments = &step["Arguments"];
+            let statistics =
+                &arguments["DriftCheckBaselines"]["ModelDataQuality"]["Statistics"]["S3Uri"];
+            baselines.extend(evaluate(&pipeline, statistics));
+            for container in arguments["InferenceSpecification"]["Containers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                models.extend(evaluate(&pipeline, &container["ModelDataUrl"]));
+            }
         }
     }
-    if baselines.is_empty() {
-        models
-    } else {
-        baselines
-    }
+    (baselines, models)
 }
 
 fn collect_states<'a>(definition: &'a Value, out: &mut Vec<&'a Value>) {
@@ -915,8 +990,44 @@ fn rule_requests(names: &Names, requests: &mut Vec<Request>) {
                     caller: format!("the EventBridge rule {id}"),
                     action: "states:StartExecution".into(),
                     resource: arn,
+                    namespace: None,
                 });
             }
+        }
+    }
+}
+
+/// What EventBridge Scheduler schedules ask of their role: starting their target pipeline,
+/// and decrypting their input with their key.
+fn schedule_requests(names: &Names, requests: &mut Vec<Request>) {
+    for (id, resource) in names.resources {
+        if names.kind(id) != "AWS::Scheduler::Schedule" {
+            continue;
+        }
+        let properties = &resource["Properties"];
+        let target = &properties["Target"];
+        let (Some(arn), Some(role)) = (
+            names.resolve(&target["Arn"]),
+            names
+                .resolve(&target["RoleArn"])
+                .and_then(|r| names.role_with_arn(&r)),
+        ) else {
+            continue;
+        };
+        let mut push = |action: &str, resource: String| {
+            requests.push(Request {
+                role: role.clone(),
+                caller: format!("the schedule {id}"),
+                action: action.into(),
+                resource,
+                namespace: None,
+            })
+        };
+        if arn.contains(":sagemaker:") && arn.contains(":pipeline/") {
+            push("sagemaker:StartPipelineExecution", arn);
+        }
+        if let Some(key) = names.resolve(&properties["KmsKeyArn"]) {
+            push("kms:Decrypt", key);
         }
     }
 }
@@ -979,6 +1090,7 @@ fn monitoring_requests(names: &Names, requests: &mut Vec<Request>) {
             caller: format!("the monitoring job {id}"),
             action,
             resource,
+            namespace: None,
         }));
     }
 }
@@ -986,8 +1098,9 @@ fn monitoring_requests(names: &Names, requests: &mut Vec<Request>) {
 /// What the endpoint's model asks of its role: the model data and image of the package it
 /// serves (those the pipeline registers), its logs, and the data capture it writes.
 fn model_requests(names: &Names, requests: &mut Vec<Request>) {
-    let registered: Vec<(Option<String>, Option<String>)> = embedded_pipeline(names)
-        .map(|(pipeline, _)| {
+    let registered: Vec<(Option<String>, Option<String>)> = embedded_pipelines(names)
+        .iter()
+        .flat_map(|(pipeline, _)| {
             all_steps(
                 pipeline["Steps"]
                     .as_array()
@@ -1004,13 +1117,13 @@ fn model_requests(names: &Names, requests: &mut Vec<Request>) {
             })
             .map(|c| {
                 (
-                    evaluate(&pipeline, &c["ModelDataUrl"]),
-                    evaluate(&pipeline, &c["Image"]),
+                    evaluate(pipeline, &c["ModelDataUrl"]),
+                    evaluate(pipeline, &c["Image"]),
                 )
             })
-            .collect()
+            .collect::<Vec<_>>()
         })
-        .unwrap_or_default();
+        .collect();
     let models = names.with_role(|k| k == "AWS::SageMaker::Model", "ExecutionRoleArn");
     for (id, properties, role) in models {
         let container = &properties["PrimaryContainer"];
@@ -1070,6 +1183,7 @@ fn model_requests(names: &Names, requests: &mut Vec<Request>) {
             caller: format!("the endpoint model {id}"),
             action,
             resource,
+            namespace: None,
         }));
     }
 }

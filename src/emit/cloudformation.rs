@@ -19,6 +19,7 @@ use crate::ir::{Kms, System};
 
 pub use check::check;
 pub use events::{MetricAlarm, alarms};
+pub(crate) use sagemaker::higher_is_better;
 pub use sagemaker::{VARIANT, endpoint_config};
 
 /// Logical IDs shared between resource groups.
@@ -34,6 +35,8 @@ pub(crate) mod ids {
     pub const EVENTS_ROLE: &str = "EventsRole";
     pub const ENDPOINT_ROLE: &str = "EndpointRole";
     pub const MONITORING_ROLE: &str = "MonitoringRole";
+    pub const SCHEDULER_ROLE: &str = "SchedulerRole";
+    pub const MONITORING_PIPELINE: &str = "MonitoringPipeline";
     pub const MODEL_PACKAGE_GROUP: &str = "ModelPackageGroup";
     pub const PIPELINE: &str = "Pipeline";
     pub const STATE_MACHINE: &str = "StateMachine";

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::cloudformation::{VARIANT, alarms};
+use super::cloudformation::{MetricAlarm, VARIANT, alarms, higher_is_better};
 use crate::ir::System;
 use crate::spec::{DriftStatistic, Widget};
 
@@ -68,9 +68,26 @@ fn overview_markdown(system: &System) -> Result<String, String> {
                 DriftStatistic::Completeness => format!("completeness < {threshold}"),
                 DriftStatistic::DataTypeMatch => format!("data type match < {threshold}"),
                 DriftStatistic::DomainContent => format!("domain content < {threshold}"),
+                image => format!("{} > {threshold}", image.name()),
             })
             .collect();
         monitors.push(json!({"name": "data drift", "schedule": drift.schedule, "violation": checks.join(", ")}));
+    }
+    if let Some(monitoring) = &system.image_monitoring {
+        let mut violations: Vec<String> = monitoring
+            .checks
+            .iter()
+            .map(|c| format!("{} > {}", c.metric, c.threshold))
+            .collect();
+        if let Some(q) = &monitoring.quality {
+            let direction = if higher_is_better(q.metric) { "<" } else { ">" };
+            violations.push(format!("{} {direction} {}", q.metric.name(), q.threshold));
+        }
+        monitors.push(json!({
+            "name": system.names.monitoring_pipeline,
+            "schedule": monitoring.schedules.join("`, `"),
+            "violation": violations.join(", "),
+        }));
     }
     if let Some(quality) = &system.model_quality {
         monitors.push(json!({
@@ -217,6 +234,12 @@ fn widgets(system: &System, widget: Widget) -> Vec<Value> {
                 ),
             ]
         }
+        Widget::DataDrift if system.image_monitoring.is_some() => {
+            image_metrics(system, "Data drift", |a| a.id.starts_with("DataDrift"))
+        }
+        Widget::ModelQuality if system.image_monitoring.is_some() => {
+            image_metrics(system, "Model quality", |a| a.id == "ModelQualityAlarm")
+        }
         Widget::DataDrift => {
             let (Some(endpoint), Some(drift)) = (&system.endpoint, &system.data_drift) else {
                 return Vec::new();
@@ -286,4 +309,31 @@ fn widgets(system: &System, widget: Widget) -> Vec<Value> {
             vec![json!({"type": "alarm", "properties": {"title": "Alarms", "alarms": arns}})]
         }
     }
+}
+
+/// The monitoring pipeline's metrics of the alarms `which` selects, each with its threshold:
+/// the alarms define the metrics, so the widget shows exactly what they watch.
+fn image_metrics(system: &System, title: &str, which: impl Fn(&MetricAlarm) -> bool) -> Vec<Value> {
+    let selected: Vec<MetricAlarm> = alarms(system).into_iter().filter(which).collect();
+    if selected.is_empty() {
+        return Vec::new();
+    }
+    let series: Vec<Value> = selected
+        .iter()
+        .map(|a| {
+            let mut row = vec![json!(a.namespace), json!(a.metric)];
+            for (name, value) in &a.dimensions {
+                row.extend([json!(name), json!(value)]);
+            }
+            Value::Array(row)
+        })
+        .collect();
+    let thresholds = selected
+        .iter()
+        .map(|a| json!({"label": format!("{} threshold", a.metric), "value": a.threshold}))
+        .collect();
+    // The alarms of one widget share their statistic: Maximum for drift, the worse end for
+    // quality.
+    let statistic = selected[0].statistic;
+    vec![metrics(system, title, json!(series), statistic, thresholds)]
 }

@@ -20,6 +20,8 @@ use crate::diagnostics::Code;
 use crate::ir::System;
 
 pub const PIPELINE: &str = "pipeline.json";
+/// The monitoring pipeline's definition, for image monitoring.
+pub const MONITORING_PIPELINE: &str = "monitoring-pipeline.json";
 pub const STATE_MACHINE: &str = "retraining.asl.json";
 /// The deploy state machine; only a system with an endpoint has it.
 pub const DEPLOY_STATE_MACHINE: &str = "deploy.asl.json";
@@ -86,6 +88,13 @@ pub fn emit(system: &System, code_sha256: &str, spec_text: &[u8]) -> Result<Arti
         check::json_text(DASHBOARD, &dashboard)?,
     );
     sagemaker::check(&pipeline).map_err(|m| fail(PIPELINE, m))?;
+    if let Some(monitoring) = sagemaker::monitoring_pipeline(system) {
+        sagemaker::check(&monitoring).map_err(|m| fail(MONITORING_PIPELINE, m))?;
+        files.insert(
+            MONITORING_PIPELINE.to_string(),
+            check::json_text(MONITORING_PIPELINE, &monitoring)?,
+        );
+    }
     stepfunctions::check(&state_machine).map_err(|m| fail(STATE_MACHINE, m))?;
     let deploy_machine = stepfunctions::deploy::state_machine(system);
     if let Some(machine) = &deploy_machine {

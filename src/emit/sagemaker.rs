@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use crate::catalog::{self, Use};
-use crate::ir::{CustomStep, Job, Kms, System, steps};
+use crate::ir::{CustomStep, ImageMonitoring, Job, Kms, System, steps};
 use crate::spec::{Comparator, DataFormat, Distribution, Framework, StepKind};
 
 /// Where preprocess writes its splits in the data bucket; the execution role may write there.
@@ -28,6 +28,8 @@ pub const MODELS_PREFIX: &str = "models/";
 pub const EXECUTION_ROLE_ARN: &str = "${ExecutionRoleArn}";
 /// Placeholder for the stack's KMS key ARN, substituted by the template.
 pub const KMS_KEY_ARN: &str = "${KmsKeyArn}";
+/// Placeholder for the monitoring role's ARN, which runs the monitoring pipeline.
+pub const MONITORING_ROLE_ARN: &str = "${MonitoringRoleArn}";
 
 /// The pipeline parameter that holds the model package's approval status.
 pub const APPROVAL_PARAMETER: &str = "ModelApprovalStatus";
@@ -39,6 +41,22 @@ pub const DATA_VERSION_PARAMETER: &str = "DataVersion";
 const DATA_VERSION_VARIABLE: &str = "MLOPSC_DATA_VERSION";
 /// The evaluation step's property file, read by the quality gate.
 pub const EVALUATION_REPORT: &str = "EvaluationReport";
+/// The monitor step's property file: the statistics and the metrics it published.
+pub const MONITORING_REPORT: &str = "MonitoringReport";
+/// The baseline file the baseline step writes and the monitor step reads.
+pub const BASELINE_FILE: &str = "statistics.json";
+/// How many embeddings and per-image statistics the baseline keeps: enough for a
+/// two-sample test, small enough to load in a second.
+const BASELINE_SAMPLE: u32 = 1000;
+/// The monitoring pipeline's parameters.
+pub const WINDOW_END_PARAMETER: &str = "WindowEnd";
+pub const WINDOW_HOURS_PARAMETER: &str = "WindowHours";
+pub const BASELINE_PARAMETER: &str = "BaselineUri";
+pub const MODEL_PARAMETER: &str = "ModelDataUrl";
+pub const CAPTURE_PARAMETER: &str = "CaptureUri";
+pub const GROUND_TRUTH_PARAMETER: &str = "GroundTruthUri";
+/// The captures the monitor reads by default: the last day's, evaluated on every run.
+const DEFAULT_WINDOW_HOURS: &str = "24";
 
 const PROCESSING: &str = "/opt/ml/processing";
 const CODE_DIR: &str = "/opt/ml/processing/input/code";
@@ -56,6 +74,11 @@ pub fn pipeline(system: &System) -> Value {
         emitter.evaluate(),
         emitter.quality_gate(),
     ];
+    // After the gate in the list only: it runs beside evaluate, once train is done, and
+    // register (inside the gate) waits for it through its output.
+    if let Some(monitoring) = &system.image_monitoring {
+        steps.push(emitter.baseline(monitoring));
+    }
     for step in &system.custom_steps {
         steps.extend(emitter.custom(step));
     }
@@ -66,6 +89,35 @@ pub fn pipeline(system: &System) -> Value {
         "PipelineExperimentConfig": experiment_config(),
         "Steps": steps,
     })
+}
+
+/// The monitoring pipeline `<project>-monitoring`, when the spec monitors images: one step
+/// that compares the endpoint's captures in a time window with the live baseline.
+pub fn monitoring_pipeline(system: &System) -> Option<Value> {
+    let monitoring = system.image_monitoring.as_ref()?;
+    let emitter = Emitter::new(system);
+    let mut parameters = vec![
+        instance_type_parameter(&monitoring.job, Use::Processing),
+        string_parameter(WINDOW_END_PARAMETER, ""),
+        // A string: ContainerArguments holds strings only.
+        string_parameter(WINDOW_HOURS_PARAMETER, DEFAULT_WINDOW_HOURS),
+        string_parameter(CAPTURE_PARAMETER, &monitoring.capture_uri),
+        string_parameter(BASELINE_PARAMETER, &system.drift_baseline_uri),
+        string_parameter(MODEL_PARAMETER, &monitoring.model_uri),
+    ];
+    if let Some(quality) = &monitoring.quality {
+        parameters.push(string_parameter(
+            GROUND_TRUTH_PARAMETER,
+            &quality.ground_truth_uri,
+        ));
+    }
+    Some(json!({
+        "Version": "2020-12-01",
+        "Metadata": {},
+        "Parameters": parameters,
+        "PipelineExperimentConfig": experiment_config(),
+        "Steps": [emitter.monitor(monitoring)],
+    }))
 }
 
 /// The SDK's default experiment tracking, written out: every execution's jobs are trial
@@ -99,7 +151,11 @@ fn parameters(system: &System) -> Vec<Value> {
         };
         (&s.job, usage)
     });
-    for (job, usage) in jobs.into_iter().chain(custom) {
+    let baseline = system
+        .image_monitoring
+        .as_ref()
+        .map(|m| (&m.baseline_job, Use::Processing));
+    for (job, usage) in jobs.into_iter().chain(baseline).chain(custom) {
         parameters.push(instance_type_parameter(job, usage));
     }
     for gate in &system.gates {
@@ -506,6 +562,121 @@ impl<'a> Emitter<'a> {
         })
     }
 
+    /// The drift baseline of the trained model on the training split: embeddings, image
+    /// statistics and predictions (docs/monitoring.md), stored with the model package.
+    fn baseline(&self, monitoring: &ImageMonitoring) -> Value {
+        let arguments = vec!["--sample-size".to_string(), BASELINE_SAMPLE.to_string()];
+        let inputs = vec![
+            s3_input("model", model_artifacts(), &format!("{PROCESSING}/model")),
+            s3_input(
+                "train",
+                output_uri(steps::PREPROCESS, "train"),
+                &format!("{PROCESSING}/train"),
+            ),
+        ];
+        let outputs = vec![s3_output(
+            "baseline",
+            per_execution(&monitoring.baselines_uri, "/"),
+            &format!("{PROCESSING}/baseline"),
+        )];
+        json!({
+            "Name": steps::BASELINE,
+            "Type": "Processing",
+            "Arguments": self.processing_job(
+                &monitoring.baseline_job,
+                &self.system.evaluation.image_uri,
+                &monitoring.baseline_script,
+                arguments,
+                inputs,
+                outputs,
+            ),
+            "RetryPolicies": retry_policies("Processing"),
+        })
+    }
+
+    /// The monitoring pipeline's step: captures, ground truth, baseline and model in; the
+    /// report out, and the metrics published to CloudWatch.
+    fn monitor(&self, monitoring: &ImageMonitoring) -> Value {
+        let dimensions: Vec<Value> = monitoring
+            .metrics
+            .dimensions
+            .iter()
+            .map(|(name, value)| json!({"Name": name, "Value": value}))
+            .collect();
+        let mut arguments = vec![
+            json!("--window-end"),
+            parameter(WINDOW_END_PARAMETER),
+            json!("--started"),
+            get("Execution.StartDateTime"),
+            json!("--window-hours"),
+            parameter(WINDOW_HOURS_PARAMETER),
+            json!("--namespace"),
+            json!(monitoring.metrics.namespace),
+            json!("--dimensions"),
+            json!(Value::Array(dimensions).to_string()),
+            json!("--region"),
+            json!(self.system.region),
+        ];
+        let mut inputs = vec![
+            s3_input(
+                "captures",
+                parameter(CAPTURE_PARAMETER),
+                &format!("{PROCESSING}/input/captures"),
+            ),
+            s3_input(
+                "baseline",
+                parameter(BASELINE_PARAMETER),
+                &format!("{PROCESSING}/input/baseline"),
+            ),
+            s3_input(
+                "model",
+                parameter(MODEL_PARAMETER),
+                &format!("{PROCESSING}/model"),
+            ),
+        ];
+        // One argument per check: SageMaker caps each argument at 256 characters.
+        for check in &monitoring.checks {
+            arguments.extend([
+                json!("--check"),
+                json!(format!("{}={}", check.statistic.name(), check.metric)),
+            ]);
+        }
+        if let Some(quality) = &monitoring.quality {
+            arguments.extend([json!("--quality-metric"), json!(quality.metric.name())]);
+            inputs.push(s3_input(
+                "ground-truth",
+                parameter(GROUND_TRUTH_PARAMETER),
+                &format!("{PROCESSING}/input/ground-truth"),
+            ));
+        }
+        let outputs = vec![s3_output(
+            "report",
+            per_execution(&monitoring.reports_uri, "/"),
+            &format!("{PROCESSING}/report"),
+        )];
+        let mut job = self.processing_job(
+            &monitoring.job,
+            &monitoring.image_uri,
+            &monitoring.script,
+            Vec::new(),
+            inputs,
+            outputs,
+        );
+        job["AppSpecification"]["ContainerArguments"] = Value::Array(arguments);
+        job["RoleArn"] = json!(MONITORING_ROLE_ARN);
+        json!({
+            "Name": steps::MONITOR,
+            "Type": "Processing",
+            "Arguments": job,
+            "PropertyFiles": [{
+                "PropertyFileName": MONITORING_REPORT,
+                "OutputName": "report",
+                "FilePath": "report.json",
+            }],
+            "RetryPolicies": retry_policies("Processing"),
+        })
+    }
+
     fn quality_gate(&self) -> Value {
         let gates = &self.system.gates;
         let conditions: Vec<Value> = gates
@@ -566,7 +737,7 @@ impl<'a> Emitter<'a> {
         if !registry.serving_environment.is_empty() {
             container["Environment"] = json!(registry.serving_environment);
         }
-        json!({
+        let mut step = json!({
             "Name": steps::REGISTER,
             "Type": "RegisterModel",
             "Arguments": {
@@ -585,7 +756,15 @@ impl<'a> Emitter<'a> {
                 }}},
             },
             "RetryPolicies": retry_policies("RegisterModel"),
-        })
+        });
+        // The package carries its drift baseline; approving it makes it the live one.
+        if self.system.image_monitoring.is_some() {
+            step["Arguments"]["DriftCheckBaselines"] = json!({"ModelDataQuality": {"Statistics": {
+                "ContentType": "application/json",
+                "S3Uri": join(vec![output_uri(steps::BASELINE, "baseline"), json!(BASELINE_FILE)]),
+            }}});
+        }
+        step
     }
 
     /// A custom step (and, for a batch transform, the model it runs).

@@ -27,6 +27,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use crate::build::{Compiled, sha256_hex};
+use crate::emit::cloudformation::MetricAlarm;
 use engine::{Cache, Event, JobResult, Status, StepDef, StepRecord};
 use expr::Published;
 
@@ -42,12 +43,24 @@ pub struct Options {
     pub no_cache: bool,
 }
 
+/// Which of the compiled pipelines `run --local` executes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Which {
+    /// The training pipeline, `pipeline.json`.
+    #[default]
+    Training,
+    /// The monitoring pipeline, `monitoring-pipeline.json`.
+    Monitoring,
+}
+
 /// A compiled pipeline, with what `apply` would have uploaded before running it.
 #[derive(Clone, Debug)]
 pub struct Pipeline {
     pub name: String,
     pub region: String,
     pub definition: Value,
+    /// The alarms on the metrics this pipeline publishes, evaluated after a run.
+    pub alarms: Vec<MetricAlarm>,
     /// `(s3 uri, bytes)`: the step code and `sourcedir.tar.gz`.
     pub uploads: Vec<(String, Vec<u8>)>,
     /// The code directory's `requirements.txt`, if it has one.
@@ -55,12 +68,30 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn from_compiled(compiled: &Compiled) -> Result<Pipeline, String> {
+    pub fn from_compiled(compiled: &Compiled, which: Which) -> Result<Pipeline, String> {
+        let system = &compiled.system;
+        let (file, name, alarms) = match which {
+            Which::Training => (crate::emit::PIPELINE, &system.names.pipeline, Vec::new()),
+            Which::Monitoring => {
+                let Some(monitoring) = &system.image_monitoring else {
+                    return Err("the spec has no monitoring pipeline: it is compiled for `monitoring` with image data (docs/monitoring.md)".into());
+                };
+                let alarms = crate::emit::cloudformation::alarms(system)
+                    .into_iter()
+                    .filter(|a| a.namespace == monitoring.metrics.namespace)
+                    .collect();
+                (
+                    crate::emit::MONITORING_PIPELINE,
+                    &system.names.monitoring_pipeline,
+                    alarms,
+                )
+            }
+        };
         let bytes = compiled
             .artifacts
             .files
-            .get(crate::emit::PIPELINE)
-            .ok_or("the build has no pipeline definition")?;
+            .get(file)
+            .ok_or_else(|| format!("the build has no {file}"))?;
         let definition = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
         let code_uri = &compiled.system.code_uri;
         let mut uploads: Vec<(String, Vec<u8>)> = compiled
@@ -74,9 +105,10 @@ impl Pipeline {
             uploads.push((format!("{code_uri}sourcedir.tar.gz"), archive));
         }
         Ok(Pipeline {
-            name: compiled.system.names.pipeline.clone(),
+            name: name.clone(),
             region: compiled.system.region.clone(),
             definition,
+            alarms,
             uploads,
             requirements: compiled.code.files.get("requirements.txt").cloned(),
         })
@@ -99,6 +131,83 @@ pub struct Execution {
     pub id: String,
     pub steps: Vec<StepRecord>,
     pub run_dir: PathBuf,
+    /// The alarms of [`Pipeline::alarms`]; the summary evaluates them.
+    pub alarms: Vec<MetricAlarm>,
+}
+
+/// One data point a step published with PutMetricData.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataPoint {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: Vec<(String, String)>,
+    pub value: f64,
+}
+
+/// The data points of every PutMetricData request the steps recorded: a step that publishes
+/// metrics also writes its request as the `putMetricData` member of a property file, and
+/// under `run --local` (which has no CloudWatch) sends nothing (docs/monitoring.md).
+fn published(steps: &[StepRecord]) -> Vec<DataPoint> {
+    let mut points = Vec::new();
+    let requests = steps
+        .iter()
+        .flat_map(|s| s.result.published.property_files.values())
+        .filter_map(|document| document.get("putMetricData"));
+    for request in requests {
+        let namespace = request["Namespace"].as_str().unwrap_or_default();
+        for datum in request["MetricData"].as_array().into_iter().flatten() {
+            let (Some(name), Some(value)) = (datum["MetricName"].as_str(), datum["Value"].as_f64())
+            else {
+                continue;
+            };
+            let dimensions = datum["Dimensions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| {
+                    (
+                        d["Name"].as_str().unwrap_or_default().to_string(),
+                        d["Value"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            points.push(DataPoint {
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+                dimensions,
+                value,
+            });
+        }
+    }
+    points
+}
+
+/// The data point on the alarm's namespace, metric and dimensions, if the run published one.
+fn watched<'p>(alarm: &MetricAlarm, points: &'p [DataPoint]) -> Option<&'p DataPoint> {
+    let mut dimensions = alarm.dimensions.clone();
+    dimensions.sort();
+    points.iter().find(|p| {
+        let mut published = p.dimensions.clone();
+        published.sort();
+        p.namespace == alarm.namespace && p.name == alarm.metric && published == dimensions
+    })
+}
+
+/// The state CloudWatch would give `alarm` on one period holding `points`: `ALARM` when the
+/// data point on its namespace, metric and dimensions crosses the threshold, `OK` when it does
+/// not, `INSUFFICIENT_DATA` when the run published none.
+fn alarm_state(alarm: &MetricAlarm, points: &[DataPoint]) -> &'static str {
+    let Some(point) = watched(alarm, points) else {
+        return "INSUFFICIENT_DATA";
+    };
+    let crossed = match alarm.comparison {
+        "GreaterThanThreshold" => point.value > alarm.threshold,
+        "GreaterThanOrEqualToThreshold" => point.value >= alarm.threshold,
+        "LessThanThreshold" => point.value < alarm.threshold,
+        "LessThanOrEqualToThreshold" => point.value <= alarm.threshold,
+        _ => false,
+    };
+    if crossed { "ALARM" } else { "OK" }
 }
 
 impl Execution {
@@ -147,13 +256,55 @@ impl Execution {
                 })
             })
             .collect();
-        json!({
+        let mut summary = json!({
             "executionId": self.id,
             "status": self.status(),
             "steps": steps,
             "properties": properties,
             "registeredModel": registered,
-        })
+        });
+        let points = published(&self.steps);
+        if !points.is_empty() || !self.alarms.is_empty() {
+            let metrics: serde_json::Map<String, Value> = points
+                .iter()
+                .map(|p| (p.name.clone(), json!(p.value)))
+                .collect();
+            let alarms: Vec<Value> = self
+                .alarms
+                .iter()
+                .map(|a| {
+                    json!({
+                        "name": a.name,
+                        "metric": a.metric,
+                        "threshold": a.threshold,
+                        "state": alarm_state(a, &points),
+                    })
+                })
+                .collect();
+            summary["metrics"] = Value::Object(metrics);
+            summary["alarms"] = json!(alarms);
+        }
+        summary
+    }
+
+    /// The alarms' states for the human output, one line each: `ALARM  name: metric = value
+    /// (threshold t)`.
+    pub fn alarm_lines(&self) -> Vec<String> {
+        let points = published(&self.steps);
+        self.alarms
+            .iter()
+            .map(|a| {
+                let value =
+                    watched(a, &points).map_or("no data".to_string(), |p| metric_text(p.value));
+                format!(
+                    "{:<17}  {}: {} = {value} (threshold {})",
+                    alarm_state(a, &points),
+                    a.name,
+                    a.metric,
+                    a.threshold
+                )
+            })
+            .collect()
     }
 
     /// The final table of the human output.
@@ -590,6 +741,7 @@ pub fn run(
         id,
         steps: records,
         run_dir,
+        alarms: pipeline.alarms.clone(),
     };
     let summary = serde_json::to_string_pretty(&execution.summary()).unwrap_or_default();
     let _ = std::fs::write(execution.run_dir.join("execution.json"), summary);
@@ -715,6 +867,90 @@ mod tests {
         cache.store(&expired, &arguments, &result);
         std::thread::sleep(Duration::from_millis(1100));
         assert_eq!(cache.lookup(&expired, &arguments), None, "expired");
+    }
+
+    fn alarm(comparison: &'static str) -> MetricAlarm {
+        MetricAlarm {
+            id: "DataDriftEmbeddingDriftAlarm".into(),
+            name: "p-embedding-drift".into(),
+            namespace: "mlopsc/p".into(),
+            metric: "embedding_drift".into(),
+            dimensions: vec![("EndpointName".into(), "e".into())],
+            statistic: "Maximum",
+            comparison,
+            threshold: 0.3,
+            evaluation_periods: 1,
+            period_seconds: 3600,
+            missing_data: "ignore",
+            description: String::new(),
+        }
+    }
+
+    fn report(namespace: &str, endpoint: &str, value: f64) -> StepRecord {
+        let request = json!({"Namespace": namespace, "MetricData": [{
+            "MetricName": "embedding_drift", "Value": value,
+            "Dimensions": [{"Name": "EndpointName", "Value": endpoint}]}]});
+        StepRecord {
+            name: "monitor".into(),
+            kind: "Processing".into(),
+            status: Status::Succeeded,
+            cache_hit: false,
+            duration: Duration::ZERO,
+            failure_reason: None,
+            result: JobResult {
+                published: Published {
+                    properties: json!({}),
+                    property_files: BTreeMap::from([(
+                        "MonitoringReport".to_string(),
+                        json!({"putMetricData": request}),
+                    )]),
+                },
+                ..JobResult::default()
+            },
+        }
+    }
+
+    #[test]
+    fn alarms_are_evaluated_on_the_published_metric_they_watch() {
+        let state =
+            |comparison, record: StepRecord| alarm_state(&alarm(comparison), &published(&[record]));
+        assert_eq!(
+            state("GreaterThanThreshold", report("mlopsc/p", "e", 0.31)),
+            "ALARM"
+        );
+        assert_eq!(
+            state("GreaterThanThreshold", report("mlopsc/p", "e", 0.3)),
+            "OK"
+        );
+        assert_eq!(
+            state("LessThanThreshold", report("mlopsc/p", "e", 0.29)),
+            "ALARM"
+        );
+        // Another namespace or dimension is another metric: the alarm has no data.
+        assert_eq!(
+            state("GreaterThanThreshold", report("mlopsc/q", "e", 0.9)),
+            "INSUFFICIENT_DATA"
+        );
+        assert_eq!(
+            state("GreaterThanThreshold", report("mlopsc/p", "other", 0.9)),
+            "INSUFFICIENT_DATA"
+        );
+        let execution = Execution {
+            id: "x".into(),
+            steps: vec![report("mlopsc/p", "e", 0.5)],
+            run_dir: PathBuf::new(),
+            alarms: vec![alarm("GreaterThanThreshold")],
+        };
+        let summary = execution.summary();
+        assert_eq!(summary["metrics"], json!({"embedding_drift": 0.5}));
+        assert_eq!(
+            summary["alarms"],
+            json!([{"name": "p-embedding-drift", "metric": "embedding_drift", "threshold": 0.3, "state": "ALARM"}])
+        );
+        assert_eq!(
+            execution.alarm_lines(),
+            ["ALARM              p-embedding-drift: embedding_drift = 0.5000 (threshold 0.3)"]
+        );
     }
 
     #[test]

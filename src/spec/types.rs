@@ -402,6 +402,12 @@ pub struct StepCode {
     /// `evaluate.py`.
     #[serde(default = "default_evaluate_script")]
     pub evaluate: String,
+    /// Computes the drift baseline after training (image monitoring).
+    #[serde(default = "default_baseline_script")]
+    pub baseline: String,
+    /// The monitoring pipeline's step (image monitoring).
+    #[serde(default = "default_monitor_script")]
+    pub monitor: String,
 }
 
 impl Default for StepCode {
@@ -411,6 +417,8 @@ impl Default for StepCode {
             preprocess: default_preprocess_script(),
             train: default_train_script(),
             evaluate: default_evaluate_script(),
+            baseline: default_baseline_script(),
+            monitor: default_monitor_script(),
         }
     }
 }
@@ -666,10 +674,15 @@ pub struct DataCapture {
     pub destination_uri: Option<String>,
 }
 
-/// SageMaker Model Monitor schedules on the endpoint.
+/// Drift and quality monitoring of the endpoint: image-native statistics computed by a
+/// monitoring pipeline for image models, SageMaker Model Monitor for tabular ones.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Monitoring {
+    /// `image` or `tabular`. Without it: `tabular` when every data source is `tabular`,
+    /// else `image` (docs/monitoring.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<MonitoringKind>,
     /// Compare captured requests with the training data's baseline on a schedule. Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_drift: Option<DataDrift>,
@@ -678,22 +691,33 @@ pub struct Monitoring {
     pub model_quality: Option<ModelQuality>,
 }
 
-/// Data-quality monitoring against the training baseline.
+/// How the endpoint is monitored.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MonitoringKind {
+    /// The `<project>-monitoring` pipeline: embeddings, image statistics and predictions of
+    /// the captured images against the baseline the training pipeline computed.
+    Image,
+    /// SageMaker Model Monitor's data-quality and model-quality jobs on tabular captures.
+    Tabular,
+}
+
+/// Drift monitoring against the training baseline.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DataDrift {
-    /// A Model Monitor schedule, `cron(0 * ? * * *)` (hourly) or a daily cron.
+    /// `cron(0 * ? * * *)` (hourly) or a daily cron.
     pub schedule: String,
     /// The SageMaker Processing instance type of the monitoring job, for example `ml.m5.xlarge`.
     pub instance_type: String,
     /// The statistics compared against the baseline, each with its threshold.
     pub checks: Vec<DriftCheck>,
-    /// Features whose drift metric gets a CloudWatch alarm.
+    /// Features whose drift metric gets a CloudWatch alarm (tabular monitoring).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alarm_features: Vec<String>,
 }
 
-/// One data-quality statistic and its threshold.
+/// One drift statistic and its threshold; an alarm fires when the statistic crosses it.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DriftCheck {
@@ -704,12 +728,29 @@ pub struct DriftCheck {
     pub threshold: f64,
 }
 
-/// Model Monitor data-quality statistics.
+/// Drift statistics: Model Monitor's data-quality statistics for tabular monitoring, the
+/// monitoring pipeline's image statistics (each 0 to 1; violation above the threshold) for
+/// image monitoring.
 #[derive(
     Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord, Hash,
 )]
 #[serde(rename_all = "camelCase")]
 pub enum DriftStatistic {
+    /// Image: maximum mean discrepancy between the embeddings of the captured images and
+    /// of the training images, from the trained backbone's penultimate layer.
+    EmbeddingDrift,
+    /// Image: Kolmogorov-Smirnov distance of the mean brightness per image.
+    BrightnessShift,
+    /// Image: Kolmogorov-Smirnov distance of the contrast (brightness standard deviation).
+    ContrastShift,
+    /// Image: the largest Kolmogorov-Smirnov distance of the red, green and blue means.
+    ColourShift,
+    /// Image: Kolmogorov-Smirnov distance of the sharpness (variance of the Laplacian).
+    SharpnessShift,
+    /// Image: total variation distance of the predicted-class distribution.
+    PredictedClassShift,
+    /// Image: Kolmogorov-Smirnov distance of the prediction confidence.
+    ConfidenceShift,
     /// Distance between baseline and current distributions; violation above the threshold.
     DistributionDistance,
     /// Share of non-null values; violation below the threshold.
@@ -718,6 +759,19 @@ pub enum DriftStatistic {
     DataTypeMatch,
     /// Share of values inside the baseline's domain; violation below the threshold.
     DomainContent,
+}
+
+impl DriftStatistic {
+    /// The monitoring kind whose job computes this statistic.
+    pub fn kind(self) -> MonitoringKind {
+        match self {
+            DriftStatistic::DistributionDistance
+            | DriftStatistic::Completeness
+            | DriftStatistic::DataTypeMatch
+            | DriftStatistic::DomainContent => MonitoringKind::Tabular,
+            _ => MonitoringKind::Image,
+        }
+    }
 }
 
 /// Model-quality monitoring against ground truth.
@@ -937,6 +991,12 @@ fn default_train_script() -> String {
 fn default_evaluate_script() -> String {
     "evaluate.py".into()
 }
+fn default_baseline_script() -> String {
+    "baseline.py".into()
+}
+fn default_monitor_script() -> String {
+    "monitor.py".into()
+}
 
 /// The names of enum values as they are written in `mlops.yaml`, for messages and artifacts.
 /// A test keeps them equal to the serde names.
@@ -965,6 +1025,15 @@ yaml_names! {
         LessThan => "<", Equal => "==",
     }
     StepKind { Processing => "processing", Training => "training", Transform => "transform" }
+    MonitoringKind { Image => "image", Tabular => "tabular" }
+    DriftStatistic {
+        EmbeddingDrift => "embeddingDrift", BrightnessShift => "brightnessShift",
+        ContrastShift => "contrastShift", ColourShift => "colourShift",
+        SharpnessShift => "sharpnessShift", PredictedClassShift => "predictedClassShift",
+        ConfidenceShift => "confidenceShift", DistributionDistance => "distributionDistance",
+        Completeness => "completeness", DataTypeMatch => "dataTypeMatch",
+        DomainContent => "domainContent",
+    }
     DataFormat {
         Isic2019 => "isic2019", Ham10000 => "ham10000", Bcn20000 => "bcn20000",
         ImageFolder => "imageFolder", CsvManifest => "csvManifest", Tabular => "tabular",
@@ -1005,6 +1074,12 @@ mod tests {
         }
         for &f in DataFormat::ALL {
             assert_eq!(f.name(), serde_name(f));
+        }
+        for &k in MonitoringKind::ALL {
+            assert_eq!(k.name(), serde_name(k));
+        }
+        for &d in DriftStatistic::ALL {
+            assert_eq!(d.name(), serde_name(d));
         }
         for &a in Architecture::ALL {
             assert_eq!(a.name(), serde_name(a));

@@ -14,6 +14,7 @@ pub const BUILT_IN_STEPS: &[&str] = &[
     "quality-gate",
     "register",
     "gate-failed",
+    "baseline",
 ];
 
 pub(super) fn check(spec: &Spec, rules: &mut Rules) {

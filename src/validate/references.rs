@@ -7,8 +7,8 @@ use super::Rules;
 use super::names::BUILT_IN_STEPS;
 use crate::diagnostics::Code;
 use crate::spec::{
-    AlarmMetric, DataFormat, DriftStatistic, Framework, Spec, StepKind, StrategyKind, TriggerKind,
-    Widget,
+    AlarmMetric, DataFormat, DriftStatistic, Framework, MonitoringKind, Spec, StepKind,
+    StrategyKind, TriggerKind, Widget,
 };
 use crate::suggest::did_you_mean;
 
@@ -315,6 +315,53 @@ fn members_for_kind(spec: &Spec, rules: &mut Rules) {
     }
 }
 
+/// Image monitoring computes image statistics with a network, tabular monitoring is Model
+/// Monitor on feature columns: a setting of the one kind means nothing to the other.
+fn monitoring_kind_fits(spec: &Spec, kind: MonitoringKind, rules: &mut Rules) {
+    let all_tabular = spec
+        .data_sources
+        .iter()
+        .all(|s| s.format == DataFormat::Tabular);
+    if kind == MonitoringKind::Image && all_tabular {
+        rules.error(
+            Code::V007,
+            "/monitoring/kind",
+            "image monitoring needs an image model: the embeddings come from its network",
+            "use `kind: tabular` (Model Monitor) for a model on tabular data",
+        );
+    }
+    let Some(drift) = spec.monitoring.as_ref().and_then(|m| m.data_drift.as_ref()) else {
+        return;
+    };
+    for (i, check) in drift.checks.iter().enumerate() {
+        if check.statistic.kind() != kind {
+            let fitting: Vec<&str> = crate::ir::drift_statistics(kind)
+                .iter()
+                .map(|s| s.name())
+                .collect();
+            rules.error(
+                Code::V007,
+                &format!("/monitoring/dataDrift/checks/{i}/statistic"),
+                format!(
+                    "`{}` is a statistic of {} monitoring; this spec's monitoring is `{}`",
+                    check.statistic.name(),
+                    check.statistic.kind().name(),
+                    kind.name()
+                ),
+                format!("{} monitoring computes {}", kind.name(), fitting.join(", ")),
+            );
+        }
+    }
+    if kind == MonitoringKind::Image && !drift.alarm_features.is_empty() {
+        rules.error_at_key(
+            Code::V007,
+            "/monitoring/dataDrift/alarmFeatures",
+            "image monitoring has no feature columns: every check gets its own alarm",
+            "remove `alarmFeatures`",
+        );
+    }
+}
+
 fn member(rules: &mut Rules, base: &str, name: &str, needed: bool, present: bool, kind: &str) {
     if needed && !present {
         rules.error(
@@ -342,6 +389,10 @@ fn features_present(spec: &Spec, rules: &mut Rules) {
         .as_ref()
         .and_then(|m| m.model_quality.as_ref());
     let capture = endpoint.and_then(|e| e.data_capture.as_ref());
+    let kind = crate::ir::monitoring_kind(spec);
+    if spec.monitoring.is_some() {
+        monitoring_kind_fits(spec, kind, rules);
+    }
 
     if spec.monitoring.is_some() && capture.is_none() {
         rules.error(
@@ -381,9 +432,23 @@ fn features_present(spec: &Spec, rules: &mut Rules) {
                     "point the trigger at a data source's prefix (or one inside it, or one that holds sources), or add a data source for it",
                 );
             }
-            // The drift trigger listens to the drift alarms, which exist only for named
-            // features with a distribution-distance threshold.
-            if let (TriggerKind::DataDrift, Some(drift)) = (trigger.kind, drift) {
+            // The drift trigger listens to the drift alarms: for tabular monitoring they
+            // exist only for named features with a distribution-distance threshold, for
+            // image monitoring one per check.
+            if let (TriggerKind::DataDrift, Some(drift)) = (trigger.kind, drift)
+                && kind == MonitoringKind::Image
+                && drift.checks.is_empty()
+            {
+                rules.error(
+                    Code::R004,
+                    &format!("/retraining/triggers/{i}/type"),
+                    "this trigger fires on the data-drift alarms, and the spec defines none",
+                    "give monitoring.dataDrift a check, such as `{statistic: embeddingDrift, threshold: 0.3}`: each check's alarm starts a retraining",
+                );
+            }
+            if let (TriggerKind::DataDrift, Some(drift)) = (trigger.kind, drift)
+                && kind == MonitoringKind::Tabular
+            {
                 let distance = drift
                     .checks
                     .iter()

@@ -1,14 +1,14 @@
 // Executes generated/<project>/deploy.asl.json with aws-local-stepfunctions, every Task
 // mocked: an approved package updates the endpoint with the spec's blue/green DeploymentConfig,
 // an absent endpoint is created, a failed update and a rollback notify and fail, a package
-// that is not approved is not deployed, and a package's drift baseline is copied to the key
-// the monitoring reads.
+// that is not approved is not deployed, and a package's drift baseline (with an image model's
+// archive) is copied to the keys the monitoring reads.
 //
 //   ASL_DEFINITION=generated/skin-lesion/deploy.asl.json node --test tests/asl/deploy.test.mjs
 //
 // The expected DeploymentConfig is derived here from the example's mlops.yaml, not from the
 // machine. aws-local-stepfunctions does not evaluate JSONata states; the harness does, with
-// the jsonata package, for the one state that uses it.
+// the jsonata package, for the copy states that use it.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -283,19 +283,27 @@ describe(`${project} deploy state machine`, () => {
     assertOneNotification(r.calls, 'failed');
   });
 
-  test("the package's drift baseline becomes the monitoring baseline", async () => {
-    const source = `s3://${spec.storage.buckets.models}/baselines/exec-7/statistics.json`;
+  test("the package's drift baseline (and an image model's archive) becomes the monitoring's", async () => {
+    const models = spec.storage.buckets.models;
     const r = await run({
-      pkg: { DriftCheckBaselines: { ModelDataQuality: { Statistics: { ContentType: 'application/json', S3Uri: source } } } },
+      pkg: {
+        DriftCheckBaselines: { ModelDataQuality: { Statistics: { ContentType: 'application/json', S3Uri: `s3://${models}/baselines/exec-7/statistics.json` } } },
+        InferenceSpecification: { Containers: [{ ModelDataUrl: `s3://${models}/models/job-7/output/model.tar.gz` }] },
+      },
     });
     assert.equal(r.status, 'SUCCEEDED', r.cause);
-    assert.deepEqual(r.calls.CopyObject, [
-      {
-        Bucket: pipelineBucket,
-        Key: 'monitoring/baseline/statistics.json',
-        CopySource: `${spec.storage.buckets.models}/baselines/exec-7/statistics.json`,
-      },
-    ]);
+    const copies = [
+      { Bucket: pipelineBucket, Key: 'monitoring/baseline/statistics.json', CopySource: `${models}/baselines/exec-7/statistics.json` },
+    ];
+    // docs/monitoring.md: an image model's monitoring embeds the captured images with the
+    // deployed model, so its archive is copied beside the baseline; tabular monitoring is
+    // Model Monitor's and needs no model.
+    const formats = spec.dataSources.map((source) => source.format);
+    const kind = spec.monitoring?.kind ?? (formats.every((f) => f === 'tabular') ? 'tabular' : 'image');
+    if (spec.monitoring && kind === 'image') {
+      copies.push({ Bucket: pipelineBucket, Key: 'monitoring/baseline/model.tar.gz', CopySource: `${models}/models/job-7/output/model.tar.gz` });
+    }
+    assert.deepEqual(r.calls.CopyObject, copies);
     assert.equal(r.calls.CreateModel.length, 1, 'the deployment goes on after the copy');
   });
 });

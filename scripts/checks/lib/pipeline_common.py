@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
+# The definitions a generated/<project> directory may hold: the training pipeline, and the
+# monitoring pipeline of a spec that monitors images.
+DEFINITIONS = ("pipeline.json", "monitoring-pipeline.json")
 
 # Pipeline expressions stand in for a value that is known only at run time.
 EXPRESSIONS = ("Get", "Std:Join", "Std:JsonGet")
@@ -68,8 +71,15 @@ def main(check, cases, describe):
         sys.exit(run_self_test(check, cases))
     if len(sys.argv) != 2:
         sys.exit(f"usage: {sys.argv[0]} generated/<project> | --self-test")
-    findings = check(load(sys.argv[1]))
-    for finding in findings:
-        print(f"  {finding}")
-    print(f"{describe}: {sys.argv[1]}/pipeline.json: {len(findings)} finding(s)")
-    sys.exit(1 if findings else 0)
+    failed = False
+    for name in DEFINITIONS:
+        path = Path(sys.argv[1]) / name
+        if not path.is_file():
+            continue
+        with open(path, encoding="utf-8") as f:
+            findings = check(json.load(f))
+        for finding in findings:
+            print(f"  {finding}")
+        print(f"{describe}: {path}: {len(findings)} finding(s)")
+        failed = failed or bool(findings)
+    sys.exit(1 if failed else 0)

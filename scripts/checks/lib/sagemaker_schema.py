@@ -89,6 +89,12 @@ ALLOWED = [
     ),
     Gap(
         ("oneOf",),
+        rf"^{STEP}/Arguments/DriftCheckBaselines/ModelDataQuality/Statistics/S3Uri$",
+        expression("Std:Join"),
+        "Std:Join is not accepted as the drift baseline's URI",
+    ),
+    Gap(
+        ("oneOf",),
         rf"^{STEP}/Arguments/(ProcessingOutputConfig/Outputs/\d+/S3Output/S3Uri"
         r"|TransformOutput/S3OutputPath|CheckpointConfig/S3Uri)$",
         expression("Std:Join"),
@@ -98,8 +104,9 @@ ALLOWED = [
     Gap(
         ("additionalProperties",),
         rf"^{STEP}/Arguments$",
-        extra_members({"ModelApprovalStatus"}),
-        "RegisterModel's ModelApprovalStatus (a CreateModelPackage member) is missing",
+        extra_members({"ModelApprovalStatus", "DriftCheckBaselines"}),
+        "RegisterModel's ModelApprovalStatus and DriftCheckBaselines (CreateModelPackage "
+        "members) are missing",
     ),
     Gap(
         ("additionalProperties",),

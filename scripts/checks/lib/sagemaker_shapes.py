@@ -33,6 +33,7 @@ SERVICE_FILLED = {
 # the check puts in values of the same form.
 PLACEHOLDERS = {
     "${ExecutionRoleArn}": "arn:aws:iam::123456789012:role/example-sagemaker-execution",
+    "${MonitoringRoleArn}": "arn:aws:iam::123456789012:role/example-monitoring",
     "${KmsKeyArn}": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     "${AWS::AccountId}": "123456789012",
     "${AWS::Region}": "us-east-1",

@@ -127,6 +127,7 @@ def build(spec, ours):
     """The SDK's definition of the pipeline, and the input paths taken from ours."""
     offline(spec["project"].get("region", "us-east-1"))
     import boto3
+    from sagemaker.core.drift_check_baselines import DriftCheckBaselines
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.core.model_registry import create_model_package_from_containers
     from sagemaker.core.network import NetworkConfig
@@ -420,6 +421,14 @@ def build(spec, ours):
     )
     steps.append(built["evaluate"])
 
+    # An image spec's drift baseline (its wiring is ours), which register refers to.
+    if "baseline" in inputs.steps:
+        built["baseline"] = ProcessingStep(
+            name="baseline",
+            step_args=processor("baseline", {}),
+            retry_policies=retry_policies("baseline"),
+        )
+
     register = inputs.steps["register"]["Arguments"]
     specification = inputs.take("register", "Arguments", "InferenceSpecification")
     container = specification["Containers"][0]
@@ -451,6 +460,23 @@ def build(spec, ours):
             )
         )._to_request_dict(),
         approval_status=sdk_value(register["ModelApprovalStatus"]),
+        # The baseline an image spec's monitoring compares with, as ModelBuilder.register()
+        # passes it: the request form of the SDK's DriftCheckBaselines.
+        drift_check_baselines=(
+            DriftCheckBaselines(
+                model_data_statistics=MetricsSource(
+                    content_type="application/json",
+                    s3_uri=sdk_value(
+                        inputs.take(
+                            "register", "Arguments", "DriftCheckBaselines", "ModelDataQuality",
+                            "Statistics", "S3Uri",
+                        )
+                    ),
+                )
+            )._to_request_dict()
+            if "DriftCheckBaselines" in register
+            else None
+        ),
     )
     session.context = None
     built["register"] = ModelStep(
@@ -485,6 +511,10 @@ def build(spec, ours):
             else_steps=[failed],
         )
     )
+
+    # An image spec's drift baseline, after the gate in our list.
+    if "baseline" in built:
+        steps.append(built["baseline"])
 
     for custom in spec.get("customSteps", []):
         if custom.get("type", "processing") != "processing":

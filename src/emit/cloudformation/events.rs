@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::sagemaker::{VARIANT, higher_is_better};
 use super::{Template, get_att, ids, reference, sub};
 use crate::emit::stepfunctions::Trigger;
-use crate::ir::{System, pascal};
+use crate::ir::{ImageMonitoring, System, pascal};
 use crate::spec::{AlarmMetric, DriftStatistic};
 
 /// The log group of a state machine; the `/aws/vendedlogs/` prefix keeps CloudWatch
@@ -256,10 +256,10 @@ fn approval_rule(t: &mut Template) {
 pub struct MetricAlarm {
     pub id: String,
     pub name: String,
-    pub namespace: &'static str,
+    pub namespace: String,
     pub metric: String,
     /// Dimension values may hold `${AWS::…}` pseudo parameters.
-    pub dimensions: Vec<(&'static str, String)>,
+    pub dimensions: Vec<(String, String)>,
     pub statistic: &'static str,
     pub comparison: &'static str,
     pub threshold: f64,
@@ -326,14 +326,14 @@ pub fn alarms(system: &System) -> Vec<MetricAlarm> {
                 AlarmMetric::PipelineExecutionFailed => (
                     "AWS/Sagemaker/ModelBuildingPipeline",
                     "ExecutionFailed",
-                    vec![("PipelineName", pipeline.clone())],
+                    vec![("PipelineName".to_string(), pipeline.clone())],
                     "Sum",
                     "GreaterThanOrEqualToThreshold",
                 ),
                 AlarmMetric::RetrainingFailed => (
                     "AWS/States",
                     "ExecutionsFailed",
-                    vec![("StateMachineArn", state_machine_arn.clone())],
+                    vec![("StateMachineArn".to_string(), state_machine_arn.clone())],
                     "Sum",
                     "GreaterThanOrEqualToThreshold",
                 ),
@@ -341,8 +341,8 @@ pub fn alarms(system: &System) -> Vec<MetricAlarm> {
                     "AWS/SageMaker",
                     "Invocation5XXErrors",
                     vec![
-                        ("EndpointName", endpoint.clone()),
-                        ("VariantName", VARIANT.to_string()),
+                        ("EndpointName".to_string(), endpoint.clone()),
+                        ("VariantName".to_string(), VARIANT.to_string()),
                     ],
                     "Sum",
                     "GreaterThanOrEqualToThreshold",
@@ -351,8 +351,8 @@ pub fn alarms(system: &System) -> Vec<MetricAlarm> {
                     "AWS/SageMaker",
                     "ModelLatency",
                     vec![
-                        ("EndpointName", endpoint.clone()),
-                        ("VariantName", VARIANT.to_string()),
+                        ("EndpointName".to_string(), endpoint.clone()),
+                        ("VariantName".to_string(), VARIANT.to_string()),
                     ],
                     "Average",
                     "GreaterThanThreshold",
@@ -368,7 +368,7 @@ pub fn alarms(system: &System) -> Vec<MetricAlarm> {
                     )
                 ),
                 name: a.name.clone(),
-                namespace,
+                namespace: namespace.to_string(),
                 metric: metric.to_string(),
                 dimensions,
                 statistic,
@@ -395,12 +395,12 @@ pub fn alarms(system: &System) -> Vec<MetricAlarm> {
                 alarms.push(MetricAlarm {
                     id: format!("DataDrift{}Alarm", pascal(feature)),
                     name: format!("{}-data-drift-{feature}", system.project),
-                    namespace: "aws/sagemaker/Endpoints/data-metrics",
+                    namespace: "aws/sagemaker/Endpoints/data-metrics".into(),
                     metric: format!("feature_baseline_drift_{feature}"),
                     dimensions: vec![
-                        ("Endpoint", endpoint.name.clone()),
+                        ("Endpoint".into(), endpoint.name.clone()),
                         (
-                            "MonitoringSchedule",
+                            "MonitoringSchedule".into(),
                             system.names.data_drift_schedule.clone(),
                         ),
                     ],
@@ -420,12 +420,12 @@ pub fn alarms(system: &System) -> Vec<MetricAlarm> {
         alarms.push(MetricAlarm {
             id: "ModelQualityAlarm".into(),
             name: format!("{}-model-quality", system.project),
-            namespace: "aws/sagemaker/Endpoints/model-metrics",
+            namespace: "aws/sagemaker/Endpoints/model-metrics".into(),
             metric: quality.monitor_metric_name.to_string(),
             dimensions: vec![
-                ("Endpoint", endpoint.name.clone()),
+                ("Endpoint".into(), endpoint.name.clone()),
                 (
-                    "MonitoringSchedule",
+                    "MonitoringSchedule".into(),
                     system.names.model_quality_schedule.clone(),
                 ),
             ],
@@ -444,6 +444,57 @@ pub fn alarms(system: &System) -> Vec<MetricAlarm> {
                 quality.monitor_metric_name
             ),
         });
+    }
+    if let Some(monitoring) = &system.image_monitoring {
+        alarms.extend(image_alarms(system, monitoring));
+    }
+    alarms
+}
+
+/// The monitoring pipeline's alarms: one per drift check, above its threshold, and one on
+/// the quality metric, on exactly the metrics `monitor.py` publishes. Both evaluate one
+/// period per run and ignore the hours without one.
+fn image_alarms(system: &System, monitoring: &ImageMonitoring) -> Vec<MetricAlarm> {
+    let alarm =
+        |id: String, name: String, metric: String, higher: bool, threshold: f64| MetricAlarm {
+            id,
+            name,
+            namespace: monitoring.metrics.namespace.clone(),
+            description: format!("{metric} of the captured requests against the baseline"),
+            metric,
+            dimensions: monitoring.metrics.dimensions.clone(),
+            statistic: if higher { "Minimum" } else { "Maximum" },
+            comparison: if higher {
+                "LessThanThreshold"
+            } else {
+                "GreaterThanThreshold"
+            },
+            threshold,
+            evaluation_periods: 1,
+            period_seconds: 3600,
+            missing_data: "ignore",
+        };
+    let mut alarms: Vec<MetricAlarm> = monitoring
+        .checks
+        .iter()
+        .map(|c| {
+            alarm(
+                format!("DataDrift{}Alarm", pascal(&c.metric)),
+                format!("{}-{}", system.project, c.metric.replace('_', "-")),
+                c.metric.clone(),
+                false,
+                c.threshold,
+            )
+        })
+        .collect();
+    if let Some(quality) = &monitoring.quality {
+        alarms.push(alarm(
+            "ModelQualityAlarm".into(),
+            format!("{}-model-quality", system.project),
+            quality.metric.name().to_string(),
+            higher_is_better(quality.metric),
+            quality.threshold,
+        ));
     }
     alarms
 }

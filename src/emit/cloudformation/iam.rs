@@ -328,14 +328,22 @@ fn endpoint_role(t: &mut Template) {
 }
 
 /// The monitoring jobs: read baselines, captures and ground truth, write reports and
-/// metrics, pull the analyzer image.
+/// metrics, pull their image. For image monitoring the role also runs the monitoring
+/// pipeline: it creates that pipeline's processing job and passes itself to it.
 fn monitoring_role(t: &mut Template) {
     let system = t.system;
     let (drift, quality) = (&system.data_drift, &system.model_quality);
-    if drift.is_none() && quality.is_none() {
+    let image = &system.image_monitoring;
+    if drift.is_none() && quality.is_none() && image.is_none() {
         return;
     }
-    let mut read = bucket_arns(ids::PIPELINE_BUCKET, "support/").to_vec();
+    // Model Monitor's constraints files are support files; the monitoring pipeline has none.
+    let model_monitor = drift.is_some() || quality.is_some();
+    let mut read = if model_monitor {
+        bucket_arns(ids::PIPELINE_BUCKET, "support/").to_vec()
+    } else {
+        Vec::new()
+    };
     let mut write = Vec::new();
     let mut images = Vec::new();
     if let Some(capture) = system.endpoint.as_ref().and_then(|e| e.capture.as_ref()) {
@@ -356,7 +364,49 @@ fn monitoring_role(t: &mut Template) {
         }
         images.push(q.image_uri.as_str());
     }
-    let statements = vec![
+    let mut extra = Vec::new();
+    if let Some(m) = image {
+        let mut reads = vec![
+            system.drift_baseline_uri.as_str(),
+            m.model_uri.as_str(),
+            system.code_uri.as_str(),
+        ];
+        if let Some(q) = &m.quality {
+            reads.push(&q.ground_truth_uri);
+        }
+        for uri in reads {
+            for a in uri_arns(system, uri) {
+                add_resource(&mut read, a);
+            }
+        }
+        for a in uri_arns(system, &m.reports_uri) {
+            add_resource(&mut write, a);
+        }
+        images.push(m.image_uri.as_str());
+        extra = vec![
+            json!({
+                "Sid": "PublishMonitoringMetrics",
+                "Effect": "Allow",
+                "Action": "cloudwatch:PutMetricData",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"cloudwatch:namespace": m.metrics.namespace}},
+            }),
+            json!({
+                "Sid": "RunTheMonitoringJob",
+                "Effect": "Allow",
+                "Action": ["sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob", "sagemaker:AddTags", "sagemaker:ListTags"],
+                "Resource": arn("sagemaker", "processing-job/pipelines-*"),
+            }),
+            json!({
+                "Sid": "PassThisRoleToSageMaker",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{}", system.names.monitoring_role)),
+                "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            }),
+        ];
+    }
+    let mut statements = vec![
         json!({
             "Sid": "ReadBaselinesCapturesAndGroundTruth",
             "Effect": "Allow",
@@ -381,10 +431,13 @@ fn monitoring_role(t: &mut Template) {
             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
         }),
         job_logs(&["ProcessingJobs"]),
-        job_metrics(),
         pull_images(&images),
         ecr_login(),
     ];
+    if model_monitor {
+        statements.push(job_metrics());
+    }
+    statements.extend(extra);
     add_role(
         t,
         Role {
@@ -395,6 +448,33 @@ fn monitoring_role(t: &mut Template) {
             statements,
             metadata: json!({"Comment": STAR_REASON}),
             used_by: "the monitoring jobs",
+        },
+    );
+}
+
+/// EventBridge Scheduler starts the monitoring pipeline with this role, and decrypts the
+/// schedule's target input, which the stack's key encrypts; nothing else.
+pub(super) fn scheduler_role(t: &mut Template) {
+    let system = t.system;
+    let statements = vec![
+        json!({
+            "Sid": "StartTheMonitoringPipeline",
+            "Effect": "Allow",
+            "Action": "sagemaker:StartPipelineExecution",
+            "Resource": arn("sagemaker", &format!("pipeline/{}", system.names.monitoring_pipeline)),
+        }),
+        kms_use(t, &["kms:Decrypt"]),
+    ];
+    add_role(
+        t,
+        Role {
+            id: ids::SCHEDULER_ROLE,
+            name: &system.names.scheduler_role,
+            service: "scheduler.amazonaws.com",
+            policy: "scheduler",
+            statements,
+            metadata: json!({}),
+            used_by: "the monitoring pipeline's schedules",
         },
     );
 }
@@ -492,9 +572,17 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
     };
     let group = &system.registry.model_package_group;
     let prefix = crate::emit::stepfunctions::deploy::release_prefix(system);
-    let baseline = split_s3_uri(&system.drift_baseline_uri)
+    // The baseline and, for image monitoring, the model archive the monitoring embeds with.
+    let monitoring_objects: Vec<Value> = std::iter::once(system.drift_baseline_uri.as_str())
+        .chain(
+            system
+                .image_monitoring
+                .as_ref()
+                .map(|m| m.model_uri.as_str()),
+        )
+        .filter_map(split_s3_uri)
         .map(|(_, key)| sub(format!("${{{}.Arn}}/{key}", ids::PIPELINE_BUCKET)))
-        .unwrap_or_default();
+        .collect();
     let mut statements = vec![
         json!({
             "Sid": "ReadApprovedPackages",
@@ -540,7 +628,7 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
             "Sid": "WriteTheMonitoringBaseline",
             "Effect": "Allow",
             "Action": "s3:PutObject",
-            "Resource": baseline,
+            "Resource": monitoring_objects,
         }),
         kms_use(
             t,

@@ -7,8 +7,9 @@ use crate::catalog;
 use crate::ir::{Endpoint, System, pascal, split_s3_uri};
 use crate::spec::{DriftStatistic, Metric, ProblemType};
 
-/// Placeholders the pipeline definition may use, and what they stand for.
-pub(super) const PIPELINE_PLACEHOLDERS: [&str; 2] = ["KmsKeyArn", "ExecutionRoleArn"];
+/// Placeholders the pipeline definitions may use, and what they stand for.
+pub(super) const PIPELINE_PLACEHOLDERS: [&str; 3] =
+    ["KmsKeyArn", "ExecutionRoleArn", "MonitoringRoleArn"];
 
 /// CloudFormation accepts an inline pipeline definition up to this many bytes.
 pub(super) const MAX_INLINE_DEFINITION: usize = 100 * 1024;
@@ -28,6 +29,88 @@ pub(super) fn add(t: &mut Template, pipeline: &Value) {
     if t.system.endpoint.is_some() {
         endpoint(t);
         monitoring(t);
+    }
+    if let Some(definition) = crate::emit::sagemaker::monitoring_pipeline(t.system) {
+        monitoring_pipeline(t, &definition);
+    }
+}
+
+/// A pipeline definition as `PipelineDefinitionBody`: compact text (it counts against the
+/// inline size limit), through `Fn::Sub` when it holds placeholders.
+fn definition_body(t: &Template, pipeline: &Value) -> Value {
+    let body = pipeline.to_string();
+    let mut variables = Map::new();
+    for name in PIPELINE_PLACEHOLDERS {
+        if body.contains(&format!("${{{name}}}")) {
+            let value = match name {
+                "KmsKeyArn" => t.key_arn(),
+                "MonitoringRoleArn" => get_att(ids::MONITORING_ROLE, "Arn"),
+                _ => get_att(ids::EXECUTION_ROLE, "Arn"),
+            };
+            variables.insert(name.to_string(), value);
+        }
+    }
+    // Fn::Sub only when there is something to substitute (cfn-lint W1020).
+    if body.contains("${") {
+        json!({"Fn::Sub": [body, Value::Object(variables)]})
+    } else {
+        json!(body)
+    }
+}
+
+/// The monitoring pipeline, run by the monitoring role, and the EventBridge Scheduler
+/// schedules that start it once an endpoint serves a model.
+fn monitoring_pipeline(t: &mut Template, pipeline: &Value) {
+    let system = t.system;
+    let Some(monitoring) = &system.image_monitoring else {
+        return;
+    };
+    let definition = definition_body(t, pipeline);
+    t.resource(
+        ids::MONITORING_PIPELINE,
+        json!({
+            "Type": "AWS::SageMaker::Pipeline",
+            "Properties": {
+                "PipelineName": system.names.monitoring_pipeline,
+                "PipelineDescription": format!("Measures drift and quality of the {} endpoint", system.project),
+                "RoleArn": get_att(ids::MONITORING_ROLE, "Arn"),
+                "PipelineDefinition": {"PipelineDefinitionBody": definition},
+                "Tags": t.tags(),
+            },
+        }),
+    );
+    t.output(
+        "MonitoringPipelineName",
+        "The SageMaker pipeline that monitors the endpoint",
+        json!(system.names.monitoring_pipeline),
+    );
+    super::iam::scheduler_role(t);
+    for (i, expression) in monitoring.schedules.iter().enumerate() {
+        let name = if monitoring.schedules.len() == 1 {
+            system.names.monitoring_pipeline.clone()
+        } else {
+            format!("{}-{}", system.names.monitoring_pipeline, i + 1)
+        };
+        t.resource(
+            &format!("MonitoringSchedule{}", i + 1),
+            json!({
+                "Type": "AWS::Scheduler::Schedule",
+                "Condition": ids::HAS_MODEL,
+                "Properties": {
+                    "Name": name,
+                    "Description": format!("Starts {} on {expression}", system.names.monitoring_pipeline),
+                    "ScheduleExpression": expression,
+                    "FlexibleTimeWindow": {"Mode": "OFF"},
+                    "State": "ENABLED",
+                    "KmsKeyArn": t.key_arn(),
+                    "Target": {
+                        "Arn": super::arn("sagemaker", &format!("pipeline/{}", system.names.monitoring_pipeline)),
+                        "RoleArn": get_att(ids::SCHEDULER_ROLE, "Arn"),
+                        "RetryPolicy": {"MaximumRetryAttempts": 2},
+                    },
+                },
+            }),
+        );
     }
 }
 
@@ -63,24 +146,7 @@ fn registry_and_pipeline(t: &mut Template, pipeline: &Value) {
             },
         }),
     );
-    // Compact text: the definition counts against the inline size limit.
-    let body = pipeline.to_string();
-    let mut variables = Map::new();
-    for name in PIPELINE_PLACEHOLDERS {
-        if body.contains(&format!("${{{name}}}")) {
-            let value = match name {
-                "KmsKeyArn" => t.key_arn(),
-                _ => get_att(ids::EXECUTION_ROLE, "Arn"),
-            };
-            variables.insert(name.to_string(), value);
-        }
-    }
-    // Fn::Sub only when there is something to substitute (cfn-lint W1020).
-    let definition = if body.contains("${") {
-        json!({"Fn::Sub": [body, Value::Object(variables)]})
-    } else {
-        json!(body)
-    };
+    let definition = definition_body(t, pipeline);
     t.resource(
         ids::PIPELINE,
         json!({
@@ -435,6 +501,8 @@ pub(super) fn support_files(system: &System) -> Vec<(String, Value)> {
                     config["domain_content_threshold"] = json!(threshold)
                 }
                 DriftStatistic::Completeness => completeness = Some(*threshold),
+                // Validation keeps image statistics out of tabular monitoring.
+                _ => {}
             }
         }
         let features: Vec<Value> = drift

@@ -7,7 +7,8 @@
 //! and polls until SageMaker reports the outcome. An update that SageMaker rolled back (a
 //! rollback alarm fired) ends InService on the old configuration: that is a failure too.
 //! When the package carries drift-check baseline statistics, they are copied first to the
-//! one key the monitoring reads ([`System::drift_baseline_uri`]).
+//! one key the monitoring reads ([`System::drift_baseline_uri`]), and for image monitoring
+//! the package's model archive beside them, which the monitoring pipeline embeds with.
 
 use serde_json::{Map, Value, json};
 
@@ -38,6 +39,7 @@ mod state {
     pub const NAME_RELEASE: &str = "NameThisRelease";
     pub const HAS_BASELINE: &str = "HasDriftBaseline";
     pub const COPY_BASELINE: &str = "CopyDriftBaseline";
+    pub const COPY_MODEL: &str = "CopyMonitoredModel";
     pub const CREATE_MODEL: &str = "CreateModel";
     pub const CREATE_CONFIG: &str = "CreateEndpointConfig";
     pub const FIND_ENDPOINT: &str = "FindEndpoint";
@@ -131,7 +133,34 @@ pub fn state_machine(system: &System) -> Option<Value> {
             "Default": state::CREATE_MODEL,
         }),
     );
-    add(state::COPY_BASELINE, copy_baseline(system));
+    // The monitoring pipeline embeds images with the deployed model, so an image system
+    // copies the package's model archive beside its baseline.
+    let monitored_model = system
+        .image_monitoring
+        .as_ref()
+        .map(|m| m.model_uri.as_str());
+    add(
+        state::COPY_BASELINE,
+        copy_into_monitoring(
+            &system.drift_baseline_uri,
+            "DriftCheckBaselines.ModelDataQuality.Statistics.S3Uri",
+            if monitored_model.is_some() {
+                state::COPY_MODEL
+            } else {
+                state::CREATE_MODEL
+            },
+        ),
+    );
+    if let Some(model_uri) = monitored_model {
+        add(
+            state::COPY_MODEL,
+            copy_into_monitoring(
+                model_uri,
+                "InferenceSpecification.Containers[0].ModelDataUrl",
+                state::CREATE_MODEL,
+            ),
+        );
+    }
     add(
         state::CREATE_MODEL,
         task(
@@ -433,10 +462,10 @@ pub fn deployment_config(rollout: &Rollout) -> Value {
     config
 }
 
-/// Copies the package's baseline statistics to the key the monitoring reads. JSONPath has no
-/// substring function, so this one state is JSONata: `CopySource` is the URI without `s3://`.
-fn copy_baseline(system: &System) -> Value {
-    let (bucket, key) = split_s3_uri(&system.drift_baseline_uri).unwrap_or_default();
+/// Copies one object the package names to a key the monitoring reads. JSONPath has no
+/// substring function, so these states are JSONata: `CopySource` is the URI without `s3://`.
+fn copy_into_monitoring(target_uri: &str, package_field: &str, next: &str) -> Value {
+    let (bucket, key) = split_s3_uri(target_uri).unwrap_or_default();
     json!({
         "Type": "Task",
         "QueryLanguage": "JSONata",
@@ -444,7 +473,7 @@ fn copy_baseline(system: &System) -> Value {
         "Arguments": {
             "Bucket": bucket,
             "Key": key,
-            "CopySource": "{% $substringAfter($states.input.Package.DriftCheckBaselines.ModelDataQuality.Statistics.S3Uri, 's3://') %}",
+            "CopySource": format!("{{% $substringAfter($states.input.Package.{package_field}, 's3://') %}}"),
         },
         "Output": "{% $states.input %}",
         "Retry": [{
@@ -459,6 +488,6 @@ fn copy_baseline(system: &System) -> Value {
             "Output": "{% $merge([$states.input, {'Error': $states.errorOutput}]) %}",
             "Next": state::NOTIFY_FAILURE,
         }],
-        "Next": state::CREATE_MODEL,
+        "Next": next,
     })
 }

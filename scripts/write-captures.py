@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Writes images as a SageMaker endpoint's data capture, and their labels as SageMaker
+ground truth, for the monitoring pipeline to read (docs/monitoring.md):
+
+    scripts/write-captures.py --source ../shared/data/ham10000_200x150 --exclude /tmp/derm \
+        --captures /tmp/capture --ground-truth /tmp/truth --hour 2026-01-15T10 --count 60 \
+        [--shift brightness|blur|colour]
+
+Captures go to <captures>/yyyy/mm/dd/hh/captures.jsonl, one JSON line per request: the
+JPEG in captureData.endpointInput (BASE64, image/jpeg) and eventMetadata with an
+inferenceId. Labels go to <ground-truth>/yyyy/mm/dd/hh/labels.jsonl, each naming the
+inferenceId it labels in eventMetadata.eventId. Images are taken one diagnosis after
+another in turn (as scripts/ham10000-layouts.py samples the training data), in labels.csv
+order within each, skipping every image id found under --exclude (the images a model
+trained on), so they are held back from training but drawn like it. --shift alters each image before it is captured: brighter,
+blurred, or with a blue colour cast.
+"""
+
+import argparse
+import base64
+import csv
+import io
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from PIL import Image, ImageEnhance, ImageFilter
+
+# HAM10000 diagnoses as the flagship's classes (examples/skin-lesion/code/common.py).
+CLASS = {"akiec": "AK", "bcc": "BCC", "bkl": "BKL", "df": "DF", "mel": "MEL", "nv": "NV", "vasc": "VASC"}
+
+
+def shifted(image, shift):
+    if shift == "brightness":
+        return ImageEnhance.Brightness(image).enhance(1.8)
+    if shift == "blur":
+        return image.filter(ImageFilter.GaussianBlur(radius=4))
+    if shift == "colour":
+        return Image.blend(image, Image.new("RGB", image.size, (40, 60, 255)), 0.4)
+    return image
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", type=Path, required=True, help="a folder with labels.csv and images/")
+    parser.add_argument("--exclude", type=Path, help="skip image ids of any file under this folder")
+    parser.add_argument("--captures", type=Path, required=True)
+    parser.add_argument("--ground-truth", type=Path, required=True)
+    parser.add_argument("--hour", required=True, help="the capture hour, such as 2026-01-15T10")
+    parser.add_argument("--count", type=int, default=60)
+    parser.add_argument("--shift", choices=["brightness", "blur", "colour"])
+    args = parser.parse_args()
+    hour = datetime.strptime(args.hour, "%Y-%m-%dT%H").replace(tzinfo=timezone.utc)
+    excluded = {p.stem for p in args.exclude.rglob("*") if p.is_file()} if args.exclude else set()
+    with open(args.source / "labels.csv", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["image_id"] not in excluded and r["dx"] in CLASS]
+    by_dx = {}
+    for row in rows:
+        by_dx.setdefault(row["dx"], []).append(row)
+    queues = [by_dx[dx] for dx in sorted(by_dx)]
+    chosen = []
+    while len(chosen) < args.count and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < args.count:
+                chosen.append(queue.pop(0))
+    if len(chosen) < args.count:
+        raise SystemExit(f"only {len(chosen)} images are not excluded; asked for {args.count}")
+    folder = hour.strftime("%Y/%m/%d/%H")
+    (args.captures / folder).mkdir(parents=True, exist_ok=True)
+    (args.ground_truth / folder).mkdir(parents=True, exist_ok=True)
+    with open(args.captures / folder / "captures.jsonl", "w") as captures, \
+            open(args.ground_truth / folder / "labels.jsonl", "w") as labels:
+        for i, row in enumerate(chosen):
+            image = shifted(Image.open(args.source / row["file"]).convert("RGB"), args.shift)
+            jpeg = io.BytesIO()
+            image.save(jpeg, format="JPEG", quality=95)
+            inference_id = f"{row['image_id']}-{i}"
+            record = {
+                "captureData": {"endpointInput": {
+                    "observedContentType": "image/jpeg", "mode": "INPUT",
+                    "data": base64.b64encode(jpeg.getvalue()).decode(), "encoding": "BASE64"}},
+                "eventMetadata": {"eventId": f"event-{i:05d}", "inferenceId": inference_id,
+                                  "inferenceTime": hour.replace(minute=i % 60).strftime("%Y-%m-%dT%H:%M:%SZ")},
+                "eventVersion": "0",
+            }
+            captures.write(json.dumps(record) + "\n")
+            truth = {"groundTruthData": {"data": CLASS[row["dx"]], "encoding": "CSV"},
+                     "eventMetadata": {"eventId": inference_id}, "eventVersion": "0"}
+            labels.write(json.dumps(truth) + "\n")
+    print(f"{len(chosen)} captures in {args.captures / folder}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,353 @@
+//! `mlopsc run --local SPEC --pipeline monitoring` end to end: the flagship's training
+//! pipeline computes a drift baseline from real HAM10000 images, the baseline and model are
+//! made live as approving the package does, and the monitoring pipeline compares
+//! SageMaker-format captures with it: held-back images keep every drift alarm `OK`, the same
+//! images brightened, blurred or colour-cast set the matching alarm to `ALARM`.
+//!
+//! It needs the flagship's Python environment (without it, it says so on one line and skips,
+//! unless `CI=true`). It uses the shared HAM10000 images when `../shared` has them, and
+//! synthetic lesions in the same layout otherwise (scripts/synthetic-lesions.py).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+#[path = "common/optional.rs"]
+mod optional;
+
+const DATA_BUCKET: &str = "s3://skin-lesion-data-123456789012";
+const PIPELINE_BUCKET: &str = "s3://skin-lesion-pipeline-123456789012";
+/// The hour the captures are written under, and the end of the window that holds it.
+const CAPTURE_HOUR: &str = "2026-01-15T10";
+const WINDOW_END: &str = "WindowEnd=2026-01-15T11:00:00Z";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn mlopsc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mlopsc"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("mlopsc runs")
+}
+
+/// The flagship's venv python, if it exists (or CI=true, where the runner creates it).
+fn flagship_python() -> Option<PathBuf> {
+    let requirements =
+        std::fs::read(root().join("examples/skin-lesion/code/requirements.txt")).unwrap();
+    let venv = mlopsc::local::python::venv_root()
+        .map(|root| root.join(mlopsc::build::sha256_hex(&requirements)));
+    let python = venv.as_ref().map(|v| v.join("bin/python"));
+    let ready = python.as_ref().is_some_and(|p| p.exists());
+    if ready || std::env::var("CI").as_deref() == Ok("true") {
+        return python;
+    }
+    optional::present_or_skip(
+        false,
+        "monitoring_run end-to-end of skin-lesion",
+        &format!(
+            "no Python environment at {}; run `mlopsc run --local examples/skin-lesion/mlops.yaml` once to create it",
+            venv.map_or("(no cache directory)".into(), |v| v.display().to_string())
+        ),
+    );
+    None
+}
+
+/// The flagship, small enough to train in a minute on a CPU. resnet18 rather than
+/// efficientnet_b3: without the hub's pretrained weights, one epoch leaves a randomly
+/// initialized EfficientNet answering every image alike, and its embeddings would carry no
+/// signal to compare.
+fn tiny_flagship(project: &Path) -> PathBuf {
+    std::fs::create_dir_all(project.join("code")).unwrap();
+    for entry in std::fs::read_dir(root().join("examples/skin-lesion/code")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, project.join("code").join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let spec = std::fs::read_to_string(root().join("examples/skin-lesion/mlops.yaml")).unwrap();
+    let spec = [
+        ("    width: 224", "    width: 64"),
+        ("    height: 224", "    height: 64"),
+        ("    epochs: 30", "    epochs: 1"),
+        ("  numClasses: 8", "  numClasses: 7"),
+        ("    batch-size: 64", "    batch-size: 16"),
+        ("architecture: efficientnet_b3", "architecture: resnet18"),
+    ]
+    .iter()
+    .fold(spec, |spec, (from, to)| {
+        assert!(spec.contains(from), "the flagship changed: no `{from}`");
+        spec.replace(from, to)
+    });
+    let path = project.join("mlops.yaml");
+    std::fs::write(&path, spec).unwrap();
+    path
+}
+
+/// `run --local` of `spec` in `workdir`, as JSON; panics unless it succeeds.
+fn run(spec: &Path, workdir: &Path, extra: &[&str]) -> Value {
+    let mut args = vec![
+        "run",
+        "--local",
+        spec.to_str().unwrap(),
+        "--workdir",
+        workdir.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let output = mlopsc(&args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{args:?}\nstderr:\n{}",
+        text(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("one JSON summary")
+}
+
+/// What approving the registered package does to monitoring: its
+/// `DriftCheckBaselines.ModelDataQuality.Statistics` object and its model archive become the
+/// live baseline, here a folder served at `monitoring/baseline/`.
+fn approve(workdir: &Path, summary: &Value, live: &Path) {
+    let registered = &summary["registeredModel"];
+    let package: Value = serde_json::from_slice(
+        &std::fs::read(
+            workdir
+                .join("registry/skin-lesion-classifier")
+                .join(registered["version"].to_string())
+                .join("model-package.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let statistics = package["DriftCheckBaselines"]["ModelDataQuality"]["Statistics"]["S3Uri"]
+        .as_str()
+        .expect("the package carries its drift baseline");
+    let stored = workdir
+        .join("s3")
+        .join(statistics.strip_prefix("s3://").unwrap());
+    std::fs::create_dir_all(live).unwrap();
+    std::fs::copy(stored, live.join("statistics.json")).unwrap();
+    std::fs::copy(
+        registered["localModelData"].as_str().unwrap(),
+        live.join("model.tar.gz"),
+    )
+    .unwrap();
+}
+
+/// Held-back images as the endpoint's captures and their labels as ground truth, shifted
+/// by `shift` when given (scripts/write-captures.py).
+fn captures(python: &Path, shared: &Path, exclude: &Path, out: &Path, shift: Option<&str>) {
+    let mut command = Command::new(python);
+    command
+        .arg(root().join("scripts/write-captures.py"))
+        .args(["--source", shared.to_str().unwrap()])
+        .args(["--exclude", exclude.to_str().unwrap()])
+        .arg("--captures")
+        .arg(out.join("capture/skin-lesion-classifier/AllTraffic"))
+        .arg("--ground-truth")
+        .arg(out.join("truth"))
+        .args(["--hour", CAPTURE_HOUR, "--count", "60"]);
+    if let Some(shift) = shift {
+        command.args(["--shift", shift]);
+    }
+    let output = command.output().expect("python runs");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+/// The alarm states of a monitoring summary, by alarm name.
+fn states(summary: &Value) -> Vec<(String, String)> {
+    summary["alarms"]
+        .as_array()
+        .expect("alarms")
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_string(),
+                a["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn state<'a>(states: &'a [(String, String)], name: &str) -> &'a str {
+    states
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, s)| s.as_str())
+        .unwrap_or_else(|| panic!("no alarm {name} in {states:?}"))
+}
+
+const DRIFT_ALARMS: [&str; 6] = [
+    "skin-lesion-embedding-drift",
+    "skin-lesion-brightness-shift",
+    "skin-lesion-contrast-shift",
+    "skin-lesion-colour-shift",
+    "skin-lesion-sharpness-shift",
+    "skin-lesion-confidence-shift",
+];
+
+#[test]
+fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
+    let Some(python) = flagship_python() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let real = optional::shared_dir().join("data/ham10000_200x150");
+    let shared = if real.join("labels.csv").is_file() {
+        real
+    } else {
+        let synthetic = tmp.path().join("synthetic");
+        let output = Command::new(&python)
+            .arg(root().join("scripts/synthetic-lesions.py"))
+            .args(["--out", synthetic.to_str().unwrap(), "--per-class", "40"])
+            .output()
+            .expect("python runs");
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        synthetic
+    };
+    let data = tmp.path().join("data");
+    let layouts = Command::new("python3")
+        .arg(root().join("scripts/ham10000-layouts.py"))
+        .args(["--source", shared.to_str().unwrap()])
+        .args(["--out", data.to_str().unwrap(), "--per-class", "4"])
+        .output()
+        .expect("python3 runs");
+    assert!(layouts.status.success(), "{}", text(&layouts.stderr));
+    let spec = tiny_flagship(&tmp.path().join("project"));
+    let workdir = tmp.path().join("work");
+
+    let mut training = vec!["--param".to_string(), "AccuracyThreshold=0.0".to_string()];
+    for source in ["isic2019", "ham10000", "bcn20000"] {
+        training.push("--data".into());
+        training.push(format!(
+            "{DATA_BUCKET}/raw/{source}/={}",
+            data.join(source).display()
+        ));
+    }
+    let training: Vec<&str> = training.iter().map(String::as_str).collect();
+    let trained = run(&spec, &workdir, &training);
+    let baseline_step = trained["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "baseline")
+        .expect("the training pipeline computes the baseline");
+    assert_eq!(baseline_step["status"], "Succeeded");
+    let live = tmp.path().join("live");
+    approve(&workdir, &trained, &live);
+    let baseline: Value =
+        serde_json::from_slice(&std::fs::read(live.join("statistics.json")).unwrap()).unwrap();
+    for member in ["embeddings", "images", "predictions"] {
+        assert!(baseline[member].is_object(), "statistics.json has {member}");
+    }
+
+    let monitor = |name: &str, shift: Option<&str>, window_end: &str| {
+        let out = tmp.path().join(name);
+        captures(&python, &shared, &data, &out, shift);
+        let mounts = [
+            format!("{PIPELINE_BUCKET}/monitoring/baseline/={}", live.display()),
+            format!(
+                "{PIPELINE_BUCKET}/data-capture/={}",
+                out.join("capture").display()
+            ),
+            format!(
+                "{DATA_BUCKET}/ground-truth/={}",
+                out.join("truth").display()
+            ),
+        ];
+        let mut args = vec!["--pipeline", "monitoring", "--param", window_end];
+        for mount in &mounts {
+            args.extend(["--data", mount.as_str()]);
+        }
+        run(&spec, &workdir, &args)
+    };
+
+    let held_back = monitor("held-back", None, WINDOW_END);
+    let report = &held_back["properties"]["MonitoringReport"];
+    assert_eq!(report["captures"], 60, "{report}");
+    assert_eq!(report["compared"], 60, "{report}");
+    assert_eq!(report["labelled"], 60, "{report}");
+    let metrics = held_back["metrics"].as_object().expect("metrics");
+    for metric in [
+        "embedding_drift",
+        "brightness_shift",
+        "contrast_shift",
+        "colour_shift",
+        "sharpness_shift",
+        "confidence_shift",
+        "accuracy",
+    ] {
+        assert!(metrics[metric].is_number(), "{metric} in {metrics:?}");
+    }
+    let held_back_states = states(&held_back);
+    for alarm in DRIFT_ALARMS {
+        assert_eq!(state(&held_back_states, alarm), "OK", "{held_back:#}");
+    }
+    // The tiny model's accuracy is what it is; its alarm is evaluated, not missing.
+    assert_ne!(
+        state(&held_back_states, "skin-lesion-model-quality"),
+        "INSUFFICIENT_DATA"
+    );
+    let thresholds: Vec<(String, f64)> = held_back["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["metric"].as_str().unwrap().to_string(),
+                a["threshold"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(thresholds.contains(&("embedding_drift".into(), 0.3)));
+    assert!(thresholds.contains(&("accuracy".into(), 0.8)));
+
+    for (shift, alarm) in [
+        ("brightness", "skin-lesion-brightness-shift"),
+        ("blur", "skin-lesion-sharpness-shift"),
+        ("colour", "skin-lesion-colour-shift"),
+    ] {
+        let shifted = monitor(shift, Some(shift), WINDOW_END);
+        assert_eq!(
+            state(&states(&shifted), alarm),
+            "ALARM",
+            "{shift}: {:#}",
+            shifted["metrics"]
+        );
+    }
+
+    // A window without captures publishes nothing: every alarm lacks data.
+    let empty = monitor("empty", None, "WindowEnd=2026-01-14T11:00:00Z");
+    assert_eq!(empty["metrics"], serde_json::json!({}));
+    assert!(
+        states(&empty).iter().all(|(_, s)| s == "INSUFFICIENT_DATA"),
+        "{empty:#}"
+    );
+}
+
+#[test]
+fn a_spec_without_image_monitoring_has_no_monitoring_pipeline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = mlopsc(&[
+        "run",
+        "--local",
+        root().join("examples/minimal/mlops.yaml").to_str().unwrap(),
+        "--workdir",
+        tmp.path().to_str().unwrap(),
+        "--pipeline",
+        "monitoring",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("has no monitoring pipeline"), "{stderr}");
+    assert!(stderr.contains("help: "), "{stderr}");
+}
