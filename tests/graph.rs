@@ -107,3 +107,42 @@ fn the_readme_diagram_is_up_to_date() {
          `mlopsc graph examples/churn-tabular/mlops.yaml`"
     );
 }
+
+/// docs/architecture.md shows the flagship's diagrams as `mlopsc graph` draws them today: each
+/// Mermaid block follows a `<!-- mlopsc graph SPEC --kind KIND -->` line naming its command.
+#[test]
+fn the_architecture_document_diagrams_are_up_to_date() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let document = std::fs::read_to_string(root.join("docs/architecture.md"))
+        .expect("docs/architecture.md");
+    let mut checked = 0;
+    for (at, _) in document.match_indices("<!-- mlopsc graph ") {
+        let marker = &document[at..at + document[at..].find(" -->").expect("the marker's end")];
+        let words: Vec<&str> = marker.split_whitespace().collect();
+        let [_, _, _, spec, "--kind", kind] = words[..] else {
+            panic!("a marker is `<!-- mlopsc graph SPEC --kind KIND -->`: {marker}");
+        };
+        let example = spec
+            .strip_prefix("examples/")
+            .and_then(|s| s.strip_suffix("/mlops.yaml"))
+            .expect("the marker names an example's spec");
+        let kind = match kind {
+            "pipeline" => Kind::Pipeline,
+            "architecture" => Kind::Architecture,
+            "monitoring" => Kind::Monitoring,
+            other => panic!("unknown kind {other}"),
+        };
+        let block = &document[at..];
+        let start = block.find("```mermaid\n").expect("a mermaid block") + "```mermaid\n".len();
+        let end = start + block[start..].find("```").expect("its end");
+        let expected = graph::draw(kind, &compiled(example))
+            .expect("a diagram")
+            .render(GraphFormat::Mermaid);
+        assert!(
+            block[start..end] == expected,
+            "docs/architecture.md: the diagram after `{marker} -->` is stale; replace it with what that command prints"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 3, "the pipeline, architecture and monitoring diagrams");
+}
