@@ -113,8 +113,8 @@ fn the_readme_diagram_is_up_to_date() {
 #[test]
 fn the_architecture_document_diagrams_are_up_to_date() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let document = std::fs::read_to_string(root.join("docs/architecture.md"))
-        .expect("docs/architecture.md");
+    let document =
+        std::fs::read_to_string(root.join("docs/architecture.md")).expect("docs/architecture.md");
     let mut checked = 0;
     for (at, _) in document.match_indices("<!-- mlopsc graph ") {
         let marker = &document[at..at + document[at..].find(" -->").expect("the marker's end")];
@@ -144,5 +144,8 @@ fn the_architecture_document_diagrams_are_up_to_date() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 3, "the pipeline, architecture and monitoring diagrams");
+    assert_eq!(
+        checked, 3,
+        "the pipeline, architecture and monitoring diagrams"
+    );
 }

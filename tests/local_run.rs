@@ -7,7 +7,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::{Value, json};
 
@@ -16,33 +16,9 @@ const MINIMAL_DATA: &str = "s3://minimal-data-0001/images/";
 mod common;
 #[path = "common/optional.rs"]
 mod optional;
-
-fn mlopsc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlopsc"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("mlopsc runs")
-}
-
-/// `mlopsc run --local SPEC --workdir DIR --format json`, each local folder mounted with
-/// `--data`, then `extra`.
-fn run_json(spec: &Path, workdir: &Path, mounts: &[String], extra: &[&str]) -> Output {
-    let mut args = vec![
-        "run",
-        "--local",
-        spec.to_str().unwrap(),
-        "--workdir",
-        workdir.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    for mount in mounts {
-        args.extend(["--data", mount.as_str()]);
-    }
-    args.extend_from_slice(extra);
-    mlopsc(&args)
-}
+#[path = "common/run_local.rs"]
+mod run_local;
+use run_local::{mlopsc, run_json};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

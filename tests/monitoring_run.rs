@@ -9,12 +9,15 @@
 //! synthetic lesions in the same layout otherwise (scripts/synthetic-lesions.py).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
 #[path = "common/optional.rs"]
 mod optional;
+#[path = "common/run_local.rs"]
+mod run_local;
+use run_local::{mlopsc, run_json};
 
 const DATA_BUCKET: &str = "s3://skin-lesion-data-123456789012";
 const PIPELINE_BUCKET: &str = "s3://skin-lesion-pipeline-123456789012";
@@ -28,14 +31,6 @@ fn root() -> PathBuf {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn mlopsc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlopsc"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("mlopsc runs")
 }
 
 /// The flagship's venv python, if it exists (or CI=true, where the runner creates it).
@@ -93,21 +88,11 @@ fn tiny_flagship(project: &Path) -> PathBuf {
 
 /// `run --local` of `spec` in `workdir`, as JSON; panics unless it succeeds.
 fn run(spec: &Path, workdir: &Path, extra: &[&str]) -> Value {
-    let mut args = vec![
-        "run",
-        "--local",
-        spec.to_str().unwrap(),
-        "--workdir",
-        workdir.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    let output = mlopsc(&args);
+    let output = run_json(spec, workdir, &[], extra);
     assert_eq!(
         output.status.code(),
         Some(0),
-        "{args:?}\nstderr:\n{}",
+        "{extra:?}\nstderr:\n{}",
         text(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("one JSON summary")
