@@ -72,7 +72,6 @@ fn tiny_flagship(project: &Path) -> PathBuf {
         ("    width: 224", "    width: 64"),
         ("    height: 224", "    height: 64"),
         ("    epochs: 30", "    epochs: 1"),
-        ("  numClasses: 8", "  numClasses: 7"),
         ("    batch-size: 64", "    batch-size: 16"),
         ("architecture: efficientnet_b3", "architecture: resnet18"),
     ]
