@@ -1016,7 +1016,7 @@ fn output_prints_the_deployed_names_and_arns() {
     let endpoint = moto.endpoint();
     let dir = minimal_example();
     let aws = ["--endpoint-url", endpoint.as_str(), "--region", REGION];
-    let with = |command: &[&str]| [command, &aws[..]].concat();
+    let with = |command: &[&'static str]| -> Vec<&str> { [command, &aws[..]].concat() };
 
     let (output, _) = mlopsc(&with(&["output", "mlops.yaml"]), dir.path());
     let err = stderr(&output);
@@ -1036,7 +1036,10 @@ fn output_prints_the_deployed_names_and_arns() {
     let (output, _) = mlopsc(&with(&["output", "mlops.yaml"]), dir.path());
     let human = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(human.starts_with("Stack minimal (CREATE_COMPLETE)\n"), "{human}");
+    assert!(
+        human.starts_with("Stack minimal (CREATE_COMPLETE)\n"),
+        "{human}"
+    );
     assert!(human.contains("  PipelineName "), "{human}");
     assert!(human.contains(" minimal-pipeline\n"), "{human}");
 
