@@ -47,6 +47,7 @@ macro_rules! deploy_examples {
         "  mlopsc plan mlops.yaml --offline                 # review a spec change against generated/
   mlopsc plan mlops.yaml                           # change set against AWS
   mlopsc apply mlops.yaml                          # plan, confirm, deploy
+  mlopsc output mlops.yaml                         # the deployed names and ARNs
   mlopsc destroy mlops.yaml                        # delete the stack, keep retained buckets
 "
     };
@@ -71,6 +72,7 @@ Examples:
 ",
     deploy_examples!(),
     "  mlopsc run --local mlops.yaml                    # run the pipeline on this machine
+  mlopsc cost mlops.yaml                           # the monthly AWS cost estimate
   mlopsc schema > mlops.schema.json
   mlopsc explain S001
   mlopsc init my-model                             # a new project that builds as it is
@@ -197,7 +199,7 @@ pub enum Command {
     },
     /// Show what apply would change in AWS: resources, pipeline and state machine.
     #[command(
-        after_help = "Examples:\n  mlopsc plan mlops.yaml\n  mlopsc plan mlops.yaml --out plan.json   # then: mlopsc apply plan.json\n  mlopsc plan mlops.yaml --offline         # against generated/, no AWS\n\nExit codes:\n  0  no changes (or changes, without --detailed-exitcode)\n  1  error\n  2  changes, with --detailed-exitcode"
+        after_help = "Examples:\n  mlopsc plan mlops.yaml\n  mlopsc plan mlops.yaml --out plan.json   # then: mlopsc apply plan.json\n  mlopsc plan mlops.yaml --offline         # against generated/, no AWS\n  mlopsc plan mlops.yaml --cost-base old.yaml   # and the monthly cost, old -> new\n\nEvery plan ends with the spec's monthly cost estimate (see `mlopsc cost --help`).\n\nExit codes:\n  0  no changes (or changes, without --detailed-exitcode)\n  1  error\n  2  changes, with --detailed-exitcode"
     )]
     Plan(crate::deploy::command::PlanArgs),
     /// Deploy: upload the step code, execute the change set, deploy the pipeline.
@@ -209,6 +211,10 @@ pub enum Command {
     /// Delete the stack and the pipeline; retained buckets are kept and reported.
     #[cfg(feature = "aws")]
     Destroy(crate::deploy::command::DestroyArgs),
+    /// Print the deployed stack's names and ARNs: buckets, pipeline, state machines, topic.
+    #[cfg(feature = "aws")]
+    #[command(after_help = OUTPUT_HELP)]
+    Output(crate::deploy::command::OutputArgs),
     /// Run the compiled pipeline on this machine, as SageMaker Pipelines would.
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
@@ -226,6 +232,15 @@ pub enum Command {
         /// How the diagram is written.
         #[arg(long, value_enum, default_value_t = crate::graph::GraphFormat::Mermaid)]
         format: crate::graph::GraphFormat,
+    },
+    /// Estimate the system's monthly AWS cost from a dated price table.
+    #[command(after_help = COST_HELP)]
+    Cost {
+        /// The spec file, usually mlops.yaml.
+        spec: PathBuf,
+        /// human: a table of line items and the total; json: the same items as one object.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+        format: ReportFormat,
     },
     /// Create a new project from an example, or add the CI workflow to an existing one.
     #[command(after_help = INIT_HELP)]
@@ -272,6 +287,35 @@ Examples:
   mlopsc graph mlops.yaml --format dot | dot -Tsvg > pipeline.svg
 
 Mermaid renders on GitHub inside a ```mermaid block of any Markdown file.";
+
+#[cfg(feature = "aws")]
+const OUTPUT_HELP: &str = "\
+Examples:
+  mlopsc output mlops.yaml
+  mlopsc output mlops.yaml --format json | jq -r .outputs.PipelineArn
+
+The values are the CloudFormation stack's outputs (DescribeStacks), sorted by name.
+
+Exit codes:
+  0  printed
+  1  the spec has errors, the stack does not exist, or AWS failed";
+
+const COST_HELP: &str = "\
+Examples:
+  mlopsc cost mlops.yaml
+  mlopsc cost mlops.yaml --format json | jq .total
+  mlopsc plan mlops.yaml --offline --cost-base old.yaml   # the change in dollars
+
+Jobs run as often as the retraining and monitoring schedules say, for the minutes the spec's
+optional `cost:` section gives (defaults: preprocessing 30, training 120, evaluation 15,
+baseline 15, custom step 30, monitoring 10); the endpoint runs its minimum fleet all month;
+the data bucket holds `cost.dataSizeGb` (default 50). Spot training is assumed to save 70%.
+Prices are us-east-1 on-demand from a table committed with mlopsc, dated in the output.
+
+Exit codes:
+  0  estimated
+  1  the spec has errors
+  2  the spec cannot be read";
 
 const INIT_HELP: &str = "\
 Examples:
@@ -366,6 +410,13 @@ pub struct RunArgs {
     /// human: progress and a table; json: one summary object on stdout.
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     pub format: RunFormat,
+}
+
+/// How `cost` and `output` print their report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -488,6 +539,8 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
             let input = input.as_mut().map(|i| i as &mut dyn std::io::BufRead);
             crate::deploy::command::destroy(args, io, input)
         }
+        #[cfg(feature = "aws")]
+        Command::Output(args) => crate::deploy::command::output(args, io),
         Command::Run(args) => run_command(args, io),
         Command::Schema => {
             let _ = io
@@ -498,6 +551,7 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
         Command::Explain { code, list } => explain_command(code.as_deref(), list, io),
         Command::Init(args) => init_command(args, io),
         Command::Graph { spec, kind, format } => graph_command(&spec, kind, format, io),
+        Command::Cost { spec, format } => cost_command(&spec, format, io),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut script = Vec::new();
@@ -842,6 +896,58 @@ fn graph_command(
         Err(err) => {
             let _ = writeln!(io.stderr, "internal error: {err}");
             exit::INTERNAL
+        }
+    }
+}
+
+fn cost_command(path: &Path, format: ReportFormat, io: &mut Io) -> u8 {
+    let diagnostics = match format {
+        ReportFormat::Human => Format::Human,
+        ReportFormat::Json => Format::Json,
+    };
+    let estimate = match estimate_file(path, diagnostics, io) {
+        Ok(estimate) => estimate,
+        Err(code) => return code,
+    };
+    let text = match format {
+        ReportFormat::Human => estimate.render(),
+        ReportFormat::Json => match serde_json::to_string_pretty(&estimate) {
+            Ok(json) => json + "\n",
+            Err(err) => {
+                let _ = writeln!(io.stderr, "internal error: {err}");
+                return exit::INTERNAL;
+            }
+        },
+    };
+    let _ = io.stdout.write_all(text.as_bytes());
+    exit::OK
+}
+
+/// Compiles a spec file and prices it; on failure prints why and returns the exit code
+/// (`cost`, and `plan --cost-base` for the old spec).
+pub fn estimate_file(
+    path: &Path,
+    format: Format,
+    io: &mut Io,
+) -> Result<crate::cost::Estimate, u8> {
+    let source = match read_spec(path) {
+        Ok(source) => source,
+        Err(failure) => return Err(report_failure(failure, format, io)),
+    };
+    // The step code does not change the price, so it is not read: an old spec taken out of
+    // git (`git show main:mlops.yaml > old.yaml`) prices without its code directory.
+    let validated = crate::validate::validate(&source);
+    match validated.spec {
+        Some(spec) if !validated.has_errors() => {
+            let system = crate::ir::resolve(&spec, "");
+            Ok(crate::cost::estimate(
+                &system,
+                &spec.cost.clone().unwrap_or_default(),
+            ))
+        }
+        _ => {
+            print_diagnostics(&source, &validated.diagnostics, format, io);
+            Err(exit::SPEC_ERRORS)
         }
     }
 }

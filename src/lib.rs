@@ -8,6 +8,7 @@
 pub mod build;
 pub mod catalog;
 pub mod cli;
+pub mod cost;
 pub mod deploy;
 pub mod diagnostics;
 pub mod docs;

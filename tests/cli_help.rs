@@ -31,9 +31,10 @@ fn help_of_every_command() {
         "run",
         "completions",
         "init",
+        "cost",
     ];
     if AWS {
-        commands.extend(["apply", "destroy"]);
+        commands.extend(["apply", "destroy", "output"]);
     }
     for command in commands {
         let text = help(&[command]);

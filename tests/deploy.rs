@@ -1008,3 +1008,54 @@ fn the_flagship_applies_then_plans_no_changes_until_a_real_change() {
     assert!(resources.contains(&("Pipeline", "change")), "{resources:?}");
     assert_eq!(plan["summary"]["add"], 0);
 }
+
+/// `mlopsc output`: a clear error before the stack exists, then its outputs after apply.
+#[test]
+fn output_prints_the_deployed_names_and_arns() {
+    let Some(moto) = Moto::start() else { return };
+    let endpoint = moto.endpoint();
+    let dir = minimal_example();
+    let aws = ["--endpoint-url", endpoint.as_str(), "--region", REGION];
+    let with = |command: &[&'static str]| -> Vec<&str> { [command, &aws[..]].concat() };
+
+    let (output, _) = mlopsc(&with(&["output", "mlops.yaml"]), dir.path());
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the stack minimal does not exist in us-east-1"),
+        "{err}"
+    );
+    assert!(err.contains("help: deploy it with `mlopsc apply"), "{err}");
+
+    let (output, _) = mlopsc(
+        &with(&["apply", "mlops.yaml", "--auto-approve"]),
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    let (output, _) = mlopsc(&with(&["output", "mlops.yaml"]), dir.path());
+    let human = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        human.starts_with("Stack minimal (CREATE_COMPLETE)\n"),
+        "{human}"
+    );
+    assert!(human.contains("  PipelineName "), "{human}");
+    assert!(human.contains(" minimal-pipeline\n"), "{human}");
+
+    let (output, _) = mlopsc(
+        &with(&["output", "mlops.yaml", "--format", "json"]),
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON document");
+    let outputs = &json["outputs"];
+    assert_eq!(outputs["PipelineName"], "minimal-pipeline");
+    assert_eq!(outputs["DataBucketName"], "minimal-data-0001");
+    assert_eq!(outputs["ModelPackageGroupName"], "minimal-models");
+    for arn in ["PipelineArn", "StateMachineArn", "NotificationTopicArn"] {
+        let value = outputs[arn].as_str().unwrap_or_default();
+        assert!(value.starts_with("arn:aws:"), "{arn}: {value}");
+    }
+}

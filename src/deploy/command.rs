@@ -11,6 +11,7 @@ use super::summary::Summary;
 use super::{DeployError, Deployment, offline};
 use crate::build::{self, CompileError};
 use crate::cli::{self, Io, exit};
+use crate::cost::Estimate;
 use crate::diagnostics::Format;
 
 /// Where AWS is: the standard chain (env, profile, SSO, IMDS) with these on top.
@@ -52,8 +53,44 @@ pub struct PlanArgs {
     /// Print the plan as text (human) or as one JSON document for CI bots (json).
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     pub format: PlanFormat,
+    /// The spec before the change (for example `git show main:mlops.yaml > old.yaml`): the
+    /// plan then prints the monthly cost before and after, and the difference.
+    #[arg(long, value_name = "OLD_SPEC")]
+    pub cost_base: Option<PathBuf>,
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// The monthly estimates `plan` prints under the plan: the new spec's, and the old one's
+/// when `--cost-base` names it.
+#[derive(Debug)]
+pub struct CostChange {
+    pub new: Estimate,
+    pub old: Option<Estimate>,
+}
+
+impl CostChange {
+    /// Prices the new spec and, with `--cost-base`, the old one; on failure prints why.
+    fn of(args: &PlanArgs, io: &mut Io) -> Result<CostChange, u8> {
+        let format = args.format.diagnostics();
+        let new = cli::estimate_file(&args.spec, format, io).map_err(|_| exit::DEPLOY_FAILED)?;
+        let old = match &args.cost_base {
+            Some(path) => {
+                Some(cli::estimate_file(path, format, io).map_err(|_| exit::DEPLOY_FAILED)?)
+            }
+            None => None,
+        };
+        Ok(CostChange { new, old })
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let mut cost = serde_json::json!({"monthly": self.new.total});
+        if let Some(old) = &self.old {
+            cost["base"] = old.total.into();
+            cost["delta"] = (((self.new.total - old.total) * 100.0).round() / 100.0).into();
+        }
+        cost
+    }
 }
 
 /// How `plan` prints the plan.
@@ -66,11 +103,13 @@ pub enum PlanFormat {
 
 impl PlanFormat {
     /// The plan as this format prints it on stdout.
-    pub fn render(self, summary: &Summary) -> String {
+    pub fn render(self, summary: &Summary, cost: &CostChange) -> String {
         match self {
-            PlanFormat::Human => summary.render(),
+            PlanFormat::Human => summary.render() + "\n" + &cost.new.change_line(cost.old.as_ref()),
             PlanFormat::Json => {
-                let mut text = serde_json::to_string_pretty(&summary.to_json())
+                let mut json = summary.to_json();
+                json["cost"] = cost.to_json();
+                let mut text = serde_json::to_string_pretty(&json)
                     .unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}"));
                 text.push('\n');
                 text
@@ -107,6 +146,18 @@ pub struct DestroyArgs {
     /// Destroy without asking. Required when standard input is not a terminal.
     #[arg(long)]
     pub auto_approve: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[cfg(feature = "aws")]
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// The spec file, usually mlops.yaml.
+    pub spec: PathBuf,
+    /// human: one `name  value` line per output; json: one object of them.
+    #[arg(long, value_enum, default_value_t = cli::ReportFormat::Human)]
+    pub format: cli::ReportFormat,
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -164,6 +215,10 @@ pub fn plan(args: PlanArgs, io: &mut Io) -> u8 {
         Ok(d) => d,
         Err(code) => return code,
     };
+    let cost = match CostChange::of(&args, io) {
+        Ok(cost) => cost,
+        Err(code) => return code,
+    };
     if args.offline {
         let dir = args
             .generated
@@ -171,7 +226,9 @@ pub fn plan(args: PlanArgs, io: &mut Io) -> u8 {
             .unwrap_or_else(|| Path::new("generated").join(&deployment.target.stack));
         return match offline::summary(&deployment, &dir) {
             Ok(summary) => {
-                let _ = io.stdout.write_all(args.format.render(&summary).as_bytes());
+                let _ = io
+                    .stdout
+                    .write_all(args.format.render(&summary, &cost).as_bytes());
                 changes_exit(summary.has_changes(), args.detailed_exitcode)
             }
             Err(err) => fail(io, &err),
@@ -179,7 +236,7 @@ pub fn plan(args: PlanArgs, io: &mut Io) -> u8 {
     }
     #[cfg(feature = "aws")]
     {
-        aws_commands::plan(args, deployment, io)
+        aws_commands::plan(args, deployment, &cost, io)
     }
     #[cfg(not(feature = "aws"))]
     {
@@ -188,7 +245,7 @@ pub fn plan(args: PlanArgs, io: &mut Io) -> u8 {
 }
 
 #[cfg(feature = "aws")]
-pub use aws_commands::{apply, destroy, terminal_input};
+pub use aws_commands::{apply, destroy, output, terminal_input};
 
 #[cfg(feature = "aws")]
 mod aws_commands {
@@ -202,8 +259,12 @@ mod aws_commands {
     use super::super::planfile::{FORMAT, PlanFile};
     use super::super::summary::Summary;
     use super::super::{DeployError, Deployment};
-    use super::{ApplyArgs, AwsArgs, DestroyArgs, PlanArgs, changes_exit, compile, fail};
+    use super::{
+        ApplyArgs, AwsArgs, CostChange, DestroyArgs, OutputArgs, PlanArgs, changes_exit, compile,
+        fail,
+    };
     use crate::build::sha256_hex;
+    use crate::cli::ReportFormat;
     use crate::cli::{Io, exit};
     use crate::diagnostics::Format;
 
@@ -280,7 +341,12 @@ mod aws_commands {
         }
     }
 
-    pub(super) fn plan(args: PlanArgs, deployment: Deployment, io: &mut Io) -> u8 {
+    pub(super) fn plan(
+        args: PlanArgs,
+        deployment: Deployment,
+        cost: &CostChange,
+        io: &mut Io,
+    ) -> u8 {
         let keep = args.out.is_some();
         let result = run(
             &args.aws,
@@ -290,7 +356,7 @@ mod aws_commands {
                 let planned = planning::plan(clients, &deployment, keep).await?;
                 let _ = io
                     .stdout
-                    .write_all(args.format.render(&planned.summary).as_bytes());
+                    .write_all(args.format.render(&planned.summary, cost).as_bytes());
                 if let Some(out) = &args.out {
                     if planned.recreate {
                         planning::discard(clients, &planned).await?;
@@ -333,6 +399,77 @@ mod aws_commands {
             change_set: planned.change_set.clone(),
             deployed_pipeline_sha256: planned.deployed_pipeline_sha256.clone(),
         }
+    }
+
+    /// `mlopsc output`: the deployed stack's outputs, the names and ARNs of what it made.
+    pub fn output(args: OutputArgs, io: &mut Io) -> u8 {
+        let format = match args.format {
+            ReportFormat::Human => Format::Human,
+            ReportFormat::Json => Format::Json,
+        };
+        let deployment = match compile(&args.spec, format, io) {
+            Ok(d) => d,
+            Err(code) => return code,
+        };
+        let stack_name = deployment.target.stack.clone();
+        let result = run(
+            &args.aws,
+            &deployment.target.region,
+            io,
+            async |clients, _io| {
+                Ok((
+                    describe_stack(clients, &stack_name).await?,
+                    clients.region.clone(),
+                ))
+            },
+        );
+        let stack = match result {
+            Ok((Some(stack), _)) => stack,
+            Ok((None, region)) => {
+                let _ = writeln!(
+                    io.stderr,
+                    "error: the stack {stack_name} does not exist in {region}\n\
+                     help: deploy it with `mlopsc apply {}`, or pass the --region it is in",
+                    args.spec.display()
+                );
+                return exit::DEPLOY_FAILED;
+            }
+            Err(err) => return fail(io, &err),
+        };
+        // Sorted by name, so that the output is the same whatever order AWS lists them in.
+        let outputs: std::collections::BTreeMap<&str, &str> = stack
+            .outputs()
+            .iter()
+            .filter_map(|o| Some((o.output_key()?, o.output_value()?)))
+            .collect();
+        let text = match args.format {
+            ReportFormat::Human => {
+                let width = outputs.keys().map(|k| k.len()).max().unwrap_or(0);
+                let mut text = format!(
+                    "Stack {stack_name} ({})\n",
+                    stack
+                        .stack_status()
+                        .map(|s| s.as_str())
+                        .unwrap_or("no status")
+                );
+                for (key, value) in &outputs {
+                    text.push_str(&format!("  {key:<width$}  {value}\n"));
+                }
+                text
+            }
+            ReportFormat::Json => {
+                let json = serde_json::json!({
+                    "stack": stack_name,
+                    "status": stack.stack_status().map(|s| s.as_str()),
+                    "outputs": outputs,
+                });
+                serde_json::to_string_pretty(&json)
+                    .unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}"))
+                    + "\n"
+            }
+        };
+        let _ = io.stdout.write_all(text.as_bytes());
+        exit::OK
     }
 
     pub fn apply(args: ApplyArgs, io: &mut Io, input: Option<&mut dyn BufRead>) -> u8 {

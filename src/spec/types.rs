@@ -55,6 +55,63 @@ pub struct Spec {
     /// Extra pipeline steps for what the built-in stages do not cover.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom_steps: Vec<CustomStep>,
+    /// What `mlopsc cost` and `plan` assume about job durations and data size. Optional:
+    /// every key has a default. Generates nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostAssumptions>,
+}
+
+/// The quantities a monthly estimate needs that the rest of the spec does not fix: how long
+/// jobs run (the spec gives only their limits) and how much data is stored.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct CostAssumptions {
+    /// Minutes one preprocessing job runs. Default 30.
+    #[schemars(range(min = 0))]
+    pub preprocessing_minutes: f64,
+    /// Minutes one training job runs, spot interruptions included. Default 120.
+    #[schemars(range(min = 0))]
+    pub training_minutes: f64,
+    /// Minutes one evaluation job runs. Default 15.
+    #[schemars(range(min = 0))]
+    pub evaluation_minutes: f64,
+    /// Minutes one drift baseline job (image models) runs. Default 15.
+    #[schemars(range(min = 0))]
+    pub baseline_minutes: f64,
+    /// Minutes each custom step (processing, training or batch transform) runs. Default 30.
+    #[schemars(range(min = 0))]
+    pub custom_step_minutes: f64,
+    /// Minutes one monitoring job (drift or quality) runs. Default 10.
+    #[schemars(range(min = 0))]
+    pub monitoring_minutes: f64,
+    /// Pipeline runs a month started by drift, quality or new data, on top of the scheduled
+    /// ones; these triggers fire when the data says, so the spec cannot count them. Default 0.
+    #[schemars(range(min = 0))]
+    pub triggered_runs_per_month: f64,
+    /// Gigabytes in the data bucket that every run reads (so they stay in the frequent tier).
+    /// Default 50.
+    #[schemars(range(min = 0))]
+    pub data_size_gb: f64,
+    /// Gigabytes of older data no run reads; with Intelligent-Tiering they move to a colder
+    /// tier. Default 0.
+    #[schemars(range(min = 0))]
+    pub archived_data_gb: f64,
+}
+
+impl Default for CostAssumptions {
+    fn default() -> Self {
+        CostAssumptions {
+            preprocessing_minutes: 30.0,
+            training_minutes: 120.0,
+            evaluation_minutes: 15.0,
+            baseline_minutes: 15.0,
+            custom_step_minutes: 30.0,
+            monitoring_minutes: 10.0,
+            triggered_runs_per_month: 0.0,
+            data_size_gb: 50.0,
+            archived_data_gb: 0.0,
+        }
+    }
 }
 
 /// The only language version.

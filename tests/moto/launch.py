@@ -1,4 +1,4 @@
-"""moto_server with three CloudFormation gaps closed, for the deploy tests.
+"""moto_server with four CloudFormation gaps closed, for the deploy tests.
 
 Run with the venv's python in place of moto_server, same arguments (-H 127.0.0.1 -p PORT).
 The flagship's template is deployed unchanged; the emulator is patched instead:
@@ -11,6 +11,9 @@ The flagship's template is deployed unchanged; the emulator is patched instead:
 - AWS::CloudWatch::Alarm and AWS::SageMaker::Pipeline: moto's CloudFormation has no model
   for them and silently skips them; these create them through moto's own backends, so
   DescribeAlarms and DescribePipeline see what the stack deployed.
+- Outputs: executing a change set updates the stack's resources but keeps the outputs of the
+  template the stack was made with, so DescribeStacks lists none after a first apply
+  (`mlopsc output` reads them).
 
 moto builds its model map from CloudFormationModel.__subclasses__() on first use, so the
 classes below must be defined before the server handles a request.
@@ -19,6 +22,8 @@ classes below must be defined before the server handles a request.
 import sys
 
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+from moto.cloudformation.models import ChangeSet
+from moto.cloudformation.parsing import OutputMap
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.kms.models import Key
@@ -161,6 +166,18 @@ class CfnPipeline(_Replaced, CloudFormationModel):
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
         sagemaker_backends[account_id][region_name].delete_pipeline(resource_name)
+
+
+_apply_change_set = ChangeSet.apply
+
+
+def _apply_change_set_with_outputs(self):
+    """CloudFormation's outputs are the executed template's, as its resources are."""
+    _apply_change_set(self)
+    self.stack.output_map = OutputMap(self.stack.resource_map, self.template_dict, self.stack_id)
+
+
+ChangeSet.apply = _apply_change_set_with_outputs
 
 
 if __name__ == "__main__":

@@ -1,0 +1,409 @@
+//! A monthly cost estimate of a compiled system, from the committed price table in [`prices`].
+//!
+//! Computed from the IR, not from AWS: it prices what the spec says will run (jobs per
+//! schedule × expected minutes, the endpoint's minimum fleet, stored data) so that a spec
+//! change can be priced in review, before anything is deployed. The durations and data sizes
+//! the spec cannot know come from its optional `cost:` section, with stated defaults.
+
+pub mod prices;
+
+use serde::Serialize;
+
+use crate::ir::{Job, System};
+use crate::spec::CostAssumptions;
+
+/// One priced line: `quantity` units at `unit_price` USD each.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LineItem {
+    pub what: String,
+    pub quantity: f64,
+    /// `instance-hour` or `GB-month`.
+    pub unit: &'static str,
+    pub unit_price: f64,
+    pub monthly: f64,
+}
+
+/// The line items of one system, and what the table could not price.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Estimate {
+    pub project: String,
+    pub items: Vec<LineItem>,
+    pub total: f64,
+    /// Instance types missing from the price table; their lines are left out of the total.
+    pub unpriced: Vec<String>,
+    pub prices: &'static str,
+    /// What the figures assume and leave out, in words.
+    pub assumptions: Vec<String>,
+}
+
+/// Prices a system under the spec's cost assumptions.
+pub fn estimate(system: &System, assumptions: &CostAssumptions) -> Estimate {
+    let mut lines = Lines::default();
+    let scheduled: f64 = system
+        .retraining
+        .iter()
+        .flat_map(|r| &r.schedules)
+        .map(|s| runs_per_month(s))
+        .fold(0.0, |sum, runs| sum + runs);
+    let runs = scheduled + assumptions.triggered_runs_per_month;
+    lines.job(
+        "preprocessing",
+        &system.preprocess.job,
+        runs * assumptions.preprocessing_minutes,
+        1.0,
+    );
+    let spot = if system.training.spot.is_some() {
+        1.0 - prices::SPOT_DISCOUNT
+    } else {
+        1.0
+    };
+    let training_name = if system.training.spot.is_some() {
+        format!("training (spot, -{:.0}%)", prices::SPOT_DISCOUNT * 100.0)
+    } else {
+        "training".to_string()
+    };
+    lines.job(
+        &training_name,
+        &system.training.job,
+        runs * assumptions.training_minutes,
+        spot,
+    );
+    lines.job(
+        "evaluation",
+        &system.evaluation.job,
+        runs * assumptions.evaluation_minutes,
+        1.0,
+    );
+    if let Some(monitoring) = &system.image_monitoring {
+        lines.job(
+            "drift baseline",
+            &monitoring.baseline_job,
+            runs * assumptions.baseline_minutes,
+            1.0,
+        );
+    }
+    for step in &system.custom_steps {
+        lines.job(
+            &format!("custom step {} ({:?})", step.name, step.kind).to_lowercase(),
+            &step.job,
+            runs * assumptions.custom_step_minutes,
+            1.0,
+        );
+    }
+    if let Some(endpoint) = &system.endpoint {
+        let instances = endpoint
+            .autoscaling
+            .as_ref()
+            .map_or(endpoint.initial_instance_count, |a| a.min_instances);
+        lines.instances(
+            "endpoint (minimum fleet, always on)",
+            &endpoint.instance_type,
+            f64::from(instances) * prices::HOURS_PER_MONTH,
+        );
+    }
+    if let Some(drift) = &system.data_drift {
+        lines.instances(
+            "data drift monitoring",
+            &drift.instance_type,
+            runs_per_month(&drift.schedule) * assumptions.monitoring_minutes / 60.0,
+        );
+    }
+    if let Some(quality) = &system.model_quality {
+        lines.instances(
+            "model quality monitoring",
+            &quality.instance_type,
+            runs_per_month(&quality.schedule) * assumptions.monitoring_minutes / 60.0,
+        );
+    }
+    if let Some(monitoring) = &system.image_monitoring {
+        let fires = monitoring
+            .schedules
+            .iter()
+            .map(|s| runs_per_month(s))
+            .fold(0.0, |sum, runs| sum + runs);
+        lines.job(
+            "monitoring pipeline",
+            &monitoring.job,
+            fires * assumptions.monitoring_minutes,
+            1.0,
+        );
+    }
+    storage(system, assumptions, &mut lines);
+    let total = lines.items.iter().fold(0.0, |sum, item| sum + item.monthly);
+    Estimate {
+        project: system.project.clone(),
+        total: round(total, 2),
+        items: lines.items,
+        unpriced: lines.unpriced,
+        prices: prices::SOURCE,
+        assumptions: vec![
+            format!(
+                "assumed {} pipeline runs a month ({} scheduled, {} triggered)",
+                round(runs, 3),
+                round(scheduled, 3),
+                round(assumptions.triggered_runs_per_month, 3)
+            ),
+            format!(
+                "assumed minutes per job: preprocessing {}, training {}, evaluation {}, baseline {}, custom step {}, monitoring {}",
+                assumptions.preprocessing_minutes,
+                assumptions.training_minutes,
+                assumptions.evaluation_minutes,
+                assumptions.baseline_minutes,
+                assumptions.custom_step_minutes,
+                assumptions.monitoring_minutes
+            ),
+            format!("a month has {} hours", prices::HOURS_PER_MONTH),
+            format!(
+                "assumed managed spot training saves {:.0}% of the on-demand price",
+                prices::SPOT_DISCOUNT * 100.0
+            ),
+            "requests, data transfer, KMS, CloudWatch, Step Functions and the \
+             logs, models and pipeline buckets' contents are not counted"
+                .to_string(),
+        ],
+    }
+}
+
+/// S3 storage of the data bucket by tier: data every run reads stays hot; older data goes
+/// to the coldest tier Intelligent-Tiering is allowed to use.
+fn storage(system: &System, assumptions: &CostAssumptions, lines: &mut Lines) {
+    let tiering = system.storage.intelligent_tiering.as_ref();
+    let (hot_name, hot_price) = match tiering {
+        Some(_) => (
+            "S3 Intelligent-Tiering, frequent access",
+            prices::s3::FREQUENT,
+        ),
+        None => ("S3 Standard", prices::s3::STANDARD),
+    };
+    lines.storage(
+        &format!("{hot_name} (data read by every run)"),
+        assumptions.data_size_gb,
+        hot_price,
+    );
+    if assumptions.archived_data_gb > 0.0 {
+        let (cold_name, cold_price) = match tiering {
+            Some(t) if t.deep_archive_access_days.is_some() => (
+                "S3 Intelligent-Tiering, deep archive access",
+                prices::s3::DEEP_ARCHIVE,
+            ),
+            Some(t) if t.archive_access_days.is_some() => (
+                "S3 Intelligent-Tiering, archive access",
+                prices::s3::ARCHIVE,
+            ),
+            Some(_) => (
+                "S3 Intelligent-Tiering, archive instant access",
+                prices::s3::ARCHIVE_INSTANT,
+            ),
+            None => ("S3 Standard", prices::s3::STANDARD),
+        };
+        lines.storage(
+            &format!("{cold_name} (archived data)"),
+            assumptions.archived_data_gb,
+            cold_price,
+        );
+    }
+}
+
+/// The line items so far, and the instance types the table lacks.
+#[derive(Default)]
+struct Lines {
+    items: Vec<LineItem>,
+    unpriced: Vec<String>,
+}
+
+impl Lines {
+    /// A job of `job.instance_count` instances running `minutes` a month, its price scaled by
+    /// `factor` (the spot discount).
+    fn job(&mut self, what: &str, job: &Job, minutes: f64, factor: f64) {
+        let hours = minutes / 60.0 * f64::from(job.instance_count);
+        let what = format!("{what}, {} × {}", job.instance_count, job.instance_type);
+        self.priced(&what, &job.instance_type, hours, factor);
+    }
+
+    fn instances(&mut self, what: &str, instance_type: &str, hours: f64) {
+        let what = format!("{what}, {instance_type}");
+        self.priced(&what, instance_type, hours, 1.0);
+    }
+
+    fn priced(&mut self, what: &str, instance_type: &str, hours: f64, factor: f64) {
+        let Some(price) = prices::instance_hour(instance_type) else {
+            if !self.unpriced.iter().any(|t| t == instance_type) {
+                self.unpriced.push(instance_type.to_string());
+            }
+            return;
+        };
+        self.push(what, hours, "instance-hour", price * factor);
+    }
+
+    fn storage(&mut self, what: &str, gb: f64, price: f64) {
+        self.push(what, gb, "GB-month", price);
+    }
+
+    /// Adds a line, unless nothing is used: a job no schedule starts costs nothing.
+    fn push(&mut self, what: &str, quantity: f64, unit: &'static str, unit_price: f64) {
+        if quantity <= 0.0 {
+            return;
+        }
+        self.items.push(LineItem {
+            what: what.to_string(),
+            quantity: round(quantity, 3),
+            unit,
+            unit_price: round(unit_price, 5),
+            monthly: round(quantity * unit_price, 2),
+        });
+    }
+}
+
+/// Rounds for output, so that a figure prints the same on every machine and without
+/// binary-fraction noise such as 0.30000000000000004.
+fn round(value: f64, places: i32) -> f64 {
+    let scale = 10f64.powi(places);
+    (value * scale).round() / scale
+}
+
+/// Days in the average month of 730 hours.
+const DAYS_PER_MONTH: f64 = prices::HOURS_PER_MONTH / 24.0;
+
+/// How often an EventBridge schedule fires in an average month. `rate(...)` is exact;
+/// `cron(...)` counts the values each field allows (an `L`, `W` or `#` day as once a month)
+/// and ignores the year field. A validated spec's expressions always parse; anything else
+/// counts as never firing.
+pub fn runs_per_month(expression: &str) -> f64 {
+    if let Some(body) = expression
+        .strip_prefix("rate(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        let mut words = body.split_whitespace();
+        let value: f64 = words.next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        let minutes = match words.next().map(|u| u.trim_end_matches('s')) {
+            Some("minute") => 1.0,
+            Some("hour") => 60.0,
+            Some("day") => 1440.0,
+            _ => return 0.0,
+        };
+        return if value > 0.0 {
+            prices::HOURS_PER_MONTH * 60.0 / (value * minutes)
+        } else {
+            0.0
+        };
+    }
+    let Some(body) = expression
+        .strip_prefix("cron(")
+        .and_then(|r| r.strip_suffix(')'))
+    else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = body.split_whitespace().collect();
+    let [minutes, hours, day_of_month, month, day_of_week, _year] = fields[..] else {
+        return 0.0;
+    };
+    let days = if day_of_month == "?" {
+        values(day_of_week, 1, 7) * DAYS_PER_MONTH / 7.0
+    } else if day_of_month == "*" {
+        DAYS_PER_MONTH
+    } else {
+        values(day_of_month, 1, 31)
+    };
+    values(minutes, 0, 59) * values(hours, 0, 23) * days * values(month, 1, 12) / 12.0
+}
+
+/// How many values one cron field allows between `min` and `max`.
+fn values(field: &str, min: u32, max: u32) -> f64 {
+    let count: u32 = field
+        .split(',')
+        .map(|part| {
+            let (range, step) = match part.split_once('/') {
+                Some((range, step)) => (range, step.parse::<u32>().unwrap_or(1).max(1)),
+                None => (part, 1),
+            };
+            if range.contains(['L', 'W', '#']) {
+                return 1;
+            }
+            let (first, last) = match range.split_once('-') {
+                _ if range == "*" => (min, max),
+                Some((a, b)) => (value(a, min), value(b, min)),
+                None if step > 1 => (value(range, min), max),
+                None => (value(range, min), value(range, min)),
+            };
+            if last < first {
+                0
+            } else {
+                (last - first) / step + 1
+            }
+        })
+        .sum();
+    f64::from(count)
+}
+
+/// A cron value: a number, or a month or weekday name (whose position counts from `min`).
+fn value(text: &str, min: u32) -> u32 {
+    const NAMES: [&[&str]; 2] = [
+        &[
+            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+        ],
+        &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"],
+    ];
+    if let Ok(n) = text.parse() {
+        return n;
+    }
+    NAMES
+        .iter()
+        .find_map(|names| names.iter().position(|n| n.eq_ignore_ascii_case(text)))
+        .map_or(min, |i| min + i as u32)
+}
+
+impl Estimate {
+    /// One line for `plan`: the estimate, or with an old one, old → new and the difference.
+    pub fn change_line(&self, old: Option<&Estimate>) -> String {
+        match old {
+            None => format!("Monthly cost estimate: ${:.2}\n", self.total),
+            Some(old) => {
+                let delta = round(self.total - old.total, 2);
+                let sign = if delta < 0.0 { "-" } else { "+" };
+                format!(
+                    "Monthly cost estimate: ${:.2} -> ${:.2} ({sign}${:.2})\n",
+                    old.total,
+                    self.total,
+                    delta.abs()
+                )
+            }
+        }
+    }
+
+    /// The line items as a table, then the total, what was not priced and the assumptions.
+    pub fn render(&self) -> String {
+        let mut out = format!("Monthly cost estimate for {} (USD)\n\n", self.project);
+        let width = self
+            .items
+            .iter()
+            .map(|i| i.what.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(4);
+        out.push_str(&format!(
+            "{:<width$}  {:>12}  {:>13}  {:>13}  {:>10}\n",
+            "what", "quantity", "unit", "unit price", "monthly"
+        ));
+        for item in &self.items {
+            out.push_str(&format!(
+                "{:<width$}  {:>12.3}  {:>13}  {:>13.5}  {:>10.2}\n",
+                item.what, item.quantity, item.unit, item.unit_price, item.monthly
+            ));
+        }
+        out.push_str(&format!(
+            "{:<width$}  {:>12}  {:>13}  {:>13}  {:>10.2}\n",
+            "total", "", "", "", self.total
+        ));
+        if !self.unpriced.is_empty() {
+            out.push_str(&format!(
+                "\nnot in the price table, left out of the total: {}\n",
+                self.unpriced.join(", ")
+            ));
+        }
+        out.push_str(&format!("\nprices: {}\n", self.prices));
+        for assumption in &self.assumptions {
+            out.push_str(&format!("note: {assumption}\n"));
+        }
+        out
+    }
+}

@@ -1,0 +1,192 @@
+//! `mlopsc cost` and the cost line of `plan`: the arithmetic on a hand-computed spec, the
+//! examples' estimates, and the change in dollars between two specs.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use mlopsc::cost::runs_per_month;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn mlopsc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mlopsc"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("mlopsc runs")
+}
+
+fn cost_json(spec: &str) -> serde_json::Value {
+    let output = mlopsc(&["cost", spec, "--format", "json"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(&stdout).expect("one JSON document")
+}
+
+/// tests/fixtures/cost/hand.yaml, by hand (prices from src/cost/prices.rs):
+///
+/// runs a month: cron(0 6 1 * ? *) fires once a month, plus triggeredRunsPerMonth 3 = 4.
+/// - preprocessing, 1 × ml.m5.large: 4 runs × 30 min = 2 h × $0.115 = $0.23
+/// - training, 2 × ml.g4dn.xlarge on spot: 4 × 90 min × 2 instances = 12 h
+///   × $0.736 × (1 - 0.70) = 12 × $0.2208 = $2.6496 -> $2.65
+/// - evaluation, 1 × ml.m5.xlarge: 4 × 15 min = 1 h × $0.23 = $0.23
+/// - drift baseline (image model; the evaluation's instance): 4 × 6 min = 0.4 h × $0.23
+///   = $0.092 -> $0.09
+/// - endpoint: autoscaling minimum 2 (not initialInstanceCount 3) × 730 h = 1460 h
+///   × $0.115 = $167.90
+/// - monitoring pipeline: cron(0 2 ? * * *) daily = 730 / 24 = 30.4167 runs × 12 min
+///   = 6.0833 h × $0.23 = $1.3992 -> $1.40
+/// - S3 frequent access: 100 GB × $0.023 = $2.30
+/// - S3 deep archive access (deepArchiveAccessDays set): 1000 GB × $0.00099 = $0.99
+///
+/// total: 0.23 + 2.65 + 0.23 + 0.09 + 167.90 + 1.40 + 2.30 + 0.99 = $175.79
+#[test]
+fn the_hand_computed_case() {
+    let estimate = cost_json("tests/fixtures/cost/hand.yaml");
+    let monthly: Vec<(String, f64)> = estimate["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| {
+            (
+                item["what"].as_str().expect("what").to_string(),
+                item["monthly"].as_f64().expect("monthly"),
+            )
+        })
+        .collect();
+    let expected = [
+        ("preprocessing, 1 × ml.m5.large", 0.23),
+        ("training (spot, -70%), 2 × ml.g4dn.xlarge", 2.65),
+        ("evaluation, 1 × ml.m5.xlarge", 0.23),
+        ("drift baseline, 1 × ml.m5.xlarge", 0.09),
+        ("endpoint (minimum fleet, always on), ml.m5.large", 167.90),
+        ("monitoring pipeline, 1 × ml.m5.xlarge", 1.40),
+        (
+            "S3 Intelligent-Tiering, frequent access (data read by every run)",
+            2.30,
+        ),
+        (
+            "S3 Intelligent-Tiering, deep archive access (archived data)",
+            0.99,
+        ),
+    ];
+    assert_eq!(monthly.len(), expected.len(), "{monthly:?}");
+    for ((what, dollars), (want_what, want_dollars)) in monthly.iter().zip(expected) {
+        assert_eq!(what, want_what);
+        assert!((dollars - want_dollars).abs() < 1e-9, "{what}: {dollars}");
+    }
+    assert!((estimate["total"].as_f64().expect("total") - 175.79).abs() < 1e-9);
+    assert_eq!(estimate["items"][1]["quantity"], 12.0);
+    assert_eq!(estimate["items"][5]["quantity"], 6.083);
+    assert_eq!(estimate["unpriced"], serde_json::json!([]));
+}
+
+#[test]
+fn schedules_fire_as_often_as_their_fields_allow() {
+    // 730 hours a month: 43800 minutes, 30.4167 days, 4.3452 weeks.
+    let cases = [
+        ("rate(1 hour)", 730.0),
+        ("rate(30 minutes)", 1460.0),
+        ("rate(7 days)", 730.0 / 24.0 / 7.0),
+        ("cron(0 * ? * * *)", 730.0),
+        ("cron(0 3 ? * SUN *)", 730.0 / 24.0 / 7.0),
+        ("cron(0 3 ? * MON-FRI *)", 5.0 * 730.0 / 24.0 / 7.0),
+        ("cron(0/15 8,20 1 * ? *)", 4.0 * 2.0),
+        ("cron(0 0 1 1,7 ? *)", 2.0 / 12.0),
+        ("cron(0 0 L * ? *)", 1.0),
+    ];
+    for (expression, runs) in cases {
+        let got = runs_per_month(expression);
+        assert!((got - runs).abs() < 1e-9, "{expression}: {got}, not {runs}");
+    }
+}
+
+#[test]
+fn the_examples_estimates() {
+    for example in ["minimal", "skin-lesion", "churn-tabular"] {
+        let spec = format!("examples/{example}/mlops.yaml");
+        let output = mlopsc(&["cost", &spec]);
+        assert_eq!(output.status.code(), Some(0));
+        insta::assert_snapshot!(
+            format!("cost-{example}"),
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+}
+
+#[test]
+fn plan_prints_the_change_in_dollars_against_the_old_spec() {
+    // The flagship with the endpoint's autoscaling minimum raised from 1 to 3: two more
+    // ml.g4dn.xlarge instances all month, 2 × 730 h × $0.736 = $1074.56 more.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = root().join("examples/skin-lesion");
+    let text = std::fs::read_to_string(example.join("mlops.yaml")).expect("flagship");
+    let raised = text
+        .replacen("initialInstanceCount: 1", "initialInstanceCount: 3", 1)
+        .replacen("minInstances: 1", "minInstances: 3", 1);
+    assert_ne!(raised, text);
+    let new = dir.path().join("mlops.yaml");
+    std::fs::write(&new, raised).expect("write");
+    std::os::unix::fs::symlink(example.join("code"), dir.path().join("code")).expect("link");
+    let old = example.join("mlops.yaml");
+    let args = |format: &str| {
+        vec![
+            "plan".to_string(),
+            new.display().to_string(),
+            "--offline".into(),
+            "--generated".into(),
+            root().join("generated/skin-lesion").display().to_string(),
+            "--cost-base".into(),
+            old.display().to_string(),
+            "--format".into(),
+            format.into(),
+        ]
+    };
+    let human = run(&args("human"));
+    assert!(
+        human.contains("\nMonthly cost estimate: $575.73 -> $1650.29 (+$1074.56)\n"),
+        "{human}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&run(&args("json"))).expect("JSON");
+    assert_eq!(
+        json["cost"],
+        serde_json::json!({"monthly": 1650.29, "base": 575.73, "delta": 1074.56})
+    );
+    // Without --cost-base, only the new spec's figure.
+    let alone = run(&args("human")[..5]);
+    assert!(
+        alone.contains("\nMonthly cost estimate: $1650.29\n"),
+        "{alone}"
+    );
+}
+
+fn run(args: &[String]) -> String {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = mlopsc(&args);
+    assert!(
+        matches!(output.status.code(), Some(0 | 2)),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn an_unknown_path_is_a_read_error() {
+    let output = mlopsc(&["cost", "no/such/mlops.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("no/such/mlops.yaml"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
