@@ -1093,6 +1093,7 @@ fn transform_steps_run_the_models_inference_handler_on_every_input_object() {
         name: "transform-fixture".into(),
         region: "eu-west-1".into(),
         definition,
+        alarms: Vec::new(),
         uploads: vec![
             (
                 "s3://transform-models/model/model.tar.gz".into(),
