@@ -11,9 +11,39 @@ use serde::Serialize;
 
 use crate::span::Span;
 
-/// Every diagnostic code. The string form is stable: docs, tests and users' CI depend on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Code {
+/// Declares every diagnostic code once, as `/// summary` and the code: the enum, [`Code::ALL`],
+/// the string form and the documentation page (`docs/diagnostics/<code>.md`, compiled in) are
+/// generated from this one list, so a new code cannot miss any of them.
+macro_rules! codes {
+    ($($(#[doc = $summary:literal])+ $code:ident,)+) => {
+        /// Every diagnostic code. The string form is stable: docs, tests and users' CI depend on it.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($(#[doc = $summary])+ $code,)+
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$code),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$code => stringify!($code),)+
+                }
+            }
+
+            /// The documentation page, as shipped in `docs/diagnostics/` and compiled in for
+            /// `mlopsc explain`.
+            pub fn documentation(self) -> &'static str {
+                match self {
+                    $(Code::$code => include_str!(concat!("../docs/diagnostics/", stringify!($code), ".md")),)+
+                }
+            }
+        }
+    };
+}
+
+codes! {
     /// The file cannot be read: missing, a directory, or no permission.
     F001,
     /// The step code directory or a script it should hold is missing.
@@ -98,146 +128,11 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: &'static [Code] = &[
-        Code::F001,
-        Code::F002,
-        Code::Y001,
-        Code::Y002,
-        Code::Y003,
-        Code::Y004,
-        Code::Y005,
-        Code::Y006,
-        Code::Y007,
-        Code::S001,
-        Code::S002,
-        Code::S003,
-        Code::S004,
-        Code::S005,
-        Code::N001,
-        Code::N002,
-        Code::N003,
-        Code::I001,
-        Code::I002,
-        Code::I003,
-        Code::I004,
-        Code::I005,
-        Code::I006,
-        Code::I007,
-        Code::V001,
-        Code::V002,
-        Code::V003,
-        Code::V004,
-        Code::V005,
-        Code::V006,
-        Code::V007,
-        Code::X001,
-        Code::X002,
-        Code::X003,
-        Code::X004,
-        Code::R001,
-        Code::R002,
-        Code::R003,
-        Code::R004,
-        Code::A001,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::F001 => "F001",
-            Code::F002 => "F002",
-            Code::Y001 => "Y001",
-            Code::Y002 => "Y002",
-            Code::Y003 => "Y003",
-            Code::Y004 => "Y004",
-            Code::Y005 => "Y005",
-            Code::Y006 => "Y006",
-            Code::Y007 => "Y007",
-            Code::S001 => "S001",
-            Code::S002 => "S002",
-            Code::S003 => "S003",
-            Code::S004 => "S004",
-            Code::S005 => "S005",
-            Code::N001 => "N001",
-            Code::N002 => "N002",
-            Code::N003 => "N003",
-            Code::I001 => "I001",
-            Code::I002 => "I002",
-            Code::I003 => "I003",
-            Code::I004 => "I004",
-            Code::I005 => "I005",
-            Code::I006 => "I006",
-            Code::I007 => "I007",
-            Code::V001 => "V001",
-            Code::V002 => "V002",
-            Code::V003 => "V003",
-            Code::V004 => "V004",
-            Code::V005 => "V005",
-            Code::V006 => "V006",
-            Code::V007 => "V007",
-            Code::X001 => "X001",
-            Code::X002 => "X002",
-            Code::X003 => "X003",
-            Code::X004 => "X004",
-            Code::R001 => "R001",
-            Code::R002 => "R002",
-            Code::R003 => "R003",
-            Code::R004 => "R004",
-            Code::A001 => "A001",
-        }
-    }
-
     pub fn parse(text: &str) -> Option<Code> {
         Code::ALL
             .iter()
             .copied()
             .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
-    }
-
-    /// The documentation page, as shipped in `docs/diagnostics/` and compiled in for
-    /// `mlopsc explain`.
-    pub fn documentation(self) -> &'static str {
-        match self {
-            Code::F001 => include_str!("../docs/diagnostics/F001.md"),
-            Code::F002 => include_str!("../docs/diagnostics/F002.md"),
-            Code::Y001 => include_str!("../docs/diagnostics/Y001.md"),
-            Code::Y002 => include_str!("../docs/diagnostics/Y002.md"),
-            Code::Y003 => include_str!("../docs/diagnostics/Y003.md"),
-            Code::Y004 => include_str!("../docs/diagnostics/Y004.md"),
-            Code::Y005 => include_str!("../docs/diagnostics/Y005.md"),
-            Code::Y006 => include_str!("../docs/diagnostics/Y006.md"),
-            Code::Y007 => include_str!("../docs/diagnostics/Y007.md"),
-            Code::S001 => include_str!("../docs/diagnostics/S001.md"),
-            Code::S002 => include_str!("../docs/diagnostics/S002.md"),
-            Code::S003 => include_str!("../docs/diagnostics/S003.md"),
-            Code::S004 => include_str!("../docs/diagnostics/S004.md"),
-            Code::S005 => include_str!("../docs/diagnostics/S005.md"),
-            Code::N001 => include_str!("../docs/diagnostics/N001.md"),
-            Code::N002 => include_str!("../docs/diagnostics/N002.md"),
-            Code::N003 => include_str!("../docs/diagnostics/N003.md"),
-            Code::I001 => include_str!("../docs/diagnostics/I001.md"),
-            Code::I002 => include_str!("../docs/diagnostics/I002.md"),
-            Code::I003 => include_str!("../docs/diagnostics/I003.md"),
-            Code::I004 => include_str!("../docs/diagnostics/I004.md"),
-            Code::I005 => include_str!("../docs/diagnostics/I005.md"),
-            Code::I006 => include_str!("../docs/diagnostics/I006.md"),
-            Code::I007 => include_str!("../docs/diagnostics/I007.md"),
-            Code::V001 => include_str!("../docs/diagnostics/V001.md"),
-            Code::V002 => include_str!("../docs/diagnostics/V002.md"),
-            Code::V003 => include_str!("../docs/diagnostics/V003.md"),
-            Code::V004 => include_str!("../docs/diagnostics/V004.md"),
-            Code::V005 => include_str!("../docs/diagnostics/V005.md"),
-            Code::V006 => include_str!("../docs/diagnostics/V006.md"),
-            Code::V007 => include_str!("../docs/diagnostics/V007.md"),
-            Code::X001 => include_str!("../docs/diagnostics/X001.md"),
-            Code::X002 => include_str!("../docs/diagnostics/X002.md"),
-            Code::X003 => include_str!("../docs/diagnostics/X003.md"),
-            Code::X004 => include_str!("../docs/diagnostics/X004.md"),
-            Code::R001 => include_str!("../docs/diagnostics/R001.md"),
-            Code::R002 => include_str!("../docs/diagnostics/R002.md"),
-            Code::R003 => include_str!("../docs/diagnostics/R003.md"),
-            Code::R004 => include_str!("../docs/diagnostics/R004.md"),
-            Code::A001 => include_str!("../docs/diagnostics/A001.md"),
-        }
     }
 }
 
