@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::diagnostics::{Code, Diagnostic, SourceFile};
 use crate::emit::{self, Artifacts};
+use crate::hash::hex;
 use crate::ir::{self, System};
 use crate::output_dir::{OutputDir, OutputError};
 use crate::spec::{Spec, schema::contains, yaml::Document};
@@ -105,14 +106,8 @@ impl CodeBundle {
     }
 }
 
-/// Hex-encodes a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
+/// Re-exported so that the deploy and local layers keep naming it where they name `Compiled`.
+pub use crate::hash::sha256_hex;
 
 /// A validated spec and its step code, as far as they could be read.
 #[derive(Debug)]

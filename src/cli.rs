@@ -14,6 +14,9 @@ use crate::diagnostics::{self, Code, Diagnostic, Format, SourceFile};
 use crate::output_dir::{OutputDir, OutputError};
 use crate::spec::{self, yaml::Span};
 
+/// `plan`, `apply` and `destroy`: their arguments and output, over the `deploy` layer.
+pub mod deploy;
+
 /// Exit codes: an interface for scripts and CI.
 pub mod exit {
     /// Success: the spec is valid, the build is written, `--check` found no difference.
@@ -201,20 +204,20 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  mlopsc plan mlops.yaml\n  mlopsc plan mlops.yaml --out plan.json   # then: mlopsc apply plan.json\n  mlopsc plan mlops.yaml --offline         # against generated/, no AWS\n  mlopsc plan mlops.yaml --cost-base old.yaml   # and the monthly cost, old -> new\n\nEvery plan ends with the spec's monthly cost estimate (see `mlopsc cost --help`).\n\nExit codes:\n  0  no changes (or changes, without --detailed-exitcode)\n  1  error\n  2  changes, with --detailed-exitcode"
     )]
-    Plan(crate::deploy::command::PlanArgs),
+    Plan(deploy::PlanArgs),
     /// Deploy: upload the step code, execute the change set, deploy the pipeline.
     #[cfg(feature = "aws")]
     #[command(
         after_help = "Examples:\n  mlopsc apply mlops.yaml\n  mlopsc apply mlops.yaml --auto-approve   # CI\n  mlopsc apply plan.json                   # a plan saved with plan --out"
     )]
-    Apply(crate::deploy::command::ApplyArgs),
+    Apply(deploy::ApplyArgs),
     /// Delete the stack and the pipeline; retained buckets are kept and reported.
     #[cfg(feature = "aws")]
-    Destroy(crate::deploy::command::DestroyArgs),
+    Destroy(deploy::DestroyArgs),
     /// Print the deployed stack's names and ARNs: buckets, pipeline, state machines, topic.
     #[cfg(feature = "aws")]
     #[command(after_help = OUTPUT_HELP)]
-    Output(crate::deploy::command::OutputArgs),
+    Output(deploy::OutputArgs),
     /// Run the compiled pipeline on this machine, as SageMaker Pipelines would.
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
@@ -526,21 +529,21 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
             check,
             format,
         } => build_command(&spec, out.as_deref(), check, format, io),
-        Command::Plan(args) => crate::deploy::command::plan(args, io),
+        Command::Plan(args) => deploy::plan(args, io),
         #[cfg(feature = "aws")]
         Command::Apply(args) => {
-            let mut input = crate::deploy::command::terminal_input();
+            let mut input = deploy::terminal_input();
             let input = input.as_mut().map(|i| i as &mut dyn std::io::BufRead);
-            crate::deploy::command::apply(args, io, input)
+            deploy::apply(args, io, input)
         }
         #[cfg(feature = "aws")]
         Command::Destroy(args) => {
-            let mut input = crate::deploy::command::terminal_input();
+            let mut input = deploy::terminal_input();
             let input = input.as_mut().map(|i| i as &mut dyn std::io::BufRead);
-            crate::deploy::command::destroy(args, io, input)
+            deploy::destroy(args, io, input)
         }
         #[cfg(feature = "aws")]
-        Command::Output(args) => crate::deploy::command::output(args, io),
+        Command::Output(args) => deploy::output(args, io),
         Command::Run(args) => run_command(args, io),
         Command::Schema => {
             let _ = io

@@ -9,11 +9,41 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::spec::yaml::Span;
+use crate::span::Span;
 
-/// Every diagnostic code. The string form is stable: docs, tests and users' CI depend on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Code {
+/// Declares every diagnostic code once, as `/// summary` and the code: the enum, [`Code::ALL`],
+/// the string form and the documentation page (`docs/diagnostics/<code>.md`, compiled in) are
+/// generated from this one list, so a new code cannot miss any of them.
+macro_rules! codes {
+    ($($(#[doc = $summary:literal])+ $code:ident,)+) => {
+        /// Every diagnostic code. The string form is stable: docs, tests and users' CI depend on it.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $($(#[doc = $summary])+ $code,)+
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$code),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$code => stringify!($code),)+
+                }
+            }
+
+            /// The documentation page, as shipped in `docs/diagnostics/` and compiled in for
+            /// `mlopsc explain`.
+            pub fn documentation(self) -> &'static str {
+                match self {
+                    $(Code::$code => include_str!(concat!("../docs/diagnostics/", stringify!($code), ".md")),)+
+                }
+            }
+        }
+    };
+}
+
+codes! {
     /// The file cannot be read: missing, a directory, or no permission.
     F001,
     /// The step code directory or a script it should hold is missing.
@@ -98,104 +128,11 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: &'static [Code] = &[
-        Code::F001,
-        Code::F002,
-        Code::Y001,
-        Code::Y002,
-        Code::Y003,
-        Code::Y004,
-        Code::Y005,
-        Code::Y006,
-        Code::Y007,
-        Code::S001,
-        Code::S002,
-        Code::S003,
-        Code::S004,
-        Code::S005,
-        Code::N001,
-        Code::N002,
-        Code::N003,
-        Code::I001,
-        Code::I002,
-        Code::I003,
-        Code::I004,
-        Code::I005,
-        Code::I006,
-        Code::I007,
-        Code::V001,
-        Code::V002,
-        Code::V003,
-        Code::V004,
-        Code::V005,
-        Code::V006,
-        Code::V007,
-        Code::X001,
-        Code::X002,
-        Code::X003,
-        Code::X004,
-        Code::R001,
-        Code::R002,
-        Code::R003,
-        Code::R004,
-        Code::A001,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::F001 => "F001",
-            Code::F002 => "F002",
-            Code::Y001 => "Y001",
-            Code::Y002 => "Y002",
-            Code::Y003 => "Y003",
-            Code::Y004 => "Y004",
-            Code::Y005 => "Y005",
-            Code::Y006 => "Y006",
-            Code::Y007 => "Y007",
-            Code::S001 => "S001",
-            Code::S002 => "S002",
-            Code::S003 => "S003",
-            Code::S004 => "S004",
-            Code::S005 => "S005",
-            Code::N001 => "N001",
-            Code::N002 => "N002",
-            Code::N003 => "N003",
-            Code::I001 => "I001",
-            Code::I002 => "I002",
-            Code::I003 => "I003",
-            Code::I004 => "I004",
-            Code::I005 => "I005",
-            Code::I006 => "I006",
-            Code::I007 => "I007",
-            Code::V001 => "V001",
-            Code::V002 => "V002",
-            Code::V003 => "V003",
-            Code::V004 => "V004",
-            Code::V005 => "V005",
-            Code::V006 => "V006",
-            Code::V007 => "V007",
-            Code::X001 => "X001",
-            Code::X002 => "X002",
-            Code::X003 => "X003",
-            Code::X004 => "X004",
-            Code::R001 => "R001",
-            Code::R002 => "R002",
-            Code::R003 => "R003",
-            Code::R004 => "R004",
-            Code::A001 => "A001",
-        }
-    }
-
     pub fn parse(text: &str) -> Option<Code> {
         Code::ALL
             .iter()
             .copied()
             .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
-    }
-
-    /// The documentation page, as shipped in `docs/diagnostics/`.
-    pub fn documentation(self) -> &'static str {
-        crate::docs::page(self)
     }
 }
 

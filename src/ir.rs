@@ -350,6 +350,9 @@ pub struct MetricTarget {
     pub dimensions: Vec<(String, String)>,
 }
 
+/// The endpoint's one production variant; the capture path the monitoring jobs read names it.
+pub const VARIANT: &str = "AllTraffic";
+
 /// The drift statistics a monitoring kind computes, for messages.
 pub fn drift_statistics(kind: MonitoringKind) -> Vec<DriftStatistic> {
     use DriftStatistic::*;
@@ -737,7 +740,7 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
                     "{}/{}/{}/",
                     capture.destination_uri.trim_end_matches('/'),
                     e.name,
-                    crate::emit::cloudformation::VARIANT
+                    VARIANT
                 ),
                 model_uri: format!("s3://{}/monitoring/baseline/model.tar.gz", buckets.pipeline),
                 reports_uri: format!("s3://{}/monitoring/reports/", buckets.pipeline),

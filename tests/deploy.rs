@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 
 use mlopsc::build::CodeBundle;
 use mlopsc::deploy::apply::{self, PIPELINE_INLINE_LIMIT, PipelineAction};
-use mlopsc::deploy::aws::Clients;
-use mlopsc::deploy::command::AwsArgs;
+use mlopsc::deploy::aws::{AwsOptions, Clients};
 use mlopsc::deploy::plan::{self, deployed_pipeline, describe_stack};
 use mlopsc::deploy::summary::{Action, DocumentDiff, DocumentKind};
 use mlopsc::deploy::{DeployError, Deployment, Target, destroy, staging};
@@ -146,13 +145,12 @@ fn deployment(template: &str, pipeline: &str) -> Deployment {
     }
 }
 
-fn args(moto: &Moto) -> AwsArgs {
-    AwsArgs {
+fn args(moto: &Moto) -> AwsOptions {
+    AwsOptions {
         region: Some(REGION.into()),
         profile: None,
         endpoint_url: Some(moto.endpoint()),
-        call_timeout: 30,
-        timings: false,
+        call_timeout: Duration::from_secs(30),
     }
 }
 

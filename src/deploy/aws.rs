@@ -13,7 +13,6 @@ use aws_sdk_cloudformation::config::ProvideCredentials;
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 
 use super::DeployError;
-use super::command::AwsArgs;
 
 /// TCP connect: an unreachable endpoint fails fast instead of hanging.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -68,12 +67,29 @@ impl From<AwsFailure> for DeployError {
     }
 }
 
+/// Where AWS is: the standard chain (env, profile, SSO, IMDS) with these on top. A plain
+/// struct, so that the client code does not depend on the CLI's argument parser.
+#[derive(Debug, Clone)]
+pub struct AwsOptions {
+    /// The region; `None`: the spec's.
+    pub region: Option<String>,
+    /// A named profile from ~/.aws/config.
+    pub profile: Option<String>,
+    /// Send every AWS call here instead (an emulator such as moto_server).
+    pub endpoint_url: Option<String>,
+    /// Give up on one AWS call, retries included, after this long (at least a second).
+    pub call_timeout: Duration,
+}
+
 impl Clients {
     /// Loads the standard configuration chain with `--region`, `--profile` and
     /// `--endpoint-url` on top, and checks that credentials exist before any call.
-    pub async fn connect(args: &AwsArgs, default_region: &str) -> Result<Clients, DeployError> {
-        let call_timeout = Duration::from_secs(args.call_timeout.max(1));
-        let region = args
+    pub async fn connect(
+        options: &AwsOptions,
+        default_region: &str,
+    ) -> Result<Clients, DeployError> {
+        let call_timeout = options.call_timeout.max(Duration::from_secs(1));
+        let region = options
             .region
             .clone()
             .unwrap_or_else(|| default_region.to_string());
@@ -87,10 +103,10 @@ impl Clients {
                     .build(),
             )
             .retry_config(RetryConfig::standard().with_max_attempts(3));
-        if let Some(profile) = &args.profile {
+        if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }
-        if let Some(url) = &args.endpoint_url {
+        if let Some(url) = &options.endpoint_url {
             loader = loader.endpoint_url(url);
         }
         let config = loader.load().await;
@@ -111,9 +127,9 @@ impl Clients {
         }
         // moto and other emulators serve buckets by path, not by virtual host.
         let s3_config = aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(args.endpoint_url.is_some())
+            .force_path_style(options.endpoint_url.is_some())
             .build();
-        let endpoint = match &args.endpoint_url {
+        let endpoint = match &options.endpoint_url {
             Some(url) => format!("the endpoint {url}"),
             None => format!("the AWS endpoints of {region}"),
         };
@@ -124,7 +140,7 @@ impl Clients {
             sfn: aws_sdk_sfn::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
             region,
-            plain_http: args
+            plain_http: options
                 .endpoint_url
                 .as_deref()
                 .is_some_and(|u| u.starts_with("http://")),

@@ -6,7 +6,6 @@
 //! behind the `aws` feature (on by default), so that `--no-default-features` builds and tests
 //! the compiler core without the AWS SDK.
 
-pub mod command;
 pub mod diff;
 pub mod offline;
 pub mod planfile;

@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::build::sha256_hex;
 use crate::diagnostics::Code;
+use crate::hash::sha256_hex;
 use crate::ir::System;
 
 pub const PIPELINE: &str = "pipeline.json";

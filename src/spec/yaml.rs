@@ -10,32 +10,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-/// A half-open byte range into the source text.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end }
-    }
-
-    pub fn len(&self) -> usize {
-        self.end - self.start
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.start == self.end
-    }
-}
-
-impl From<Span> for miette::SourceSpan {
-    fn from(span: Span) -> Self {
-        (span.start, span.len()).into()
-    }
-}
+pub use crate::span::Span;
 
 /// One YAML node with its span.
 #[derive(Clone, Debug, PartialEq)]
@@ -174,9 +149,18 @@ impl Document {
             .unwrap_or(self.locate(pointer).span)
     }
 
+    /// Whether every token of `pointer` names a member or item, so that [`Document::span_of`]
+    /// does not fall back to an ancestor. Tests hold the rules to it.
+    #[cfg(test)]
+    pub(crate) fn resolves(&self, pointer: &str) -> bool {
+        self.locate(pointer).resolved
+    }
+
     fn locate(&self, pointer: &str) -> Located {
         let mut node = &self.root;
         let mut key_span = None;
+        #[cfg(test)]
+        let mut resolved = true;
         for token in pointer.split('/').skip(1) {
             let token = token.replace("~1", "/").replace("~0", "~");
             let next = match &node.value {
@@ -196,12 +180,20 @@ impl Document {
                     node = child;
                     key_span = key;
                 }
-                None => break,
+                None => {
+                    #[cfg(test)]
+                    {
+                        resolved = false;
+                    }
+                    break;
+                }
             }
         }
         Located {
             span: node.span,
             key_span,
+            #[cfg(test)]
+            resolved,
         }
     }
 }
@@ -209,6 +201,9 @@ impl Document {
 struct Located {
     span: Span,
     key_span: Option<Span>,
+    /// False when a token named nothing and `span` is an ancestor's.
+    #[cfg(test)]
+    resolved: bool,
 }
 
 impl Node {
@@ -625,6 +620,14 @@ mod tests {
         assert_eq!(&text[k.start..k.end], "bb");
         let s = doc.span_of("/a/list/0");
         assert_eq!(&text[s.start..s.end], "x");
+        assert!(doc.resolves("/a/list/0"));
+        assert!(!doc.resolves("/a/list/1"), "an item past the end");
+        assert!(!doc.resolves("/a/cc"), "a missing member");
+        assert_eq!(
+            doc.span_of("/a/cc"),
+            doc.span_of("/a"),
+            "falls back to the parent"
+        );
         assert_eq!(
             doc.to_json(),
             serde_json::json!({"a": {"bb": 12, "list": ["x"]}})

@@ -58,17 +58,7 @@ pub fn validate(source: &SourceFile) -> Validated {
 /// Runs every semantic rule; diagnostics come back in source order. `pruned` lists the parts
 /// of `doc` that `spec` holds as defaults or placeholders.
 pub fn check_rules(doc: &Document, spec: &Spec, pruned: &[String]) -> Vec<Diagnostic> {
-    let mut rules = Rules {
-        doc,
-        pruned,
-        diagnostics: Vec::new(),
-    };
-    names::check(spec, &mut rules);
-    instances::check(spec, &mut rules);
-    values::check(spec, &mut rules);
-    syntax::check(spec, &mut rules);
-    references::check(spec, &mut rules);
-    let mut diagnostics = rules.diagnostics;
+    let mut diagnostics = run_rules(doc, spec, pruned).diagnostics;
     diagnostics.sort_by_key(|d| (d.span.start, d.code));
     diagnostics.dedup();
     diagnostics
@@ -79,6 +69,27 @@ pub(crate) struct Rules<'a> {
     doc: &'a Document,
     pruned: &'a [String],
     diagnostics: Vec<Diagnostic>,
+    /// Every pointer a rule reported at (a diagnostic kept, not dropped as depending on a
+    /// pruned part), for the test that each one resolves.
+    #[cfg(test)]
+    pointers: Vec<String>,
+}
+
+/// Every rule over `spec`, in a fixed order.
+fn run_rules<'a>(doc: &'a Document, spec: &Spec, pruned: &'a [String]) -> Rules<'a> {
+    let mut rules = Rules {
+        doc,
+        pruned,
+        diagnostics: Vec::new(),
+        #[cfg(test)]
+        pointers: Vec::new(),
+    };
+    names::check(spec, &mut rules);
+    instances::check(spec, &mut rules);
+    values::check(spec, &mut rules);
+    syntax::check(spec, &mut rules);
+    references::check(spec, &mut rules);
+    rules
 }
 
 /// What the rules behind a code read besides the value they report.
@@ -154,6 +165,8 @@ impl Rules<'_> {
         if self.depends_on_pruned(code, pointer) {
             return;
         }
+        #[cfg(test)]
+        self.pointers.push(pointer.to_string());
         let span = self.doc.span_of(pointer);
         self.diagnostics
             .push(Diagnostic::error(code, span, message).with_help(help));
@@ -170,8 +183,68 @@ impl Rules<'_> {
         if self.depends_on_pruned(code, pointer) {
             return;
         }
+        #[cfg(test)]
+        self.pointers.push(pointer.to_string());
         let span = self.doc.key_span_of(pointer);
         self.diagnostics
             .push(Diagnostic::error(code, span, message).with_help(help));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// A pointer that names nothing lands on an ancestor's span without a sound: every pointer
+    /// a rule reports at on the invalid fixtures must name a value in the file.
+    #[test]
+    fn every_pointer_a_rule_reports_at_resolves_on_the_invalid_fixtures() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid");
+        let mut paths: Vec<_> = std::fs::read_dir(&fixtures)
+            .expect("the fixtures are readable")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        paths.sort();
+        let mut reported = 0;
+        let mut unresolved = Vec::new();
+        for path in &paths {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue; // Y004: not UTF-8, so no rule runs
+            };
+            let parsed = spec::parse(&SourceFile {
+                name: path.display().to_string(),
+                text,
+            });
+            let (Some(doc), Some(spec)) = (&parsed.doc, &parsed.spec) else {
+                continue;
+            };
+            for pointer in run_rules(doc, spec, &parsed.pruned).pointers {
+                reported += 1;
+                if !doc.resolves(&pointer) {
+                    unresolved.push(format!("{}: {pointer}", path.display()));
+                }
+            }
+        }
+        // Each fixture of a rule's code (N, I, V, X, R) makes its rule report at least once.
+        let rule_fixtures = paths
+            .iter()
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(['N', 'I', 'V', 'X', 'R']))
+            })
+            .count();
+        assert!(
+            reported >= rule_fixtures,
+            "{reported} pointers from {rule_fixtures} rule fixtures"
+        );
+        assert!(
+            unresolved.is_empty(),
+            "pointers that name nothing:\n{}",
+            unresolved.join("\n")
+        );
     }
 }

@@ -20,8 +20,7 @@ pub(super) const MODEL_QUALITY_JOB: &str = "ModelQualityJobDefinition";
 pub(super) const MODEL_QUALITY_SCHEDULE: &str = "ModelQualitySchedule";
 const SCALABLE_TARGET: &str = "EndpointScalableTarget";
 const SCALING_POLICY: &str = "EndpointScalingPolicy";
-/// The endpoint's one production variant.
-pub const VARIANT: &str = "AllTraffic";
+pub use crate::ir::VARIANT;
 
 pub(super) fn add(t: &mut Template, pipeline: &Value) {
     repositories(t);

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::summary::Summary;
-use super::{DeployError, Deployment, offline};
 use crate::build::{self, CompileError};
 use crate::cli::{self, Io, exit};
 use crate::cost::Estimate;
+use crate::deploy::summary::Summary;
+use crate::deploy::{DeployError, Deployment, offline};
 use crate::diagnostics::Format;
 
 /// Where AWS is: the standard chain (env, profile, SSO, IMDS) with these on top.
@@ -32,6 +32,19 @@ pub struct AwsArgs {
     /// Print how long the command took and how much of it was spent waiting for AWS.
     #[arg(long)]
     pub timings: bool,
+}
+
+impl AwsArgs {
+    /// The options the AWS client code takes, without the CLI-only `--timings`.
+    #[cfg(feature = "aws")]
+    pub fn options(&self) -> crate::deploy::aws::AwsOptions {
+        crate::deploy::aws::AwsOptions {
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            call_timeout: std::time::Duration::from_secs(self.call_timeout),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -252,13 +265,6 @@ mod aws_commands {
     use std::io::{BufRead, IsTerminal};
     use std::time::Instant;
 
-    use super::super::apply::{self as applying, Applied, PipelineAction};
-    use super::super::aws::Clients;
-    use super::super::destroy::{self as destroying};
-    use super::super::plan::{self as planning, Planned, deployed_pipeline, describe_stack};
-    use super::super::planfile::{FORMAT, PlanFile};
-    use super::super::summary::Summary;
-    use super::super::{DeployError, Deployment};
     use super::{
         ApplyArgs, AwsArgs, CostChange, DestroyArgs, OutputArgs, PlanArgs, changes_exit, compile,
         fail,
@@ -266,6 +272,13 @@ mod aws_commands {
     use crate::build::sha256_hex;
     use crate::cli::ReportFormat;
     use crate::cli::{Io, exit};
+    use crate::deploy::apply::{self as applying, Applied, PipelineAction};
+    use crate::deploy::aws::Clients;
+    use crate::deploy::destroy::{self as destroying};
+    use crate::deploy::plan::{self as planning, Planned, deployed_pipeline, describe_stack};
+    use crate::deploy::planfile::{FORMAT, PlanFile};
+    use crate::deploy::summary::Summary;
+    use crate::deploy::{DeployError, Deployment};
     use crate::diagnostics::Format;
 
     /// Standard input when it is a terminal: the only place a confirmation may come from.
@@ -291,7 +304,7 @@ mod aws_commands {
         let started = Instant::now();
         let rt = runtime()?;
         let (result, waited) = rt.block_on(async {
-            let clients = Clients::connect(aws, region).await?;
+            let clients = Clients::connect(&aws.options(), region).await?;
             let result = body(&clients, io).await;
             Ok::<_, DeployError>((result, clients.waited()))
         })?;
@@ -626,12 +639,12 @@ mod aws_commands {
                 );
             }
             // Large templates went through the shared staging bucket; it stays for other stacks.
-            if deployment.template().len() > super::super::staging::TEMPLATE_BODY_LIMIT {
-                let account = super::super::staging::account(clients).await?;
+            if deployment.template().len() > crate::deploy::staging::TEMPLATE_BODY_LIMIT {
+                let account = crate::deploy::staging::account(clients).await?;
                 let _ = writeln!(
                     io.stdout,
                     "  (kept: the template staging bucket {}, shared by every mlopsc stack in this account and region)",
-                    super::super::staging::bucket_name(&account, &clients.region)
+                    crate::deploy::staging::bucket_name(&account, &clients.region)
                 );
             }
             approve(
