@@ -18,7 +18,7 @@ mod common;
 mod optional;
 #[path = "common/run_local.rs"]
 mod run_local;
-use run_local::{mlopsc, run_json};
+use run_local::{mlopsc, run_json, summary_of};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -197,13 +197,7 @@ fn minimal_example_runs_both_gate_branches_and_reuses_its_cache() {
 
     // Gate passed: the same data, AccuracyThreshold=0.0; preprocessing comes from the cache.
     let passed = run(&["--param", "AccuracyThreshold=0.0"]);
-    assert_eq!(
-        passed.status.code(),
-        Some(0),
-        "stderr:\n{}",
-        text(&passed.stderr)
-    );
-    let summary: Value = serde_json::from_slice(&passed.stdout).unwrap();
+    let summary = summary_of(&passed, 0);
     insta::assert_json_snapshot!("gate_passed", stable(&summary));
     assert_eq!(
         summary["steps"][0]["cacheHit"], true,
@@ -265,13 +259,7 @@ fn minimal_example_runs_both_gate_branches_and_reuses_its_cache() {
 
     // --no-cache runs preprocessing again.
     let again = run(&["--param", "AccuracyThreshold=0.0", "--no-cache"]);
-    assert_eq!(
-        again.status.code(),
-        Some(0),
-        "stderr:\n{}",
-        text(&again.stderr)
-    );
-    let summary: Value = serde_json::from_slice(&again.stdout).unwrap();
+    let summary = summary_of(&again, 0);
     assert_eq!(summary["steps"][0]["cacheHit"], false);
     assert_eq!(summary["registeredModel"]["version"], 2);
 }
@@ -317,13 +305,7 @@ fn churn_example_registers_a_model_and_fails_a_recall_gate_no_model_can_pass() {
     );
     let run = |extra: &[&str]| run_json(&spec, &workdir, std::slice::from_ref(&mount), extra);
     let passed = run(&[]);
-    assert_eq!(
-        passed.status.code(),
-        Some(0),
-        "stderr:\n{}",
-        text(&passed.stderr)
-    );
-    let summary: Value = serde_json::from_slice(&passed.stdout).unwrap();
+    let summary = summary_of(&passed, 0);
     let report = &summary["properties"]["EvaluationReport"]["metrics"];
     assert!(report["auc"]["value"].as_f64().unwrap() >= 0.78, "{report}");
     assert_eq!(summary["registeredModel"]["group"], "churn-xgb");
@@ -341,13 +323,7 @@ fn churn_example_registers_a_model_and_fails_a_recall_gate_no_model_can_pass() {
 
     // The recall gate is `>`: no recall exceeds 1.0.
     let failed = run(&["--param", "RecallThreshold=1.0"]);
-    assert_eq!(
-        failed.status.code(),
-        Some(1),
-        "stderr:\n{}",
-        text(&failed.stderr)
-    );
-    let summary: Value = serde_json::from_slice(&failed.stdout).unwrap();
+    let summary = summary_of(&failed, 1);
     assert_eq!(summary["status"], "Failed");
     assert_eq!(summary["registeredModel"], Value::Null);
     assert!(
@@ -491,13 +467,7 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
     let run = |spec: &Path, extra: &[&str]| run_json(spec, &workdir, &mounts, extra);
 
     let passed = run(&spec, &["--param", "AccuracyThreshold=0.0"]);
-    assert_eq!(
-        passed.status.code(),
-        Some(0),
-        "stderr:\n{}",
-        text(&passed.stderr)
-    );
-    let summary: Value = serde_json::from_slice(&passed.stdout).unwrap();
+    let summary = summary_of(&passed, 0);
     let statuses: Vec<(&str, &str)> = summary["steps"]
         .as_array()
         .unwrap()
@@ -564,13 +534,7 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
     classify_with_the_inference_handler(&model, &serving_environment(&spec), &jpeg, tmp.path());
 
     let failed = run(&spec, &[]);
-    assert_eq!(
-        failed.status.code(),
-        Some(1),
-        "stderr:\n{}",
-        text(&failed.stderr)
-    );
-    let summary: Value = serde_json::from_slice(&failed.stdout).unwrap();
+    let summary = summary_of(&failed, 1);
     assert_eq!(
         summary["steps"][0]["cacheHit"], true,
         "preprocess is cached (P30D)"

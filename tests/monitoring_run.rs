@@ -17,7 +17,7 @@ use serde_json::Value;
 mod optional;
 #[path = "common/run_local.rs"]
 mod run_local;
-use run_local::{mlopsc, run_json};
+use run_local::{mlopsc, run_json, summary_of};
 
 const DATA_BUCKET: &str = "s3://skin-lesion-data-123456789012";
 const PIPELINE_BUCKET: &str = "s3://skin-lesion-pipeline-123456789012";
@@ -87,14 +87,7 @@ fn tiny_flagship(project: &Path) -> PathBuf {
 
 /// `run --local` of `spec` in `workdir`, as JSON; panics unless it succeeds.
 fn run(spec: &Path, workdir: &Path, extra: &[&str]) -> Value {
-    let output = run_json(spec, workdir, &[], extra);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{extra:?}\nstderr:\n{}",
-        text(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("one JSON summary")
+    summary_of(&run_json(spec, workdir, &[], extra), 0)
 }
 
 /// What approving the registered package does to monitoring: its

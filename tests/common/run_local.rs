@@ -32,3 +32,15 @@ pub fn run_json(spec: &Path, workdir: &Path, mounts: &[String], extra: &[&str]) 
     args.extend_from_slice(extra);
     mlopsc(&args)
 }
+
+/// The JSON summary of a finished `run --local`, after checking its exit code (0 succeeded,
+/// 1 failed); the panic shows stderr, where the runner says why.
+pub fn summary_of(output: &Output, exit_code: i32) -> serde_json::Value {
+    assert_eq!(
+        output.status.code(),
+        Some(exit_code),
+        "stderr:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("one JSON summary on stdout")
+}
