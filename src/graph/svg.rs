@@ -32,6 +32,8 @@ const BEND_HEIGHT: f64 = 4.0;
 const GROUP_PAD: f64 = 12.0;
 const GROUP_LABEL_HEIGHT: f64 = 18.0;
 const MARGIN: f64 = 16.0;
+/// Edges meet a box no nearer than this to its top or bottom.
+const PORT_INSET: f64 = 6.0;
 /// Ordering sweeps; small graphs settle in a few.
 const SWEEPS: usize = 12;
 
@@ -460,7 +462,7 @@ fn draw(
     let _ = writeln!(out, "<title>{}</title>", graph.name);
     out.push_str(
         "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" \
-         markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\">\
+         markerWidth=\"6\" markerHeight=\"6\" orient=\"auto-start-reverse\">\
          <path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555\"/></marker></defs>\n",
     );
     let _ = writeln!(
@@ -490,14 +492,21 @@ fn draw(
             .map(|&v| vertices[v].x)
             .fold(f64::MAX, f64::min)
     };
-    for route in routes {
+    let (starts, ends) = ports(graph, vertices, routes);
+    for ((route, start), end) in routes.iter().zip(starts).zip(ends) {
         let first = &vertices[route.chain[0]];
-        let mut path = format!("M{:.1},{:.1}", first.x + first.width, first.center_y());
-        let mut at = (column_right(first.layer), first.center_y());
-        let _ = write!(path, " L{:.1},{:.1}", at.0, at.1);
+        let mut path = format!("M{:.1},{start:.1}", first.x + first.width);
+        let mut at = (column_right(first.layer), start);
+        if at.0 > first.x + first.width {
+            let _ = write!(path, " L{:.1},{:.1}", at.0, at.1);
+        }
         for &next in &route.chain[1..] {
             let vertex = &vertices[next];
-            let (x, y) = (column_left(vertex.layer), vertex.center_y());
+            let y = match vertex.part {
+                Part::Node(_) => end,
+                Part::Label(_) | Part::Bend => vertex.center_y(),
+            };
+            let x = column_left(vertex.layer);
             let middle = (at.0 + x) / 2.0;
             let _ = write!(
                 path,
@@ -576,6 +585,48 @@ fn draw(
     }
     out.push_str("</svg>\n");
     out
+}
+
+/// Where each route leaves its first vertex and reaches its last: spread over the height of a
+/// box or a document, in the order of where the edges come from or go to, so that the arrows
+/// into one node do not pile up into one blot. Pointed and rounded ends take them at their tip.
+fn ports(graph: &Graph, vertices: &[Vertex], routes: &[Route]) -> (Vec<f64>, Vec<f64>) {
+    let mut starts: Vec<f64> = routes
+        .iter()
+        .map(|r| vertices[r.chain[0]].center_y())
+        .collect();
+    let mut ends: Vec<f64> = routes
+        .iter()
+        .map(|r| vertices[r.chain[r.chain.len() - 1]].center_y())
+        .collect();
+    // Per node, the routes leaving it (false) or reaching it (true), by the row of the vertex
+    // next to it on the route.
+    let mut at_node: Vec<[Vec<(f64, usize)>; 2]> = vec![[Vec::new(), Vec::new()]; vertices.len()];
+    for (r, route) in routes.iter().enumerate() {
+        let (first, last) = (route.chain[0], route.chain[route.chain.len() - 1]);
+        at_node[first][0].push((vertices[route.chain[1]].center_y(), r));
+        at_node[last][1].push((vertices[route.chain[route.chain.len() - 2]].center_y(), r));
+    }
+    for (v, sides) in at_node.iter_mut().enumerate() {
+        let Part::Node(n) = vertices[v].part else {
+            continue;
+        };
+        if !matches!(graph.nodes[n].shape, Shape::Box | Shape::Document) {
+            continue;
+        }
+        let (top, height) = (
+            vertices[v].y + PORT_INSET,
+            vertices[v].height - 2.0 * PORT_INSET,
+        );
+        for (side, ys) in sides.iter_mut().zip([&mut starts, &mut ends]) {
+            side.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let count = side.len() as f64;
+            for (k, &(_, r)) in side.iter().enumerate() {
+                ys[r] = top + height * (k as f64 + 0.5) / count;
+            }
+        }
+    }
+    (starts, ends)
 }
 
 /// The outline of a node, filling its whole box: the box is what the layout keeps apart.
