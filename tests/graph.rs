@@ -153,8 +153,11 @@ fn the_architecture_document_diagrams_are_up_to_date() {
 /// A node's box in an SVG diagram: x, y, width, height.
 type Bounds = (f64, f64, f64, f64);
 
+/// Each node of a Mermaid diagram, `nI`, with the lines of its label.
+type Labels = Vec<(String, Vec<String>)>;
+
 /// The labels and edges of a Mermaid diagram: `nI` to its label's lines, and each `nI --> nJ`.
-fn mermaid_parts(mermaid: &str) -> (Vec<(String, Vec<String>)>, Vec<(String, String)>) {
+fn mermaid_parts(mermaid: &str) -> (Labels, Vec<(String, String)>) {
     let (mut nodes, mut edges) = (Vec::new(), Vec::new());
     for line in mermaid.lines().map(str::trim) {
         let Some(rest) = line.strip_prefix('n') else {

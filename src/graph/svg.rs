@@ -101,6 +101,7 @@ pub(super) fn render(graph: &Graph) -> String {
     let mut routes = Vec::new();
     for (e, (from, to, line)) in edges.iter().enumerate() {
         if from == to {
+            // Drawn as a loop beside its node, outside the layout.
             continue;
         }
         let is_reversed = reversed.contains(&e);
@@ -543,6 +544,35 @@ fn draw(
              stroke-width=\"1.3\"{dash} {arrow}=\"url(#arrow)\"/>"
         );
     }
+    // An edge from a node to itself: a loop out into the gap on its right and back.
+    for (node, _, line) in edges.iter().filter(|(from, to, _)| from == to) {
+        let vertex = &vertices[*node];
+        let (x, y) = (vertex.x + vertex.width, vertex.center_y());
+        let reach = x + COLUMN_GAP / 2.0 - 4.0;
+        let dash = if *line == Line::Dotted {
+            " stroke-dasharray=\"5 4\""
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "<path class=\"edge\" d=\"M{x:.1},{:.1} C{reach:.1},{:.1} {reach:.1},{:.1} {x:.1},{:.1}\" \
+             fill=\"none\" stroke=\"#555\" stroke-width=\"1.3\"{dash} marker-end=\"url(#arrow)\"/>",
+            y - 6.0,
+            y - 18.0,
+            y + 18.0,
+            y + 6.0
+        );
+        if let Line::Labelled(text) = line {
+            let _ = writeln!(
+                out,
+                "<text class=\"edge-label\" x=\"{:.1}\" y=\"{:.1}\" fill=\"#333\">{}</text>",
+                reach + 2.0,
+                y + FONT_SIZE / 2.0 - 2.0,
+                escape(text)
+            );
+        }
+    }
     for vertex in vertices {
         let Part::Label(e) = vertex.part else {
             continue;
@@ -735,4 +765,45 @@ fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A step that waits for itself is not valid SageMaker, but the diagram still shows it.
+    #[test]
+    fn an_edge_from_a_node_to_itself_is_drawn_as_a_loop() {
+        let definition = json!({"Steps": [
+            {"Name": "a", "Type": "Processing", "DependsOn": ["a"], "Arguments": {}},
+            {"Name": "b", "Type": "Processing", "DependsOn": ["a"], "Arguments": {}}
+        ]});
+        let svg = render(&super::super::pipeline(&definition));
+        assert_eq!(svg.matches("class=\"edge\"").count(), 2, "{svg}");
+        assert!(svg.contains("stroke-dasharray"), "{svg}");
+    }
+
+    #[test]
+    fn characters_xml_forbids_are_replaced_and_markup_is_escaped() {
+        assert_eq!(
+            escape("a<b>&\"'\u{1}\t"),
+            "a&lt;b&gt;&amp;&quot;&apos;\u{FFFD}\t"
+        );
+    }
+
+    /// The monitoring loop is a cycle: one of its edges is drawn backwards, arrow at its start.
+    #[test]
+    fn a_cycle_is_broken_by_reversing_one_edge() {
+        let mut graph = Graph::default();
+        let a = graph.add(vec!["a".into()], Shape::Box);
+        let b = graph.add(vec!["b".into()], Shape::Box);
+        let c = graph.add(vec!["c".into()], Shape::Box);
+        for (from, to) in [(a, b), (b, c), (c, a)] {
+            graph.edges.insert((from, to, Line::Solid));
+        }
+        let svg = render(&graph);
+        assert_eq!(svg.matches("marker-start=").count(), 1, "{svg}");
+        assert_eq!(svg.matches("marker-end=").count(), 2, "{svg}");
+    }
 }
