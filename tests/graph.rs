@@ -196,40 +196,55 @@ fn number(node: roxmltree::Node, attribute: &str) -> f64 {
         .unwrap_or_else(|| panic!("<{}> has a numeric {attribute}", node.tag_name().name()))
 }
 
-/// The box of a node's outline: its first child, a <rect> or a <polygon>.
-fn bounds(outline: roxmltree::Node) -> Bounds {
-    match outline.tag_name().name() {
-        "rect" => (
-            number(outline, "x"),
-            number(outline, "y"),
-            number(outline, "width"),
-            number(outline, "height"),
-        ),
-        "polygon" => {
-            let points: Vec<(f64, f64)> = outline
-                .attribute("points")
-                .expect("points")
-                .split_whitespace()
-                .map(|p| {
-                    let (x, y) = p.split_once(',').expect("x,y");
-                    (x.parse().expect("x"), y.parse().expect("y"))
-                })
-                .collect();
-            let xs = points.iter().map(|p| p.0);
-            let ys = points.iter().map(|p| p.1);
-            let (left, top) = (
-                xs.clone().fold(f64::MAX, f64::min),
-                ys.clone().fold(f64::MAX, f64::min),
-            );
-            (
-                left,
-                top,
-                xs.fold(0.0, f64::max) - left,
-                ys.fold(0.0, f64::max) - top,
-            )
+/// The corners of a node's outline, its first child: a <rect> or a convex <polygon>.
+fn outline(node: roxmltree::Node) -> Vec<(f64, f64)> {
+    match node.tag_name().name() {
+        "rect" => {
+            let (x, y) = (number(node, "x"), number(node, "y"));
+            let (w, h) = (number(node, "width"), number(node, "height"));
+            vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
         }
+        "polygon" => node
+            .attribute("points")
+            .expect("points")
+            .split_whitespace()
+            .map(|p| {
+                let (x, y) = p.split_once(',').expect("x,y");
+                (x.parse().expect("x"), y.parse().expect("y"))
+            })
+            .collect(),
         other => panic!("a node's outline is a <{other}>"),
     }
+}
+
+/// The box around an outline.
+fn bounds(corners: &[(f64, f64)]) -> Bounds {
+    let xs = corners.iter().map(|p| p.0);
+    let ys = corners.iter().map(|p| p.1);
+    let (left, top) = (
+        xs.clone().fold(f64::MAX, f64::min),
+        ys.clone().fold(f64::MAX, f64::min),
+    );
+    (
+        left,
+        top,
+        xs.fold(0.0, f64::max) - left,
+        ys.fold(0.0, f64::max) - top,
+    )
+}
+
+/// Whether a point is inside a convex outline, more than a pixel from each of its sides (an
+/// edge ends on the outline it points at).
+fn strictly_inside(corners: &[(f64, f64)], (x, y): (f64, f64)) -> bool {
+    let sides: Vec<f64> = corners
+        .iter()
+        .zip(corners.iter().cycle().skip(1))
+        .map(|(a, b)| {
+            let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+            (dx * (y - a.1) - dy * (x - a.0)) / (dx * dx + dy * dy).sqrt()
+        })
+        .collect();
+    sides.iter().all(|&d| d > 1.0) || sides.iter().all(|&d| d < -1.0)
 }
 
 fn overlap(a: Bounds, b: Bounds) -> bool {
@@ -319,16 +334,16 @@ fn every_svg_diagram_draws_every_node_apart_and_no_edge_through_one() {
                     .map(|t| t.text().unwrap_or_default())
                     .collect();
                 assert_eq!(texts, *label, "{at}: {id}'s text");
-                let outline = node.first_element_child().expect("an outline");
-                let b = bounds(outline);
+                let corners = outline(node.first_element_child().expect("an outline"));
+                let b = bounds(&corners);
                 assert!(
                     b.0 >= 0.0 && b.1 >= 0.0 && b.0 + b.2 <= width && b.1 + b.3 <= height,
                     "{at}: {id} at {b:?} is outside the {width}x{height} image"
                 );
-                boxes.push((id.as_str(), b));
+                boxes.push((id.as_str(), b, corners));
             }
-            for (i, (a, box_a)) in boxes.iter().enumerate() {
-                for (b, box_b) in &boxes[i + 1..] {
+            for (i, (a, box_a, _)) in boxes.iter().enumerate() {
+                for (b, box_b, _) in &boxes[i + 1..] {
                     assert!(
                         !overlap(*box_a, *box_b),
                         "{at}: {a} {box_a:?} overlaps {b} {box_b:?}"
@@ -342,16 +357,11 @@ fn every_svg_diagram_draws_every_node_apart_and_no_edge_through_one() {
                 .collect();
             assert_eq!(paths.len(), edges.len(), "{at}: one path per edge");
             for d in paths {
-                for (x, y) in path_points(d) {
-                    for (id, b) in &boxes {
-                        // A point strictly inside, a pixel away from the outline it ends at.
-                        let inside = x > b.0 + 1.0
-                            && x < b.0 + b.2 - 1.0
-                            && y > b.1 + 1.0
-                            && y < b.1 + b.3 - 1.0;
+                for point in path_points(d) {
+                    for (id, _, corners) in &boxes {
                         assert!(
-                            !inside,
-                            "{at}: the edge {d} passes through {id} at ({x}, {y})"
+                            !strictly_inside(corners, point),
+                            "{at}: the edge {d} passes through {id} at {point:?}"
                         );
                     }
                 }

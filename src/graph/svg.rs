@@ -496,9 +496,14 @@ fn draw(
     let (starts, ends) = ports(graph, vertices, routes);
     for ((route, start), end) in routes.iter().zip(starts).zip(ends) {
         let first = &vertices[route.chain[0]];
-        let mut path = format!("M{:.1},{start:.1}", first.x + first.width);
+        let shape_of = |vertex: &Vertex| match vertex.part {
+            Part::Node(n) => graph.nodes[n].shape,
+            Part::Label(_) | Part::Bend => Shape::Box,
+        };
+        let leave = first.x + first.width - inset(shape_of(first), first, start);
+        let mut path = format!("M{leave:.1},{start:.1}");
         let mut at = (column_right(first.layer), start);
-        if at.0 > first.x + first.width {
+        if at.0 > leave {
             let _ = write!(path, " L{:.1},{:.1}", at.0, at.1);
         }
         for &next in &route.chain[1..] {
@@ -516,10 +521,11 @@ fn draw(
             );
             at = match vertex.part {
                 Part::Node(_) => {
-                    if vertex.x > x {
-                        let _ = write!(path, " L{:.1},{y:.1}", vertex.x);
+                    let reach = vertex.x + inset(shape_of(vertex), vertex, y);
+                    if reach > x {
+                        let _ = write!(path, " L{reach:.1},{y:.1}");
                     }
-                    (vertex.x, y)
+                    (reach, y)
                 }
                 Part::Label(_) | Part::Bend => {
                     let end = column_right(vertex.layer);
@@ -618,8 +624,8 @@ fn draw(
 }
 
 /// Where each route leaves its first vertex and reaches its last: spread over the height of a
-/// box or a document, in the order of where the edges come from or go to, so that the arrows
-/// into one node do not pile up into one blot. Pointed and rounded ends take them at their tip.
+/// node, in the order of where the edges come from or go to, so that the arrows into one node
+/// do not pile up into one blot. Pointed and rounded ends keep them to their middle half.
 fn ports(graph: &Graph, vertices: &[Vertex], routes: &[Route]) -> (Vec<f64>, Vec<f64>) {
     let mut starts: Vec<f64> = routes
         .iter()
@@ -641,13 +647,13 @@ fn ports(graph: &Graph, vertices: &[Vertex], routes: &[Route]) -> (Vec<f64>, Vec
         let Part::Node(n) = vertices[v].part else {
             continue;
         };
-        if !matches!(graph.nodes[n].shape, Shape::Box | Shape::Document) {
-            continue;
-        }
-        let (top, height) = (
-            vertices[v].y + PORT_INSET,
-            vertices[v].height - 2.0 * PORT_INSET,
-        );
+        let vertex = &vertices[v];
+        let (top, height) = match graph.nodes[n].shape {
+            Shape::Box | Shape::Document => {
+                (vertex.y + PORT_INSET, vertex.height - 2.0 * PORT_INSET)
+            }
+            Shape::Decision | Shape::Stop => (vertex.y + vertex.height / 4.0, vertex.height / 2.0),
+        };
         for (side, ys) in sides.iter_mut().zip([&mut starts, &mut ends]) {
             side.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let count = side.len() as f64;
@@ -657,6 +663,21 @@ fn ports(graph: &Graph, vertices: &[Vertex], routes: &[Route]) -> (Vec<f64>, Vec
         }
     }
     (starts, ends)
+}
+
+/// How far inside its box a node's outline is on the left and right, `y` from its middle:
+/// where an edge at that height meets a pointed or rounded end.
+fn inset(shape: Shape, vertex: &Vertex, y: f64) -> f64 {
+    let offset = (y - vertex.center_y()).abs();
+    match shape {
+        Shape::Box | Shape::Document => 0.0,
+        Shape::Decision => tip(vertex.height) * offset / (vertex.height / 2.0),
+        Shape::Stop => {
+            let radius = vertex.height.min(vertex.width) / 2.0;
+            let offset = offset.min(radius);
+            radius - (radius * radius - offset * offset).sqrt()
+        }
+    }
 }
 
 /// The outline of a node, filling its whole box: the box is what the layout keeps apart.
