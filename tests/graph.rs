@@ -149,3 +149,248 @@ fn the_architecture_document_diagrams_are_up_to_date() {
         "the pipeline, architecture and monitoring diagrams"
     );
 }
+
+/// A node's box in an SVG diagram: x, y, width, height.
+type Bounds = (f64, f64, f64, f64);
+
+/// Each node of a Mermaid diagram, `nI`, with the lines of its label.
+type Labels = Vec<(String, Vec<String>)>;
+
+/// The labels and edges of a Mermaid diagram: `nI` to its label's lines, and each `nI --> nJ`.
+fn mermaid_parts(mermaid: &str) -> (Labels, Vec<(String, String)>) {
+    let (mut nodes, mut edges) = (Vec::new(), Vec::new());
+    for line in mermaid.lines().map(str::trim) {
+        let Some(rest) = line.strip_prefix('n') else {
+            continue;
+        };
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let id = format!("n{}", &rest[..digits]);
+        if rest[digits..].starts_with(' ') {
+            let target = line.rsplit(' ').next().expect("an edge's target");
+            edges.push((id, target.to_string()));
+        } else {
+            let (start, end) = (
+                line.find('"').expect("a label"),
+                line.rfind('"').expect("its end"),
+            );
+            let lines = line[start + 1..end]
+                .split("<br/>")
+                .map(|l| {
+                    l.replace("#quot;", "\"")
+                        .replace("#lt;", "<")
+                        .replace("#gt;", ">")
+                        .replace("#amp;", "&")
+                })
+                .collect();
+            nodes.push((id, lines));
+        }
+    }
+    (nodes, edges)
+}
+
+fn number(node: roxmltree::Node, attribute: &str) -> f64 {
+    node.attribute(attribute)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("<{}> has a numeric {attribute}", node.tag_name().name()))
+}
+
+/// The corners of a node's outline, its first child: a <rect> or a convex <polygon>.
+fn outline(node: roxmltree::Node) -> Vec<(f64, f64)> {
+    match node.tag_name().name() {
+        "rect" => {
+            let (x, y) = (number(node, "x"), number(node, "y"));
+            let (w, h) = (number(node, "width"), number(node, "height"));
+            vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
+        }
+        "polygon" => node
+            .attribute("points")
+            .expect("points")
+            .split_whitespace()
+            .map(|p| {
+                let (x, y) = p.split_once(',').expect("x,y");
+                (x.parse().expect("x"), y.parse().expect("y"))
+            })
+            .collect(),
+        other => panic!("a node's outline is a <{other}>"),
+    }
+}
+
+/// The box around an outline.
+fn bounds(corners: &[(f64, f64)]) -> Bounds {
+    let xs = corners.iter().map(|p| p.0);
+    let ys = corners.iter().map(|p| p.1);
+    let (left, top) = (
+        xs.clone().fold(f64::MAX, f64::min),
+        ys.clone().fold(f64::MAX, f64::min),
+    );
+    (
+        left,
+        top,
+        xs.fold(0.0, f64::max) - left,
+        ys.fold(0.0, f64::max) - top,
+    )
+}
+
+/// Whether a point is inside a convex outline, more than a pixel from each of its sides (an
+/// edge ends on the outline it points at).
+fn strictly_inside(corners: &[(f64, f64)], (x, y): (f64, f64)) -> bool {
+    let sides: Vec<f64> = corners
+        .iter()
+        .zip(corners.iter().cycle().skip(1))
+        .map(|(a, b)| {
+            let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+            (dx * (y - a.1) - dy * (x - a.0)) / (dx * dx + dy * dy).sqrt()
+        })
+        .collect();
+    sides.iter().all(|&d| d > 1.0) || sides.iter().all(|&d| d < -1.0)
+}
+
+fn overlap(a: Bounds, b: Bounds) -> bool {
+    a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3
+}
+
+/// Points along an edge's path (`M`, `L` and cubic `C` commands, absolute), every curve
+/// sampled finely enough to find it inside a node.
+fn path_points(d: &str) -> Vec<(f64, f64)> {
+    let mut points: Vec<(f64, f64)> = Vec::new();
+    let mut words = d.split_whitespace();
+    let pair = |word: &str| -> (f64, f64) {
+        let (x, y) = word.split_once(',').expect("x,y");
+        (x.parse().expect("x"), y.parse().expect("y"))
+    };
+    while let Some(word) = words.next() {
+        let (command, first) = word.split_at(1);
+        match command {
+            "M" => points.push(pair(first)),
+            "L" => {
+                let start = *points.last().expect("a start");
+                let end = pair(first);
+                points.extend((1..=20).map(|i| {
+                    let t = f64::from(i) / 20.0;
+                    (
+                        start.0 + (end.0 - start.0) * t,
+                        start.1 + (end.1 - start.1) * t,
+                    )
+                }));
+            }
+            "C" => {
+                let p0 = *points.last().expect("a start");
+                let p1 = pair(first);
+                let p2 = pair(words.next().expect("second control point"));
+                let p3 = pair(words.next().expect("end point"));
+                points.extend((1..=40).map(|i| {
+                    let t = f64::from(i) / 40.0;
+                    let u = 1.0 - t;
+                    let at = |a: f64, b: f64, c: f64, d: f64| {
+                        u * u * u * a + 3.0 * u * u * t * b + 3.0 * u * t * t * c + t * t * t * d
+                    };
+                    (at(p0.0, p1.0, p2.0, p3.0), at(p0.1, p1.1, p2.1, p3.1))
+                }));
+            }
+            other => panic!("unexpected path command {other} in {d}"),
+        }
+    }
+    points
+}
+
+/// Every SVG diagram is a standalone XML document that draws every node of the Mermaid one,
+/// with the same text, in boxes that do not overlap, and every edge, none through a node.
+#[test]
+fn every_svg_diagram_draws_every_node_apart_and_no_edge_through_one() {
+    for example in EXAMPLES {
+        let compiled = compiled(example);
+        for kind in [Kind::Pipeline, Kind::Architecture, Kind::Monitoring] {
+            let graph = graph::draw(kind, &compiled).expect("a diagram");
+            let svg = graph.render(GraphFormat::Svg);
+            let at = format!("{example} {kind:?}");
+            let document = roxmltree::Document::parse(&svg)
+                .unwrap_or_else(|err| panic!("{at}: not XML: {err}"));
+            let root = document.root_element();
+            assert_eq!(root.tag_name().name(), "svg", "{at}");
+            assert_eq!(
+                root.tag_name().namespace(),
+                Some("http://www.w3.org/2000/svg"),
+                "{at}"
+            );
+            let (width, height) = (number(root, "width"), number(root, "height"));
+            assert_eq!(
+                root.attribute("viewBox"),
+                Some(format!("0 0 {width} {height}").as_str()),
+                "{at}"
+            );
+            let (nodes, edges) = mermaid_parts(&graph.render(GraphFormat::Mermaid));
+            assert!(nodes.len() >= 3, "{at}: {nodes:?}");
+            let mut boxes = Vec::new();
+            for (id, label) in &nodes {
+                let node = root
+                    .descendants()
+                    .find(|n| n.attribute("id") == Some(id.as_str()))
+                    .unwrap_or_else(|| panic!("{at}: no node {id}"));
+                let texts: Vec<&str> = node
+                    .children()
+                    .filter(|c| c.has_tag_name("text"))
+                    .map(|t| t.text().unwrap_or_default())
+                    .collect();
+                assert_eq!(texts, *label, "{at}: {id}'s text");
+                let corners = outline(node.first_element_child().expect("an outline"));
+                let b = bounds(&corners);
+                assert!(
+                    b.0 >= 0.0 && b.1 >= 0.0 && b.0 + b.2 <= width && b.1 + b.3 <= height,
+                    "{at}: {id} at {b:?} is outside the {width}x{height} image"
+                );
+                boxes.push((id.as_str(), b, corners));
+            }
+            for (i, (a, box_a, _)) in boxes.iter().enumerate() {
+                for (b, box_b, _) in &boxes[i + 1..] {
+                    assert!(
+                        !overlap(*box_a, *box_b),
+                        "{at}: {a} {box_a:?} overlaps {b} {box_b:?}"
+                    );
+                }
+            }
+            let paths: Vec<&str> = root
+                .descendants()
+                .filter(|n| n.attribute("class") == Some("edge"))
+                .map(|n| n.attribute("d").expect("a path"))
+                .collect();
+            assert_eq!(paths.len(), edges.len(), "{at}: one path per edge");
+            for d in paths {
+                for point in path_points(d) {
+                    for (id, _, corners) in &boxes {
+                        assert!(
+                            !strictly_inside(corners, point),
+                            "{at}: the edge {d} passes through {id} at {point:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Labels are text, escaped: a step name with XML's special characters keeps the SVG valid.
+#[test]
+fn svg_labels_are_escaped() {
+    let name = "a<b> & \"c\" 'd'";
+    let definition = serde_json::json!({"Steps": [
+        {"Name": name, "Type": "Processing", "Arguments": {}},
+        {"Name": "next", "Type": "Processing", "DependsOn": [name], "Arguments": {}}
+    ]});
+    let svg = graph::pipeline(&definition).render(GraphFormat::Svg);
+    let document = roxmltree::Document::parse(&svg).expect("XML");
+    let texts: Vec<&str> = document
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(texts.contains(&name), "{texts:?}");
+}
+
+/// The smallest diagram, as drawn: any change to the layout or the styling shows here.
+#[test]
+fn the_minimal_monitoring_svg() {
+    let graph = graph::draw(Kind::Monitoring, &compiled("minimal")).expect("a diagram");
+    insta::assert_snapshot!("minimal-monitoring-svg", graph.render(GraphFormat::Svg));
+}
