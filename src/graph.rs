@@ -73,12 +73,12 @@ pub struct Graph {
 
 /// Draws `kind` from a compiled system.
 pub fn draw(kind: Kind, compiled: &crate::build::Compiled) -> Result<Graph, String> {
-    let artifacts = &compiled.artifacts.files;
+    let artifacts = &compiled.artifacts;
     match kind {
         Kind::Monitoring => Ok(monitoring(&compiled.spec)),
         Kind::Pipeline => {
             let bytes = artifacts
-                .get(crate::emit::PIPELINE)
+                .get(crate::emit::PIPELINE.path)
                 .ok_or("the build has no pipeline.json")?;
             let definition: Value = serde_json::from_slice(bytes)
                 .map_err(|err| format!("pipeline.json is not JSON: {err}"))?;
@@ -86,7 +86,7 @@ pub fn draw(kind: Kind, compiled: &crate::build::Compiled) -> Result<Graph, Stri
         }
         Kind::Architecture => {
             let bytes = artifacts
-                .get(crate::emit::TEMPLATE)
+                .get(crate::emit::TEMPLATE.path)
                 .ok_or("the build has no template.yaml")?;
             let text = String::from_utf8_lossy(bytes);
             let template = crate::spec::yaml::Document::parse(&text)

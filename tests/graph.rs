@@ -43,8 +43,14 @@ fn dot_draws_the_same_graph() {
 fn the_pipeline_diagram_shows_every_step() {
     for example in EXAMPLES {
         let compiled = compiled(example);
-        let text =
-            String::from_utf8(compiled.artifacts.files["pipeline.json"].clone()).expect("UTF-8");
+        let text = String::from_utf8(
+            compiled
+                .artifacts
+                .get(mlopsc::emit::PIPELINE.path)
+                .expect("a pipeline")
+                .to_vec(),
+        )
+        .expect("UTF-8");
         let diagram = graph::draw(Kind::Pipeline, &compiled)
             .expect("a diagram")
             .render(GraphFormat::Mermaid);
