@@ -149,7 +149,7 @@ pub fn compile(source: &SourceFile, spec_dir: &Path) -> Result<Compiled, Compile
     };
     let code_sha256 = code.sha256();
     let system = ir::resolve(&spec, &code_sha256);
-    let artifacts = emit::emit(&system, &code_sha256, source.text.as_bytes())
+    let artifacts = emit::emit(&spec, &system, &code_sha256, source.text.as_bytes())
         .map_err(CompileError::Internal)?;
     Ok(Compiled {
         spec,

@@ -891,7 +891,7 @@ fn graph_command(
             return exit::INTERNAL;
         }
     };
-    match crate::graph::draw(kind, &compiled) {
+    match crate::emit::diagram(kind, &compiled.spec, &compiled.artifacts) {
         Ok(graph) => {
             let _ = io.stdout.write_all(graph.render(format).as_bytes());
             exit::OK

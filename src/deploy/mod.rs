@@ -291,6 +291,7 @@ mod tests {
                     (emit::DEPLOY_STATE_MACHINE, "{}"),
                     (emit::DASHBOARD, "{}"),
                     (emit::MANIFEST, "{}"),
+                    (emit::PIPELINE_DIAGRAM, "flowchart LR\n"),
                 ],
                 &[
                     ("monitoring/constraints.json", "{\"a\":1}"),

@@ -100,9 +100,12 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
         };
         match deployed_as {
             Some(DeployedAs::InlinedBody | DeployedAs::SupportObject) | None => true,
-            Some(DeployedAs::StackTemplate | DeployedAs::Definition(_) | DeployedAs::Manifest) => {
-                false
-            }
+            Some(
+                DeployedAs::StackTemplate
+                | DeployedAs::Definition(_)
+                | DeployedAs::Manifest
+                | DeployedAs::Documentation,
+            ) => false,
         }
     };
     let on_disk = if dir.is_dir() {
@@ -188,7 +191,10 @@ mod tests {
     use super::super::Target;
     use super::*;
     use crate::build::CodeBundle;
-    use crate::emit::{Artifacts, DASHBOARD, Declared, PIPELINE, STATE_MACHINE, TEMPLATE};
+    use crate::emit::{
+        ARCHITECTURE_DIAGRAM, Artifacts, DASHBOARD, Declared, PIPELINE, PIPELINE_DIAGRAM,
+        STATE_MACHINE, TEMPLATE,
+    };
 
     fn deployment(fixed: &[(Declared, &str)], support: &[(&str, &str)]) -> Deployment {
         let mut artifacts = Artifacts::default();
@@ -308,5 +314,28 @@ mod tests {
                 .iter()
                 .all(|doc| doc.diff == DocumentDiff::Created)
         );
+    }
+
+    /// The diagrams are documentation: a changed, new or vanished one is no change to deploy.
+    #[test]
+    fn diagrams_are_never_compared() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(TEMPLATE.path), NEW_TEMPLATE).unwrap();
+        std::fs::create_dir(dir.path().join("diagrams")).unwrap();
+        std::fs::write(
+            dir.path().join(PIPELINE_DIAGRAM.path),
+            "flowchart LR\n  a\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join(ARCHITECTURE_DIAGRAM.path), "flowchart LR\n").unwrap();
+        let d = deployment(
+            &[
+                (TEMPLATE, NEW_TEMPLATE),
+                (PIPELINE_DIAGRAM, "flowchart LR\n  b\n"),
+            ],
+            &[],
+        );
+        let s = summary(&d, dir.path()).unwrap();
+        assert!(!s.has_changes(), "{}", s.render());
     }
 }

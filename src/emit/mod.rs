@@ -1,4 +1,5 @@
-//! Emitters: the resolved [`System`] in, the AWS artifacts out.
+//! Emitters: the resolved [`System`] in, the AWS artifacts out, with the diagrams of them
+//! (drawn by [`crate::graph`], the monitoring loop from the spec itself).
 //!
 //! Each artifact is built as a structure, serialized with a fixed key order and no
 //! timestamps, parsed back and checked before it is accepted. Each one enters the build with
@@ -16,8 +17,10 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::diagnostics::Code;
+use crate::graph::{self, Graph, GraphFormat, Kind};
 use crate::hash::sha256_hex;
 use crate::ir::System;
+use crate::spec::{Spec, yaml::Document};
 
 /// How an artifact reaches AWS: the one fact every consumer (build's writer, the manifest,
 /// `apply`'s uploads, the offline and live plans) decides by. Each artifact carries it, so a
@@ -35,6 +38,9 @@ pub enum DeployedAs {
     /// A file the template refers to by its content-hash key ([`support_key`]): `apply`
     /// uploads it to the pipeline bucket; the offline plan compares it as a file.
     SupportObject,
+    /// For people, not AWS (the diagrams): `build` writes it, `apply` never uploads it and
+    /// the plans never compare it.
+    Documentation,
     /// The hashes of every other file: what `build` owns and compares; never deployed.
     Manifest,
 }
@@ -88,11 +94,32 @@ pub const MANIFEST: Declared = Declared {
     path: "manifest.json",
     deployed_as: DeployedAs::Manifest,
 };
+pub const ARCHITECTURE_DIAGRAM: Declared = Declared {
+    path: "diagrams/architecture.mmd",
+    deployed_as: DeployedAs::Documentation,
+};
+pub const PIPELINE_DIAGRAM: Declared = Declared {
+    path: "diagrams/pipeline.mmd",
+    deployed_as: DeployedAs::Documentation,
+};
+pub const MONITORING_DIAGRAM: Declared = Declared {
+    path: "diagrams/monitoring.mmd",
+    deployed_as: DeployedAs::Documentation,
+};
+
+/// The Mermaid file `build` writes the diagram of `kind` to.
+pub fn diagram_file(kind: Kind) -> Declared {
+    match kind {
+        Kind::Architecture => ARCHITECTURE_DIAGRAM,
+        Kind::Pipeline => PIPELINE_DIAGRAM,
+        Kind::Monitoring => MONITORING_DIAGRAM,
+    }
+}
 
 /// Every fixed-path declaration, so that a file found on disk but absent from a new build
 /// (a deploy state machine whose `deployment:` was removed) is still known by what it was.
 /// A test checks that every fixed-path artifact a build emits is here.
-pub const FIXED: [Declared; 7] = [
+pub const FIXED: [Declared; 10] = [
     PIPELINE,
     MONITORING_PIPELINE,
     STATE_MACHINE,
@@ -100,6 +127,9 @@ pub const FIXED: [Declared; 7] = [
     TEMPLATE,
     DASHBOARD,
     MANIFEST,
+    ARCHITECTURE_DIAGRAM,
+    PIPELINE_DIAGRAM,
+    MONITORING_DIAGRAM,
 ];
 
 /// The fixed-path declaration of `path`, if it has one.
@@ -208,8 +238,14 @@ impl std::fmt::Display for EmitError {
 
 impl std::error::Error for EmitError {}
 
-/// Emits every artifact and the manifest that lists them.
-pub fn emit(system: &System, code_sha256: &str, spec_text: &[u8]) -> Result<Artifacts, EmitError> {
+/// Emits every artifact, the diagrams and the manifest that lists them. The monitoring
+/// diagram draws the loop the spec describes, hence the spec beside its resolved system.
+pub fn emit(
+    spec: &Spec,
+    system: &System,
+    code_sha256: &str,
+    spec_text: &[u8],
+) -> Result<Artifacts, EmitError> {
     let pipeline = sagemaker::pipeline(system);
     let state_machine = stepfunctions::state_machine(system);
     let dashboard = dashboard::body(system).map_err(|m| fail(DASHBOARD, m))?;
@@ -252,9 +288,32 @@ pub fn emit(system: &System, code_sha256: &str, spec_text: &[u8]) -> Result<Arti
     cloudformation::check(&template).map_err(|m| fail(TEMPLATE, m))?;
     access::verify(&template)?;
     out.insert(TEMPLATE, check::yaml_text(TEMPLATE.path, &template)?);
+    for kind in [Kind::Architecture, Kind::Pipeline, Kind::Monitoring] {
+        let diagram = graph::draw(kind, spec, &pipeline, &template);
+        out.insert(
+            diagram_file(kind),
+            diagram.render(GraphFormat::Mermaid).into_bytes(),
+        );
+    }
     let manifest = manifest(&out, code_sha256, spec_text);
     out.insert(MANIFEST, check::json_text(MANIFEST.path, &manifest)?);
     Ok(out)
+}
+
+/// The diagram of `kind` drawn from a build's files, as [`emit`] draws it from the values:
+/// for `mlopsc graph`, which renders it in any format.
+pub fn diagram(kind: Kind, spec: &Spec, artifacts: &Artifacts) -> Result<Graph, String> {
+    let read = |declared: Declared| {
+        artifacts
+            .get(declared.path)
+            .ok_or_else(|| format!("the build has no {}", declared.path))
+    };
+    let definition: Value = serde_json::from_slice(read(PIPELINE)?)
+        .map_err(|err| format!("{} is not JSON: {err}", PIPELINE.path))?;
+    let template = Document::parse(&String::from_utf8_lossy(read(TEMPLATE)?))
+        .map_err(|err| format!("{} does not parse: {err:?}", TEMPLATE.path))?
+        .to_json();
+    Ok(graph::draw(kind, spec, &definition, &template))
 }
 
 fn fail(artifact: Declared, message: String) -> EmitError {
