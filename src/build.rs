@@ -149,7 +149,7 @@ pub fn compile(source: &SourceFile, spec_dir: &Path) -> Result<Compiled, Compile
     };
     let code_sha256 = code.sha256();
     let system = ir::resolve(&spec, &code_sha256);
-    let artifacts = emit::emit(&system, &code_sha256, source.text.as_bytes())
+    let artifacts = emit::emit(&spec, &system, &code_sha256, source.text.as_bytes())
         .map_err(CompileError::Internal)?;
     Ok(Compiled {
         spec,
@@ -252,12 +252,12 @@ pub enum Difference {
 pub fn differences(dir: &Path, artifacts: &Artifacts) -> Result<Vec<Difference>, OutputError> {
     let present = OutputDir::inspect(dir)?;
     let mut out = Vec::new();
-    for (file, bytes) in &artifacts.files {
+    for (file, artifact) in artifacts.iter() {
         match std::fs::read(dir.join(file)) {
-            Ok(existing) if &existing == bytes => {}
-            Ok(_) => out.push(Difference::Changed(file.clone())),
+            Ok(existing) if existing == artifact.bytes => {}
+            Ok(_) => out.push(Difference::Changed(file.to_string())),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                out.push(Difference::Missing(file.clone()))
+                out.push(Difference::Missing(file.to_string()))
             }
             Err(source) => {
                 return Err(OutputError::Io {
@@ -270,7 +270,7 @@ pub fn differences(dir: &Path, artifacts: &Artifacts) -> Result<Vec<Difference>,
     out.extend(
         present
             .files()
-            .filter(|file| !artifacts.files.contains_key(*file))
+            .filter(|file| !artifacts.contains(file))
             .map(|file| Difference::Extra(file.to_string())),
     );
     Ok(out)

@@ -850,7 +850,7 @@ fn build_command(path: &Path, out: Option<&Path>, check: bool, format: Format, i
                 let _ = writeln!(
                     io.stderr,
                     "wrote {} files to {}",
-                    compiled.artifacts.files.len(),
+                    compiled.artifacts.iter().count(),
                     dir.display()
                 );
             }
@@ -893,7 +893,7 @@ fn graph_command(
             return exit::INTERNAL;
         }
     };
-    match crate::graph::draw(kind, &compiled) {
+    match crate::emit::diagram(kind, &compiled.spec, &compiled.artifacts) {
         Ok(graph) => {
             let _ = io.stdout.write_all(graph.render(format).as_bytes());
             exit::OK
@@ -1021,8 +1021,12 @@ fn init_failure(err: &crate::init::InitError, io: &mut Io) -> u8 {
 
 /// `--verbose`: one line per artifact, with its size.
 fn list_files(verb: &str, artifacts: &crate::emit::Artifacts, io: &mut Io) {
-    for (name, bytes) in &artifacts.files {
-        let _ = writeln!(io.stderr, "  {verb}  {name} ({} bytes)", bytes.len());
+    for (name, artifact) in artifacts.iter() {
+        let _ = writeln!(
+            io.stderr,
+            "  {verb}  {name} ({} bytes)",
+            artifact.bytes.len()
+        );
     }
 }
 

@@ -75,29 +75,13 @@ pub struct Graph {
     edges: BTreeSet<(usize, usize, Line)>,
 }
 
-/// Draws `kind` from a compiled system.
-pub fn draw(kind: Kind, compiled: &crate::build::Compiled) -> Result<Graph, String> {
-    let artifacts = &compiled.artifacts.files;
+/// Draws `kind` from the spec and the documents it reads, as values rather than a compiled
+/// build: `emit` draws the diagrams into the build, so this module sits below it.
+pub fn draw(kind: Kind, spec: &crate::spec::Spec, definition: &Value, template: &Value) -> Graph {
     match kind {
-        Kind::Monitoring => Ok(monitoring(&compiled.spec)),
-        Kind::Pipeline => {
-            let bytes = artifacts
-                .get(crate::emit::PIPELINE)
-                .ok_or("the build has no pipeline.json")?;
-            let definition: Value = serde_json::from_slice(bytes)
-                .map_err(|err| format!("pipeline.json is not JSON: {err}"))?;
-            Ok(pipeline(&definition))
-        }
-        Kind::Architecture => {
-            let bytes = artifacts
-                .get(crate::emit::TEMPLATE)
-                .ok_or("the build has no template.yaml")?;
-            let text = String::from_utf8_lossy(bytes);
-            let template = crate::spec::yaml::Document::parse(&text)
-                .map_err(|err| format!("template.yaml does not parse: {err:?}"))?
-                .to_json();
-            Ok(architecture(&template))
-        }
+        Kind::Monitoring => monitoring(spec),
+        Kind::Pipeline => pipeline(definition),
+        Kind::Architecture => architecture(template),
     }
 }
 

@@ -273,7 +273,7 @@ fn is_protected(dir: &Path) -> bool {
 /// The files the directory's previous manifest lists, plus the manifest itself; nothing
 /// when there is no manifest or it is not one of mlopsc's.
 fn previous_manifest(dir: &Path) -> BTreeSet<String> {
-    let Ok(bytes) = std::fs::read(dir.join(MANIFEST)) else {
+    let Ok(bytes) = std::fs::read(dir.join(MANIFEST.path)) else {
         return BTreeSet::new();
     };
     let Ok(manifest) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
@@ -288,7 +288,7 @@ fn previous_manifest(dir: &Path) -> BTreeSet<String> {
     files
         .keys()
         .cloned()
-        .chain(std::iter::once(MANIFEST.to_string()))
+        .chain(std::iter::once(MANIFEST.path.to_string()))
         .collect()
 }
 
@@ -362,12 +362,12 @@ fn sibling_name(parent: &Path, name: &str, tag: &str) -> io::Result<PathBuf> {
 }
 
 fn write_files(dir: &Path, artifacts: &Artifacts) -> io::Result<()> {
-    for (file, bytes) in &artifacts.files {
+    for (file, artifact) in artifacts.iter() {
         let path = dir.join(file);
         if let Some(p) = path.parent() {
             std::fs::create_dir_all(p)?;
         }
-        std::fs::write(&path, bytes)?;
+        std::fs::write(&path, &artifact.bytes)?;
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ const EXAMPLES: [&str; 3] = ["skin-lesion", "churn-tabular", "minimal"];
 
 fn template(example: &str) -> Value {
     let compiled = common::compile_example(example);
-    Document::parse(&common::artifact_text(&compiled, TEMPLATE))
+    Document::parse(&common::artifact_text(&compiled, TEMPLATE.path))
         .expect("the template is YAML")
         .to_json()
 }
@@ -167,7 +167,7 @@ fn a_transform_step_may_create_its_model() {
         text,
     };
     let compiled = mlopsc::build::compile(&source, &dir).expect("compiles");
-    let t = Document::parse(&common::artifact_text(&compiled, TEMPLATE))
+    let t = Document::parse(&common::artifact_text(&compiled, TEMPLATE.path))
         .unwrap()
         .to_json();
     let report = access::check(&t);

@@ -2,7 +2,7 @@
 //! snapshots, plus the properties that make the template secure by default.
 
 use mlopsc::build::Compiled;
-use mlopsc::emit::{DASHBOARD, TEMPLATE, cloudformation};
+use mlopsc::emit::{DASHBOARD, DeployedAs, TEMPLATE, cloudformation};
 use mlopsc::spec::yaml::Document;
 use serde_json::{Value, json};
 
@@ -58,7 +58,9 @@ fn text(c: &Compiled, name: &str) -> String {
 }
 
 fn template(c: &Compiled) -> Value {
-    Document::parse(&text(c, TEMPLATE)).expect("YAML").to_json()
+    Document::parse(&text(c, TEMPLATE.path))
+        .expect("YAML")
+        .to_json()
 }
 
 fn of_type<'a>(t: &'a Value, kind: &str) -> Vec<(&'a String, &'a Value)> {
@@ -74,12 +76,15 @@ fn of_type<'a>(t: &'a Value, kind: &str) -> Vec<(&'a String, &'a Value)> {
 fn snapshots() {
     for example in EXAMPLES {
         let c = compiled(example);
-        insta::assert_snapshot!(format!("{example}-template.yaml"), text(&c, TEMPLATE));
-        insta::assert_snapshot!(format!("{example}-dashboard.json"), text(&c, DASHBOARD));
-        for (name, bytes) in &c.artifacts.files {
+        insta::assert_snapshot!(format!("{example}-template.yaml"), text(&c, TEMPLATE.path));
+        insta::assert_snapshot!(
+            format!("{example}-dashboard.json"),
+            text(&c, DASHBOARD.path)
+        );
+        for (name, artifact) in c.artifacts.iter() {
             if name.starts_with("monitoring/") {
                 let snapshot = format!("{example}-{}", name.replace('/', "-"));
-                insta::assert_snapshot!(snapshot, String::from_utf8_lossy(bytes));
+                insta::assert_snapshot!(snapshot, String::from_utf8_lossy(&artifact.bytes));
             }
         }
     }
@@ -188,7 +193,7 @@ fn the_state_machine_is_the_asl_text_with_substitutions() {
     let machine = &t["Resources"]["StateMachine"]["Properties"];
     assert_eq!(
         machine["DefinitionString"].as_str(),
-        Some(text(&c, "retraining.asl.json").as_str())
+        Some(text(&c, mlopsc::emit::STATE_MACHINE.path).as_str())
     );
     assert_eq!(machine["TracingConfiguration"]["Enabled"], true);
     assert_eq!(machine["LoggingConfiguration"]["Level"], "ALL");
@@ -268,7 +273,7 @@ fn an_existing_key_replaces_the_stack_key() {
 fn model_monitors_carry_the_spec_thresholds() {
     let c = compile_flagship_with_model_monitor();
     let drift: Value = serde_json::from_slice(
-        &c.artifacts.files["monitoring/data-drift/baseline/constraints.json"],
+        text(&c, "monitoring/data-drift/baseline/constraints.json").as_bytes(),
     )
     .expect("JSON");
     assert_eq!(
@@ -277,7 +282,7 @@ fn model_monitors_carry_the_spec_thresholds() {
     );
     assert_eq!(drift["features"][0]["completeness"], 0.99);
     let quality: Value = serde_json::from_slice(
-        &c.artifacts.files["monitoring/model-quality/baseline/constraints.json"],
+        text(&c, "monitoring/model-quality/baseline/constraints.json").as_bytes(),
     )
     .expect("JSON");
     assert_eq!(
@@ -288,7 +293,7 @@ fn model_monitors_carry_the_spec_thresholds() {
     let alarm = &t["Resources"]["ModelQualityAlarm"]["Properties"];
     assert_eq!(alarm["Threshold"], 0.8);
     assert_eq!(alarm["ComparisonOperator"], "LessThanThreshold");
-    let dashboard: Value = serde_json::from_str(&text(&c, DASHBOARD)).expect("JSON");
+    let dashboard: Value = serde_json::from_str(&text(&c, DASHBOARD.path)).expect("JSON");
     let annotated: Vec<&Value> = dashboard["widgets"]
         .as_array()
         .expect("widgets")
@@ -334,6 +339,49 @@ fn model_monitors_read_their_constraints_where_apply_uploads_them() {
     assert_eq!(read.len(), 2);
 }
 
+/// Every file of a build is declared with how it is deployed, and `apply` uploads exactly the
+/// files declared as support objects, each under a key the template refers to: an artifact
+/// of a new kind can no longer slip into S3 as a support file because a list missed it.
+#[test]
+fn apply_uploads_exactly_the_declared_support_objects() {
+    let builds = EXAMPLES
+        .iter()
+        .map(|example| (example.to_string(), compiled(example)))
+        .chain([(
+            "model monitor".to_string(),
+            compile_flagship_with_model_monitor(),
+        )]);
+    let mut support_objects = 0;
+    for (name, c) in builds {
+        let template = text(&c, TEMPLATE.path);
+        let mut declared_support = Vec::new();
+        for (path, artifact) in c.artifacts.iter() {
+            if artifact.deployed_as == DeployedAs::SupportObject {
+                let key = mlopsc::emit::support_key(path, &artifact.bytes);
+                assert!(template.contains(&key), "{name}: {key} is not referenced");
+                declared_support.push(key);
+            } else {
+                assert_eq!(
+                    mlopsc::emit::declared(path).map(|d| d.deployed_as),
+                    Some(artifact.deployed_as),
+                    "{name}: {path} is not in emit::FIXED with its deployment"
+                );
+            }
+        }
+        let code_prefix = format!("code/{}/", c.code.sha256());
+        let uploaded: Vec<String> = mlopsc::deploy::Deployment::of(&c, "")
+            .uploads()
+            .expect("uploads")
+            .into_iter()
+            .map(|u| u.key)
+            .filter(|key| !key.starts_with(&code_prefix))
+            .collect();
+        assert_eq!(uploaded, declared_support, "{name}");
+        support_objects += declared_support.len();
+    }
+    assert!(support_objects >= 2, "the model monitor's constraints");
+}
+
 /// Image monitoring: one alarm per drift check at its threshold and one on the quality metric,
 /// on the namespace and dimensions the monitor step is given, and the drift rule listens to
 /// every drift alarm; the schedules start the monitoring pipeline with their own role.
@@ -342,7 +390,7 @@ fn image_monitoring_alarms_watch_what_the_monitor_step_publishes() {
     let c = compiled("skin-lesion");
     let t = template(&c);
     let monitoring: Value =
-        serde_json::from_str(&text(&c, "monitoring-pipeline.json")).expect("JSON");
+        serde_json::from_str(&text(&c, mlopsc::emit::MONITORING_PIPELINE.path)).expect("JSON");
     let arguments = monitoring["Steps"][0]["Arguments"]["AppSpecification"]["ContainerArguments"]
         .as_array()
         .expect("arguments");
@@ -493,7 +541,7 @@ fn the_training_widget_finds_pipeline_training_jobs() {
     // The Host dimension of a pipeline's training job, as SageMaker names it.
     let host = "pipelines-a1b2c3d4e5f6-train-Zx9Yw8Vu7T/algo-1";
     let c = compiled("skin-lesion");
-    let dashboard: Value = serde_json::from_slice(&c.artifacts.files[DASHBOARD]).unwrap();
+    let dashboard: Value = serde_json::from_str(&text(&c, DASHBOARD.path)).unwrap();
     let expressions: Vec<String> = dashboard["widgets"]
         .as_array()
         .unwrap()

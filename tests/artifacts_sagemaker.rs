@@ -17,7 +17,10 @@ mod common;
 mod optional;
 
 fn pipeline_text(example: &str) -> String {
-    common::artifact_text(&common::compile_example(example), mlopsc::emit::PIPELINE)
+    common::artifact_text(
+        &common::compile_example(example),
+        mlopsc::emit::PIPELINE.path,
+    )
 }
 
 #[test]

@@ -6,7 +6,7 @@ use mlopsc::emit::{STATE_MACHINE, stepfunctions};
 mod common;
 
 fn state_machine(example: &str) -> String {
-    common::artifact_text(&common::compile_example(example), STATE_MACHINE)
+    common::artifact_text(&common::compile_example(example), STATE_MACHINE.path)
 }
 
 #[test]
@@ -46,7 +46,7 @@ fn skin_lesion_deploy() {
     let compiled = common::compile_example("skin-lesion");
     insta::assert_snapshot!(common::artifact_text(
         &compiled,
-        mlopsc::emit::DEPLOY_STATE_MACHINE
+        mlopsc::emit::DEPLOY_STATE_MACHINE.path
     ));
 }
 
@@ -55,12 +55,13 @@ fn skin_lesion_deploy() {
 fn no_endpoint_no_deploy_machine() {
     for example in ["churn-tabular", "minimal"] {
         let compiled = common::compile_example(example);
-        let files = &compiled.artifacts.files;
         assert!(
-            !files.contains_key(mlopsc::emit::DEPLOY_STATE_MACHINE),
+            !compiled
+                .artifacts
+                .contains(mlopsc::emit::DEPLOY_STATE_MACHINE.path),
             "{example}"
         );
-        let template = common::artifact_text(&compiled, mlopsc::emit::TEMPLATE);
+        let template = common::artifact_text(&compiled, mlopsc::emit::TEMPLATE.path);
         assert!(!template.contains("ModelApprovedRule"), "{example}");
     }
 }
@@ -81,9 +82,10 @@ fn deployment_config(strategy: &str) -> serde_json::Value {
         Ok(compiled) => compiled,
         Err(err) => panic!("{strategy}: {err:?}"),
     };
-    let machine: serde_json::Value =
-        serde_json::from_slice(&compiled.artifacts.files[mlopsc::emit::DEPLOY_STATE_MACHINE])
-            .unwrap();
+    let machine: serde_json::Value = serde_json::from_slice(
+        common::artifact_text(&compiled, mlopsc::emit::DEPLOY_STATE_MACHINE.path).as_bytes(),
+    )
+    .unwrap();
     machine["States"]["UpdateEndpoint"]["Parameters"]["DeploymentConfig"].clone()
 }
 
@@ -138,7 +140,7 @@ fn deploy_placeholders_are_the_documented_ones() {
         ["NotificationTopicArn", "KmsKeyArn", "EndpointRoleArn"]
     );
     let compiled = common::compile_example("skin-lesion");
-    let text = common::artifact_text(&compiled, mlopsc::emit::DEPLOY_STATE_MACHINE);
+    let text = common::artifact_text(&compiled, mlopsc::emit::DEPLOY_STATE_MACHINE.path);
     // The flagship's endpoint has NVMe storage: the key appears on data capture only.
     for name in stepfunctions::deploy::PLACEHOLDERS {
         assert!(text.contains(&format!("${{{name}}}")), "lacks {name}");

@@ -135,8 +135,14 @@ fn endpoint_config(source: &SourceFile) -> serde_json::Value {
         Ok(compiled) => compiled,
         Err(err) => panic!("the spec does not compile: {err:?}"),
     };
-    let text = String::from_utf8(compiled.artifacts.files[mlopsc::emit::TEMPLATE].clone())
-        .expect("the template is UTF-8");
+    let text = String::from_utf8(
+        compiled
+            .artifacts
+            .get(mlopsc::emit::TEMPLATE.path)
+            .expect("a template")
+            .to_vec(),
+    )
+    .expect("the template is UTF-8");
     let template = Document::parse(&text)
         .expect("the template is YAML")
         .to_json();

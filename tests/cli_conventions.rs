@@ -72,6 +72,22 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
 }
 
+/// Every file below `dir` as `path (N bytes)`, its path relative to `dir` with `/`.
+fn files_with_sizes(dir: &Path, prefix: &str) -> Vec<String> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a directory") {
+        let entry = entry.expect("an entry");
+        let path = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        let meta = entry.metadata().expect("metadata");
+        if meta.is_dir() {
+            files.extend(files_with_sizes(&entry.path(), &format!("{path}/")));
+        } else {
+            files.push(format!("{path} ({} bytes)", meta.len()));
+        }
+    }
+    files
+}
+
 fn temp_out() -> (tempfile::TempDir, String) {
     let root = tempfile::tempdir().expect("a temporary directory");
     let out = root.path().join("out").display().to_string();
@@ -128,15 +144,12 @@ fn verbose_lists_each_file_with_its_size_and_the_step_code_it_read() {
         .lines()
         .filter_map(|line| line.strip_prefix("  wrote  "))
         .collect();
-    let mut on_disk: Vec<String> = std::fs::read_dir(&out)
-        .expect("the output directory")
-        .map(|entry| {
-            let entry = entry.expect("an entry");
-            let size = entry.metadata().expect("metadata").len();
-            format!("{} ({size} bytes)", entry.file_name().to_string_lossy())
-        })
-        .collect();
+    let mut on_disk = files_with_sizes(Path::new(&out), "");
     on_disk.sort();
+    assert!(
+        on_disk.iter().any(|f| f.starts_with("diagrams/")),
+        "{on_disk:?}"
+    );
     assert_eq!(listed, on_disk, "{}", built.stderr);
     assert!(built.stderr.contains("\nnext: "), "{}", built.stderr);
 

@@ -73,9 +73,11 @@ fn written_locations(pipeline: &Value, execution_id: &str) -> Vec<(String, Strin
 fn executions_write_to_locations_of_their_own() {
     for example in ["skin-lesion", "churn-tabular", "minimal"] {
         let compiled = common::compile_example(example);
-        let pipeline: Value =
-            serde_json::from_str(&common::artifact_text(&compiled, mlopsc::emit::PIPELINE))
-                .unwrap();
+        let pipeline: Value = serde_json::from_str(&common::artifact_text(
+            &compiled,
+            mlopsc::emit::PIPELINE.path,
+        ))
+        .unwrap();
         let first = written_locations(&pipeline, "execution-one");
         let second = written_locations(&pipeline, "execution-two");
         assert!(!first.is_empty(), "{example}");
@@ -93,8 +95,11 @@ fn executions_write_to_locations_of_their_own() {
 #[test]
 fn the_flagship_checkpoints_per_execution() {
     let compiled = common::compile_example("skin-lesion");
-    let pipeline: Value =
-        serde_json::from_str(&common::artifact_text(&compiled, mlopsc::emit::PIPELINE)).unwrap();
+    let pipeline: Value = serde_json::from_str(&common::artifact_text(
+        &compiled,
+        mlopsc::emit::PIPELINE.path,
+    ))
+    .unwrap();
     let locations = written_locations(&pipeline, "abc123");
     let checkpoints: Vec<&String> = locations
         .iter()

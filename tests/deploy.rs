@@ -119,10 +119,10 @@ const REGION: &str = "us-east-1";
 
 /// A deployment of hand-written artifacts, so the tests control exactly what changes.
 fn deployment(template: &str, pipeline: &str) -> Deployment {
-    let mut files = BTreeMap::new();
-    files.insert("template.yaml".to_string(), fixture(template));
-    files.insert("pipeline.json".to_string(), fixture(pipeline));
-    files.insert(
+    let mut artifacts = Artifacts::default();
+    artifacts.insert(mlopsc::emit::TEMPLATE, fixture(template));
+    artifacts.insert(mlopsc::emit::PIPELINE, fixture(pipeline));
+    artifacts.insert_support(
         "monitoring/constraints.json".to_string(),
         br#"{"features": []}"#.to_vec(),
     );
@@ -139,7 +139,7 @@ fn deployment(template: &str, pipeline: &str) -> Deployment {
             pipeline_bucket: "mlopsc-test-pipeline-bucket".into(),
             execution_role: "mlopsc-test-execution".into(),
         },
-        artifacts: Artifacts { files },
+        artifacts,
         code: CodeBundle { files: code },
         spec_sha256: "0".repeat(64),
     }
@@ -610,8 +610,7 @@ fn a_template_over_the_inline_limit_is_staged_in_s3_and_applied() {
         let clients = connect(&moto).await;
         let mut big = deployment("template-v1.yaml", "pipeline-v1.json");
         big.artifacts
-            .files
-            .insert("template.yaml".into(), large_template());
+            .insert(mlopsc::emit::TEMPLATE, large_template());
         assert!(big.template().len() > staging::TEMPLATE_BODY_LIMIT);
 
         // plan stages the template in a bucket outside the stack, and says where.
@@ -719,8 +718,8 @@ fn compiled_minimal(dir: &Path) -> Deployment {
 fn apply_refuses_a_stack_without_its_pipeline_bucket() {
     let Some(moto) = Moto::start() else { return };
     let mut no_bucket = deployment("template-v1.yaml", "pipeline-v1.json");
-    no_bucket.artifacts.files.insert(
-        "template.yaml".into(),
+    no_bucket.artifacts.insert(
+        mlopsc::emit::TEMPLATE,
         b"Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n".to_vec(),
     );
     block_on(async {

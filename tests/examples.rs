@@ -64,9 +64,11 @@ fn steps_on_gpu_instances_use_the_gpu() {
     let mut gpu_steps = 0;
     for example in ["skin-lesion", "minimal", "churn-tabular"] {
         let compiled = common::compile_example(example);
-        let pipeline: serde_json::Value =
-            serde_json::from_str(&common::artifact_text(&compiled, mlopsc::emit::PIPELINE))
-                .expect("JSON");
+        let pipeline: serde_json::Value = serde_json::from_str(&common::artifact_text(
+            &compiled,
+            mlopsc::emit::PIPELINE.path,
+        ))
+        .expect("JSON");
         let defaults: std::collections::BTreeMap<String, String> = pipeline["Parameters"]
             .as_array()
             .expect("parameters")

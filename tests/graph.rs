@@ -3,15 +3,22 @@
 use std::path::Path;
 use std::process::Command;
 
-use mlopsc::graph::{self, GraphFormat, Kind};
+use mlopsc::build::Compiled;
+use mlopsc::emit;
+use mlopsc::graph::{self, Graph, GraphFormat, Kind};
 
 const EXAMPLES: [&str; 3] = ["minimal", "churn-tabular", "skin-lesion"];
 
-fn compiled(example: &str) -> mlopsc::build::Compiled {
+fn compiled(example: &str) -> Compiled {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{example}/mlops.yaml"));
     let source = mlopsc::cli::read_spec(&path).unwrap_or_else(|_| panic!("{example} reads"));
     let dir = path.parent().expect("the example's folder");
     mlopsc::build::compile(&source, dir).unwrap_or_else(|_| panic!("{example} compiles"))
+}
+
+/// The diagram of `kind` as `mlopsc graph` draws it, from the build's files.
+fn draw(kind: Kind, compiled: &Compiled) -> Graph {
+    emit::diagram(kind, &compiled.spec, &compiled.artifacts).expect("a diagram")
 }
 
 #[test]
@@ -23,7 +30,7 @@ fn every_example_has_a_pipeline_an_architecture_and_a_monitoring_diagram() {
             (Kind::Architecture, "architecture"),
             (Kind::Monitoring, "monitoring"),
         ] {
-            let graph = graph::draw(kind, &compiled).expect("a diagram");
+            let graph = draw(kind, &compiled);
             insta::assert_snapshot!(
                 format!("{example}-{name}-mermaid"),
                 graph.render(GraphFormat::Mermaid)
@@ -34,7 +41,7 @@ fn every_example_has_a_pipeline_an_architecture_and_a_monitoring_diagram() {
 
 #[test]
 fn dot_draws_the_same_graph() {
-    let graph = graph::draw(Kind::Pipeline, &compiled("churn-tabular")).expect("a diagram");
+    let graph = draw(Kind::Pipeline, &compiled("churn-tabular"));
     insta::assert_snapshot!("churn-tabular-pipeline-dot", graph.render(GraphFormat::Dot));
 }
 
@@ -43,11 +50,15 @@ fn dot_draws_the_same_graph() {
 fn the_pipeline_diagram_shows_every_step() {
     for example in EXAMPLES {
         let compiled = compiled(example);
-        let text =
-            String::from_utf8(compiled.artifacts.files["pipeline.json"].clone()).expect("UTF-8");
-        let diagram = graph::draw(Kind::Pipeline, &compiled)
-            .expect("a diagram")
-            .render(GraphFormat::Mermaid);
+        let text = String::from_utf8(
+            compiled
+                .artifacts
+                .get(mlopsc::emit::PIPELINE.path)
+                .expect("a pipeline")
+                .to_vec(),
+        )
+        .expect("UTF-8");
+        let diagram = draw(Kind::Pipeline, &compiled).render(GraphFormat::Mermaid);
         let definition: serde_json::Value = serde_json::from_str(&text).expect("JSON");
         let mut names = Vec::new();
         fn steps(value: &serde_json::Value, names: &mut Vec<String>) {
@@ -80,9 +91,7 @@ fn the_command_prints_the_diagram_and_reports_spec_errors() {
     };
     let out = run(&["graph", "examples/minimal/mlops.yaml", "--format", "dot"]);
     assert_eq!(out.status.code(), Some(0));
-    let expected = graph::draw(Kind::Pipeline, &compiled("minimal"))
-        .expect("a diagram")
-        .render(GraphFormat::Dot);
+    let expected = draw(Kind::Pipeline, &compiled("minimal")).render(GraphFormat::Dot);
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
 
     let bad = run(&["graph", "tests/fixtures/invalid/S001-unknown-key.yaml"]);
@@ -91,63 +100,80 @@ fn the_command_prints_the_diagram_and_reports_spec_errors() {
     assert!(String::from_utf8_lossy(&bad.stderr).starts_with("S001\n"));
 }
 
-/// The README shows the churn example's pipeline as `mlopsc graph` draws it today.
+/// `build` writes each diagram to `diagrams/<kind>.mmd` and `diagrams/<kind>.svg` exactly
+/// as `mlopsc graph` draws it in Mermaid and SVG, declared as documentation: apply never
+/// uploads it, the plans never diff it.
 #[test]
-fn the_readme_diagram_is_up_to_date() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("README.md");
-    let start = readme.find("```mermaid\n").expect("a mermaid block") + "```mermaid\n".len();
-    let end = start + readme[start..].find("```").expect("its end");
-    let diagram = graph::draw(Kind::Pipeline, &compiled("churn-tabular"))
-        .expect("a diagram")
-        .render(GraphFormat::Mermaid);
-    assert!(
-        readme[start..end] == diagram,
-        "README.md's diagram is stale; replace it with \
-         `mlopsc graph examples/churn-tabular/mlops.yaml`"
-    );
+fn build_writes_the_diagrams_mlopsc_graph_draws() {
+    for example in EXAMPLES {
+        let compiled = compiled(example);
+        for (kind, name) in [
+            (Kind::Architecture, "architecture"),
+            (Kind::Pipeline, "pipeline"),
+            (Kind::Monitoring, "monitoring"),
+        ] {
+            for (extension, format) in [("mmd", GraphFormat::Mermaid), ("svg", GraphFormat::Svg)] {
+                let path = format!("diagrams/{name}.{extension}");
+                let artifact = compiled
+                    .artifacts
+                    .artifact(&path)
+                    .unwrap_or_else(|| panic!("{example}: the build has no {path}"));
+                assert_eq!(artifact.deployed_as, emit::DeployedAs::Documentation);
+                assert_eq!(
+                    String::from_utf8_lossy(&artifact.bytes),
+                    draw(kind, &compiled).render(format),
+                    "{example}: {path}"
+                );
+            }
+        }
+    }
 }
 
-/// docs/architecture.md shows the flagship's diagrams as `mlopsc graph` draws them today: each
-/// Mermaid block follows a `<!-- mlopsc graph SPEC --kind KIND -->` line naming its command.
+/// The README and docs/architecture.md embed the flagship's diagrams as `build` writes them:
+/// each Mermaid block follows a `<!-- generated/PROJECT/diagrams/KIND.mmd -->` line naming its
+/// file, and must equal that file, which must equal what the example compiles to today.
 #[test]
-fn the_architecture_document_diagrams_are_up_to_date() {
+fn the_embedded_diagrams_are_the_generated_files() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let document =
-        std::fs::read_to_string(root.join("docs/architecture.md")).expect("docs/architecture.md");
-    let mut checked = 0;
-    for (at, _) in document.match_indices("<!-- mlopsc graph ") {
-        let marker = &document[at..at + document[at..].find(" -->").expect("the marker's end")];
-        let words: Vec<&str> = marker.split_whitespace().collect();
-        let [_, _, _, spec, "--kind", kind] = words[..] else {
-            panic!("a marker is `<!-- mlopsc graph SPEC --kind KIND -->`: {marker}");
-        };
-        let example = spec
-            .strip_prefix("examples/")
-            .and_then(|s| s.strip_suffix("/mlops.yaml"))
-            .expect("the marker names an example's spec");
-        let kind = match kind {
-            "pipeline" => Kind::Pipeline,
-            "architecture" => Kind::Architecture,
-            "monitoring" => Kind::Monitoring,
-            other => panic!("unknown kind {other}"),
-        };
-        let block = &document[at..];
-        let start = block.find("```mermaid\n").expect("a mermaid block") + "```mermaid\n".len();
-        let end = start + block[start..].find("```").expect("its end");
-        let expected = graph::draw(kind, &compiled(example))
-            .expect("a diagram")
-            .render(GraphFormat::Mermaid);
-        assert!(
-            block[start..end] == expected,
-            "docs/architecture.md: the diagram after `{marker} -->` is stale; replace it with what that command prints"
+    let builds: Vec<Compiled> = EXAMPLES.iter().map(|example| compiled(example)).collect();
+    for (document, expected) in [("README.md", 3), ("docs/architecture.md", 3)] {
+        let text = std::fs::read_to_string(root.join(document)).expect(document);
+        let mut checked = 0;
+        for (at, _) in text.match_indices("<!-- generated/") {
+            let marker =
+                &text[at + "<!-- ".len()..at + text[at..].find(" -->").expect("the marker's end")];
+            let Some((project, path)) = marker
+                .strip_prefix("generated/")
+                .and_then(|rest| rest.split_once('/'))
+            else {
+                panic!(
+                    "{document}: a marker is `<!-- generated/PROJECT/diagrams/KIND.mmd -->`: {marker}"
+                );
+            };
+            let block = &text[at..];
+            let start = block.find("```mermaid\n").expect("a mermaid block") + "```mermaid\n".len();
+            let end = start + block[start..].find("```").expect("its end");
+            let file = std::fs::read_to_string(root.join(marker))
+                .unwrap_or_else(|err| panic!("{document}: {marker}: {err}"));
+            assert!(
+                block[start..end] == file,
+                "{document}: the diagram after `<!-- {marker} -->` is stale; replace it with that file"
+            );
+            let build = builds
+                .iter()
+                .find(|c| c.system.project == project)
+                .unwrap_or_else(|| panic!("{document}: no example builds the project {project}"));
+            assert!(
+                build.artifacts.get(path) == Some(file.as_bytes()),
+                "{marker} is stale; rebuild it with `mlopsc build`"
+            );
+            checked += 1;
+        }
+        assert_eq!(
+            checked, expected,
+            "{document}: the architecture, pipeline and monitoring diagrams"
         );
-        checked += 1;
     }
-    assert_eq!(
-        checked, 3,
-        "the pipeline, architecture and monitoring diagrams"
-    );
 }
 
 /// A node's box in an SVG diagram: x, y, width, height.
@@ -302,7 +328,7 @@ fn every_svg_diagram_draws_every_node_apart_and_no_edge_through_one() {
     for example in EXAMPLES {
         let compiled = compiled(example);
         for kind in [Kind::Pipeline, Kind::Architecture, Kind::Monitoring] {
-            let graph = graph::draw(kind, &compiled).expect("a diagram");
+            let graph = draw(kind, &compiled);
             let svg = graph.render(GraphFormat::Svg);
             let at = format!("{example} {kind:?}");
             let document = roxmltree::Document::parse(&svg)
@@ -391,6 +417,6 @@ fn svg_labels_are_escaped() {
 /// The smallest diagram, as drawn: any change to the layout or the styling shows here.
 #[test]
 fn the_minimal_monitoring_svg() {
-    let graph = graph::draw(Kind::Monitoring, &compiled("minimal")).expect("a diagram");
+    let graph = draw(Kind::Monitoring, &compiled("minimal"));
     insta::assert_snapshot!("minimal-monitoring-svg", graph.render(GraphFormat::Svg));
 }

@@ -19,11 +19,13 @@ const LAYERS: &[&[&str]] = &[
     // `validate` asks `ir` for facts derived from the spec (its monitoring kind, the drift
     // statistics that kind offers), so `ir` sits below it; `ir` reads no diagnostics.
     &["ir"],
-    &["validate"],
+    // `graph` draws from the spec and the emitted documents as values, so that `emit` can
+    // write the diagrams into the build.
+    &["validate", "graph"],
     &["emit"],
     &["output_dir"],
     &["build"],
-    &["graph", "init", "deploy", "local", "cost"],
+    &["init", "deploy", "local", "cost"],
     &["cli"],
 ];
 

@@ -575,8 +575,11 @@ fn flagship_preprocess_puts_no_image_in_two_splits_when_sources_share_images() {
     // preprocess.py with the arguments the compiled flagship passes it, the container's
     // input folders moved to the generated sources, small images.
     let compiled = common::compile_example("skin-lesion");
-    let pipeline: Value =
-        serde_json::from_str(&common::artifact_text(&compiled, mlopsc::emit::PIPELINE)).unwrap();
+    let pipeline: Value = serde_json::from_str(&common::artifact_text(
+        &compiled,
+        mlopsc::emit::PIPELINE.path,
+    ))
+    .unwrap();
     let preprocess = pipeline["Steps"]
         .as_array()
         .unwrap()
@@ -721,8 +724,11 @@ fn serving_environment(spec: &Path) -> serde_json::Map<String, Value> {
         text: std::fs::read_to_string(spec).unwrap(),
     };
     let compiled = mlopsc::build::compile(&source, spec.parent().unwrap()).expect("compiles");
-    let pipeline: Value =
-        serde_json::from_slice(&compiled.artifacts.files[mlopsc::emit::PIPELINE]).unwrap();
+    let pipeline: Value = serde_json::from_str(&common::artifact_text(
+        &compiled,
+        mlopsc::emit::PIPELINE.path,
+    ))
+    .unwrap();
     let gate = pipeline["Steps"]
         .as_array()
         .unwrap()

@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::build::{CodeBundle, Compiled, sha256_hex};
-use crate::emit::{self, Artifacts};
+use crate::emit::{self, Artifacts, DeployedAs};
 use crate::ir::System;
 use crate::spec::yaml::Document;
 
@@ -80,17 +80,6 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-/// The artifacts that are deployed through their own APIs rather than uploaded as files.
-const DEPLOYED_DIRECTLY: [&str; 7] = [
-    emit::PIPELINE,
-    emit::MONITORING_PIPELINE,
-    emit::STATE_MACHINE,
-    emit::DEPLOY_STATE_MACHINE,
-    emit::TEMPLATE,
-    emit::DASHBOARD,
-    emit::MANIFEST,
-];
-
 impl Deployment {
     pub fn of(compiled: &Compiled, spec_text: &str) -> Deployment {
         Deployment {
@@ -104,14 +93,13 @@ impl Deployment {
     /// The CloudFormation template as text; empty when the build has none.
     pub fn template(&self) -> &str {
         self.artifacts
-            .files
-            .get(emit::TEMPLATE)
+            .get(emit::TEMPLATE.path)
             .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or_default()
     }
 
     pub fn pipeline_definition(&self) -> Option<&[u8]> {
-        self.artifacts.files.get(emit::PIPELINE).map(Vec::as_slice)
+        self.artifacts.get(emit::PIPELINE.path)
     }
 
     /// True when the template declares the pipeline itself, so CloudFormation owns it and
@@ -125,15 +113,16 @@ impl Deployment {
     /// sha256 of every artifact: what a saved plan pins.
     pub fn artifact_hashes(&self) -> BTreeMap<String, String> {
         self.artifacts
-            .files
             .iter()
-            .map(|(name, bytes)| (name.clone(), sha256_hex(bytes)))
+            .map(|(name, artifact)| (name.to_string(), sha256_hex(&artifact.bytes)))
             .collect()
     }
 
     /// Step code and support files under keys named by content hash: an upload never
     /// overwrites what a running pipeline reads, and an unchanged file is never sent twice.
-    /// The code goes to `code/<code sha256>/`, the prefix `ir::System::code_uri` names.
+    /// The code goes to `code/<code sha256>/`, the prefix `ir::System::code_uri` names. Only
+    /// artifacts declared as [`DeployedAs::SupportObject`] are uploaded, so an artifact of a
+    /// new kind is never sent to S3 by default.
     pub fn uploads(&self) -> std::io::Result<Vec<Upload>> {
         let prefix = format!("code/{}/", self.code.sha256());
         let mut uploads: Vec<Upload> = self
@@ -151,14 +140,12 @@ impl Deployment {
                 bytes: self.code.tar_gz()?,
             });
         }
-        for (name, bytes) in &self.artifacts.files {
-            if !DEPLOYED_DIRECTLY.contains(&name.as_str()) {
-                uploads.push(Upload {
-                    key: emit::support_key(name, bytes),
-                    bytes: bytes.clone(),
-                });
-            }
-        }
+        uploads.extend(self.artifacts.deployed_as(DeployedAs::SupportObject).map(
+            |(name, bytes)| Upload {
+                key: emit::support_key(name, bytes),
+                bytes: bytes.to_vec(),
+            },
+        ));
         Ok(uploads)
     }
 }
@@ -253,14 +240,9 @@ impl std::error::Error for DeployError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emit::Declared;
 
-    fn deployment(files: &[(&str, &str)], code: &[(&str, &str)]) -> Deployment {
-        let bytes = |items: &[(&str, &str)]| {
-            items
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
-                .collect()
-        };
+    fn deployment(artifacts: Artifacts, code: &[(&str, &str)]) -> Deployment {
         Deployment {
             target: Target {
                 stack: "s".into(),
@@ -272,34 +254,63 @@ mod tests {
                 pipeline_bucket: "b".into(),
                 execution_role: "r".into(),
             },
-            artifacts: Artifacts {
-                files: bytes(files),
+            artifacts,
+            code: CodeBundle {
+                files: code
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                    .collect(),
             },
-            code: CodeBundle { files: bytes(code) },
             spec_sha256: String::new(),
         }
     }
 
+    fn artifacts(fixed: &[(Declared, &str)], support: &[(&str, &str)]) -> Artifacts {
+        let mut artifacts = Artifacts::default();
+        for (declared, text) in fixed {
+            artifacts.insert(*declared, text.as_bytes().to_vec());
+        }
+        for (path, text) in support {
+            artifacts.insert_support(path.to_string(), text.as_bytes().to_vec());
+        }
+        artifacts
+    }
+
+    /// Of every kind of artifact, only the support objects are uploaded: an artifact that is
+    /// not declared as one (here every other kind, among them those the old hand-kept list
+    /// of directly deployed files would have missed) never reaches S3 as a support file.
     #[test]
-    fn uploads_are_content_addressed_and_skip_directly_deployed_artifacts() {
+    fn uploads_are_the_code_and_exactly_the_support_objects() {
         let d = deployment(
-            &[
-                ("template.yaml", "Resources: {}\n"),
-                ("pipeline.json", "{}"),
-                ("deploy.asl.json", "{}"),
-                ("monitoring/constraints.json", "{\"a\":1}"),
-            ],
+            artifacts(
+                &[
+                    (emit::TEMPLATE, "Resources: {}\n"),
+                    (emit::PIPELINE, "{}"),
+                    (emit::MONITORING_PIPELINE, "{}"),
+                    (emit::STATE_MACHINE, "{}"),
+                    (emit::DEPLOY_STATE_MACHINE, "{}"),
+                    (emit::DASHBOARD, "{}"),
+                    (emit::MANIFEST, "{}"),
+                    (emit::PIPELINE_DIAGRAM, "flowchart LR\n"),
+                ],
+                &[
+                    ("monitoring/constraints.json", "{\"a\":1}"),
+                    ("monitoring/statistics.json", "{\"b\":2}"),
+                ],
+            ),
             &[("train.py", "print(1)\n")],
         );
         let keys: Vec<String> = d.uploads().unwrap().into_iter().map(|u| u.key).collect();
         let code = d.code.sha256();
-        let support = sha256_hex(b"{\"a\":1}");
+        let constraints = sha256_hex(b"{\"a\":1}");
+        let statistics = sha256_hex(b"{\"b\":2}");
         assert_eq!(
             keys,
             vec![
                 format!("code/{code}/train.py"),
                 format!("code/{code}/sourcedir.tar.gz"),
-                format!("support/{support}/monitoring/constraints.json"),
+                format!("support/{constraints}/monitoring/constraints.json"),
+                format!("support/{statistics}/monitoring/statistics.json"),
             ]
         );
     }
@@ -307,18 +318,24 @@ mod tests {
     #[test]
     fn a_template_with_a_pipeline_resource_owns_the_pipeline() {
         let owned = deployment(
-            &[(
-                "template.yaml",
-                "Resources:\n  P:\n    Type: AWS::SageMaker::Pipeline\n",
-            )],
+            artifacts(
+                &[(
+                    emit::TEMPLATE,
+                    "Resources:\n  P:\n    Type: AWS::SageMaker::Pipeline\n",
+                )],
+                &[],
+            ),
             &[],
         );
         assert!(owned.template_owns_pipeline());
         let not = deployment(
-            &[(
-                "template.yaml",
-                "Resources:\n  T:\n    Type: AWS::SNS::Topic\n",
-            )],
+            artifacts(
+                &[(
+                    emit::TEMPLATE,
+                    "Resources:\n  T:\n    Type: AWS::SNS::Topic\n",
+                )],
+                &[],
+            ),
             &[],
         );
         assert!(!not.template_owns_pipeline());

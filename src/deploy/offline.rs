@@ -12,7 +12,7 @@ use super::summary::{
     Summary,
 };
 use super::{DeployError, Deployment, template_resources};
-use crate::emit;
+use crate::emit::{self, Definition, DeployedAs};
 use crate::spec::yaml::Document;
 
 /// Compares the compiled deployment with the artifacts in `dir`. A missing `dir` means
@@ -36,7 +36,7 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
         ..Summary::default()
     };
 
-    let old_template = read(emit::TEMPLATE)?.map(|b| String::from_utf8_lossy(&b).into_owned());
+    let old_template = read(emit::TEMPLATE.path)?.map(|b| String::from_utf8_lossy(&b).into_owned());
     let new_template = deployment.template();
     summary.resources = resource_changes(
         &template_resources(old_template.as_deref().unwrap_or_default()),
@@ -55,48 +55,59 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
         let details = diff::diff(&outside(old), &outside(new_template));
         if !details.is_empty() {
             summary.files.push(FileChange {
-                name: emit::TEMPLATE.into(),
+                name: emit::TEMPLATE.path.into(),
                 action: FileAction::Change,
                 details,
             });
         }
     }
 
-    for (kind, name, file) in [
-        (DocumentKind::Pipeline, &target.pipeline, emit::PIPELINE),
-        (
-            DocumentKind::MonitoringPipeline,
-            &target.monitoring_pipeline,
-            emit::MONITORING_PIPELINE,
-        ),
-        (
-            DocumentKind::StateMachine,
-            &target.state_machine,
-            emit::STATE_MACHINE,
-        ),
-        (
-            DocumentKind::DeployStateMachine,
-            &target.deploy_state_machine,
-            emit::DEPLOY_STATE_MACHINE,
-        ),
-    ] {
-        if let Some(planned) = deployment.artifacts.files.get(file) {
-            summary.documents.push(DocumentPlan {
-                kind,
-                name: name.clone(),
-                diff: DocumentDiff::between(read(file)?.as_deref(), planned),
-            });
-        }
+    let mut documents = Vec::new();
+    for (path, artifact) in deployment.artifacts.iter() {
+        let DeployedAs::Definition(definition) = artifact.deployed_as else {
+            continue;
+        };
+        let (kind, name) = match definition {
+            Definition::Pipeline => (DocumentKind::Pipeline, &target.pipeline),
+            Definition::MonitoringPipeline => (
+                DocumentKind::MonitoringPipeline,
+                &target.monitoring_pipeline,
+            ),
+            Definition::StateMachine => (DocumentKind::StateMachine, &target.state_machine),
+            Definition::DeployStateMachine => (
+                DocumentKind::DeployStateMachine,
+                &target.deploy_state_machine,
+            ),
+        };
+        let plan = DocumentPlan {
+            kind,
+            name: name.clone(),
+            diff: DocumentDiff::between(read(path)?.as_deref(), &artifact.bytes),
+        };
+        documents.push((definition, plan));
     }
+    documents.sort_by_key(|(definition, _)| *definition);
+    summary
+        .documents
+        .extend(documents.into_iter().map(|(_, plan)| plan));
 
-    let handled = [
-        emit::TEMPLATE,
-        emit::PIPELINE,
-        emit::MONITORING_PIPELINE,
-        emit::STATE_MACHINE,
-        emit::DEPLOY_STATE_MACHINE,
-        emit::MANIFEST,
-    ];
+    // What the template carries as a body or refers to in S3 is compared file by file; a
+    // file on disk the registry does not know is shown as removed.
+    let compared_as_file = |name: &str| {
+        let deployed_as = match deployment.artifacts.artifact(name) {
+            Some(artifact) => Some(artifact.deployed_as),
+            None => emit::declared(name).map(|d| d.deployed_as),
+        };
+        match deployed_as {
+            Some(DeployedAs::InlinedBody | DeployedAs::SupportObject) | None => true,
+            Some(
+                DeployedAs::StackTemplate
+                | DeployedAs::Definition(_)
+                | DeployedAs::Manifest
+                | DeployedAs::Documentation,
+            ) => false,
+        }
+    };
     let on_disk = if dir.is_dir() {
         crate::build::CodeBundle::load(dir)
             .map_err(|err| DeployError::Io(format!("cannot read {}: {err}", dir.display())))?
@@ -104,18 +115,18 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
     } else {
         Default::default()
     };
-    let names: BTreeSet<&String> = deployment
+    let names: BTreeSet<&str> = deployment
         .artifacts
-        .files
-        .keys()
-        .chain(on_disk.keys())
+        .iter()
+        .map(|(name, _)| name)
+        .chain(on_disk.keys().map(String::as_str))
         .collect();
     for name in names {
-        if handled.contains(&name.as_str()) {
+        if !compared_as_file(name) {
             continue;
         }
-        let (action, details) = match (on_disk.get(name), deployment.artifacts.files.get(name)) {
-            (Some(old), Some(new)) if old != new => {
+        let (action, details) = match (on_disk.get(name), deployment.artifacts.get(name)) {
+            (Some(old), Some(new)) if old.as_slice() != new => {
                 let details = match (super::parse_json(old), super::parse_json(new)) {
                     (Some(old), Some(new)) => diff::diff(&old, &new),
                     _ => Vec::new(),
@@ -127,7 +138,7 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
             _ => continue,
         };
         summary.files.push(FileChange {
-            name: name.clone(),
+            name: name.to_string(),
             action,
             details,
         });
@@ -180,9 +191,19 @@ mod tests {
     use super::super::Target;
     use super::*;
     use crate::build::CodeBundle;
-    use crate::emit::Artifacts;
+    use crate::emit::{
+        ARCHITECTURE_DIAGRAM, Artifacts, DASHBOARD, Declared, PIPELINE, PIPELINE_DIAGRAM,
+        STATE_MACHINE, TEMPLATE,
+    };
 
-    fn deployment(files: &[(&str, &str)]) -> Deployment {
+    fn deployment(fixed: &[(Declared, &str)], support: &[(&str, &str)]) -> Deployment {
+        let mut artifacts = Artifacts::default();
+        for (declared, text) in fixed {
+            artifacts.insert(*declared, text.as_bytes().to_vec());
+        }
+        for (path, text) in support {
+            artifacts.insert_support(path.to_string(), text.as_bytes().to_vec());
+        }
         Deployment {
             target: Target {
                 stack: "demo".into(),
@@ -194,12 +215,7 @@ mod tests {
                 pipeline_bucket: "b".into(),
                 execution_role: "r".into(),
             },
-            artifacts: Artifacts {
-                files: files
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
-                    .collect(),
-            },
+            artifacts,
             code: CodeBundle::default(),
             spec_sha256: String::new(),
         }
@@ -218,14 +234,17 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.path().join("dashboard.json"), "{}").unwrap();
-        let d = deployment(&[
-            ("template.yaml", NEW_TEMPLATE),
-            (
-                "pipeline.json",
-                r#"{"Steps":[{"Name":"train","Arguments":{"epochs":"20"}}]}"#,
-            ),
-            ("dashboard.json", "{}"),
-        ]);
+        let d = deployment(
+            &[
+                (TEMPLATE, NEW_TEMPLATE),
+                (
+                    PIPELINE,
+                    r#"{"Steps":[{"Name":"train","Arguments":{"epochs":"20"}}]}"#,
+                ),
+                (DASHBOARD, "{}"),
+            ],
+            &[],
+        );
         let s = summary(&d, dir.path()).unwrap();
         let text = s.render();
         assert!(text.contains("~   Topic   AWS::SNS::Topic"), "{text}");
@@ -253,11 +272,13 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.path().join("old.json"), "{}").unwrap();
-        let d = deployment(&[
-            ("template.yaml", NEW_TEMPLATE),
-            ("dashboard.json", r#"{"widgets":[{"x":6}]}"#),
-            ("monitoring/constraints.json", "{}"),
-        ]);
+        let d = deployment(
+            &[
+                (TEMPLATE, NEW_TEMPLATE),
+                (DASHBOARD, r#"{"widgets":[{"x":6}]}"#),
+            ],
+            &[("monitoring/constraints.json", "{}")],
+        );
         let text = summary(&d, dir.path()).unwrap().render();
         assert!(
             text.contains("\n  + monitoring/constraints.json\n"),
@@ -274,15 +295,15 @@ mod tests {
     #[test]
     fn an_identical_directory_has_no_changes_and_a_missing_one_adds_everything() {
         let files = [
-            ("template.yaml", NEW_TEMPLATE),
-            ("pipeline.json", "{}"),
-            ("retraining.asl.json", "{}"),
+            (TEMPLATE, NEW_TEMPLATE),
+            (PIPELINE, "{}"),
+            (STATE_MACHINE, "{}"),
         ];
         let dir = tempfile::tempdir().unwrap();
-        for (name, text) in files {
-            std::fs::write(dir.path().join(name), text).unwrap();
+        for (declared, text) in files {
+            std::fs::write(dir.path().join(declared.path), text).unwrap();
         }
-        let d = deployment(&files);
+        let d = deployment(&files, &[]);
         assert!(!summary(&d, dir.path()).unwrap().has_changes());
 
         let missing = summary(&d, &dir.path().join("nope")).unwrap();
@@ -293,5 +314,28 @@ mod tests {
                 .iter()
                 .all(|doc| doc.diff == DocumentDiff::Created)
         );
+    }
+
+    /// The diagrams are documentation: a changed, new or vanished one is no change to deploy.
+    #[test]
+    fn diagrams_are_never_compared() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(TEMPLATE.path), NEW_TEMPLATE).unwrap();
+        std::fs::create_dir(dir.path().join("diagrams")).unwrap();
+        std::fs::write(
+            dir.path().join(PIPELINE_DIAGRAM.path),
+            "flowchart LR\n  a\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join(ARCHITECTURE_DIAGRAM.path), "flowchart LR\n").unwrap();
+        let d = deployment(
+            &[
+                (TEMPLATE, NEW_TEMPLATE),
+                (PIPELINE_DIAGRAM, "flowchart LR\n  b\n"),
+            ],
+            &[],
+        );
+        let s = summary(&d, dir.path()).unwrap();
+        assert!(!s.has_changes(), "{}", s.render());
     }
 }

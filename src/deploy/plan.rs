@@ -271,7 +271,7 @@ pub async fn plan(
             crate::emit::DEPLOY_STATE_MACHINE,
         ),
     ] {
-        let Some(planned) = deployment.artifacts.files.get(file) else {
+        let Some(planned) = deployment.artifacts.get(file.path) else {
             continue;
         };
         let deployed = match &stack {

@@ -99,7 +99,7 @@ pub fn verify(template: &Value) -> Result<(), super::EmitError> {
     }
     let denials: Vec<String> = report.denials.iter().map(ToString::to_string).collect();
     Err(super::EmitError {
-        artifact: super::TEMPLATE.to_string(),
+        artifact: super::TEMPLATE.path.to_string(),
         message: format!(
             "its roles would be denied what the system asks of them: {}",
             denials.join("; ")

@@ -1,8 +1,9 @@
-//! Emitters: the resolved [`System`] in, the AWS artifacts out.
+//! Emitters: the resolved [`System`] in, the AWS artifacts out, with the diagrams of them
+//! (drawn by [`crate::graph`], the monitoring loop from the spec itself).
 //!
 //! Each artifact is built as a structure, serialized with a fixed key order and no
-//! timestamps, parsed back and checked before it is accepted. The file names are an
-//! interface (`apply`, CI and users' tooling read them): keep them.
+//! timestamps, parsed back and checked before it is accepted. Each one enters the build with
+//! its declaration ([`Declared`]): its path and how it is deployed ([`DeployedAs`]).
 
 pub mod access;
 pub mod check;
@@ -16,18 +17,131 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::diagnostics::Code;
+use crate::graph::{self, Graph, GraphFormat, Kind};
 use crate::hash::sha256_hex;
 use crate::ir::System;
+use crate::spec::{Spec, yaml::Document};
 
-pub const PIPELINE: &str = "pipeline.json";
+/// How an artifact reaches AWS: the one fact every consumer (build's writer, the manifest,
+/// `apply`'s uploads, the offline and live plans) decides by. Each artifact carries it, so a
+/// new one cannot be uploaded, skipped or diffed by accident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeployedAs {
+    /// The CloudFormation template: the stack itself, passed to a change set.
+    StackTemplate,
+    /// A definition the template embeds as a resource of its own; the plans diff it as a
+    /// document against the deployed (or committed) one.
+    Definition(Definition),
+    /// A body the template embeds that has no definition to read back (the dashboard): the
+    /// offline plan compares it as a file; nothing uploads it.
+    InlinedBody,
+    /// A file the template refers to by its content-hash key ([`support_key`]): `apply`
+    /// uploads it to the pipeline bucket; the offline plan compares it as a file.
+    SupportObject,
+    /// For people, not AWS (the diagrams): `build` writes it, `apply` never uploads it and
+    /// the plans never compare it.
+    Documentation,
+    /// The hashes of every other file: what `build` owns and compares; never deployed.
+    Manifest,
+}
+
+/// The definitions the plans show as documents, in the order they are shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Definition {
+    Pipeline,
+    MonitoringPipeline,
+    StateMachine,
+    DeployStateMachine,
+}
+
+/// An artifact with a fixed path, declared once with how it is deployed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Declared {
+    pub path: &'static str,
+    pub deployed_as: DeployedAs,
+}
+
+/// The registry: every artifact with a fixed path. (Support objects are named by the
+/// monitoring configuration, so they are declared where they are made, by
+/// [`Artifacts::insert_support`].) The file names are an interface: keep them.
+pub const PIPELINE: Declared = Declared {
+    path: "pipeline.json",
+    deployed_as: DeployedAs::Definition(Definition::Pipeline),
+};
 /// The monitoring pipeline's definition, for image monitoring.
-pub const MONITORING_PIPELINE: &str = "monitoring-pipeline.json";
-pub const STATE_MACHINE: &str = "retraining.asl.json";
+pub const MONITORING_PIPELINE: Declared = Declared {
+    path: "monitoring-pipeline.json",
+    deployed_as: DeployedAs::Definition(Definition::MonitoringPipeline),
+};
+pub const STATE_MACHINE: Declared = Declared {
+    path: "retraining.asl.json",
+    deployed_as: DeployedAs::Definition(Definition::StateMachine),
+};
 /// The deploy state machine; only a system with an endpoint has it.
-pub const DEPLOY_STATE_MACHINE: &str = "deploy.asl.json";
-pub const TEMPLATE: &str = "template.yaml";
-pub const DASHBOARD: &str = "dashboard.json";
-pub const MANIFEST: &str = "manifest.json";
+pub const DEPLOY_STATE_MACHINE: Declared = Declared {
+    path: "deploy.asl.json",
+    deployed_as: DeployedAs::Definition(Definition::DeployStateMachine),
+};
+pub const TEMPLATE: Declared = Declared {
+    path: "template.yaml",
+    deployed_as: DeployedAs::StackTemplate,
+};
+pub const DASHBOARD: Declared = Declared {
+    path: "dashboard.json",
+    deployed_as: DeployedAs::InlinedBody,
+};
+pub const MANIFEST: Declared = Declared {
+    path: "manifest.json",
+    deployed_as: DeployedAs::Manifest,
+};
+pub const ARCHITECTURE_DIAGRAM: Declared = documentation("diagrams/architecture.mmd");
+pub const PIPELINE_DIAGRAM: Declared = documentation("diagrams/pipeline.mmd");
+pub const MONITORING_DIAGRAM: Declared = documentation("diagrams/monitoring.mmd");
+pub const ARCHITECTURE_SVG: Declared = documentation("diagrams/architecture.svg");
+pub const PIPELINE_SVG: Declared = documentation("diagrams/pipeline.svg");
+pub const MONITORING_SVG: Declared = documentation("diagrams/monitoring.svg");
+
+const fn documentation(path: &'static str) -> Declared {
+    Declared {
+        path,
+        deployed_as: DeployedAs::Documentation,
+    }
+}
+
+/// The files `build` writes the diagram of `kind` to, each in its format: Mermaid, which
+/// GitHub renders in Markdown, and SVG, which anything else shows.
+pub fn diagram_files(kind: Kind) -> [(Declared, GraphFormat); 2] {
+    let (mermaid, svg) = match kind {
+        Kind::Architecture => (ARCHITECTURE_DIAGRAM, ARCHITECTURE_SVG),
+        Kind::Pipeline => (PIPELINE_DIAGRAM, PIPELINE_SVG),
+        Kind::Monitoring => (MONITORING_DIAGRAM, MONITORING_SVG),
+    };
+    [(mermaid, GraphFormat::Mermaid), (svg, GraphFormat::Svg)]
+}
+
+/// Every fixed-path declaration, so that a file found on disk but absent from a new build
+/// (a deploy state machine whose `deployment:` was removed) is still known by what it was.
+/// A test checks that every fixed-path artifact a build emits is here.
+pub const FIXED: [Declared; 13] = [
+    PIPELINE,
+    MONITORING_PIPELINE,
+    STATE_MACHINE,
+    DEPLOY_STATE_MACHINE,
+    TEMPLATE,
+    DASHBOARD,
+    MANIFEST,
+    ARCHITECTURE_DIAGRAM,
+    PIPELINE_DIAGRAM,
+    MONITORING_DIAGRAM,
+    ARCHITECTURE_SVG,
+    PIPELINE_SVG,
+    MONITORING_SVG,
+];
+
+/// The fixed-path declaration of `path`, if it has one.
+pub fn declared(path: &str) -> Option<Declared> {
+    FIXED.into_iter().find(|d| d.path == path)
+}
 
 /// The key a support file (a file the template references, such as a monitor's
 /// constraints) is uploaded under in the pipeline bucket: `support/<sha256>/<path>`.
@@ -38,10 +152,68 @@ pub fn support_key(path: &str, bytes: &[u8]) -> String {
     format!("support/{}/{path}", sha256_hex(bytes))
 }
 
-/// The files of one build, by relative path. A `BTreeMap` keeps their order stable.
+/// One file of a build: its bytes and how it is deployed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Artifact {
+    pub deployed_as: DeployedAs,
+    pub bytes: Vec<u8>,
+}
+
+/// The files of one build, by relative path. A `BTreeMap` keeps their order stable. Files
+/// only enter through a declaration, so every one says how it is deployed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Artifacts {
-    pub files: BTreeMap<String, Vec<u8>>,
+    files: BTreeMap<String, Artifact>,
+}
+
+impl Artifacts {
+    /// Adds (or replaces) the artifact `declared` with its bytes.
+    pub fn insert(&mut self, declared: Declared, bytes: Vec<u8>) {
+        self.files.insert(
+            declared.path.to_string(),
+            Artifact {
+                deployed_as: declared.deployed_as,
+                bytes,
+            },
+        );
+    }
+
+    /// Adds a support object: a file the template refers to by its content-hash key.
+    pub fn insert_support(&mut self, path: String, bytes: Vec<u8>) {
+        self.files.insert(
+            path,
+            Artifact {
+                deployed_as: DeployedAs::SupportObject,
+                bytes,
+            },
+        );
+    }
+
+    /// The bytes of the file at `path`.
+    pub fn get(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(|a| a.bytes.as_slice())
+    }
+
+    /// The file at `path`, with how it is deployed.
+    pub fn artifact(&self, path: &str) -> Option<&Artifact> {
+        self.files.get(path)
+    }
+
+    pub fn contains(&self, path: &str) -> bool {
+        self.files.contains_key(path)
+    }
+
+    /// Every file, by path.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Artifact)> {
+        self.files.iter().map(|(path, a)| (path.as_str(), a))
+    }
+
+    /// The files deployed as `deployed_as`, by path.
+    pub fn deployed_as(&self, deployed_as: DeployedAs) -> impl Iterator<Item = (&str, &[u8])> {
+        self.iter()
+            .filter(move |(_, a)| a.deployed_as == deployed_as)
+            .map(|(path, a)| (path, a.bytes.as_slice()))
+    }
 }
 
 /// An artifact that failed its own check: a bug in mlopsc, never the user's.
@@ -72,40 +244,45 @@ impl std::fmt::Display for EmitError {
 
 impl std::error::Error for EmitError {}
 
-/// Emits every artifact and the manifest that lists them.
-pub fn emit(system: &System, code_sha256: &str, spec_text: &[u8]) -> Result<Artifacts, EmitError> {
+/// Emits every artifact, the diagrams and the manifest that lists them. The monitoring
+/// diagram draws the loop the spec describes, hence the spec beside its resolved system.
+pub fn emit(
+    spec: &Spec,
+    system: &System,
+    code_sha256: &str,
+    spec_text: &[u8],
+) -> Result<Artifacts, EmitError> {
     let pipeline = sagemaker::pipeline(system);
     let state_machine = stepfunctions::state_machine(system);
     let dashboard = dashboard::body(system).map_err(|m| fail(DASHBOARD, m))?;
-    let mut files = BTreeMap::new();
-    files.insert(PIPELINE.to_string(), check::json_text(PIPELINE, &pipeline)?);
-    files.insert(
-        STATE_MACHINE.to_string(),
-        check::json_text(STATE_MACHINE, &state_machine)?,
+    let mut out = Artifacts::default();
+    out.insert(PIPELINE, check::json_text(PIPELINE.path, &pipeline)?);
+    out.insert(
+        STATE_MACHINE,
+        check::json_text(STATE_MACHINE.path, &state_machine)?,
     );
-    files.insert(
-        DASHBOARD.to_string(),
-        check::json_text(DASHBOARD, &dashboard)?,
-    );
+    out.insert(DASHBOARD, check::json_text(DASHBOARD.path, &dashboard)?);
     sagemaker::check(&pipeline).map_err(|m| fail(PIPELINE, m))?;
     if let Some(monitoring) = sagemaker::monitoring_pipeline(system) {
         sagemaker::check(&monitoring).map_err(|m| fail(MONITORING_PIPELINE, m))?;
-        files.insert(
-            MONITORING_PIPELINE.to_string(),
-            check::json_text(MONITORING_PIPELINE, &monitoring)?,
+        out.insert(
+            MONITORING_PIPELINE,
+            check::json_text(MONITORING_PIPELINE.path, &monitoring)?,
         );
     }
     stepfunctions::check(&state_machine).map_err(|m| fail(STATE_MACHINE, m))?;
     let deploy_machine = stepfunctions::deploy::state_machine(system);
     if let Some(machine) = &deploy_machine {
         stepfunctions::deploy::check(machine).map_err(|m| fail(DEPLOY_STATE_MACHINE, m))?;
-        files.insert(
-            DEPLOY_STATE_MACHINE.to_string(),
-            check::json_text(DEPLOY_STATE_MACHINE, machine)?,
+        out.insert(
+            DEPLOY_STATE_MACHINE,
+            check::json_text(DEPLOY_STATE_MACHINE.path, machine)?,
         );
     }
     let support = cloudformation::support_objects(system)?;
-    files.extend(support.clone());
+    for (path, bytes) in &support {
+        out.insert_support(path.clone(), bytes.clone());
+    }
     let template = cloudformation::template(
         system,
         &pipeline,
@@ -116,25 +293,47 @@ pub fn emit(system: &System, code_sha256: &str, spec_text: &[u8]) -> Result<Arti
     );
     cloudformation::check(&template).map_err(|m| fail(TEMPLATE, m))?;
     access::verify(&template)?;
-    files.insert(TEMPLATE.to_string(), check::yaml_text(TEMPLATE, &template)?);
-    let manifest = manifest(&files, code_sha256, spec_text);
-    files.insert(MANIFEST.to_string(), check::json_text(MANIFEST, &manifest)?);
-    Ok(Artifacts { files })
+    out.insert(TEMPLATE, check::yaml_text(TEMPLATE.path, &template)?);
+    for kind in [Kind::Architecture, Kind::Pipeline, Kind::Monitoring] {
+        let diagram = graph::draw(kind, spec, &pipeline, &template);
+        for (declared, format) in diagram_files(kind) {
+            out.insert(declared, diagram.render(format).into_bytes());
+        }
+    }
+    let manifest = manifest(&out, code_sha256, spec_text);
+    out.insert(MANIFEST, check::json_text(MANIFEST.path, &manifest)?);
+    Ok(out)
 }
 
-fn fail(artifact: &str, message: String) -> EmitError {
+/// The diagram of `kind` drawn from a build's files, as [`emit`] draws it from the values:
+/// for `mlopsc graph`, which renders it in any format.
+pub fn diagram(kind: Kind, spec: &Spec, artifacts: &Artifacts) -> Result<Graph, String> {
+    let read = |declared: Declared| {
+        artifacts
+            .get(declared.path)
+            .ok_or_else(|| format!("the build has no {}", declared.path))
+    };
+    let definition: Value = serde_json::from_slice(read(PIPELINE)?)
+        .map_err(|err| format!("{} is not JSON: {err}", PIPELINE.path))?;
+    let template = Document::parse(&String::from_utf8_lossy(read(TEMPLATE)?))
+        .map_err(|err| format!("{} does not parse: {err:?}", TEMPLATE.path))?
+        .to_json();
+    Ok(graph::draw(kind, spec, &definition, &template))
+}
+
+fn fail(artifact: Declared, message: String) -> EmitError {
     EmitError {
-        artifact: artifact.to_string(),
+        artifact: artifact.path.to_string(),
         message,
         code: None,
     }
 }
 
 /// Every file's sha256, the mlopsc version and the spec's hash: what `plan` compares.
-fn manifest(files: &BTreeMap<String, Vec<u8>>, code_sha256: &str, spec_text: &[u8]) -> Value {
+fn manifest(files: &Artifacts, code_sha256: &str, spec_text: &[u8]) -> Value {
     let hashes: serde_json::Map<String, Value> = files
         .iter()
-        .map(|(name, bytes)| (name.clone(), Value::String(sha256_hex(bytes))))
+        .map(|(name, a)| (name.to_string(), Value::String(sha256_hex(&a.bytes))))
         .collect();
     json!({
         "mlopscVersion": env!("CARGO_PKG_VERSION"),

@@ -71,7 +71,11 @@ impl Pipeline {
     pub fn from_compiled(compiled: &Compiled, which: Which) -> Result<Pipeline, String> {
         let system = &compiled.system;
         let (file, name, alarms) = match which {
-            Which::Training => (crate::emit::PIPELINE, &system.names.pipeline, Vec::new()),
+            Which::Training => (
+                crate::emit::PIPELINE.path,
+                &system.names.pipeline,
+                Vec::new(),
+            ),
             Which::Monitoring => {
                 let Some(monitoring) = &system.image_monitoring else {
                     return Err("the spec has no monitoring pipeline: it is compiled for `monitoring` with image data (docs/monitoring.md)".into());
@@ -81,7 +85,7 @@ impl Pipeline {
                     .filter(|a| a.namespace == monitoring.metrics.namespace)
                     .collect();
                 (
-                    crate::emit::MONITORING_PIPELINE,
+                    crate::emit::MONITORING_PIPELINE.path,
                     &system.names.monitoring_pipeline,
                     alarms,
                 )
@@ -89,7 +93,6 @@ impl Pipeline {
         };
         let bytes = compiled
             .artifacts
-            .files
             .get(file)
             .ok_or_else(|| format!("the build has no {file}"))?;
         let definition = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;

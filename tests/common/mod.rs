@@ -34,5 +34,9 @@ pub fn compile_example(example: &str) -> Compiled {
 
 /// One artifact of a build, as text.
 pub fn artifact_text(compiled: &Compiled, name: &str) -> String {
-    String::from_utf8(compiled.artifacts.files[name].clone()).expect("artifacts are UTF-8")
+    let bytes = compiled
+        .artifacts
+        .get(name)
+        .unwrap_or_else(|| panic!("the build has no {name}"));
+    String::from_utf8(bytes.to_vec()).expect("artifacts are UTF-8")
 }
