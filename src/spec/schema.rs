@@ -37,13 +37,11 @@ pub fn json_schema_text() -> String {
     text
 }
 
-/// The compiled schema, built once per process.
-pub(crate) fn validator() -> Option<&'static jsonschema::Validator> {
-    static VALIDATOR: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
-    VALIDATOR
-        .get_or_init(|| jsonschema::validator_for(json_schema()).ok())
-        .as_ref()
-}
+/// The checked-in schema, compiled into code when mlopsc is built: compiling and
+/// meta-validating it at run time was most of a `validate`. `tests/schema.rs` keeps the file
+/// equal to [`json_schema`].
+#[jsonschema::validator(path = "specs/mlops.schema.json")]
+struct CompiledSchema;
 
 /// The outcome of the schema check.
 #[derive(Debug, Default)]
@@ -60,11 +58,8 @@ pub struct Checked {
 /// Checks `instance` (the lowered `doc`) against the schema; one diagnostic per violation.
 pub fn check(doc: &Document, instance: &Json) -> Checked {
     let mut checked = Checked::default();
-    let Some(validator) = validator() else {
-        return checked;
-    };
     let mut missing = Vec::new();
-    for error in validator.iter_errors(instance) {
+    for error in CompiledSchema::iter_errors(instance) {
         map_error(doc, instance, &error, &mut checked, &mut missing);
     }
     // A misspelled key whose did-you-mean is the missing one is a single mistake: S001 says it.
