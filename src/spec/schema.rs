@@ -339,14 +339,15 @@ pub fn dotted(pointer: &Pointer) -> String {
     out
 }
 
-/// The pointer of a schema error's instance path.
+/// The pointer of a schema error's instance path. Read token by token from its text rather
+/// than `Location::segments`, which skips an empty key (`tags: {"": 1}`).
 fn instance_pointer(location: &jsonschema::paths::Location) -> Pointer {
-    use jsonschema::paths::LocationSegment;
     location
-        .segments()
-        .fold(Pointer::root(), |pointer, segment| match segment {
-            LocationSegment::Property(key) => pointer.key(&key),
-            LocationSegment::Index(index) => pointer.index(index),
+        .as_str()
+        .split('/')
+        .skip(1)
+        .fold(Pointer::root(), |pointer, token| {
+            pointer.key(&token.replace("~1", "/").replace("~0", "~"))
         })
 }
 
@@ -573,5 +574,27 @@ fn placeholder(schema: &Json) -> Option<Json> {
         "integer" | "number" => Some(Json::from(0)),
         "boolean" => Some(Json::Bool(false)),
         _ => Some(Json::Null),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tag named by the empty string is a member like any other: an error in its value
+    /// points at that value, not at the whole `tags` mapping.
+    #[test]
+    fn an_error_under_an_empty_key_points_at_its_value() {
+        let text = "project: {name: minimal, region: eu-west-1, tags: {\"\": 5}}\n";
+        let doc = Document::parse(text).expect("well-formed YAML");
+        let checked = check(&doc, &doc.to_json());
+        let tag = Pointer::root().key("project").key("tags").key("");
+        assert!(checked.invalid.contains(&tag), "{:?}", checked.invalid);
+        let wrong_type = checked
+            .diagnostics
+            .iter()
+            .find(|d| d.code == Code::S003)
+            .expect("a number where a string belongs is an S003");
+        assert_eq!(&text[wrong_type.span.start..wrong_type.span.end], "5");
     }
 }
