@@ -133,9 +133,9 @@ fn scalar_is(
         Some(Scalar::String(s)) => expected.as_str() == Some(&*s),
         Some(Scalar::Null) => expected.is_null(),
         Some(Scalar::Boolean(b)) => expected.as_bool() == Some(b),
-        Some(Scalar::Integer(i)) => *expected == Value::from(i),
+        Some(Scalar::Integer(i)) => expected.as_number() == Some(&serde_json::Number::from(i)),
         Some(Scalar::FloatingPoint(f)) => serde_json::Number::from_f64(f.into_inner())
-            .is_some_and(|n| *expected == Value::Number(n)),
+            .is_some_and(|n| expected.as_number() == Some(&n)),
         None => false,
     }
 }
