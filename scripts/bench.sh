@@ -4,9 +4,10 @@
 # Then the in-process criterion benchmarks (flagship, and synthetic specs growing tenfold).
 #   scripts/bench.sh            # both
 #   scripts/bench.sh --quick    # whole-process timings only
+# Both build without the AWS SDK (`--no-default-features`): it is not on the compile path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet
+cargo build --release --quiet --no-default-features
 bin=target/release/mlopsc
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -33,5 +34,5 @@ for name, argv in cases:
     print(f"{name:<40} {statistics.median(times):>8.2f}ms {times[int(runs * 0.9)]:>8.2f}ms")
 PY
 if [[ "${1:-}" != "--quick" ]]; then
-  cargo bench --bench compile -- --warm-up-time 1 --measurement-time 3 2>&1 | grep -E '^[a-z].*|time:' | grep -v '^Benchmarking\|^Gnuplot'
+  cargo bench --no-default-features --bench compile -- --warm-up-time 1 --measurement-time 3 2>&1 | grep -E '^[a-z].*|time:' | grep -v '^Benchmarking\|^Gnuplot'
 fi

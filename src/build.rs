@@ -11,7 +11,7 @@ use crate::emit::{self, Artifacts};
 use crate::hash::hex;
 use crate::ir::{self, System};
 use crate::output_dir::{OutputDir, OutputError};
-use crate::spec::{Spec, schema::contains, yaml::Document};
+use crate::spec::{Pointer, Spec, yaml::Document};
 use crate::validate;
 
 /// A compiled spec: the resolved model and the artifacts it produces.
@@ -165,14 +165,16 @@ fn load_code(
     doc: &Document,
     spec: &Spec,
     spec_dir: &Path,
-    pruned: &[String],
+    pruned: &[Pointer],
 ) -> (Option<CodeBundle>, Vec<Diagnostic>) {
-    let intact = |pointer: &str| {
+    let intact = |pointer: &Pointer| {
         !pruned
             .iter()
-            .any(|p| contains(p, pointer) || contains(pointer, p))
+            .any(|p| p.contains(pointer) || pointer.contains(p))
     };
-    if !intact("/model/code/directory") {
+    let code_pointer = Pointer::root().key("model").key("code");
+    let directory = code_pointer.clone().key("directory");
+    if !intact(&directory) {
         return (None, Vec::new());
     }
     let dir = spec_dir.join(&spec.model.code.directory);
@@ -181,7 +183,7 @@ fn load_code(
         Err(err) => {
             let diagnostic = Diagnostic::error(
                 Code::F002,
-                doc.span_of("/model/code/directory"),
+                doc.span_of(&directory),
                 format!("cannot read the step code directory `{}`: {err}", dir.display()),
             )
             .with_help("model.code.directory is relative to the spec file; create it with the step scripts");
@@ -191,15 +193,15 @@ fn load_code(
     let mut scripts = vec![
         (
             spec.model.code.preprocess.as_str(),
-            "/model/code/preprocess".to_string(),
+            code_pointer.clone().key("preprocess"),
         ),
         (
             spec.model.code.train.as_str(),
-            "/model/code/train".to_string(),
+            code_pointer.clone().key("train"),
         ),
         (
             spec.model.code.evaluate.as_str(),
-            "/model/code/evaluate".to_string(),
+            code_pointer.clone().key("evaluate"),
         ),
     ];
     if spec.monitoring.is_some()
@@ -207,16 +209,20 @@ fn load_code(
     {
         scripts.push((
             spec.model.code.baseline.as_str(),
-            "/model/code/baseline".to_string(),
+            code_pointer.clone().key("baseline"),
         ));
         scripts.push((
             spec.model.code.monitor.as_str(),
-            "/model/code/monitor".to_string(),
+            code_pointer.clone().key("monitor"),
         ));
     }
     for (i, step) in spec.custom_steps.iter().enumerate() {
         if let Some(entry) = &step.entry_point {
-            scripts.push((entry.as_str(), format!("/customSteps/{i}/entryPoint")));
+            let pointer = Pointer::root()
+                .key("customSteps")
+                .index(i)
+                .key("entryPoint");
+            scripts.push((entry.as_str(), pointer));
         }
     }
     let diagnostics: Vec<Diagnostic> = scripts

@@ -1,9 +1,11 @@
 //! The spec: its types, its YAML reading and its JSON Schema.
 
+pub mod pointer;
 pub mod schema;
 pub mod types;
 pub mod yaml;
 
+pub use pointer::Pointer;
 pub use types::*;
 
 use crate::diagnostics::{Code, Diagnostic, SourceFile};
@@ -77,7 +79,7 @@ pub struct Parsed {
     /// that semantic rules still run on the rest and the user sees every problem at once.
     pub spec: Option<Spec>,
     /// JSON Pointers of the parts of the document that `spec` does not hold as written.
-    pub pruned: Vec<String>,
+    pub pruned: Vec<Pointer>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -173,18 +175,12 @@ fn read_document(source: &SourceFile) -> Result<Document, Diagnostic> {
     })
 }
 
-fn json_pointer(path: &serde_path_to_error::Path) -> String {
+fn json_pointer(path: &serde_path_to_error::Path) -> Pointer {
     use serde_path_to_error::Segment;
-    let mut pointer = String::new();
-    for segment in path.iter() {
-        pointer.push('/');
-        match segment {
-            Segment::Seq { index } => pointer.push_str(&index.to_string()),
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"))
-            }
-            Segment::Unknown => {}
-        }
-    }
-    pointer
+    path.iter()
+        .fold(Pointer::root(), |pointer, segment| match segment {
+            Segment::Seq { index } => pointer.index(*index),
+            Segment::Map { key } | Segment::Enum { variant: key } => pointer.key(key),
+            Segment::Unknown => pointer.key(""),
+        })
 }

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value as Json;
 
+use super::Pointer;
 use super::types::Spec;
 use super::yaml::Document;
 use crate::diagnostics::{Code, Diagnostic};
@@ -37,13 +38,11 @@ pub fn json_schema_text() -> String {
     text
 }
 
-/// The compiled schema, built once per process.
-pub(crate) fn validator() -> Option<&'static jsonschema::Validator> {
-    static VALIDATOR: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
-    VALIDATOR
-        .get_or_init(|| jsonschema::validator_for(json_schema()).ok())
-        .as_ref()
-}
+/// The checked-in schema, compiled into code when mlopsc is built: compiling and
+/// meta-validating it at run time was most of a `validate`. `tests/schema.rs` keeps the file
+/// equal to [`json_schema`].
+#[jsonschema::validator(path = "specs/mlops.schema.json")]
+struct CompiledSchema;
 
 /// The outcome of the schema check.
 #[derive(Debug, Default)]
@@ -51,20 +50,17 @@ pub struct Checked {
     /// One diagnostic per violation, in source order.
     pub diagnostics: Vec<Diagnostic>,
     /// JSON Pointers of the keys the schema does not know.
-    pub unknown_keys: Vec<String>,
+    pub unknown_keys: Vec<Pointer>,
     /// JSON Pointers of values that break the schema, and of required members that are
     /// missing or that a misspelled key probably meant.
-    pub invalid: Vec<String>,
+    pub invalid: Vec<Pointer>,
 }
 
 /// Checks `instance` (the lowered `doc`) against the schema; one diagnostic per violation.
 pub fn check(doc: &Document, instance: &Json) -> Checked {
     let mut checked = Checked::default();
-    let Some(validator) = validator() else {
-        return checked;
-    };
     let mut missing = Vec::new();
-    for error in validator.iter_errors(instance) {
+    for error in CompiledSchema::iter_errors(instance) {
         map_error(doc, instance, &error, &mut checked, &mut missing);
     }
     // A misspelled key whose did-you-mean is the missing one is a single mistake: S001 says it.
@@ -86,17 +82,17 @@ fn map_error(
     instance: &Json,
     error: &jsonschema::ValidationError<'_>,
     checked: &mut Checked,
-    missing: &mut Vec<(String, Diagnostic)>,
+    missing: &mut Vec<(Pointer, Diagnostic)>,
 ) {
     use jsonschema::error::ValidationErrorKind as Kind;
-    let path = error.instance_path().as_str().to_string();
+    let path = instance_pointer(error.instance_path());
     let schema = schema_at(&path);
     let out = &mut checked.diagnostics;
     match error.kind() {
         Kind::AdditionalProperties { unexpected } => {
             let allowed = property_names(schema);
             for key in unexpected {
-                let pointer = format!("{path}/{}", escape_token(key));
+                let pointer = path.clone().key(key);
                 let best = did_you_mean(key, allowed.iter().map(String::as_str));
                 let help = match best {
                     Some(best) => format!("did you mean `{best}`?"),
@@ -114,8 +110,10 @@ fn map_error(
                 checked.unknown_keys.push(pointer);
                 // The member the key probably meant is absent: rules must not read its default.
                 if let Some(best) = best {
-                    let meant = format!("{path}/{}", escape_token(best));
-                    if instance.pointer(&meant).is_none() && !checked.invalid.contains(&meant) {
+                    let meant = path.clone().key(best);
+                    if instance.pointer(meant.as_str()).is_none()
+                        && !checked.invalid.contains(&meant)
+                    {
                         checked.invalid.push(meant);
                     }
                 }
@@ -130,7 +128,7 @@ fn map_error(
                 .map(|d| format!("add `{name}`: {}", first_sentence(d)))
                 .unwrap_or_else(|| format!("add `{name}`"));
             missing.push((
-                format!("{path}/{}", escape_token(name)),
+                path.clone().key(name),
                 Diagnostic::error(
                     Code::S002,
                     doc.span_of(&path),
@@ -209,16 +207,16 @@ fn map_error(
 fn map_alternatives(
     doc: &Document,
     instance: &Json,
-    path: &str,
+    path: &Pointer,
     error: &jsonschema::ValidationError<'_>,
     context: &[Vec<jsonschema::ValidationError<'static>>],
     checked: &mut Checked,
-    missing: &mut Vec<(String, Diagnostic)>,
+    missing: &mut Vec<(Pointer, Diagnostic)>,
 ) {
     use jsonschema::error::ValidationErrorKind as Kind;
     let shallow = |branch: &Vec<jsonschema::ValidationError<'static>>| {
         branch.iter().all(|e| {
-            e.instance_path().as_str() == path
+            instance_pointer(e.instance_path()) == *path
                 && matches!(
                     e.kind(),
                     Kind::Type { .. } | Kind::Enum { .. } | Kind::Constant { .. }
@@ -254,7 +252,7 @@ fn map_alternatives(
             expected.push(name);
         }
     }
-    checked.invalid.push(path.to_string());
+    checked.invalid.push(path.clone());
     let instance_here = error.instance();
     if instance_here.is_string() && !values.is_empty() {
         values.dedup();
@@ -278,7 +276,12 @@ fn map_alternatives(
     );
 }
 
-fn enum_diagnostic(doc: &Document, path: &str, instance: &Json, options: &[String]) -> Diagnostic {
+fn enum_diagnostic(
+    doc: &Document,
+    path: &Pointer,
+    instance: &Json,
+    options: &[String],
+) -> Diagnostic {
     let found = option_text(instance);
     let help = match did_you_mean(&found, options.iter().map(String::as_str)) {
         Some(best) => format!("did you mean `{best}`?"),
@@ -312,8 +315,8 @@ fn bound_message(error: &jsonschema::ValidationError<'_>) -> String {
 }
 
 /// ` in `training.spot`` for a nested path, nothing at the root.
-fn location_suffix(path: &str) -> String {
-    if path.is_empty() {
+fn location_suffix(path: &Pointer) -> String {
+    if *path == Pointer::root() {
         String::new()
     } else {
         format!(" in `{}`", dotted(path))
@@ -321,10 +324,9 @@ fn location_suffix(path: &str) -> String {
 }
 
 /// `/customSteps/0/name` as `customSteps[0].name`.
-pub fn dotted(pointer: &str) -> String {
+pub fn dotted(pointer: &Pointer) -> String {
     let mut out = String::new();
-    for token in pointer.split('/').skip(1) {
-        let token = token.replace("~1", "/").replace("~0", "~");
+    for token in pointer.tokens() {
         if token.parse::<usize>().is_ok() {
             out.push_str(&format!("[{token}]"));
         } else {
@@ -337,8 +339,16 @@ pub fn dotted(pointer: &str) -> String {
     out
 }
 
-fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+/// The pointer of a schema error's instance path. Read token by token from its text rather
+/// than `Location::segments`, which skips an empty key (`tags: {"": 1}`).
+fn instance_pointer(location: &jsonschema::paths::Location) -> Pointer {
+    location
+        .as_str()
+        .split('/')
+        .skip(1)
+        .fold(Pointer::root(), |pointer, token| {
+            pointer.key(&token.replace("~1", "/").replace("~0", "~"))
+        })
 }
 
 fn describe(value: &Json) -> String {
@@ -404,11 +414,10 @@ fn help_from_description(schema: Option<&Json>, fallback: &str) -> String {
 }
 
 /// The schema that describes the value at `pointer`, following `$ref`, `anyOf` and `oneOf`.
-fn schema_at(pointer: &str) -> Option<&'static Json> {
+fn schema_at(pointer: &Pointer) -> Option<&'static Json> {
     let root = json_schema();
     let mut schema = resolve(root, root)?;
-    for token in pointer.split('/').skip(1) {
-        let token = token.replace("~1", "/").replace("~0", "~");
+    for token in pointer.tokens() {
         let next = if token.parse::<usize>().is_ok() && schema.get("items").is_some() {
             schema.get("items")
         } else {
@@ -468,25 +477,28 @@ fn property_names(schema: Option<&Json>) -> Vec<String> {
 /// by a placeholder of the right type when it is required or a list item (keeping the other
 /// items' indices). Returns the pointers that were dropped or replaced; rules must not report
 /// anything that depends on them (see `validate::Rules`). `None` when the root itself is broken.
-pub fn prune(json: &mut Json, unknown_keys: &[String], invalid: &[String]) -> Option<Vec<String>> {
+pub fn prune(
+    json: &mut Json,
+    unknown_keys: &[Pointer],
+    invalid: &[Pointer],
+) -> Option<Vec<Pointer>> {
     for pointer in unknown_keys {
         remove(json, pointer);
     }
-    let mut invalid: Vec<&String> = invalid.iter().collect();
-    invalid.sort_by_key(|p| (p.matches('/').count(), p.as_str()));
-    let mut pruned: Vec<String> = Vec::new();
+    let mut invalid: Vec<&Pointer> = invalid.iter().collect();
+    invalid.sort_by_key(|p| (p.as_str().matches('/').count(), p.as_str()));
+    let mut pruned: Vec<Pointer> = Vec::new();
     for pointer in invalid {
-        if pruned.iter().any(|p| contains(p, pointer)) {
+        if pruned.iter().any(|p| p.contains(pointer)) {
             continue;
         }
-        let (parent, token) = pointer.rsplit_once('/')?;
-        let token = token.replace("~1", "/").replace("~0", "~");
-        let parent_schema = schema_at(parent)?;
+        let (parent, token) = pointer.split_last()?;
+        let parent_schema = schema_at(&parent)?;
         let required = parent_schema
             .get("required")
             .and_then(Json::as_array)
             .is_some_and(|r| r.iter().any(|n| n.as_str() == Some(token.as_str())));
-        match json.pointer_mut(parent)? {
+        match json.pointer_mut(parent.as_str())? {
             Json::Object(members) if !required => {
                 members.remove(&token);
             }
@@ -504,19 +516,13 @@ pub fn prune(json: &mut Json, unknown_keys: &[String], invalid: &[String]) -> Op
     Some(pruned)
 }
 
-/// Whether the value at pointer `outer` contains the one at `inner` (or is it).
-pub fn contains(outer: &str, inner: &str) -> bool {
-    inner == outer
-        || inner
-            .strip_prefix(outer)
-            .is_some_and(|rest| rest.starts_with('/'))
-}
-
-fn remove(json: &mut Json, pointer: &str) {
-    if let Some((parent, key)) = pointer.rsplit_once('/')
-        && let Some(object) = json.pointer_mut(parent).and_then(Json::as_object_mut)
+fn remove(json: &mut Json, pointer: &Pointer) {
+    if let Some((parent, key)) = pointer.split_last()
+        && let Some(object) = json
+            .pointer_mut(parent.as_str())
+            .and_then(Json::as_object_mut)
     {
-        object.remove(&key.replace("~1", "/").replace("~0", "~"));
+        object.remove(&key);
     }
 }
 
@@ -568,5 +574,27 @@ fn placeholder(schema: &Json) -> Option<Json> {
         "integer" | "number" => Some(Json::from(0)),
         "boolean" => Some(Json::Bool(false)),
         _ => Some(Json::Null),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tag named by the empty string is a member like any other: an error in its value
+    /// points at that value, not at the whole `tags` mapping.
+    #[test]
+    fn an_error_under_an_empty_key_points_at_its_value() {
+        let text = "project: {name: minimal, region: eu-west-1, tags: {\"\": 5}}\n";
+        let doc = Document::parse(text).expect("well-formed YAML");
+        let checked = check(&doc, &doc.to_json());
+        let tag = Pointer::root().key("project").key("tags").key("");
+        assert!(checked.invalid.contains(&tag), "{:?}", checked.invalid);
+        let wrong_type = checked
+            .diagnostics
+            .iter()
+            .find(|d| d.code == Code::S003)
+            .expect("a number where a string belongs is an S003");
+        assert_eq!(&text[wrong_type.span.start..wrong_type.span.end], "5");
     }
 }

@@ -10,6 +10,8 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
+use super::Pointer;
+
 pub use crate::span::Span;
 
 /// One YAML node with its span.
@@ -138,31 +140,29 @@ impl Document {
 
     /// The span of the value at a JSON Pointer (`/training/spot/maxWaitSeconds`).
     /// Resolves as deep as the document goes: a missing member yields its parent's span.
-    pub fn span_of(&self, pointer: &str) -> Span {
+    pub fn span_of(&self, pointer: &Pointer) -> Span {
         self.locate(pointer).span
     }
 
     /// The span of the key at a JSON Pointer, or of the value when the pointer names no key.
-    pub fn key_span_of(&self, pointer: &str) -> Span {
-        self.locate(pointer)
-            .key_span
-            .unwrap_or(self.locate(pointer).span)
+    pub fn key_span_of(&self, pointer: &Pointer) -> Span {
+        let located = self.locate(pointer);
+        located.key_span.unwrap_or(located.span)
     }
 
     /// Whether every token of `pointer` names a member or item, so that [`Document::span_of`]
     /// does not fall back to an ancestor. Tests hold the rules to it.
     #[cfg(test)]
-    pub(crate) fn resolves(&self, pointer: &str) -> bool {
+    pub(crate) fn resolves(&self, pointer: &Pointer) -> bool {
         self.locate(pointer).resolved
     }
 
-    fn locate(&self, pointer: &str) -> Located {
+    fn locate(&self, pointer: &Pointer) -> Located {
         let mut node = &self.root;
         let mut key_span = None;
         #[cfg(test)]
         let mut resolved = true;
-        for token in pointer.split('/').skip(1) {
-            let token = token.replace("~1", "/").replace("~0", "~");
+        for token in pointer.tokens() {
             let next = match &node.value {
                 Value::Map(entries) => entries
                     .iter()
@@ -614,18 +614,23 @@ mod tests {
     fn keeps_spans_of_keys_and_values() {
         let text = "a:\n  bb: 12\n  list:\n    - x\n";
         let doc = Document::parse(text).expect("parses");
-        let s = doc.span_of("/a/bb");
+        let a = Pointer::root().key("a");
+        let s = doc.span_of(&a.clone().key("bb"));
         assert_eq!(&text[s.start..s.end], "12");
-        let k = doc.key_span_of("/a/bb");
+        let k = doc.key_span_of(&a.clone().key("bb"));
         assert_eq!(&text[k.start..k.end], "bb");
-        let s = doc.span_of("/a/list/0");
+        let first = a.clone().key("list").index(0);
+        let s = doc.span_of(&first);
         assert_eq!(&text[s.start..s.end], "x");
-        assert!(doc.resolves("/a/list/0"));
-        assert!(!doc.resolves("/a/list/1"), "an item past the end");
-        assert!(!doc.resolves("/a/cc"), "a missing member");
+        assert!(doc.resolves(&first));
+        assert!(
+            !doc.resolves(&a.clone().key("list").index(1)),
+            "an item past the end"
+        );
+        assert!(!doc.resolves(&a.clone().key("cc")), "a missing member");
         assert_eq!(
-            doc.span_of("/a/cc"),
-            doc.span_of("/a"),
+            doc.span_of(&a.clone().key("cc")),
+            doc.span_of(&a),
             "falls back to the parent"
         );
         assert_eq!(

@@ -3,31 +3,31 @@
 use super::Rules;
 use crate::catalog::{self, Use};
 use crate::diagnostics::Code;
-use crate::spec::{Distribution, Framework, Spec, StepKind};
+use crate::spec::{Distribution, Framework, Pointer, Spec, StepKind};
 use crate::suggest::did_you_mean;
 
 pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     let mut uses = vec![
         (
             spec.preprocessing.instance_type.as_str(),
-            "/preprocessing/instanceType".to_string(),
+            Pointer::root().key("preprocessing").key("instanceType"),
             Use::Processing,
         ),
         (
             spec.training.instance_type.as_str(),
-            "/training/instanceType".to_string(),
+            Pointer::root().key("training").key("instanceType"),
             Use::Training,
         ),
         (
             spec.evaluation.instance_type.as_str(),
-            "/evaluation/instanceType".to_string(),
+            Pointer::root().key("evaluation").key("instanceType"),
             Use::Processing,
         ),
     ];
     if let Some(d) = &spec.deployment {
         uses.push((
             d.instance_type.as_str(),
-            "/deployment/instanceType".into(),
+            Pointer::root().key("deployment").key("instanceType"),
             Use::Endpoint,
         ));
     }
@@ -35,14 +35,20 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
         if let Some(d) = &m.data_drift {
             uses.push((
                 d.instance_type.as_str(),
-                "/monitoring/dataDrift/instanceType".into(),
+                Pointer::root()
+                    .key("monitoring")
+                    .key("dataDrift")
+                    .key("instanceType"),
                 Use::Processing,
             ));
         }
         if let Some(q) = &m.model_quality {
             uses.push((
                 q.instance_type.as_str(),
-                "/monitoring/modelQuality/instanceType".into(),
+                Pointer::root()
+                    .key("monitoring")
+                    .key("modelQuality")
+                    .key("instanceType"),
                 Use::Processing,
             ));
         }
@@ -55,7 +61,10 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
         };
         uses.push((
             step.instance_type.as_str(),
-            format!("/customSteps/{i}/instanceType"),
+            Pointer::root()
+                .key("customSteps")
+                .index(i)
+                .key("instanceType"),
             usage,
         ));
     }
@@ -70,7 +79,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
 }
 
 /// The type must be in the SageMaker list of its use; one from another use's list says which.
-fn known_instance(rules: &mut Rules, instance_type: &str, pointer: &str, usage: Use) {
+fn known_instance(rules: &mut Rules, instance_type: &str, pointer: &Pointer, usage: Use) {
     let closest = || did_you_mean(instance_type, catalog::instance_types(usage));
     match catalog::uses(instance_type) {
         Some(uses) if uses.contains(&usage) => {}
@@ -139,7 +148,7 @@ fn gpu_for_networks(spec: &Spec, rules: &mut Rules) {
             .unwrap_or_default();
         rules.error(
             Code::I002,
-            "/training/instanceType",
+            &Pointer::root().key("training").key("instanceType"),
             format!(
                 "`{}` has no GPU, and training `{name}` needs one",
                 spec.training.instance_type
@@ -154,7 +163,7 @@ fn spot(spec: &Spec, rules: &mut Rules) {
         if spot.checkpoint_uri.is_none() {
             rules.error(
                 Code::I004,
-                "/training/spot",
+                &Pointer::root().key("training").key("spot"),
                 "managed spot training has no checkpoint location",
                 "add `checkpointUri: s3://<models bucket>/checkpoints/` so that interrupted jobs resume instead of restarting",
             );
@@ -162,7 +171,7 @@ fn spot(spec: &Spec, rules: &mut Rules) {
         if spot.max_wait_seconds < spec.training.max_runtime_seconds {
             rules.error(
                 Code::I005,
-                "/training/spot/maxWaitSeconds",
+                &Pointer::root().key("training").key("spot").key("maxWaitSeconds"),
                 format!(
                     "spot max wait ({} s) is shorter than the max runtime ({} s)",
                     spot.max_wait_seconds, spec.training.max_runtime_seconds
@@ -175,7 +184,7 @@ fn spot(spec: &Spec, rules: &mut Rules) {
         if step.spot && step.kind != StepKind::Training {
             rules.error(
                 Code::I003,
-                &format!("/customSteps/{i}/spot"),
+                &Pointer::root().key("customSteps").index(i).key("spot"),
                 format!(
                     "SageMaker offers managed spot capacity for training jobs only, not {} steps",
                     step.kind.name()
@@ -186,7 +195,7 @@ fn spot(spec: &Spec, rules: &mut Rules) {
         if step.spot && step.kind == StepKind::Training {
             rules.error(
                 Code::I004,
-                &format!("/customSteps/{i}/spot"),
+                &Pointer::root().key("customSteps").index(i).key("spot"),
                 "a spot training step needs a checkpoint location, which custom steps do not take",
                 "remove `spot` from the custom step; use training.spot for the main training job",
             );
@@ -199,7 +208,7 @@ fn distribution(spec: &Spec, rules: &mut Rules) {
     match spec.training.distribution {
         Distribution::Smddp if !catalog::SMDDP_INSTANCES.contains(&instance_type) => rules.error(
             Code::I006,
-            "/training/distribution",
+            &Pointer::root().key("training").key("distribution"),
             format!("the SageMaker data parallel library does not run on `{instance_type}`"),
             format!(
                 "use one of {}, or `torchrun`",
@@ -211,7 +220,7 @@ fn distribution(spec: &Spec, rules: &mut Rules) {
         {
             rules.error(
                 Code::I006,
-                "/training/distribution",
+                &Pointer::root().key("training").key("distribution"),
                 "this distribution strategy is for PyTorch models only",
                 "remove `distribution`, or train with `framework: pytorch`",
             )
@@ -235,7 +244,7 @@ fn framework_container(spec: &Spec, rules: &mut Rules) {
     if !known.contains(&version) {
         rules.error(
             Code::I007,
-            "/model/frameworkVersion",
+            &Pointer::root().key("model").key("frameworkVersion"),
             format!("there is no AWS framework container for version `{version}`"),
             format!(
                 "use one of {}, or set `model.container` to a custom image",
@@ -260,7 +269,7 @@ fn framework_container(spec: &Spec, rules: &mut Rules) {
     {
         rules.error(
             Code::I007,
-            "/model/pythonVersion",
+            &Pointer::root().key("model").key("pythonVersion"),
             format!(
                 "the {version} container ships `{python}`, not `{}`",
                 spec.model.python_version

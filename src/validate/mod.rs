@@ -1,8 +1,9 @@
 //! The second validation layer: semantic rules over a schema-valid spec.
 //!
 //! Every rule reads the typed [`Spec`] and reports through [`Rules`], naming the offending value
-//! by JSON Pointer; the DOM turns the pointer into the YAML span. All rules always run, also
-//! when parts of the spec break the schema, so a user sees every problem at once.
+//! by a JSON [`Pointer`] (built key by key, never by `format!`); the DOM turns the pointer into
+//! the YAML span. All rules always run, also when parts of the spec break the schema, so a
+//! user sees every problem at once.
 //!
 //! Parts that break the schema reach the rules as defaults or placeholders (see
 //! [`crate::spec::schema::prune`]). [`Rules`] drops every diagnostic that may depend on such a
@@ -18,7 +19,7 @@ pub mod syntax;
 pub mod values;
 
 use crate::diagnostics::{Code, Diagnostic, SourceFile};
-use crate::spec::{self, Spec, yaml::Document};
+use crate::spec::{self, Pointer, Spec, yaml::Document};
 
 /// The outcome of validating one file.
 #[derive(Debug)]
@@ -29,7 +30,7 @@ pub struct Validated {
     /// schema are left out or replaced by placeholders (listed in `pruned`).
     pub spec: Option<Spec>,
     /// JSON Pointers of the parts of the file that `spec` does not hold as written.
-    pub pruned: Vec<String>,
+    pub pruned: Vec<Pointer>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -57,7 +58,7 @@ pub fn validate(source: &SourceFile) -> Validated {
 
 /// Runs every semantic rule; diagnostics come back in source order. `pruned` lists the parts
 /// of `doc` that `spec` holds as defaults or placeholders.
-pub fn check_rules(doc: &Document, spec: &Spec, pruned: &[String]) -> Vec<Diagnostic> {
+pub fn check_rules(doc: &Document, spec: &Spec, pruned: &[Pointer]) -> Vec<Diagnostic> {
     let mut diagnostics = run_rules(doc, spec, pruned).diagnostics;
     diagnostics.sort_by_key(|d| (d.span.start, d.code));
     diagnostics.dedup();
@@ -67,16 +68,16 @@ pub fn check_rules(doc: &Document, spec: &Spec, pruned: &[String]) -> Vec<Diagno
 /// Collects diagnostics, resolving JSON Pointers to spans.
 pub(crate) struct Rules<'a> {
     doc: &'a Document,
-    pruned: &'a [String],
+    pruned: &'a [Pointer],
     diagnostics: Vec<Diagnostic>,
     /// Every pointer a rule reported at (a diagnostic kept, not dropped as depending on a
     /// pruned part), for the test that each one resolves.
     #[cfg(test)]
-    pointers: Vec<String>,
+    pointers: Vec<Pointer>,
 }
 
 /// Every rule over `spec`, in a fixed order.
-fn run_rules<'a>(doc: &'a Document, spec: &Spec, pruned: &'a [String]) -> Rules<'a> {
+fn run_rules<'a>(doc: &'a Document, spec: &Spec, pruned: &'a [Pointer]) -> Rules<'a> {
     let mut rules = Rules {
         doc,
         pruned,
@@ -97,11 +98,12 @@ struct Reads {
     /// The members next to the value, such as a step's `type` for its instance type.
     siblings: bool,
     /// Other parts of the spec, such as `evaluation.metrics` for a gate's metric.
-    parts: &'static [&'static str],
+    parts: Vec<Pointer>,
 }
 
 /// The inputs of each code's rules, for dropping diagnostics that depend on pruned parts.
 fn reads(code: Code) -> Reads {
+    let top = |key: &str| Pointer::root().key(key);
     let only = |parts| Reads {
         siblings: false,
         parts,
@@ -111,46 +113,50 @@ fn reads(code: Code) -> Reads {
         parts,
     };
     match code {
-        Code::N003 => only(&[
-            "/storage/buckets",
-            "/dataSources",
-            "/customSteps",
-            "/alarms",
+        Code::N003 => only(vec![
+            top("storage").key("buckets"),
+            top("dataSources"),
+            top("customSteps"),
+            top("alarms"),
         ]),
         Code::I001 | Code::I007 | Code::V001 | Code::V004 | Code::V005 | Code::R003 => {
-            with_siblings(&[])
+            with_siblings(vec![])
         }
-        Code::I002 => only(&["/model/architecture"]),
-        Code::I003 => with_siblings(&["/training/instanceType"]),
-        Code::I005 => only(&["/training/maxRuntimeSeconds"]),
-        Code::I006 => with_siblings(&["/model/framework"]),
-        Code::V003 => only(&["/evaluation/metrics"]),
-        Code::R001 | Code::R002 => only(&["/customSteps", "/alarms"]),
-        Code::R004 => only(&["/deployment", "/monitoring", "/retraining", "/dataSources"]),
-        _ => only(&[]),
+        Code::I002 => only(vec![top("model").key("architecture")]),
+        Code::I003 => with_siblings(vec![top("training").key("instanceType")]),
+        Code::I005 => only(vec![top("training").key("maxRuntimeSeconds")]),
+        Code::I006 => with_siblings(vec![top("model").key("framework")]),
+        Code::V003 => only(vec![top("evaluation").key("metrics")]),
+        Code::R001 | Code::R002 => only(vec![top("customSteps"), top("alarms")]),
+        Code::R004 => only(vec![
+            top("deployment"),
+            top("monitoring"),
+            top("retraining"),
+            top("dataSources"),
+        ]),
+        _ => only(vec![]),
     }
 }
 
 impl Rules<'_> {
     /// Whether a diagnostic of `code` at `pointer` may come from a pruned part.
-    fn depends_on_pruned(&self, code: Code, pointer: &str) -> bool {
-        use crate::spec::schema::contains;
+    fn depends_on_pruned(&self, code: Code, pointer: &Pointer) -> bool {
         let reads = reads(code);
         // The mapping the value is a member of; a list item or a top-level part stands alone.
         let siblings = pointer
-            .rsplit_once('/')
+            .split_last()
             .filter(|(parent, last)| {
-                reads.siblings && !parent.is_empty() && last.parse::<usize>().is_err()
+                reads.siblings && *parent != Pointer::root() && last.parse::<usize>().is_err()
             })
             .map(|(parent, _)| parent);
         self.pruned.iter().any(|p| {
-            contains(p, pointer)
-                || contains(pointer, p)
-                || siblings.is_some_and(|s| contains(s, p))
+            p.contains(pointer)
+                || pointer.contains(p)
+                || siblings.as_ref().is_some_and(|s| s.contains(p))
                 || reads
                     .parts
                     .iter()
-                    .any(|part| contains(part, p) || contains(p, part))
+                    .any(|part| part.contains(p) || p.contains(part))
         })
     }
 
@@ -158,7 +164,7 @@ impl Rules<'_> {
     pub fn error(
         &mut self,
         code: Code,
-        pointer: &str,
+        pointer: &Pointer,
         message: impl Into<String>,
         help: impl Into<String>,
     ) {
@@ -166,7 +172,7 @@ impl Rules<'_> {
             return;
         }
         #[cfg(test)]
-        self.pointers.push(pointer.to_string());
+        self.pointers.push(pointer.clone());
         let span = self.doc.span_of(pointer);
         self.diagnostics
             .push(Diagnostic::error(code, span, message).with_help(help));
@@ -176,7 +182,7 @@ impl Rules<'_> {
     pub fn error_at_key(
         &mut self,
         code: Code,
-        pointer: &str,
+        pointer: &Pointer,
         message: impl Into<String>,
         help: impl Into<String>,
     ) {
@@ -184,7 +190,7 @@ impl Rules<'_> {
             return;
         }
         #[cfg(test)]
-        self.pointers.push(pointer.to_string());
+        self.pointers.push(pointer.clone());
         let span = self.doc.key_span_of(pointer);
         self.diagnostics
             .push(Diagnostic::error(code, span, message).with_help(help));

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::Rules;
 use crate::diagnostics::Code;
-use crate::spec::Spec;
+use crate::spec::{Pointer, Spec};
 
 /// The step names the built-in stages take in the pipeline.
 pub const BUILT_IN_STEPS: &[&str] = &[
@@ -31,7 +31,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
         if let Err(why) = bucket_name(name) {
             rules.error(
                 Code::N001,
-                &format!("/storage/buckets/{field}"),
+                &Pointer::root().key("storage").key("buckets").key(field),
                 format!("`{name}` is not a valid S3 bucket name: {why}"),
                 "bucket names are 3-63 characters of lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit",
             );
@@ -39,9 +39,12 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     }
     unique(
         rules,
-        bucket_fields
-            .iter()
-            .map(|(f, n)| (n.as_str(), format!("/storage/buckets/{f}"))),
+        bucket_fields.iter().map(|(f, n)| {
+            (
+                n.as_str(),
+                Pointer::root().key("storage").key("buckets").key(f),
+            )
+        }),
         "bucket",
     );
 
@@ -51,7 +54,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
         }) {
             rules.error(
                 Code::N002,
-                &format!("/dataSources/{i}/name"),
+                &Pointer::root().key("dataSources").index(i).key("name"),
                 format!("`{}` is not a valid data source name", source.name),
                 "use 1-64 letters, digits, `-` and `_`, starting with a letter or digit; it names a processing input channel",
             );
@@ -59,30 +62,32 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     }
     unique(
         rules,
-        spec.data_sources
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.name.as_str(), format!("/dataSources/{i}/name"))),
+        spec.data_sources.iter().enumerate().map(|(i, s)| {
+            (
+                s.name.as_str(),
+                Pointer::root().key("dataSources").index(i).key("name"),
+            )
+        }),
         "data source",
     );
 
     sagemaker_name(
         rules,
         &spec.registry.model_package_group,
-        "/registry/modelPackageGroup",
+        &Pointer::root().key("registry").key("modelPackageGroup"),
         "model package group",
     );
     if let Some(deployment) = &spec.deployment {
         sagemaker_name(
             rules,
             &deployment.endpoint_name,
-            "/deployment/endpointName",
+            &Pointer::root().key("deployment").key("endpointName"),
             "endpoint",
         );
     }
 
     for (i, step) in spec.custom_steps.iter().enumerate() {
-        let pointer = format!("/customSteps/{i}/name");
+        let pointer = Pointer::root().key("customSteps").index(i).key("name");
         if !is_name(&step.name, 64, |c| {
             c.is_ascii_alphanumeric() || c == '-' || c == '_'
         }) {
@@ -107,10 +112,12 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     }
     unique(
         rules,
-        spec.custom_steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.name.as_str(), format!("/customSteps/{i}/name"))),
+        spec.custom_steps.iter().enumerate().map(|(i, s)| {
+            (
+                s.name.as_str(),
+                Pointer::root().key("customSteps").index(i).key("name"),
+            )
+        }),
         "step",
     );
 
@@ -120,7 +127,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
         }) {
             rules.error(
                 Code::N002,
-                &format!("/alarms/{i}/name"),
+                &Pointer::root().key("alarms").index(i).key("name"),
                 format!("`{}` is not a valid alarm name", alarm.name),
                 "use 1-64 letters, digits, `-` and `_`; the alarm is named `<project>-<name>`",
             );
@@ -128,29 +135,31 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     }
     unique(
         rules,
-        spec.alarms
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.name.as_str(), format!("/alarms/{i}/name"))),
+        spec.alarms.iter().enumerate().map(|(i, a)| {
+            (
+                a.name.as_str(),
+                Pointer::root().key("alarms").index(i).key("name"),
+            )
+        }),
         "alarm",
     );
 
     let containers = std::iter::once((
         spec.model.container.as_ref(),
-        "/model/container".to_string(),
+        Pointer::root().key("model").key("container"),
     ))
-    .chain(
-        spec.custom_steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.container.as_ref(), format!("/customSteps/{i}/container"))),
-    );
+    .chain(spec.custom_steps.iter().enumerate().map(|(i, s)| {
+        (
+            s.container.as_ref(),
+            Pointer::root().key("customSteps").index(i).key("container"),
+        )
+    }));
     for (container, pointer) in containers {
         let Some(container) = container else { continue };
         if !ecr_repository_name(&container.repository) {
             rules.error(
                 Code::N002,
-                &format!("{pointer}/repository"),
+                &pointer.clone().key("repository"),
                 format!(
                     "`{}` is not a valid ECR repository name",
                     container.repository
@@ -163,7 +172,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
         }) {
             rules.error(
                 Code::N002,
-                &format!("{pointer}/tag"),
+                &pointer.clone().key("tag"),
                 format!("`{}` is not a valid image tag", container.tag),
                 "use 1-128 letters, digits, `.`, `_` and `-`",
             );
@@ -171,10 +180,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     }
 
     for key in spec.project.tags.keys() {
-        let pointer = format!(
-            "/project/tags/{}",
-            key.replace('~', "~0").replace('/', "~1")
-        );
+        let pointer = Pointer::root().key("project").key("tags").key(key);
         if key.is_empty()
             || key.chars().count() > 128
             || key.to_ascii_lowercase().starts_with("aws:")
@@ -191,10 +197,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
         if value.chars().count() > 256 {
             rules.error(
                 Code::N002,
-                &format!(
-                    "/project/tags/{}",
-                    key.replace('~', "~0").replace('/', "~1")
-                ),
+                &Pointer::root().key("project").key("tags").key(key),
                 format!("the value of tag `{key}` is longer than 256 characters"),
                 "shorten the tag value",
             );
@@ -214,7 +217,7 @@ fn project_name(name: &str, rules: &mut Rules) {
     if !valid {
         rules.error(
             Code::N002,
-            "/project/name",
+            &Pointer::root().key("project").key("name"),
             format!("`{name}` is not a valid project name"),
             "use 1-40 lowercase letters, digits and single hyphens, starting with a letter; it prefixes the stack, pipeline, role and topic names",
         );
@@ -222,7 +225,7 @@ fn project_name(name: &str, rules: &mut Rules) {
 }
 
 /// SageMaker's `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$`.
-fn sagemaker_name(rules: &mut Rules, name: &str, pointer: &str, what: &str) {
+fn sagemaker_name(rules: &mut Rules, name: &str, pointer: &Pointer, what: &str) {
     let valid = !name.is_empty()
         && name.len() <= 63
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -288,8 +291,8 @@ pub fn bucket_name(name: &str) -> Result<(), &'static str> {
 }
 
 /// Reports every repeat of a name after its first use.
-fn unique<'a>(rules: &mut Rules, names: impl Iterator<Item = (&'a str, String)>, what: &str) {
-    let mut seen: HashMap<&str, String> = HashMap::new();
+fn unique<'a>(rules: &mut Rules, names: impl Iterator<Item = (&'a str, Pointer)>, what: &str) {
+    let mut seen: HashMap<&str, Pointer> = HashMap::new();
     for (name, pointer) in names {
         if let Some(first) = seen.get(name) {
             rules.error(

@@ -7,7 +7,7 @@ use super::Rules;
 use super::names::BUILT_IN_STEPS;
 use crate::diagnostics::Code;
 use crate::spec::{
-    AlarmMetric, DataFormat, DriftStatistic, Framework, MonitoringKind, Spec, StepKind,
+    AlarmMetric, DataFormat, DriftStatistic, Framework, MonitoringKind, Pointer, Spec, StepKind,
     StrategyKind, TriggerKind, Widget,
 };
 use crate::suggest::did_you_mean;
@@ -26,7 +26,7 @@ fn strategy_members(spec: &Spec, rules: &mut Rules) {
         return;
     };
     let strategy = &deployment.strategy;
-    let base = "/deployment/strategy";
+    let base = Pointer::root().key("deployment").key("strategy");
     let kind = strategy.kind.name();
     let (bakes, canary_needed) = match strategy.kind {
         StrategyKind::AllAtOnce => (false, Some(false)),
@@ -41,7 +41,7 @@ fn strategy_members(spec: &Spec, rules: &mut Rules) {
             if present {
                 rules.error_at_key(
                     Code::R003,
-                    &format!("{base}/{name}"),
+                    &base.clone().key(name),
                     format!("an `{kind}` deployment takes no `{name}`: nothing is kept to roll back to"),
                     "use `type: blueGreen` to keep the old fleet and roll back on alarms, or remove the key",
                 );
@@ -51,13 +51,13 @@ fn strategy_members(spec: &Spec, rules: &mut Rules) {
     match (canary_needed, strategy.canary.is_some()) {
         (Some(true), false) => rules.error(
             Code::R003,
-            base,
+            &base,
             "a `canary` deployment needs `canary: {percent, waitSeconds}`",
             "add `canary: {percent: 10, waitSeconds: 600}`",
         ),
         (Some(false), true) => rules.error_at_key(
             Code::R003,
-            &format!("{base}/canary"),
+            &base.clone().key("canary"),
             format!("an `{kind}` deployment moves all traffic at once and takes no `canary`"),
             "use `type: canary` (or `blueGreen`) for a canary step, or remove `canary`",
         ),
@@ -72,7 +72,7 @@ fn strategy_members(spec: &Spec, rules: &mut Rules) {
             };
             rules.error(
                 Code::R001,
-                &format!("{base}/rollbackAlarms/{i}"),
+                &base.clone().key("rollbackAlarms").index(i),
                 format!("rollback alarm `{name}` is not one of the spec's alarms"),
                 help,
             );
@@ -101,7 +101,11 @@ fn step_graph(spec: &Spec, rules: &mut Rules) {
                 };
                 rules.error(
                     Code::R001,
-                    &format!("/customSteps/{i}/dependsOn/{j}"),
+                    &Pointer::root()
+                        .key("customSteps")
+                        .index(i)
+                        .key("dependsOn")
+                        .index(j),
                     format!(
                         "step `{}` depends on `{target}`, which is not a step",
                         step.name
@@ -170,7 +174,11 @@ fn visit(
                     .unwrap_or(0);
                 rules.error(
                     Code::R002,
-                    &format!("/customSteps/{last}/dependsOn/{edge}"),
+                    &Pointer::root()
+                        .key("customSteps")
+                        .index(last)
+                        .key("dependsOn")
+                        .index(edge),
                     format!(
                         "the steps depend on each other in a cycle: {}",
                         names.join(" -> ")
@@ -196,7 +204,7 @@ fn visit(
 /// Flat entries carry a `type` or `format`; each kind needs some members and forbids others.
 fn members_for_kind(spec: &Spec, rules: &mut Rules) {
     for (i, source) in spec.data_sources.iter().enumerate() {
-        let base = format!("/dataSources/{i}");
+        let base = Pointer::root().key("dataSources").index(i);
         let needs: &[(&str, bool)] = match source.format {
             DataFormat::CsvManifest => &[
                 ("labels", source.labels.is_some()),
@@ -222,7 +230,7 @@ fn members_for_kind(spec: &Spec, rules: &mut Rules) {
         if source.format == DataFormat::Tabular && source.images.is_some() {
             rules.error_at_key(
                 Code::R003,
-                &format!("{base}/images"),
+                &base.clone().key("images"),
                 "a `tabular` data source has no images",
                 "remove `images`, or use an image format",
             );
@@ -231,7 +239,7 @@ fn members_for_kind(spec: &Spec, rules: &mut Rules) {
 
     if let Some(retraining) = &spec.retraining {
         for (i, trigger) in retraining.triggers.iter().enumerate() {
-            let base = format!("/retraining/triggers/{i}");
+            let base = Pointer::root().key("retraining").key("triggers").index(i);
             let (needs_expression, needs_uri) = match trigger.kind {
                 TriggerKind::Schedule => (true, false),
                 TriggerKind::NewData => (false, true),
@@ -268,7 +276,7 @@ fn members_for_kind(spec: &Spec, rules: &mut Rules) {
     }
 
     for (i, step) in spec.custom_steps.iter().enumerate() {
-        let base = format!("/customSteps/{i}");
+        let base = Pointer::root().key("customSteps").index(i);
         let runs_script = step.kind != StepKind::Transform;
         if runs_script && step.entry_point.is_none() {
             rules.error(
@@ -285,7 +293,7 @@ fn members_for_kind(spec: &Spec, rules: &mut Rules) {
         if !runs_script && step.entry_point.is_some() {
             rules.error_at_key(
                 Code::R003,
-                &format!("{base}/entryPoint"),
+                &base.clone().key("entryPoint"),
                 "a transform step runs the trained model, not a script",
                 "remove `entryPoint`",
             );
@@ -300,7 +308,7 @@ fn members_for_kind(spec: &Spec, rules: &mut Rules) {
     if deep_learning && !image_model && spec.model.container.is_none() {
         rules.error(
             Code::R003,
-            "/model",
+            &Pointer::root().key("model"),
             "a PyTorch or TensorFlow model needs an `architecture`",
             "add `architecture`, such as `resnet50`, `efficientnet_b0` or `densenet121`",
         );
@@ -308,7 +316,7 @@ fn members_for_kind(spec: &Spec, rules: &mut Rules) {
     if !deep_learning && image_model {
         rules.error_at_key(
             Code::R003,
-            "/model/architecture",
+            &Pointer::root().key("model").key("architecture"),
             "XGBoost and scikit-learn models take no network architecture",
             "remove `architecture`, or use `framework: pytorch`",
         );
@@ -325,7 +333,7 @@ fn monitoring_kind_fits(spec: &Spec, kind: MonitoringKind, rules: &mut Rules) {
     if kind == MonitoringKind::Image && all_tabular {
         rules.error(
             Code::V007,
-            "/monitoring/kind",
+            &Pointer::root().key("monitoring").key("kind"),
             "image monitoring needs an image model: the embeddings come from its network",
             "use `kind: tabular` (Model Monitor) for a model on tabular data",
         );
@@ -341,7 +349,12 @@ fn monitoring_kind_fits(spec: &Spec, kind: MonitoringKind, rules: &mut Rules) {
                 .collect();
             rules.error(
                 Code::V007,
-                &format!("/monitoring/dataDrift/checks/{i}/statistic"),
+                &Pointer::root()
+                    .key("monitoring")
+                    .key("dataDrift")
+                    .key("checks")
+                    .index(i)
+                    .key("statistic"),
                 format!(
                     "`{}` is a statistic of {} monitoring; this spec's monitoring is `{}`",
                     check.statistic.name(),
@@ -355,14 +368,17 @@ fn monitoring_kind_fits(spec: &Spec, kind: MonitoringKind, rules: &mut Rules) {
     if kind == MonitoringKind::Image && !drift.alarm_features.is_empty() {
         rules.error_at_key(
             Code::V007,
-            "/monitoring/dataDrift/alarmFeatures",
+            &Pointer::root()
+                .key("monitoring")
+                .key("dataDrift")
+                .key("alarmFeatures"),
             "image monitoring has no feature columns: every check gets its own alarm",
             "remove `alarmFeatures`",
         );
     }
 }
 
-fn member(rules: &mut Rules, base: &str, name: &str, needed: bool, present: bool, kind: &str) {
+fn member(rules: &mut Rules, base: &Pointer, name: &str, needed: bool, present: bool, kind: &str) {
     if needed && !present {
         rules.error(
             Code::R003,
@@ -373,7 +389,7 @@ fn member(rules: &mut Rules, base: &str, name: &str, needed: bool, present: bool
     } else if !needed && present {
         rules.error_at_key(
             Code::R003,
-            &format!("{base}/{name}"),
+            &base.clone().key(name),
             format!("only a `{kind}` trigger takes `{name}`"),
             format!("remove `{name}`"),
         );
@@ -397,7 +413,7 @@ fn features_present(spec: &Spec, rules: &mut Rules) {
     if spec.monitoring.is_some() && capture.is_none() {
         rules.error(
             Code::R004,
-            "/monitoring",
+            &Pointer::root().key("monitoring"),
             "monitoring needs an endpoint with data capture",
             "add `deployment` with `dataCapture: {samplingPercent: 20}`; Model Monitor reads the captured requests",
         );
@@ -412,7 +428,11 @@ fn features_present(spec: &Spec, rules: &mut Rules) {
             if missing {
                 rules.error(
                     Code::R004,
-                    &format!("/retraining/triggers/{i}/type"),
+                    &Pointer::root()
+                        .key("retraining")
+                        .key("triggers")
+                        .index(i)
+                        .key("type"),
                     format!("this trigger fires on `{what}`, which the spec does not define"),
                     format!("add `{what}`, or remove the trigger"),
                 );
@@ -427,7 +447,7 @@ fn features_present(spec: &Spec, rules: &mut Rules) {
             {
                 rules.error(
                     Code::R004,
-                    &format!("/retraining/triggers/{i}/uri"),
+                    &Pointer::root().key("retraining").key("triggers").index(i).key("uri"),
                     format!("no data source reads `{uri}`: runs it starts would not see the new objects"),
                     "point the trigger at a data source's prefix (or one inside it, or one that holds sources), or add a data source for it",
                 );
@@ -441,7 +461,7 @@ fn features_present(spec: &Spec, rules: &mut Rules) {
             {
                 rules.error(
                     Code::R004,
-                    &format!("/retraining/triggers/{i}/type"),
+                    &Pointer::root().key("retraining").key("triggers").index(i).key("type"),
                     "this trigger fires on the data-drift alarms, and the spec defines none",
                     "give monitoring.dataDrift a check, such as `{statistic: embeddingDrift, threshold: 0.3}`: each check's alarm starts a retraining",
                 );
@@ -456,7 +476,7 @@ fn features_present(spec: &Spec, rules: &mut Rules) {
                 if drift.alarm_features.is_empty() || !distance {
                     rules.error(
                         Code::R004,
-                        &format!("/retraining/triggers/{i}/type"),
+                        &Pointer::root().key("retraining").key("triggers").index(i).key("type"),
                         "this trigger fires on the data-drift alarms, and the spec defines none",
                         "give monitoring.dataDrift a `distributionDistance` check and `alarmFeatures`, the features whose drift alarms start a retraining",
                     );
@@ -472,7 +492,7 @@ fn features_present(spec: &Spec, rules: &mut Rules) {
         if needs_endpoint && endpoint.is_none() {
             rules.error(
                 Code::R004,
-                &format!("/alarms/{i}/metric"),
+                &Pointer::root().key("alarms").index(i).key("metric"),
                 "this alarm watches the endpoint, and the spec has no `deployment`",
                 "add `deployment`, or remove the alarm",
             );
@@ -480,7 +500,7 @@ fn features_present(spec: &Spec, rules: &mut Rules) {
         if alarm.metric == AlarmMetric::RetrainingFailed && spec.retraining.is_none() {
             rules.error(
                 Code::R004,
-                &format!("/alarms/{i}/metric"),
+                &Pointer::root().key("alarms").index(i).key("metric"),
                 "this alarm watches the retraining state machine, and the spec has no `retraining`",
                 "add `retraining`, or remove the alarm",
             );
@@ -497,7 +517,7 @@ fn features_present(spec: &Spec, rules: &mut Rules) {
             if let Some(what) = missing {
                 rules.error(
                     Code::R004,
-                    &format!("/dashboard/widgets/{i}"),
+                    &Pointer::root().key("dashboard").key("widgets").index(i),
                     format!("this widget shows `{what}`, which the spec does not define"),
                     format!("add `{what}`, or remove the widget"),
                 );
@@ -511,7 +531,9 @@ fn features_present(spec: &Spec, rules: &mut Rules) {
     {
         rules.error(
             Code::V005,
-            "/deployment/initialInstanceCount",
+            &Pointer::root()
+                .key("deployment")
+                .key("initialInstanceCount"),
             format!(
                 "initialInstanceCount ({}) lies outside autoscaling's {}..{}",
                 e.initial_instance_count, scaling.min_instances, scaling.max_instances

@@ -5,7 +5,7 @@ use super::Rules;
 use super::names::bucket_name;
 use crate::catalog;
 use crate::diagnostics::Code;
-use crate::spec::{Spec, TriggerKind};
+use crate::spec::{Pointer, Spec, TriggerKind};
 use crate::suggest::did_you_mean;
 
 pub(super) fn check(spec: &Spec, rules: &mut Rules) {
@@ -16,7 +16,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
         };
         rules.error(
             Code::X004,
-            "/project/region",
+            &Pointer::root().key("project").key("region"),
             format!(
                 "`{}` is not a region where mlopsc can deploy SageMaker Pipelines",
                 spec.project.region
@@ -29,17 +29,22 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     {
         rules.error(
             Code::X004,
-            "/storage/encryption/kmsKeyArn",
+            &Pointer::root().key("storage").key("encryption").key("kmsKeyArn"),
             format!("`{arn}` is not a KMS key ARN: {why}"),
             "a key ARN looks like arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         );
     }
 
-    let mut uris: Vec<(&str, String)> = spec
+    let mut uris: Vec<(&str, Pointer)> = spec
         .data_sources
         .iter()
         .enumerate()
-        .map(|(i, s)| (s.uri.as_str(), format!("/dataSources/{i}/uri")))
+        .map(|(i, s)| {
+            (
+                s.uri.as_str(),
+                Pointer::root().key("dataSources").index(i).key("uri"),
+            )
+        })
         .collect();
     if let Some(uri) = spec
         .training
@@ -47,7 +52,13 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
         .as_ref()
         .and_then(|s| s.checkpoint_uri.as_deref())
     {
-        uris.push((uri, "/training/spot/checkpointUri".into()));
+        uris.push((
+            uri,
+            Pointer::root()
+                .key("training")
+                .key("spot")
+                .key("checkpointUri"),
+        ));
     }
     if let Some(uri) = spec
         .deployment
@@ -55,7 +66,13 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
         .and_then(|d| d.data_capture.as_ref())
         .and_then(|c| c.destination_uri.as_deref())
     {
-        uris.push((uri, "/deployment/dataCapture/destinationUri".into()));
+        uris.push((
+            uri,
+            Pointer::root()
+                .key("deployment")
+                .key("dataCapture")
+                .key("destinationUri"),
+        ));
     }
     if let Some(quality) = spec
         .monitoring
@@ -64,13 +81,23 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     {
         uris.push((
             quality.ground_truth_uri.as_str(),
-            "/monitoring/modelQuality/groundTruthUri".into(),
+            Pointer::root()
+                .key("monitoring")
+                .key("modelQuality")
+                .key("groundTruthUri"),
         ));
     }
     if let Some(retraining) = &spec.retraining {
         for (i, trigger) in retraining.triggers.iter().enumerate() {
             if let Some(uri) = &trigger.uri {
-                uris.push((uri.as_str(), format!("/retraining/triggers/{i}/uri")));
+                uris.push((
+                    uri.as_str(),
+                    Pointer::root()
+                        .key("retraining")
+                        .key("triggers")
+                        .index(i)
+                        .key("uri"),
+                ));
             }
         }
     }
@@ -92,7 +119,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
             {
                 rules.error(
                     Code::X001,
-                    &format!("/retraining/triggers/{i}/expression"),
+                    &Pointer::root().key("retraining").key("triggers").index(i).key("expression"),
                     format!("`{expression}` is not an EventBridge schedule expression: {why}"),
                     "use rate(7 days) or cron(minutes hours day-of-month month day-of-week year), such as cron(0 3 ? * SUN *)",
                 );
@@ -102,7 +129,11 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
             if !is_email(email) {
                 rules.error(
                     Code::X003,
-                    &format!("/retraining/notifications/emails/{i}"),
+                    &Pointer::root()
+                        .key("retraining")
+                        .key("notifications")
+                        .key("emails")
+                        .index(i),
                     format!("`{email}` is not an email address"),
                     "write name@example.com",
                 );
@@ -111,21 +142,26 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     }
 
     if let Some(monitoring) = &spec.monitoring {
+        let monitoring_pointer = Pointer::root().key("monitoring");
         let schedules = [
-            monitoring
-                .data_drift
-                .as_ref()
-                .map(|d| (d.schedule.as_str(), "/monitoring/dataDrift/schedule")),
-            monitoring
-                .model_quality
-                .as_ref()
-                .map(|q| (q.schedule.as_str(), "/monitoring/modelQuality/schedule")),
+            monitoring.data_drift.as_ref().map(|d| {
+                (
+                    d.schedule.as_str(),
+                    monitoring_pointer.clone().key("dataDrift"),
+                )
+            }),
+            monitoring.model_quality.as_ref().map(|q| {
+                (
+                    q.schedule.as_str(),
+                    monitoring_pointer.clone().key("modelQuality"),
+                )
+            }),
         ];
-        for (expression, pointer) in schedules.into_iter().flatten() {
+        for (expression, monitor) in schedules.into_iter().flatten() {
             if let Err(why) = monitor_schedule(expression) {
                 rules.error(
                     Code::X001,
-                    pointer,
+                    &monitor.key("schedule"),
                     format!("`{expression}` is not a Model Monitor schedule: {why}"),
                     "Model Monitor runs hourly, cron(0 * ? * * *), or daily at an hour, such as cron(0 2 ? * * *)",
                 );

@@ -2,7 +2,7 @@
 
 use super::Rules;
 use crate::diagnostics::Code;
-use crate::spec::{Metric, ProblemType, Spec};
+use crate::spec::{Metric, Pointer, ProblemType, Spec};
 
 /// The closed range a metric's values lie in.
 pub fn metric_range(metric: Metric) -> (f64, f64) {
@@ -28,12 +28,15 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
             rules,
             gate.metric,
             gate.threshold,
-            &format!("/qualityGates/{i}/threshold"),
+            &Pointer::root()
+                .key("qualityGates")
+                .index(i)
+                .key("threshold"),
         );
         if !spec.evaluation.metrics.contains(&gate.metric) {
             rules.error(
                 Code::V003,
-                &format!("/qualityGates/{i}/metric"),
+                &Pointer::root().key("qualityGates").index(i).key("metric"),
                 format!(
                     "the gate uses `{}`, which evaluation does not compute",
                     gate.metric.name()
@@ -53,7 +56,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
         if !(0.0..=1.0).contains(&ratio) {
             rules.error(
                 Code::V002,
-                &format!("/preprocessing/split/{name}"),
+                &Pointer::root().key("preprocessing").key("split").key(name),
                 format!("the {name} ratio {ratio} is outside 0..1"),
                 "each split ratio is a fraction between 0 and 1",
             );
@@ -63,7 +66,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     if (sum - 1.0).abs() > 1e-6 {
         rules.error(
             Code::V002,
-            "/preprocessing/split",
+            &Pointer::root().key("preprocessing").key("split"),
             format!("the split ratios sum to {}, not 1", round(sum)),
             "make train + validation + test equal 1, for example 0.7, 0.15 and 0.15",
         );
@@ -71,7 +74,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     if split.train <= 0.0 || split.test <= 0.0 {
         rules.error(
             Code::V002,
-            "/preprocessing/split",
+            &Pointer::root().key("preprocessing").key("split"),
             "the train and test splits must not be empty",
             "give train and test a ratio above 0",
         );
@@ -82,7 +85,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     {
         rules.error(
             Code::V006,
-            "/preprocessing/image",
+            &Pointer::root().key("preprocessing").key("image"),
             format!(
                 "normalization has {} mean and {} std values",
                 image.mean.len(),
@@ -96,7 +99,11 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
             if *std <= 0.0 {
                 rules.error(
                     Code::V006,
-                    &format!("/preprocessing/image/std/{i}"),
+                    &Pointer::root()
+                        .key("preprocessing")
+                        .key("image")
+                        .key("std")
+                        .index(i),
                     format!("a standard deviation of {std} would divide by zero or flip the sign"),
                     "standard deviations are positive",
                 );
@@ -110,7 +117,12 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
                 if !(0.0..=1.0).contains(&check.threshold) {
                     rules.error(
                         Code::V001,
-                        &format!("/monitoring/dataDrift/checks/{i}/threshold"),
+                        &Pointer::root()
+                            .key("monitoring")
+                            .key("dataDrift")
+                            .key("checks")
+                            .index(i)
+                            .key("threshold"),
                         format!("the drift threshold {} is outside 0..1", check.threshold),
                         "data-quality statistics are fractions between 0 and 1",
                     );
@@ -122,7 +134,10 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
                 rules,
                 quality.metric,
                 quality.threshold,
-                "/monitoring/modelQuality/threshold",
+                &Pointer::root()
+                    .key("monitoring")
+                    .key("modelQuality")
+                    .key("threshold"),
             );
             let fits = match quality.problem_type {
                 ProblemType::Regression => is_regression(quality.metric),
@@ -135,7 +150,10 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
             if !fits {
                 rules.error(
                     Code::V004,
-                    "/monitoring/modelQuality/metric",
+                    &Pointer::root()
+                        .key("monitoring")
+                        .key("modelQuality")
+                        .key("metric"),
                     format!(
                         "Model Monitor does not report `{}` for this problem type",
                         quality.metric.name()
@@ -159,7 +177,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     if classification && regression {
         rules.error(
             Code::V004,
-            "/evaluation/metrics",
+            &Pointer::root().key("evaluation").key("metrics"),
             "evaluation mixes classification and regression metrics",
             "a model is either a classifier (accuracy, precision, recall, f1, auc) or a regressor (mse, rmse, mae, r2)",
         );
@@ -173,7 +191,10 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     {
         rules.error(
             Code::V005,
-            "/deployment/autoscaling/minInstances",
+            &Pointer::root()
+                .key("deployment")
+                .key("autoscaling")
+                .key("minInstances"),
             format!(
                 "minInstances ({}) is above maxInstances ({})",
                 scaling.min_instances, scaling.max_instances
@@ -189,14 +210,17 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     {
         rules.error(
             Code::V005,
-            "/storage/intelligentTiering/deepArchiveAccessDays",
+            &Pointer::root()
+                .key("storage")
+                .key("intelligentTiering")
+                .key("deepArchiveAccessDays"),
             format!("deep archive after {deep} days comes before archive after {archive} days"),
             "deepArchiveAccessDays must be greater than archiveAccessDays",
         );
     }
 }
 
-fn threshold_in_range(rules: &mut Rules, metric: Metric, threshold: f64, pointer: &str) {
+fn threshold_in_range(rules: &mut Rules, metric: Metric, threshold: f64, pointer: &Pointer) {
     let (low, high) = metric_range(metric);
     if threshold < low || threshold > high {
         let range = match (low.is_finite(), high.is_finite()) {
