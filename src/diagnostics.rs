@@ -72,6 +72,8 @@ codes! {
     S004,
     /// A value breaks a bound: minimum, maximum, length or pattern.
     S005,
+    /// An environment overrides a key the language does not define, or one it may not change.
+    S006,
     /// An S3 bucket name breaks S3's naming rules.
     N001,
     /// A resource name breaks its AWS naming rule or length.

@@ -128,15 +128,26 @@ fn verbose_lists_each_file_with_its_size_and_the_step_code_it_read() {
         .lines()
         .filter_map(|line| line.strip_prefix("  wrote  "))
         .collect();
-    let mut on_disk: Vec<String> = std::fs::read_dir(&out)
+    // The base's files, then each environment's under its subdirectory (minimal: staging/).
+    let on_disk: Vec<String> = mlopsc::build::CodeBundle::load(Path::new(&out))
         .expect("the output directory")
-        .map(|entry| {
-            let entry = entry.expect("an entry");
-            let size = entry.metadata().expect("metadata").len();
-            format!("{} ({size} bytes)", entry.file_name().to_string_lossy())
+        .files
+        .into_iter()
+        .map(|(name, bytes)| {
+            (
+                name.contains('/'),
+                format!("{name} ({} bytes)", bytes.len()),
+            )
         })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|(_, line)| line)
         .collect();
-    on_disk.sort();
+    assert!(
+        on_disk
+            .iter()
+            .any(|line| line.starts_with("staging/manifest.json"))
+    );
     assert_eq!(listed, on_disk, "{}", built.stderr);
     assert!(built.stderr.contains("\nnext: "), "{}", built.stderr);
 
