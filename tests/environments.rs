@@ -124,6 +124,12 @@ fn an_environment_that_keeps_the_base_buckets_is_n003_at_the_inherited_value() {
     let span = diagnostics[0].span;
     assert_eq!(source.line_column(span.start).0, 20);
     assert!(diagnostics[0].message.contains("environment `dev`"));
+    // Checking dev alone (`--env dev`) finds it too.
+    let dev = mlopsc::validate::validate_environment(&source, Some("dev")).diagnostics;
+    assert_eq!(dev, diagnostics);
+    // prod, which names its own buckets, is fine alone.
+    let prod = mlopsc::validate::validate_environment(&source, Some("prod")).diagnostics;
+    assert!(prod.is_empty(), "{prod:#?}");
 }
 
 #[test]

@@ -29,12 +29,10 @@ pub struct Selected {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// The environment names `doc` declares, in the order `BTreeMap` gives them, so that builds
-/// and reports list them the same way every time.
+/// The environment names `doc` declares, in name order, so that builds and reports list them
+/// the same way every time.
 pub fn names(doc: &Document) -> Vec<String> {
-    let mut names: Vec<String> = declared(doc).keys().cloned().collect();
-    names.sort();
-    names
+    declared(doc).into_keys().collect()
 }
 
 /// The span of `environments` (its key), or of the whole document when there is none: where
@@ -235,7 +233,8 @@ fn wire_central_registry(
 /// otherwise have to repeat every data source, checkpoint and ground-truth URI.
 fn merged(doc: &Document, environment: &Node, overrides: Option<&Node>) -> Node {
     let mut root = without(&doc.root, "environments");
-    if let Some(overrides) = overrides {
+    // Overrides that are not a mapping are S003 in the base; the environment is the base then.
+    if let Some(overrides) = overrides.filter(|o| matches!(o.value, Value::Map(_))) {
         let mut renamed = root.clone();
         merge(&mut renamed, overrides);
         let renames: Vec<(String, String)> = ["data", "models", "logs", "pipeline"]

@@ -66,7 +66,7 @@ pub fn validate(source: &SourceFile) -> Validated {
             }
         }
     }
-    extra.extend(environment_buckets(doc));
+    extra.extend(environment_buckets(doc, None));
     for diagnostic in extra {
         if !validated.diagnostics.contains(&diagnostic) {
             validated.diagnostics.push(diagnostic);
@@ -95,7 +95,15 @@ pub fn validate_environment(source: &SourceFile, environment: Option<&str>) -> V
         };
     };
     match select_and_check(&doc, name) {
-        Some((validated, _)) => validated,
+        Some((mut validated, _)) => {
+            validated
+                .diagnostics
+                .extend(environment_buckets(&doc, Some(name)));
+            validated
+                .diagnostics
+                .sort_by_key(|d| (d.span.start, d.code));
+            validated
+        }
         None => {
             let declared = environments::names(&doc);
             let help = match crate::suggest::did_you_mean(name, declared.iter().map(String::as_str)) {
@@ -161,31 +169,50 @@ fn finish(parsed: spec::Parsed) -> Validated {
 
 /// Bucket names are global: an environment that keeps a bucket name of the base or of
 /// another environment would deploy a second stack over the same bucket. N003 at the
-/// environment's value (its override, or the base's line it inherits).
-fn environment_buckets(doc: &Document) -> Vec<Diagnostic> {
-    let mut owners: Vec<(String, String)> = bucket_names(&doc.root)
+/// environment's value (its override, or the base's line it inherits). Every environment
+/// against the base and the ones before it (`None`), or `only` against all the others.
+fn environment_buckets(doc: &Document, only: Option<&str>) -> Vec<Diagnostic> {
+    let base = bucket_names(&doc.root)
         .into_iter()
-        .map(|(_, bucket)| (bucket, "the base spec".to_string()))
+        .map(|(_, bucket)| (bucket, "the base spec".to_string()));
+    let environments: Vec<(String, environments::Selected)> = environments::names(doc)
+        .into_iter()
+        .filter_map(|name| environments::select(doc, &name).map(|s| (name, s)))
         .collect();
     let mut diagnostics = Vec::new();
-    for name in environments::names(doc) {
-        let Some(selected) = environments::select(doc, &name) else {
+    for (index, (name, selected)) in environments.iter().enumerate() {
+        if only.is_some_and(|only| only != name) {
             continue;
-        };
+        }
+        let others: Vec<(String, String)> = base
+            .clone()
+            .chain(
+                environments
+                    .iter()
+                    .enumerate()
+                    .filter(|(other, _)| match only {
+                        Some(_) => *other != index,
+                        None => *other < index,
+                    })
+                    .flat_map(|(_, (other, s))| {
+                        bucket_names(&s.doc.root)
+                            .into_iter()
+                            .map(move |(_, bucket)| (bucket, format!("environment `{other}`")))
+                    }),
+            )
+            .collect();
         for (role, bucket) in bucket_names(&selected.doc.root) {
-            let pointer = format!("/storage/buckets/{role}");
-            match owners.iter().find(|(taken, _)| *taken == bucket) {
-                Some((_, owner)) => diagnostics.push(
+            if let Some((_, owner)) = others.iter().find(|(taken, _)| *taken == bucket) {
+                diagnostics.push(
                     Diagnostic::error(
                         Code::N003,
-                        selected.doc.span_of(&pointer),
+                        selected.doc.span_of(&format!("/storage/buckets/{role}")),
                         format!("environment `{name}` uses the bucket `{bucket}` of {owner}"),
                     )
                     .with_help(format!(
                         "bucket names are global: name the {role} bucket in environments.{name}.overrides.storage.buckets"
                     )),
-                ),
-                None => owners.push((bucket, format!("environment `{name}`"))),
+                );
             }
         }
     }
