@@ -124,6 +124,8 @@ codes! {
     R003,
     /// A feature that needs another part of the spec that is absent.
     R004,
+    /// An environment takes its models from an environment in another region.
+    R005,
     /// A role of the generated template would be denied a request the system makes: a bug
     /// in mlopsc, found by the static access check before anything is written.
     A001,

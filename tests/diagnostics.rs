@@ -148,6 +148,8 @@ fixtures! {
     // Deployment strategies.
     r003_strategy_member: "R003-strategy-member.yaml" => R003 at 19:5 "bakeSeconds";
     r001_unknown_rollback_alarm: "R001-unknown-rollback-alarm.yaml" => R001 at 20:22 "endpoint-erorrs";
+    // Environments.
+    r005_cross_region_registry: "R005-cross-region-registry.yaml" => R005 at 23:17 "dev";
 }
 
 fn fixture_files() -> Vec<String> {

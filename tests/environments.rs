@@ -58,7 +58,7 @@ fn a_problem_in_an_overridden_value_points_at_the_override() {
     let codes: Vec<Code> = validated.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, [Code::I001], "{:#?}", validated.diagnostics);
     let span = validated.diagnostics[0].span;
-    assert_eq!(source.line_column(span.start), (29, 23));
+    assert_eq!(source.line_column(span.start), (30, 23));
     assert_eq!(&source.text[span.start..span.end], "ml.g5.2xlarg");
     // Without --env the base and every environment are checked: the same one problem.
     let all = mlopsc::validate::validate(&source).diagnostics;
@@ -86,21 +86,21 @@ fn an_environment_is_the_base_with_its_overrides_account_region_and_registry() {
     // Untouched values come from the base.
     assert_eq!(spec.evaluation.instance_type, "ml.m5.large");
     assert!(spec.environments.is_empty());
-    // prod deploys from dev's group (dev keeps the base region), which dev shares with prod.
+    // prod deploys from dev's group (in the same region), which dev shares with prod.
     let central = spec
         .registry
         .central
         .expect("prod deploys from dev's group");
     assert_eq!(
         central.group_arn,
-        "arn:aws:sagemaker:eu-west-1:123456789012:model-package-group/minimal-models"
+        "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/minimal-models"
     );
     assert_eq!(central.models_bucket, "minimal-models-dev");
     let dev = mlopsc::validate::validate_environment(&source, Some("dev"))
         .spec
         .expect("dev is a spec");
     assert_eq!(dev.project.name, "minimal-dev");
-    assert_eq!(dev.project.region, "eu-west-1");
+    assert_eq!(dev.project.region, "us-east-1");
     let shared: Vec<&str> = dev
         .registry
         .shared_with_accounts
@@ -122,7 +122,7 @@ fn an_environment_that_keeps_the_base_buckets_is_n003_at_the_inherited_value() {
     let codes: Vec<Code> = diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, [Code::N003], "{diagnostics:#?}");
     let span = diagnostics[0].span;
-    assert_eq!(source.line_column(span.start).0, 20);
+    assert_eq!(source.line_column(span.start).0, 21);
     assert!(diagnostics[0].message.contains("environment `dev`"));
     // Checking dev alone (`--env dev`) finds it too.
     let dev = mlopsc::validate::validate_environment(&source, Some("dev")).diagnostics;

@@ -172,6 +172,27 @@ fn wire_central_registry(
                     text_at(&owner_doc, &["project", "account"]).unwrap_or_default(),
                     text_at(&owner_doc, &["registry", "modelPackageGroup"]).unwrap_or_default(),
                 );
+                let (owner_region, region) = (
+                    text_at(&owner_doc, &["project", "region"]),
+                    text_at(root, &["project", "region"]),
+                );
+                if owner_region != region {
+                    diagnostics.push(
+                        Diagnostic::error(
+                            Code::R005,
+                            from.span,
+                            format!(
+                                "environment `{name}` ({}) takes its models from `{owner}` in another region ({})",
+                                region.unwrap_or_default(),
+                                owner_region.unwrap_or_default()
+                            ),
+                        )
+                        .with_label("a model registry serves its own region only")
+                        .with_help(format!(
+                            "deploy `{name}` in the region of `{owner}`, or take its models from an environment in its own region"
+                        )),
+                    );
+                }
                 let bucket = text_at(&owner_doc, &["storage", "buckets", "models"]);
                 let central = Value::Map(vec![
                     synthesized("groupArn", Value::String(arn), from.span),
@@ -217,8 +238,10 @@ fn wire_central_registry(
             })
         })
         .collect();
-    if let (false, Some(registry)) = (consumers.is_empty(), member_mut(root, "registry")) {
-        let span = consumers[0].span;
+    if let (Some(span), Some(registry)) = (
+        consumers.first().map(|consumer| consumer.span),
+        member_mut(root, "registry"),
+    ) {
         set(
             registry,
             synthesized("sharedWithAccounts", Value::Seq(consumers), span),
