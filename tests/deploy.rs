@@ -620,6 +620,39 @@ fn an_environment_plans_its_own_stack_and_refuses_another_accounts_credentials()
         stdout.contains("Stack minimal-staging in eu-central-1"),
         "{stdout}"
     );
+    // A plan of staging is applied with --env staging only.
+    let (output, _) = mlopsc(
+        &[
+            "plan",
+            "mlops.yaml",
+            "--env",
+            "staging",
+            "--endpoint-url",
+            &endpoint,
+            "--out",
+            "plan.json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (output, _) = mlopsc(
+        &[
+            "apply",
+            "plan.json",
+            "--auto-approve",
+            "--endpoint-url",
+            &endpoint,
+        ],
+        dir.path(),
+    );
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "the plan is for the stack minimal-staging, and this command deploys minimal;"
+        ),
+        "{err}"
+    );
 
     let (output, _) = mlopsc(
         &[

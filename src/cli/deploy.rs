@@ -533,6 +533,18 @@ mod aws_commands {
             Ok(d) => d,
             Err(code) => return code,
         };
+        // A plan of one environment applied with another --env (or none): name both stacks.
+        if let Some(saved) = &saved
+            && saved.stack_name != deployment.target.stack
+        {
+            return fail(
+                io,
+                &DeployError::Refused(format!(
+                    "the plan is for the stack {}, and this command deploys {}; pass the --env the plan was made with",
+                    saved.stack_name, deployment.target.stack
+                )),
+            );
+        }
         if let Some(saved) = &saved
             && let Err(err) = saved.check_deployment(&deployment)
         {
