@@ -21,6 +21,8 @@ pub struct Compiled {
     pub system: System,
     pub code: CodeBundle,
     pub artifacts: Artifacts,
+    /// The environment compiled, when not the base spec.
+    pub environment: Option<String>,
 }
 
 /// Why a compile failed.
@@ -122,7 +124,23 @@ pub struct Checked {
 /// emits, so that `validate` reports the same problems. `spec_dir` is the directory of the spec
 /// file; the code directory is relative to it.
 pub fn check(source: &SourceFile, spec_dir: &Path) -> Checked {
-    let mut validated = validate::validate(source);
+    check_environment(source, spec_dir, None)
+}
+
+/// [`check`] for one environment's spec (`Some`), or for the base and every environment.
+pub fn check_environment(
+    source: &SourceFile,
+    spec_dir: &Path,
+    environment: Option<&str>,
+) -> Checked {
+    check_validated(
+        validate::validate_environment(source, environment),
+        spec_dir,
+    )
+}
+
+/// Checks the step code of a validated spec.
+fn check_validated(mut validated: validate::Validated, spec_dir: &Path) -> Checked {
     let mut code = None;
     if let (Some(doc), Some(spec)) = (&validated.doc, &validated.spec) {
         let (bundle, diagnostics) = load_code(doc, spec, spec_dir, &validated.pruned);
@@ -140,7 +158,21 @@ pub fn check(source: &SourceFile, spec_dir: &Path) -> Checked {
 /// Validates, checks the step code against the spec, resolves and emits.
 /// `spec_dir` is the directory of the spec file; the code directory is relative to it.
 pub fn compile(source: &SourceFile, spec_dir: &Path) -> Result<Compiled, CompileError> {
-    let Checked { validated, code } = check(source, spec_dir);
+    compile_environment(source, spec_dir, None)
+}
+
+/// [`compile`] for one environment (`Some`): its merged spec, named `<project>-<env>`. `None`
+/// compiles the base alone: an environment's problem does not stop the base's plan.
+pub fn compile_environment(
+    source: &SourceFile,
+    spec_dir: &Path,
+    environment: Option<&str>,
+) -> Result<Compiled, CompileError> {
+    let validated = match environment {
+        Some(_) => validate::validate_environment(source, environment),
+        None => validate::validate_base(source),
+    };
+    let Checked { validated, code } = check_validated(validated, spec_dir);
     if validated.has_errors() {
         return Err(CompileError::Spec(validated.diagnostics));
     }
@@ -156,6 +188,7 @@ pub fn compile(source: &SourceFile, spec_dir: &Path) -> Result<Compiled, Compile
         system,
         code,
         artifacts,
+        environment: environment.map(str::to_string),
     })
 }
 
@@ -245,6 +278,27 @@ pub fn default_output(system: &System) -> PathBuf {
     Path::new("generated").join(&system.project)
 }
 
+/// Where a compiled spec goes below `base`, the base spec's output directory: the base itself,
+/// or an environment's subdirectory `<base>/<env>/`.
+pub fn environment_output(base: &Path, compiled: &Compiled) -> PathBuf {
+    match &compiled.environment {
+        Some(environment) => base.join(environment),
+        None => base.to_path_buf(),
+    }
+}
+
+/// The default output directory of a compiled project: `generated/<project>/`, or for an
+/// environment's `<project>-<env>`, `generated/<project>/<env>/`.
+pub fn generated_dir(project: &str, environment: Option<&str>) -> PathBuf {
+    let base = environment
+        .and_then(|env| project.strip_suffix(env))
+        .and_then(|p| p.strip_suffix('-'));
+    match (base, environment) {
+        (Some(base), Some(env)) => Path::new("generated").join(base).join(env),
+        _ => Path::new("generated").join(project),
+    }
+}
+
 /// How `dir` differs from the artifacts: files that differ, are missing, or are extra.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Difference {
@@ -255,7 +309,13 @@ pub enum Difference {
 
 /// Compares `dir` with the artifacts without writing anything. Every file the artifacts do
 /// not include is extra, hidden ones too.
-pub fn differences(dir: &Path, artifacts: &Artifacts) -> Result<Vec<Difference>, OutputError> {
+/// `keep` names the subdirectories that are other outputs (the environments' directories
+/// inside the base's): they are not extra.
+pub fn differences(
+    dir: &Path,
+    artifacts: &Artifacts,
+    keep: &[String],
+) -> Result<Vec<Difference>, OutputError> {
     let present = OutputDir::inspect(dir)?;
     let mut out = Vec::new();
     for (file, artifact) in artifacts.iter() {
@@ -277,6 +337,7 @@ pub fn differences(dir: &Path, artifacts: &Artifacts) -> Result<Vec<Difference>,
         present
             .files()
             .filter(|file| !artifacts.contains(file))
+            .filter(|file| !keep.iter().any(|k| file.starts_with(&format!("{k}/"))))
             .map(|file| Difference::Extra(file.to_string())),
     );
     Ok(out)

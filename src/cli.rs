@@ -182,6 +182,10 @@ pub enum Command {
         /// How diagnostics are printed.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Only this environment (see `environments:` in the spec); default: the base spec and
+        /// every environment.
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
     },
     /// Validate a spec and write its AWS artifacts (default: generated/<project>/).
     #[command(
@@ -199,6 +203,10 @@ pub enum Command {
         /// How diagnostics are printed.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// Only this environment, into <out>/<env>/ (see `environments:` in the spec); default:
+        /// the base spec into <out>/ and every environment into <out>/<env>/.
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
     },
     /// Show what apply would change in AWS: resources, pipeline and state machine.
     #[command(
@@ -235,6 +243,9 @@ pub enum Command {
         /// How the diagram is written.
         #[arg(long, value_enum, default_value_t = crate::graph::GraphFormat::Mermaid)]
         format: crate::graph::GraphFormat,
+        /// The environment (see `environments:` in the spec); default: the base spec.
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
     },
     /// Estimate the system's monthly AWS cost from a dated price table.
     #[command(after_help = COST_HELP)]
@@ -244,6 +255,9 @@ pub enum Command {
         /// human: a table of line items and the total; json: the same items as one object.
         #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
         format: ReportFormat,
+        /// The environment (see `environments:` in the spec); default: the base spec.
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
     },
     /// Create a new project from an example, or add the CI workflow to an existing one.
     #[command(after_help = INIT_HELP)]
@@ -393,6 +407,9 @@ pub struct RunArgs {
     pub local: bool,
     /// The spec file, usually mlops.yaml.
     pub spec: PathBuf,
+    /// The environment to run (see `environments:` in the spec); default: the base spec.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
     /// Override a pipeline parameter, NAME=VALUE; repeatable.
     #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
@@ -524,13 +541,16 @@ impl Cli {
 /// Runs one command; returns its exit code.
 pub fn run(command: Command, io: &mut Io) -> u8 {
     match command {
-        Command::Validate { spec, format } => validate_command(&spec, format, io),
+        Command::Validate { spec, format, env } => {
+            validate_command(&spec, format, env.as_deref(), io)
+        }
         Command::Build {
             spec,
             out,
             check,
             format,
-        } => build_command(&spec, out.as_deref(), check, format, io),
+            env,
+        } => build_command(&spec, out.as_deref(), check, format, env.as_deref(), io),
         Command::Plan(args) => deploy::plan(args, io),
         #[cfg(feature = "aws")]
         Command::Apply(args) => {
@@ -555,8 +575,13 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
         }
         Command::Explain { code, list } => explain_command(code.as_deref(), list, io),
         Command::Init(args) => init_command(args, io),
-        Command::Graph { spec, kind, format } => graph_command(&spec, kind, format, io),
-        Command::Cost { spec, format } => cost_command(&spec, format, io),
+        Command::Graph {
+            spec,
+            kind,
+            format,
+            env,
+        } => graph_command(&spec, kind, format, env.as_deref(), io),
+        Command::Cost { spec, format, env } => cost_command(&spec, format, env.as_deref(), io),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut script = Vec::new();
@@ -589,7 +614,7 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
 /// The spec path that means stdin, as in most Unix tools.
 const STDIN_PATH: &str = "-";
 
-fn validate_command(path: &Path, format: Format, io: &mut Io) -> u8 {
+fn validate_command(path: &Path, format: Format, env: Option<&str>, io: &mut Io) -> u8 {
     let from_stdin = path == Path::new(STDIN_PATH);
     let read = if from_stdin {
         read_stdin_spec(io.stdin)
@@ -607,7 +632,7 @@ fn validate_command(path: &Path, format: Format, io: &mut Io) -> u8 {
     } else {
         path.parent().unwrap_or(Path::new("."))
     };
-    let checked = build::check(&source, spec_dir);
+    let checked = build::check_environment(&source, spec_dir, env);
     let validated = checked.validated;
     print_diagnostics(&source, &validated.diagnostics, format, io);
     if io.verbosity == Verbosity::Verbose
@@ -781,89 +806,185 @@ fn explain_command(code: Option<&str>, list: bool, io: &mut Io) -> u8 {
     }
 }
 
-fn build_command(path: &Path, out: Option<&Path>, check: bool, format: Format, io: &mut Io) -> u8 {
+fn build_command(
+    path: &Path,
+    out: Option<&Path>,
+    check: bool,
+    format: Format,
+    env: Option<&str>,
+    io: &mut Io,
+) -> u8 {
     let source = match read_spec(path) {
         Ok(source) => source,
         Err(failure) => return report_failure(failure, format, io),
     };
     let spec_dir = path.parent().unwrap_or(Path::new("."));
-    let compiled = match build::compile(&source, spec_dir) {
-        Ok(compiled) => compiled,
-        Err(CompileError::Spec(diagnostics)) => {
-            print_diagnostics(&source, &diagnostics, format, io);
+    // Without --env, every problem of the base and of every environment in one report.
+    if env.is_none() {
+        let checked = build::check_environment(&source, spec_dir, None);
+        if checked.validated.has_errors() {
+            print_diagnostics(&source, &checked.validated.diagnostics, format, io);
             return exit::SPEC_ERRORS;
+        }
+    }
+    // One environment, or the base and then every environment: all compiled before anything
+    // is written, so that an internal error in one leaves every directory as it was.
+    let mut builds = Vec::new();
+    let first = match compile_for_build(&source, spec_dir, env, format, io) {
+        Ok(compiled) => compiled,
+        Err(code) => return code,
+    };
+    let environments: Vec<String> = match env {
+        Some(_) => Vec::new(),
+        None => first.spec.environments.keys().cloned().collect(),
+    };
+    builds.push(first);
+    for name in &environments {
+        match compile_for_build(&source, spec_dir, Some(name), format, io) {
+            Ok(compiled) => builds.push(compiled),
+            Err(code) => return code,
+        }
+    }
+    // The base's directory as it really is, before its swap: `-o .` names the current
+    // directory, which the swap moves aside.
+    let base_dir = out.map(|out| std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf()));
+    let mut status = exit::OK;
+    for compiled in &builds {
+        // -o names the base's directory; an environment's is its subdirectory.
+        let (shown, dir) = match (out, &base_dir, &compiled.environment) {
+            (Some(out), Some(base), Some(env)) => (out.join(env), base.join(env)),
+            (Some(out), _, None) => (out.to_path_buf(), out.to_path_buf()),
+            (_, _, env) => {
+                let dir = build::generated_dir(&compiled.system.project, env.as_deref());
+                (dir.clone(), dir)
+            }
+        };
+        let keep: &[String] = match compiled.environment {
+            Some(_) => &[],
+            None => &environments,
+        };
+        let code = if check {
+            check_dir(&source, &shown, &dir, compiled, keep, io)
+        } else {
+            write_dir(&shown, &dir, compiled, keep, io)
+        };
+        if code != exit::OK {
+            status = code;
+            if !check {
+                return status;
+            }
+        }
+    }
+    if !check && io.verbosity != Verbosity::Quiet {
+        let dir = match out {
+            Some(out) => out.to_path_buf(),
+            None => build::generated_dir(&builds[0].system.project, env),
+        };
+        let _ = writeln!(io.stderr, "{}", next_step(&source.name, env, &dir, out));
+    }
+    status
+}
+
+/// Compiles one build of `build`; on failure prints why and returns the exit code.
+fn compile_for_build(
+    source: &SourceFile,
+    spec_dir: &Path,
+    env: Option<&str>,
+    format: Format,
+    io: &mut Io,
+) -> Result<build::Compiled, u8> {
+    match build::compile_environment(source, spec_dir, env) {
+        Ok(compiled) => Ok(compiled),
+        Err(CompileError::Spec(diagnostics)) => {
+            print_diagnostics(source, &diagnostics, format, io);
+            Err(exit::SPEC_ERRORS)
         }
         Err(CompileError::Internal(err)) => {
             let _ = writeln!(
                 io.stderr,
                 "internal error: {err}\nThis is a bug in mlopsc; please report it with the spec."
             );
-            return exit::INTERNAL;
+            Err(exit::INTERNAL)
         }
-    };
-    let dir = out
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| build::default_output(&compiled.system));
-    if check {
-        return match build::differences(&dir, &compiled.artifacts) {
-            Ok(differences) if differences.is_empty() => {
-                if io.verbosity == Verbosity::Verbose {
-                    list_files("same ", &compiled.artifacts, io);
-                }
-                if io.verbosity != Verbosity::Quiet {
-                    let _ = writeln!(io.stderr, "{}: up to date", dir.display());
-                }
-                exit::OK
-            }
-            Ok(differences) => {
-                let _ = writeln!(
-                    io.stderr,
-                    "{} is not what {} compiles to:",
-                    dir.display(),
-                    source.name
-                );
-                for difference in differences {
-                    let line = match difference {
-                        build::Difference::Changed(f) => format!("  changed  {f}"),
-                        build::Difference::Missing(f) => format!("  missing  {f}"),
-                        build::Difference::Extra(f) => format!("  extra    {f}"),
-                    };
-                    let _ = writeln!(io.stderr, "{line}");
-                }
-                let _ = writeln!(
-                    io.stderr,
-                    "help: run `mlopsc build {}` and commit the result; move extra files elsewhere",
-                    source.name
-                );
-                exit::SPEC_ERRORS
-            }
-            Err(err) => output_failure(&err, io),
-        };
     }
-    let written = OutputDir::inspect(&dir).and_then(|out| out.replace_with(&compiled.artifacts));
+}
+
+/// `build --check` of one output directory, `dir`, named `shown` in messages.
+fn check_dir(
+    source: &SourceFile,
+    shown: &Path,
+    dir: &Path,
+    compiled: &build::Compiled,
+    keep: &[String],
+    io: &mut Io,
+) -> u8 {
+    match build::differences(dir, &compiled.artifacts, keep) {
+        Ok(differences) if differences.is_empty() => {
+            if io.verbosity == Verbosity::Verbose {
+                list_files("same ", compiled, io);
+            }
+            if io.verbosity != Verbosity::Quiet {
+                let _ = writeln!(io.stderr, "{}: up to date", shown.display());
+            }
+            exit::OK
+        }
+        Ok(differences) => {
+            let _ = writeln!(
+                io.stderr,
+                "{} is not what {} compiles to:",
+                shown.display(),
+                source.name
+            );
+            for difference in differences {
+                let line = match difference {
+                    build::Difference::Changed(f) => format!("  changed  {f}"),
+                    build::Difference::Missing(f) => format!("  missing  {f}"),
+                    build::Difference::Extra(f) => format!("  extra    {f}"),
+                };
+                let _ = writeln!(io.stderr, "{line}");
+            }
+            let _ = writeln!(
+                io.stderr,
+                "help: run `mlopsc build {}` and commit the result; move extra files elsewhere",
+                source.name
+            );
+            exit::SPEC_ERRORS
+        }
+        Err(err) => output_failure(&err, io),
+    }
+}
+
+/// `build` of one output directory, `dir`, named `shown` in messages: replaced whole, keeping
+/// the environments' subdirectories.
+fn write_dir(
+    shown: &Path,
+    dir: &Path,
+    compiled: &build::Compiled,
+    keep: &[String],
+    io: &mut Io,
+) -> u8 {
+    let written =
+        OutputDir::inspect(dir).and_then(|out| out.replace_keeping(&compiled.artifacts, keep));
     match written {
         Ok(left_behind) => {
             if io.verbosity == Verbosity::Verbose {
-                list_files("wrote", &compiled.artifacts, io);
+                list_files("wrote", compiled, io);
             }
             if io.verbosity != Verbosity::Quiet {
                 let _ = writeln!(
                     io.stderr,
                     "wrote {} files to {}",
                     compiled.artifacts.iter().count(),
-                    dir.display()
+                    shown.display()
                 );
             }
             for path in left_behind {
                 let _ = writeln!(
                     io.stderr,
                     "warning: files appeared in {} during the build; they were kept in {}",
-                    dir.display(),
+                    shown.display(),
                     path.display()
                 );
-            }
-            if io.verbosity != Verbosity::Quiet {
-                let _ = writeln!(io.stderr, "{}", next_step(&source.name, &dir, out));
             }
             exit::OK
         }
@@ -875,6 +996,7 @@ fn graph_command(
     path: &Path,
     kind: crate::graph::Kind,
     format: crate::graph::GraphFormat,
+    env: Option<&str>,
     io: &mut Io,
 ) -> u8 {
     let source = match read_spec(path) {
@@ -882,7 +1004,7 @@ fn graph_command(
         Err(failure) => return report_failure(failure, Format::Human, io),
     };
     let spec_dir = path.parent().unwrap_or(Path::new("."));
-    let compiled = match build::compile(&source, spec_dir) {
+    let compiled = match build::compile_environment(&source, spec_dir, env) {
         Ok(compiled) => compiled,
         Err(CompileError::Spec(diagnostics)) => {
             print_diagnostics(&source, &diagnostics, Format::Human, io);
@@ -905,12 +1027,12 @@ fn graph_command(
     }
 }
 
-fn cost_command(path: &Path, format: ReportFormat, io: &mut Io) -> u8 {
+fn cost_command(path: &Path, format: ReportFormat, env: Option<&str>, io: &mut Io) -> u8 {
     let diagnostics = match format {
         ReportFormat::Human => Format::Human,
         ReportFormat::Json => Format::Json,
     };
-    let estimate = match estimate_file(path, diagnostics, io) {
+    let estimate = match estimate_file(path, env, diagnostics, io) {
         Ok(estimate) => estimate,
         Err(code) => return code,
     };
@@ -932,6 +1054,7 @@ fn cost_command(path: &Path, format: ReportFormat, io: &mut Io) -> u8 {
 /// (`cost`, and `plan --cost-base` for the old spec).
 pub fn estimate_file(
     path: &Path,
+    env: Option<&str>,
     format: Format,
     io: &mut Io,
 ) -> Result<crate::cost::Estimate, u8> {
@@ -941,7 +1064,10 @@ pub fn estimate_file(
     };
     // The step code does not change the price, so it is not read: an old spec taken out of
     // git (`git show main:mlops.yaml > old.yaml`) prices without its code directory.
-    let validated = crate::validate::validate(&source);
+    let validated = match env {
+        Some(_) => crate::validate::validate_environment(&source, env),
+        None => crate::validate::validate_base(&source),
+    };
     match validated.spec {
         Some(spec) if !validated.has_errors() => {
             let system = crate::ir::resolve(&spec, "");
@@ -1020,11 +1146,18 @@ fn init_failure(err: &crate::init::InitError, io: &mut Io) -> u8 {
 }
 
 /// `--verbose`: one line per artifact, with its size.
-fn list_files(verb: &str, artifacts: &crate::emit::Artifacts, io: &mut Io) {
-    for (name, artifact) in artifacts.iter() {
+/// Each artifact with its size; an environment's under its directory's name, as it lies below
+/// the base's directory.
+fn list_files(verb: &str, compiled: &build::Compiled, io: &mut Io) {
+    let prefix = compiled
+        .environment
+        .as_deref()
+        .map(|env| format!("{env}/"))
+        .unwrap_or_default();
+    for (name, artifact) in compiled.artifacts.iter() {
         let _ = writeln!(
             io.stderr,
-            "  {verb}  {name} ({} bytes)",
+            "  {verb}  {prefix}{name} ({} bytes)",
             artifact.bytes.len()
         );
     }
@@ -1032,8 +1165,11 @@ fn list_files(verb: &str, artifacts: &crate::emit::Artifacts, io: &mut Io) {
 
 /// What to do after a build: review the change against AWS; a build without the AWS SDK
 /// can only keep the output under version control and up to date.
-fn next_step(spec: &str, dir: &Path, out: Option<&Path>) -> String {
-    let spec = shell_word(spec);
+fn next_step(spec: &str, env: Option<&str>, dir: &Path, out: Option<&Path>) -> String {
+    let spec = match env {
+        Some(env) => format!("{} --env {}", shell_word(spec), shell_word(env)),
+        None => shell_word(spec),
+    };
     if cfg!(feature = "aws") {
         return format!("next: mlopsc plan {spec}   # what apply would change in AWS");
     }
@@ -1080,7 +1216,7 @@ fn run_command(args: RunArgs, io: &mut Io) -> u8 {
         Err(failure) => return report_failure(failure, format, io),
     };
     let spec_dir = args.spec.parent().unwrap_or(Path::new("."));
-    let compiled = match build::compile(&source, spec_dir) {
+    let compiled = match build::compile_environment(&source, spec_dir, args.env.as_deref()) {
         Ok(compiled) => compiled,
         Err(CompileError::Spec(diagnostics)) => {
             print_diagnostics(&source, &diagnostics, format, io);

@@ -72,6 +72,8 @@ codes! {
     S004,
     /// A value breaks a bound: minimum, maximum, length or pattern.
     S005,
+    /// An environment overrides a key the language does not define, or one it may not change.
+    S006,
     /// An S3 bucket name breaks S3's naming rules.
     N001,
     /// A resource name breaks its AWS naming rule or length.
@@ -122,6 +124,8 @@ codes! {
     R003,
     /// A feature that needs another part of the spec that is absent.
     R004,
+    /// An environment takes its models from an environment in another region.
+    R005,
     /// A role of the generated template would be denied a request the system makes: a bug
     /// in mlopsc, found by the static access check before anything is written.
     A001,

@@ -11,6 +11,9 @@ use crate::spec::{
     Widget,
 };
 
+/// Where the drift baselines registered with model packages go in the models bucket.
+pub const BASELINES_PREFIX: &str = "baselines/";
+
 /// Everything the emitters need, resolved.
 #[derive(Clone, Debug, PartialEq)]
 pub struct System {
@@ -226,6 +229,11 @@ pub struct Registry {
     pub serving_environment: BTreeMap<String, String>,
     pub inference_instance_types: Vec<String>,
     pub transform_instance_types: Vec<String>,
+    /// Accounts that deploy this group's packages: the group's, the models bucket's and the
+    /// key's policies grant them read access.
+    pub shared_with_accounts: Vec<String>,
+    /// The other account's group the endpoint deploys from, when there is one.
+    pub central: Option<crate::spec::CentralRegistry>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -639,6 +647,13 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
         serving_environment: serving_environment(spec.model.framework, &region),
         inference_instance_types,
         transform_instance_types: vec![spec.evaluation.instance_type.clone()],
+        shared_with_accounts: spec
+            .registry
+            .shared_with_accounts
+            .iter()
+            .map(|account| account.0.clone())
+            .collect(),
+        central: spec.registry.central.clone(),
     };
 
     let monitor_image = format!(
@@ -726,7 +741,7 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
                     instance_type_parameter: "BaselineInstanceType".into(),
                 },
                 baseline_script: spec.model.code.baseline.clone(),
-                baselines_uri: format!("s3://{}/baselines/", buckets.models),
+                baselines_uri: format!("s3://{}/{}", buckets.models, BASELINES_PREFIX),
                 job: Job {
                     instance_type,
                     instance_count: 1,

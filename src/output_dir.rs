@@ -53,6 +53,12 @@ pub enum OutputError {
         dir: PathBuf,
         files: Vec<String>,
     },
+    /// A subdirectory holds an environment's build (its own manifest) of an environment the
+    /// spec no longer declares: mlopsc does not guess whether it is still wanted.
+    StaleEnvironment {
+        dir: PathBuf,
+        name: String,
+    },
     Io {
         path: PathBuf,
         source: io::Error,
@@ -90,6 +96,11 @@ impl fmt::Display for OutputError {
                 }
                 Ok(())
             }
+            OutputError::StaleEnvironment { dir, name } => write!(
+                f,
+                "refusing to write to `{}`: its subdirectory `{name}/` is the build of an environment `{name}` the spec no longer declares",
+                dir.display()
+            ),
             OutputError::Io { path, source } => write!(f, "`{}`: {source}", path.display()),
         }
     }
@@ -107,6 +118,9 @@ impl OutputError {
             }
             OutputError::ForeignFiles { .. } => {
                 "move those files elsewhere, or pass an empty or new directory with -o; nothing was written"
+            }
+            OutputError::StaleEnvironment { .. } => {
+                "delete that subdirectory yourself if the environment is gone, or declare it again; nothing was written"
             }
             OutputError::Io { .. } => "the directory was left as it was",
         }
@@ -185,7 +199,34 @@ impl OutputDir {
     /// holds foreign files. Returns the paths of anything left behind that mlopsc did not
     /// delete (a file that appeared during the build), which the caller reports.
     pub fn replace_with(&self, artifacts: &Artifacts) -> Result<Vec<PathBuf>, OutputError> {
-        let foreign = self.foreign();
+        self.replace_keeping(artifacts, &[])
+    }
+
+    /// [`OutputDir::replace_with`], carrying the subdirectories named in `keep` (the
+    /// environments' own outputs, each with its own manifest) over into the new directory
+    /// untouched. Another subdirectory with a manifest of mlopsc's is an environment no longer
+    /// declared: refused with [`OutputError::StaleEnvironment`].
+    pub fn replace_keeping(
+        &self,
+        artifacts: &Artifacts,
+        keep: &[String],
+    ) -> Result<Vec<PathBuf>, OutputError> {
+        let kept = |relative: &str| keep.iter().any(|k| relative.starts_with(&format!("{k}/")));
+        let stale = self.stale_environments(artifacts, keep);
+        let foreign: Vec<String> = self
+            .foreign()
+            .into_iter()
+            .filter(|relative| !kept(relative))
+            .filter(|relative| !stale.iter().any(|s| relative.starts_with(&format!("{s}/"))))
+            .collect();
+        if foreign.is_empty()
+            && let Some(name) = stale.into_iter().next()
+        {
+            return Err(OutputError::StaleEnvironment {
+                dir: self.shown.clone(),
+                name,
+            });
+        }
         if !foreign.is_empty() {
             return Err(OutputError::ForeignFiles {
                 dir: self.shown.clone(),
@@ -214,6 +255,10 @@ impl OutputDir {
             let _ = std::fs::remove_dir_all(&staged);
             return Err(io_error(&self.shown)(err));
         }
+        if let Err(err) = self.carry_over(&staged, keep) {
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(io_error(&self.shown)(err));
+        }
         if !self.exists {
             return std::fs::rename(&staged, &self.path)
                 .map(|()| Vec::new())
@@ -231,15 +276,67 @@ impl OutputDir {
             }
         };
         if let Err(err) = std::fs::rename(&self.path, &old) {
+            self.put_back(&staged, keep);
             let _ = std::fs::remove_dir_all(&staged);
             return Err(io_error(&self.shown)(err));
         }
         if let Err(err) = std::fs::rename(&staged, &self.path) {
             let _ = std::fs::rename(&old, &self.path);
+            self.put_back(&staged, keep);
             let _ = std::fs::remove_dir_all(&staged);
             return Err(io_error(&self.shown)(err));
         }
         Ok(self.remove_owned(&old))
+    }
+
+    /// The top-level subdirectories outside `keep` and the artifacts that hold a manifest of
+    /// mlopsc's: the outputs of environments that are no longer declared.
+    fn stale_environments(&self, artifacts: &Artifacts, keep: &[String]) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|e| e.is_dir && !e.owned && e.relative.matches('/').count() == 1)
+            .map(|e| e.relative.trim_end_matches('/').to_string())
+            .filter(|name| !keep.contains(name))
+            .filter(|name| {
+                !artifacts
+                    .iter()
+                    .any(|(file, _)| file.starts_with(&format!("{name}/")))
+            })
+            .filter(|name| !previous_manifest(&self.path.join(name)).is_empty())
+            .collect()
+    }
+
+    /// Moves the kept subdirectories from the current directory into `staged`. On failure the
+    /// ones already moved go back, so the current directory stays whole.
+    fn carry_over(&self, staged: &Path, keep: &[String]) -> io::Result<()> {
+        if !self.exists {
+            return Ok(());
+        }
+        let mut moved: Vec<&String> = Vec::new();
+        for name in keep {
+            let from = self.path.join(name);
+            if !from.is_dir() {
+                continue;
+            }
+            if let Err(err) = std::fs::rename(&from, staged.join(name)) {
+                for name in moved {
+                    let _ = std::fs::rename(staged.join(name), self.path.join(name));
+                }
+                return Err(err);
+            }
+            moved.push(name);
+        }
+        Ok(())
+    }
+
+    /// Moves the kept subdirectories back from `staged` after a failed swap, before `staged`
+    /// is deleted: an environment's output is never lost with it.
+    fn put_back(&self, staged: &Path, keep: &[String]) {
+        for name in keep {
+            if staged.join(name).is_dir() {
+                let _ = std::fs::rename(staged.join(name), self.path.join(name));
+            }
+        }
     }
 
     /// Deletes the files this directory's manifest listed from its moved-aside copy, then the

@@ -72,22 +72,6 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
 }
 
-/// Every file below `dir` as `path (N bytes)`, its path relative to `dir` with `/`.
-fn files_with_sizes(dir: &Path, prefix: &str) -> Vec<String> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("a directory") {
-        let entry = entry.expect("an entry");
-        let path = format!("{prefix}{}", entry.file_name().to_string_lossy());
-        let meta = entry.metadata().expect("metadata");
-        if meta.is_dir() {
-            files.extend(files_with_sizes(&entry.path(), &format!("{path}/")));
-        } else {
-            files.push(format!("{path} ({} bytes)", meta.len()));
-        }
-    }
-    files
-}
-
 fn temp_out() -> (tempfile::TempDir, String) {
     let root = tempfile::tempdir().expect("a temporary directory");
     let out = root.path().join("out").display().to_string();
@@ -144,12 +128,26 @@ fn verbose_lists_each_file_with_its_size_and_the_step_code_it_read() {
         .lines()
         .filter_map(|line| line.strip_prefix("  wrote  "))
         .collect();
-    let mut on_disk = files_with_sizes(Path::new(&out), "");
-    on_disk.sort();
+    // The base's files (its diagrams/ among them), then each environment's under its
+    // subdirectory (minimal: staging/), each in name order.
+    let (environment, base): (Vec<String>, Vec<String>) =
+        mlopsc::build::CodeBundle::load(Path::new(&out))
+            .expect("the output directory")
+            .files
+            .into_iter()
+            .map(|(name, bytes)| format!("{name} ({} bytes)", bytes.len()))
+            .partition(|line| line.starts_with("staging/"));
     assert!(
-        on_disk.iter().any(|f| f.starts_with("diagrams/")),
-        "{on_disk:?}"
+        base.iter().any(|line| line.starts_with("diagrams/")),
+        "{base:?}"
     );
+    assert!(
+        environment
+            .iter()
+            .any(|line| line.starts_with("staging/manifest.json")),
+        "{environment:?}"
+    );
+    let on_disk: Vec<String> = base.into_iter().chain(environment).collect();
     assert_eq!(listed, on_disk, "{}", built.stderr);
     assert!(built.stderr.contains("\nnext: "), "{}", built.stderr);
 

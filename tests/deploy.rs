@@ -588,6 +588,92 @@ fn plan_exit_codes_follow_detailed_exitcode() {
     );
 }
 
+/// `--env`: an environment is planned as its own stack in its own region, and credentials of
+/// another account than the environment's are refused before anything is looked at (moto's
+/// account is 123456789012).
+#[test]
+fn an_environment_plans_its_own_stack_and_refuses_another_accounts_credentials() {
+    let Some(moto) = Moto::start() else { return };
+    let endpoint = moto.endpoint();
+    let dir = minimal_example();
+    let spec = dir.path().join("mlops.yaml");
+    let mut text = std::fs::read_to_string(&spec).expect("spec");
+    text.push_str(
+        "  prod:\n    account: \"210987654321\"\n    overrides:\n      storage:\n        buckets: {data: minimal-prod-data-0001, models: minimal-prod-models-0001, logs: minimal-prod-logs-0001, pipeline: minimal-prod-pipeline-0001}\n",
+    );
+    std::fs::write(&spec, text).expect("write spec");
+
+    let (output, _) = mlopsc(
+        &[
+            "plan",
+            "mlops.yaml",
+            "--env",
+            "staging",
+            "--endpoint-url",
+            &endpoint,
+        ],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("Stack minimal-staging in eu-central-1"),
+        "{stdout}"
+    );
+    // A plan of staging is applied with --env staging only.
+    let (output, _) = mlopsc(
+        &[
+            "plan",
+            "mlops.yaml",
+            "--env",
+            "staging",
+            "--endpoint-url",
+            &endpoint,
+            "--out",
+            "plan.json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let (output, _) = mlopsc(
+        &[
+            "apply",
+            "plan.json",
+            "--auto-approve",
+            "--endpoint-url",
+            &endpoint,
+        ],
+        dir.path(),
+    );
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "the plan is for the stack minimal-staging, and this command deploys minimal;"
+        ),
+        "{err}"
+    );
+
+    let (output, _) = mlopsc(
+        &[
+            "plan",
+            "mlops.yaml",
+            "--env",
+            "prod",
+            "--endpoint-url",
+            &endpoint,
+        ],
+        dir.path(),
+    );
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the credentials are account 123456789012's, and the environment is deployed to account 210987654321"),
+        "{err}"
+    );
+    assert!(output.stdout.is_empty(), "nothing is planned");
+}
+
 // ---- Templates over CloudFormation's inline limit go through the staging bucket. ----
 
 /// template-v1.yaml padded with metadata to the flagship's size (69 KB), over the

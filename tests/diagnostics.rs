@@ -111,6 +111,7 @@ fixtures! {
     s003_wrong_type: "S003-wrong-type.yaml" => S003 at 12:18 "two";
     s004_not_allowed: "S004-not-allowed.yaml" => S004 at 10:14 "pytroch";
     s005_out_of_bounds: "S005-out-of-bounds.yaml" => S005 at 12:18 "0";
+    s006_unknown_override: "S006-unknown-override.yaml" => S006 at 21:9 "instanceTyp:";
     // Names.
     n001_bucket_name: "N001-bucket-name.yaml" => N001 at 6:11 "Minimal_Data";
     n002_resource_name: "N002-resource-name.yaml" => N002 at 14:22 "minimal_models";
@@ -147,6 +148,8 @@ fixtures! {
     // Deployment strategies.
     r003_strategy_member: "R003-strategy-member.yaml" => R003 at 19:5 "bakeSeconds";
     r001_unknown_rollback_alarm: "R001-unknown-rollback-alarm.yaml" => R001 at 20:22 "endpoint-erorrs";
+    // Environments.
+    r005_cross_region_registry: "R005-cross-region-registry.yaml" => R005 at 23:17 "dev";
 }
 
 fn fixture_files() -> Vec<String> {

@@ -32,6 +32,10 @@ pub struct AwsArgs {
     /// Print how long the command took and how much of it was spent waiting for AWS.
     #[arg(long)]
     pub timings: bool,
+    /// The environment (see `environments:` in the spec): its account, region and stack
+    /// `<project>-<env>`; default: the base spec.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
 }
 
 impl AwsArgs {
@@ -86,11 +90,13 @@ impl CostChange {
     /// Prices the new spec and, with `--cost-base`, the old one; on failure prints why.
     fn of(args: &PlanArgs, io: &mut Io) -> Result<CostChange, u8> {
         let format = args.format.diagnostics();
-        let new = cli::estimate_file(&args.spec, format, io).map_err(|_| exit::DEPLOY_FAILED)?;
+        let new = cli::estimate_file(&args.spec, args.aws.env.as_deref(), format, io)
+            .map_err(|_| exit::DEPLOY_FAILED)?;
         let old = match &args.cost_base {
-            Some(path) => {
-                Some(cli::estimate_file(path, format, io).map_err(|_| exit::DEPLOY_FAILED)?)
-            }
+            Some(path) => Some(
+                cli::estimate_file(path, args.aws.env.as_deref(), format, io)
+                    .map_err(|_| exit::DEPLOY_FAILED)?,
+            ),
             None => None,
         };
         Ok(CostChange { new, old })
@@ -175,8 +181,14 @@ pub struct OutputArgs {
     pub aws: AwsArgs,
 }
 
-/// Compiles a spec in memory; on failure prints the diagnostics and returns exit 1.
-fn compile(path: &Path, format: Format, io: &mut Io) -> Result<Deployment, u8> {
+/// Compiles a spec (or one of its environments) in memory, with the account it declares; on
+/// failure prints the diagnostics and returns exit 1.
+fn compile(
+    path: &Path,
+    env: Option<&str>,
+    format: Format,
+    io: &mut Io,
+) -> Result<(Deployment, Option<String>), u8> {
     let source = match cli::read_spec(path) {
         Ok(source) => source,
         Err(failure) => {
@@ -185,8 +197,11 @@ fn compile(path: &Path, format: Format, io: &mut Io) -> Result<Deployment, u8> {
         }
     };
     let spec_dir = path.parent().unwrap_or(Path::new("."));
-    match build::compile(&source, spec_dir) {
-        Ok(compiled) => Ok(Deployment::of(&compiled, &source.text)),
+    match build::compile_environment(&source, spec_dir, env) {
+        Ok(compiled) => Ok((
+            Deployment::of(&compiled, &source.text),
+            compiled.spec.project.account.clone(),
+        )),
         Err(CompileError::Spec(diagnostics)) => {
             cli::print_diagnostics(&source, &diagnostics, format, io);
             Err(exit::DEPLOY_FAILED)
@@ -224,7 +239,12 @@ pub fn plan(args: PlanArgs, io: &mut Io) -> u8 {
         );
         return exit::DEPLOY_FAILED;
     }
-    let deployment = match compile(&args.spec, args.format.diagnostics(), io) {
+    let (deployment, account) = match compile(
+        &args.spec,
+        args.aws.env.as_deref(),
+        args.format.diagnostics(),
+        io,
+    ) {
         Ok(d) => d,
         Err(code) => return code,
     };
@@ -233,10 +253,9 @@ pub fn plan(args: PlanArgs, io: &mut Io) -> u8 {
         Err(code) => return code,
     };
     if args.offline {
-        let dir = args
-            .generated
-            .clone()
-            .unwrap_or_else(|| Path::new("generated").join(&deployment.target.stack));
+        let dir = args.generated.clone().unwrap_or_else(|| {
+            build::generated_dir(&deployment.target.stack, args.aws.env.as_deref())
+        });
         return match offline::summary(&deployment, &dir) {
             Ok(summary) => {
                 let _ = io
@@ -249,10 +268,11 @@ pub fn plan(args: PlanArgs, io: &mut Io) -> u8 {
     }
     #[cfg(feature = "aws")]
     {
-        aws_commands::plan(args, deployment, &cost, io)
+        aws_commands::plan(args, deployment, account.as_deref(), &cost, io)
     }
     #[cfg(not(feature = "aws"))]
     {
+        let _ = account;
         exit::DEPLOY_FAILED
     }
 }
@@ -294,10 +314,13 @@ mod aws_commands {
             .map_err(|err| DeployError::Io(format!("cannot start the async runtime: {err}")))
     }
 
-    /// Runs one AWS command body on a fresh runtime, with `--timings` reporting.
+    /// Runs one AWS command body on a fresh runtime, with `--timings` reporting. With an
+    /// `account` (an environment's), refuses before anything else unless the credentials
+    /// are that account's: a dev profile must never change prod.
     fn run<T>(
         aws: &AwsArgs,
         region: &str,
+        account: Option<&str>,
         io: &mut Io,
         body: impl AsyncFnOnce(&Clients, &mut Io) -> Result<T, DeployError>,
     ) -> Result<T, DeployError> {
@@ -305,6 +328,14 @@ mod aws_commands {
         let rt = runtime()?;
         let (result, waited) = rt.block_on(async {
             let clients = Clients::connect(&aws.options(), region).await?;
+            if let Some(expected) = account {
+                let actual = crate::deploy::staging::account(&clients).await?;
+                if actual != expected {
+                    return Err(DeployError::Refused(format!(
+                        "the credentials are account {actual}'s, and the environment is deployed to account {expected}; use that account's profile (--profile) or credentials"
+                    )));
+                }
+            }
             let result = body(&clients, io).await;
             Ok::<_, DeployError>((result, clients.waited()))
         })?;
@@ -357,6 +388,7 @@ mod aws_commands {
     pub(super) fn plan(
         args: PlanArgs,
         deployment: Deployment,
+        account: Option<&str>,
         cost: &CostChange,
         io: &mut Io,
     ) -> u8 {
@@ -364,6 +396,7 @@ mod aws_commands {
         let result = run(
             &args.aws,
             &deployment.target.region.clone(),
+            account,
             io,
             async |clients, io| {
                 let planned = planning::plan(clients, &deployment, keep).await?;
@@ -420,7 +453,7 @@ mod aws_commands {
             ReportFormat::Human => Format::Human,
             ReportFormat::Json => Format::Json,
         };
-        let deployment = match compile(&args.spec, format, io) {
+        let (deployment, account) = match compile(&args.spec, args.aws.env.as_deref(), format, io) {
             Ok(d) => d,
             Err(code) => return code,
         };
@@ -428,6 +461,7 @@ mod aws_commands {
         let result = run(
             &args.aws,
             &deployment.target.region,
+            account.as_deref(),
             io,
             async |clients, _io| {
                 Ok((
@@ -494,10 +528,23 @@ mod aws_commands {
             .as_ref()
             .map(|p| p.spec.clone())
             .unwrap_or_else(|| args.target.clone());
-        let deployment = match compile(&spec, Format::Human, io) {
+        let (deployment, account) = match compile(&spec, args.aws.env.as_deref(), Format::Human, io)
+        {
             Ok(d) => d,
             Err(code) => return code,
         };
+        // A plan of one environment applied with another --env (or none): name both stacks.
+        if let Some(saved) = &saved
+            && saved.stack_name != deployment.target.stack
+        {
+            return fail(
+                io,
+                &DeployError::Refused(format!(
+                    "the plan is for the stack {}, and this command deploys {}; pass the --env the plan was made with",
+                    saved.stack_name, deployment.target.stack
+                )),
+            );
+        }
         if let Some(saved) = &saved
             && let Err(err) = saved.check_deployment(&deployment)
         {
@@ -507,31 +554,38 @@ mod aws_commands {
             .as_ref()
             .map(|p| p.region.clone())
             .unwrap_or_else(|| deployment.target.region.clone());
-        let result = run(&args.aws, &region, io, async |clients, io| {
-            let planned = match &saved {
-                Some(saved) => from_saved(clients, &deployment, saved).await?,
-                None => {
-                    let planned = planning::plan(clients, &deployment, true).await?;
-                    let _ = io.stdout.write_all(planned.summary.render().as_bytes());
-                    if !planned.has_changes() {
-                        return Ok(None);
+        let result = run(
+            &args.aws,
+            &region,
+            account.as_deref(),
+            io,
+            async |clients, io| {
+                let planned = match &saved {
+                    Some(saved) => from_saved(clients, &deployment, saved).await?,
+                    None => {
+                        let planned = planning::plan(clients, &deployment, true).await?;
+                        let _ = io.stdout.write_all(planned.summary.render().as_bytes());
+                        if !planned.has_changes() {
+                            return Ok(None);
+                        }
+                        if let Err(err) = approve(
+                            args.auto_approve,
+                            input,
+                            "Do you want to apply these changes?",
+                            "--auto-approve",
+                            io,
+                        ) {
+                            planning::discard(clients, &planned).await?;
+                            return Err(err);
+                        }
+                        planned
                     }
-                    if let Err(err) = approve(
-                        args.auto_approve,
-                        input,
-                        "Do you want to apply these changes?",
-                        "--auto-approve",
-                        io,
-                    ) {
-                        planning::discard(clients, &planned).await?;
-                        return Err(err);
-                    }
-                    planned
-                }
-            };
-            let applied = applying::apply(clients, &deployment, &planned, &mut *io.stderr).await?;
-            Ok(Some((planned.summary, applied)))
-        });
+                };
+                let applied =
+                    applying::apply(clients, &deployment, &planned, &mut *io.stderr).await?;
+                Ok(Some((planned.summary, applied)))
+            },
+        );
         match result {
             Ok(None) => exit::OK,
             Ok(Some((summary, applied))) => {
@@ -607,63 +661,70 @@ mod aws_commands {
     }
 
     pub fn destroy(args: DestroyArgs, io: &mut Io, input: Option<&mut dyn BufRead>) -> u8 {
-        let deployment = match compile(&args.spec, Format::Human, io) {
-            Ok(d) => d,
-            Err(code) => return code,
-        };
-        let region = deployment.target.region.clone();
-        let result = run(&args.aws, &region, io, async |clients, io| {
-            let Some(doomed) = destroying::inspect(clients, &deployment).await? else {
-                let _ = writeln!(
-                    io.stdout,
-                    "Nothing to destroy: stack {} does not exist.",
-                    deployment.target.stack
-                );
-                return Ok(());
+        let (deployment, account) =
+            match compile(&args.spec, args.aws.env.as_deref(), Format::Human, io) {
+                Ok(d) => d,
+                Err(code) => return code,
             };
-            let _ = writeln!(io.stdout, "Destroy will delete:");
-            if !doomed.stack_id.is_empty() {
-                let _ = writeln!(
-                    io.stdout,
-                    "  - stack {} and every resource it created",
-                    deployment.target.stack
-                );
-            }
-            if let Some(p) = &doomed.pipeline {
-                let _ = writeln!(io.stdout, "  - SageMaker pipeline {p}");
-            }
-            for (id, kind, physical) in &doomed.retained {
-                let _ = writeln!(
-                    io.stdout,
-                    "  (kept: {id} {kind} {physical}, DeletionPolicy Retain)"
-                );
-            }
-            // Large templates went through the shared staging bucket; it stays for other stacks.
-            if deployment.template().len() > crate::deploy::staging::TEMPLATE_BODY_LIMIT {
-                let account = crate::deploy::staging::account(clients).await?;
-                let _ = writeln!(
-                    io.stdout,
-                    "  (kept: the template staging bucket {}, shared by every mlopsc stack in this account and region)",
-                    crate::deploy::staging::bucket_name(&account, &clients.region)
-                );
-            }
-            approve(
-                args.auto_approve,
-                input,
-                "Do you really want to destroy these resources?",
-                "--auto-approve",
-                io,
-            )?;
-            destroying::destroy(clients, &deployment, &doomed, &mut *io.stderr).await?;
-            let _ = writeln!(io.stdout, "\nDestroy complete.");
-            for (id, kind, physical) in &doomed.retained {
-                let _ = writeln!(
-                    io.stdout,
-                    "Retained, not deleted: {kind} {physical} ({id}). Empty and delete it yourself if its data is no longer needed."
-                );
-            }
-            Ok(())
-        });
+        let region = deployment.target.region.clone();
+        let result = run(
+            &args.aws,
+            &region,
+            account.as_deref(),
+            io,
+            async |clients, io| {
+                let Some(doomed) = destroying::inspect(clients, &deployment).await? else {
+                    let _ = writeln!(
+                        io.stdout,
+                        "Nothing to destroy: stack {} does not exist.",
+                        deployment.target.stack
+                    );
+                    return Ok(());
+                };
+                let _ = writeln!(io.stdout, "Destroy will delete:");
+                if !doomed.stack_id.is_empty() {
+                    let _ = writeln!(
+                        io.stdout,
+                        "  - stack {} and every resource it created",
+                        deployment.target.stack
+                    );
+                }
+                if let Some(p) = &doomed.pipeline {
+                    let _ = writeln!(io.stdout, "  - SageMaker pipeline {p}");
+                }
+                for (id, kind, physical) in &doomed.retained {
+                    let _ = writeln!(
+                        io.stdout,
+                        "  (kept: {id} {kind} {physical}, DeletionPolicy Retain)"
+                    );
+                }
+                // Large templates went through the shared staging bucket; it stays for other stacks.
+                if deployment.template().len() > crate::deploy::staging::TEMPLATE_BODY_LIMIT {
+                    let account = crate::deploy::staging::account(clients).await?;
+                    let _ = writeln!(
+                        io.stdout,
+                        "  (kept: the template staging bucket {}, shared by every mlopsc stack in this account and region)",
+                        crate::deploy::staging::bucket_name(&account, &clients.region)
+                    );
+                }
+                approve(
+                    args.auto_approve,
+                    input,
+                    "Do you really want to destroy these resources?",
+                    "--auto-approve",
+                    io,
+                )?;
+                destroying::destroy(clients, &deployment, &doomed, &mut *io.stderr).await?;
+                let _ = writeln!(io.stdout, "\nDestroy complete.");
+                for (id, kind, physical) in &doomed.retained {
+                    let _ = writeln!(
+                        io.stdout,
+                        "Retained, not deleted: {kind} {physical} ({id}). Empty and delete it yourself if its data is no longer needed."
+                    );
+                }
+                Ok(())
+            },
+        );
         match result {
             Ok(()) => exit::OK,
             Err(err) => fail(io, &err),

@@ -108,13 +108,22 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
             ) => false,
         }
     };
-    let on_disk = if dir.is_dir() {
+    let mut on_disk = if dir.is_dir() {
         crate::build::CodeBundle::load(dir)
             .map_err(|err| DeployError::Io(format!("cannot read {}: {err}", dir.display())))?
             .files
     } else {
         Default::default()
     };
+    // A subdirectory with its own manifest is another output (an environment's), not a file
+    // of this deployment.
+    let nested: Vec<String> = on_disk
+        .keys()
+        .filter_map(|name| name.strip_suffix(&format!("/{}", emit::MANIFEST.path)))
+        .filter(|sub| !sub.contains('/'))
+        .map(|sub| format!("{sub}/"))
+        .collect();
+    on_disk.retain(|name, _| !nested.iter().any(|sub| name.starts_with(sub.as_str())));
     let names: BTreeSet<&str> = deployment
         .artifacts
         .iter()

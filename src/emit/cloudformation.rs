@@ -217,6 +217,16 @@ pub(crate) fn arn(service: &str, resource: &str) -> Value {
     ))
 }
 
+/// The root principals of other accounts, for resource policies that share with them.
+pub(crate) fn account_principals(accounts: &[String]) -> Value {
+    Value::Array(
+        accounts
+            .iter()
+            .map(|account| sub(format!("arn:${{AWS::Partition}}:iam::{account}:root")))
+            .collect(),
+    )
+}
+
 /// An S3 bucket's ARN and the ARN of its objects under `prefix` (empty for all).
 pub(crate) fn bucket_arns(bucket_id: &str, prefix: &str) -> [Value; 2] {
     [

@@ -1,5 +1,6 @@
 //! The spec: its types, its YAML reading and its JSON Schema.
 
+pub mod environments;
 pub mod pointer;
 pub mod schema;
 pub mod types;
@@ -96,6 +97,12 @@ pub fn parse(source: &SourceFile) -> Parsed {
             };
         }
     };
+    parse_document(doc)
+}
+
+/// Schema-checks a parsed document and reads it as a [`Spec`]: the base's, or an
+/// environment's merged one (see [`environments::select`]).
+pub fn parse_document(doc: Document) -> Parsed {
     let mut json = doc.to_json();
     let checked = schema::check(&doc, &json);
     let mut diagnostics = checked.diagnostics;

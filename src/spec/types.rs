@@ -59,6 +59,36 @@ pub struct Spec {
     /// every key has a default. Generates nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<CostAssumptions>,
+    /// Named deployments of this system, such as dev and prod: each is this spec with its own
+    /// account, region and overrides, built to `generated/<project>/<name>/` and deployed as
+    /// the stack `<project>-<name>`. Optional.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environments: BTreeMap<EnvironmentName, Environment>,
+}
+
+/// An environment's name: it goes into the stack name and the output directory, so it is
+/// short, lowercase and safe in both.
+pub type EnvironmentName = String;
+
+/// One environment: where it is deployed and what it changes in the base spec.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Environment {
+    /// The 12-digit AWS account the environment is deployed to; plan, apply and destroy
+    /// refuse credentials of another account.
+    #[schemars(regex(pattern = r"^\d{12}$"))]
+    pub account: String,
+    /// The AWS region of the environment. Default: `project.region`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Another environment whose model package group this one deploys approved models from,
+    /// a central registry: that environment's group gets a resource policy for this account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub models_from: Option<EnvironmentName>,
+    /// A partial mlops.yaml merged over the base spec: mappings merge key by key, values and
+    /// lists replace. Bucket names are global, so each environment names its own buckets.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub overrides: BTreeMap<String, serde_json::Value>,
 }
 
 /// The quantities a monthly estimate needs that the rest of the spec does not fix: how long
@@ -130,6 +160,11 @@ pub struct Project {
     pub name: String,
     /// The AWS region, for example `us-east-1`.
     pub region: String,
+    /// The 12-digit AWS account the stack belongs in; plan, apply and destroy refuse
+    /// credentials of another account. Set by an environment's `account`. Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^\d{12}$"))]
+    pub account: Option<String>,
     /// Tags put on every resource that takes tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
@@ -611,7 +646,35 @@ pub struct Registry {
     /// `manual` registers as PendingManualApproval; `automatic` as Approved.
     #[serde(default)]
     pub approval: Approval,
+    /// Other AWS accounts that deploy this group's approved models: the group's resource
+    /// policy, the models bucket's policy and the KMS key's policy let them read the packages
+    /// and their artifacts. Set by an environment's `modelsFrom`. Optional.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_with_accounts: Vec<AccountId>,
+    /// A model package group in another account that the endpoint deploys from, such as a
+    /// central registry. Set by an environment's `modelsFrom`. Optional.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub central: Option<CentralRegistry>,
 }
+
+/// Another account's model package group, and the bucket of its model artifacts: what the
+/// deploy state machine and the endpoint read across accounts.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CentralRegistry {
+    /// The group's ARN, `arn:aws:sagemaker:<region>:<account>:model-package-group/<name>`.
+    #[schemars(regex(
+        pattern = r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package-group/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+    ))]
+    pub group_arn: String,
+    /// The S3 bucket that holds the group's model artifacts (its account's models bucket).
+    pub models_bucket: String,
+}
+
+/// A 12-digit AWS account id.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(transparent)]
+pub struct AccountId(#[schemars(regex(pattern = r"^\d{12}$"))] pub String);
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]

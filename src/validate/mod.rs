@@ -19,7 +19,7 @@ pub mod syntax;
 pub mod values;
 
 use crate::diagnostics::{Code, Diagnostic, SourceFile};
-use crate::spec::{self, Pointer, Spec, yaml::Document};
+use crate::spec::{self, Pointer, Spec, environments, yaml::Document};
 
 /// The outcome of validating one file.
 #[derive(Debug)]
@@ -40,9 +40,121 @@ impl Validated {
     }
 }
 
-/// Parses, schema-checks and rule-checks a spec. Never panics.
+/// Parses, schema-checks and rule-checks a spec and every environment it declares, so that
+/// one run reports every problem of every environment. Never panics.
 pub fn validate(source: &SourceFile) -> Validated {
+    let mut validated = validate_base(source);
+    let Some(doc) = &validated.doc else {
+        return validated;
+    };
+    let mut extra = Vec::new();
+    for name in environments::names(doc) {
+        if let Some((environment, overrides)) = select_and_check(doc, &name) {
+            for mut diagnostic in environment.diagnostics {
+                // A base problem shows in every environment at the same place: report it once.
+                if validated.diagnostics.contains(&diagnostic) {
+                    continue;
+                }
+                // At a base line, only in this environment (a base value that breaks a rule
+                // with an override): say which environment.
+                if !overrides.contains(&diagnostic.span)
+                    && !diagnostic.message.contains("environment `")
+                {
+                    diagnostic.message =
+                        format!("{} (in environment `{name}`)", diagnostic.message);
+                }
+                extra.push(diagnostic);
+            }
+        }
+    }
+    extra.extend(environment_buckets(doc, None));
+    for diagnostic in extra {
+        if !validated.diagnostics.contains(&diagnostic) {
+            validated.diagnostics.push(diagnostic);
+        }
+    }
+    validated
+        .diagnostics
+        .sort_by_key(|d| (d.span.start, d.code));
+    validated
+}
+
+/// Validates one environment's spec (`Some`), or the base and every environment (`None`).
+/// Spans point into `source` either way: a value an environment overrides at its override.
+/// An environment `source` does not declare is one R001 at `environments`.
+pub fn validate_environment(source: &SourceFile, environment: Option<&str>) -> Validated {
+    let Some(name) = environment else {
+        return validate(source);
+    };
+    let base = spec::parse(source);
+    let Some(doc) = base.doc else {
+        return Validated {
+            doc: None,
+            spec: None,
+            pruned: Vec::new(),
+            diagnostics: base.diagnostics,
+        };
+    };
+    match select_and_check(&doc, name) {
+        Some((mut validated, _)) => {
+            validated
+                .diagnostics
+                .extend(environment_buckets(&doc, Some(name)));
+            validated
+                .diagnostics
+                .sort_by_key(|d| (d.span.start, d.code));
+            validated
+        }
+        None => {
+            let declared = environments::names(&doc);
+            let help = match crate::suggest::did_you_mean(name, declared.iter().map(String::as_str)) {
+                Some(best) => format!("did you mean `--env {best}`?"),
+                None if declared.is_empty() => {
+                    "declare it under `environments:` with its account (see docs/deployment-guide.md)".to_string()
+                }
+                None => format!("declared environments: {}", declared.join(", ")),
+            };
+            let diagnostic = Diagnostic::error(
+                Code::R001,
+                environments::section_span(&doc),
+                format!("no environment `{name}` is declared"),
+            )
+            .with_help(help);
+            Validated {
+                doc: Some(doc),
+                spec: None,
+                pruned: Vec::new(),
+                diagnostics: vec![diagnostic],
+            }
+        }
+    }
+}
+
+/// The base spec alone, without its environments' merged specs: what `plan`, `cost` and the
+/// other commands without `--env` act on.
+pub fn validate_base(source: &SourceFile) -> Validated {
     let parsed = spec::parse(source);
+    finish(parsed)
+}
+
+/// Environment `name` of `doc`, merged and checked like a spec of its own, and the spans of
+/// its overrides; `None` when `doc` declares no such environment.
+fn select_and_check(doc: &Document, name: &str) -> Option<(Validated, Vec<spec::yaml::Span>)> {
+    let environments::Selected {
+        doc,
+        overrides,
+        diagnostics,
+    } = environments::select(doc, name)?;
+    let mut validated = finish(spec::parse_document(doc));
+    environments::attribute_unknown_keys(&overrides, name, &mut validated.diagnostics);
+    validated.diagnostics.extend(diagnostics);
+    validated
+        .diagnostics
+        .sort_by_key(|d| (d.span.start, d.code));
+    Some((validated, overrides))
+}
+
+fn finish(parsed: spec::Parsed) -> Validated {
     let mut diagnostics = parsed.diagnostics;
     if let (Some(doc), Some(spec)) = (&parsed.doc, &parsed.spec) {
         diagnostics.extend(check_rules(doc, spec, &parsed.pruned));
@@ -54,6 +166,74 @@ pub fn validate(source: &SourceFile) -> Validated {
         pruned: parsed.pruned,
         diagnostics,
     }
+}
+
+/// Bucket names are global: an environment that keeps a bucket name of the base or of
+/// another environment would deploy a second stack over the same bucket. N003 at the
+/// environment's value (its override, or the base's line it inherits). Every environment
+/// against the base and the ones before it (`None`), or `only` against all the others.
+fn environment_buckets(doc: &Document, only: Option<&str>) -> Vec<Diagnostic> {
+    let base = bucket_names(&doc.root)
+        .into_iter()
+        .map(|(_, bucket)| (bucket, "the base spec".to_string()));
+    let environments: Vec<(String, environments::Selected)> = environments::names(doc)
+        .into_iter()
+        .filter_map(|name| environments::select(doc, &name).map(|s| (name, s)))
+        .collect();
+    let mut diagnostics = Vec::new();
+    for (index, (name, selected)) in environments.iter().enumerate() {
+        if only.is_some_and(|only| only != name) {
+            continue;
+        }
+        let others: Vec<(String, String)> = base
+            .clone()
+            .chain(
+                environments
+                    .iter()
+                    .enumerate()
+                    .filter(|(other, _)| match only {
+                        Some(_) => *other != index,
+                        None => *other < index,
+                    })
+                    .flat_map(|(_, (other, s))| {
+                        bucket_names(&s.doc.root)
+                            .into_iter()
+                            .map(move |(_, bucket)| (bucket, format!("environment `{other}`")))
+                    }),
+            )
+            .collect();
+        for (role, bucket) in bucket_names(&selected.doc.root) {
+            if let Some((_, owner)) = others.iter().find(|(taken, _)| *taken == bucket) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::N003,
+                        selected.doc.span_of(
+                            &Pointer::root().key("storage").key("buckets").key(&role),
+                        ),
+                        format!("environment `{name}` uses the bucket `{bucket}` of {owner}"),
+                    )
+                    .with_help(format!(
+                        "bucket names are global: name the {role} bucket in environments.{name}.overrides.storage.buckets"
+                    )),
+                );
+            }
+        }
+    }
+    diagnostics
+}
+
+/// The `storage.buckets` members that are strings, as (role, name).
+fn bucket_names(root: &spec::yaml::Node) -> Vec<(String, String)> {
+    let json = root.to_json();
+    json.pointer("/storage/buckets")
+        .and_then(serde_json::Value::as_object)
+        .map(|buckets| {
+            buckets
+                .iter()
+                .filter_map(|(role, name)| Some((role.clone(), name.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Runs every semantic rule; diagnostics come back in source order. `pruned` lists the parts
@@ -240,7 +420,10 @@ mod tests {
             .filter(|p| {
                 p.file_name()
                     .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(['N', 'I', 'V', 'X', 'R']))
+                    // R005 is found while merging environments, not by a rule on the base.
+                    .is_some_and(|n| {
+                        n.starts_with(['N', 'I', 'V', 'X', 'R']) && !n.starts_with("R005")
+                    })
             })
             .count();
         assert!(

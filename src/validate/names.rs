@@ -6,6 +6,34 @@ use super::Rules;
 use crate::diagnostics::Code;
 use crate::spec::{Pointer, Spec};
 
+/// Subdirectories of `generated/<project>/` that mlopsc writes itself, so no environment may
+/// be named after them.
+pub const RESERVED_ENVIRONMENT_NAMES: &[&str] = &["diagrams"];
+
+/// An environment's name is a directory under `generated/<project>/` and a suffix of the stack
+/// name: lowercase letters, digits and hyphens, short enough to leave the project name room.
+fn environment_name(name: &str, rules: &mut Rules) {
+    let pointer = Pointer::root().key("environments").key(name);
+    let valid = is_name(name, 16, |c| {
+        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
+    }) && name.starts_with(|c: char| c.is_ascii_lowercase());
+    if !valid {
+        rules.error_at_key(
+            Code::N002,
+            &pointer,
+            format!("`{name}` is not a valid environment name"),
+            "use 1-16 lowercase letters, digits and hyphens, starting with a letter: it names a directory and ends the stack name",
+        );
+    } else if RESERVED_ENVIRONMENT_NAMES.contains(&name) {
+        rules.error_at_key(
+            Code::N002,
+            &pointer,
+            format!("`{name}` is a directory mlopsc writes in generated/<project>/"),
+            "choose another environment name",
+        );
+    }
+}
+
 /// The step names the built-in stages take in the pipeline.
 pub const BUILT_IN_STEPS: &[&str] = &[
     "preprocess",
@@ -19,6 +47,9 @@ pub const BUILT_IN_STEPS: &[&str] = &[
 
 pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     project_name(&spec.project.name, rules);
+    for name in spec.environments.keys() {
+        environment_name(name, rules);
+    }
 
     let buckets = &spec.storage.buckets;
     let bucket_fields = [

@@ -10,7 +10,7 @@
 // machine. aws-local-stepfunctions does not evaluate JSONata states; the harness does, with
 // the jsonata package, for the copy states that use it.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 
@@ -35,12 +35,30 @@ const definitionPath = process.env.ASL_DEFINITION;
 if (!definitionPath) {
   throw new Error('set ASL_DEFINITION to the deploy.asl.json to execute');
 }
-const project = path.basename(path.dirname(path.resolve(definitionPath)));
+// generated/<project>/ names the project; an environment's generated/<project>/<env>/ (inside
+// a directory with its own manifest) is `<project>-<env>`, its spec the base with the
+// environment's overrides merged in (mappings key by key, anything else replaced).
+const dir = path.dirname(path.resolve(definitionPath));
+const parent = path.dirname(dir);
+const environment = existsSync(path.join(parent, 'manifest.json')) ? path.basename(dir) : null;
+const baseProject = environment ? path.basename(parent) : path.basename(dir);
+const project = environment ? `${baseProject}-${environment}` : baseProject;
 const root = new URL('../../', import.meta.url).pathname;
-const spec = readdirSync(path.join(root, 'examples'))
+const base = readdirSync(path.join(root, 'examples'))
   .map((name) => YAML.parse(readFileSync(path.join(root, 'examples', name, 'mlops.yaml'), 'utf8')))
-  .find((s) => s.project.name === project);
-assert.ok(spec, `no example is the project ${project}`);
+  .find((s) => s.project.name === baseProject);
+assert.ok(base, `no example is the project ${baseProject}`);
+const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const merge = (into, over) =>
+  isMap(into) && isMap(over)
+    ? Object.fromEntries(
+        [...new Set([...Object.keys(into), ...Object.keys(over)])].map((k) => [
+          k,
+          k in over ? merge(into[k], over[k]) : into[k],
+        ]),
+      )
+    : over;
+const spec = environment ? merge(base, base.environments[environment].overrides ?? {}) : base;
 const endpointName = spec.deployment.endpointName;
 const pipelineBucket = spec.storage.buckets.pipeline;
 

@@ -7,7 +7,7 @@
 //
 // Runs on Node 22, or on Node 20 through the Promise.withResolvers polyfill below.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 
@@ -33,8 +33,13 @@ const definitionPath = process.env.ASL_DEFINITION;
 if (!definitionPath) {
   throw new Error('set ASL_DEFINITION to the retraining.asl.json to execute');
 }
-// generated/<project>/retraining.asl.json: the directory names the project.
-const project = path.basename(path.dirname(path.resolve(definitionPath)));
+// generated/<project>/retraining.asl.json: the directory names the project; an environment's
+// generated/<project>/<env>/ (inside a directory with its own manifest) is `<project>-<env>`.
+const dir = path.dirname(path.resolve(definitionPath));
+const parent = path.dirname(dir);
+const project = existsSync(path.join(parent, 'manifest.json'))
+  ? `${path.basename(parent)}-${path.basename(dir)}`
+  : path.basename(dir);
 const topicArn = `arn:aws:sns:us-east-1:123456789012:${project}-notifications`;
 // What CloudFormation's DefinitionSubstitutions does at deploy time.
 const text = readFileSync(definitionPath, 'utf8').replaceAll('${NotificationTopicArn}', topicArn);

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::{Image, Template, arn, bucket_arns, get_att, ids, reference, sub, suppressions};
 use crate::emit::sagemaker::{MODELS_PREFIX, PROCESSED_PREFIX};
+use crate::ir::BASELINES_PREFIX;
 use crate::ir::{System, split_s3_uri};
 use crate::spec::StepKind;
 
@@ -305,6 +306,12 @@ fn endpoint_role(t: &mut Template) {
         pull_images(&[&system.registry.inference_image_uri]),
         ecr_login(),
     ];
+    if let Some(central) = &system.registry.central {
+        // A package of the central registry keeps its artifacts in that account's models
+        // bucket, encrypted with that account's key (whose policy lets this account decrypt
+        // through S3).
+        statements.extend(central_reads(central, "ReadCentralModels", MODELS_PREFIX));
+    }
     if let Some(capture) = &endpoint.capture {
         statements.push(json!({
             "Sid": "WriteCaptures",
@@ -325,6 +332,33 @@ fn endpoint_role(t: &mut Template) {
             used_by: "the endpoint's model",
         },
     );
+}
+
+/// Reading objects under `prefix` of a central registry's models bucket, and decrypting them
+/// with that account's key through S3 (its key policy lets this account do so).
+fn central_reads(central: &crate::spec::CentralRegistry, sid: &str, prefix: &str) -> [Value; 2] {
+    let bucket = &central.models_bucket;
+    let mut arn = central.group_arn.split(':');
+    let region = arn.nth(3).unwrap_or_default();
+    let account = arn.next().unwrap_or_default();
+    [
+        json!({
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:ListBucket"],
+            "Resource": [
+                sub(format!("arn:${{AWS::Partition}}:s3:::{bucket}")),
+                sub(format!("arn:${{AWS::Partition}}:s3:::{bucket}/{prefix}*")),
+            ],
+        }),
+        json!({
+            "Sid": format!("{sid}Decrypt"),
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:DescribeKey"],
+            "Resource": sub(format!("arn:${{AWS::Partition}}:kms:{region}:{account}:key/*")),
+            "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{region}.amazonaws.com")}},
+        }),
+    ]
 }
 
 /// The monitoring jobs: read baselines, captures and ground truth, write reports and
@@ -571,6 +605,20 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
         return;
     };
     let group = &system.registry.model_package_group;
+    // The packages of this stack's group and, with a central registry, of that group.
+    let mut packages = vec![arn("sagemaker", &format!("model-package/{group}/*"))];
+    if let Some(central) = &system.registry.central {
+        packages.push(json!(format!(
+            "{}/*",
+            central
+                .group_arn
+                .replacen(":model-package-group/", ":model-package/", 1)
+        )));
+    }
+    let packages = match <[Value; 1]>::try_from(packages) {
+        Ok([one]) => one,
+        Err(both) => Value::Array(both),
+    };
     let prefix = crate::emit::stepfunctions::deploy::release_prefix(system);
     // The baseline and, for image monitoring, the model archive the monitoring embeds with.
     let monitoring_objects: Vec<Value> = std::iter::once(system.drift_baseline_uri.as_str())
@@ -588,7 +636,7 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
             "Sid": "ReadApprovedPackages",
             "Effect": "Allow",
             "Action": "sagemaker:DescribeModelPackage",
-            "Resource": arn("sagemaker", &format!("model-package/{group}/*")),
+            "Resource": packages,
         }),
         json!({
             "Sid": "CreateReleaseModelsAndConfigs",
@@ -643,6 +691,14 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
         log_delivery(),
         tracing(),
     ];
+    if let Some(central) = &system.registry.central {
+        // A central package's drift baseline is in that account's models bucket.
+        statements.extend(central_reads(
+            central,
+            "ReadCentralDriftBaselines",
+            BASELINES_PREFIX,
+        ));
+    }
     // The endpoint's volumes take the key, and SageMaker asks the caller for a grant on it;
     // NVMe instance storage has a hardware key instead.
     if !crate::catalog::has_nvme(&endpoint.instance_type) {

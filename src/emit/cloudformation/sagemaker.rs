@@ -132,19 +132,50 @@ fn repositories(t: &mut Template) {
     }
 }
 
+/// The group's resource policy when other accounts deploy from it (a central registry): they
+/// may read the group and its packages and make models of them, as AWS's cross-account
+/// deployment of the model registry requires, and nothing else: approving stays here.
+fn shared_group_policy(system: &crate::ir::System) -> Option<Value> {
+    if system.registry.shared_with_accounts.is_empty() {
+        return None;
+    }
+    let group = &system.registry.model_package_group;
+    let principals = super::account_principals(&system.registry.shared_with_accounts);
+    Some(json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ConsumerAccountsReadTheGroup",
+                "Effect": "Allow",
+                "Principal": {"AWS": principals},
+                "Action": "sagemaker:DescribeModelPackageGroup",
+                "Resource": super::arn("sagemaker", &format!("model-package-group/{group}")),
+            },
+            {
+                "Sid": "ConsumerAccountsDeployItsPackages",
+                "Effect": "Allow",
+                "Principal": {"AWS": principals},
+                "Action": ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:CreateModel"],
+                "Resource": super::arn("sagemaker", &format!("model-package/{group}/*")),
+            },
+        ],
+    }))
+}
+
 fn registry_and_pipeline(t: &mut Template, pipeline: &Value) {
     let system = t.system;
-    t.resource(
-        ids::MODEL_PACKAGE_GROUP,
-        json!({
-            "Type": "AWS::SageMaker::ModelPackageGroup",
-            "Properties": {
-                "ModelPackageGroupName": system.registry.model_package_group,
-                "ModelPackageGroupDescription": format!("Models of {} that passed the quality gates", system.project),
-                "Tags": t.tags(),
-            },
-        }),
-    );
+    let mut group = json!({
+        "Type": "AWS::SageMaker::ModelPackageGroup",
+        "Properties": {
+            "ModelPackageGroupName": system.registry.model_package_group,
+            "ModelPackageGroupDescription": format!("Models of {} that passed the quality gates", system.project),
+            "Tags": t.tags(),
+        },
+    });
+    if let Some(policy) = shared_group_policy(system) {
+        group["Properties"]["ModelPackageGroupPolicy"] = policy;
+    }
+    t.resource(ids::MODEL_PACKAGE_GROUP, group);
     let definition = definition_body(t, pipeline);
     t.resource(
         ids::PIPELINE,

@@ -60,9 +60,7 @@ fn key(t: &mut Template) {
         Ok([one]) => one,
         Err(many) => Value::Array(many),
     };
-    t.resource(
-        ids::KEY,
-        json!({
+    let mut key = json!({
             "Type": "AWS::KMS::Key",
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
@@ -101,8 +99,21 @@ fn key(t: &mut Template) {
                 },
                 "Tags": t.tags(),
             },
-        }),
-    );
+    });
+    if !t.system.registry.shared_with_accounts.is_empty()
+        && let Some(statements) = key["Properties"]["KeyPolicy"]["Statement"].as_array_mut()
+    {
+        // The consuming accounts' endpoints decrypt the model artifacts through S3.
+        statements.push(json!({
+            "Sid": "ConsumerAccountsDecryptModelArtifacts",
+            "Effect": "Allow",
+            "Principal": {"AWS": super::account_principals(&t.system.registry.shared_with_accounts)},
+            "Action": ["kms:Decrypt", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": sub("s3.${AWS::Region}.amazonaws.com")}},
+        }));
+    }
+    t.resource(ids::KEY, key);
     t.resource(
         ids::KEY_ALIAS,
         json!({
@@ -252,7 +263,23 @@ fn bucket(t: &mut Template, id: &str, name: &str) {
         );
     }
     t.resource(id, resource);
-    t.resource(&format!("{id}Policy"), bucket_policy(id, Vec::new()));
+    let mut shares = Vec::new();
+    if id == ids::MODELS_BUCKET && !t.system.registry.shared_with_accounts.is_empty() {
+        // The consuming accounts' endpoints read the model artifacts of approved packages, and
+        // their deploy state machines the packages' drift baselines.
+        shares.push(json!({
+            "Sid": "ConsumerAccountsReadModelArtifacts",
+            "Effect": "Allow",
+            "Principal": {"AWS": super::account_principals(&t.system.registry.shared_with_accounts)},
+            "Action": ["s3:GetObject", "s3:ListBucket"],
+            "Resource": [
+                get_att(id, "Arn"),
+                sub(format!("${{{id}.Arn}}/{}*", crate::emit::sagemaker::MODELS_PREFIX)),
+                sub(format!("${{{id}.Arn}}/{}*", crate::ir::BASELINES_PREFIX)),
+            ],
+        }));
+    }
+    t.resource(&format!("{id}Policy"), bucket_policy(id, shares));
 }
 
 /// The logs bucket receives S3 server access logs, which S3 delivers only to buckets

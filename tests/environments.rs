@@ -1,0 +1,342 @@
+//! `environments:`: the merged spec of each environment, where its diagnostics point, `--env`,
+//! and the output directories `build` writes for them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use mlopsc::diagnostics::{Code, SourceFile, render_human};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/environments")
+        .join(name)
+}
+
+/// The fixture's text with prod's misspelled instance type corrected: a valid spec.
+fn valid_text() -> String {
+    std::fs::read_to_string(fixture("override-span.yaml"))
+        .expect("fixture")
+        .replace("ml.g5.2xlarg\n", "ml.g5.2xlarge\n")
+}
+
+fn source(text: String) -> SourceFile {
+    SourceFile {
+        name: "tests/fixtures/environments/override-span.yaml".into(),
+        text,
+    }
+}
+
+fn mlopsc(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mlopsc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("mlopsc runs")
+}
+
+/// A project directory with the valid spec and the minimal example's step code.
+fn project(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mlopsc-env-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("code")).expect("mkdir");
+    let code = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal/code");
+    for entry in std::fs::read_dir(&code).expect("example code") {
+        let entry = entry.expect("entry");
+        if entry.file_type().expect("type").is_file() {
+            std::fs::copy(entry.path(), dir.join("code").join(entry.file_name())).expect("copy");
+        }
+    }
+    std::fs::write(dir.join("mlops.yaml"), valid_text()).expect("write spec");
+    dir
+}
+
+#[test]
+fn a_problem_in_an_overridden_value_points_at_the_override() {
+    let source = source(std::fs::read_to_string(fixture("override-span.yaml")).expect("fixture"));
+    let validated = mlopsc::validate::validate_environment(&source, Some("prod"));
+    let codes: Vec<Code> = validated.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::I001], "{:#?}", validated.diagnostics);
+    let span = validated.diagnostics[0].span;
+    assert_eq!(source.line_column(span.start), (30, 23));
+    assert_eq!(&source.text[span.start..span.end], "ml.g5.2xlarg");
+    // Without --env the base and every environment are checked: the same one problem.
+    let all = mlopsc::validate::validate(&source).diagnostics;
+    assert_eq!(all, validated.diagnostics);
+    // The base alone and dev are valid.
+    let dev = mlopsc::validate::validate_environment(&source, Some("dev"));
+    assert!(dev.diagnostics.is_empty(), "{:#?}", dev.diagnostics);
+    insta::assert_snapshot!(
+        "override-span",
+        render_human(&source, &validated.diagnostics, false)
+    );
+}
+
+#[test]
+fn an_environment_is_the_base_with_its_overrides_account_region_and_registry() {
+    let source = source(valid_text());
+    let prod = mlopsc::validate::validate_environment(&source, Some("prod"));
+    let spec = prod.spec.expect("prod is a spec");
+    assert!(prod.diagnostics.is_empty(), "{:#?}", prod.diagnostics);
+    assert_eq!(spec.project.name, "minimal-prod");
+    assert_eq!(spec.project.region, "us-east-1");
+    assert_eq!(spec.project.account.as_deref(), Some("210987654321"));
+    assert_eq!(spec.training.instance_type, "ml.g5.2xlarge");
+    assert_eq!(spec.storage.buckets.models, "minimal-models-prod");
+    // Untouched values come from the base.
+    assert_eq!(spec.evaluation.instance_type, "ml.m5.large");
+    assert!(spec.environments.is_empty());
+    // prod deploys from dev's group (in the same region), which dev shares with prod.
+    let central = spec
+        .registry
+        .central
+        .expect("prod deploys from dev's group");
+    assert_eq!(
+        central.group_arn,
+        "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/minimal-models"
+    );
+    assert_eq!(central.models_bucket, "minimal-models-dev");
+    let dev = mlopsc::validate::validate_environment(&source, Some("dev"))
+        .spec
+        .expect("dev is a spec");
+    assert_eq!(dev.project.name, "minimal-dev");
+    assert_eq!(dev.project.region, "us-east-1");
+    let shared: Vec<&str> = dev
+        .registry
+        .shared_with_accounts
+        .iter()
+        .map(|a| a.0.as_str())
+        .collect();
+    assert_eq!(shared, ["210987654321"]);
+    assert_eq!(dev.registry.central, None);
+}
+
+#[test]
+fn an_environment_that_keeps_the_base_buckets_is_n003_at_the_inherited_value() {
+    let text = valid_text().replace(
+        "        buckets: {data: minimal-data-dev, models: minimal-models-dev, logs: minimal-logs-dev, pipeline: minimal-pipeline-dev}\n",
+        "        buckets: {data: minimal-data-dev, models: minimal-models-0001, logs: minimal-logs-dev, pipeline: minimal-pipeline-dev}\n",
+    );
+    let source = source(text);
+    let diagnostics = mlopsc::validate::validate(&source).diagnostics;
+    let codes: Vec<Code> = diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, [Code::N003], "{diagnostics:#?}");
+    let span = diagnostics[0].span;
+    assert_eq!(source.line_column(span.start).0, 21);
+    assert!(diagnostics[0].message.contains("environment `dev`"));
+    // Checking dev alone (`--env dev`) finds it too.
+    let dev = mlopsc::validate::validate_environment(&source, Some("dev")).diagnostics;
+    assert_eq!(dev, diagnostics);
+    // prod, which names its own buckets, is fine alone.
+    let prod = mlopsc::validate::validate_environment(&source, Some("prod")).diagnostics;
+    assert!(prod.is_empty(), "{prod:#?}");
+}
+
+#[test]
+fn an_unknown_env_is_r001_at_environments_naming_the_declared_ones() {
+    let dir = project("unknown");
+    let output = mlopsc(&["validate", "mlops.yaml", "--env", "stage"], &dir);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    insta::assert_snapshot!("unknown-env", stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn build_writes_the_base_and_each_environment_keeps_them_and_refuses_a_stale_one() {
+    let dir = project("build");
+    let output = mlopsc(&["build", "mlops.yaml"], &dir);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let generated = dir.join("generated/minimal");
+    for sub in ["", "dev/", "prod/"] {
+        let manifest = generated.join(format!("{sub}manifest.json"));
+        assert!(manifest.is_file(), "{} missing", manifest.display());
+    }
+    let prod_template =
+        std::fs::read_to_string(generated.join("prod/template.yaml")).expect("prod template");
+    assert!(prod_template.contains("minimal-prod-pipeline"));
+    // Rebuilding the base alone keeps the environments' directories.
+    let mut text = valid_text();
+    text = text.replace("threshold: 0.7", "threshold: 0.75");
+    std::fs::write(dir.join("mlops.yaml"), &text).expect("write");
+    let output = mlopsc(&["build", "mlops.yaml", "--env", "dev"], &dir);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(generated.join("prod/manifest.json").is_file());
+    // --check covers every directory: base and prod are now stale, dev is not.
+    let output = mlopsc(&["build", "mlops.yaml", "--check"], &dir);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("generated/minimal/dev: up to date"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("generated/minimal/prod is not what"),
+        "{stderr}"
+    );
+    let output = mlopsc(&["build", "mlops.yaml"], &dir);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(generated.join("dev/manifest.json").is_file());
+    assert!(generated.join("prod/manifest.json").is_file());
+    let output = mlopsc(&["build", "mlops.yaml", "--check"], &dir);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    // An environment that is no longer declared: its directory is refused, not deleted.
+    let without_dev = text
+        .replace(
+            "  dev:\n    account: \"123456789012\"\n",
+            "  qa:\n    account: \"123456789012\"\n",
+        )
+        .replace("modelsFrom: dev", "modelsFrom: qa");
+    std::fs::write(dir.join("mlops.yaml"), without_dev).expect("write");
+    let output = mlopsc(&["build", "mlops.yaml"], &dir);
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("`dev/`"), "{stderr}");
+    assert!(generated.join("dev/manifest.json").is_file());
+    assert!(!generated.join("qa").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Compiles one environment of an example as `mlopsc build --env` does.
+fn compile_environment(example: &str, environment: &str) -> mlopsc::build::Compiled {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(example)
+        .join("mlops.yaml");
+    let source = read(&path);
+    let dir = path.parent().expect("the example has a folder");
+    mlopsc::build::compile_environment(&source, dir, Some(environment))
+        .unwrap_or_else(|err| panic!("{example} --env {environment}: {err:?}"))
+}
+
+/// Every example declares environments, each compiles (the static access check included) and
+/// its committed directory, `generated/<project>/<env>/`, is exactly what it compiles to.
+#[test]
+fn every_environment_of_every_example_compiles_to_its_committed_directory() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let examples = [
+        ("skin-lesion", "skin-lesion", &["dev", "prod"][..]),
+        ("minimal", "minimal", &["staging"][..]),
+        ("churn-tabular", "churn-xgb", &["prod", "staging"][..]),
+    ];
+    for (example, project, environments) in examples {
+        let base = read(&root.join("examples").join(example).join("mlops.yaml"));
+        let validated = mlopsc::validate::validate(&base);
+        let declared: Vec<&String> = validated
+            .spec
+            .as_ref()
+            .expect("valid")
+            .environments
+            .keys()
+            .collect();
+        assert_eq!(declared, environments, "{example}");
+        for environment in environments {
+            let compiled = compile_environment(example, environment);
+            assert_eq!(compiled.system.project, format!("{project}-{environment}"));
+            let dir = root.join("generated").join(project).join(environment);
+            let differences = mlopsc::build::differences(&dir, &compiled.artifacts, &[])
+                .expect("the directory is readable");
+            assert!(
+                differences.is_empty(),
+                "{}: {differences:?}; run mlopsc build examples/{example}/mlops.yaml",
+                dir.display()
+            );
+        }
+    }
+}
+
+fn template(compiled: &mlopsc::build::Compiled) -> serde_json::Value {
+    let text = String::from_utf8(
+        compiled
+            .artifacts
+            .get("template.yaml")
+            .expect("a template")
+            .to_vec(),
+    )
+    .expect("UTF-8");
+    mlopsc::spec::yaml::Document::parse(&text)
+        .expect("the template is YAML")
+        .to_json()
+}
+
+/// The flagship's prod deploys from dev's registry: dev's group, models bucket and key share
+/// read access with prod's account, and prod's deploy and endpoint roles read dev's packages
+/// and artifacts. The base, with no consumer, has none of it.
+#[test]
+fn the_central_registry_is_shared_with_the_consuming_account() {
+    let dev = template(&compile_environment("skin-lesion", "dev"));
+    let resources = &dev["Resources"];
+    let policy = &resources["ModelPackageGroup"]["Properties"]["ModelPackageGroupPolicy"];
+    let principal =
+        serde_json::json!([{"Fn::Sub": "arn:${AWS::Partition}:iam::210987654321:root"}]);
+    let statements = policy["Statement"].as_array().expect("a group policy");
+    let actions: Vec<&serde_json::Value> = statements.iter().map(|s| &s["Action"]).collect();
+    assert_eq!(
+        actions,
+        [
+            &serde_json::json!("sagemaker:DescribeModelPackageGroup"),
+            &serde_json::json!([
+                "sagemaker:DescribeModelPackage",
+                "sagemaker:ListModelPackages",
+                "sagemaker:CreateModel"
+            ])
+        ]
+    );
+    assert!(
+        statements
+            .iter()
+            .all(|s| s["Principal"]["AWS"] == principal)
+    );
+    let bucket_policy =
+        resources["ModelsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .expect("statements");
+    assert!(
+        bucket_policy
+            .iter()
+            .any(|s| s["Sid"] == "ConsumerAccountsReadModelArtifacts"
+                && s["Principal"]["AWS"] == principal)
+    );
+    let key_policy = resources["EncryptionKey"]["Properties"]["KeyPolicy"]["Statement"]
+        .as_array()
+        .expect("statements");
+    assert!(
+        key_policy
+            .iter()
+            .any(|s| s["Sid"] == "ConsumerAccountsDecryptModelArtifacts"
+                && s["Principal"]["AWS"] == principal)
+    );
+
+    let prod = template(&compile_environment("skin-lesion", "prod"));
+    let text = serde_json::to_string(&prod["Resources"]).expect("JSON");
+    assert!(text.contains(
+        "arn:aws:sagemaker:us-east-1:123456789012:model-package/skin-lesion-classifier/*"
+    ));
+    assert!(text.contains("skin-lesion-dev-models-123456789012/models/*"));
+    assert!(
+        prod["Resources"]["ModelPackageGroup"]["Properties"]
+            .get("ModelPackageGroupPolicy")
+            .is_none()
+    );
+
+    let base = template(&mlopsc_base("skin-lesion"));
+    let text = serde_json::to_string(&base).expect("JSON");
+    assert!(!text.contains("ConsumerAccounts"));
+    assert!(!text.contains("210987654321"));
+}
+
+fn mlopsc_base(example: &str) -> mlopsc::build::Compiled {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(example)
+        .join("mlops.yaml");
+    let source = read(&path);
+    mlopsc::build::compile(&source, path.parent().expect("folder")).expect("compiles")
+}
+
+fn read(path: &Path) -> SourceFile {
+    SourceFile {
+        name: path.display().to_string(),
+        text: std::fs::read_to_string(path).expect("the spec is readable"),
+    }
+}
