@@ -1,0 +1,76 @@
+//! What starts a retraining, what alarms, and what the dashboard shows.
+
+use super::{Alarm, DEFAULT_BATCH_WINDOW_SECONDS, NewData, Retraining, split_s3_uri};
+use crate::spec::{Spec, TriggerKind, Widget};
+
+pub(super) fn retraining(spec: &Spec) -> Option<Retraining> {
+    spec.retraining.as_ref().map(|r| Retraining {
+        schedules: r
+            .triggers
+            .iter()
+            .filter(|t| t.kind == TriggerKind::Schedule)
+            .filter_map(|t| t.expression.clone())
+            .collect(),
+        on_data_drift: r.triggers.iter().any(|t| t.kind == TriggerKind::DataDrift),
+        on_model_quality: r
+            .triggers
+            .iter()
+            .any(|t| t.kind == TriggerKind::ModelQuality),
+        new_data: r
+            .triggers
+            .iter()
+            .filter(|t| t.kind == TriggerKind::NewData)
+            .filter_map(|t| {
+                let (bucket, prefix) = t.uri.as_deref().and_then(split_s3_uri)?;
+                Some(NewData {
+                    bucket,
+                    prefix,
+                    batch_window_seconds: t
+                        .batch_window_seconds
+                        .unwrap_or(DEFAULT_BATCH_WINDOW_SECONDS),
+                })
+            })
+            .collect(),
+        emails: r.notifications.emails.clone(),
+    })
+}
+
+pub(super) fn alarms(spec: &Spec) -> Vec<Alarm> {
+    let project = &spec.project.name;
+    spec.alarms
+        .iter()
+        .map(|a| Alarm {
+            name: format!("{project}-{}", a.name),
+            metric: a.metric,
+            threshold: a.threshold,
+            evaluation_periods: a.evaluation_periods,
+            period_seconds: a.period_seconds,
+        })
+        .collect()
+}
+
+/// The spec's widgets, or one for each part of the system that exists.
+pub(super) fn dashboard_widgets(
+    spec: &Spec,
+    has_endpoint: bool,
+    watches_drift: bool,
+    watches_quality: bool,
+) -> Vec<Widget> {
+    match &spec.dashboard {
+        Some(d) if !d.widgets.is_empty() => d.widgets.clone(),
+        _ => {
+            let mut all = vec![Widget::PipelineExecutions, Widget::Training];
+            if has_endpoint {
+                all.push(Widget::Endpoint);
+            }
+            if watches_drift {
+                all.push(Widget::DataDrift);
+            }
+            if watches_quality {
+                all.push(Widget::ModelQuality);
+            }
+            all.push(Widget::Alarms);
+            all
+        }
+    }
+}
