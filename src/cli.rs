@@ -9,13 +9,21 @@ use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::build::{self, CompileError};
 use crate::diagnostics::{self, Code, Diagnostic, Format, SourceFile};
-use crate::output_dir::{OutputDir, OutputError};
 use crate::spec::{self, yaml::Span};
 
+// One file per command; `run` below dispatches to them.
+mod build;
+mod cost;
 /// `plan`, `apply` and `destroy`: their arguments and output, over the `deploy` layer.
 pub mod deploy;
+mod explain;
+mod graph;
+mod init;
+mod run;
+mod validate;
+
+pub use cost::estimate_file;
 
 /// Exit codes: an interface for scripts and CI.
 pub mod exit {
@@ -542,7 +550,7 @@ impl Cli {
 pub fn run(command: Command, io: &mut Io) -> u8 {
     match command {
         Command::Validate { spec, format, env } => {
-            validate_command(&spec, format, env.as_deref(), io)
+            validate::validate_command(&spec, format, env.as_deref(), io)
         }
         Command::Build {
             spec,
@@ -550,7 +558,7 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
             check,
             format,
             env,
-        } => build_command(&spec, out.as_deref(), check, format, env.as_deref(), io),
+        } => build::build_command(&spec, out.as_deref(), check, format, env.as_deref(), io),
         Command::Plan(args) => deploy::plan(args, io),
         #[cfg(feature = "aws")]
         Command::Apply(args) => {
@@ -566,22 +574,24 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
         }
         #[cfg(feature = "aws")]
         Command::Output(args) => deploy::output(args, io),
-        Command::Run(args) => run_command(args, io),
+        Command::Run(args) => run::run_command(args, io),
         Command::Schema => {
             let _ = io
                 .stdout
                 .write_all(spec::schema::json_schema_text().as_bytes());
             exit::OK
         }
-        Command::Explain { code, list } => explain_command(code.as_deref(), list, io),
-        Command::Init(args) => init_command(args, io),
+        Command::Explain { code, list } => explain::explain_command(code.as_deref(), list, io),
+        Command::Init(args) => init::init_command(args, io),
         Command::Graph {
             spec,
             kind,
             format,
             env,
-        } => graph_command(&spec, kind, format, env.as_deref(), io),
-        Command::Cost { spec, format, env } => cost_command(&spec, format, env.as_deref(), io),
+        } => graph::graph_command(&spec, kind, format, env.as_deref(), io),
+        Command::Cost { spec, format, env } => {
+            cost::cost_command(&spec, format, env.as_deref(), io)
+        }
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut script = Vec::new();
@@ -609,75 +619,6 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
             exit::OK
         }
     }
-}
-
-/// The spec path that means stdin, as in most Unix tools.
-const STDIN_PATH: &str = "-";
-
-fn validate_command(path: &Path, format: Format, env: Option<&str>, io: &mut Io) -> u8 {
-    let from_stdin = path == Path::new(STDIN_PATH);
-    let read = if from_stdin {
-        read_stdin_spec(io.stdin)
-    } else {
-        read_spec(path)
-    };
-    let source = match read {
-        Ok(source) => source,
-        Err(failure) => return report_failure(failure, format, io),
-    };
-    // The same checks as `build`, step code included, so that a CI gate on `validate` is complete.
-    // A spec from stdin has no directory of its own: its step code is looked up from here.
-    let spec_dir = if from_stdin {
-        Path::new(".")
-    } else {
-        path.parent().unwrap_or(Path::new("."))
-    };
-    let checked = build::check_environment(&source, spec_dir, env);
-    let validated = checked.validated;
-    print_diagnostics(&source, &validated.diagnostics, format, io);
-    if io.verbosity == Verbosity::Verbose
-        && let (Some(code), Some(spec)) = (&checked.code, &validated.spec)
-    {
-        let directory = spec_dir.join(&spec.model.code.directory);
-        for file in code.files.keys() {
-            let _ = writeln!(io.stderr, "  step code  {}", directory.join(file).display());
-        }
-    }
-    if validated.has_errors() {
-        exit::SPEC_ERRORS
-    } else {
-        if format == Format::Human && io.verbosity != Verbosity::Quiet {
-            let _ = writeln!(io.stderr, "{}: valid", source.name);
-        }
-        exit::OK
-    }
-}
-
-/// Reads a spec from stdin; diagnostics name it `<stdin>`.
-fn read_stdin_spec(stdin: &mut dyn Read) -> Result<SourceFile, ReadFailure> {
-    let name = "<stdin>";
-    let mut bytes = Vec::new();
-    if let Err(err) = stdin.read_to_end(&mut bytes) {
-        let d = Diagnostic::error(
-            Code::F001,
-            Span::default(),
-            format!("cannot read the spec from stdin: {err}"),
-        )
-        .with_help("pipe a spec into mlopsc, or pass the path of the file instead of `-`");
-        let source = SourceFile {
-            name: name.to_string(),
-            text: String::new(),
-        };
-        return Err(ReadFailure::io(source, d));
-    }
-    spec::decode(name, bytes).map_err(|failure| {
-        let (source, diagnostic) = *failure;
-        ReadFailure {
-            source,
-            diagnostic: Box::new(diagnostic),
-            exit_code: exit::SPEC_ERRORS,
-        }
-    })
 }
 
 /// Prints diagnostics: human text on stderr, machine formats on stdout.
@@ -774,524 +715,4 @@ pub fn report_failure(failure: ReadFailure, format: Format, io: &mut Io) -> u8 {
         io,
     );
     failure.exit_code
-}
-
-fn explain_command(code: Option<&str>, list: bool, io: &mut Io) -> u8 {
-    if list {
-        for code in Code::ALL {
-            let title = code
-                .documentation()
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .trim_start_matches('#')
-                .trim();
-            let _ = writeln!(io.stdout, "{title}");
-        }
-        return exit::OK;
-    }
-    let text = code.unwrap_or_default();
-    match Code::parse(text) {
-        Some(code) => {
-            let _ = io.stdout.write_all(code.documentation().as_bytes());
-            exit::OK
-        }
-        None => {
-            let _ = writeln!(
-                io.stderr,
-                "error: `{text}` is not a diagnostic code\n\nhelp: `mlopsc explain --list` lists every code"
-            );
-            exit::USAGE_OR_IO
-        }
-    }
-}
-
-fn build_command(
-    path: &Path,
-    out: Option<&Path>,
-    check: bool,
-    format: Format,
-    env: Option<&str>,
-    io: &mut Io,
-) -> u8 {
-    let source = match read_spec(path) {
-        Ok(source) => source,
-        Err(failure) => return report_failure(failure, format, io),
-    };
-    let spec_dir = path.parent().unwrap_or(Path::new("."));
-    // Without --env, every problem of the base and of every environment in one report.
-    if env.is_none() {
-        let checked = build::check_environment(&source, spec_dir, None);
-        if checked.validated.has_errors() {
-            print_diagnostics(&source, &checked.validated.diagnostics, format, io);
-            return exit::SPEC_ERRORS;
-        }
-    }
-    // One environment, or the base and then every environment: all compiled before anything
-    // is written, so that an internal error in one leaves every directory as it was.
-    let mut builds = Vec::new();
-    let first = match compile_for_build(&source, spec_dir, env, format, io) {
-        Ok(compiled) => compiled,
-        Err(code) => return code,
-    };
-    let environments: Vec<String> = match env {
-        Some(_) => Vec::new(),
-        None => first.spec.environments.keys().cloned().collect(),
-    };
-    builds.push(first);
-    for name in &environments {
-        match compile_for_build(&source, spec_dir, Some(name), format, io) {
-            Ok(compiled) => builds.push(compiled),
-            Err(code) => return code,
-        }
-    }
-    // The base's directory as it really is, before its swap: `-o .` names the current
-    // directory, which the swap moves aside.
-    let base_dir = out.map(|out| std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf()));
-    let mut status = exit::OK;
-    for compiled in &builds {
-        // -o names the base's directory; an environment's is its subdirectory.
-        let (shown, dir) = match (out, &base_dir, &compiled.environment) {
-            (Some(out), Some(base), Some(env)) => (out.join(env), base.join(env)),
-            (Some(out), _, None) => (out.to_path_buf(), out.to_path_buf()),
-            (_, _, env) => {
-                let dir = build::generated_dir(&compiled.system.project, env.as_deref());
-                (dir.clone(), dir)
-            }
-        };
-        let keep: &[String] = match compiled.environment {
-            Some(_) => &[],
-            None => &environments,
-        };
-        let code = if check {
-            check_dir(&source, &shown, &dir, compiled, keep, io)
-        } else {
-            write_dir(&shown, &dir, compiled, keep, io)
-        };
-        if code != exit::OK {
-            status = code;
-            if !check {
-                return status;
-            }
-        }
-    }
-    if !check && io.verbosity != Verbosity::Quiet {
-        let dir = match out {
-            Some(out) => out.to_path_buf(),
-            None => build::generated_dir(&builds[0].system.project, env),
-        };
-        let _ = writeln!(io.stderr, "{}", next_step(&source.name, env, &dir, out));
-    }
-    status
-}
-
-/// Compiles one build of `build`; on failure prints why and returns the exit code.
-fn compile_for_build(
-    source: &SourceFile,
-    spec_dir: &Path,
-    env: Option<&str>,
-    format: Format,
-    io: &mut Io,
-) -> Result<build::Compiled, u8> {
-    match build::compile_environment(source, spec_dir, env) {
-        Ok(compiled) => Ok(compiled),
-        Err(CompileError::Spec(diagnostics)) => {
-            print_diagnostics(source, &diagnostics, format, io);
-            Err(exit::SPEC_ERRORS)
-        }
-        Err(CompileError::Internal(err)) => {
-            let _ = writeln!(
-                io.stderr,
-                "internal error: {err}\nThis is a bug in mlopsc; please report it with the spec."
-            );
-            Err(exit::INTERNAL)
-        }
-    }
-}
-
-/// `build --check` of one output directory, `dir`, named `shown` in messages.
-fn check_dir(
-    source: &SourceFile,
-    shown: &Path,
-    dir: &Path,
-    compiled: &build::Compiled,
-    keep: &[String],
-    io: &mut Io,
-) -> u8 {
-    match build::differences(dir, &compiled.artifacts, keep) {
-        Ok(differences) if differences.is_empty() => {
-            if io.verbosity == Verbosity::Verbose {
-                list_files("same ", compiled, io);
-            }
-            if io.verbosity != Verbosity::Quiet {
-                let _ = writeln!(io.stderr, "{}: up to date", shown.display());
-            }
-            exit::OK
-        }
-        Ok(differences) => {
-            let _ = writeln!(
-                io.stderr,
-                "{} is not what {} compiles to:",
-                shown.display(),
-                source.name
-            );
-            for difference in differences {
-                let line = match difference {
-                    build::Difference::Changed(f) => format!("  changed  {f}"),
-                    build::Difference::Missing(f) => format!("  missing  {f}"),
-                    build::Difference::Extra(f) => format!("  extra    {f}"),
-                };
-                let _ = writeln!(io.stderr, "{line}");
-            }
-            let _ = writeln!(
-                io.stderr,
-                "help: run `mlopsc build {}` and commit the result; move extra files elsewhere",
-                source.name
-            );
-            exit::SPEC_ERRORS
-        }
-        Err(err) => output_failure(&err, io),
-    }
-}
-
-/// `build` of one output directory, `dir`, named `shown` in messages: replaced whole, keeping
-/// the environments' subdirectories.
-fn write_dir(
-    shown: &Path,
-    dir: &Path,
-    compiled: &build::Compiled,
-    keep: &[String],
-    io: &mut Io,
-) -> u8 {
-    let written =
-        OutputDir::inspect(dir).and_then(|out| out.replace_keeping(&compiled.artifacts, keep));
-    match written {
-        Ok(left_behind) => {
-            if io.verbosity == Verbosity::Verbose {
-                list_files("wrote", compiled, io);
-            }
-            if io.verbosity != Verbosity::Quiet {
-                let _ = writeln!(
-                    io.stderr,
-                    "wrote {} files to {}",
-                    compiled.artifacts.iter().count(),
-                    shown.display()
-                );
-            }
-            for path in left_behind {
-                let _ = writeln!(
-                    io.stderr,
-                    "warning: files appeared in {} during the build; they were kept in {}",
-                    shown.display(),
-                    path.display()
-                );
-            }
-            exit::OK
-        }
-        Err(err) => output_failure(&err, io),
-    }
-}
-
-fn graph_command(
-    path: &Path,
-    kind: crate::graph::Kind,
-    format: crate::graph::GraphFormat,
-    env: Option<&str>,
-    io: &mut Io,
-) -> u8 {
-    let source = match read_spec(path) {
-        Ok(source) => source,
-        Err(failure) => return report_failure(failure, Format::Human, io),
-    };
-    let spec_dir = path.parent().unwrap_or(Path::new("."));
-    let compiled = match build::compile_environment(&source, spec_dir, env) {
-        Ok(compiled) => compiled,
-        Err(CompileError::Spec(diagnostics)) => {
-            print_diagnostics(&source, &diagnostics, Format::Human, io);
-            return exit::SPEC_ERRORS;
-        }
-        Err(CompileError::Internal(err)) => {
-            let _ = writeln!(io.stderr, "internal error: {err}");
-            return exit::INTERNAL;
-        }
-    };
-    match crate::emit::diagram(kind, &compiled.spec, &compiled.artifacts) {
-        Ok(graph) => {
-            let _ = io.stdout.write_all(graph.render(format).as_bytes());
-            exit::OK
-        }
-        Err(err) => {
-            let _ = writeln!(io.stderr, "internal error: {err}");
-            exit::INTERNAL
-        }
-    }
-}
-
-fn cost_command(path: &Path, format: ReportFormat, env: Option<&str>, io: &mut Io) -> u8 {
-    let diagnostics = match format {
-        ReportFormat::Human => Format::Human,
-        ReportFormat::Json => Format::Json,
-    };
-    let estimate = match estimate_file(path, env, diagnostics, io) {
-        Ok(estimate) => estimate,
-        Err(code) => return code,
-    };
-    let text = match format {
-        ReportFormat::Human => estimate.render(),
-        ReportFormat::Json => match serde_json::to_string_pretty(&estimate) {
-            Ok(json) => json + "\n",
-            Err(err) => {
-                let _ = writeln!(io.stderr, "internal error: {err}");
-                return exit::INTERNAL;
-            }
-        },
-    };
-    let _ = io.stdout.write_all(text.as_bytes());
-    exit::OK
-}
-
-/// Compiles a spec file and prices it; on failure prints why and returns the exit code
-/// (`cost`, and `plan --cost-base` for the old spec).
-pub fn estimate_file(
-    path: &Path,
-    env: Option<&str>,
-    format: Format,
-    io: &mut Io,
-) -> Result<crate::cost::Estimate, u8> {
-    let source = match read_spec(path) {
-        Ok(source) => source,
-        Err(failure) => return Err(report_failure(failure, format, io)),
-    };
-    // The step code does not change the price, so it is not read: an old spec taken out of
-    // git (`git show main:mlops.yaml > old.yaml`) prices without its code directory.
-    let validated = match env {
-        Some(_) => crate::validate::validate_environment(&source, env),
-        None => crate::validate::validate_base(&source),
-    };
-    match validated.spec {
-        Some(spec) if !validated.has_errors() => {
-            let system = crate::ir::resolve(&spec, "");
-            Ok(crate::cost::estimate(
-                &system,
-                &spec.cost.clone().unwrap_or_default(),
-            ))
-        }
-        _ => {
-            print_diagnostics(&source, &validated.diagnostics, format, io);
-            Err(exit::SPEC_ERRORS)
-        }
-    }
-}
-
-fn init_command(args: InitArgs, io: &mut Io) -> u8 {
-    if args.ci.is_some() {
-        let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
-        return match crate::init::add_workflow(&dir) {
-            Ok((path, specs)) => {
-                if io.verbosity != Verbosity::Quiet {
-                    let _ = writeln!(
-                        io.stderr,
-                        "wrote {} for {}",
-                        path.display(),
-                        specs.join(", ")
-                    );
-                    let _ = writeln!(
-                        io.stderr,
-                        "next: commit it with generated/ (`mlopsc build SPEC` for each spec)"
-                    );
-                }
-                exit::OK
-            }
-            Err(err) => init_failure(&err, io),
-        };
-    }
-    // clap requires DIR unless --ci is given; this only keeps the two in step.
-    let Some(dir) = args.dir else {
-        let _ = writeln!(io.stderr, "error: a new project needs its DIR");
-        return exit::USAGE_OR_IO;
-    };
-    match crate::init::create_project(&dir, args.template) {
-        Ok(files) => {
-            if io.verbosity == Verbosity::Verbose {
-                for file in &files {
-                    let _ = writeln!(io.stderr, "  created  {file}");
-                }
-            }
-            if io.verbosity != Verbosity::Quiet {
-                let _ = writeln!(
-                    io.stderr,
-                    "created {} files in {} from the {} template (examples/{})",
-                    files.len(),
-                    dir.display(),
-                    args.template.name(),
-                    args.template.example_dir()
-                );
-                let _ = writeln!(
-                    io.stderr,
-                    "next: cd {} && mlopsc build {}   # edit the names in it first; see README.md",
-                    shell_word(&dir.display().to_string()),
-                    crate::init::SPEC_FILE
-                );
-            }
-            exit::OK
-        }
-        Err(err) => init_failure(&err, io),
-    }
-}
-
-/// Reports why init wrote nothing.
-fn init_failure(err: &crate::init::InitError, io: &mut Io) -> u8 {
-    let _ = writeln!(io.stderr, "error: {err}\nhelp: {}", err.help());
-    exit::USAGE_OR_IO
-}
-
-/// `--verbose`: one line per artifact, with its size.
-/// Each artifact with its size; an environment's under its directory's name, as it lies below
-/// the base's directory.
-fn list_files(verb: &str, compiled: &build::Compiled, io: &mut Io) {
-    let prefix = compiled
-        .environment
-        .as_deref()
-        .map(|env| format!("{env}/"))
-        .unwrap_or_default();
-    for (name, artifact) in compiled.artifacts.iter() {
-        let _ = writeln!(
-            io.stderr,
-            "  {verb}  {prefix}{name} ({} bytes)",
-            artifact.bytes.len()
-        );
-    }
-}
-
-/// What to do after a build: review the change against AWS; a build without the AWS SDK
-/// can only keep the output under version control and up to date.
-fn next_step(spec: &str, env: Option<&str>, dir: &Path, out: Option<&Path>) -> String {
-    let spec = match env {
-        Some(env) => format!("{} --env {}", shell_word(spec), shell_word(env)),
-        None => shell_word(spec),
-    };
-    if cfg!(feature = "aws") {
-        return format!("next: mlopsc plan {spec}   # what apply would change in AWS");
-    }
-    let dir = shell_word(&dir.display().to_string());
-    let out = if out.is_some() {
-        format!(" -o {dir}")
-    } else {
-        String::new()
-    };
-    format!("next: commit {dir}; `mlopsc build {spec}{out} --check` keeps it up to date in CI")
-}
-
-/// A path as one shell word, quoted only when it needs to be, so the hint can be pasted.
-fn shell_word(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,".contains(c));
-    if plain {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
-    }
-}
-
-/// Reports an output directory that cannot be read or written; nothing was changed.
-fn output_failure(err: &OutputError, io: &mut Io) -> u8 {
-    let _ = writeln!(
-        io.stderr,
-        "error: {err}
-help: {}",
-        err.help()
-    );
-    exit::USAGE_OR_IO
-}
-
-fn run_command(args: RunArgs, io: &mut Io) -> u8 {
-    let format = match args.format {
-        RunFormat::Human => Format::Human,
-        RunFormat::Json => Format::Json,
-    };
-    let source = match read_spec(&args.spec) {
-        Ok(source) => source,
-        Err(failure) => return report_failure(failure, format, io),
-    };
-    let spec_dir = args.spec.parent().unwrap_or(Path::new("."));
-    let compiled = match build::compile_environment(&source, spec_dir, args.env.as_deref()) {
-        Ok(compiled) => compiled,
-        Err(CompileError::Spec(diagnostics)) => {
-            print_diagnostics(&source, &diagnostics, format, io);
-            return exit::SPEC_ERRORS;
-        }
-        Err(CompileError::Internal(err)) => {
-            let _ = writeln!(io.stderr, "internal error: {err}");
-            return exit::INTERNAL;
-        }
-    };
-    let which = match args.pipeline {
-        RunPipeline::Training => crate::local::Which::Training,
-        RunPipeline::Monitoring => crate::local::Which::Monitoring,
-    };
-    if which == crate::local::Which::Monitoring && compiled.system.image_monitoring.is_none() {
-        let _ = writeln!(
-            io.stderr,
-            "error: {} has no monitoring pipeline\nhelp: the monitoring pipeline comes with a `monitoring` section of kind image (docs/monitoring.md); tabular specs use Model Monitor",
-            args.spec.display()
-        );
-        return exit::USAGE_OR_IO;
-    }
-    let pipeline = match crate::local::Pipeline::from_compiled(&compiled, which) {
-        Ok(pipeline) => pipeline,
-        Err(err) => {
-            let _ = writeln!(io.stderr, "internal error: {err}");
-            return exit::INTERNAL;
-        }
-    };
-    let options = crate::local::Options {
-        params: args.params,
-        data: args.data,
-        workdir: args.workdir,
-        python: args.python,
-        no_cache: args.no_cache,
-    };
-    // --quiet leaves out the progress; failures still reach stderr below.
-    let mut no_progress = std::io::sink();
-    let progress: &mut dyn Write = if io.verbosity == Verbosity::Quiet {
-        &mut no_progress
-    } else {
-        &mut *io.stderr
-    };
-    let execution = match crate::local::run(&pipeline, &options, progress) {
-        Ok(execution) => execution,
-        Err(crate::local::RunError::Usage(message)) => {
-            let _ = writeln!(io.stderr, "error: {message}");
-            return exit::USAGE_OR_IO;
-        }
-        Err(crate::local::RunError::Setup(message)) => {
-            let _ = writeln!(io.stderr, "error: {message}");
-            return exit::RUN_FAILED;
-        }
-    };
-    match args.format {
-        RunFormat::Json => {
-            let summary = serde_json::to_string_pretty(&execution.summary()).unwrap_or_default();
-            let _ = writeln!(io.stdout, "{summary}");
-        }
-        RunFormat::Human => {
-            let _ = write!(io.stdout, "{}", execution.table());
-            for line in execution.alarm_lines() {
-                let _ = writeln!(io.stdout, "{line}");
-            }
-            let _ = writeln!(
-                io.stdout,
-                "execution {}: {}",
-                execution.id,
-                execution.status()
-            );
-        }
-    }
-    if let Some((step, reason)) = execution.failure() {
-        let _ = writeln!(io.stderr, "error: step `{step}` failed: {reason}");
-        return exit::RUN_FAILED;
-    }
-    exit::OK
 }

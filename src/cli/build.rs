@@ -1,0 +1,256 @@
+//! `mlopsc build`: compile a spec (and each environment) and write, or `--check`, the output
+//! directories.
+
+use std::path::Path;
+
+use super::{Io, Verbosity, exit, print_diagnostics, read_spec, report_failure};
+use crate::build::{self, CompileError};
+use crate::diagnostics::{Format, SourceFile};
+use crate::output_dir::{OutputDir, OutputError};
+
+pub(super) fn build_command(
+    path: &Path,
+    out: Option<&Path>,
+    check: bool,
+    format: Format,
+    env: Option<&str>,
+    io: &mut Io,
+) -> u8 {
+    let source = match read_spec(path) {
+        Ok(source) => source,
+        Err(failure) => return report_failure(failure, format, io),
+    };
+    let spec_dir = path.parent().unwrap_or(Path::new("."));
+    // Without --env, every problem of the base and of every environment in one report.
+    if env.is_none() {
+        let checked = build::check_environment(&source, spec_dir, None);
+        if checked.validated.has_errors() {
+            print_diagnostics(&source, &checked.validated.diagnostics, format, io);
+            return exit::SPEC_ERRORS;
+        }
+    }
+    // One environment, or the base and then every environment: all compiled before anything
+    // is written, so that an internal error in one leaves every directory as it was.
+    let mut builds = Vec::new();
+    let first = match compile_for_build(&source, spec_dir, env, format, io) {
+        Ok(compiled) => compiled,
+        Err(code) => return code,
+    };
+    let environments: Vec<String> = match env {
+        Some(_) => Vec::new(),
+        None => first.spec.environments.keys().cloned().collect(),
+    };
+    builds.push(first);
+    for name in &environments {
+        match compile_for_build(&source, spec_dir, Some(name), format, io) {
+            Ok(compiled) => builds.push(compiled),
+            Err(code) => return code,
+        }
+    }
+    // The base's directory as it really is, before its swap: `-o .` names the current
+    // directory, which the swap moves aside.
+    let base_dir = out.map(|out| std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf()));
+    let mut status = exit::OK;
+    for compiled in &builds {
+        // -o names the base's directory; an environment's is its subdirectory.
+        let (shown, dir) = match (out, &base_dir, &compiled.environment) {
+            (Some(out), Some(base), Some(env)) => (out.join(env), base.join(env)),
+            (Some(out), _, None) => (out.to_path_buf(), out.to_path_buf()),
+            (_, _, env) => {
+                let dir = build::generated_dir(&compiled.system.project, env.as_deref());
+                (dir.clone(), dir)
+            }
+        };
+        let keep: &[String] = match compiled.environment {
+            Some(_) => &[],
+            None => &environments,
+        };
+        let code = if check {
+            check_dir(&source, &shown, &dir, compiled, keep, io)
+        } else {
+            write_dir(&shown, &dir, compiled, keep, io)
+        };
+        if code != exit::OK {
+            status = code;
+            if !check {
+                return status;
+            }
+        }
+    }
+    if !check && io.verbosity != Verbosity::Quiet {
+        let dir = match out {
+            Some(out) => out.to_path_buf(),
+            None => build::generated_dir(&builds[0].system.project, env),
+        };
+        let _ = writeln!(io.stderr, "{}", next_step(&source.name, env, &dir, out));
+    }
+    status
+}
+
+/// Compiles one build of `build`; on failure prints why and returns the exit code.
+pub(super) fn compile_for_build(
+    source: &SourceFile,
+    spec_dir: &Path,
+    env: Option<&str>,
+    format: Format,
+    io: &mut Io,
+) -> Result<build::Compiled, u8> {
+    match build::compile_environment(source, spec_dir, env) {
+        Ok(compiled) => Ok(compiled),
+        Err(CompileError::Spec(diagnostics)) => {
+            print_diagnostics(source, &diagnostics, format, io);
+            Err(exit::SPEC_ERRORS)
+        }
+        Err(CompileError::Internal(err)) => {
+            let _ = writeln!(
+                io.stderr,
+                "internal error: {err}\nThis is a bug in mlopsc; please report it with the spec."
+            );
+            Err(exit::INTERNAL)
+        }
+    }
+}
+
+/// `build --check` of one output directory, `dir`, named `shown` in messages.
+pub(super) fn check_dir(
+    source: &SourceFile,
+    shown: &Path,
+    dir: &Path,
+    compiled: &build::Compiled,
+    keep: &[String],
+    io: &mut Io,
+) -> u8 {
+    match build::differences(dir, &compiled.artifacts, keep) {
+        Ok(differences) if differences.is_empty() => {
+            if io.verbosity == Verbosity::Verbose {
+                list_files("same ", compiled, io);
+            }
+            if io.verbosity != Verbosity::Quiet {
+                let _ = writeln!(io.stderr, "{}: up to date", shown.display());
+            }
+            exit::OK
+        }
+        Ok(differences) => {
+            let _ = writeln!(
+                io.stderr,
+                "{} is not what {} compiles to:",
+                shown.display(),
+                source.name
+            );
+            for difference in differences {
+                let line = match difference {
+                    build::Difference::Changed(f) => format!("  changed  {f}"),
+                    build::Difference::Missing(f) => format!("  missing  {f}"),
+                    build::Difference::Extra(f) => format!("  extra    {f}"),
+                };
+                let _ = writeln!(io.stderr, "{line}");
+            }
+            let _ = writeln!(
+                io.stderr,
+                "help: run `mlopsc build {}` and commit the result; move extra files elsewhere",
+                source.name
+            );
+            exit::SPEC_ERRORS
+        }
+        Err(err) => output_failure(&err, io),
+    }
+}
+
+/// `build` of one output directory, `dir`, named `shown` in messages: replaced whole, keeping
+/// the environments' subdirectories.
+pub(super) fn write_dir(
+    shown: &Path,
+    dir: &Path,
+    compiled: &build::Compiled,
+    keep: &[String],
+    io: &mut Io,
+) -> u8 {
+    let written =
+        OutputDir::inspect(dir).and_then(|out| out.replace_keeping(&compiled.artifacts, keep));
+    match written {
+        Ok(left_behind) => {
+            if io.verbosity == Verbosity::Verbose {
+                list_files("wrote", compiled, io);
+            }
+            if io.verbosity != Verbosity::Quiet {
+                let _ = writeln!(
+                    io.stderr,
+                    "wrote {} files to {}",
+                    compiled.artifacts.iter().count(),
+                    shown.display()
+                );
+            }
+            for path in left_behind {
+                let _ = writeln!(
+                    io.stderr,
+                    "warning: files appeared in {} during the build; they were kept in {}",
+                    shown.display(),
+                    path.display()
+                );
+            }
+            exit::OK
+        }
+        Err(err) => output_failure(&err, io),
+    }
+}
+
+/// `--verbose`: one line per artifact, with its size.
+/// Each artifact with its size; an environment's under its directory's name, as it lies below
+/// the base's directory.
+pub(super) fn list_files(verb: &str, compiled: &build::Compiled, io: &mut Io) {
+    let prefix = compiled
+        .environment
+        .as_deref()
+        .map(|env| format!("{env}/"))
+        .unwrap_or_default();
+    for (name, artifact) in compiled.artifacts.iter() {
+        let _ = writeln!(
+            io.stderr,
+            "  {verb}  {prefix}{name} ({} bytes)",
+            artifact.bytes.len()
+        );
+    }
+}
+
+/// What to do after a build: review the change against AWS; a build without the AWS SDK
+/// can only keep the output under version control and up to date.
+pub(super) fn next_step(spec: &str, env: Option<&str>, dir: &Path, out: Option<&Path>) -> String {
+    let spec = match env {
+        Some(env) => format!("{} --env {}", shell_word(spec), shell_word(env)),
+        None => shell_word(spec),
+    };
+    if cfg!(feature = "aws") {
+        return format!("next: mlopsc plan {spec}   # what apply would change in AWS");
+    }
+    let dir = shell_word(&dir.display().to_string());
+    let out = if out.is_some() {
+        format!(" -o {dir}")
+    } else {
+        String::new()
+    };
+    format!("next: commit {dir}; `mlopsc build {spec}{out} --check` keeps it up to date in CI")
+}
+
+/// A path as one shell word, quoted only when it needs to be, so the hint can be pasted.
+pub(super) fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+/// Reports an output directory that cannot be read or written; nothing was changed.
+pub(super) fn output_failure(err: &OutputError, io: &mut Io) -> u8 {
+    let _ = writeln!(
+        io.stderr,
+        "error: {err}
+help: {}",
+        err.help()
+    );
+    exit::USAGE_OR_IO
+}

@@ -1,0 +1,42 @@
+//! `mlopsc graph`: one diagram of a compiled spec, in the chosen format.
+
+use std::path::Path;
+
+use super::{Io, exit, print_diagnostics, read_spec, report_failure};
+use crate::build::{self, CompileError};
+use crate::diagnostics::Format;
+
+pub(super) fn graph_command(
+    path: &Path,
+    kind: crate::graph::Kind,
+    format: crate::graph::GraphFormat,
+    env: Option<&str>,
+    io: &mut Io,
+) -> u8 {
+    let source = match read_spec(path) {
+        Ok(source) => source,
+        Err(failure) => return report_failure(failure, Format::Human, io),
+    };
+    let spec_dir = path.parent().unwrap_or(Path::new("."));
+    let compiled = match build::compile_environment(&source, spec_dir, env) {
+        Ok(compiled) => compiled,
+        Err(CompileError::Spec(diagnostics)) => {
+            print_diagnostics(&source, &diagnostics, Format::Human, io);
+            return exit::SPEC_ERRORS;
+        }
+        Err(CompileError::Internal(err)) => {
+            let _ = writeln!(io.stderr, "internal error: {err}");
+            return exit::INTERNAL;
+        }
+    };
+    match crate::emit::diagram(kind, &compiled.spec, &compiled.artifacts) {
+        Ok(graph) => {
+            let _ = io.stdout.write_all(graph.render(format).as_bytes());
+            exit::OK
+        }
+        Err(err) => {
+            let _ = writeln!(io.stderr, "internal error: {err}");
+            exit::INTERNAL
+        }
+    }
+}
