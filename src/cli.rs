@@ -493,11 +493,37 @@ pub struct Io<'a> {
 
 /// Parses arguments and runs the command against the real streams.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let stdin = std::io::stdin();
+    let terminal = stderr.is_terminal();
+    let code = main_with(
+        args,
+        &mut stdin.lock(),
+        &mut stdout.lock(),
+        &mut stderr.lock(),
+        terminal,
+    );
+    let _ = std::io::stdout().flush();
+    code
+}
+
+/// Parses arguments and runs the command against the given streams, as the binary does:
+/// tests run every command this way, in memory. `terminal` says whether `stderr` is one
+/// (for `--color auto`).
+pub fn main_with(
+    args: impl IntoIterator<Item = OsString>,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    terminal: bool,
+) -> u8 {
     let args: Vec<OsString> = args.into_iter().collect();
-    let clap_color = match ColorWhen::from_args(&args) {
-        ColorWhen::Auto => clap::ColorChoice::Auto,
+    let color_when = ColorWhen::from_args(&args);
+    let clap_color = match color_when {
+        ColorWhen::Auto if terminal => clap::ColorChoice::Auto,
+        ColorWhen::Auto | ColorWhen::Never => clap::ColorChoice::Never,
         ColorWhen::Always => clap::ColorChoice::Always,
-        ColorWhen::Never => clap::ColorChoice::Never,
     };
     let parsed = Cli::command()
         .color(clap_color)
@@ -506,7 +532,18 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
     let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {
-            let _ = err.print();
+            let rendered = err.render();
+            let text = if color_when.enabled(terminal) {
+                rendered.ansi().to_string()
+            } else {
+                rendered.to_string()
+            };
+            // Help and version go to stdout, errors to stderr, as clap's own `print` does.
+            let _ = if err.use_stderr() {
+                stderr.write_all(text.as_bytes())
+            } else {
+                stdout.write_all(text.as_bytes())
+            };
             return if err.use_stderr() {
                 exit::USAGE_OR_IO
             } else {
@@ -514,18 +551,11 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
             };
         }
     };
-    let color = cli.color.enabled(std::io::stderr().is_terminal());
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let stdin = std::io::stdin();
-    let mut out = stdout.lock();
-    let mut err = stderr.lock();
-    let mut input = stdin.lock();
     let mut io = Io {
-        stdout: &mut out,
-        stderr: &mut err,
-        stdin: &mut input,
-        color,
+        stdout,
+        stderr,
+        stdin,
+        color: cli.color.enabled(terminal),
         verbosity: cli.verbosity(),
     };
     let code = run(cli.command, &mut io);

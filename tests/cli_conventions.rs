@@ -5,44 +5,16 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use clap::Parser;
-use mlopsc::cli::{Cli, Io};
-
+#[path = "common/in_process.rs"]
+mod in_process;
 #[path = "common/optional.rs"]
 mod optional;
+
+use in_process::run;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mlopsc");
 const MINIMAL: &str = "examples/minimal/mlops.yaml";
 const S001: &str = "tests/fixtures/invalid/S001-unknown-key.yaml";
-
-/// What one in-process run printed.
-struct Ran {
-    code: u8,
-    stdout: String,
-    stderr: String,
-}
-
-/// Parses `args` as the binary does and runs the command on in-memory streams, with `stdin`
-/// as standard input and the terminal-less defaults of a CI job.
-fn run(args: &[&str], stdin: &[u8]) -> Ran {
-    let cli = Cli::try_parse_from(std::iter::once("mlopsc").chain(args.iter().copied()))
-        .unwrap_or_else(|err| panic!("{args:?} parses: {err}"));
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let mut input = stdin;
-    let mut io = Io {
-        stdout: &mut stdout,
-        stderr: &mut stderr,
-        stdin: &mut input,
-        color: cli.color.enabled(false),
-        verbosity: cli.verbosity(),
-    };
-    let code = mlopsc::cli::run(cli.command, &mut io);
-    Ran {
-        code,
-        stdout: String::from_utf8(stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(stderr).expect("UTF-8 stderr"),
-    }
-}
 
 /// Runs the binary in `dir` (relative to the package root), with NO_COLOR unset.
 fn binary(args: &[&str], dir: &str, stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
@@ -354,4 +326,23 @@ fn the_next_step_quotes_a_path_that_needs_it() {
     let next = ran.stderr.lines().last().unwrap_or_default();
     let quoted = format!("'{spec}'");
     assert!(next.contains(&quoted), "{next}");
+}
+
+/// Argument errors and help take the same path in process as in the binary: a usage error is
+/// exit 2 on stderr, `--help` exit 0 on stdout, both without color off a terminal.
+#[test]
+fn usage_errors_and_help_run_in_process() {
+    let missing = run(&["build"], b"");
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert_eq!(missing.stdout, "");
+    assert!(
+        missing.stderr.contains("Usage: mlopsc build"),
+        "{}",
+        missing.stderr
+    );
+    assert!(!missing.stderr.contains('\u{1b}'), "{}", missing.stderr);
+    let help = run(&["graph", "--help"], b"");
+    assert_eq!(help.code, 0);
+    assert_eq!(help.stderr, "");
+    assert!(help.stdout.contains("--format svg"), "{}", help.stdout);
 }

@@ -2,34 +2,26 @@
 //! examples' estimates, and the change in dollars between two specs.
 
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 
+#[path = "common/in_process.rs"]
+mod in_process;
+
+use in_process::Ran;
 use mlopsc::cost::runs_per_month;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn mlopsc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlopsc"))
-        .args(args)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("mlopsc runs")
+fn mlopsc(args: &[&str]) -> Ran {
+    in_process::run(args, b"")
 }
 
 fn cost_json(spec: &str) -> serde_json::Value {
     let output = mlopsc(&["cost", spec, "--format", "json"]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_str(&stdout).expect("one JSON document")
+    let stdout = output.stdout.as_str();
+    assert_eq!(output.code, 0, "{stdout}{}", output.stderr.as_str());
+    serde_json::from_str(stdout).expect("one JSON document")
 }
 
 /// tests/fixtures/cost/hand.yaml, by hand (prices from src/cost/prices.rs):
@@ -115,11 +107,8 @@ fn the_examples_estimates() {
     for example in ["minimal", "skin-lesion", "churn-tabular"] {
         let spec = format!("examples/{example}/mlops.yaml");
         let output = mlopsc(&["cost", &spec]);
-        assert_eq!(output.status.code(), Some(0));
-        insta::assert_snapshot!(
-            format!("cost-{example}"),
-            String::from_utf8_lossy(&output.stdout)
-        );
+        assert_eq!(output.code, 0);
+        insta::assert_snapshot!(format!("cost-{example}"), output.stdout.as_str());
     }
 }
 
@@ -172,21 +161,17 @@ fn plan_prints_the_change_in_dollars_against_the_old_spec() {
 fn run(args: &[String]) -> String {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let output = mlopsc(&args);
-    assert!(
-        matches!(output.status.code(), Some(0 | 2)),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    assert!(matches!(output.code, 0 | 2), "{}", output.stderr.as_str());
+    output.stdout
 }
 
 #[test]
 fn an_unknown_path_is_a_read_error() {
     let output = mlopsc(&["cost", "no/such/mlops.yaml"]);
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.code, 2);
     assert!(
-        String::from_utf8_lossy(&output.stderr).contains("no/such/mlops.yaml"),
+        output.stderr.as_str().contains("no/such/mlops.yaml"),
         "{}",
-        String::from_utf8_lossy(&output.stderr)
+        output.stderr.as_str()
     );
 }

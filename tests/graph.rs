@@ -1,8 +1,11 @@
 //! `mlopsc graph`: the diagrams of each example, drawn from what it compiles to.
 
 use std::path::Path;
-use std::process::Command;
 
+#[path = "common/in_process.rs"]
+mod in_process;
+
+use in_process::run;
 use mlopsc::build::Compiled;
 use mlopsc::emit;
 use mlopsc::graph::{self, Graph, GraphFormat, Kind};
@@ -81,23 +84,21 @@ fn the_pipeline_diagram_shows_every_step() {
 
 #[test]
 fn the_command_prints_the_diagram_and_reports_spec_errors() {
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_mlopsc"))
-            .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("mlopsc runs")
-    };
-    let out = run(&["graph", "examples/minimal/mlops.yaml", "--format", "dot"]);
-    assert_eq!(out.status.code(), Some(0));
+    let out = run(
+        &["graph", "examples/minimal/mlops.yaml", "--format", "dot"],
+        b"",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
     let expected = draw(Kind::Pipeline, &compiled("minimal")).render(GraphFormat::Dot);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+    assert_eq!(out.stdout, expected);
 
-    let bad = run(&["graph", "tests/fixtures/invalid/S001-unknown-key.yaml"]);
-    assert_eq!(bad.status.code(), Some(1));
-    assert_eq!(bad.stdout, b"");
-    assert!(String::from_utf8_lossy(&bad.stderr).starts_with("S001\n"));
+    let bad = run(
+        &["graph", "tests/fixtures/invalid/S001-unknown-key.yaml"],
+        b"",
+    );
+    assert_eq!(bad.code, 1);
+    assert_eq!(bad.stdout, "");
+    assert!(bad.stderr.starts_with("S001\n"), "{}", bad.stderr);
 }
 
 /// `build` writes each diagram to `diagrams/<kind>.mmd` and `diagrams/<kind>.svg` exactly
