@@ -234,13 +234,14 @@ mod tests {
                 }
             }
         }
-        // Each fixture of a rule's code (N, I, V, X, R) makes its rule report at least once.
+        // Each fixture of a rule's code (N, I, V, X, R) makes its rule report at least once;
+        // V008 is not a rule's: compiling finds it (`emit::limits`).
         let rule_fixtures = paths
             .iter()
             .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(['N', 'I', 'V', 'X', 'R']))
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.starts_with(['N', 'I', 'V', 'X', 'R']) && !n.starts_with("V008")
+                })
             })
             .count();
         assert!(
