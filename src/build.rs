@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::diagnostics::{Code, Diagnostic, SourceFile};
-use crate::emit::{self, Artifacts};
+use crate::emit::{self, Artifacts, EmitFailure};
 use crate::hash::hex;
 use crate::ir::{self, System};
 use crate::output_dir::{OutputDir, OutputError};
@@ -176,13 +176,20 @@ pub fn compile_environment(
     if validated.has_errors() {
         return Err(CompileError::Spec(validated.diagnostics));
     }
-    let (Some(spec), Some(code)) = (validated.spec, code) else {
+    let (Some(spec), Some(code), Some(doc)) = (validated.spec, code, validated.doc) else {
         return Err(CompileError::Spec(validated.diagnostics));
     };
     let code_sha256 = code.sha256();
     let system = ir::resolve(&spec, &code_sha256);
-    let artifacts = emit::emit(&spec, &system, &code_sha256, source.text.as_bytes())
-        .map_err(CompileError::Internal)?;
+    let artifacts = match emit::emit(&spec, &system, &code_sha256, source.text.as_bytes()) {
+        Ok(artifacts) => artifacts,
+        Err(EmitFailure::Internal(error)) => return Err(CompileError::Internal(error)),
+        Err(EmitFailure::OverLimits(exceeded)) => {
+            return Err(CompileError::Spec(emit::limits::diagnostics(
+                &exceeded, &doc, &spec,
+            )));
+        }
+    };
     Ok(Compiled {
         spec,
         system,

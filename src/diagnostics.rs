@@ -108,6 +108,9 @@ codes! {
     V006,
     /// A monitoring setting that does not fit the monitoring kind (image or tabular).
     V007,
+    /// The spec compiles to a stack larger than AWS accepts: too many resources, or a
+    /// template too long.
+    V008,
     /// An invalid EventBridge or Model Monitor schedule expression.
     X001,
     /// An invalid S3 URI.

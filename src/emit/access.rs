@@ -12,7 +12,7 @@
 //! buckets delegate to IAM), conditions assumed to hold, and run-time values (an execution
 //! id, a job name) replaced by a sample, so that a policy must cover every value they take.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -68,12 +68,23 @@ pub fn check(template: &Value) -> Report {
     model_requests(&names, &mut requests);
     let policies = role_policies(&names);
     let mut report = Report::default();
+    // Steps repeat the same requests (every custom step logs and reads the same code): decide
+    // each distinct one once, which keeps a spec of hundreds of steps linear in its policies.
+    let mut decided: HashMap<(String, String, String, Option<String>), bool> = HashMap::new();
     for request in requests {
         report.checked += 1;
         report.callers.insert(request.caller.clone());
-        let allowed = policies
-            .get(&request.role)
-            .is_some_and(|statements| statements.iter().any(|s| s.allows(&request)));
+        let key = (
+            request.role.clone(),
+            request.action.clone(),
+            request.resource.clone(),
+            request.namespace.clone(),
+        );
+        let allowed = *decided.entry(key).or_insert_with(|| {
+            policies
+                .get(&request.role)
+                .is_some_and(|statements| statements.iter().any(|s| s.allows(&request)))
+        });
         if !allowed {
             let resource = match request.namespace {
                 Some(namespace) => format!("{} in namespace {namespace}", request.resource),
@@ -123,6 +134,7 @@ struct Request {
 /// One Allow statement, with its resources resolved to ARN patterns.
 #[derive(Debug)]
 struct Statement {
+    /// Lowercased once: IAM matches actions case-insensitively.
     actions: Vec<String>,
     resources: Vec<String>,
     /// The namespaces of a `cloudwatch:namespace` condition; `None` without one.
@@ -135,13 +147,11 @@ impl Statement {
             (Some(patterns), Some(namespace)) => patterns.iter().any(|p| glob(p, namespace)),
             _ => true,
         };
-        namespace
-            && self.actions.iter().any(|a| {
-                glob(
-                    &a.to_ascii_lowercase(),
-                    &request.action.to_ascii_lowercase(),
-                )
-            })
+        if !namespace {
+            return false;
+        }
+        let action = request.action.to_ascii_lowercase();
+        self.actions.iter().any(|a| glob(a, &action))
             && self.resources.iter().any(|r| glob(r, &request.resource))
     }
 }
@@ -333,7 +343,7 @@ fn role_policies(names: &Names) -> BTreeMap<String, Vec<Statement>> {
                     continue;
                 }
                 let actions: Vec<String> = one_or_many(&statement["Action"])
-                    .filter_map(|a| a.as_str().map(str::to_string))
+                    .filter_map(|a| a.as_str().map(str::to_ascii_lowercase))
                     .collect();
                 let resources: Vec<String> = one_or_many(&statement["Resource"])
                     .filter_map(|r| names.resolve(r))
@@ -362,13 +372,23 @@ fn one_or_many(value: &Value) -> impl Iterator<Item = &Value> {
 
 /// IAM's wildcard match: `*` any run of characters, `?` any one.
 fn glob(pattern: &str, text: &str) -> bool {
+    // ARNs and actions are ASCII, where a byte is a character: match the bytes in place.
+    if pattern.is_ascii() && text.is_ascii() {
+        return wildcard(pattern.as_bytes(), text.as_bytes());
+    }
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    wildcard(&p, &t)
+}
+
+/// [`glob`] over any characters: `*` matches a run, `?` one.
+fn wildcard<C: Copy + PartialEq + From<u8>>(p: &[C], t: &[C]) -> bool {
+    let (star_char, any_char) = (C::from(b'*'), C::from(b'?'));
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && (p[pi] == any_char || p[pi] == t[ti]) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == star_char {
             star = Some(pi);
             mark = ti;
             pi += 1;
@@ -380,7 +400,7 @@ fn glob(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == star_char)
 }
 
 /// The pipeline definitions embedded in the template (the training pipeline and, for image
@@ -1217,5 +1237,8 @@ mod tests {
         assert!(glob("a?c", "abc"));
         assert!(!glob("arn:aws:s3:::b/raw/*", "arn:aws:s3:::b/processed/x"));
         assert!(!glob("arn:aws:s3:::b", "arn:aws:s3:::b/x"));
+        // Beyond ASCII, `?` is one character, not one byte.
+        assert!(glob("caf?", "café"));
+        assert!(!glob("caf??", "café"));
     }
 }

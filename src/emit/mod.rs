@@ -9,6 +9,7 @@ pub mod access;
 pub mod check;
 pub mod cloudformation;
 pub mod dashboard;
+pub mod limits;
 pub mod sagemaker;
 pub mod stepfunctions;
 
@@ -244,6 +245,21 @@ impl std::fmt::Display for EmitError {
 
 impl std::error::Error for EmitError {}
 
+/// Why [`emit`] produced no artifacts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmitFailure {
+    /// An artifact failed its own check: a bug in mlopsc.
+    Internal(EmitError),
+    /// The artifacts are sound but larger than AWS accepts: the spec asks for too much.
+    OverLimits(Vec<limits::Exceeded>),
+}
+
+impl From<EmitError> for EmitFailure {
+    fn from(error: EmitError) -> Self {
+        EmitFailure::Internal(error)
+    }
+}
+
 /// Emits every artifact, the diagrams and the manifest that lists them. The monitoring
 /// diagram draws the loop the spec describes, hence the spec beside its resolved system.
 pub fn emit(
@@ -251,7 +267,7 @@ pub fn emit(
     system: &System,
     code_sha256: &str,
     spec_text: &[u8],
-) -> Result<Artifacts, EmitError> {
+) -> Result<Artifacts, EmitFailure> {
     let pipeline = sagemaker::pipeline(system);
     let state_machine = stepfunctions::state_machine(system);
     let dashboard = dashboard::body(system).map_err(|m| fail(DASHBOARD, m))?;
@@ -293,7 +309,12 @@ pub fn emit(
     );
     cloudformation::check(&template).map_err(|m| fail(TEMPLATE, m))?;
     access::verify(&template)?;
-    out.insert(TEMPLATE, check::yaml_text(TEMPLATE.path, &template)?);
+    let template_text = check::yaml_text(TEMPLATE.path, &template)?;
+    let exceeded = limits::check(&template, &template_text);
+    if !exceeded.is_empty() {
+        return Err(EmitFailure::OverLimits(exceeded));
+    }
+    out.insert(TEMPLATE, template_text);
     for kind in [Kind::Architecture, Kind::Pipeline, Kind::Monitoring] {
         let diagram = graph::draw(kind, spec, &pipeline, &template);
         for (declared, format) in diagram_files(kind) {

@@ -11,9 +11,6 @@ use crate::spec::{DriftStatistic, Metric, ProblemType};
 pub(super) const PIPELINE_PLACEHOLDERS: [&str; 3] =
     ["KmsKeyArn", "ExecutionRoleArn", "MonitoringRoleArn"];
 
-/// CloudFormation accepts an inline pipeline definition up to this many bytes.
-pub(super) const MAX_INLINE_DEFINITION: usize = 100 * 1024;
-
 pub(super) const DATA_QUALITY_JOB: &str = "DataQualityJobDefinition";
 pub(super) const DATA_QUALITY_SCHEDULE: &str = "DataQualitySchedule";
 pub(super) const MODEL_QUALITY_JOB: &str = "ModelQualityJobDefinition";
@@ -35,7 +32,7 @@ pub(super) fn add(t: &mut Template, pipeline: &Value) {
 }
 
 /// A pipeline definition as `PipelineDefinitionBody`: compact text (it counts against the
-/// inline size limit), through `Fn::Sub` when it holds placeholders.
+/// template's size limit, `emit::limits`), through `Fn::Sub` when it holds placeholders.
 fn definition_body(t: &Template, pipeline: &Value) -> Value {
     let body = pipeline.to_string();
     let mut variables = Map::new();
