@@ -62,51 +62,40 @@ pub struct Declared {
     pub deployed_as: DeployedAs,
 }
 
-/// The registry: every artifact with a fixed path. (Support objects are named by the
-/// monitoring configuration, so they are declared where they are made, by
-/// [`Artifacts::insert_support`].) The file names are an interface: keep them.
-pub const PIPELINE: Declared = Declared {
-    path: "pipeline.json",
-    deployed_as: DeployedAs::Definition(Definition::Pipeline),
-};
-/// The monitoring pipeline's definition, for image monitoring.
-pub const MONITORING_PIPELINE: Declared = Declared {
-    path: "monitoring-pipeline.json",
-    deployed_as: DeployedAs::Definition(Definition::MonitoringPipeline),
-};
-pub const STATE_MACHINE: Declared = Declared {
-    path: "retraining.asl.json",
-    deployed_as: DeployedAs::Definition(Definition::StateMachine),
-};
-/// The deploy state machine; only a system with an endpoint has it.
-pub const DEPLOY_STATE_MACHINE: Declared = Declared {
-    path: "deploy.asl.json",
-    deployed_as: DeployedAs::Definition(Definition::DeployStateMachine),
-};
-pub const TEMPLATE: Declared = Declared {
-    path: "template.yaml",
-    deployed_as: DeployedAs::StackTemplate,
-};
-pub const DASHBOARD: Declared = Declared {
-    path: "dashboard.json",
-    deployed_as: DeployedAs::InlinedBody,
-};
-pub const MANIFEST: Declared = Declared {
-    path: "manifest.json",
-    deployed_as: DeployedAs::Manifest,
-};
-pub const ARCHITECTURE_DIAGRAM: Declared = documentation("diagrams/architecture.mmd");
-pub const PIPELINE_DIAGRAM: Declared = documentation("diagrams/pipeline.mmd");
-pub const MONITORING_DIAGRAM: Declared = documentation("diagrams/monitoring.mmd");
-pub const ARCHITECTURE_SVG: Declared = documentation("diagrams/architecture.svg");
-pub const PIPELINE_SVG: Declared = documentation("diagrams/pipeline.svg");
-pub const MONITORING_SVG: Declared = documentation("diagrams/monitoring.svg");
+/// Declares each fixed-path artifact once, as a constant, and lists them all in [`FIXED`], so
+/// that a new artifact is one line here (and one in [`emit`]).
+macro_rules! registry {
+    ($($(#[doc = $doc:literal])* $name:ident: $path:literal => $deployed_as:expr;)+) => {
+        $(
+            $(#[doc = $doc])*
+            pub const $name: Declared = Declared { path: $path, deployed_as: $deployed_as };
+        )+
+        /// Every fixed-path declaration, so that a file found on disk but absent from a new
+        /// build (a deploy state machine whose `deployment:` was removed) is still known by
+        /// what it was.
+        pub const FIXED: &[Declared] = &[$($name),+];
+    };
+}
 
-const fn documentation(path: &'static str) -> Declared {
-    Declared {
-        path,
-        deployed_as: DeployedAs::Documentation,
-    }
+// The registry: every artifact with a fixed path. (Support objects are named by the
+// monitoring configuration, so they are declared where they are made, by
+// `Artifacts::insert_support`.) The file names are an interface: keep them.
+registry! {
+    PIPELINE: "pipeline.json" => DeployedAs::Definition(Definition::Pipeline);
+    /// The monitoring pipeline's definition, for image monitoring.
+    MONITORING_PIPELINE: "monitoring-pipeline.json" => DeployedAs::Definition(Definition::MonitoringPipeline);
+    STATE_MACHINE: "retraining.asl.json" => DeployedAs::Definition(Definition::StateMachine);
+    /// The deploy state machine; only a system with an endpoint has it.
+    DEPLOY_STATE_MACHINE: "deploy.asl.json" => DeployedAs::Definition(Definition::DeployStateMachine);
+    TEMPLATE: "template.yaml" => DeployedAs::StackTemplate;
+    DASHBOARD: "dashboard.json" => DeployedAs::InlinedBody;
+    MANIFEST: "manifest.json" => DeployedAs::Manifest;
+    ARCHITECTURE_DIAGRAM: "diagrams/architecture.mmd" => DeployedAs::Documentation;
+    PIPELINE_DIAGRAM: "diagrams/pipeline.mmd" => DeployedAs::Documentation;
+    MONITORING_DIAGRAM: "diagrams/monitoring.mmd" => DeployedAs::Documentation;
+    ARCHITECTURE_SVG: "diagrams/architecture.svg" => DeployedAs::Documentation;
+    PIPELINE_SVG: "diagrams/pipeline.svg" => DeployedAs::Documentation;
+    MONITORING_SVG: "diagrams/monitoring.svg" => DeployedAs::Documentation;
 }
 
 /// The files `build` writes the diagram of `kind` to, each in its format: Mermaid, which
@@ -120,28 +109,9 @@ pub fn diagram_files(kind: Kind) -> [(Declared, GraphFormat); 2] {
     [(mermaid, GraphFormat::Mermaid), (svg, GraphFormat::Svg)]
 }
 
-/// Every fixed-path declaration, so that a file found on disk but absent from a new build
-/// (a deploy state machine whose `deployment:` was removed) is still known by what it was.
-/// A test checks that every fixed-path artifact a build emits is here.
-pub const FIXED: [Declared; 13] = [
-    PIPELINE,
-    MONITORING_PIPELINE,
-    STATE_MACHINE,
-    DEPLOY_STATE_MACHINE,
-    TEMPLATE,
-    DASHBOARD,
-    MANIFEST,
-    ARCHITECTURE_DIAGRAM,
-    PIPELINE_DIAGRAM,
-    MONITORING_DIAGRAM,
-    ARCHITECTURE_SVG,
-    PIPELINE_SVG,
-    MONITORING_SVG,
-];
-
 /// The fixed-path declaration of `path`, if it has one.
 pub fn declared(path: &str) -> Option<Declared> {
-    FIXED.into_iter().find(|d| d.path == path)
+    FIXED.iter().copied().find(|d| d.path == path)
 }
 
 /// The key a support file (a file the template references, such as a monitor's
