@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Renders the SVG diagrams in headless Chromium, a real browser: each of the three kinds that
 # `mlopsc graph --format svg` draws for every example, and every SVG under
-# generated/*/diagrams/. Fails when one does not parse as XML (Chromium then shows a
+# generated/*/diagrams/ and generated/*/*/diagrams/ (the environments'). Fails when one does not parse as XML (Chromium then shows a
 # <parsererror>) or when its screenshot is blank. The screenshots stay in $SVG_CHECK_DIR
 # (target/svg-check/ by default), to be looked at.
 set -euo pipefail
@@ -26,10 +26,12 @@ for spec in examples/*/mlops.yaml; do
     "$mlopsc" graph "$spec" --kind "$kind" --format svg >"$out/svg/$example-$kind.svg"
   done
 done
-for svg in generated/*/diagrams/*.svg; do
+for svg in generated/*/diagrams/*.svg generated/*/*/diagrams/*.svg; do
   [[ -f $svg ]] || continue
-  project=$(basename "$(dirname "$(dirname "$svg")")")
-  cp "$svg" "$out/svg/generated-$project-$(basename "$svg")"
+  # generated/PROJECT[/ENV]/diagrams/KIND.svg as generated-PROJECT[-ENV]-KIND.svg
+  owner=${svg#generated/}
+  owner=${owner%/diagrams/*}
+  cp "$svg" "$out/svg/generated-${owner//\//-}-$(basename "$svg")"
 done
 profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT
