@@ -28,7 +28,7 @@ tools:
 
 # The compiler core, without the AWS SDK: fast, and proof that the core does not need it.
 rust-tests:
-	$(CARGO) test --no-default-features --all-targets
+	$(CARGO) test --workspace --no-default-features --all-targets
 
 # generated/ must be exactly what examples/ compile to (with the default build, as installed).
 generated-check: rust-tests
@@ -43,4 +43,4 @@ external: generated-check
 # help as installed, and plan/apply/destroy through the real AWS SDK against moto_server,
 # which the tests start on 127.0.0.1 (and refuse any other endpoint).
 deploy-tests: external
-	$(CARGO) test --lib --test cli --test cli_help --test deploy --test deploy_offline
+	$(CARGO) test --workspace --lib --test cli --test cli_help --test deploy --test deploy_offline

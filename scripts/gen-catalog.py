@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes src/catalog/instance_types.rs, the SageMaker instance types mlopsc accepts, from the
+"""Writes crates/mlopsc-core/src/catalog/instance_types.rs, the SageMaker instance types mlopsc accepts, from the
 service model that botocore ships: each type with the uses whose API enum lists it.
 
 SageMaker validates an instance type against a different enum for each kind of job, so the
@@ -19,7 +19,7 @@ import botocore
 import botocore.loaders
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-OUTPUT = ROOT / "src" / "catalog" / "instance_types.rs"
+OUTPUT = ROOT / "crates" / "mlopsc-core" / "src" / "catalog" / "instance_types.rs"
 
 # The `catalog::Use` variant -> the service model's enum shape for it.
 USES = [
@@ -106,7 +106,7 @@ def main():
             )
     print(
         "Run `.tools/venv/bin/python scripts/gen-catalog.py`, then add any new instance family "
-        "to FAMILY_FACTS in src/catalog.rs.",
+        "to FAMILY_FACTS in crates/mlopsc-core/src/catalog.rs.",
         file=sys.stderr,
     )
     return 1

@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .tools
 
-# botocore is pinned to the service model src/catalog/instance_types.rs was generated from
+# botocore is pinned to the service model crates/mlopsc-core/src/catalog/instance_types.rs was generated from
 # (scripts/gen-catalog.py); tests/catalog.rs fails when the two differ. Upgrade both together.
 PY_TOOLS="cfn-lint==1.* jsonschema==4.* referencing botocore==1.44.8 boto3==1.44.8 moto[server]==5.*"
 CHECKOV="checkov==3.*"

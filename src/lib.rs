@@ -1,24 +1,17 @@
 //! mlopsc: a compiler from one `mlops.yaml` to the AWS artifacts of a SageMaker retraining system.
 //!
-//! The pipeline is visible in the module tree:
-//! [`spec`] (types, YAML, schema) -> [`validate`] (rules and [`diagnostics`]) -> `ir` -> `emit` -> `deploy`;
-//! [`local`] runs a compiled pipeline on this machine.
-//! The CLI in [`cli`] is a thin layer over these.
+//! The workspace is the pipeline, one crate per stage, so a dependency can only point down:
+//! `mlopsc-core` ([`spec`] -> [`validate`] -> [`ir`] -> [`emit`] -> [`build`]), then
+//! [`deploy`] (`mlopsc-deploy`: plan, apply, destroy through the AWS SDK) and [`local`]
+//! (`mlopsc-local`: runs a compiled pipeline on this machine). This crate is the CLI, a thin
+//! layer over them in [`cli`]; it re-exports the stages under their module names so that
+//! `mlopsc::spec`, `mlopsc::deploy` and the rest name what they always named.
 
-pub mod build;
-pub mod catalog;
 pub mod cli;
-pub mod cost;
-pub mod deploy;
-pub mod diagnostics;
-pub mod emit;
-pub mod graph;
-pub mod hash;
-pub mod init;
-pub mod ir;
-pub mod local;
-pub mod output_dir;
-pub mod span;
-pub mod spec;
-pub mod suggest;
-pub mod validate;
+
+pub use mlopsc_core::{
+    build, catalog, cost, diagnostics, emit, graph, hash, init, ir, output_dir, span, spec,
+    suggest, validate,
+};
+pub use mlopsc_deploy as deploy;
+pub use mlopsc_local as local;

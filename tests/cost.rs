@@ -24,7 +24,7 @@ fn cost_json(spec: &str) -> serde_json::Value {
     serde_json::from_str(stdout).expect("one JSON document")
 }
 
-/// tests/fixtures/cost/hand.yaml, by hand (prices from src/cost/prices.rs):
+/// tests/fixtures/cost/hand.yaml, by hand (prices from crates/mlopsc-core/src/cost/prices.rs):
 ///
 /// runs a month: cron(0 6 1 * ? *) fires once a month, plus triggeredRunsPerMonth 3 = 4.
 /// - preprocessing, 1 × ml.m5.large: 4 runs × 30 min = 2 h × $0.115 = $0.23

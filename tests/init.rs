@@ -103,7 +103,7 @@ fn a_project_has_the_examples_step_code_spec_and_its_own_schema() {
         assert_eq!(
             copied, original,
             "{template:?}: code/ is the example's (a file added to the example since the last \
-             build needs `touch src/init.rs` to be embedded)"
+             build needs `touch crates/mlopsc-core/src/init.rs` to be embedded)"
         );
         assert!(copied.files.contains_key("requirements.txt"));
 

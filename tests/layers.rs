@@ -1,8 +1,9 @@
-//! The top-level modules form layers that point one way: a module may only use modules below
-//! it, so there is no cycle and no CLI type below the CLI.
+//! The workspace's crates point one way (cargo refuses a cycle between crates), and inside
+//! `mlopsc-core` the top-level modules form layers that point one way too: a module may only
+//! use modules below it, so there is no cycle, and no AWS SDK and no CLI below the CLI.
 //!
-//! The rule is read from the source text, not the compiler: every `crate::<module>` path in
-//! `src/<module>.rs` and `src/<module>/**` counts, in `use` lists (`crate::{a, b::c}`) and in
+//! The module rule is read from the source text, not the compiler: every `crate::<module>`
+//! path in `crates/mlopsc-core/src/<module>.rs` and `…/<module>/**` counts, in `use` lists (`crate::{a, b::c}`) and in
 //! plain paths, test modules included (a test-only cycle is still a cycle). Lines that are
 //! comments (`//`, `///`, `//!`) are ignored, so a doc link does not count as a dependency.
 
@@ -25,9 +26,13 @@ const LAYERS: &[&[&str]] = &[
     &["emit"],
     &["output_dir"],
     &["build"],
-    &["init", "deploy", "local", "cost"],
-    &["cli"],
+    &["init", "cost"],
 ];
+
+/// The workspace root, where `crates/` is.
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
 
 /// The layer of `module`, or `None` for a module the table does not place.
 fn layer_of(module: &str) -> Option<usize> {
@@ -36,7 +41,7 @@ fn layer_of(module: &str) -> Option<usize> {
 
 /// Every top-level module's `crate::` dependencies on other top-level modules.
 fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let src = workspace().join("crates/mlopsc-core/src");
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for entry in fs::read_dir(&src).expect("src/ is readable") {
         let path = entry.expect("src/ entry").path();
@@ -45,7 +50,7 @@ fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
             .and_then(|s| s.to_str())
             .expect("UTF-8 name")
             .to_string();
-        if name == "lib" || name == "main" {
+        if name == "lib" {
             continue;
         }
         let mut files = Vec::new();
@@ -182,6 +187,61 @@ fn every_module_uses_only_modules_below_it() {
         }
     }
     assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+/// The `[dependencies]` table of a workspace crate's manifest, one `name = …` line each.
+fn dependencies(krate: &str) -> Vec<String> {
+    let manifest = fs::read_to_string(workspace().join("crates").join(krate).join("Cargo.toml"))
+        .expect("the manifest is readable");
+    manifest
+        .split("\n[")
+        .find(|table| table.starts_with("dependencies]"))
+        .expect("a [dependencies] table")
+        .lines()
+        .skip(1)
+        .filter(|line| !line.trim_start().starts_with('#') && line.contains('='))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn the_core_needs_no_aws_sdk_and_no_command_line() {
+    let core = dependencies("mlopsc-core");
+    let aws: Vec<_> = core
+        .iter()
+        .filter(|d| d.starts_with("aws") || d.starts_with("tokio"))
+        .collect();
+    assert!(aws.is_empty(), "mlopsc-core depends on {aws:?}");
+    let clap = core
+        .iter()
+        .find(|d| d.starts_with("clap"))
+        .expect("clap, for the CLI's feature");
+    assert!(
+        clap.contains("optional = true"),
+        "clap must stay optional in mlopsc-core: {clap}"
+    );
+    assert!(
+        core.iter().all(|d| !d.starts_with("mlopsc")),
+        "mlopsc-core depends on {core:?}"
+    );
+}
+
+#[test]
+fn deploy_and_local_sit_on_the_core_only() {
+    for (krate, other) in [
+        ("mlopsc-deploy", "mlopsc-local"),
+        ("mlopsc-local", "mlopsc-deploy"),
+    ] {
+        let ours: Vec<_> = dependencies(krate)
+            .into_iter()
+            .filter(|d| d.starts_with("mlopsc"))
+            .collect();
+        assert!(
+            ours.iter()
+                .all(|d| d.starts_with("mlopsc-core") && !d.contains(other)),
+            "{krate} depends on {ours:?}"
+        );
+    }
 }
 
 #[test]

@@ -80,7 +80,7 @@ fn every_property_has_a_description() {
     assert!(
         found.is_empty(),
         "{} properties have no description; add a doc comment to the field in \
-         src/spec/types.rs:\n  {}",
+         crates/mlopsc-core/src/spec/types.rs:\n  {}",
         found.len(),
         found.join("\n  ")
     );

@@ -548,7 +548,7 @@ class _PipelineModel:
 
 def spec_hyperparameters(spec):
     """The training hyperparameters as the spec writes them (YAML types), with those mlopsc
-    derives from the model (src/ir.rs)."""
+    derives from the model (crates/mlopsc-core/src/ir/)."""
     model = spec["model"]
     hyperparameters = dict(model.get("hyperparameters", {}))
     if "architecture" in model:

@@ -45,7 +45,7 @@ pub fn body(system: &System) -> Result<Value, String> {
 }
 
 /// The overview is prose with tables: a handlebars template reads clearer than code here.
-const OVERVIEW_TEMPLATE: &str = include_str!("../../templates/dashboard-overview.md.hbs");
+const OVERVIEW_TEMPLATE: &str = include_str!("../../../../templates/dashboard-overview.md.hbs");
 
 fn overview_markdown(system: &System) -> Result<String, String> {
     let mut handlebars = handlebars::Handlebars::new();

@@ -15,7 +15,7 @@ use aws_sdk_s3::types::{
 
 use super::DeployError;
 use super::aws::{Clients, put_if_absent};
-use crate::build::sha256_hex;
+use mlopsc_core::build::sha256_hex;
 
 /// CloudFormation's limit on an inline `TemplateBody`; a larger template goes through S3.
 pub const TEMPLATE_BODY_LIMIT: usize = 51_200;

@@ -387,7 +387,7 @@ mod tests {
     /// a rule reports at on the invalid fixtures must name a value in the file.
     #[test]
     fn every_pointer_a_rule_reports_at_resolves_on_the_invalid_fixtures() {
-        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid");
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/invalid");
         let mut paths: Vec<_> = std::fs::read_dir(&fixtures)
             .expect("the fixtures are readable")
             .map(|e| e.expect("entry").path())

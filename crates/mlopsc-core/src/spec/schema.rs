@@ -41,7 +41,7 @@ pub fn json_schema_text() -> String {
 /// The checked-in schema, compiled into code when mlopsc is built: compiling and
 /// meta-validating it at run time was most of a `validate`. `tests/schema.rs` keeps the file
 /// equal to [`json_schema`].
-#[jsonschema::validator(path = "specs/mlops.schema.json")]
+#[jsonschema::validator(path = "../../specs/mlops.schema.json")]
 struct CompiledSchema;
 
 /// The outcome of the schema check.

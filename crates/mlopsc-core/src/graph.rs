@@ -15,7 +15,8 @@ use serde_json::Value;
 mod svg;
 
 /// Which diagram.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Kind {
     /// The SageMaker pipeline's step DAG, with condition branches and property files.
     Pipeline,
@@ -27,7 +28,8 @@ pub enum Kind {
 }
 
 /// How a diagram is written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum GraphFormat {
     /// Mermaid flowchart, rendered by GitHub in a ```mermaid block.
     Mermaid,

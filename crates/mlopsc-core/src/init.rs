@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 
 /// The example a new project starts from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Template {
     /// A PyTorch image classifier with every section: the skin-lesion flagship.
     ImageClassifier,
@@ -30,9 +31,10 @@ struct Example {
 }
 
 static SKIN_LESION_CODE: Dir<'static> =
-    include_dir!("$CARGO_MANIFEST_DIR/examples/skin-lesion/code");
-static CHURN_CODE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/examples/churn-tabular/code");
-static MINIMAL_CODE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/examples/minimal/code");
+    include_dir!("$CARGO_MANIFEST_DIR/../../examples/skin-lesion/code");
+static CHURN_CODE: Dir<'static> =
+    include_dir!("$CARGO_MANIFEST_DIR/../../examples/churn-tabular/code");
+static MINIMAL_CODE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../examples/minimal/code");
 
 impl Template {
     /// The name as `--template` takes it.
@@ -56,15 +58,15 @@ impl Template {
     fn example(self) -> Example {
         match self {
             Template::ImageClassifier => Example {
-                spec: include_str!("../examples/skin-lesion/mlops.yaml"),
+                spec: include_str!("../../../examples/skin-lesion/mlops.yaml"),
                 code: &SKIN_LESION_CODE,
             },
             Template::Tabular => Example {
-                spec: include_str!("../examples/churn-tabular/mlops.yaml"),
+                spec: include_str!("../../../examples/churn-tabular/mlops.yaml"),
                 code: &CHURN_CODE,
             },
             Template::Minimal => Example {
-                spec: include_str!("../examples/minimal/mlops.yaml"),
+                spec: include_str!("../../../examples/minimal/mlops.yaml"),
                 code: &MINIMAL_CODE,
             },
         }
@@ -79,9 +81,9 @@ pub const WORKFLOW_PATH: &str = ".github/workflows/mlopsc.yml";
 /// The spec file of a new project.
 pub const SPEC_FILE: &str = "mlops.yaml";
 
-const WORKFLOW_TEMPLATE: &str = include_str!("../templates/init/mlopsc.yml");
-const README_TEMPLATE: &str = include_str!("../templates/init/README.md");
-const GITIGNORE: &str = include_str!("../templates/init/gitignore");
+const WORKFLOW_TEMPLATE: &str = include_str!("../../../templates/init/mlopsc.yml");
+const README_TEMPLATE: &str = include_str!("../../../templates/init/README.md");
+const GITIGNORE: &str = include_str!("../../../templates/init/gitignore");
 
 /// The files of a new project, by path relative to its directory (`/`-separated).
 pub fn project_files(template: Template, project: &str) -> BTreeMap<String, Vec<u8>> {

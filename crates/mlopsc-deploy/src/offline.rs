@@ -12,8 +12,8 @@ use super::summary::{
     Summary,
 };
 use super::{DeployError, Deployment, template_resources};
-use crate::emit::{self, Definition, DeployedAs};
-use crate::spec::yaml::Document;
+use mlopsc_core::emit::{self, Definition, DeployedAs};
+use mlopsc_core::spec::yaml::Document;
 
 /// Compares the compiled deployment with the artifacts in `dir`. A missing `dir` means
 /// nothing was generated yet: everything is added.
@@ -109,7 +109,7 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
         }
     };
     let mut on_disk = if dir.is_dir() {
-        crate::build::CodeBundle::load(dir)
+        mlopsc_core::build::CodeBundle::load(dir)
             .map_err(|err| DeployError::Io(format!("cannot read {}: {err}", dir.display())))?
             .files
     } else {
@@ -199,8 +199,8 @@ fn resource_changes(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<R
 mod tests {
     use super::super::Target;
     use super::*;
-    use crate::build::CodeBundle;
-    use crate::emit::{
+    use mlopsc_core::build::CodeBundle;
+    use mlopsc_core::emit::{
         ARCHITECTURE_DIAGRAM, Artifacts, DASHBOARD, Declared, PIPELINE, PIPELINE_DIAGRAM,
         STATE_MACHINE, TEMPLATE,
     };

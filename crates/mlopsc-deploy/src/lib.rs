@@ -3,8 +3,8 @@
 //!
 //! The offline half (what is deployed, the structural diff, the plan summary, the plan file,
 //! `plan --offline`) needs no AWS SDK and is always compiled; the half that talks to AWS is
-//! behind the `aws` feature (on by default), so that `--no-default-features` builds and tests
-//! the compiler core without the AWS SDK.
+//! behind this crate's `aws` feature, which the `mlopsc` CLI turns on by default, so that
+//! `--no-default-features` builds and tests everything else without the AWS SDK.
 
 pub mod diff;
 pub mod offline;
@@ -27,10 +27,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::build::{CodeBundle, Compiled, sha256_hex};
-use crate::emit::{self, Artifacts, DeployedAs};
-use crate::ir::System;
-use crate::spec::yaml::Document;
+use mlopsc_core::build::{CodeBundle, Compiled, sha256_hex};
+use mlopsc_core::emit::{self, Artifacts, DeployedAs};
+use mlopsc_core::ir::System;
+use mlopsc_core::spec::yaml::Document;
 
 /// The AWS names one deployment touches, taken from the resolved model.
 #[derive(Clone, Debug, PartialEq)]
@@ -240,7 +240,7 @@ impl std::error::Error for DeployError {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::emit::Declared;
+    use mlopsc_core::emit::Declared;
 
     fn deployment(artifacts: Artifacts, code: &[(&str, &str)]) -> Deployment {
         Deployment {

@@ -36,7 +36,7 @@ macro_rules! codes {
             /// `mlopsc explain`.
             pub fn documentation(self) -> &'static str {
                 match self {
-                    $(Code::$code => include_str!(concat!("../docs/diagnostics/", stringify!($code), ".md")),)+
+                    $(Code::$code => include_str!(concat!("../../../docs/diagnostics/", stringify!($code), ".md")),)+
                 }
             }
         }
@@ -238,7 +238,8 @@ impl SourceFile {
 }
 
 /// How diagnostics are printed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Format {
     /// Annotated source snippets for people (respects NO_COLOR).
     #[default]

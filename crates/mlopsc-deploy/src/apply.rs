@@ -11,7 +11,7 @@ use aws_sdk_sagemaker::types::PipelineDefinitionS3Location;
 use super::aws::{Clients, arn_parts, put_if_absent};
 use super::plan::{Planned, deployed_pipeline, describe_stack, drop_create_shell};
 use super::{DeployError, Deployment, ResourceFailure, Target};
-use crate::build::sha256_hex;
+use mlopsc_core::build::sha256_hex;
 
 /// Longest `PipelineDefinition` SageMaker accepts inline; larger ones go through S3.
 pub const PIPELINE_INLINE_LIMIT: usize = 1_000_000;

@@ -16,7 +16,7 @@ use super::staging::{self, Staged, TEMPLATE_BODY_LIMIT};
 use super::substitutions::{self, PIPELINE_VARIABLES, STATE_MACHINE_VARIABLES, StackValues};
 use super::summary::{Action, DocumentDiff, DocumentKind, DocumentPlan, ResourceChange, Summary};
 use super::{DeployError, Deployment, parse_json, template_json, template_resources};
-use crate::build::sha256_hex;
+use mlopsc_core::build::sha256_hex;
 
 /// How long a change set may take to compute before plan gives up.
 const CHANGE_SET_WAIT: Duration = Duration::from_secs(600);
@@ -263,12 +263,12 @@ pub async fn plan(
         (
             DocumentKind::StateMachine,
             &target.state_machine,
-            crate::emit::STATE_MACHINE,
+            mlopsc_core::emit::STATE_MACHINE,
         ),
         (
             DocumentKind::DeployStateMachine,
             &target.deploy_state_machine,
-            crate::emit::DEPLOY_STATE_MACHINE,
+            mlopsc_core::emit::DEPLOY_STATE_MACHINE,
         ),
     ] {
         let Some(planned) = deployment.artifacts.get(file.path) else {

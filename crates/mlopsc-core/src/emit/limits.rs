@@ -114,7 +114,7 @@ mod tests {
     fn a_template_too_long_points_at_the_section_with_the_most_entries() {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/examples/minimal/mlops.yaml"
+            "/../../examples/minimal/mlops.yaml"
         ))
         .expect("the minimal example")
             + "customSteps:\n\

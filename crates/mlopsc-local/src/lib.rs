@@ -26,10 +26,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
-use crate::build::{Compiled, sha256_hex};
-use crate::emit::cloudformation::MetricAlarm;
 use engine::{Cache, Event, JobResult, Status, StepDef, StepRecord};
 use expr::Published;
+use mlopsc_core::build::{Compiled, sha256_hex};
+use mlopsc_core::emit::cloudformation::MetricAlarm;
 
 /// What the command line asked for, as plain values.
 #[derive(Clone, Debug, Default)]
@@ -72,7 +72,7 @@ impl Pipeline {
         let system = &compiled.system;
         let (file, name, alarms) = match which {
             Which::Training => (
-                crate::emit::PIPELINE.path,
+                mlopsc_core::emit::PIPELINE.path,
                 &system.names.pipeline,
                 Vec::new(),
             ),
@@ -80,12 +80,12 @@ impl Pipeline {
                 let Some(monitoring) = &system.image_monitoring else {
                     return Err("the spec has no monitoring pipeline: it is compiled for `monitoring` with image data (docs/monitoring.md)".into());
                 };
-                let alarms = crate::emit::cloudformation::alarms(system)
+                let alarms = mlopsc_core::emit::cloudformation::alarms(system)
                     .into_iter()
                     .filter(|a| a.namespace == monitoring.metrics.namespace)
                     .collect();
                 (
-                    crate::emit::MONITORING_PIPELINE.path,
+                    mlopsc_core::emit::MONITORING_PIPELINE.path,
                     &system.names.monitoring_pipeline,
                     alarms,
                 )
@@ -419,10 +419,11 @@ pub fn parameters(
     for (name, text) in overrides {
         let Some(parameter) = declared.iter().find(|p| name_of(p) == *name) else {
             let names: Vec<String> = declared.iter().map(|p| name_of(p)).collect();
-            let hint = match crate::suggest::did_you_mean(name, names.iter().map(String::as_str)) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None => format!("the parameters are: {}", names.join(", ")),
-            };
+            let hint =
+                match mlopsc_core::suggest::did_you_mean(name, names.iter().map(String::as_str)) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None => format!("the parameters are: {}", names.join(", ")),
+                };
             return Err(format!(
                 "--param {name}={text}: the pipeline has no parameter `{name}`\nhelp: {hint}"
             ));

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::build::sha256_hex;
+use mlopsc_core::build::sha256_hex;
 
 /// `$XDG_CACHE_HOME/mlopsc/venvs`, else `~/.cache/mlopsc/venvs`.
 pub fn venv_root() -> Option<PathBuf> {
