@@ -368,23 +368,11 @@ pub const VARIANT: &str = "AllTraffic";
 
 /// The drift statistics a monitoring kind computes, for messages.
 pub fn drift_statistics(kind: MonitoringKind) -> Vec<DriftStatistic> {
-    use DriftStatistic::*;
-    [
-        EmbeddingDrift,
-        BrightnessShift,
-        ContrastShift,
-        ColourShift,
-        SharpnessShift,
-        PredictedClassShift,
-        ConfidenceShift,
-        DistributionDistance,
-        Completeness,
-        DataTypeMatch,
-        DomainContent,
-    ]
-    .into_iter()
-    .filter(|s| s.kind() == kind)
-    .collect()
+    DriftStatistic::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.kind() == kind)
+        .collect()
 }
 
 /// A drift statistic's CloudWatch metric name: `embeddingDrift` as `embedding_drift`.

@@ -1129,8 +1129,8 @@ macro_rules! yaml_names {
                 }
             }
 
-            #[cfg(test)]
-            const ALL: &'static [$type] = &[$($type::$variant),+];
+            /// Every variant, in the order of the table: the one list of them.
+            pub const ALL: &'static [$type] = &[$($type::$variant),+];
         })+
     };
 }
