@@ -397,3 +397,45 @@ fn the_registered_container_names_its_serving_handler() {
         );
     }
 }
+
+/// Every step name in a pipeline definition, Condition branches included.
+fn step_names(steps: &[serde_json::Value], names: &mut Vec<String>) {
+    for step in steps {
+        names.extend(step["Name"].as_str().map(str::to_string));
+        for branch in ["IfSteps", "ElseSteps"] {
+            if let Some(inner) = step["Arguments"][branch].as_array() {
+                step_names(inner, names);
+            }
+        }
+    }
+}
+
+/// `ir::steps::TRAINING_PIPELINE` is what validation reserves for the built-in steps; the
+/// flagship uses every built-in step, so its pipeline's names less its custom steps must be
+/// exactly that list.
+#[test]
+fn the_reserved_step_names_are_the_built_in_steps_the_pipeline_has() {
+    let compiled = common::compile_example("skin-lesion");
+    let pipeline: serde_json::Value = serde_json::from_str(&common::artifact_text(
+        &compiled,
+        mlopsc::emit::PIPELINE.path,
+    ))
+    .expect("pipeline.json is JSON");
+    let mut names = Vec::new();
+    step_names(pipeline["Steps"].as_array().expect("Steps"), &mut names);
+    let custom: Vec<&str> = compiled
+        .spec
+        .custom_steps
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    let mut built_in: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !custom.contains(n))
+        .collect();
+    built_in.sort_unstable();
+    let mut reserved = mlopsc::ir::steps::TRAINING_PIPELINE.to_vec();
+    reserved.sort_unstable();
+    assert_eq!(built_in, reserved);
+}

@@ -99,6 +99,17 @@ pub mod steps {
     pub const BASELINE: &str = "baseline";
     /// The monitoring pipeline's one step.
     pub const MONITOR: &str = "monitor";
+    /// The training pipeline's built-in steps: names a custom step may not take, and the
+    /// built-in steps a custom step may depend on.
+    pub const TRAINING_PIPELINE: &[&str] = &[
+        PREPROCESS,
+        TRAIN,
+        EVALUATE,
+        QUALITY_GATE,
+        REGISTER,
+        GATE_FAILED,
+        BASELINE,
+    ];
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use super::Rules;
 use crate::diagnostics::Code;
+use crate::ir::steps;
 use crate::spec::{Pointer, Spec};
 
 /// Subdirectories of `generated/<project>/` that mlopsc writes itself, so no environment may
@@ -33,17 +34,6 @@ fn environment_name(name: &str, rules: &mut Rules) {
         );
     }
 }
-
-/// The step names the built-in stages take in the pipeline.
-pub const BUILT_IN_STEPS: &[&str] = &[
-    "preprocess",
-    "train",
-    "evaluate",
-    "quality-gate",
-    "register",
-    "gate-failed",
-    "baseline",
-];
 
 pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     project_name(&spec.project.name, rules);
@@ -129,14 +119,14 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
                 "use 1-64 letters, digits, `-` and `_`",
             );
         }
-        if BUILT_IN_STEPS.contains(&step.name.as_str()) {
+        if steps::TRAINING_PIPELINE.contains(&step.name.as_str()) {
             rules.error(
                 Code::N003,
                 &pointer,
                 format!("`{}` is the name of a built-in step", step.name),
                 format!(
                     "built-in steps are {}; pick another name",
-                    BUILT_IN_STEPS.join(", ")
+                    steps::TRAINING_PIPELINE.join(", ")
                 ),
             );
         }

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Rules;
-use super::names::BUILT_IN_STEPS;
 use crate::diagnostics::Code;
+use crate::ir::steps;
 use crate::spec::{
     AlarmMetric, DataFormat, DriftStatistic, Framework, MonitoringKind, Pointer, Spec, StepKind,
     StrategyKind, TriggerKind, Widget,
@@ -94,7 +94,7 @@ fn step_graph(spec: &Spec, rules: &mut Rules) {
             if !known.contains(&target.as_str()) {
                 let help = match did_you_mean(target, known.iter().copied()) {
                     Some(best) => format!("did you mean `{best}`?"),
-                    None if BUILT_IN_STEPS.contains(&target.as_str()) => {
+                    None if steps::TRAINING_PIPELINE.contains(&target.as_str()) => {
                         "custom steps may depend on preprocess, train, evaluate or other custom steps".into()
                     }
                     None => format!("known steps: {}", known.join(", ")),
