@@ -14,7 +14,9 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
 
-/// The name of a declared state. Only [`Builder::declare`] makes one.
+/// The name of a declared state. Only [`Builder::declare`] makes one, so a transition cannot
+/// name a state nobody declared. (A handle of one builder given to another is not caught;
+/// each machine has one builder.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct StateName(&'static str);
 
@@ -272,6 +274,7 @@ pub enum Jitter {
     Full,
 }
 
+/// Goes to the first rule's `Next` whose condition holds, else to `Default`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Choice {
@@ -344,6 +347,7 @@ impl Serialize for Condition {
     }
 }
 
+/// Reshapes the state with `Parameters`: the machines use it to build and count.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Pass {
@@ -353,6 +357,7 @@ pub struct Pass {
     pub next: StateName,
 }
 
+/// Waits between polls, and for a batch window.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Wait {
@@ -369,6 +374,7 @@ pub enum Duration {
     SecondsPath(&'static str),
 }
 
+/// Ends the execution successfully.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Succeed {
