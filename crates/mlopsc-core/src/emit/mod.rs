@@ -239,7 +239,9 @@ pub fn emit(
     spec_text: &[u8],
 ) -> Result<Artifacts, EmitFailure> {
     let pipeline = sagemaker::pipeline(system);
-    let state_machine = stepfunctions::state_machine(system);
+    let machine = stepfunctions::state_machine(system).map_err(|m| fail(STATE_MACHINE, m))?;
+    stepfunctions::check(&machine).map_err(|m| fail(STATE_MACHINE, m))?;
+    let state_machine = machine.to_json().map_err(|m| fail(STATE_MACHINE, m))?;
     let dashboard = dashboard::body(system).map_err(|m| fail(DASHBOARD, m))?;
     let mut out = Artifacts::default();
     out.insert(PIPELINE, check::json_text(PIPELINE.path, &pipeline)?);
@@ -256,15 +258,20 @@ pub fn emit(
             check::json_text(MONITORING_PIPELINE.path, &monitoring)?,
         );
     }
-    stepfunctions::check(&state_machine).map_err(|m| fail(STATE_MACHINE, m))?;
-    let deploy_machine = stepfunctions::deploy::state_machine(system);
-    if let Some(machine) = &deploy_machine {
-        stepfunctions::deploy::check(machine).map_err(|m| fail(DEPLOY_STATE_MACHINE, m))?;
-        out.insert(
-            DEPLOY_STATE_MACHINE,
-            check::json_text(DEPLOY_STATE_MACHINE.path, machine)?,
-        );
-    }
+    let deploy_machine = match stepfunctions::deploy::state_machine(system) {
+        Some(machine) => {
+            let deploy_fail = |m| fail(DEPLOY_STATE_MACHINE, m);
+            let machine = machine.map_err(deploy_fail)?;
+            stepfunctions::deploy::check(&machine).map_err(deploy_fail)?;
+            let definition = machine.to_json().map_err(deploy_fail)?;
+            out.insert(
+                DEPLOY_STATE_MACHINE,
+                check::json_text(DEPLOY_STATE_MACHINE.path, &definition)?,
+            );
+            Some(definition)
+        }
+        None => None,
+    };
     let support = cloudformation::support_objects(system)?;
     for (path, bytes) in &support {
         out.insert_support(path.clone(), bytes.clone());

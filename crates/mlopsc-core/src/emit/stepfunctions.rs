@@ -6,12 +6,17 @@
 //! reported instead of being polled until the machine's `TimeoutSeconds` ends it silently.
 //! Every Task catches everything into one notify-then-fail path.
 
+pub mod asl;
 pub mod deploy;
 
 use std::collections::{BTreeSet, VecDeque};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
+use self::asl::{
+    Builder, Catcher, Choice, ChoiceRule, Condition, Duration, Fail, Jitter, KeepError, Pass,
+    Retrier, State, StateMachine, StateName, Succeed, Task, Wait,
+};
 use crate::emit::sagemaker::DATA_VERSION_PARAMETER;
 use crate::ir::System;
 
@@ -55,40 +60,6 @@ impl Trigger {
     }
 }
 
-/// State names, referenced from several places.
-mod state {
-    pub const HAS_PARAMETERS: &str = "HasPipelineParameters";
-    pub const WITH_REQUESTED: &str = "WithRequestedParameters";
-    pub const WITH_DEFAULTS: &str = "WithDefaultParameters";
-    pub const WITH_DATA_VERSION: &str = "WithDataVersion";
-    pub const HAS_BATCH_WINDOW: &str = "HasBatchWindow";
-    pub const IS_NEW_DATA: &str = "IsNewData";
-    pub const REMEMBER_RUN: &str = "RememberThisRun";
-    pub const BATCH_WAIT: &str = "WaitForMoreNewData";
-    pub const NEWEST_RUN: &str = "FindNewestRun";
-    pub const IS_NEWEST: &str = "IsNewestRun";
-    pub const SUPERSEDED: &str = "SupersededByNewerRun";
-    pub const GUARD: &str = "FindRunningPipeline";
-    pub const IS_BUSY: &str = "PipelineBusy";
-    pub const COUNT_WAIT: &str = "CountBusyWait";
-    pub const WAIT_BUDGET: &str = "BusyWaitBudgetLeft";
-    pub const BUSY_WAIT: &str = "WaitForRunningPipeline";
-    pub const BUSY_TIMED_OUT: &str = "PipelineStayedBusy";
-    pub const START: &str = "StartPipelineExecution";
-    pub const WAIT: &str = "WaitForPipeline";
-    pub const DESCRIBE: &str = "DescribePipelineExecution";
-    pub const STATUS: &str = "PipelineStatus";
-    pub const COUNT: &str = "CountPoll";
-    pub const BUDGET: &str = "PollBudgetLeft";
-    pub const TIMED_OUT: &str = "PollingTimedOut";
-    pub const STOP: &str = "StopPipelineExecution";
-    pub const NOT_SUCCEEDED: &str = "PipelineDidNotSucceed";
-    pub const NOTIFY_SUCCESS: &str = "NotifySuccess";
-    pub const NOTIFY_FAILURE: &str = "NotifyFailure";
-    pub const SUCCEEDED: &str = "Succeeded";
-    pub const FAILED: &str = "Failed";
-}
-
 /// How long the machine waits for the pipeline, and how often it looks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Polling {
@@ -127,14 +98,110 @@ impl Polling {
     }
 }
 
+/// The states every machine ends with: notify the outcome, then succeed or fail.
+#[derive(Clone, Copy)]
+struct Outcome {
+    notify_success: StateName,
+    notify_failure: StateName,
+    succeeded: StateName,
+    failed: StateName,
+}
+
+impl Outcome {
+    fn declare(asl: &mut Builder) -> Outcome {
+        Outcome {
+            notify_success: asl.declare("NotifySuccess"),
+            notify_failure: asl.declare("NotifyFailure"),
+            succeeded: asl.declare("Succeeded"),
+            failed: asl.declare("Failed"),
+        }
+    }
+
+    /// Defines the four states; `what` names the run in the notifications' subjects.
+    fn define(self, asl: &mut Builder, project: &str, what: &str) {
+        let topic = format!("${{{TOPIC_ARN}}}");
+        // The work succeeded but nobody heard of it: report that as a failure.
+        asl.define(
+            self.notify_success,
+            publish(
+                &topic,
+                format!("{project} {what} succeeded"),
+                self.catch_into_failure("$.Error"),
+                self.succeeded,
+            ),
+        );
+        // Its catcher goes straight to the Fail state, never back here.
+        asl.define(
+            self.notify_failure,
+            publish(
+                &topic,
+                format!("{project} {what} failed"),
+                Catcher {
+                    error: KeepError::At("$.NotifyError"),
+                    next: self.failed,
+                },
+                self.failed,
+            ),
+        );
+        asl.define(self.succeeded, State::Succeed(Succeed { comment: None }));
+        asl.define(
+            self.failed,
+            State::Fail(Fail {
+                error_path: "$.Error.Error",
+                cause_path: "$.Error.Cause",
+            }),
+        );
+    }
+
+    /// Catches everything into the failure notification, the error at `result_path`.
+    fn catch_into_failure(self, result_path: &'static str) -> Catcher {
+        Catcher {
+            error: KeepError::At(result_path),
+            next: self.notify_failure,
+        }
+    }
+
+    /// A Pass state that records an error for the failure notification.
+    fn failure(self, error: &str, cause: String) -> State {
+        State::Pass(Pass {
+            parameters: json!({"Error": error, "Cause.$": cause}),
+            result_path: Some("$.Error"),
+            next: self.notify_failure,
+        })
+    }
+}
+
 /// The state machine definition in Amazon States Language.
-pub fn state_machine(system: &System) -> Value {
+pub fn state_machine(system: &System) -> Result<StateMachine, String> {
     let polling = Polling::for_system(system);
-    let topic = format!("${{{TOPIC_ARN}}}");
-    let mut states = Map::new();
-    let mut add = |name: &str, body: Value| {
-        states.insert(name.to_string(), body);
-    };
+    let mut asl = Builder::new();
+    let has_parameters = asl.declare("HasPipelineParameters");
+    let has_batch_window = asl.declare("HasBatchWindow");
+    let is_new_data = asl.declare("IsNewData");
+    let with_requested = asl.declare("WithRequestedParameters");
+    let with_defaults = asl.declare("WithDefaultParameters");
+    let with_data_version = asl.declare("WithDataVersion");
+    let remember_run = asl.declare("RememberThisRun");
+    let batch_wait = asl.declare("WaitForMoreNewData");
+    let newest_run = asl.declare("FindNewestRun");
+    let is_newest = asl.declare("IsNewestRun");
+    let superseded = asl.declare("SupersededByNewerRun");
+    let guard = asl.declare("FindRunningPipeline");
+    let is_busy = asl.declare("PipelineBusy");
+    let count_wait = asl.declare("CountBusyWait");
+    let wait_budget = asl.declare("BusyWaitBudgetLeft");
+    let busy_wait = asl.declare("WaitForRunningPipeline");
+    let busy_timed_out = asl.declare("PipelineStayedBusy");
+    let start = asl.declare("StartPipelineExecution");
+    let wait = asl.declare("WaitForPipeline");
+    let describe = asl.declare("DescribePipelineExecution");
+    let status_choice = asl.declare("PipelineStatus");
+    let count = asl.declare("CountPoll");
+    let budget = asl.declare("PollBudgetLeft");
+    let timed_out = asl.declare("PollingTimedOut");
+    let stop = asl.declare("StopPipelineExecution");
+    let not_succeeded = asl.declare("PipelineDidNotSucceed");
+    let outcome = Outcome::declare(&mut asl);
 
     // The input: operators may pass `PipelineParameters`, a list of `{Name, Value}`, used
     // as is; EventBridge rules pass `{Trigger, DataVersion, BatchWindowSeconds?}` (see
@@ -142,203 +209,204 @@ pub fn state_machine(system: &System) -> Value {
     // the pipeline's defaults apply. From here on the state is this machine's own object.
     // Choice rules other than IsPresent fail on a missing field, so presence is tested
     // first, one state at a time.
-    add(
-        state::HAS_PARAMETERS,
-        json!({
-            "Type": "Choice",
-            "Comment": "Requested parameters, a rule's data version, or the defaults",
-            "Choices": [
-                {"Variable": "$.PipelineParameters", "IsPresent": true, "Next": state::WITH_REQUESTED},
-                {"Variable": "$.DataVersion", "IsPresent": true, "Next": state::HAS_BATCH_WINDOW},
+    asl.define(
+        has_parameters,
+        State::Choice(Choice {
+            comment: Some("Requested parameters, a rule's data version, or the defaults".into()),
+            choices: vec![
+                ChoiceRule {
+                    condition: Condition::test("$.PipelineParameters", "IsPresent", true),
+                    next: with_requested,
+                },
+                ChoiceRule {
+                    condition: Condition::test("$.DataVersion", "IsPresent", true),
+                    next: has_batch_window,
+                },
             ],
-            "Default": state::WITH_DEFAULTS,
+            default: with_defaults,
         }),
     );
-    add(
-        state::HAS_BATCH_WINDOW,
-        json!({
-            "Type": "Choice",
-            "Choices": [{
-                "And": [
-                    {"Variable": "$.Trigger", "IsPresent": true},
-                    {"Variable": "$.BatchWindowSeconds", "IsPresent": true},
-                ],
-                "Next": state::IS_NEW_DATA,
+    asl.define(
+        has_batch_window,
+        State::Choice(Choice {
+            comment: None,
+            choices: vec![ChoiceRule {
+                condition: Condition::And(vec![
+                    Condition::test("$.Trigger", "IsPresent", true),
+                    Condition::test("$.BatchWindowSeconds", "IsPresent", true),
+                ]),
+                next: is_new_data,
             }],
-            "Default": state::WITH_DATA_VERSION,
+            default: with_data_version,
         }),
     );
-    add(
-        state::IS_NEW_DATA,
-        json!({
-            "Type": "Choice",
-            "Choices": [{
-                "And": [
-                    {"Variable": "$.Trigger", "StringEquals": Trigger::NewData.name()},
-                    {"Variable": "$.BatchWindowSeconds", "IsNumeric": true},
-                ],
-                "Next": state::REMEMBER_RUN,
+    asl.define(
+        is_new_data,
+        State::Choice(Choice {
+            comment: None,
+            choices: vec![ChoiceRule {
+                condition: Condition::And(vec![
+                    Condition::test("$.Trigger", "StringEquals", Trigger::NewData.name()),
+                    Condition::test("$.BatchWindowSeconds", "IsNumeric", true),
+                ]),
+                next: remember_run,
             }],
-            "Default": state::WITH_DATA_VERSION,
+            default: with_data_version,
         }),
     );
-    add(
-        state::WITH_REQUESTED,
-        json!({
-            "Type": "Pass",
-            "Parameters": {"PipelineParameters.$": "$.PipelineParameters", "Poll": {"Count": 0}, "Busy": {"Count": 0}},
-            "Next": state::GUARD,
-        }),
+    let first_pass = |parameters: Value| {
+        State::Pass(Pass {
+            parameters,
+            result_path: None,
+            next: guard,
+        })
+    };
+    asl.define(
+        with_requested,
+        first_pass(
+            json!({"PipelineParameters.$": "$.PipelineParameters", "Poll": {"Count": 0}, "Busy": {"Count": 0}}),
+        ),
     );
-    add(
-        state::WITH_DEFAULTS,
-        json!({
-            "Type": "Pass",
-            "Parameters": {"PipelineParameters": [], "Poll": {"Count": 0}, "Busy": {"Count": 0}},
-            "Next": state::GUARD,
-        }),
+    asl.define(
+        with_defaults,
+        first_pass(json!({"PipelineParameters": [], "Poll": {"Count": 0}, "Busy": {"Count": 0}})),
     );
-    add(
-        state::WITH_DATA_VERSION,
-        json!({
-            "Type": "Pass",
-            "Parameters": {
-                "PipelineParameters": [{"Name": DATA_VERSION_PARAMETER, "Value.$": "$.DataVersion"}],
-                "Poll": {"Count": 0},
-                "Busy": {"Count": 0},
-            },
-            "Next": state::GUARD,
-        }),
+    asl.define(
+        with_data_version,
+        first_pass(json!({
+            "PipelineParameters": [{"Name": DATA_VERSION_PARAMETER, "Value.$": "$.DataVersion"}],
+            "Poll": {"Count": 0},
+            "Busy": {"Count": 0},
+        })),
     );
     // New data arrives as many objects, each its own event and run: every run waits its
     // batch window, and only the newest running one goes on. Any newer run started after
     // this one's objects arrived, so it reads them too.
-    add(
-        state::REMEMBER_RUN,
-        json!({
-            "Type": "Pass",
-            "Parameters": {"Self.$": "$$.Execution.Id"},
-            "ResultPath": "$.Batch",
-            "Next": state::BATCH_WAIT,
+    asl.define(
+        remember_run,
+        State::Pass(Pass {
+            parameters: json!({"Self.$": "$$.Execution.Id"}),
+            result_path: Some("$.Batch"),
+            next: batch_wait,
         }),
     );
-    add(
-        state::BATCH_WAIT,
-        json!({"Type": "Wait", "SecondsPath": "$.BatchWindowSeconds", "Next": state::NEWEST_RUN}),
+    asl.define(
+        batch_wait,
+        State::Wait(Wait {
+            duration: Duration::SecondsPath("$.BatchWindowSeconds"),
+            next: newest_run,
+        }),
     );
-    add(
-        state::NEWEST_RUN,
-        task(
-            "arn:aws:states:::aws-sdk:sfn:listExecutions",
-            json!({"StateMachineArn.$": "$$.StateMachine.Id", "StatusFilter": "RUNNING", "MaxResults": 1}),
-            json!({
-                "ResultSelector": {"ExecutionArn.$": "$.Executions[0].ExecutionArn"},
-                "ResultPath": "$.Newest",
-                "Retry": [sfn_throttling_retry()],
-                "Catch": [catch_into_failure("$.Error")],
-                "Next": state::IS_NEWEST,
-            }),
-        ),
+    asl.define(
+        newest_run,
+        State::Task(Task {
+            resource: "arn:aws:states:::aws-sdk:sfn:listExecutions",
+            parameters: json!({"StateMachineArn.$": "$$.StateMachine.Id", "StatusFilter": "RUNNING", "MaxResults": 1}),
+            result_selector: Some(json!({"ExecutionArn.$": "$.Executions[0].ExecutionArn"})),
+            result_path: Some("$.Newest"),
+            retry: vec![sfn_throttling_retry()],
+            catch: outcome.catch_into_failure("$.Error"),
+            next: is_newest,
+        }),
     );
-    add(
-        state::IS_NEWEST,
-        json!({
-            "Type": "Choice",
-            "Choices": [{
-                "Variable": "$.Newest.ExecutionArn",
-                "StringEqualsPath": "$.Batch.Self",
-                "Next": state::WITH_DATA_VERSION,
+    asl.define(
+        is_newest,
+        State::Choice(Choice {
+            comment: None,
+            choices: vec![ChoiceRule {
+                condition: Condition::test(
+                    "$.Newest.ExecutionArn",
+                    "StringEqualsPath",
+                    "$.Batch.Self",
+                ),
+                next: with_data_version,
             }],
-            "Default": state::SUPERSEDED,
+            default: superseded,
         }),
     );
-    add(
-        state::SUPERSEDED,
-        json!({"Type": "Succeed", "Comment": "A newer run reads these objects too"}),
+    asl.define(
+        superseded,
+        State::Succeed(Succeed {
+            comment: Some("A newer run reads these objects too"),
+        }),
     );
     // One pipeline execution at a time: while the newest one is running, wait for it, so
     // that this run reads what that one did not.
-    add(
-        state::GUARD,
-        task(
-            "arn:aws:states:::aws-sdk:sagemaker:listPipelineExecutions",
-            json!({
+    asl.define(
+        guard,
+        State::Task(Task {
+            resource: "arn:aws:states:::aws-sdk:sagemaker:listPipelineExecutions",
+            parameters: json!({
                 "PipelineName": system.names.pipeline,
                 "SortBy": "CreationTime",
                 "SortOrder": "Descending",
                 "MaxResults": 1,
             }),
-            json!({
-                "ResultSelector": {"Latest.$": "$.PipelineExecutionSummaries"},
-                "ResultPath": "$.Guard",
-                "Retry": [sagemaker_throttling_retry()],
-                "Catch": [catch_into_failure("$.Error")],
-                "Next": state::IS_BUSY,
-            }),
-        ),
+            result_selector: Some(json!({"Latest.$": "$.PipelineExecutionSummaries"})),
+            result_path: Some("$.Guard"),
+            retry: vec![sagemaker_throttling_retry()],
+            catch: outcome.catch_into_failure("$.Error"),
+            next: is_busy,
+        }),
     );
     let latest = "$.Guard.Latest[0].PipelineExecutionStatus";
-    add(
-        state::IS_BUSY,
-        json!({
-            "Type": "Choice",
-            "Choices": [{
-                "And": [
-                    {"Variable": latest, "IsPresent": true},
-                    {"Or": [
-                        {"Variable": latest, "StringEquals": "Executing"},
-                        {"Variable": latest, "StringEquals": "Stopping"},
-                    ]},
-                ],
-                "Next": state::COUNT_WAIT,
+    asl.define(
+        is_busy,
+        State::Choice(Choice {
+            comment: None,
+            choices: vec![ChoiceRule {
+                condition: Condition::And(vec![
+                    Condition::test(latest, "IsPresent", true),
+                    Condition::Or(vec![
+                        Condition::test(latest, "StringEquals", "Executing"),
+                        Condition::test(latest, "StringEquals", "Stopping"),
+                    ]),
+                ]),
+                next: count_wait,
             }],
-            "Default": state::START,
+            default: start,
         }),
     );
-    add(
-        state::COUNT_WAIT,
-        json!({
-            "Type": "Pass",
-            "Parameters": {"Count.$": "States.MathAdd($.Busy.Count, 1)"},
-            "ResultPath": "$.Busy",
-            "Next": state::WAIT_BUDGET,
+    asl.define(
+        count_wait,
+        State::Pass(Pass {
+            parameters: json!({"Count.$": "States.MathAdd($.Busy.Count, 1)"}),
+            result_path: Some("$.Busy"),
+            next: wait_budget,
         }),
     );
-    add(
-        state::WAIT_BUDGET,
-        json!({
-            "Type": "Choice",
-            "Choices": [{
-                "Variable": "$.Busy.Count",
-                "NumericLessThan": polling.max_polls,
-                "Next": state::BUSY_WAIT,
+    asl.define(
+        wait_budget,
+        State::Choice(Choice {
+            comment: None,
+            choices: vec![ChoiceRule {
+                condition: Condition::test("$.Busy.Count", "NumericLessThan", polling.max_polls),
+                next: busy_wait,
             }],
-            "Default": state::BUSY_TIMED_OUT,
+            default: busy_timed_out,
         }),
     );
-    add(
-        state::BUSY_WAIT,
-        json!({"Type": "Wait", "Seconds": polling.interval_seconds, "Next": state::GUARD}),
-    );
-    add(
-        state::BUSY_TIMED_OUT,
-        json!({
-            "Type": "Pass",
-            "Parameters": {
-                "Error": "Retraining.PipelineBusy",
-                "Cause.$": "States.Format('Another execution of the pipeline was still running after {} waits', $.Busy.Count)",
-            },
-            "ResultPath": "$.Error",
-            "Next": state::NOTIFY_FAILURE,
+    asl.define(
+        busy_wait,
+        State::Wait(Wait {
+            duration: Duration::Seconds(polling.interval_seconds),
+            next: guard,
         }),
+    );
+    asl.define(
+        busy_timed_out,
+        outcome.failure(
+            "Retraining.PipelineBusy",
+            "States.Format('Another execution of the pipeline was still running after {} waits', $.Busy.Count)".into(),
+        ),
     );
     // The token is a hash of this execution's id: a retried call is the same request, so
     // SageMaker starts the pipeline once.
-    add(
-        state::START,
-        task(
-            "arn:aws:states:::aws-sdk:sagemaker:startPipelineExecution",
-            json!({
+    asl.define(
+        start,
+        State::Task(Task {
+            resource: "arn:aws:states:::aws-sdk:sagemaker:startPipelineExecution",
+            parameters: json!({
                 "PipelineName": system.names.pipeline,
                 "PipelineExecutionDisplayName.$": "States.Hash($$.Execution.Id, 'MD5')",
                 "PipelineExecutionDescription.$":
@@ -346,325 +414,235 @@ pub fn state_machine(system: &System) -> Value {
                 "ClientRequestToken.$": "States.Hash($$.Execution.Id, 'SHA-256')",
                 "PipelineParameters.$": "$.PipelineParameters",
             }),
-            json!({
-                "ResultSelector": {"PipelineExecutionArn.$": "$.PipelineExecutionArn"},
-                "ResultPath": "$.Execution",
-                "Retry": [
-                    sagemaker_throttling_retry(),
-                    json!({
-                        "Comment": "Too many concurrent pipeline executions: wait for a slot",
-                        "ErrorEquals": ["SageMaker.ResourceLimitExceededException"],
-                        "IntervalSeconds": 60,
-                        "MaxAttempts": 5,
-                        "BackoffRate": 2.0,
-                        "MaxDelaySeconds": 900,
-                        "JitterStrategy": "FULL",
-                    }),
-                ],
-                "Catch": [catch_into_failure("$.Error")],
-                "Next": state::WAIT,
-            }),
-        ),
-    );
-    add(
-        state::WAIT,
-        json!({
-            "Type": "Wait",
-            "Seconds": polling.interval_seconds,
-            "Next": state::DESCRIBE,
+            result_selector: Some(json!({"PipelineExecutionArn.$": "$.PipelineExecutionArn"})),
+            result_path: Some("$.Execution"),
+            retry: vec![
+                sagemaker_throttling_retry(),
+                Retrier {
+                    comment: Some("Too many concurrent pipeline executions: wait for a slot"),
+                    error_equals: &["SageMaker.ResourceLimitExceededException"],
+                    interval_seconds: 60,
+                    max_attempts: 5,
+                    backoff_rate: 2.0,
+                    max_delay_seconds: Some(900),
+                    jitter_strategy: Jitter::Full,
+                },
+            ],
+            catch: outcome.catch_into_failure("$.Error"),
+            next: wait,
         }),
     );
-    add(
-        state::DESCRIBE,
-        task(
-            "arn:aws:states:::aws-sdk:sagemaker:describePipelineExecution",
-            json!({"PipelineExecutionArn.$": "$.Execution.PipelineExecutionArn"}),
-            json!({
-                "ResultPath": "$.Pipeline",
-                "Retry": [sagemaker_throttling_retry()],
-                "Catch": [catch_into_failure("$.Error")],
-                "Next": state::STATUS,
-            }),
-        ),
+    asl.define(
+        wait,
+        State::Wait(Wait {
+            duration: Duration::Seconds(polling.interval_seconds),
+            next: describe,
+        }),
+    );
+    asl.define(
+        describe,
+        State::Task(Task {
+            resource: "arn:aws:states:::aws-sdk:sagemaker:describePipelineExecution",
+            parameters: json!({"PipelineExecutionArn.$": "$.Execution.PipelineExecutionArn"}),
+            result_selector: None,
+            result_path: Some("$.Pipeline"),
+            retry: vec![sagemaker_throttling_retry()],
+            catch: outcome.catch_into_failure("$.Error"),
+            next: status_choice,
+        }),
     );
     // Any status other than these three (Failed, Stopped, CompletedWithFailures, or one
     // added later) is not a success.
     let status = "$.Pipeline.PipelineExecutionStatus";
-    add(
-        state::STATUS,
-        json!({
-            "Type": "Choice",
-            "Choices": [
-                {"Variable": status, "StringEquals": "Succeeded", "Next": state::NOTIFY_SUCCESS},
-                {
-                    "Or": [
-                        {"Variable": status, "StringEquals": "Executing"},
-                        {"Variable": status, "StringEquals": "Stopping"},
-                    ],
-                    "Next": state::COUNT,
+    asl.define(
+        status_choice,
+        State::Choice(Choice {
+            comment: None,
+            choices: vec![
+                ChoiceRule {
+                    condition: Condition::test(status, "StringEquals", "Succeeded"),
+                    next: outcome.notify_success,
+                },
+                ChoiceRule {
+                    condition: Condition::Or(vec![
+                        Condition::test(status, "StringEquals", "Executing"),
+                        Condition::test(status, "StringEquals", "Stopping"),
+                    ]),
+                    next: count,
                 },
             ],
-            "Default": state::NOT_SUCCEEDED,
+            default: not_succeeded,
         }),
     );
-    add(
-        state::COUNT,
-        json!({
-            "Type": "Pass",
-            "Parameters": {"Count.$": "States.MathAdd($.Poll.Count, 1)"},
-            "ResultPath": "$.Poll",
-            "Next": state::BUDGET,
+    asl.define(
+        count,
+        State::Pass(Pass {
+            parameters: json!({"Count.$": "States.MathAdd($.Poll.Count, 1)"}),
+            result_path: Some("$.Poll"),
+            next: budget,
         }),
     );
-    add(
-        state::BUDGET,
-        json!({
-            "Type": "Choice",
-            "Comment": format!(
+    asl.define(
+        budget,
+        State::Choice(Choice {
+            comment: Some(format!(
                 "At most {} polls, {} s apart: the pipeline's time limits plus an allowance",
                 polling.max_polls, polling.interval_seconds
-            ),
-            "Choices": [{
-                "Variable": "$.Poll.Count",
-                "NumericLessThan": polling.max_polls,
-                "Next": state::WAIT,
+            )),
+            choices: vec![ChoiceRule {
+                condition: Condition::test("$.Poll.Count", "NumericLessThan", polling.max_polls),
+                next: wait,
             }],
-            "Default": state::TIMED_OUT,
+            default: timed_out,
         }),
     );
-    add(
-        state::TIMED_OUT,
-        json!({
-            "Type": "Pass",
-            "Parameters": {
+    asl.define(
+        timed_out,
+        State::Pass(Pass {
+            parameters: json!({
                 "Error": "Retraining.Timeout",
                 "Cause.$": "States.Format('The pipeline execution {} was still running after {} polls', $.Execution.PipelineExecutionArn, $.Poll.Count)",
-            },
-            "ResultPath": "$.Error",
-            "Next": state::STOP,
+            }),
+            result_path: Some("$.Error"),
+            next: stop,
         }),
     );
     // A stuck pipeline keeps its instances: stop it. A failure to stop is reported beside
     // the timeout, not instead of it.
-    add(
-        state::STOP,
-        task(
-            "arn:aws:states:::aws-sdk:sagemaker:stopPipelineExecution",
-            json!({
+    asl.define(
+        stop,
+        State::Task(Task {
+            resource: "arn:aws:states:::aws-sdk:sagemaker:stopPipelineExecution",
+            parameters: json!({
                 "PipelineExecutionArn.$": "$.Execution.PipelineExecutionArn",
                 "ClientRequestToken.$":
                     "States.Hash(States.Format('{}/stop', $$.Execution.Id), 'SHA-256')",
             }),
-            json!({
-                "ResultPath": null,
-                "Retry": [sagemaker_throttling_retry()],
-                "Catch": [catch_into_failure("$.StopError")],
-                "Next": state::NOTIFY_FAILURE,
-            }),
-        ),
-    );
-    add(
-        state::NOT_SUCCEEDED,
-        json!({
-            "Type": "Pass",
-            "Parameters": {
-                "Error": "Retraining.PipelineNotSucceeded",
-                "Cause.$": "States.Format('The pipeline execution {} ended with status {}', $.Execution.PipelineExecutionArn, $.Pipeline.PipelineExecutionStatus)",
-            },
-            "ResultPath": "$.Error",
-            "Next": state::NOTIFY_FAILURE,
+            result_selector: None,
+            result_path: None,
+            retry: vec![sagemaker_throttling_retry()],
+            catch: outcome.catch_into_failure("$.StopError"),
+            next: outcome.notify_failure,
         }),
     );
-    // The pipeline succeeded but nobody heard of it: report that as a failure.
-    add(
-        state::NOTIFY_SUCCESS,
-        publish(
-            &topic,
-            &format!("{} retraining succeeded", system.project),
-            catch_into_failure("$.Error"),
-            state::SUCCEEDED,
+    asl.define(
+        not_succeeded,
+        outcome.failure(
+            "Retraining.PipelineNotSucceeded",
+            "States.Format('The pipeline execution {} ended with status {}', $.Execution.PipelineExecutionArn, $.Pipeline.PipelineExecutionStatus)".into(),
         ),
     );
-    // Its Catch goes straight to the Fail state, never back here.
-    add(
-        state::NOTIFY_FAILURE,
-        publish(
-            &topic,
-            &format!("{} retraining failed", system.project),
-            json!({
-                "ErrorEquals": ["States.ALL"],
-                "ResultPath": "$.NotifyError",
-                "Next": state::FAILED,
-            }),
-            state::FAILED,
-        ),
-    );
-    add(state::SUCCEEDED, json!({"Type": "Succeed"}));
-    add(
-        state::FAILED,
-        json!({"Type": "Fail", "ErrorPath": "$.Error.Error", "CausePath": "$.Error.Cause"}),
-    );
+    outcome.define(&mut asl, &system.project, "retraining");
 
-    json!({
-        "Comment": format!(
+    asl.finish(
+        format!(
             "Retraining of {}: runs the SageMaker pipeline {} and reports the outcome to SNS",
             system.project, system.names.pipeline
         ),
-        "StartAt": state::HAS_PARAMETERS,
-        "TimeoutSeconds": polling.machine_timeout_seconds,
-        "States": states,
-    })
-}
-
-/// A Task state: the resource and its parameters first, then `rest` in its order.
-fn task(resource: &str, parameters: Value, rest: Value) -> Value {
-    let mut body = Map::new();
-    body.insert("Type".into(), json!("Task"));
-    body.insert("Resource".into(), json!(resource));
-    body.insert("Parameters".into(), parameters);
-    if let Value::Object(rest) = rest {
-        body.extend(rest);
-    }
-    Value::Object(body)
+        has_parameters,
+        polling.machine_timeout_seconds,
+    )
 }
 
 /// An SNS notification whose message is the machine's state as JSON: the execution ARN,
 /// the pipeline's description and, on failure, the error.
-fn publish(topic: &str, subject: &str, catch: Value, next: &str) -> Value {
-    task(
-        "arn:aws:states:::sns:publish",
-        json!({
+fn publish(topic: &str, subject: String, catch: Catcher, next: StateName) -> State {
+    State::Task(Task {
+        resource: "arn:aws:states:::sns:publish",
+        parameters: json!({
             "TopicArn": topic,
             "Subject": subject,
             "Message.$": "States.JsonToString($)",
         }),
-        json!({
-            "ResultPath": null,
-            "Retry": [{
-                "Comment": "A notification is worth a few tries whatever went wrong: throttling, KMS, network",
-                "ErrorEquals": ["States.TaskFailed"],
-                "IntervalSeconds": 2,
-                "MaxAttempts": 3,
-                "BackoffRate": 2.0,
-                "JitterStrategy": "FULL",
-            }],
-            "Catch": [catch],
-            "Next": next,
-        }),
-    )
+        result_selector: None,
+        result_path: None,
+        retry: vec![Retrier {
+            comment: Some(
+                "A notification is worth a few tries whatever went wrong: throttling, KMS, network",
+            ),
+            error_equals: &["States.TaskFailed"],
+            interval_seconds: 2,
+            max_attempts: 3,
+            backoff_rate: 2.0,
+            max_delay_seconds: None,
+            jitter_strategy: Jitter::Full,
+        }],
+        catch,
+        next,
+    })
 }
 
 /// Throttling and transient errors of SageMaker through the aws-sdk integration: modeled
 /// errors are `SageMaker.<Name>Exception`; unmodeled ones (throttling, internal errors)
 /// arrive as the SDK's `SageMaker.SageMakerException`, network errors as
 /// `SageMaker.SdkClientException`.
-fn sagemaker_throttling_retry() -> Value {
-    json!({
-        "ErrorEquals": [
+fn sagemaker_throttling_retry() -> Retrier {
+    Retrier {
+        comment: None,
+        error_equals: &[
             "SageMaker.ThrottlingException",
             "SageMaker.SageMakerException",
             "SageMaker.SdkClientException",
         ],
-        "IntervalSeconds": 5,
-        "MaxAttempts": 6,
-        "BackoffRate": 2.0,
-        "MaxDelaySeconds": 300,
-        "JitterStrategy": "FULL",
-    })
+        interval_seconds: 5,
+        max_attempts: 6,
+        backoff_rate: 2.0,
+        max_delay_seconds: Some(300),
+        jitter_strategy: Jitter::Full,
+    }
 }
 
 /// Throttling and transient errors of Step Functions' own API, as the aws-sdk integration
 /// names them.
-fn sfn_throttling_retry() -> Value {
-    json!({
-        "ErrorEquals": ["Sfn.ThrottlingException", "Sfn.SfnException", "Sfn.SdkClientException"],
-        "IntervalSeconds": 5,
-        "MaxAttempts": 6,
-        "BackoffRate": 2.0,
-        "MaxDelaySeconds": 300,
-        "JitterStrategy": "FULL",
-    })
+fn sfn_throttling_retry() -> Retrier {
+    Retrier {
+        comment: None,
+        error_equals: &[
+            "Sfn.ThrottlingException",
+            "Sfn.SfnException",
+            "Sfn.SdkClientException",
+        ],
+        interval_seconds: 5,
+        max_attempts: 6,
+        backoff_rate: 2.0,
+        max_delay_seconds: Some(300),
+        jitter_strategy: Jitter::Full,
+    }
 }
 
-fn catch_into_failure(result_path: &str) -> Value {
-    json!({
-        "ErrorEquals": ["States.ALL"],
-        "ResultPath": result_path,
-        "Next": state::NOTIFY_FAILURE,
-    })
-}
-
-/// Structural checks of a built state machine (top level; it has no Parallel or Map):
-/// `StartAt` exists, every transition resolves, every state is reachable, some state ends
-/// the execution, every Task catches everything, and every `${...}` is a known placeholder.
-pub fn check(machine: &Value) -> Result<(), String> {
+/// What the types cannot guarantee (transitions, `StartAt`, catchers and time limit are
+/// guaranteed by [`Builder::finish`]): every state is reachable, some state ends the
+/// execution, and every `${...}` is a known placeholder.
+pub fn check(machine: &StateMachine) -> Result<(), String> {
     check_with(machine, PLACEHOLDERS)
 }
 
 /// [`check`] for a machine whose `${...}` placeholders are `placeholders`.
-fn check_with(machine: &Value, placeholders: &[&str]) -> Result<(), String> {
+fn check_with(machine: &StateMachine, placeholders: &[&str]) -> Result<(), String> {
     let mut problems = Vec::new();
-    let states = match machine.get("States").and_then(Value::as_object) {
-        Some(states) if !states.is_empty() => states,
-        _ => return Err("the machine has no States".into()),
-    };
-    let start = machine.get("StartAt").and_then(Value::as_str).unwrap_or("");
-    if !states.contains_key(start) {
-        problems.push(format!("StartAt `{start}` is not a state"));
-    }
-    if machine
-        .get("TimeoutSeconds")
-        .and_then(Value::as_u64)
-        .is_none_or(|t| t == 0)
-    {
-        problems.push("the machine has no TimeoutSeconds".into());
-    }
-
-    let mut terminal = false;
-    for (name, body) in states {
-        let kind = body.get("Type").and_then(Value::as_str).unwrap_or("");
-        let ends = body.get("End") == Some(&Value::Bool(true));
-        match kind {
-            "Succeed" | "Fail" => terminal = true,
-            "Choice" => {}
-            "Task" | "Pass" | "Wait" | "Parallel" | "Map" => {
-                terminal |= ends;
-                if !ends && body.get("Next").is_none() {
-                    problems.push(format!("`{name}` has neither Next nor End"));
-                }
-            }
-            other => problems.push(format!("`{name}` has an unknown Type `{other}`")),
-        }
-        for target in transitions(body) {
-            if !states.contains_key(target) {
-                problems.push(format!("`{name}` goes to `{target}`, which is not a state"));
-            }
-        }
-        if kind == "Task" && !catches_everything(body) {
-            problems.push(format!("the Task `{name}` does not catch States.ALL"));
-        }
-    }
-    if !terminal {
+    if !machine.states().any(|(_, state)| state.ends()) {
         problems.push("no state ends the execution".into());
     }
 
-    let mut reached = BTreeSet::from([start]);
-    let mut queue = VecDeque::from([start]);
+    let mut reached = BTreeSet::from([machine.start_at()]);
+    let mut queue = VecDeque::from([machine.start_at()]);
     while let Some(name) = queue.pop_front() {
-        for target in states.get(name).map(transitions).unwrap_or_default() {
+        let state = machine.states().find(|(n, _)| *n == name).map(|(_, s)| s);
+        for target in state.map(State::transitions).unwrap_or_default() {
             if reached.insert(target) {
                 queue.push_back(target);
             }
         }
     }
-    for name in states.keys() {
-        if !reached.contains(name.as_str()) {
-            problems.push(format!("`{name}` is unreachable"));
+    for (name, _) in machine.states() {
+        if !reached.contains(&name) {
+            problems.push(format!("`{}` is unreachable", name.as_str()));
         }
     }
 
+    let definition = machine.to_json()?;
     let mut found = BTreeSet::new();
-    collect_placeholders(machine, &mut found);
+    collect_placeholders(&definition, &mut found);
     for unknown in found.iter().filter(|p| !placeholders.contains(p)) {
         problems.push(format!("`${{{unknown}}}` is not in PLACEHOLDERS"));
     }
@@ -674,32 +652,6 @@ fn check_with(machine: &Value, placeholders: &[&str]) -> Result<(), String> {
     } else {
         Err(problems.join("; "))
     }
-}
-
-/// Every state a state can go to: Next, Default, each Choice rule's Next, each Catch's Next.
-fn transitions(body: &Value) -> Vec<&str> {
-    let listed = |key: &str| {
-        body.get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|rule| rule.get("Next").and_then(Value::as_str))
-    };
-    ["Next", "Default"]
-        .into_iter()
-        .filter_map(|key| body.get(key).and_then(Value::as_str))
-        .chain(listed("Choices"))
-        .chain(listed("Catch"))
-        .collect()
-}
-
-fn catches_everything(body: &Value) -> bool {
-    body.get("Catch")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.get("ErrorEquals").and_then(Value::as_array))
-        .any(|errors| errors.iter().any(|e| e == "States.ALL"))
 }
 
 /// The names in `${Name}` inside any string of the definition.
@@ -728,107 +680,76 @@ fn collect_placeholders<'a>(value: &'a Value, found: &mut BTreeSet<&'a str>) {
 mod tests {
     use super::*;
 
-    /// A small valid machine: start, a task that catches into a failure, two ends.
-    fn machine() -> Value {
-        json!({
-            "StartAt": "Start",
-            "TimeoutSeconds": 60,
-            "States": {
-                "Start": {
-                    "Type": "Task",
-                    "Resource": "arn:aws:states:::sns:publish",
-                    "Parameters": {"TopicArn": "${NotificationTopicArn}", "Message": "hi"},
-                    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Failed"}],
-                    "Next": "Done",
-                },
-                "Done": {"Type": "Succeed"},
-                "Failed": {"Type": "Fail"},
-            },
-        })
-    }
-
-    fn broken(edit: impl FnOnce(&mut Value)) -> String {
-        let mut m = machine();
-        edit(&mut m);
-        check(&m).expect_err("the broken machine passed its check")
-    }
-
-    fn remove(value: &mut Value, key: &str) {
-        if let Some(object) = value.as_object_mut() {
-            object.remove(key);
+    /// A machine of `Start`, which passes to `next`, then whatever `more` defines.
+    fn machine(
+        parameters: Value,
+        more: impl FnOnce(&mut Builder, StateName) -> StateName,
+    ) -> StateMachine {
+        let mut asl = Builder::new();
+        let start = asl.declare("Start");
+        let next = more(&mut asl, start);
+        asl.define(
+            start,
+            State::Pass(Pass {
+                parameters,
+                result_path: None,
+                next,
+            }),
+        );
+        match asl.finish(String::new(), start, 60) {
+            Ok(machine) => machine,
+            Err(message) => panic!("the test machine is not one: {message}"),
         }
+    }
+
+    fn done(asl: &mut Builder) -> StateName {
+        let done = asl.declare("Done");
+        asl.define(done, State::Succeed(Succeed { comment: None }));
+        done
     }
 
     #[test]
     fn accepts_a_valid_machine() {
-        assert_eq!(check(&machine()), Ok(()));
-    }
-
-    #[test]
-    fn rejects_a_missing_start() {
-        let message = broken(|m| m["StartAt"] = json!("Nope"));
-        assert!(message.contains("StartAt `Nope`"), "{message}");
-    }
-
-    #[test]
-    fn rejects_dangling_transitions() {
-        let message = broken(|m| m["States"]["Start"]["Next"] = json!("Elsewhere"));
-        assert!(message.contains("goes to `Elsewhere`"), "{message}");
-        let message = broken(|m| m["States"]["Start"]["Catch"][0]["Next"] = json!("Gone"));
-        assert!(message.contains("goes to `Gone`"), "{message}");
+        let m = machine(json!({"TopicArn": "${NotificationTopicArn}"}), |asl, _| {
+            done(asl)
+        });
+        assert_eq!(check(&m), Ok(()));
     }
 
     #[test]
     fn rejects_unreachable_states() {
-        let message = broken(|m| m["States"]["Orphan"] = json!({"Type": "Succeed"}));
-        assert!(message.contains("`Orphan` is unreachable"), "{message}");
+        let m = machine(json!({}), |asl, _| {
+            let orphan = asl.declare("Orphan");
+            asl.define(orphan, State::Succeed(Succeed { comment: None }));
+            done(asl)
+        });
+        let message = check(&m).expect_err("an unreachable state passed");
+        assert_eq!(message, "`Orphan` is unreachable");
     }
 
     #[test]
     fn rejects_a_machine_that_never_ends() {
-        let message = broken(|m| {
-            m["States"] = json!({
-                "Start": {"Type": "Pass", "Next": "Again"},
-                "Again": {"Type": "Pass", "Next": "Start"},
-            });
+        let m = machine(json!({}), |asl, start| {
+            let again = asl.declare("Again");
+            asl.define(
+                again,
+                State::Pass(Pass {
+                    parameters: json!({}),
+                    result_path: None,
+                    next: start,
+                }),
+            );
+            again
         });
-        assert!(message.contains("no state ends the execution"), "{message}");
+        let message = check(&m).expect_err("an endless machine passed");
+        assert_eq!(message, "no state ends the execution");
     }
 
     #[test]
-    fn rejects_a_task_without_catch() {
-        let message = broken(|m| {
-            remove(&mut m["States"]["Start"], "Catch");
-        });
-        assert!(
-            message.contains("`Start` does not catch States.ALL"),
-            "{message}"
-        );
-        let message = broken(|m| {
-            m["States"]["Start"]["Catch"][0]["ErrorEquals"] = json!(["States.Timeout"]);
-        });
-        assert!(message.contains("does not catch States.ALL"), "{message}");
-    }
-
-    #[test]
-    fn rejects_a_state_without_next_or_end() {
-        let message = broken(|m| {
-            remove(&mut m["States"]["Start"], "Next");
-        });
-        assert!(message.contains("neither Next nor End"), "{message}");
-    }
-
-    #[test]
-    fn rejects_unknown_placeholders_and_a_missing_timeout() {
-        let message = broken(|m| {
-            m["States"]["Start"]["Parameters"]["Message"] = json!("${Secret}");
-            remove(m, "TimeoutSeconds");
-        });
-        assert!(
-            message.contains("`${Secret}` is not in PLACEHOLDERS"),
-            "{message}"
-        );
-        assert!(message.contains("no TimeoutSeconds"), "{message}");
+    fn rejects_unknown_placeholders() {
+        let m = machine(json!({"Message": "${Secret}"}), |asl, _| done(asl));
+        let message = check(&m).expect_err("an unknown placeholder passed");
+        assert_eq!(message, "`${Secret}` is not in PLACEHOLDERS");
     }
 
     #[test]

@@ -12,7 +12,11 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{TOPIC_ARN, catch_into_failure, publish, sagemaker_throttling_retry, task};
+use super::asl::{
+    Builder, Catcher, Choice, ChoiceRule, Condition, Duration, Jitter, JsonataTask, KeepError,
+    Pass, QueryLanguage, Retrier, State, StateMachine, StateName, Task, Wait,
+};
+use super::{Outcome, TOPIC_ARN, sagemaker_throttling_retry};
 use crate::emit::cloudformation::endpoint_config;
 use crate::ir::{Endpoint, Rollout, System, split_s3_uri};
 
@@ -31,139 +35,145 @@ const MACHINE_SLACK_SECONDS: u32 = 3600;
 /// A model and endpoint-config name is `<prefix>-<32 hex digits>`, at most 63 characters.
 const NAME_PREFIX_MAX: usize = 30;
 
-/// State names, referenced from several places.
-mod state {
-    pub const DESCRIBE_PACKAGE: &str = "DescribeModelPackage";
-    pub const IS_APPROVED: &str = "IsApproved";
-    pub const NOT_APPROVED: &str = "PackageNotApproved";
-    pub const NAME_RELEASE: &str = "NameThisRelease";
-    pub const HAS_BASELINE: &str = "HasDriftBaseline";
-    pub const COPY_BASELINE: &str = "CopyDriftBaseline";
-    pub const COPY_MODEL: &str = "CopyMonitoredModel";
-    pub const CREATE_MODEL: &str = "CreateModel";
-    pub const CREATE_CONFIG: &str = "CreateEndpointConfig";
-    pub const FIND_ENDPOINT: &str = "FindEndpoint";
-    pub const ENDPOINT_EXISTS: &str = "EndpointExists";
-    pub const CREATE_ENDPOINT: &str = "CreateEndpoint";
-    pub const UPDATE_ENDPOINT: &str = "UpdateEndpoint";
-    pub const WAIT: &str = "WaitForEndpoint";
-    pub const DESCRIBE_ENDPOINT: &str = "DescribeEndpoint";
-    pub const STATUS: &str = "EndpointStatus";
-    pub const COUNT: &str = "CountPoll";
-    pub const BUDGET: &str = "PollBudgetLeft";
-    pub const TIMED_OUT: &str = "DeploymentTimedOut";
-    pub const IS_NEW_CONFIG: &str = "ServesTheNewModel";
-    pub const ROLLED_BACK: &str = "RolledBack";
-    pub const ENDPOINT_FAILED: &str = "EndpointFailed";
-    pub const NOTIFY_SUCCESS: &str = super::super::state::NOTIFY_SUCCESS;
-    pub const NOTIFY_FAILURE: &str = super::super::state::NOTIFY_FAILURE;
-    pub const SUCCEEDED: &str = super::super::state::SUCCEEDED;
-    pub const FAILED: &str = super::super::state::FAILED;
+/// The deploy state machine of a system with an endpoint.
+pub fn state_machine(system: &System) -> Option<Result<StateMachine, String>> {
+    let endpoint = system.endpoint.as_ref()?;
+    Some(machine(system, endpoint))
 }
 
-/// The deploy state machine of a system with an endpoint.
-pub fn state_machine(system: &System) -> Option<Value> {
-    let endpoint = system.endpoint.as_ref()?;
+fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String> {
     let rollout = &endpoint.rollout;
-    let topic = format!("${{{TOPIC_ARN}}}");
     let max_polls = max_polls(rollout);
-    let mut states = Map::new();
-    let mut add = |name: &str, body: Value| {
-        states.insert(name.to_string(), body);
-    };
-
-    add(
-        state::DESCRIBE_PACKAGE,
-        task(
-            "arn:aws:states:::aws-sdk:sagemaker:describeModelPackage",
-            json!({"ModelPackageName.$": "$.ModelPackageArn"}),
-            json!({
-                "ResultPath": "$.Package",
-                "Retry": [sagemaker_throttling_retry()],
-                "Catch": [catch_into_failure("$.Error")],
-                "Next": state::IS_APPROVED,
-            }),
-        ),
-    );
-    // A manual start may name any package: deploy only an approved one.
-    add(
-        state::IS_APPROVED,
-        json!({
-            "Type": "Choice",
-            "Choices": [{"Variable": "$.Package.ModelApprovalStatus", "StringEquals": "Approved", "Next": state::NAME_RELEASE}],
-            "Default": state::NOT_APPROVED,
-        }),
-    );
-    add(
-        state::NOT_APPROVED,
-        json!({
-            "Type": "Pass",
-            "Parameters": {
-                "Error": "Deploy.PackageNotApproved",
-                "Cause.$": "States.Format('The model package {} is {}, not Approved', $.Package.ModelPackageArn, $.Package.ModelApprovalStatus)",
-            },
-            "ResultPath": "$.Error",
-            "Next": state::NOTIFY_FAILURE,
-        }),
-    );
-    // One name per execution for the model and its configuration: a retried call names the
-    // same resource, and the old configuration stays for SageMaker to roll back to.
-    let prefix = release_prefix(system);
-    add(
-        state::NAME_RELEASE,
-        json!({
-            "Type": "Pass",
-            "Parameters": {
-                "Name.$": format!("States.Format('{prefix}-{{}}', States.Hash($$.Execution.Id, 'MD5'))"),
-                "Polls": 0,
-            },
-            "ResultPath": "$.Release",
-            "Next": state::HAS_BASELINE,
-        }),
-    );
-    add(
-        state::HAS_BASELINE,
-        json!({
-            "Type": "Choice",
-            "Choices": [{
-                "Variable": "$.Package.DriftCheckBaselines.ModelDataQuality.Statistics.S3Uri",
-                "IsPresent": true,
-                "Next": state::COPY_BASELINE,
-            }],
-            "Default": state::CREATE_MODEL,
-        }),
-    );
     // The monitoring pipeline embeds images with the deployed model, so an image system
     // copies the package's model archive beside its baseline.
     let monitored_model = system
         .image_monitoring
         .as_ref()
         .map(|m| m.model_uri.as_str());
-    add(
-        state::COPY_BASELINE,
+    let mut asl = Builder::new();
+    let describe_package = asl.declare("DescribeModelPackage");
+    let is_approved = asl.declare("IsApproved");
+    let not_approved = asl.declare("PackageNotApproved");
+    let name_release = asl.declare("NameThisRelease");
+    let has_baseline = asl.declare("HasDriftBaseline");
+    let copy_baseline = asl.declare("CopyDriftBaseline");
+    let copy_model = monitored_model.map(|uri| (uri, asl.declare("CopyMonitoredModel")));
+    let create_model = asl.declare("CreateModel");
+    let create_config = asl.declare("CreateEndpointConfig");
+    let find_endpoint = asl.declare("FindEndpoint");
+    let endpoint_exists = asl.declare("EndpointExists");
+    let create_endpoint = asl.declare("CreateEndpoint");
+    let update_endpoint = asl.declare("UpdateEndpoint");
+    let wait = asl.declare("WaitForEndpoint");
+    let describe_endpoint = asl.declare("DescribeEndpoint");
+    let status_choice = asl.declare("EndpointStatus");
+    let count = asl.declare("CountPoll");
+    let budget = asl.declare("PollBudgetLeft");
+    let timed_out = asl.declare("DeploymentTimedOut");
+    let is_new_config = asl.declare("ServesTheNewModel");
+    let rolled_back = asl.declare("RolledBack");
+    let endpoint_failed = asl.declare("EndpointFailed");
+    let outcome = Outcome::declare(&mut asl);
+    // A SageMaker call whose result is not needed.
+    let sagemaker = |resource: &'static str, parameters: Value, next: StateName| {
+        State::Task(Task {
+            resource,
+            parameters,
+            result_selector: None,
+            result_path: None,
+            retry: vec![sagemaker_throttling_retry()],
+            catch: outcome.catch_into_failure("$.Error"),
+            next,
+        })
+    };
+
+    asl.define(
+        describe_package,
+        State::Task(Task {
+            resource: "arn:aws:states:::aws-sdk:sagemaker:describeModelPackage",
+            parameters: json!({"ModelPackageName.$": "$.ModelPackageArn"}),
+            result_selector: None,
+            result_path: Some("$.Package"),
+            retry: vec![sagemaker_throttling_retry()],
+            catch: outcome.catch_into_failure("$.Error"),
+            next: is_approved,
+        }),
+    );
+    // A manual start may name any package: deploy only an approved one.
+    asl.define(
+        is_approved,
+        State::Choice(Choice {
+            comment: None,
+            choices: vec![ChoiceRule {
+                condition: Condition::test(
+                    "$.Package.ModelApprovalStatus",
+                    "StringEquals",
+                    "Approved",
+                ),
+                next: name_release,
+            }],
+            default: not_approved,
+        }),
+    );
+    asl.define(
+        not_approved,
+        outcome.failure(
+            "Deploy.PackageNotApproved",
+            "States.Format('The model package {} is {}, not Approved', $.Package.ModelPackageArn, $.Package.ModelApprovalStatus)".into(),
+        ),
+    );
+    // One name per execution for the model and its configuration: a retried call names the
+    // same resource, and the old configuration stays for SageMaker to roll back to.
+    let prefix = release_prefix(system);
+    asl.define(
+        name_release,
+        State::Pass(Pass {
+            parameters: json!({
+                "Name.$": format!("States.Format('{prefix}-{{}}', States.Hash($$.Execution.Id, 'MD5'))"),
+                "Polls": 0,
+            }),
+            result_path: Some("$.Release"),
+            next: has_baseline,
+        }),
+    );
+    asl.define(
+        has_baseline,
+        State::Choice(Choice {
+            comment: None,
+            choices: vec![ChoiceRule {
+                condition: Condition::test(
+                    "$.Package.DriftCheckBaselines.ModelDataQuality.Statistics.S3Uri",
+                    "IsPresent",
+                    true,
+                ),
+                next: copy_baseline,
+            }],
+            default: create_model,
+        }),
+    );
+    asl.define(
+        copy_baseline,
         copy_into_monitoring(
             &system.drift_baseline_uri,
             "DriftCheckBaselines.ModelDataQuality.Statistics.S3Uri",
-            if monitored_model.is_some() {
-                state::COPY_MODEL
-            } else {
-                state::CREATE_MODEL
-            },
+            outcome,
+            copy_model.map_or(create_model, |(_, name)| name),
         ),
     );
-    if let Some(model_uri) = monitored_model {
-        add(
-            state::COPY_MODEL,
+    if let Some((model_uri, copy_model)) = copy_model {
+        asl.define(
+            copy_model,
             copy_into_monitoring(
                 model_uri,
                 "InferenceSpecification.Containers[0].ModelDataUrl",
-                state::CREATE_MODEL,
+                outcome,
+                create_model,
             ),
         );
     }
-    add(
-        state::CREATE_MODEL,
-        task(
+    asl.define(
+        create_model,
+        sagemaker(
             "arn:aws:states:::aws-sdk:sagemaker:createModel",
             json!({
                 "ModelName.$": "$.Release.Name",
@@ -171,218 +181,184 @@ pub fn state_machine(system: &System) -> Option<Value> {
                 "PrimaryContainer": {"ModelPackageName.$": "$.Package.ModelPackageArn"},
                 "EnableNetworkIsolation": true,
             }),
-            json!({
-                "ResultPath": null,
-                "Retry": [sagemaker_throttling_retry()],
-                "Catch": [catch_into_failure("$.Error")],
-                "Next": state::CREATE_CONFIG,
-            }),
+            create_config,
         ),
     );
-    add(
-        state::CREATE_CONFIG,
-        task(
+    asl.define(
+        create_config,
+        sagemaker(
             "arn:aws:states:::aws-sdk:sagemaker:createEndpointConfig",
             endpoint_config_request(endpoint),
-            json!({
-                "ResultPath": null,
-                "Retry": [sagemaker_throttling_retry()],
-                "Catch": [catch_into_failure("$.Error")],
-                "Next": state::FIND_ENDPOINT,
-            }),
+            find_endpoint,
         ),
     );
-    add(
-        state::FIND_ENDPOINT,
-        task(
-            "arn:aws:states:::aws-sdk:sagemaker:listEndpoints",
-            json!({"NameContains": endpoint.name, "MaxResults": 100}),
-            json!({
-                "ResultSelector": {
-                    "Exists.$": format!("States.ArrayContains($.Endpoints[*].EndpointName, '{}')", endpoint.name),
-                },
-                "ResultPath": "$.Existing",
-                "Retry": [sagemaker_throttling_retry()],
-                "Catch": [catch_into_failure("$.Error")],
-                "Next": state::ENDPOINT_EXISTS,
-            }),
-        ),
-    );
-    add(
-        state::ENDPOINT_EXISTS,
-        json!({
-            "Type": "Choice",
-            "Choices": [{"Variable": "$.Existing.Exists", "BooleanEquals": true, "Next": state::UPDATE_ENDPOINT}],
-            "Default": state::CREATE_ENDPOINT,
+    asl.define(
+        find_endpoint,
+        State::Task(Task {
+            resource: "arn:aws:states:::aws-sdk:sagemaker:listEndpoints",
+            parameters: json!({"NameContains": endpoint.name, "MaxResults": 100}),
+            result_selector: Some(json!({
+                "Exists.$": format!("States.ArrayContains($.Endpoints[*].EndpointName, '{}')", endpoint.name),
+            })),
+            result_path: Some("$.Existing"),
+            retry: vec![sagemaker_throttling_retry()],
+            catch: outcome.catch_into_failure("$.Error"),
+            next: endpoint_exists,
         }),
     );
-    add(
-        state::CREATE_ENDPOINT,
-        task(
+    asl.define(
+        endpoint_exists,
+        State::Choice(Choice {
+            comment: None,
+            choices: vec![ChoiceRule {
+                condition: Condition::test("$.Existing.Exists", "BooleanEquals", true),
+                next: update_endpoint,
+            }],
+            default: create_endpoint,
+        }),
+    );
+    asl.define(
+        create_endpoint,
+        sagemaker(
             "arn:aws:states:::aws-sdk:sagemaker:createEndpoint",
             json!({"EndpointName": endpoint.name, "EndpointConfigName.$": "$.Release.Name"}),
-            json!({
-                "ResultPath": null,
-                "Retry": [sagemaker_throttling_retry()],
-                "Catch": [catch_into_failure("$.Error")],
-                "Next": state::WAIT,
-            }),
+            wait,
         ),
     );
-    add(
-        state::UPDATE_ENDPOINT,
-        task(
+    asl.define(
+        update_endpoint,
+        sagemaker(
             "arn:aws:states:::aws-sdk:sagemaker:updateEndpoint",
             json!({
                 "EndpointName": endpoint.name,
                 "EndpointConfigName.$": "$.Release.Name",
                 "DeploymentConfig": deployment_config(rollout),
             }),
-            json!({
-                "ResultPath": null,
-                "Retry": [sagemaker_throttling_retry()],
-                "Catch": [catch_into_failure("$.Error")],
-                "Next": state::WAIT,
-            }),
+            wait,
         ),
     );
-    add(
-        state::WAIT,
-        json!({"Type": "Wait", "Seconds": POLL_SECONDS, "Next": state::DESCRIBE_ENDPOINT}),
+    asl.define(
+        wait,
+        State::Wait(Wait {
+            duration: Duration::Seconds(POLL_SECONDS),
+            next: describe_endpoint,
+        }),
     );
-    add(
-        state::DESCRIBE_ENDPOINT,
-        task(
-            "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint",
-            json!({"EndpointName": endpoint.name}),
-            json!({
-                "ResultSelector": {
-                    "EndpointStatus.$": "$.EndpointStatus",
-                    "EndpointConfigName.$": "$.EndpointConfigName",
-                },
-                "ResultPath": "$.Endpoint",
-                "Retry": [sagemaker_throttling_retry()],
-                "Catch": [catch_into_failure("$.Error")],
-                "Next": state::STATUS,
-            }),
-        ),
+    asl.define(
+        describe_endpoint,
+        State::Task(Task {
+            resource: "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint",
+            parameters: json!({"EndpointName": endpoint.name}),
+            result_selector: Some(json!({
+                "EndpointStatus.$": "$.EndpointStatus",
+                "EndpointConfigName.$": "$.EndpointConfigName",
+            })),
+            result_path: Some("$.Endpoint"),
+            retry: vec![sagemaker_throttling_retry()],
+            catch: outcome.catch_into_failure("$.Error"),
+            next: status_choice,
+        }),
     );
     // Creating, Updating, SystemUpdating and RollingBack are on the way; anything else but
     // InService is an end SageMaker will not leave by itself.
     let status = "$.Endpoint.EndpointStatus";
-    let changing: Vec<Value> = ["Creating", "Updating", "SystemUpdating", "RollingBack"]
-        .iter()
-        .map(|s| json!({"Variable": status, "StringEquals": s}))
+    let changing = ["Creating", "Updating", "SystemUpdating", "RollingBack"]
+        .into_iter()
+        .map(|s| Condition::test(status, "StringEquals", s))
         .collect();
-    add(
-        state::STATUS,
-        json!({
-            "Type": "Choice",
-            "Choices": [
-                {"Variable": status, "StringEquals": "InService", "Next": state::IS_NEW_CONFIG},
-                {
-                    "Or": changing,
-                    "Next": state::COUNT,
+    asl.define(
+        status_choice,
+        State::Choice(Choice {
+            comment: None,
+            choices: vec![
+                ChoiceRule {
+                    condition: Condition::test(status, "StringEquals", "InService"),
+                    next: is_new_config,
+                },
+                ChoiceRule {
+                    condition: Condition::Or(changing),
+                    next: count,
                 },
             ],
-            "Default": state::ENDPOINT_FAILED,
+            default: endpoint_failed,
         }),
     );
-    add(
-        state::COUNT,
-        json!({
-            "Type": "Pass",
-            "Parameters": {"Name.$": "$.Release.Name", "Polls.$": "States.MathAdd($.Release.Polls, 1)"},
-            "ResultPath": "$.Release",
-            "Next": state::BUDGET,
+    asl.define(
+        count,
+        State::Pass(Pass {
+            parameters: json!({"Name.$": "$.Release.Name", "Polls.$": "States.MathAdd($.Release.Polls, 1)"}),
+            result_path: Some("$.Release"),
+            next: budget,
         }),
     );
-    add(
-        state::BUDGET,
-        json!({
-            "Type": "Choice",
-            "Comment": format!(
+    asl.define(
+        budget,
+        State::Choice(Choice {
+            comment: Some(format!(
                 "At most {max_polls} polls, {POLL_SECONDS} s apart: provisioning, the canary wait and the bake time"
-            ),
-            "Choices": [{"Variable": "$.Release.Polls", "NumericLessThan": max_polls, "Next": state::WAIT}],
-            "Default": state::TIMED_OUT,
+            )),
+            choices: vec![ChoiceRule {
+                condition: Condition::test("$.Release.Polls", "NumericLessThan", max_polls),
+                next: wait,
+            }],
+            default: timed_out,
         }),
     );
-    add(
-        state::TIMED_OUT,
-        failure(
+    asl.define(
+        timed_out,
+        outcome.failure(
             "Deploy.Timeout",
-            &format!(
+            format!(
                 "States.Format('The endpoint {} was still changing after {{}} polls', $.Release.Polls)",
                 endpoint.name
             ),
         ),
     );
-    add(
-        state::IS_NEW_CONFIG,
-        json!({
-            "Type": "Choice",
-            "Choices": [{
-                "Variable": "$.Endpoint.EndpointConfigName",
-                "StringEqualsPath": "$.Release.Name",
-                "Next": state::NOTIFY_SUCCESS,
+    asl.define(
+        is_new_config,
+        State::Choice(Choice {
+            comment: None,
+            choices: vec![ChoiceRule {
+                condition: Condition::test(
+                    "$.Endpoint.EndpointConfigName",
+                    "StringEqualsPath",
+                    "$.Release.Name",
+                ),
+                next: outcome.notify_success,
             }],
-            "Default": state::ROLLED_BACK,
+            default: rolled_back,
         }),
     );
-    add(
-        state::ROLLED_BACK,
-        failure(
+    asl.define(
+        rolled_back,
+        outcome.failure(
             "Deploy.RolledBack",
-            &format!(
+            format!(
                 "States.Format('The endpoint {} serves {{}}, not {{}}: SageMaker rolled the update back', $.Endpoint.EndpointConfigName, $.Release.Name)",
                 endpoint.name
             ),
         ),
     );
-    add(
-        state::ENDPOINT_FAILED,
-        failure(
+    asl.define(
+        endpoint_failed,
+        outcome.failure(
             "Deploy.EndpointFailed",
-            &format!(
+            format!(
                 "States.Format('The endpoint {} is {{}}', $.Endpoint.EndpointStatus)",
                 endpoint.name
             ),
         ),
     );
-    add(
-        state::NOTIFY_SUCCESS,
-        publish(
-            &topic,
-            &format!("{} deployment succeeded", system.project),
-            catch_into_failure("$.Error"),
-            state::SUCCEEDED,
-        ),
-    );
-    add(
-        state::NOTIFY_FAILURE,
-        publish(
-            &topic,
-            &format!("{} deployment failed", system.project),
-            json!({"ErrorEquals": ["States.ALL"], "ResultPath": "$.NotifyError", "Next": state::FAILED}),
-            state::FAILED,
-        ),
-    );
-    add(state::SUCCEEDED, json!({"Type": "Succeed"}));
-    add(
-        state::FAILED,
-        json!({"Type": "Fail", "ErrorPath": "$.Error.Error", "CausePath": "$.Error.Cause"}),
-    );
+    outcome.define(&mut asl, &system.project, "deployment");
 
-    Some(json!({
-        "Comment": format!(
+    asl.finish(
+        format!(
             "Deployment of {}: puts an approved model package on the endpoint {} ({}) and reports the outcome to SNS",
             system.project, endpoint.name, rollout.strategy.name()
         ),
-        "StartAt": state::DESCRIBE_PACKAGE,
-        "TimeoutSeconds": max_polls * POLL_SECONDS + MACHINE_SLACK_SECONDS,
-        "States": states,
-    }))
+        describe_package,
+        max_polls * POLL_SECONDS + MACHINE_SLACK_SECONDS,
+    )
 }
 
 /// What the names of a release's model and endpoint configuration start with (then `-` and
@@ -392,8 +368,8 @@ pub fn release_prefix(system: &System) -> String {
     prefix.trim_end_matches('-').to_string()
 }
 
-/// Structural checks, as for the retraining machine, with this machine's placeholders.
-pub fn check(machine: &Value) -> Result<(), String> {
+/// The checks the types leave, as for the retraining machine, with this machine's placeholders.
+pub fn check(machine: &StateMachine) -> Result<(), String> {
     super::check_with(machine, PLACEHOLDERS)
 }
 
@@ -404,16 +380,6 @@ fn max_polls(rollout: &Rollout) -> u32 {
         .saturating_add(canary)
         .saturating_add(rollout.bake_seconds)
         .div_ceil(POLL_SECONDS)
-}
-
-/// A Pass state that records an error for the failure notification.
-fn failure(error: &str, cause: &str) -> Value {
-    json!({
-        "Type": "Pass",
-        "Parameters": {"Error": error, "Cause.$": cause},
-        "ResultPath": "$.Error",
-        "Next": state::NOTIFY_FAILURE,
-    })
 }
 
 /// `CreateEndpointConfig`'s request: the template's settings, the new model, this release's
@@ -464,30 +430,37 @@ pub fn deployment_config(rollout: &Rollout) -> Value {
 
 /// Copies one object the package names to a key the monitoring reads. JSONPath has no
 /// substring function, so these states are JSONata: `CopySource` is the URI without `s3://`.
-fn copy_into_monitoring(target_uri: &str, package_field: &str, next: &str) -> Value {
+fn copy_into_monitoring(
+    target_uri: &str,
+    package_field: &str,
+    outcome: Outcome,
+    next: StateName,
+) -> State {
     let (bucket, key) = split_s3_uri(target_uri).unwrap_or_default();
-    json!({
-        "Type": "Task",
-        "QueryLanguage": "JSONata",
-        "Resource": "arn:aws:states:::aws-sdk:s3:copyObject",
-        "Arguments": {
+    State::JsonataTask(JsonataTask {
+        query_language: QueryLanguage::Jsonata,
+        resource: "arn:aws:states:::aws-sdk:s3:copyObject",
+        arguments: json!({
             "Bucket": bucket,
             "Key": key,
             "CopySource": format!("{{% $substringAfter($states.input.Package.{package_field}, 's3://') %}}"),
+        }),
+        output: "{% $states.input %}",
+        retry: vec![Retrier {
+            comment: None,
+            error_equals: &["S3.S3Exception", "S3.SdkClientException"],
+            interval_seconds: 5,
+            max_attempts: 4,
+            backoff_rate: 2.0,
+            max_delay_seconds: None,
+            jitter_strategy: Jitter::Full,
+        }],
+        catch: Catcher {
+            error: KeepError::Output(
+                "{% $merge([$states.input, {'Error': $states.errorOutput}]) %}",
+            ),
+            next: outcome.notify_failure,
         },
-        "Output": "{% $states.input %}",
-        "Retry": [{
-            "ErrorEquals": ["S3.S3Exception", "S3.SdkClientException"],
-            "IntervalSeconds": 5,
-            "MaxAttempts": 4,
-            "BackoffRate": 2.0,
-            "JitterStrategy": "FULL",
-        }],
-        "Catch": [{
-            "ErrorEquals": ["States.ALL"],
-            "Output": "{% $merge([$states.input, {'Error': $states.errorOutput}]) %}",
-            "Next": state::NOTIFY_FAILURE,
-        }],
-        "Next": next,
+        next,
     })
 }
