@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 
 pub use definition::PipelineDefinition;
 use definition::{
-    Condition, Execution, Output, Parameter, Parameters, ProcessingOutput, PropertyFile, Step,
-    Trained,
+    Comparison, Condition, Execution, Output, Parameter, Parameters, ProcessingOutput,
+    PropertyFile, Step, Trained,
 };
 
 use crate::catalog::{self, Use};
@@ -384,8 +384,9 @@ impl<'a> Emitter<'a> {
             arguments,
             inputs,
         };
+        let expire_after = p.cache_expire_after.as_deref();
         let (step, [train, validation, test]) =
-            Step::processing(steps::PREPROCESS, outputs, |outputs| {
+            Step::cached_processing(steps::PREPROCESS, outputs, expire_after, |outputs| {
                 let mut arguments = self.processing_job(job, outputs);
                 // The environment is part of a processing step's cache key.
                 arguments["Environment"] =
@@ -397,7 +398,7 @@ impl<'a> Emitter<'a> {
             validation,
             test,
         };
-        (step.cached(p.cache_expire_after.as_deref()), splits)
+        (step, splits)
     }
 
     /// Script-mode hyperparameters: where the framework container finds the code, each
@@ -683,7 +684,7 @@ impl<'a> Emitter<'a> {
         let conditions = gates
             .iter()
             .map(|(g, threshold)| Condition {
-                kind: condition_type(g.comparator),
+                comparison: comparison(g.comparator),
                 left: metric_value(g.metric.name()),
                 right: threshold.get(),
             })
@@ -920,13 +921,14 @@ fn numbers(values: &[f64]) -> String {
         .join(",")
 }
 
-fn condition_type(comparator: Comparator) -> &'static str {
+/// The Condition step's comparison for a gate's comparator.
+fn comparison(comparator: Comparator) -> Comparison {
     match comparator {
-        Comparator::GreaterThanOrEqual => "GreaterThanOrEqualTo",
-        Comparator::GreaterThan => "GreaterThan",
-        Comparator::LessThanOrEqual => "LessThanOrEqualTo",
-        Comparator::LessThan => "LessThan",
-        Comparator::Equal => "Equals",
+        Comparator::GreaterThanOrEqual => Comparison::GreaterThanOrEqualTo,
+        Comparator::GreaterThan => Comparison::GreaterThan,
+        Comparator::LessThanOrEqual => Comparison::LessThanOrEqualTo,
+        Comparator::LessThan => Comparison::LessThan,
+        Comparator::Equal => Comparison::Equals,
     }
 }
 

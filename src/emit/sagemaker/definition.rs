@@ -274,13 +274,42 @@ impl CreatedModel {
     }
 }
 
+/// The comparisons a Condition step can make.
+#[derive(Clone, Copy, Debug)]
+pub enum Comparison {
+    GreaterThanOrEqualTo,
+    GreaterThan,
+    LessThanOrEqualTo,
+    LessThan,
+    Equals,
+}
+
+impl Comparison {
+    fn name(self) -> &'static str {
+        match self {
+            Comparison::GreaterThanOrEqualTo => "GreaterThanOrEqualTo",
+            Comparison::GreaterThan => "GreaterThan",
+            Comparison::LessThanOrEqualTo => "LessThanOrEqualTo",
+            Comparison::LessThan => "LessThan",
+            Comparison::Equals => "Equals",
+        }
+    }
+}
+
 /// A comparison a Condition step makes.
 #[derive(Clone, Debug)]
 pub struct Condition {
-    /// Such as `GreaterThanOrEqualTo`.
-    pub kind: &'static str,
+    pub comparison: Comparison,
     pub left: Value,
     pub right: Value,
+}
+
+/// A property file as its step declares it: on which output, at which path.
+#[derive(Clone, Debug)]
+pub struct PropertyFileDeclaration {
+    file: PropertyFile,
+    output: String,
+    path: String,
 }
 
 /// What a step does, with what only its kind may carry.
@@ -288,7 +317,7 @@ pub struct Condition {
 pub enum StepKind {
     Processing {
         arguments: Value,
-        property_files: Vec<(PropertyFile, String, String)>,
+        property_files: Vec<PropertyFileDeclaration>,
         retry: Vec<RetryPolicy<JobFault>>,
         /// `ExpireAfter`, when the step's results are cached.
         cache_expire_after: Option<String>,
@@ -343,6 +372,17 @@ impl Step {
         outputs: [ProcessingOutput; N],
         arguments: impl FnOnce(Vec<Value>) -> Value,
     ) -> (Step, [Output; N]) {
+        Step::cached_processing(name, outputs, None, arguments)
+    }
+
+    /// A processing step whose results the pipeline service reuses for `expire_after` (an
+    /// ISO 8601 duration) when its cache key has not changed.
+    pub fn cached_processing<const N: usize>(
+        name: &str,
+        outputs: [ProcessingOutput; N],
+        expire_after: Option<&str>,
+        arguments: impl FnOnce(Vec<Value>) -> Value,
+    ) -> (Step, [Output; N]) {
         let name = StepName::new(name);
         let handles = outputs.each_ref().map(|o| Output {
             step: name.clone(),
@@ -352,7 +392,7 @@ impl Step {
             arguments: arguments(outputs.iter().map(ProcessingOutput::to_value).collect()),
             property_files: Vec::new(),
             retry: job_retry(),
-            cache_expire_after: None,
+            cache_expire_after: expire_after.map(str::to_string),
         };
         (Step::new(name, kind), handles)
     }
@@ -365,26 +405,27 @@ impl Step {
         path: &str,
         arguments: impl FnOnce(Vec<Value>) -> Value,
     ) -> (Step, Output, PropertyFile) {
-        let (mut step, [report]) = Step::processing(name, [output], arguments);
+        let name = StepName::new(name);
         let property_file = PropertyFile {
-            step: step.name.clone(),
+            step: name.clone(),
             name: file.to_string(),
         };
-        if let StepKind::Processing { property_files, .. } = &mut step.kind {
-            property_files.push((property_file.clone(), report.name.clone(), path.to_string()));
-        }
-        (step, report, property_file)
-    }
-
-    /// Caches a processing step's results for `expire_after`; other kinds have no cache.
-    pub fn cached(mut self, expire_after: Option<&str>) -> Self {
-        if let StepKind::Processing {
-            cache_expire_after, ..
-        } = &mut self.kind
-        {
-            *cache_expire_after = expire_after.map(str::to_string);
-        }
-        self
+        let declaration = PropertyFileDeclaration {
+            file: property_file.clone(),
+            output: output.name.clone(),
+            path: path.to_string(),
+        };
+        let report = Output {
+            step: name.clone(),
+            name: output.name.clone(),
+        };
+        let kind = StepKind::Processing {
+            arguments: arguments(vec![output.to_value()]),
+            property_files: vec![declaration],
+            retry: job_retry(),
+            cache_expire_after: None,
+        };
+        (Step::new(name, kind), report, property_file)
     }
 
     pub fn training(name: &str, arguments: Value) -> (Step, Trained) {
@@ -488,7 +529,13 @@ impl Step {
             } => {
                 let conditions: Vec<Value> = conditions
                     .iter()
-                    .map(|c| json!({"Type": c.kind, "LeftValue": c.left, "RightValue": c.right}))
+                    .map(|c| {
+                        json!({
+                            "Type": c.comparison.name(),
+                            "LeftValue": c.left,
+                            "RightValue": c.right,
+                        })
+                    })
                     .collect();
                 let if_steps: Vec<Value> = if_steps.iter().map(Step::to_value).collect();
                 let else_steps: Vec<Value> = else_steps.iter().map(Step::to_value).collect();
@@ -510,8 +557,12 @@ impl Step {
         {
             let files: Vec<Value> = property_files
                 .iter()
-                .map(|(file, output, path)| {
-                    json!({"PropertyFileName": file.name, "OutputName": output, "FilePath": path})
+                .map(|d| {
+                    json!({
+                        "PropertyFileName": d.file.name,
+                        "OutputName": d.output,
+                        "FilePath": d.path,
+                    })
                 })
                 .collect();
             step.insert("PropertyFiles".into(), Value::Array(files));
@@ -660,7 +711,7 @@ mod tests {
         let gate = Step::condition(
             "gate",
             vec![Condition {
-                kind: "Equals",
+                comparison: Comparison::Equals,
                 left: json!(1),
                 right: json!(1),
             }],
