@@ -73,12 +73,8 @@ const CHECKPOINT_DIR: &str = "/opt/ml/checkpoints";
 const PROCESSING_MAX_RUNTIME_SECONDS: u32 = 86_400;
 const SPLITS: [&str; 3] = ["train", "validation", "test"];
 
-/// The pipeline definition as JSON.
-pub fn pipeline(system: &System) -> Value {
-    definition(system).to_value()
-}
-
-/// The monitoring pipeline's definition as JSON, when the spec monitors images.
+/// The monitoring pipeline's definition as JSON, when the spec monitors images: what the
+/// template embeds.
 pub fn monitoring_pipeline(system: &System) -> Option<Value> {
     monitoring_definition(system).map(|d| d.to_value())
 }
