@@ -307,8 +307,9 @@ fn training_and_transform_custom_steps_pass_every_check() {
         step.depends_on = vec!["gradcam-report".into()];
         system.custom_steps.push(step);
     }
-    let pipeline = mlopsc::emit::sagemaker::pipeline(&system);
-    mlopsc::emit::sagemaker::check(&pipeline).expect("the definition is consistent");
+    let definition = mlopsc::emit::sagemaker::definition(&system);
+    definition.check().expect("the definition is consistent");
+    let pipeline = definition.to_value();
     let types: Vec<&str> = pipeline["Steps"]
         .as_array()
         .expect("steps")

@@ -238,7 +238,9 @@ pub fn emit(
     code_sha256: &str,
     spec_text: &[u8],
 ) -> Result<Artifacts, EmitFailure> {
-    let pipeline = sagemaker::pipeline(system);
+    let definition = sagemaker::definition(system);
+    definition.check().map_err(|m| fail(PIPELINE, m))?;
+    let pipeline = definition.to_value();
     let machine = stepfunctions::state_machine(system).map_err(|m| fail(STATE_MACHINE, m))?;
     stepfunctions::check(&machine).map_err(|m| fail(STATE_MACHINE, m))?;
     let state_machine = machine.to_json().map_err(|m| fail(STATE_MACHINE, m))?;
@@ -250,9 +252,11 @@ pub fn emit(
         check::json_text(STATE_MACHINE.path, &state_machine)?,
     );
     out.insert(DASHBOARD, check::json_text(DASHBOARD.path, &dashboard)?);
-    sagemaker::check(&pipeline).map_err(|m| fail(PIPELINE, m))?;
-    if let Some(monitoring) = sagemaker::monitoring_pipeline(system) {
-        sagemaker::check(&monitoring).map_err(|m| fail(MONITORING_PIPELINE, m))?;
+    if let Some(definition) = sagemaker::monitoring_definition(system) {
+        definition
+            .check()
+            .map_err(|m| fail(MONITORING_PIPELINE, m))?;
+        let monitoring = definition.to_value();
         out.insert(
             MONITORING_PIPELINE,
             check::json_text(MONITORING_PIPELINE.path, &monitoring)?,
