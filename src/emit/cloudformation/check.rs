@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use super::sagemaker::PIPELINE_PLACEHOLDERS;
 
-const PSEUDO_PARAMETERS: [&str; 8] = [
+pub(super) const PSEUDO_PARAMETERS: [&str; 8] = [
     "AWS::AccountId",
     "AWS::NotificationARNs",
     "AWS::NoValue",
