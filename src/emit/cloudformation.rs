@@ -1,8 +1,9 @@
 //! `template.yaml`: the CloudFormation template of the whole retraining system.
 //!
 //! The template is built as a JSON value (the caller serializes it to YAML without anchors)
-//! from resource groups, one submodule each. Logical IDs are constants here so that the
-//! groups refer to each other by name and [`check`] can prove every reference resolves.
+//! from resource groups, one submodule each, through a `Template` builder: references
+//! take a typed `LogicalId`, and the builder's `finish` rejects one that names nothing it
+//! added, so a dangling `Ref`, `Fn::GetAtt` or `${Id.Attribute}` never reaches a file.
 
 mod check;
 mod events;
