@@ -456,6 +456,12 @@ impl<'a> Template<'a> {
     }
 }
 
+/// `{"Ref": "AWS::AccountId"}`, the stack's account: the one `Ref` to a pseudo parameter
+/// the template makes, kept here so that no resource group writes a `Ref` by hand.
+pub(crate) fn account_id() -> Value {
+    json!({"Ref": "AWS::AccountId"})
+}
+
 /// The `cfn-lint`/`checkov` Metadata of a resource: suppressed rules, each with its reason.
 pub(crate) fn suppressions(cfn_lint: &[(&str, &str)], checkov: &[(&str, &str)]) -> Value {
     let mut metadata = Map::new();
@@ -622,8 +628,13 @@ mod tests {
                 &ids::KEY,
                 json!({"Type": "AWS::KMS::Key", "Properties": {"X": value}}),
             );
-            // A condition of the same name does not stand in for a resource, nor the reverse.
-            t.condition(&ids::HAS_MODEL, json!({}));
+            // A name of the wrong kind does not stand in: a condition for a resource or
+            // parameter, a parameter for a resource, a resource for a condition.
+            match kind {
+                Kind::Referable => t.condition(&ids::TOPIC, json!({})),
+                Kind::Resource => t.parameter(&ids::TOPIC, json!({"Type": "String"})),
+                Kind::Condition => t.resource(&ids::TOPIC, topic()),
+            }
             assert_eq!(t.finish(), Err(expected.to_string()));
         }
     }

@@ -104,7 +104,7 @@ fn topic(t: &mut Template) {
                         "Principal": {"Service": "cloudwatch.amazonaws.com"},
                         "Action": "sns:Publish",
                         "Resource": t.reference(&ids::TOPIC),
-                        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                        "Condition": {"StringEquals": {"aws:SourceAccount": super::account_id()}},
                     }],
                 },
             },

@@ -42,7 +42,7 @@ fn add_role(t: &mut Template, role: Role) {
                     "Effect": "Allow",
                     "Principal": {"Service": role.service},
                     "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                    "Condition": {"StringEquals": {"aws:SourceAccount": super::account_id()}},
                 }],
             },
             "Policies": [{

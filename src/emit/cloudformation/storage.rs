@@ -96,7 +96,7 @@ fn key(t: &mut Template) {
                             "Principal": {"Service": "cloudwatch.amazonaws.com"},
                             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                             "Resource": "*",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                            "Condition": {"StringEquals": {"aws:SourceAccount": super::account_id()}},
                         },
                     ],
                 },
@@ -319,7 +319,7 @@ fn logs_bucket(t: &mut Template, name: &str) {
         "Resource": t.sub(Sub::attribute(&ids::LOGS_BUCKET, Attribute::Arn).then("/s3-access/*")),
         "Condition": {
             "ArnLike": {"aws:SourceArn": sources},
-            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+            "StringEquals": {"aws:SourceAccount": super::account_id()},
         },
     });
     let policy = bucket_policy(t, &ids::LOGS_BUCKET, vec![delivery]);
