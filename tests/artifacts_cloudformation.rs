@@ -213,7 +213,8 @@ fn placeholders_of_the_pipeline_and_state_machine_are_filled() {
         Some(&deploy),
         &json!({"widgets": []}),
         &support,
-    );
+    )
+    .expect("a template");
     assert_eq!(cloudformation::check(&t), Ok(()));
     let body = &t["Resources"]["Pipeline"]["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]
         ["Fn::Sub"];
@@ -250,7 +251,8 @@ fn placeholders_of_the_pipeline_and_state_machine_are_filled() {
         None,
         &json!({"widgets": []}),
         &support,
-    );
+    )
+    .expect("a template");
     let error = cloudformation::check(&t).expect_err("an unmapped placeholder");
     assert!(error.contains("${Mystery}"), "{error}");
 }

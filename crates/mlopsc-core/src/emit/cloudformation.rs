@@ -1,8 +1,9 @@
 //! `template.yaml`: the CloudFormation template of the whole retraining system.
 //!
 //! The template is built as a JSON value (the caller serializes it to YAML without anchors)
-//! from resource groups, one submodule each. Logical IDs are constants here so that the
-//! groups refer to each other by name and [`check`] can prove every reference resolves.
+//! from resource groups, one submodule each, through a `Template` builder: references
+//! take a typed `LogicalId`, and the builder's `finish` rejects one that names nothing it
+//! added, so a dangling `Ref`, `Fn::GetAtt` or `${Id.Attribute}` never reaches a file.
 
 mod check;
 mod events;
@@ -10,7 +11,10 @@ mod iam;
 mod sagemaker;
 mod storage;
 
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde_json::{Map, Value, json};
 
@@ -18,48 +22,141 @@ use super::{EmitError, check as text_check};
 use crate::ir::{Kms, System};
 
 pub use check::check;
+use check::{PSEUDO_PARAMETERS, sub_variables};
 pub use events::{MetricAlarm, alarms};
 pub(crate) use sagemaker::higher_is_better;
 pub use sagemaker::{VARIANT, endpoint_config};
 
-/// Logical IDs shared between resource groups.
+/// Logical IDs shared between resource groups: declared here so that a group can name a
+/// resource another group adds; [`Template::finish`] rejects a name that nothing added.
 pub(crate) mod ids {
-    pub const KEY: &str = "EncryptionKey";
-    pub const KEY_ALIAS: &str = "EncryptionKeyAlias";
-    pub const DATA_BUCKET: &str = "DataBucket";
-    pub const MODELS_BUCKET: &str = "ModelsBucket";
-    pub const LOGS_BUCKET: &str = "LogsBucket";
-    pub const PIPELINE_BUCKET: &str = "PipelineBucket";
-    pub const EXECUTION_ROLE: &str = "SageMakerExecutionRole";
-    pub const STATE_MACHINE_ROLE: &str = "StateMachineRole";
-    pub const EVENTS_ROLE: &str = "EventsRole";
-    pub const ENDPOINT_ROLE: &str = "EndpointRole";
-    pub const MONITORING_ROLE: &str = "MonitoringRole";
-    pub const SCHEDULER_ROLE: &str = "SchedulerRole";
-    pub const MONITORING_PIPELINE: &str = "MonitoringPipeline";
-    pub const MODEL_PACKAGE_GROUP: &str = "ModelPackageGroup";
-    pub const PIPELINE: &str = "Pipeline";
-    pub const STATE_MACHINE: &str = "StateMachine";
-    pub const STATE_MACHINE_LOGS: &str = "StateMachineLogGroup";
-    pub const DEPLOY_STATE_MACHINE: &str = "DeployStateMachine";
-    pub const DEPLOY_STATE_MACHINE_LOGS: &str = "DeployStateMachineLogGroup";
-    pub const DEPLOY_STATE_MACHINE_ROLE: &str = "DeployStateMachineRole";
-    pub const DEPLOY_EVENTS_ROLE: &str = "DeployEventsRole";
-    pub const TOPIC: &str = "NotificationTopic";
-    pub const MODEL: &str = "Model";
-    pub const ENDPOINT_CONFIG: &str = "EndpointConfig";
-    pub const ENDPOINT: &str = "Endpoint";
-    pub const DASHBOARD: &str = "Dashboard";
+    use super::LogicalId;
+
+    pub const KEY: LogicalId = LogicalId::fixed("EncryptionKey");
+    pub const KEY_ALIAS: LogicalId = LogicalId::fixed("EncryptionKeyAlias");
+    pub const DATA_BUCKET: LogicalId = LogicalId::fixed("DataBucket");
+    pub const MODELS_BUCKET: LogicalId = LogicalId::fixed("ModelsBucket");
+    pub const LOGS_BUCKET: LogicalId = LogicalId::fixed("LogsBucket");
+    pub const PIPELINE_BUCKET: LogicalId = LogicalId::fixed("PipelineBucket");
+    pub const EXECUTION_ROLE: LogicalId = LogicalId::fixed("SageMakerExecutionRole");
+    pub const STATE_MACHINE_ROLE: LogicalId = LogicalId::fixed("StateMachineRole");
+    pub const EVENTS_ROLE: LogicalId = LogicalId::fixed("EventsRole");
+    pub const ENDPOINT_ROLE: LogicalId = LogicalId::fixed("EndpointRole");
+    pub const MONITORING_ROLE: LogicalId = LogicalId::fixed("MonitoringRole");
+    pub const SCHEDULER_ROLE: LogicalId = LogicalId::fixed("SchedulerRole");
+    pub const MONITORING_PIPELINE: LogicalId = LogicalId::fixed("MonitoringPipeline");
+    pub const MODEL_PACKAGE_GROUP: LogicalId = LogicalId::fixed("ModelPackageGroup");
+    pub const PIPELINE: LogicalId = LogicalId::fixed("Pipeline");
+    pub const STATE_MACHINE: LogicalId = LogicalId::fixed("StateMachine");
+    pub const STATE_MACHINE_LOGS: LogicalId = LogicalId::fixed("StateMachineLogGroup");
+    pub const DEPLOY_STATE_MACHINE: LogicalId = LogicalId::fixed("DeployStateMachine");
+    pub const DEPLOY_STATE_MACHINE_LOGS: LogicalId = LogicalId::fixed("DeployStateMachineLogGroup");
+    pub const DEPLOY_STATE_MACHINE_ROLE: LogicalId = LogicalId::fixed("DeployStateMachineRole");
+    pub const DEPLOY_EVENTS_ROLE: LogicalId = LogicalId::fixed("DeployEventsRole");
+    pub const TOPIC: LogicalId = LogicalId::fixed("NotificationTopic");
+    pub const MODEL: LogicalId = LogicalId::fixed("Model");
+    pub const ENDPOINT_CONFIG: LogicalId = LogicalId::fixed("EndpointConfig");
+    pub const ENDPOINT: LogicalId = LogicalId::fixed("Endpoint");
+    pub const DASHBOARD: LogicalId = LogicalId::fixed("Dashboard");
     /// The template parameter naming the approved model package to deploy.
-    pub const MODEL_PACKAGE_ARN: &str = "ModelPackageArn";
+    pub const MODEL_PACKAGE_ARN: LogicalId = LogicalId::fixed("ModelPackageArn");
     /// True when `ModelPackageArn` is set: the endpoint and its monitors exist.
-    pub const HAS_MODEL: &str = "HasModelPackage";
+    pub const HAS_MODEL: LogicalId = LogicalId::fixed("HasModelPackage");
+}
+
+/// The logical ID of a resource, parameter or condition. References take one, so the
+/// template can record every name they use and check it in [`Template::finish`].
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct LogicalId(Cow<'static, str>);
+
+impl LogicalId {
+    pub(crate) const fn fixed(name: &'static str) -> Self {
+        LogicalId(Cow::Borrowed(name))
+    }
+
+    /// The ID of a per-element resource (an alarm, a rule, a repository).
+    pub fn new(name: impl Into<String>) -> Self {
+        LogicalId(Cow::Owned(name.into()))
+    }
+
+    /// The ID of a resource that belongs to this one, e.g. `ModelsBucketPolicy`.
+    pub fn suffixed(&self, suffix: &str) -> Self {
+        LogicalId::new(format!("{}{suffix}", self.0))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for LogicalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The `Fn::GetAtt` attributes the template reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Attribute {
+    Arn,
+    ModelName,
+    EndpointConfigName,
+    EndpointName,
+    JobDefinitionName,
+}
+
+impl Attribute {
+    fn as_str(self) -> &'static str {
+        match self {
+            Attribute::Arn => "Arn",
+            Attribute::ModelName => "ModelName",
+            Attribute::EndpointConfigName => "EndpointConfigName",
+            Attribute::EndpointName => "EndpointName",
+            Attribute::JobDefinitionName => "JobDefinitionName",
+        }
+    }
+}
+
+/// An `Fn::Sub` string from typed parts: literal text, which may name only pseudo
+/// parameters (`${AWS::Region}`), and resource attributes, written `${Id.Attribute}`.
+pub(crate) struct Sub {
+    parts: Vec<SubPart>,
+}
+
+enum SubPart {
+    Text(String),
+    Attribute(LogicalId, Attribute),
+}
+
+impl Sub {
+    pub fn text(text: impl Into<String>) -> Sub {
+        Sub {
+            parts: vec![SubPart::Text(text.into())],
+        }
+    }
+
+    pub fn attribute(id: &LogicalId, attribute: Attribute) -> Sub {
+        Sub {
+            parts: vec![SubPart::Attribute(id.clone(), attribute)],
+        }
+    }
+
+    pub fn then(mut self, text: impl Into<String>) -> Sub {
+        self.parts.push(SubPart::Text(text.into()));
+        self
+    }
+
+    pub fn then_attribute(mut self, id: &LogicalId, attribute: Attribute) -> Sub {
+        self.parts.push(SubPart::Attribute(id.clone(), attribute));
+        self
+    }
 }
 
 /// The tag every taggable resource carries, so a project's resources can be found.
 pub const PROJECT_TAG: &str = "mlopsc:project";
 
-/// The template, as a JSON value serialized to YAML by the caller.
+/// The template, as a JSON value serialized to YAML by the caller; an error names each
+/// logical ID a reference used that the template never added.
 ///
 /// `pipeline` and `state_machine` are embedded as text: the pipeline through `Fn::Sub` for
 /// its `${KmsKeyArn}`/`${ExecutionRoleArn}` placeholders, the state machine as
@@ -73,11 +170,11 @@ pub fn template(
     deploy_machine: Option<&Value>,
     dashboard: &Value,
     support: &BTreeMap<String, Vec<u8>>,
-) -> Value {
+) -> Result<Value, String> {
     let mut t = Template::new(system, support);
     if system.endpoint.is_some() {
-        t.parameters.insert(
-            ids::MODEL_PACKAGE_ARN.into(),
+        t.parameter(
+            &ids::MODEL_PACKAGE_ARN,
             json!({
                 "Type": "String",
                 "Default": "",
@@ -85,10 +182,9 @@ pub fn template(
                 "Description": "An approved model package to deploy to the endpoint; empty until a pipeline run registers and someone approves a model.",
             }),
         );
-        t.conditions.insert(
-            ids::HAS_MODEL.into(),
-            json!({"Fn::Not": [{"Fn::Equals": [{"Ref": ids::MODEL_PACKAGE_ARN}, ""]}]}),
-        );
+        let has_model =
+            json!({"Fn::Not": [{"Fn::Equals": [t.reference(&ids::MODEL_PACKAGE_ARN), ""]}]});
+        t.condition(&ids::HAS_MODEL, has_model);
     }
     storage::add(&mut t);
     iam::add(&mut t);
@@ -114,15 +210,32 @@ pub fn support_objects(system: &System) -> Result<BTreeMap<String, Vec<u8>>, Emi
         .collect()
 }
 
-/// A template under construction: its sections, in the order they are written.
+/// What a referenced name must be in the template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    /// `Ref`: a resource or a parameter.
+    Referable,
+    /// `Fn::GetAtt`, `${Id.Attribute}`, `DependsOn`: a resource.
+    Resource,
+    /// A resource's `Condition`, `Fn::If`: a condition.
+    Condition,
+}
+
+/// A template under construction: its sections, in the order they are written, and every
+/// name its references used, which [`Template::finish`] checks were all added.
 pub(crate) struct Template<'a> {
     pub system: &'a System,
     /// The support files' bytes, by path: what their content-hash keys are made from.
     pub support: &'a BTreeMap<String, Vec<u8>>,
-    pub parameters: Map<String, Value>,
-    pub conditions: Map<String, Value>,
-    pub resources: Map<String, Value>,
-    pub outputs: Map<String, Value>,
+    parameters: Map<String, Value>,
+    conditions: Map<String, Value>,
+    resources: Map<String, Value>,
+    outputs: Map<String, Value>,
+    /// Interior so that references can be made while the template is borrowed for `tags`,
+    /// `system` and the like inside one `json!` body.
+    named: RefCell<Vec<(LogicalId, Kind)>>,
+    /// Faults found while adding: a duplicate ID, `Fn::Sub` text that names a variable.
+    faults: RefCell<Vec<String>>,
 }
 
 impl<'a> Template<'a> {
@@ -134,24 +247,115 @@ impl<'a> Template<'a> {
             conditions: Map::new(),
             resources: Map::new(),
             outputs: Map::new(),
+            named: RefCell::new(Vec::new()),
+            faults: RefCell::new(Vec::new()),
         }
     }
 
     /// Adds a resource; `resource` holds `Type`, `Properties` and any other attributes.
-    pub fn resource(&mut self, id: &str, resource: Value) {
+    pub fn resource(&mut self, id: &LogicalId, resource: Value) {
+        if self.resources.contains_key(id.as_str()) || self.parameters.contains_key(id.as_str()) {
+            self.fault(format!("the logical ID {id} is added twice"));
+        }
         self.resources.insert(id.to_string(), resource);
     }
 
-    /// Adds an output exported under `<stack>-<id>`.
-    pub fn output(&mut self, id: &str, description: &str, value: Value) {
-        self.outputs.insert(
-            id.to_string(),
-            json!({
-                "Description": description,
-                "Value": value,
-                "Export": {"Name": {"Fn::Sub": format!("${{AWS::StackName}}-{id}")}},
-            }),
-        );
+    /// Adds a parameter, which shares the resources' names.
+    pub fn parameter(&mut self, id: &LogicalId, parameter: Value) {
+        if self.resources.contains_key(id.as_str()) || self.parameters.contains_key(id.as_str()) {
+            self.fault(format!("the logical ID {id} is added twice"));
+        }
+        self.parameters.insert(id.to_string(), parameter);
+    }
+
+    pub fn condition(&mut self, id: &LogicalId, condition: Value) {
+        if self.conditions.contains_key(id.as_str()) {
+            self.fault(format!("the condition {id} is added twice"));
+        }
+        self.conditions.insert(id.to_string(), condition);
+    }
+
+    /// Adds an output exported under `<stack>-<name>`.
+    pub fn output(&mut self, name: &str, description: &str, value: Value) {
+        let output = json!({
+            "Description": description,
+            "Value": value,
+            "Export": {"Name": self.sub(Sub::text(format!("${{AWS::StackName}}-{name}")))},
+        });
+        self.outputs.insert(name.to_string(), output);
+    }
+
+    /// Adds an output that exists only when `condition` holds; not exported.
+    pub fn conditional_output(
+        &mut self,
+        name: &str,
+        condition: &LogicalId,
+        description: &str,
+        value: Value,
+    ) {
+        let output = json!({
+            "Condition": self.when(condition),
+            "Description": description,
+            "Value": value,
+        });
+        self.outputs.insert(name.to_string(), output);
+    }
+
+    fn fault(&self, fault: String) {
+        self.faults.borrow_mut().push(fault);
+    }
+
+    fn name(&self, id: &LogicalId, kind: Kind) {
+        self.named.borrow_mut().push((id.clone(), kind));
+    }
+
+    /// `{"Ref": id}` of a resource or parameter.
+    pub fn reference(&self, id: &LogicalId) -> Value {
+        self.name(id, Kind::Referable);
+        json!({"Ref": id.as_str()})
+    }
+
+    pub fn get_att(&self, id: &LogicalId, attribute: Attribute) -> Value {
+        self.name(id, Kind::Resource);
+        json!({"Fn::GetAtt": [id.as_str(), attribute.as_str()]})
+    }
+
+    /// The name of a condition, for a resource's `Condition` attribute.
+    pub fn when(&self, condition: &LogicalId) -> Value {
+        self.name(condition, Kind::Condition);
+        json!(condition.as_str())
+    }
+
+    /// A `DependsOn` list.
+    pub fn depends_on(&self, ids: &[&LogicalId]) -> Value {
+        for id in ids {
+            self.name(id, Kind::Resource);
+        }
+        Value::Array(ids.iter().map(|id| json!(id.as_str())).collect())
+    }
+
+    /// `{"Fn::Sub": text}`, its `${…}` written from the typed parts.
+    pub fn sub(&self, sub: Sub) -> Value {
+        let mut text = String::new();
+        for part in sub.parts {
+            match part {
+                SubPart::Text(literal) => {
+                    for variable in sub_variables(&literal) {
+                        if !PSEUDO_PARAMETERS.contains(&variable.as_str()) {
+                            self.fault(format!(
+                                "the Fn::Sub text {literal:?} names ${{{variable}}}, which is no pseudo parameter"
+                            ));
+                        }
+                    }
+                    text.push_str(&literal);
+                }
+                SubPart::Attribute(id, attribute) => {
+                    self.name(&id, Kind::Resource);
+                    text.push_str(&format!("${{{id}.{}}}", attribute.as_str()));
+                }
+            }
+        }
+        json!({"Fn::Sub": text})
     }
 
     /// The tags of every taggable resource: the project tag, then the spec's tags.
@@ -169,12 +373,66 @@ impl<'a> Template<'a> {
     /// The KMS key's ARN: the stack's own key, or the spec's existing one.
     pub fn key_arn(&self) -> Value {
         match &self.system.kms {
-            Kms::Create => get_att(ids::KEY, "Arn"),
+            Kms::Create => self.get_att(&ids::KEY, Attribute::Arn),
             Kms::Existing { arn } => Value::String(arn.clone()),
         }
     }
 
-    fn finish(self) -> Value {
+    /// An ARN in this stack's partition, region and account: `arn:…:<service>:…:<resource>`.
+    pub fn arn(&self, service: &str, resource: &str) -> Value {
+        self.sub(Sub::text(format!(
+            "arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
+        )))
+    }
+
+    /// The root principals of other accounts, for resource policies that share with them.
+    pub fn account_principals(&self, accounts: &[String]) -> Value {
+        Value::Array(
+            accounts
+                .iter()
+                .map(|account| {
+                    self.sub(Sub::text(format!(
+                        "arn:${{AWS::Partition}}:iam::{account}:root"
+                    )))
+                })
+                .collect(),
+        )
+    }
+
+    /// An S3 bucket's ARN and the ARN of its objects under `prefix` (empty for all).
+    pub fn bucket_arns(&self, bucket: &LogicalId, prefix: &str) -> [Value; 2] {
+        [
+            self.get_att(bucket, Attribute::Arn),
+            self.sub(Sub::attribute(bucket, Attribute::Arn).then(format!("/{prefix}*"))),
+        ]
+    }
+
+    /// The template, or every name a reference used that was never added and every fault,
+    /// each with the logical ID at fault.
+    fn finish(self) -> Result<Value, String> {
+        let mut faults = self.faults.into_inner();
+        let mut named = self.named.into_inner();
+        named.sort();
+        named.dedup();
+        for (id, kind) in named {
+            let name = id.as_str();
+            let (added, what) = match kind {
+                Kind::Referable => (
+                    self.resources.contains_key(name) || self.parameters.contains_key(name),
+                    "resource or parameter",
+                ),
+                Kind::Resource => (self.resources.contains_key(name), "resource"),
+                Kind::Condition => (self.conditions.contains_key(name), "condition"),
+            };
+            if !added {
+                faults.push(format!(
+                    "{id} is referenced but no {what} of that name was added"
+                ));
+            }
+        }
+        if !faults.is_empty() {
+            return Err(faults.join("; "));
+        }
         let mut root = Map::new();
         root.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
         root.insert(
@@ -194,45 +452,14 @@ impl<'a> Template<'a> {
                 root.insert(name.into(), Value::Object(section));
             }
         }
-        Value::Object(root)
+        Ok(Value::Object(root))
     }
 }
 
-pub(crate) fn reference(id: &str) -> Value {
-    json!({"Ref": id})
-}
-
-pub(crate) fn get_att(id: &str, attribute: &str) -> Value {
-    json!({"Fn::GetAtt": [id, attribute]})
-}
-
-pub(crate) fn sub(text: impl Into<String>) -> Value {
-    json!({"Fn::Sub": text.into()})
-}
-
-/// An ARN in this stack's partition, region and account: `arn:…:<service>:…:<resource>`.
-pub(crate) fn arn(service: &str, resource: &str) -> Value {
-    sub(format!(
-        "arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
-    ))
-}
-
-/// The root principals of other accounts, for resource policies that share with them.
-pub(crate) fn account_principals(accounts: &[String]) -> Value {
-    Value::Array(
-        accounts
-            .iter()
-            .map(|account| sub(format!("arn:${{AWS::Partition}}:iam::{account}:root")))
-            .collect(),
-    )
-}
-
-/// An S3 bucket's ARN and the ARN of its objects under `prefix` (empty for all).
-pub(crate) fn bucket_arns(bucket_id: &str, prefix: &str) -> [Value; 2] {
-    [
-        get_att(bucket_id, "Arn"),
-        sub(format!("${{{bucket_id}.Arn}}/{prefix}*")),
-    ]
+/// `{"Ref": "AWS::AccountId"}`, the stack's account: the one `Ref` to a pseudo parameter
+/// the template makes, kept here so that no resource group writes a `Ref` by hand.
+pub(crate) fn account_id() -> Value {
+    json!({"Ref": "AWS::AccountId"})
 }
 
 /// The `cfn-lint`/`checkov` Metadata of a resource: suppressed rules, each with its reason.
@@ -307,17 +534,148 @@ impl Image {
         self.account == "${AWS::AccountId}"
     }
 
-    pub fn arn(&self) -> Value {
-        sub(format!(
+    pub fn arn(&self, t: &Template) -> Value {
+        t.sub(Sub::text(format!(
             "arn:${{AWS::Partition}}:ecr:{}:{}:repository/{}",
             self.region, self.account, self.repository
-        ))
+        )))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostics::SourceFile;
+
+    fn minimal() -> System {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/minimal/mlops.yaml"
+        ))
+        .expect("the minimal example");
+        let source = SourceFile {
+            name: "mlops.yaml".into(),
+            text,
+        };
+        let validated = crate::validate::validate(&source);
+        let Some(spec) = &validated.spec else {
+            panic!("the spec validates: {:?}", validated.diagnostics);
+        };
+        crate::ir::resolve(spec, "code")
+    }
+
+    fn topic() -> Value {
+        json!({"Type": "AWS::SNS::Topic"})
+    }
+
+    #[test]
+    fn references_may_come_before_what_they_name() {
+        let system = minimal();
+        let support = BTreeMap::new();
+        let mut t = Template::new(&system, &support);
+        t.parameter(&ids::MODEL_PACKAGE_ARN, json!({"Type": "String"}));
+        let has_model =
+            json!({"Fn::Not": [{"Fn::Equals": [t.reference(&ids::MODEL_PACKAGE_ARN), ""]}]});
+        let queue = json!({
+            "Type": "AWS::SQS::Queue",
+            "Condition": t.when(&ids::HAS_MODEL),
+            "DependsOn": t.depends_on(&[&ids::TOPIC]),
+            "Properties": {
+                "A": t.reference(&ids::TOPIC),
+                "B": t.get_att(&ids::TOPIC, Attribute::Arn),
+                "C": t.sub(Sub::text("${AWS::Region}/").then_attribute(&ids::TOPIC, Attribute::Arn).then("/${!Literal}")),
+            },
+        });
+        t.resource(&LogicalId::new("Queue"), queue);
+        t.condition(&ids::HAS_MODEL, has_model);
+        t.resource(&ids::TOPIC, topic());
+        let template = t.finish().expect("every name was added");
+        assert_eq!(
+            template["Resources"]["Queue"]["Properties"]["C"],
+            json!({"Fn::Sub": "${AWS::Region}/${NotificationTopic.Arn}/${!Literal}"})
+        );
+        assert_eq!(
+            template["Resources"]["Queue"]["DependsOn"],
+            json!(["NotificationTopic"])
+        );
+    }
+
+    #[test]
+    fn finish_rejects_a_name_never_added() {
+        let system = minimal();
+        let support = BTreeMap::new();
+        for (kind, expected) in [
+            (
+                Kind::Referable,
+                "NotificationTopic is referenced but no resource or parameter of that name was added",
+            ),
+            (
+                Kind::Resource,
+                "NotificationTopic is referenced but no resource of that name was added",
+            ),
+            (
+                Kind::Condition,
+                "NotificationTopic is referenced but no condition of that name was added",
+            ),
+        ] {
+            let mut t = Template::new(&system, &support);
+            let value = match kind {
+                Kind::Referable => t.reference(&ids::TOPIC),
+                Kind::Resource => t.sub(Sub::attribute(&ids::TOPIC, Attribute::Arn)),
+                Kind::Condition => t.when(&ids::TOPIC),
+            };
+            t.resource(
+                &ids::KEY,
+                json!({"Type": "AWS::KMS::Key", "Properties": {"X": value}}),
+            );
+            // A name of the wrong kind does not stand in: a condition for a resource or
+            // parameter, a parameter for a resource, a resource for a condition.
+            match kind {
+                Kind::Referable => t.condition(&ids::TOPIC, json!({})),
+                Kind::Resource => t.parameter(&ids::TOPIC, json!({"Type": "String"})),
+                Kind::Condition => t.resource(&ids::TOPIC, topic()),
+            }
+            assert_eq!(t.finish(), Err(expected.to_string()));
+        }
+    }
+
+    #[test]
+    fn finish_rejects_a_duplicate_id() {
+        let system = minimal();
+        let support = BTreeMap::new();
+        let mut t = Template::new(&system, &support);
+        t.resource(&ids::TOPIC, topic());
+        t.resource(&ids::TOPIC, topic());
+        assert_eq!(
+            t.finish(),
+            Err("the logical ID NotificationTopic is added twice".into())
+        );
+        let mut t = Template::new(&system, &support);
+        t.parameter(&ids::TOPIC, json!({"Type": "String"}));
+        t.resource(&ids::TOPIC, topic());
+        assert_eq!(
+            t.finish(),
+            Err("the logical ID NotificationTopic is added twice".into())
+        );
+    }
+
+    #[test]
+    fn sub_text_names_only_pseudo_parameters() {
+        let system = minimal();
+        let support = BTreeMap::new();
+        let mut t = Template::new(&system, &support);
+        let sub = t.sub(Sub::text(
+            "arn:${AWS::Partition}:sns:${NotificationTopic.Arn}",
+        ));
+        t.resource(
+            &ids::TOPIC,
+            json!({"Type": "AWS::SNS::Topic", "Properties": {"X": sub}}),
+        );
+        assert_eq!(
+            t.finish(),
+            Err("the Fn::Sub text \"arn:${AWS::Partition}:sns:${NotificationTopic.Arn}\" names ${NotificationTopic.Arn}, which is no pseudo parameter".into())
+        );
+    }
 
     #[test]
     fn parses_image_uris() {

@@ -287,7 +287,8 @@ pub fn emit(
         deploy_machine.as_ref(),
         &dashboard,
         &support,
-    );
+    )
+    .map_err(|m| fail(TEMPLATE, m))?;
     cloudformation::check(&template).map_err(|m| fail(TEMPLATE, m))?;
     access::verify(&template)?;
     let template_text = check::yaml_text(TEMPLATE.path, &template)?;

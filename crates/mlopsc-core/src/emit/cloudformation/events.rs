@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::sagemaker::{VARIANT, higher_is_better};
-use super::{Template, get_att, ids, reference, sub};
+use super::{Attribute, LogicalId, Sub, Template, ids};
 use crate::emit::stepfunctions::Trigger;
 use crate::ir::{ImageMonitoring, System, pascal};
 use crate::spec::{AlarmMetric, DriftStatistic};
@@ -27,8 +27,8 @@ pub(super) fn add(
         t,
         &Machine {
             id: ids::STATE_MACHINE,
-            logs_id: ids::STATE_MACHINE_LOGS,
-            role_id: ids::STATE_MACHINE_ROLE,
+            logs: ids::STATE_MACHINE_LOGS,
+            role: ids::STATE_MACHINE_ROLE,
             name: &system.names.state_machine,
             description: "The retraining state machine",
         },
@@ -40,8 +40,8 @@ pub(super) fn add(
             t,
             &Machine {
                 id: ids::DEPLOY_STATE_MACHINE,
-                logs_id: ids::DEPLOY_STATE_MACHINE_LOGS,
-                role_id: ids::DEPLOY_STATE_MACHINE_ROLE,
+                logs: ids::DEPLOY_STATE_MACHINE_LOGS,
+                role: ids::DEPLOY_STATE_MACHINE_ROLE,
                 name: &system.names.deploy_state_machine,
                 description: "The state machine that deploys approved model packages",
             },
@@ -51,17 +51,18 @@ pub(super) fn add(
     }
     let alarms = alarms(t.system);
     for alarm in &alarms {
-        t.resource(&alarm.id, alarm.resource());
+        let resource = alarm.resource(t);
+        t.resource(&LogicalId::new(alarm.id.clone()), resource);
     }
     rules(t, &alarms);
     let body = dashboard.to_string();
     let body = if body.contains("${") {
-        sub(body)
+        t.sub(Sub::text(body))
     } else {
         json!(body)
     };
     t.resource(
-        ids::DASHBOARD,
+        &ids::DASHBOARD,
         json!({
             "Type": "AWS::CloudWatch::Dashboard",
             "Properties": {"DashboardName": t.system.names.dashboard, "DashboardBody": body},
@@ -70,7 +71,7 @@ pub(super) fn add(
     t.output(
         "DashboardName",
         "The CloudWatch dashboard",
-        reference(ids::DASHBOARD),
+        t.reference(&ids::DASHBOARD),
     );
 }
 
@@ -79,7 +80,7 @@ pub(super) fn add(
 fn topic(t: &mut Template) {
     let system = t.system;
     t.resource(
-        ids::TOPIC,
+        &ids::TOPIC,
         json!({
             "Type": "AWS::SNS::Topic",
             "Properties": {
@@ -90,11 +91,11 @@ fn topic(t: &mut Template) {
         }),
     );
     t.resource(
-        &format!("{}Policy", ids::TOPIC),
+        &ids::TOPIC.suffixed("Policy"),
         json!({
             "Type": "AWS::SNS::TopicPolicy",
             "Properties": {
-                "Topics": [reference(ids::TOPIC)],
+                "Topics": [t.reference(&ids::TOPIC)],
                 "PolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [{
@@ -102,8 +103,8 @@ fn topic(t: &mut Template) {
                         "Effect": "Allow",
                         "Principal": {"Service": "cloudwatch.amazonaws.com"},
                         "Action": "sns:Publish",
-                        "Resource": reference(ids::TOPIC),
-                        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                        "Resource": t.reference(&ids::TOPIC),
+                        "Condition": {"StringEquals": {"aws:SourceAccount": super::account_id()}},
                     }],
                 },
             },
@@ -116,17 +117,17 @@ fn topic(t: &mut Template) {
         .unwrap_or_default();
     for (i, email) in emails.iter().enumerate() {
         t.resource(
-            &format!("EmailSubscription{}", i + 1),
+            &LogicalId::new(format!("EmailSubscription{}", i + 1)),
             json!({
                 "Type": "AWS::SNS::Subscription",
-                "Properties": {"TopicArn": reference(ids::TOPIC), "Protocol": "email", "Endpoint": email},
+                "Properties": {"TopicArn": t.reference(&ids::TOPIC), "Protocol": "email", "Endpoint": email},
             }),
         );
     }
     t.output(
         "NotificationTopicArn",
         "The SNS topic of notifications and alarms",
-        reference(ids::TOPIC),
+        t.reference(&ids::TOPIC),
     );
 }
 
@@ -150,9 +151,9 @@ fn collect_placeholders(value: &Value, found: &mut Vec<String>) {
 
 /// Where a state machine goes in the template, and what runs it.
 struct Machine<'a> {
-    id: &'a str,
-    logs_id: &'a str,
-    role_id: &'a str,
+    id: LogicalId,
+    logs: LogicalId,
+    role: LogicalId,
     name: &'a str,
     /// The description of its ARN output, `<id>Arn`.
     description: &'a str,
@@ -163,7 +164,7 @@ struct Machine<'a> {
 fn machine(t: &mut Template, m: &Machine, state_machine: &Value) {
     let system = t.system;
     t.resource(
-        m.logs_id,
+        &m.logs,
         json!({
             "Type": "AWS::Logs::LogGroup",
             "Properties": {
@@ -177,13 +178,11 @@ fn machine(t: &mut Template, m: &Machine, state_machine: &Value) {
     let mut substitutions = Map::new();
     for name in placeholders(state_machine) {
         let value = match name.as_str() {
-            "NotificationTopicArn" => reference(ids::TOPIC),
+            "NotificationTopicArn" => t.reference(&ids::TOPIC),
             "PipelineName" => json!(system.names.pipeline),
-            "PipelineArn" => {
-                super::arn("sagemaker", &format!("pipeline/{}", system.names.pipeline))
-            }
+            "PipelineArn" => t.arn("sagemaker", &format!("pipeline/{}", system.names.pipeline)),
             "KmsKeyArn" => t.key_arn(),
-            "EndpointRoleArn" => get_att(ids::ENDPOINT_ROLE, "Arn"),
+            "EndpointRoleArn" => t.get_att(&ids::ENDPOINT_ROLE, Attribute::Arn),
             // Unknown placeholders stay unmapped, and `check` reports them.
             _ => continue,
         };
@@ -193,9 +192,9 @@ fn machine(t: &mut Template, m: &Machine, state_machine: &Value) {
         "StateMachineName": m.name,
         "StateMachineType": "STANDARD",
         "DefinitionString": format!("{state_machine:#}\n"),
-        "RoleArn": get_att(m.role_id, "Arn"),
+        "RoleArn": t.get_att(&m.role, Attribute::Arn),
         "LoggingConfiguration": {
-            "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": get_att(m.logs_id, "Arn")}}],
+            "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": t.get_att(&m.logs, Attribute::Arn)}}],
             "IncludeExecutionData": true,
             "Level": "ALL",
         },
@@ -211,10 +210,10 @@ fn machine(t: &mut Template, m: &Machine, state_machine: &Value) {
         properties["DefinitionSubstitutions"] = Value::Object(substitutions);
     }
     t.resource(
-        m.id,
+        &m.id,
         json!({"Type": "AWS::StepFunctions::StateMachine", "Properties": properties}),
     );
-    t.output(&format!("{}Arn", m.id), m.description, reference(m.id));
+    t.output(&format!("{}Arn", m.id), m.description, t.reference(&m.id));
 }
 
 /// Approving a package of the spec's group starts the deploy state machine with the
@@ -223,7 +222,7 @@ fn approval_rule(t: &mut Template) {
     let system = t.system;
     super::iam::deploy_events_role(t);
     t.resource(
-        "ModelApprovedRule",
+        &LogicalId::new("ModelApprovedRule"),
         json!({
             "Type": "AWS::Events::Rule",
             "Properties": {
@@ -239,8 +238,8 @@ fn approval_rule(t: &mut Template) {
                 },
                 "Targets": [{
                     "Id": "deploy",
-                    "Arn": reference(ids::DEPLOY_STATE_MACHINE),
-                    "RoleArn": get_att(ids::DEPLOY_EVENTS_ROLE, "Arn"),
+                    "Arn": t.reference(&ids::DEPLOY_STATE_MACHINE),
+                    "RoleArn": t.get_att(&ids::DEPLOY_EVENTS_ROLE, Attribute::Arn),
                     "InputTransformer": {
                         "InputPathsMap": {"package": "$.detail.ModelPackageArn"},
                         "InputTemplate": json!({"ModelPackageArn": "<package>"}).to_string(),
@@ -271,13 +270,13 @@ pub struct MetricAlarm {
 }
 
 impl MetricAlarm {
-    fn resource(&self) -> Value {
+    fn resource(&self, t: &Template) -> Value {
         let dimensions: Vec<Value> = self
             .dimensions
             .iter()
             .map(|(name, value)| {
                 let value = if value.contains("${") {
-                    sub(value.clone())
+                    t.sub(Sub::text(value.clone()))
                 } else {
                     json!(value)
                 };
@@ -298,8 +297,8 @@ impl MetricAlarm {
                 "EvaluationPeriods": self.evaluation_periods,
                 "Period": self.period_seconds,
                 "TreatMissingData": self.missing_data,
-                "AlarmActions": [reference(ids::TOPIC)],
-                "OKActions": [reference(ids::TOPIC)],
+                "AlarmActions": [t.reference(&ids::TOPIC)],
+                "OKActions": [t.reference(&ids::TOPIC)],
             },
         })
     }
@@ -539,7 +538,7 @@ fn rules(t: &mut Template, alarms: &[MetricAlarm]) {
         let arns: Vec<Value> = alarms
             .iter()
             .filter(|a| a.id.starts_with(prefix))
-            .map(|a| get_att(&a.id, "Arn"))
+            .map(|a| t.get_att(&LogicalId::new(a.id.clone()), Attribute::Arn))
             .collect();
         (!arns.is_empty()).then(|| {
             json!({"EventPattern": {
@@ -594,12 +593,12 @@ fn rules(t: &mut Template, alarms: &[MetricAlarm]) {
         }
         properties["Targets"] = json!([{
             "Id": "retraining",
-            "Arn": reference(ids::STATE_MACHINE),
-            "RoleArn": get_att(ids::EVENTS_ROLE, "Arn"),
+            "Arn": t.reference(&ids::STATE_MACHINE),
+            "RoleArn": t.get_att(&ids::EVENTS_ROLE, Attribute::Arn),
             "InputTransformer": input,
         }]);
         t.resource(
-            &id,
+            &LogicalId::new(id),
             json!({"Type": "AWS::Events::Rule", "Properties": properties}),
         );
     }

@@ -4,10 +4,10 @@
 
 use serde_json::{Value, json};
 
-use super::{Image, Template, arn, bucket_arns, get_att, ids, reference, sub, suppressions};
+use super::{Attribute, Image, LogicalId, Sub, Template, ids, suppressions};
 use crate::emit::sagemaker::{MODELS_PREFIX, PROCESSED_PREFIX};
 use crate::ir::BASELINES_PREFIX;
-use crate::ir::{System, split_s3_uri};
+use crate::ir::split_s3_uri;
 use crate::spec::StepKind;
 
 pub(super) fn add(t: &mut Template) {
@@ -20,7 +20,7 @@ pub(super) fn add(t: &mut Template) {
 /// One role of the stack: the service that assumes it, its one inline policy, and its ARN as
 /// the output `<id>Arn`.
 struct Role<'a> {
-    id: &'a str,
+    id: LogicalId,
     name: &'a str,
     service: &'a str,
     policy: &'a str,
@@ -42,7 +42,7 @@ fn add_role(t: &mut Template, role: Role) {
                     "Effect": "Allow",
                     "Principal": {"Service": role.service},
                     "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                    "Condition": {"StringEquals": {"aws:SourceAccount": super::account_id()}},
                 }],
             },
             "Policies": [{
@@ -55,11 +55,11 @@ fn add_role(t: &mut Template, role: Role) {
     if role.metadata.as_object().is_some_and(|m| !m.is_empty()) {
         resource["Metadata"] = role.metadata;
     }
-    t.resource(role.id, resource);
+    t.resource(&role.id, resource);
     t.output(
         &format!("{}Arn", role.id),
         &format!("The IAM role of {}", role.used_by),
-        get_att(role.id, "Arn"),
+        t.get_att(&role.id, Attribute::Arn),
     );
 }
 
@@ -87,7 +87,8 @@ fn add_resource(resources: &mut Vec<Value>, arn: Value) {
 
 /// The ARNs an S3 URI needs, narrowed to its key prefix: this stack's buckets by reference,
 /// others by name.
-fn uri_arns(system: &System, uri: &str) -> Vec<Value> {
+fn uri_arns(t: &Template, uri: &str) -> Vec<Value> {
+    let system = t.system;
     let Some((bucket, prefix)) = split_s3_uri(uri) else {
         return Vec::new();
     };
@@ -99,10 +100,12 @@ fn uri_arns(system: &System, uri: &str) -> Vec<Value> {
         (&b.logs, ids::LOGS_BUCKET),
     ];
     match own.iter().find(|(name, _)| **name == bucket) {
-        Some((_, id)) => bucket_arns(id, &prefix).to_vec(),
+        Some((_, id)) => t.bucket_arns(id, &prefix).to_vec(),
         None => vec![
-            sub(format!("arn:${{AWS::Partition}}:s3:::{bucket}")),
-            sub(format!("arn:${{AWS::Partition}}:s3:::{bucket}/{prefix}*")),
+            t.sub(Sub::text(format!("arn:${{AWS::Partition}}:s3:::{bucket}"))),
+            t.sub(Sub::text(format!(
+                "arn:${{AWS::Partition}}:s3:::{bucket}/{prefix}*"
+            ))),
         ],
     }
 }
@@ -112,22 +115,22 @@ fn uri_arns(system: &System, uri: &str) -> Vec<Value> {
 /// system uses, and creates only jobs that pipelines name `pipelines-*`.
 fn execution_role(t: &mut Template) {
     let system = t.system;
-    let mut read: Vec<Value> = bucket_arns(ids::DATA_BUCKET, "").to_vec();
+    let mut read: Vec<Value> = t.bucket_arns(&ids::DATA_BUCKET, "").to_vec();
     let external: Vec<&str> = system.data_sources.iter().map(|s| s.uri.as_str()).collect();
     for uri in external {
-        for a in uri_arns(system, uri) {
+        for a in uri_arns(t, uri) {
             add_resource(&mut read, a);
         }
     }
-    let mut write: Vec<Value> = bucket_arns(ids::MODELS_BUCKET, "").to_vec();
-    write.extend(bucket_arns(ids::PIPELINE_BUCKET, ""));
+    let mut write: Vec<Value> = t.bucket_arns(&ids::MODELS_BUCKET, "").to_vec();
+    write.extend(t.bucket_arns(&ids::PIPELINE_BUCKET, ""));
     let processed = format!("s3://{}/{PROCESSED_PREFIX}", system.buckets.data);
     let mut extra_writes: Vec<&str> = vec![&processed];
     if let Some(spot) = &system.training.spot {
         extra_writes.push(&spot.checkpoint_uri);
     }
     for uri in extra_writes {
-        for a in uri_arns(system, uri) {
+        for a in uri_arns(t, uri) {
             add_resource(&mut write, a);
         }
     }
@@ -139,8 +142,8 @@ fn execution_role(t: &mut Template) {
     ];
     pulled.extend(system.custom_steps.iter().map(|s| s.image_uri.as_str()));
     let mut job_arns = vec![
-        arn("sagemaker", "processing-job/pipelines-*"),
-        arn("sagemaker", "training-job/pipelines-*"),
+        t.arn("sagemaker", "processing-job/pipelines-*"),
+        t.arn("sagemaker", "training-job/pipelines-*"),
     ];
     if system
         .custom_steps
@@ -148,8 +151,8 @@ fn execution_role(t: &mut Template) {
         .any(|s| s.kind == StepKind::Transform)
     {
         // A transform step runs on a model that its Model step creates first.
-        job_arns.push(arn("sagemaker", "transform-job/pipelines-*"));
-        job_arns.push(arn("sagemaker", "model/pipelines-*"));
+        job_arns.push(t.arn("sagemaker", "transform-job/pipelines-*"));
+        job_arns.push(t.arn("sagemaker", "model/pipelines-*"));
     }
     let group = &system.registry.model_package_group;
     let statements = vec![
@@ -182,9 +185,9 @@ fn execution_role(t: &mut Template) {
             "Resource": t.key_arn(),
             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
         }),
-        job_logs(&["ProcessingJobs", "TrainingJobs", "TransformJobs"]),
+        job_logs(t, &["ProcessingJobs", "TrainingJobs", "TransformJobs"]),
         job_metrics(),
-        pull_images(&pulled),
+        pull_images(t, &pulled),
         ecr_login(),
         json!({
             "Sid": "RunPipelineJobs",
@@ -202,13 +205,13 @@ fn execution_role(t: &mut Template) {
             "Sid": "RegisterModels",
             "Effect": "Allow",
             "Action": ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:AddTags"],
-            "Resource": [arn("sagemaker", &format!("model-package-group/{group}")), arn("sagemaker", &format!("model-package/{group}/*"))],
+            "Resource": [t.arn("sagemaker", &format!("model-package-group/{group}")), t.arn("sagemaker", &format!("model-package/{group}/*"))],
         }),
         json!({
             "Sid": "PassThisRoleToSageMaker",
             "Effect": "Allow",
             "Action": "iam:PassRole",
-            "Resource": sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{}", system.names.execution_role)),
+            "Resource": t.sub(Sub::text(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{}", system.names.execution_role))),
             "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         }),
     ];
@@ -228,13 +231,13 @@ fn execution_role(t: &mut Template) {
 
 /// Log streams of the log groups a role writes, each `/aws/sagemaker/<group>`
 /// (`TrainingJobs`, `Endpoints/<name>`, …).
-fn job_logs(kinds: &[&str]) -> Value {
+fn job_logs(t: &Template, kinds: &[&str]) -> Value {
     let groups: Vec<Value> = kinds
         .iter()
         .flat_map(|kind| {
             [
-                arn("logs", &format!("log-group:/aws/sagemaker/{kind}")),
-                arn(
+                t.arn("logs", &format!("log-group:/aws/sagemaker/{kind}")),
+                t.arn(
                     "logs",
                     &format!("log-group:/aws/sagemaker/{kind}:log-stream:*"),
                 ),
@@ -260,7 +263,7 @@ fn job_metrics() -> Value {
 }
 
 /// The repositories of exactly these images.
-fn pull_images(uris: &[&str]) -> Value {
+fn pull_images(t: &Template, uris: &[&str]) -> Value {
     let mut images: Vec<_> = uris.iter().filter_map(|u| Image::parse(u)).collect();
     images.sort();
     images.dedup();
@@ -268,7 +271,7 @@ fn pull_images(uris: &[&str]) -> Value {
         "Sid": "PullImages",
         "Effect": "Allow",
         "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-        "Resource": images.iter().map(Image::arn).collect::<Vec<_>>(),
+        "Resource": images.iter().map(|image| image.arn(t)).collect::<Vec<_>>(),
     })
 }
 
@@ -296,28 +299,33 @@ fn endpoint_role(t: &mut Template) {
             "Sid": "ReadModels",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:ListBucket"],
-            "Resource": bucket_arns(ids::MODELS_BUCKET, MODELS_PREFIX),
+            "Resource": t.bucket_arns(&ids::MODELS_BUCKET, MODELS_PREFIX),
         }),
         kms_use(
             t,
             &["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
         ),
-        job_logs(&[&format!("Endpoints/{}", endpoint.name)]),
-        pull_images(&[&system.registry.inference_image_uri]),
+        job_logs(t, &[&format!("Endpoints/{}", endpoint.name)]),
+        pull_images(t, &[&system.registry.inference_image_uri]),
         ecr_login(),
     ];
     if let Some(central) = &system.registry.central {
         // A package of the central registry keeps its artifacts in that account's models
         // bucket, encrypted with that account's key (whose policy lets this account decrypt
         // through S3).
-        statements.extend(central_reads(central, "ReadCentralModels", MODELS_PREFIX));
+        statements.extend(central_reads(
+            t,
+            central,
+            "ReadCentralModels",
+            MODELS_PREFIX,
+        ));
     }
     if let Some(capture) = &endpoint.capture {
         statements.push(json!({
             "Sid": "WriteCaptures",
             "Effect": "Allow",
             "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
-            "Resource": uri_arns(system, &capture.destination_uri),
+            "Resource": uri_arns(t, &capture.destination_uri),
         }));
     }
     add_role(
@@ -336,7 +344,12 @@ fn endpoint_role(t: &mut Template) {
 
 /// Reading objects under `prefix` of a central registry's models bucket, and decrypting them
 /// with that account's key through S3 (its key policy lets this account do so).
-fn central_reads(central: &crate::spec::CentralRegistry, sid: &str, prefix: &str) -> [Value; 2] {
+fn central_reads(
+    t: &Template,
+    central: &crate::spec::CentralRegistry,
+    sid: &str,
+    prefix: &str,
+) -> [Value; 2] {
     let bucket = &central.models_bucket;
     let mut arn = central.group_arn.split(':');
     let region = arn.nth(3).unwrap_or_default();
@@ -347,15 +360,15 @@ fn central_reads(central: &crate::spec::CentralRegistry, sid: &str, prefix: &str
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:ListBucket"],
             "Resource": [
-                sub(format!("arn:${{AWS::Partition}}:s3:::{bucket}")),
-                sub(format!("arn:${{AWS::Partition}}:s3:::{bucket}/{prefix}*")),
+                t.sub(Sub::text(format!("arn:${{AWS::Partition}}:s3:::{bucket}"))),
+                t.sub(Sub::text(format!("arn:${{AWS::Partition}}:s3:::{bucket}/{prefix}*"))),
             ],
         }),
         json!({
             "Sid": format!("{sid}Decrypt"),
             "Effect": "Allow",
             "Action": ["kms:Decrypt", "kms:DescribeKey"],
-            "Resource": sub(format!("arn:${{AWS::Partition}}:kms:{region}:{account}:key/*")),
+            "Resource": t.sub(Sub::text(format!("arn:${{AWS::Partition}}:kms:{region}:{account}:key/*"))),
             "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{region}.amazonaws.com")}},
         }),
     ]
@@ -374,26 +387,26 @@ fn monitoring_role(t: &mut Template) {
     // Model Monitor's constraints files are support files; the monitoring pipeline has none.
     let model_monitor = drift.is_some() || quality.is_some();
     let mut read = if model_monitor {
-        bucket_arns(ids::PIPELINE_BUCKET, "support/").to_vec()
+        t.bucket_arns(&ids::PIPELINE_BUCKET, "support/").to_vec()
     } else {
         Vec::new()
     };
     let mut write = Vec::new();
     let mut images = Vec::new();
     if let Some(capture) = system.endpoint.as_ref().and_then(|e| e.capture.as_ref()) {
-        for a in uri_arns(system, &capture.destination_uri) {
+        for a in uri_arns(t, &capture.destination_uri) {
             add_resource(&mut read, a);
         }
     }
     if let Some(d) = drift {
-        write.extend(uri_arns(system, &d.reports_uri));
+        write.extend(uri_arns(t, &d.reports_uri));
         images.push(d.image_uri.as_str());
     }
     if let Some(q) = quality {
-        for a in uri_arns(system, &q.ground_truth_uri) {
+        for a in uri_arns(t, &q.ground_truth_uri) {
             add_resource(&mut read, a);
         }
-        for a in uri_arns(system, &q.reports_uri) {
+        for a in uri_arns(t, &q.reports_uri) {
             add_resource(&mut write, a);
         }
         images.push(q.image_uri.as_str());
@@ -409,11 +422,11 @@ fn monitoring_role(t: &mut Template) {
             reads.push(&q.ground_truth_uri);
         }
         for uri in reads {
-            for a in uri_arns(system, uri) {
+            for a in uri_arns(t, uri) {
                 add_resource(&mut read, a);
             }
         }
-        for a in uri_arns(system, &m.reports_uri) {
+        for a in uri_arns(t, &m.reports_uri) {
             add_resource(&mut write, a);
         }
         images.push(m.image_uri.as_str());
@@ -429,13 +442,13 @@ fn monitoring_role(t: &mut Template) {
                 "Sid": "RunTheMonitoringJob",
                 "Effect": "Allow",
                 "Action": ["sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob", "sagemaker:AddTags", "sagemaker:ListTags"],
-                "Resource": arn("sagemaker", "processing-job/pipelines-*"),
+                "Resource": t.arn("sagemaker", "processing-job/pipelines-*"),
             }),
             json!({
                 "Sid": "PassThisRoleToSageMaker",
                 "Effect": "Allow",
                 "Action": "iam:PassRole",
-                "Resource": sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{}", system.names.monitoring_role)),
+                "Resource": t.sub(Sub::text(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{}", system.names.monitoring_role))),
                 "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
             }),
         ];
@@ -464,8 +477,8 @@ fn monitoring_role(t: &mut Template) {
             "Resource": t.key_arn(),
             "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
         }),
-        job_logs(&["ProcessingJobs"]),
-        pull_images(&images),
+        job_logs(t, &["ProcessingJobs"]),
+        pull_images(t, &images),
         ecr_login(),
     ];
     if model_monitor {
@@ -495,7 +508,7 @@ pub(super) fn scheduler_role(t: &mut Template) {
             "Sid": "StartTheMonitoringPipeline",
             "Effect": "Allow",
             "Action": "sagemaker:StartPipelineExecution",
-            "Resource": arn("sagemaker", &format!("pipeline/{}", system.names.monitoring_pipeline)),
+            "Resource": t.arn("sagemaker", &format!("pipeline/{}", system.names.monitoring_pipeline)),
         }),
         kms_use(t, &["kms:Decrypt"]),
     ];
@@ -522,7 +535,7 @@ fn state_machine_role(t: &mut Template) {
             "Sid": "StartThePipeline",
             "Effect": "Allow",
             "Action": ["sagemaker:StartPipelineExecution", "sagemaker:ListPipelineExecutions"],
-            "Resource": arn("sagemaker", &format!("pipeline/{pipeline}")),
+            "Resource": t.arn("sagemaker", &format!("pipeline/{pipeline}")),
         }),
         // By name: a reference to the machine would make the role depend on it, and the
         // machine depends on the role.
@@ -530,19 +543,19 @@ fn state_machine_role(t: &mut Template) {
             "Sid": "SeeNewerRetrainingRuns",
             "Effect": "Allow",
             "Action": "states:ListExecutions",
-            "Resource": arn("states", &format!("stateMachine:{}", t.system.names.state_machine)),
+            "Resource": t.arn("states", &format!("stateMachine:{}", t.system.names.state_machine)),
         }),
         json!({
             "Sid": "PollThePipeline",
             "Effect": "Allow",
             "Action": ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps", "sagemaker:StopPipelineExecution"],
-            "Resource": arn("sagemaker", &format!("pipeline/{pipeline}/execution/*")),
+            "Resource": t.arn("sagemaker", &format!("pipeline/{pipeline}/execution/*")),
         }),
         json!({
             "Sid": "Notify",
             "Effect": "Allow",
             "Action": "sns:Publish",
-            "Resource": reference(ids::TOPIC),
+            "Resource": t.reference(&ids::TOPIC),
         }),
         kms_use(t, &["kms:Decrypt", "kms:GenerateDataKey*"]),
         log_delivery(),
@@ -606,7 +619,7 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
     };
     let group = &system.registry.model_package_group;
     // The packages of this stack's group and, with a central registry, of that group.
-    let mut packages = vec![arn("sagemaker", &format!("model-package/{group}/*"))];
+    let mut packages = vec![t.arn("sagemaker", &format!("model-package/{group}/*"))];
     if let Some(central) = &system.registry.central {
         packages.push(json!(format!(
             "{}/*",
@@ -629,7 +642,9 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
                 .map(|m| m.model_uri.as_str()),
         )
         .filter_map(split_s3_uri)
-        .map(|(_, key)| sub(format!("${{{}.Arn}}/{key}", ids::PIPELINE_BUCKET)))
+        .map(|(_, key)| {
+            t.sub(Sub::attribute(&ids::PIPELINE_BUCKET, Attribute::Arn).then(format!("/{key}")))
+        })
         .collect();
     let mut statements = vec![
         json!({
@@ -643,15 +658,15 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
             "Effect": "Allow",
             "Action": ["sagemaker:CreateModel", "sagemaker:CreateEndpointConfig"],
             "Resource": [
-                arn("sagemaker", &format!("model/{prefix}-*")),
-                arn("sagemaker", &format!("endpoint-config/{prefix}-*")),
+                t.arn("sagemaker", &format!("model/{prefix}-*")),
+                t.arn("sagemaker", &format!("endpoint-config/{prefix}-*")),
             ],
         }),
         json!({
             "Sid": "CreateOrUpdateTheEndpoint",
             "Effect": "Allow",
             "Action": ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint"],
-            "Resource": arn("sagemaker", &format!("endpoint/{}", endpoint.name)),
+            "Resource": t.arn("sagemaker", &format!("endpoint/{}", endpoint.name)),
         }),
         json!({
             "Sid": "FindTheEndpoint",
@@ -663,14 +678,14 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
             "Sid": "PassTheEndpointRole",
             "Effect": "Allow",
             "Action": "iam:PassRole",
-            "Resource": get_att(ids::ENDPOINT_ROLE, "Arn"),
+            "Resource": t.get_att(&ids::ENDPOINT_ROLE, Attribute::Arn),
             "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         }),
         json!({
             "Sid": "ReadDriftBaselines",
             "Effect": "Allow",
             "Action": "s3:GetObject",
-            "Resource": bucket_arns(ids::MODELS_BUCKET, "")[1].clone(),
+            "Resource": t.bucket_arns(&ids::MODELS_BUCKET, "")[1].clone(),
         }),
         json!({
             "Sid": "WriteTheMonitoringBaseline",
@@ -686,7 +701,7 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
             "Sid": "Notify",
             "Effect": "Allow",
             "Action": "sns:Publish",
-            "Resource": reference(ids::TOPIC),
+            "Resource": t.reference(&ids::TOPIC),
         }),
         log_delivery(),
         tracing(),
@@ -694,6 +709,7 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
     if let Some(central) = &system.registry.central {
         // A central package's drift baseline is in that account's models bucket.
         statements.extend(central_reads(
+            t,
             central,
             "ReadCentralDriftBaselines",
             BASELINES_PREFIX,
@@ -730,7 +746,7 @@ pub(super) fn deploy_events_role(t: &mut Template) {
         "Sid": "StartDeployment",
         "Effect": "Allow",
         "Action": "states:StartExecution",
-        "Resource": reference(ids::DEPLOY_STATE_MACHINE),
+        "Resource": t.reference(&ids::DEPLOY_STATE_MACHINE),
     })];
     add_role(
         t,
@@ -753,7 +769,7 @@ pub(super) fn events_role(t: &mut Template) {
         "Sid": "StartRetraining",
         "Effect": "Allow",
         "Action": "states:StartExecution",
-        "Resource": reference(ids::STATE_MACHINE),
+        "Resource": t.reference(&ids::STATE_MACHINE),
     })];
     add_role(
         t,

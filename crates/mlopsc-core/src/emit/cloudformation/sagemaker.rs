@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Template, get_att, ids, images, reference, sub, suppressions};
+use super::{Attribute, LogicalId, Sub, Template, ids, images, suppressions};
 use crate::catalog;
 use crate::ir::{Endpoint, System, pascal, split_s3_uri};
 use crate::spec::{DriftStatistic, Metric, ProblemType};
@@ -11,12 +11,12 @@ use crate::spec::{DriftStatistic, Metric, ProblemType};
 pub(super) const PIPELINE_PLACEHOLDERS: [&str; 3] =
     ["KmsKeyArn", "ExecutionRoleArn", "MonitoringRoleArn"];
 
-pub(super) const DATA_QUALITY_JOB: &str = "DataQualityJobDefinition";
-pub(super) const DATA_QUALITY_SCHEDULE: &str = "DataQualitySchedule";
-pub(super) const MODEL_QUALITY_JOB: &str = "ModelQualityJobDefinition";
-pub(super) const MODEL_QUALITY_SCHEDULE: &str = "ModelQualitySchedule";
-const SCALABLE_TARGET: &str = "EndpointScalableTarget";
-const SCALING_POLICY: &str = "EndpointScalingPolicy";
+const DATA_QUALITY_JOB: LogicalId = LogicalId::fixed("DataQualityJobDefinition");
+const DATA_QUALITY_SCHEDULE: LogicalId = LogicalId::fixed("DataQualitySchedule");
+const MODEL_QUALITY_JOB: LogicalId = LogicalId::fixed("ModelQualityJobDefinition");
+const MODEL_QUALITY_SCHEDULE: LogicalId = LogicalId::fixed("ModelQualitySchedule");
+const SCALABLE_TARGET: LogicalId = LogicalId::fixed("EndpointScalableTarget");
+const SCALING_POLICY: LogicalId = LogicalId::fixed("EndpointScalingPolicy");
 pub use crate::ir::VARIANT;
 
 pub(super) fn add(t: &mut Template, pipeline: &Value) {
@@ -40,8 +40,8 @@ fn definition_body(t: &Template, pipeline: &Value) -> Value {
         if body.contains(&format!("${{{name}}}")) {
             let value = match name {
                 "KmsKeyArn" => t.key_arn(),
-                "MonitoringRoleArn" => get_att(ids::MONITORING_ROLE, "Arn"),
-                _ => get_att(ids::EXECUTION_ROLE, "Arn"),
+                "MonitoringRoleArn" => t.get_att(&ids::MONITORING_ROLE, Attribute::Arn),
+                _ => t.get_att(&ids::EXECUTION_ROLE, Attribute::Arn),
             };
             variables.insert(name.to_string(), value);
         }
@@ -63,13 +63,13 @@ fn monitoring_pipeline(t: &mut Template, pipeline: &Value) {
     };
     let definition = definition_body(t, pipeline);
     t.resource(
-        ids::MONITORING_PIPELINE,
+        &ids::MONITORING_PIPELINE,
         json!({
             "Type": "AWS::SageMaker::Pipeline",
             "Properties": {
                 "PipelineName": system.names.monitoring_pipeline,
                 "PipelineDescription": format!("Measures drift and quality of the {} endpoint", system.project),
-                "RoleArn": get_att(ids::MONITORING_ROLE, "Arn"),
+                "RoleArn": t.get_att(&ids::MONITORING_ROLE, Attribute::Arn),
                 "PipelineDefinition": {"PipelineDefinitionBody": definition},
                 "Tags": t.tags(),
             },
@@ -88,10 +88,10 @@ fn monitoring_pipeline(t: &mut Template, pipeline: &Value) {
             format!("{}-{}", system.names.monitoring_pipeline, i + 1)
         };
         t.resource(
-            &format!("MonitoringSchedule{}", i + 1),
+            &LogicalId::new(format!("MonitoringSchedule{}", i + 1)),
             json!({
                 "Type": "AWS::Scheduler::Schedule",
-                "Condition": ids::HAS_MODEL,
+                "Condition": t.when(&ids::HAS_MODEL),
                 "Properties": {
                     "Name": name,
                     "Description": format!("Starts {} on {expression}", system.names.monitoring_pipeline),
@@ -100,8 +100,8 @@ fn monitoring_pipeline(t: &mut Template, pipeline: &Value) {
                     "State": "ENABLED",
                     "KmsKeyArn": t.key_arn(),
                     "Target": {
-                        "Arn": super::arn("sagemaker", &format!("pipeline/{}", system.names.monitoring_pipeline)),
-                        "RoleArn": get_att(ids::SCHEDULER_ROLE, "Arn"),
+                        "Arn": t.arn("sagemaker", &format!("pipeline/{}", system.names.monitoring_pipeline)),
+                        "RoleArn": t.get_att(&ids::SCHEDULER_ROLE, Attribute::Arn),
                         "RetryPolicy": {"MaximumRetryAttempts": 2},
                     },
                 },
@@ -114,7 +114,7 @@ fn monitoring_pipeline(t: &mut Template, pipeline: &Value) {
 /// tags, encrypted with the key.
 fn repositories(t: &mut Template) {
     for image in images(t.system).into_iter().filter(|i| i.is_own()) {
-        let id = format!("{}Repository", pascal(&image.repository));
+        let id = LogicalId::new(format!("{}Repository", pascal(&image.repository)));
         let resource = json!({
             "Type": "AWS::ECR::Repository",
             "Properties": {
@@ -132,12 +132,13 @@ fn repositories(t: &mut Template) {
 /// The group's resource policy when other accounts deploy from it (a central registry): they
 /// may read the group and its packages and make models of them, as AWS's cross-account
 /// deployment of the model registry requires, and nothing else: approving stays here.
-fn shared_group_policy(system: &crate::ir::System) -> Option<Value> {
+fn shared_group_policy(t: &Template) -> Option<Value> {
+    let system = t.system;
     if system.registry.shared_with_accounts.is_empty() {
         return None;
     }
     let group = &system.registry.model_package_group;
-    let principals = super::account_principals(&system.registry.shared_with_accounts);
+    let principals = t.account_principals(&system.registry.shared_with_accounts);
     Some(json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -146,14 +147,14 @@ fn shared_group_policy(system: &crate::ir::System) -> Option<Value> {
                 "Effect": "Allow",
                 "Principal": {"AWS": principals},
                 "Action": "sagemaker:DescribeModelPackageGroup",
-                "Resource": super::arn("sagemaker", &format!("model-package-group/{group}")),
+                "Resource": t.arn("sagemaker", &format!("model-package-group/{group}")),
             },
             {
                 "Sid": "ConsumerAccountsDeployItsPackages",
                 "Effect": "Allow",
                 "Principal": {"AWS": principals},
                 "Action": ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:CreateModel"],
-                "Resource": super::arn("sagemaker", &format!("model-package/{group}/*")),
+                "Resource": t.arn("sagemaker", &format!("model-package/{group}/*")),
             },
         ],
     }))
@@ -169,20 +170,20 @@ fn registry_and_pipeline(t: &mut Template, pipeline: &Value) {
             "Tags": t.tags(),
         },
     });
-    if let Some(policy) = shared_group_policy(system) {
+    if let Some(policy) = shared_group_policy(t) {
         group["Properties"]["ModelPackageGroupPolicy"] = policy;
     }
-    t.resource(ids::MODEL_PACKAGE_GROUP, group);
+    t.resource(&ids::MODEL_PACKAGE_GROUP, group);
     let definition = definition_body(t, pipeline);
     t.resource(
-        ids::PIPELINE,
+        &ids::PIPELINE,
         json!({
             "Type": "AWS::SageMaker::Pipeline",
-            "DependsOn": [ids::MODEL_PACKAGE_GROUP],
+            "DependsOn": t.depends_on(&[&ids::MODEL_PACKAGE_GROUP]),
             "Properties": {
                 "PipelineName": system.names.pipeline,
                 "PipelineDescription": format!("Builds, evaluates and registers {}", system.project),
-                "RoleArn": get_att(ids::EXECUTION_ROLE, "Arn"),
+                "RoleArn": t.get_att(&ids::EXECUTION_ROLE, Attribute::Arn),
                 "PipelineDefinition": {"PipelineDefinitionBody": definition},
                 "Tags": t.tags(),
             },
@@ -196,7 +197,7 @@ fn registry_and_pipeline(t: &mut Template, pipeline: &Value) {
     t.output(
         "PipelineArn",
         "The SageMaker pipeline's ARN",
-        super::arn("sagemaker", &format!("pipeline/{}", system.names.pipeline)),
+        t.arn("sagemaker", &format!("pipeline/{}", system.names.pipeline)),
     );
     t.output(
         "ModelPackageGroupName",
@@ -217,24 +218,28 @@ fn endpoint(t: &mut Template) {
         return;
     };
     t.resource(
-        ids::MODEL,
+        &ids::MODEL,
         json!({
             "Type": "AWS::SageMaker::Model",
-            "Condition": ids::HAS_MODEL,
+            "Condition": t.when(&ids::HAS_MODEL),
             "Properties": {
-                "ExecutionRoleArn": get_att(ids::ENDPOINT_ROLE, "Arn"),
-                "PrimaryContainer": {"ModelPackageName": reference(ids::MODEL_PACKAGE_ARN)},
+                "ExecutionRoleArn": t.get_att(&ids::ENDPOINT_ROLE, Attribute::Arn),
+                "PrimaryContainer": {"ModelPackageName": t.reference(&ids::MODEL_PACKAGE_ARN)},
                 "EnableNetworkIsolation": true,
                 "Tags": t.tags(),
             },
         }),
     );
-    let mut config = endpoint_config(endpoint, &t.key_arn(), get_att(ids::MODEL, "ModelName"));
+    let mut config = endpoint_config(
+        endpoint,
+        &t.key_arn(),
+        t.get_att(&ids::MODEL, Attribute::ModelName),
+    );
     config["Tags"] = t.tags();
     let local_storage = catalog::has_nvme(&endpoint.instance_type);
     let mut resource = json!({
         "Type": "AWS::SageMaker::EndpointConfig",
-        "Condition": ids::HAS_MODEL,
+        "Condition": t.when(&ids::HAS_MODEL),
         "Properties": config,
     });
     if local_storage {
@@ -246,51 +251,49 @@ fn endpoint(t: &mut Template) {
             )],
         );
     }
-    t.resource(ids::ENDPOINT_CONFIG, resource);
+    t.resource(&ids::ENDPOINT_CONFIG, resource);
     t.resource(
-        ids::ENDPOINT,
+        &ids::ENDPOINT,
         json!({
             "Type": "AWS::SageMaker::Endpoint",
-            "Condition": ids::HAS_MODEL,
+            "Condition": t.when(&ids::HAS_MODEL),
             "Properties": {
                 "EndpointName": endpoint.name,
-                "EndpointConfigName": get_att(ids::ENDPOINT_CONFIG, "EndpointConfigName"),
+                "EndpointConfigName": t.get_att(&ids::ENDPOINT_CONFIG, Attribute::EndpointConfigName),
                 "Tags": t.tags(),
             },
         }),
     );
-    t.outputs.insert(
-        "EndpointName".into(),
-        json!({
-            "Condition": ids::HAS_MODEL,
-            "Description": "The endpoint serving the approved model",
-            "Value": get_att(ids::ENDPOINT, "EndpointName"),
-        }),
+    t.conditional_output(
+        "EndpointName",
+        &ids::HAS_MODEL,
+        "The endpoint serving the approved model",
+        t.get_att(&ids::ENDPOINT, Attribute::EndpointName),
     );
     if let Some(scaling) = &endpoint.autoscaling {
         t.resource(
-            SCALABLE_TARGET,
+            &SCALABLE_TARGET,
             json!({
                 "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
-                "Condition": ids::HAS_MODEL,
+                "Condition": t.when(&ids::HAS_MODEL),
                 "Properties": {
                     "MinCapacity": scaling.min_instances,
                     "MaxCapacity": scaling.max_instances,
-                    "ResourceId": sub(format!("endpoint/${{{}.EndpointName}}/variant/{VARIANT}", ids::ENDPOINT)),
+                    "ResourceId": t.sub(Sub::text("endpoint/").then_attribute(&ids::ENDPOINT, Attribute::EndpointName).then(format!("/variant/{VARIANT}"))),
                     "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
                     "ServiceNamespace": "sagemaker",
                 },
             }),
         );
         t.resource(
-            SCALING_POLICY,
+            &SCALING_POLICY,
             json!({
                 "Type": "AWS::ApplicationAutoScaling::ScalingPolicy",
-                "Condition": ids::HAS_MODEL,
+                "Condition": t.when(&ids::HAS_MODEL),
                 "Properties": {
                     "PolicyName": format!("{}-invocations", endpoint.name),
                     "PolicyType": "TargetTrackingScaling",
-                    "ScalingTargetId": reference(SCALABLE_TARGET),
+                    "ScalingTargetId": t.reference(&SCALABLE_TARGET),
                     "TargetTrackingScalingPolicyConfiguration": {
                         "TargetValue": scaling.target_invocations_per_instance,
                         "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
@@ -370,7 +373,7 @@ fn job_definition(
             "VolumeKmsKeyId": t.key_arn(),
         }},
         "NetworkConfig": {"EnableInterContainerTrafficEncryption": true, "EnableNetworkIsolation": true},
-        "RoleArn": get_att(ids::MONITORING_ROLE, "Arn"),
+        "RoleArn": t.get_att(&ids::MONITORING_ROLE, Attribute::Arn),
         "StoppingCondition": {"MaxRuntimeInSeconds": 1800},
         "Tags": t.tags(),
     });
@@ -379,7 +382,7 @@ fn job_definition(
     }
     json!({
         "Type": format!("AWS::SageMaker::{kind}JobDefinition"),
-        "Condition": ids::HAS_MODEL,
+        "Condition": t.when(&ids::HAS_MODEL),
         "Properties": properties,
     })
 }
@@ -404,24 +407,24 @@ fn constraints_uri(t: &Template, baseline_uri: &str) -> String {
     format!("s3://{}/{key}", t.system.buckets.pipeline)
 }
 
-fn endpoint_input() -> Value {
+fn endpoint_input(t: &Template) -> Value {
     json!({
-        "EndpointName": get_att(ids::ENDPOINT, "EndpointName"),
+        "EndpointName": t.get_att(&ids::ENDPOINT, Attribute::EndpointName),
         "LocalPath": "/opt/ml/processing/input/endpoint",
         "S3DataDistributionType": "FullyReplicated",
         "S3InputMode": "File",
     })
 }
 
-fn schedule(t: &Template, name: &str, job: &str, kind: &str, expression: &str) -> Value {
+fn schedule(t: &Template, name: &str, job: &LogicalId, kind: &str, expression: &str) -> Value {
     json!({
         "Type": "AWS::SageMaker::MonitoringSchedule",
-        "Condition": ids::HAS_MODEL,
+        "Condition": t.when(&ids::HAS_MODEL),
         "Properties": {
             "MonitoringScheduleName": name,
-            "EndpointName": get_att(ids::ENDPOINT, "EndpointName"),
+            "EndpointName": t.get_att(&ids::ENDPOINT, Attribute::EndpointName),
             "MonitoringScheduleConfig": {
-                "MonitoringJobDefinitionName": get_att(job, "JobDefinitionName"),
+                "MonitoringJobDefinitionName": t.get_att(job, Attribute::JobDefinitionName),
                 "MonitoringType": kind,
                 "ScheduleConfig": {"ScheduleExpression": expression},
             },
@@ -445,17 +448,17 @@ fn monitoring(t: &mut Template) {
             "DataQuality",
             monitor,
             json!({"ImageUri": drift.image_uri}),
-            json!({"EndpointInput": endpoint_input()}),
+            json!({"EndpointInput": endpoint_input(t)}),
         );
-        t.resource(DATA_QUALITY_JOB, job);
+        t.resource(&DATA_QUALITY_JOB, job);
         let resource = schedule(
             t,
             &system.names.data_drift_schedule,
-            DATA_QUALITY_JOB,
+            &DATA_QUALITY_JOB,
             "DataQuality",
             &drift.schedule,
         );
-        t.resource(DATA_QUALITY_SCHEDULE, resource);
+        t.resource(&DATA_QUALITY_SCHEDULE, resource);
     }
     if let Some(quality) = &system.model_quality {
         let monitor = Monitor {
@@ -469,19 +472,19 @@ fn monitoring(t: &mut Template) {
             monitor,
             json!({"ImageUri": quality.image_uri, "ProblemType": problem_type(quality.problem_type)}),
             json!({
-                "EndpointInput": endpoint_input(),
+                "EndpointInput": endpoint_input(t),
                 "GroundTruthS3Input": {"S3Uri": quality.ground_truth_uri},
             }),
         );
-        t.resource(MODEL_QUALITY_JOB, job);
+        t.resource(&MODEL_QUALITY_JOB, job);
         let resource = schedule(
             t,
             &system.names.model_quality_schedule,
-            MODEL_QUALITY_JOB,
+            &MODEL_QUALITY_JOB,
             "ModelQuality",
             &quality.schedule,
         );
-        t.resource(MODEL_QUALITY_SCHEDULE, resource);
+        t.resource(&MODEL_QUALITY_SCHEDULE, resource);
     }
 }
 

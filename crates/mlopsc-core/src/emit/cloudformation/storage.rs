@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Template, bucket_arns, get_att, ids, reference, sub, suppressions};
+use super::{Attribute, LogicalId, Sub, Template, ids, suppressions};
 use std::collections::BTreeSet;
 
 use crate::ir::{Kms, split_s3_uri};
@@ -14,26 +14,29 @@ pub(super) fn add(t: &mut Template) {
     let buckets = t.system.buckets.clone();
     logs_bucket(t, &buckets.logs);
     for (id, name, output) in [
-        (ids::DATA_BUCKET, &buckets.data, "DataBucketName"),
-        (ids::MODELS_BUCKET, &buckets.models, "ModelsBucketName"),
+        (&ids::DATA_BUCKET, &buckets.data, "DataBucketName"),
+        (&ids::MODELS_BUCKET, &buckets.models, "ModelsBucketName"),
         (
-            ids::PIPELINE_BUCKET,
+            &ids::PIPELINE_BUCKET,
             &buckets.pipeline,
             "PipelineBucketName",
         ),
     ] {
         bucket(t, id, name);
-        t.output(output, &format!("The S3 bucket {name}"), reference(id));
+        let bucket = t.reference(id);
+        t.output(output, &format!("The S3 bucket {name}"), bucket);
     }
+    let logs_bucket = t.reference(&ids::LOGS_BUCKET);
     t.output(
         "LogsBucketName",
         "The S3 bucket of access logs",
-        reference(ids::LOGS_BUCKET),
+        logs_bucket,
     );
+    let key_arn = t.key_arn();
     t.output(
         "KmsKeyArn",
         "The KMS key that encrypts the system's data",
-        t.key_arn(),
+        key_arn,
     );
 }
 
@@ -53,7 +56,7 @@ fn key(t: &mut Template) {
         .into_iter()
         .map(|name| {
             let group = super::events::state_machine_log_group(name);
-            super::arn("logs", &format!("log-group:{group}"))
+            t.arn("logs", &format!("log-group:{group}"))
         })
         .collect();
     let log_groups = match <[Value; 1]>::try_from(log_groups) {
@@ -73,14 +76,14 @@ fn key(t: &mut Template) {
                         {
                             "Sid": "AccountAdministersAndDelegatesToIam",
                             "Effect": "Allow",
-                            "Principal": {"AWS": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")},
+                            "Principal": {"AWS": t.sub(Sub::text("arn:${AWS::Partition}:iam::${AWS::AccountId}:root"))},
                             "Action": "kms:*",
                             "Resource": "*",
                         },
                         {
                             "Sid": "CloudWatchLogsEncryptsTheStateMachineLogs",
                             "Effect": "Allow",
-                            "Principal": {"Service": sub("logs.${AWS::Region}.amazonaws.com")},
+                            "Principal": {"Service": t.sub(Sub::text("logs.${AWS::Region}.amazonaws.com"))},
                             "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                             "Resource": "*",
                             "Condition": {"ArnEquals": {
@@ -93,7 +96,7 @@ fn key(t: &mut Template) {
                             "Principal": {"Service": "cloudwatch.amazonaws.com"},
                             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                             "Resource": "*",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                            "Condition": {"StringEquals": {"aws:SourceAccount": super::account_id()}},
                         },
                     ],
                 },
@@ -107,23 +110,21 @@ fn key(t: &mut Template) {
         statements.push(json!({
             "Sid": "ConsumerAccountsDecryptModelArtifacts",
             "Effect": "Allow",
-            "Principal": {"AWS": super::account_principals(&t.system.registry.shared_with_accounts)},
+            "Principal": {"AWS": t.account_principals(&t.system.registry.shared_with_accounts)},
             "Action": ["kms:Decrypt", "kms:DescribeKey"],
             "Resource": "*",
-            "Condition": {"StringEquals": {"kms:ViaService": sub("s3.${AWS::Region}.amazonaws.com")}},
+            "Condition": {"StringEquals": {"kms:ViaService": t.sub(Sub::text("s3.${AWS::Region}.amazonaws.com"))}},
         }));
     }
-    t.resource(ids::KEY, key);
-    t.resource(
-        ids::KEY_ALIAS,
-        json!({
-            "Type": "AWS::KMS::Alias",
-            "Properties": {
-                "AliasName": t.system.names.kms_alias,
-                "TargetKeyId": reference(ids::KEY),
-            },
-        }),
-    );
+    t.resource(&ids::KEY, key);
+    let alias = json!({
+        "Type": "AWS::KMS::Alias",
+        "Properties": {
+            "AliasName": t.system.names.kms_alias,
+            "TargetKeyId": t.reference(&ids::KEY),
+        },
+    });
+    t.resource(&ids::KEY_ALIAS, alias);
 }
 
 /// Settings every bucket shares: no public access, owner-enforced objects, retained on
@@ -233,7 +234,7 @@ fn common_rules(t: &Template) -> Vec<Value> {
 
 /// A data, models or pipeline bucket: SSE-KMS with a bucket key, access logs to the logs
 /// bucket, EventBridge notifications when a new-data trigger watches it.
-fn bucket(t: &mut Template, id: &str, name: &str) {
+fn bucket(t: &mut Template, id: &LogicalId, name: &str) {
     let encryption = json!({
         "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": t.key_arn()},
         "BucketKeyEnabled": true,
@@ -241,7 +242,7 @@ fn bucket(t: &mut Template, id: &str, name: &str) {
     let mut resource = base_bucket(t, name, encryption, lifecycle_rules(t));
     let properties = &mut resource["Properties"];
     properties["LoggingConfiguration"] = json!({
-        "DestinationBucketName": reference(ids::LOGS_BUCKET),
+        "DestinationBucketName": t.reference(&ids::LOGS_BUCKET),
         "LogFilePrefix": format!("s3-access/{name}/"),
     });
     let watched = t
@@ -264,22 +265,23 @@ fn bucket(t: &mut Template, id: &str, name: &str) {
     }
     t.resource(id, resource);
     let mut shares = Vec::new();
-    if id == ids::MODELS_BUCKET && !t.system.registry.shared_with_accounts.is_empty() {
+    if *id == ids::MODELS_BUCKET && !t.system.registry.shared_with_accounts.is_empty() {
         // The consuming accounts' endpoints read the model artifacts of approved packages, and
         // their deploy state machines the packages' drift baselines.
         shares.push(json!({
             "Sid": "ConsumerAccountsReadModelArtifacts",
             "Effect": "Allow",
-            "Principal": {"AWS": super::account_principals(&t.system.registry.shared_with_accounts)},
+            "Principal": {"AWS": t.account_principals(&t.system.registry.shared_with_accounts)},
             "Action": ["s3:GetObject", "s3:ListBucket"],
             "Resource": [
-                get_att(id, "Arn"),
-                sub(format!("${{{id}.Arn}}/{}*", crate::emit::sagemaker::MODELS_PREFIX)),
-                sub(format!("${{{id}.Arn}}/{}*", crate::ir::BASELINES_PREFIX)),
+                t.get_att(id, Attribute::Arn),
+                t.sub(Sub::attribute(id, Attribute::Arn).then(format!("/{}*", crate::emit::sagemaker::MODELS_PREFIX))),
+                t.sub(Sub::attribute(id, Attribute::Arn).then(format!("/{}*", crate::ir::BASELINES_PREFIX))),
             ],
         }));
     }
-    t.resource(&format!("{id}Policy"), bucket_policy(id, shares));
+    let policy = bucket_policy(t, id, shares);
+    t.resource(&id.suffixed("Policy"), policy);
 }
 
 /// The logs bucket receives S3 server access logs, which S3 delivers only to buckets
@@ -304,43 +306,41 @@ fn logs_bucket(t: &mut Template, name: &str) {
         ));
     }
     resource["Metadata"] = suppressions(&[], &skips);
-    t.resource(ids::LOGS_BUCKET, resource);
+    t.resource(&ids::LOGS_BUCKET, resource);
     let sources: Vec<Value> = [ids::DATA_BUCKET, ids::MODELS_BUCKET, ids::PIPELINE_BUCKET]
         .iter()
-        .map(|id| get_att(id, "Arn"))
+        .map(|id| t.get_att(id, Attribute::Arn))
         .collect();
     let delivery = json!({
         "Sid": "S3ServerAccessLogDelivery",
         "Effect": "Allow",
         "Principal": {"Service": "logging.s3.amazonaws.com"},
         "Action": "s3:PutObject",
-        "Resource": sub(format!("${{{}.Arn}}/s3-access/*", ids::LOGS_BUCKET)),
+        "Resource": t.sub(Sub::attribute(&ids::LOGS_BUCKET, Attribute::Arn).then("/s3-access/*")),
         "Condition": {
             "ArnLike": {"aws:SourceArn": sources},
-            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+            "StringEquals": {"aws:SourceAccount": super::account_id()},
         },
     });
-    t.resource(
-        &format!("{}Policy", ids::LOGS_BUCKET),
-        bucket_policy(ids::LOGS_BUCKET, vec![delivery]),
-    );
+    let policy = bucket_policy(t, &ids::LOGS_BUCKET, vec![delivery]);
+    t.resource(&ids::LOGS_BUCKET.suffixed("Policy"), policy);
 }
 
 /// Denies every request that does not use TLS, plus any extra statements.
-fn bucket_policy(bucket_id: &str, extra: Vec<Value>) -> Value {
+fn bucket_policy(t: &Template, bucket: &LogicalId, extra: Vec<Value>) -> Value {
     let mut statements = vec![json!({
         "Sid": "DenyInsecureTransport",
         "Effect": "Deny",
         "Principal": "*",
         "Action": "s3:*",
-        "Resource": bucket_arns(bucket_id, ""),
+        "Resource": t.bucket_arns(bucket, ""),
         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     })];
     statements.extend(extra);
     json!({
         "Type": "AWS::S3::BucketPolicy",
         "Properties": {
-            "Bucket": reference(bucket_id),
+            "Bucket": t.reference(bucket),
             "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
         },
     })
