@@ -550,7 +550,7 @@ mod tests {
     fn minimal() -> System {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/examples/minimal/mlops.yaml"
+            "/../../examples/minimal/mlops.yaml"
         ))
         .expect("the minimal example");
         let source = SourceFile {
