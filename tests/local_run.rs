@@ -80,8 +80,11 @@ fn noise_images(dir: &Path) {
 fn python_available(example: &str) -> bool {
     let requirements =
         std::fs::read(examples().join(example).join("code/requirements.txt")).unwrap();
-    let venv = mlopsc::local::python::venv_root()
-        .map(|root| root.join(mlopsc::build::sha256_hex(&requirements)));
+    let venv = mlopsc::local::python::venv_root(
+        std::env::var_os("XDG_CACHE_HOME").as_deref(),
+        std::env::var_os("HOME").as_deref(),
+    )
+    .map(|root| root.join(mlopsc::build::sha256_hex(&requirements)));
     let ready = venv.as_ref().is_some_and(|v| v.join("bin/python").exists());
     if ready || std::env::var("CI").as_deref() == Ok("true") {
         return true;
@@ -335,10 +338,13 @@ fn churn_example_registers_a_model_and_fails_a_recall_gate_no_model_can_pass() {
 fn venv_python(example: &str) -> PathBuf {
     let requirements =
         std::fs::read(examples().join(example).join("code/requirements.txt")).unwrap();
-    mlopsc::local::python::venv_root()
-        .unwrap()
-        .join(mlopsc::build::sha256_hex(&requirements))
-        .join("bin/python")
+    mlopsc::local::python::venv_root(
+        std::env::var_os("XDG_CACHE_HOME").as_deref(),
+        std::env::var_os("HOME").as_deref(),
+    )
+    .unwrap()
+    .join(mlopsc::build::sha256_hex(&requirements))
+    .join("bin/python")
 }
 
 /// `scripts/synthetic-layouts.py`: the flagship's three sources from generated JPEGs, with
@@ -765,10 +771,13 @@ fn serve(
     ));
     archive.unpack(&dir).unwrap();
     let requirements = std::fs::read(examples().join("skin-lesion/code/requirements.txt")).unwrap();
-    let python = mlopsc::local::python::venv_root()
-        .unwrap()
-        .join(mlopsc::build::sha256_hex(&requirements))
-        .join("bin/python");
+    let python = mlopsc::local::python::venv_root(
+        std::env::var_os("XDG_CACHE_HOME").as_deref(),
+        std::env::var_os("HOME").as_deref(),
+    )
+    .unwrap()
+    .join(mlopsc::build::sha256_hex(&requirements))
+    .join("bin/python");
     let variable = |name: &str| {
         environment[name]
             .as_str()

@@ -37,8 +37,11 @@ fn text(bytes: &[u8]) -> String {
 fn flagship_python() -> Option<PathBuf> {
     let requirements =
         std::fs::read(root().join("examples/skin-lesion/code/requirements.txt")).unwrap();
-    let venv = mlopsc::local::python::venv_root()
-        .map(|root| root.join(mlopsc::build::sha256_hex(&requirements)));
+    let venv = mlopsc::local::python::venv_root(
+        std::env::var_os("XDG_CACHE_HOME").as_deref(),
+        std::env::var_os("HOME").as_deref(),
+    )
+    .map(|root| root.join(mlopsc::build::sha256_hex(&requirements)));
     let python = venv.as_ref().map(|v| v.join("bin/python"));
     let ready = python.as_ref().is_some_and(|p| p.exists());
     if ready || std::env::var("CI").as_deref() == Ok("true") {
