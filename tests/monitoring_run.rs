@@ -13,6 +13,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+#[path = "common/in_process.rs"]
+mod in_process;
 #[path = "common/optional.rs"]
 mod optional;
 #[path = "common/run_local.rs"]
@@ -326,8 +328,8 @@ fn a_spec_without_image_monitoring_has_no_monitoring_pipeline() {
         "--pipeline",
         "monitoring",
     ]);
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
-    let stderr = text(&output.stderr);
+    assert_eq!(output.code, 2, "{}", output.stderr);
+    let stderr = &output.stderr;
     assert!(stderr.contains("has no monitoring pipeline"), "{stderr}");
     assert!(stderr.contains("help: "), "{stderr}");
 }

@@ -290,7 +290,7 @@ pub use aws_commands::{apply, destroy, output};
 
 #[cfg(feature = "aws")]
 mod aws_commands {
-    use std::io::{BufRead, IsTerminal};
+    use std::io::BufRead;
     use std::time::Instant;
 
     use super::{
