@@ -43,4 +43,4 @@ external: generated-check
 # help as installed, and plan/apply/destroy through the real AWS SDK against moto_server,
 # which the tests start on 127.0.0.1 (and refuse any other endpoint).
 deploy-tests: external
-	$(CARGO) test --workspace --lib --test cli --test cli_help --test deploy --test deploy_offline
+	$(CARGO) test --workspace --lib --test cli --test cli_help --test deploy --test deploy_offline --test end_to_end

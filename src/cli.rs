@@ -3,8 +3,9 @@
 //! Commands write to the `Write` values they are given, never to the process's streams,
 //! so that every command runs in memory in tests.
 
-use std::ffi::OsString;
-use std::io::{IsTerminal, Read, Write};
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -132,15 +133,13 @@ pub enum ColorWhen {
 }
 
 impl ColorWhen {
-    /// Whether output to a stream is colored; `auto` follows the terminal and NO_COLOR.
-    pub fn enabled(self, stream_is_terminal: bool) -> bool {
+    /// Whether output to a stream is colored; `auto` follows the terminal and NO_COLOR
+    /// (`no_color`: the variable's value, if set).
+    pub fn enabled(self, stream_is_terminal: bool, no_color: Option<&OsStr>) -> bool {
         match self {
             ColorWhen::Always => true,
             ColorWhen::Never => false,
-            ColorWhen::Auto => {
-                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-                stream_is_terminal && !no_color
-            }
+            ColorWhen::Auto => stream_is_terminal && no_color.is_none_or(|v| v.is_empty()),
         }
     }
 
@@ -479,6 +478,9 @@ fn parse_data(text: &str) -> Result<(String, PathBuf), String> {
     }
 }
 
+/// The environment variables of one invocation: the process's, or a test's own.
+pub type Env = BTreeMap<OsString, OsString>;
+
 /// What the commands need from the outside world.
 pub struct Io<'a> {
     pub stdout: &'a mut dyn Write,
@@ -489,36 +491,85 @@ pub struct Io<'a> {
     pub color: bool,
     /// `--quiet`, `--verbose` or neither.
     pub verbosity: Verbosity,
+    /// The directory relative paths are resolved against: arguments, `generated/`, `.`.
+    pub cwd: &'a Path,
+    /// The variables commands read (HOME, XDG_CACHE_HOME, AWS_*), never the process's own,
+    /// so that a test sets them without touching the test process.
+    pub env: &'a Env,
+    /// Where `apply` and `destroy` read a confirmation: the terminal; `None` when stdin is
+    /// not one, so that nothing piped in can approve a deployment.
+    pub confirm: Option<&'a mut dyn BufRead>,
 }
 
-/// Parses arguments and runs the command against the real streams.
+impl Io<'_> {
+    /// Where a path given on the command line (or a default such as `generated/`) is on
+    /// disk; its display stays the path as given.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        self.cwd.join(path)
+    }
+
+    /// An environment variable, if set.
+    pub fn var(&self, name: &str) -> Option<&OsStr> {
+        self.env.get(OsStr::new(name)).map(OsString::as_os_str)
+    }
+}
+
+/// One run of mlopsc: what the binary gets from its process, and what a test gives instead.
+pub struct Invocation<'a> {
+    /// The arguments, the program name first.
+    pub args: Vec<OsString>,
+    /// The working directory.
+    pub cwd: PathBuf,
+    pub env: Env,
+    pub stdin: &'a mut dyn Read,
+    pub stdout: &'a mut dyn Write,
+    pub stderr: &'a mut dyn Write,
+    /// Whether `stderr` is a terminal (for `--color auto`).
+    pub terminal: bool,
+    /// See [`Io::confirm`].
+    pub confirm: Option<&'a mut dyn BufRead>,
+}
+
+/// Parses arguments and runs the command against the real process: its streams, working
+/// directory and environment.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
-    let stdin = std::io::stdin();
     let terminal = stderr.is_terminal();
-    let code = main_with(
-        args,
-        &mut stdin.lock(),
-        &mut stdout.lock(),
-        &mut stderr.lock(),
+    // A deleted working directory still lets absolute paths and `--help` work.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    // Two unlocked handles of one stdin: a command reads either the spec or a confirmation.
+    let mut confirm = std::io::stdin()
+        .is_terminal()
+        .then(|| std::io::BufReader::new(std::io::stdin()));
+    let code = main_with(Invocation {
+        args: args.into_iter().collect(),
+        cwd,
+        env: std::env::vars_os().collect(),
+        stdin: &mut std::io::stdin(),
+        stdout: &mut stdout.lock(),
+        stderr: &mut stderr.lock(),
         terminal,
-    );
+        confirm: confirm.as_mut().map(|input| input as &mut dyn BufRead),
+    });
     let _ = std::io::stdout().flush();
     code
 }
 
-/// Parses arguments and runs the command against the given streams, as the binary does:
-/// tests run every command this way, in memory. `terminal` says whether `stderr` is one
-/// (for `--color auto`).
-pub fn main_with(
-    args: impl IntoIterator<Item = OsString>,
-    stdin: &mut dyn Read,
-    stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
-    terminal: bool,
-) -> u8 {
-    let args: Vec<OsString> = args.into_iter().collect();
+/// Parses arguments and runs the command as the binary does, on what the invocation gives:
+/// tests run every command this way, in memory, in a temporary directory.
+pub fn main_with(invocation: Invocation) -> u8 {
+    let Invocation {
+        args,
+        cwd,
+        env,
+        stdin,
+        stdout,
+        stderr,
+        terminal,
+        confirm,
+    } = invocation;
+    let no_color = env.get(OsStr::new("NO_COLOR")).map(OsString::as_os_str);
     let color_when = ColorWhen::from_args(&args);
     let clap_color = match color_when {
         ColorWhen::Auto if terminal => clap::ColorChoice::Auto,
@@ -533,7 +584,7 @@ pub fn main_with(
         Ok(cli) => cli,
         Err(err) => {
             let rendered = err.render();
-            let text = if color_when.enabled(terminal) {
+            let text = if color_when.enabled(terminal, no_color) {
                 rendered.ansi().to_string()
             } else {
                 rendered.to_string()
@@ -555,8 +606,11 @@ pub fn main_with(
         stdout,
         stderr,
         stdin,
-        color: cli.color.enabled(terminal),
+        color: cli.color.enabled(terminal, no_color),
         verbosity: cli.verbosity(),
+        cwd: &cwd,
+        env: &env,
+        confirm: confirm.map(|input| input as &mut dyn BufRead),
     };
     let code = run(cli.command, &mut io);
     let _ = io.stdout.flush();
@@ -592,14 +646,12 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
         Command::Plan(args) => deploy::plan(args, io),
         #[cfg(feature = "aws")]
         Command::Apply(args) => {
-            let mut input = deploy::terminal_input();
-            let input = input.as_mut().map(|i| i as &mut dyn std::io::BufRead);
+            let input = io.confirm.take();
             deploy::apply(args, io, input)
         }
         #[cfg(feature = "aws")]
         Command::Destroy(args) => {
-            let mut input = deploy::terminal_input();
-            let input = input.as_mut().map(|i| i as &mut dyn std::io::BufRead);
+            let input = io.confirm.take();
             deploy::destroy(args, io, input)
         }
         #[cfg(feature = "aws")]
@@ -696,9 +748,17 @@ impl ReadFailure {
     }
 }
 
-/// Reads a spec file; an I/O failure becomes an F001 diagnostic, bad UTF-8 a Y004.
+/// Reads a spec file relative to the process's working directory; an I/O failure becomes
+/// an F001 diagnostic, bad UTF-8 a Y004.
 pub fn read_spec(path: &Path) -> Result<SourceFile, ReadFailure> {
+    read_spec_in(Path::new(""), path)
+}
+
+/// Reads the spec at `path` resolved against `cwd`, named as given (diagnostics show the
+/// path the user typed).
+pub fn read_spec_in(cwd: &Path, path: &Path) -> Result<SourceFile, ReadFailure> {
     let name = path.display().to_string();
+    let path = &cwd.join(path);
     let empty = || SourceFile {
         name: name.clone(),
         text: String::new(),

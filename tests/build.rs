@@ -1,14 +1,13 @@
 //! `mlopsc build`: determinism, atomic writes, `--check`, and step-code checks (F002).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+#[path = "common/in_process.rs"]
+mod in_process;
 #[path = "common/optional.rs"]
 mod optional;
 
-fn mlopsc() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mlopsc"))
-}
+use in_process::{Ran, mlopsc};
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -25,7 +24,7 @@ fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-fn build(spec: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+fn build(spec: &Path, out: &Path, extra: &[&str]) -> Ran {
     mlopsc()
         .arg("build")
         .arg(spec)
@@ -33,7 +32,6 @@ fn build(spec: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
         .arg(out)
         .args(extra)
         .output()
-        .expect("mlopsc runs")
 }
 
 #[test]
@@ -42,8 +40,8 @@ fn two_builds_are_byte_identical() {
     for name in ["skin-lesion", "minimal", "churn-tabular"] {
         let a = dir.path().join(format!("{name}-a"));
         let b = dir.path().join(format!("{name}-b"));
-        assert!(build(&example(name), &a, &[]).status.success());
-        assert!(build(&example(name), &b, &[]).status.success());
+        assert!(build(&example(name), &a, &[]).success());
+        assert!(build(&example(name), &b, &[]).success());
         let (ta, tb) = (read_tree(&a), read_tree(&b));
         assert!(ta.len() >= 5, "{name}: the four artifacts and the manifest");
         assert_eq!(ta, tb, "{name}: builds differ");
@@ -55,14 +53,9 @@ fn check_reports_changed_missing_and_extra_files() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let spec = example("minimal");
-    assert!(build(&spec, &out, &[]).status.success());
+    assert!(build(&spec, &out, &[]).success());
     let clean = build(&spec, &out, &["--check"]);
-    assert_eq!(
-        clean.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&clean.stderr)
-    );
+    assert_eq!(clean.code, 0, "{}", &clean.stderr);
 
     std::fs::write(out.join("pipeline.json"), "{}\n").unwrap();
     std::fs::remove_file(out.join("dashboard.json")).unwrap();
@@ -70,8 +63,8 @@ fn check_reports_changed_missing_and_extra_files() {
     std::fs::write(out.join(".stray"), "hidden\n").unwrap();
     let before = full_tree(&out);
     let stale = build(&spec, &out, &["--check"]);
-    let stderr = String::from_utf8_lossy(&stale.stderr);
-    assert_eq!(stale.status.code(), Some(1), "{stderr}");
+    let stderr = &stale.stderr;
+    assert_eq!(stale.code, 1, "{stderr}");
     assert!(stderr.contains("changed  pipeline.json"), "{stderr}");
     assert!(stderr.contains("missing  dashboard.json"), "{stderr}");
     assert!(stderr.contains("extra    stray.txt"), "{stderr}");
@@ -121,8 +114,8 @@ fn a_directory_of_foreign_files_is_refused_and_left_untouched() {
     let before = full_tree(&out);
 
     let refused = build(&example("minimal"), &out, &[]);
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    let stderr = &refused.stderr;
+    assert_eq!(refused.code, 2, "{stderr}");
     for name in [
         ".hidden",
         "empty/",
@@ -144,13 +137,13 @@ fn a_directory_of_foreign_files_is_refused_and_left_untouched() {
 fn a_users_file_beside_a_previous_build_is_kept_by_refusing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    assert!(build(&example("minimal"), &out, &[]).status.success());
+    assert!(build(&example("minimal"), &out, &[]).success());
     std::fs::write(out.join("NOTES.md"), "my notes").unwrap();
     let before = full_tree(&out);
 
     let refused = build(&example("skin-lesion"), &out, &[]);
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    let stderr = &refused.stderr;
+    assert_eq!(refused.code, 2, "{stderr}");
     assert!(
         stderr.contains("holds 1 file not written by mlopsc"),
         "{stderr}"
@@ -164,7 +157,7 @@ fn files_the_previous_manifest_lists_are_replaced_and_the_mode_kept() {
     use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    assert!(build(&example("minimal"), &out, &[]).status.success());
+    assert!(build(&example("minimal"), &out, &[]).success());
     // An artifact an older build wrote and this one no longer does.
     let manifest_path = out.join("manifest.json");
     let mut manifest: serde_json::Value =
@@ -176,17 +169,13 @@ fn files_the_previous_manifest_lists_are_replaced_and_the_mode_kept() {
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o750)).unwrap();
 
     let rebuilt = build(&example("minimal"), &out, &[]);
-    assert!(
-        rebuilt.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rebuilt.stderr)
-    );
+    assert!(rebuilt.success(), "{}", &rebuilt.stderr);
     assert!(
         !out.join("monitoring").exists(),
         "the old artifact and its folder are gone"
     );
     let fresh = dir.path().join("fresh");
-    assert!(build(&example("minimal"), &fresh, &[]).status.success());
+    assert!(build(&example("minimal"), &fresh, &[]).success());
     assert_eq!(full_tree(&out), full_tree(&fresh));
     let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode, 0o750, "the directory keeps its mode");
@@ -203,7 +192,7 @@ fn a_new_directory_gets_the_umask_mode_not_a_private_one() {
     let reference = dir.path().join("reference");
     std::fs::create_dir(&reference).unwrap();
     let out = dir.path().join("out");
-    assert!(build(&example("minimal"), &out, &[]).status.success());
+    assert!(build(&example("minimal"), &out, &[]).success());
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode();
     assert_eq!(mode(&out), mode(&reference));
 }
@@ -220,9 +209,9 @@ fn the_directory_keeps_its_owner() {
         return;
     }
     let out = dir.path().join("out");
-    assert!(build(&example("minimal"), &out, &[]).status.success());
+    assert!(build(&example("minimal"), &out, &[]).success());
     std::os::unix::fs::chown(&out, Some(4321), Some(4322)).unwrap();
-    assert!(build(&example("minimal"), &out, &[]).status.success());
+    assert!(build(&example("minimal"), &out, &[]).success());
     let meta = std::fs::metadata(&out).unwrap();
     assert_eq!((meta.uid(), meta.gid()), (4321, 4322));
 }
@@ -234,8 +223,8 @@ fn a_regular_file_as_the_output_is_refused() {
     std::fs::write(&out, "not a directory").unwrap();
     for extra in [&[][..], &["--check"][..]] {
         let refused = build(&example("minimal"), &out, extra);
-        let stderr = String::from_utf8_lossy(&refused.stderr);
-        assert_eq!(refused.status.code(), Some(2), "{extra:?}: {stderr}");
+        let stderr = &refused.stderr;
+        assert_eq!(refused.code, 2, "{extra:?}: {stderr}");
         assert!(stderr.contains("exists and is not a directory"), "{stderr}");
     }
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "not a directory");
@@ -246,14 +235,10 @@ fn a_symlinked_output_is_written_through_and_stays_a_link() {
     let dir = tempfile::tempdir().unwrap();
     let real = dir.path().join("real");
     let link = dir.path().join("link");
-    assert!(build(&example("minimal"), &real, &[]).status.success());
+    assert!(build(&example("minimal"), &real, &[]).success());
     std::os::unix::fs::symlink(&real, &link).unwrap();
     let rebuilt = build(&example("churn-tabular"), &link, &[]);
-    assert!(
-        rebuilt.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rebuilt.stderr)
-    );
+    assert!(rebuilt.success(), "{}", &rebuilt.stderr);
     assert!(
         std::fs::symlink_metadata(&link)
             .unwrap()
@@ -261,18 +246,14 @@ fn a_symlinked_output_is_written_through_and_stays_a_link() {
             .is_symlink()
     );
     let expected = dir.path().join("expected");
-    assert!(
-        build(&example("churn-tabular"), &expected, &[])
-            .status
-            .success()
-    );
+    assert!(build(&example("churn-tabular"), &expected, &[]).success());
     assert_eq!(full_tree(&real), full_tree(&expected));
 
     let dangling = dir.path().join("dangling");
     std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
     let refused = build(&example("minimal"), &dangling, &[]);
-    assert_eq!(refused.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("does not exist"));
+    assert_eq!(refused.code, 2);
+    assert!(&refused.stderr.contains("does not exist"));
     assert!(!dir.path().join("nowhere").exists());
 }
 
@@ -288,15 +269,9 @@ fn the_home_directory_is_refused_even_when_empty() {
             .arg(example("minimal"))
             .arg("-o")
             .arg(&target)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&refused.stderr);
-        assert_eq!(
-            refused.status.code(),
-            Some(2),
-            "{}: {stderr}",
-            target.display()
-        );
+            .output();
+        let stderr = &refused.stderr;
+        assert_eq!(refused.code, 2, "{}: {stderr}", target.display());
         assert!(stderr.contains("your home directory"), "{stderr}");
     }
     assert_eq!(std::fs::read_dir(&home).unwrap().count(), 0);
@@ -305,7 +280,8 @@ fn the_home_directory_is_refused_even_when_empty() {
 #[test]
 fn the_filesystem_root_is_refused_before_anything_is_read() {
     // In-process and read-only: `inspect` decides, nothing is written.
-    let err = mlopsc::output_dir::OutputDir::inspect(Path::new("/")).unwrap_err();
+    let err =
+        mlopsc::output_dir::OutputDir::inspect(Path::new("/"), Path::new("/"), None).unwrap_err();
     assert!(
         matches!(err, mlopsc::output_dir::OutputError::Protected(_)),
         "{err}"
@@ -316,14 +292,14 @@ fn the_filesystem_root_is_refused_before_anything_is_read() {
 fn a_failed_build_leaves_the_directory_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    assert!(build(&example("minimal"), &out, &[]).status.success());
+    assert!(build(&example("minimal"), &out, &[]).success());
     let before = read_tree(&out);
 
     let broken = dir.path().join("mlops.yaml");
     let text = std::fs::read_to_string(example("minimal")).unwrap();
     std::fs::write(&broken, text.replace("threshold: 0.7", "threshold: 7")).unwrap();
     let failed = build(&broken, &out, &[]);
-    assert_eq!(failed.status.code(), Some(1));
+    assert_eq!(failed.code, 1);
     assert_eq!(read_tree(&out), before);
 }
 
@@ -346,10 +322,9 @@ fn missing_step_code_is_reported_at_the_key_that_names_it() {
         .args(["build", "--format", "json", "-o"])
         .arg(dir.path().join("out"))
         .arg(&spec)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        .output();
+    assert_eq!(output.code, 1);
+    let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
     let diagnostic = &report["diagnostics"][0];
     assert_eq!(diagnostic["code"], "F002");
     let line = diagnostic["line"].as_u64().unwrap() as usize;
@@ -365,9 +340,8 @@ fn missing_step_code_is_reported_at_the_key_that_names_it() {
     let output = mlopsc()
         .args(["build", "--format", "json"])
         .arg(&spec)
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        .output();
+    let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(report["diagnostics"][0]["code"], "F002");
     assert!(
         report["diagnostics"][0]["message"]
@@ -401,10 +375,9 @@ fn validate_reports_missing_step_code_like_build() {
             .args([command, "--format", "json"])
             .arg(&spec)
             .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(1), "{command}");
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            .output();
+        assert_eq!(output.code, 1, "{command}");
+        let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
         report["diagnostics"]
             .as_array()
             .unwrap()
@@ -421,16 +394,15 @@ fn validate_reports_missing_step_code_like_build() {
     assert_eq!(codes("validate"), expected);
     assert_eq!(codes("build"), expected);
 
-    let human = mlopsc().arg("validate").arg(&spec).output().unwrap();
-    let stderr = String::from_utf8_lossy(&human.stderr);
-    assert_eq!(human.status.code(), Some(1));
+    let human = mlopsc().arg("validate").arg(&spec).output();
+    let stderr = &human.stderr;
+    assert_eq!(human.code, 1);
     assert!(stderr.starts_with("F002"), "{stderr}");
     let github = mlopsc()
         .args(["validate", "--format", "github"])
         .arg(&spec)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&github.stdout);
+        .output();
+    let stdout = &github.stdout;
     assert!(
         stdout.contains(",line=10,col=") && stdout.contains("title=F002::"),
         "{stdout}"
@@ -441,21 +413,16 @@ fn validate_reports_missing_step_code_like_build() {
 fn the_current_directory_as_the_output_is_replaced_like_any_other() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    assert!(build(&example("minimal"), &out, &[]).status.success());
+    assert!(build(&example("minimal"), &out, &[]).success());
     let rebuilt = mlopsc()
         .current_dir(&out)
         .arg("build")
         .arg(example("minimal"))
         .args(["-o", "."])
-        .output()
-        .unwrap();
-    assert!(
-        rebuilt.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rebuilt.stderr)
-    );
+        .output();
+    assert!(rebuilt.success(), "{}", &rebuilt.stderr);
     let fresh = dir.path().join("fresh");
-    assert!(build(&example("minimal"), &fresh, &[]).status.success());
+    assert!(build(&example("minimal"), &fresh, &[]).success());
     assert_eq!(full_tree(&out), full_tree(&fresh));
     assert_eq!(
         leftovers(dir.path(), &["out", "fresh"]),

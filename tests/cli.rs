@@ -1,39 +1,37 @@
 //! The `mlopsc` binary as users and CI run it: exit codes, output formats, NO_COLOR, explain.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use mlopsc::diagnostics::Code;
 
-#[path = "common/optional.rs"]
-mod optional;
+#[path = "common/in_process.rs"]
+mod in_process;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mlopsc");
+use in_process::Ran;
+
 const S001: &str = "tests/fixtures/invalid/S001-unknown-key.yaml";
 
-/// Runs mlopsc in the package root, without NO_COLOR unless `env` sets it.
-fn mlopsc(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(BIN);
-    command
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR");
+/// Runs mlopsc in this process from the package root, with only the variables in `env`.
+fn mlopsc(args: &[&str], env: &[(&str, &str)]) -> Ran {
+    let mut command = in_process::mlopsc();
+    command.args(args);
     for (key, value) in env {
         command.env(key, value);
     }
-    command.output().expect("mlopsc runs")
+    command.output()
 }
 
-fn code(output: &Output) -> i32 {
-    output.status.code().expect("an exit code, not a signal")
+fn code(output: &Ran) -> i32 {
+    i32::from(output.code)
 }
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("UTF-8 stdout")
+fn stdout(output: &Ran) -> String {
+    output.stdout.clone()
 }
 
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("UTF-8 stderr")
+fn stderr(output: &Ran) -> String {
+    output.stderr.clone()
 }
 
 #[test]
@@ -259,7 +257,11 @@ fn the_default_build_has_aws_support() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let metadata: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
     let package = metadata["packages"]
@@ -273,40 +275,6 @@ fn the_default_build_has_aws_support() {
 fn piped_output_has_no_color() {
     let out = mlopsc(&["validate", S001], &[]);
     assert!(!stderr(&out).contains('\u{1b}'));
-}
-
-/// Runs mlopsc under a pseudo-terminal with `script` (util-linux), so that it would color
-/// its output.
-fn on_a_terminal(no_color: Option<&str>) -> String {
-    let mut command = Command::new("script");
-    command
-        .args(["-qec", &format!("{BIN} validate {S001}"), "/dev/null"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR");
-    if let Some(value) = no_color {
-        command.env("NO_COLOR", value);
-    }
-    let out = command.output().expect("script runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-#[test]
-fn no_color_is_respected_on_a_terminal() {
-    if !optional::command("script", "the NO_COLOR test on a terminal") {
-        return;
-    }
-    let colored = on_a_terminal(None);
-    assert!(colored.contains("S001"), "{colored}");
-    assert!(
-        colored.contains('\u{1b}'),
-        "a terminal gets color: {colored:?}"
-    );
-    let plain = on_a_terminal(Some("1"));
-    assert!(plain.contains("S001"), "{plain}");
-    assert!(
-        !plain.contains('\u{1b}'),
-        "NO_COLOR=1 disables color: {plain:?}"
-    );
 }
 
 #[test]
@@ -353,4 +321,24 @@ fn schema_command_prints_the_derived_schema() {
     let out = mlopsc(&["schema"], &[]);
     assert_eq!(code(&out), 0);
     assert_eq!(stdout(&out), mlopsc::spec::schema::json_schema_text());
+}
+
+/// On a terminal, `--color auto` colors unless NO_COLOR is set to something; the variable is
+/// the invocation's, not the test process's.
+#[test]
+fn no_color_of_the_invocation_decides_on_a_terminal() {
+    let stderr_on_a_terminal = |no_color: Option<&str>| {
+        let mut command = in_process::mlopsc();
+        command.args(["validate", S001]).terminal(true);
+        if let Some(value) = no_color {
+            command.env("NO_COLOR", value);
+        }
+        command.output().stderr
+    };
+    assert!(stderr_on_a_terminal(None).contains('\u{1b}'));
+    assert!(!stderr_on_a_terminal(Some("1")).contains('\u{1b}'));
+    assert!(
+        stderr_on_a_terminal(Some("")).contains('\u{1b}'),
+        "an empty NO_COLOR is unset"
+    );
 }

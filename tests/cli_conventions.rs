@@ -1,43 +1,30 @@
 //! The conventions users expect of a command line: shell completions, `--color`, `--quiet` and
-//! `--verbose`, a spec from stdin, and `build` naming the next step. In process where the
-//! streams are enough; through the binary where a terminal, stdin or a shell is the point.
+//! `--verbose`, a spec from stdin, and `build` naming the next step. In process; a shell runs
+//! the completion script, and tests/end_to_end.rs checks color on a real terminal.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 #[path = "common/in_process.rs"]
 mod in_process;
-#[path = "common/optional.rs"]
-mod optional;
 
-use in_process::run;
+use in_process::{Ran, run};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mlopsc");
 const MINIMAL: &str = "examples/minimal/mlops.yaml";
 const S001: &str = "tests/fixtures/invalid/S001-unknown-key.yaml";
 
-/// Runs the binary in `dir` (relative to the package root), with NO_COLOR unset.
-fn binary(args: &[&str], dir: &str, stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(BIN);
+/// Runs mlopsc in this process in `dir` (relative to the package root), with NO_COLOR unset
+/// unless `env` sets it, and stderr not a terminal.
+fn in_dir(args: &[&str], dir: &str, stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Ran {
+    let mut command = in_process::mlopsc();
     command
         .args(args)
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
-        .env_remove("NO_COLOR")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stdin(stdin.unwrap_or_default());
     for (key, value) in env {
         command.env(key, value);
     }
-    let mut child = command.spawn().expect("mlopsc starts");
-    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        std::io::Write::write_all(&mut pipe, bytes).expect("stdin is written");
-    }
-    child.wait_with_output().expect("mlopsc runs")
+    command.output()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -153,12 +140,13 @@ fn verbose_lists_each_file_with_its_size_and_the_step_code_it_read() {
 
 #[test]
 fn quiet_and_verbose_together_are_a_usage_error() {
-    let out = binary(&["-q", "-v", "validate", MINIMAL], ".", None, &[]);
-    assert_eq!(out.status.code(), Some(2));
+    let out = in_dir(&["-q", "-v", "validate", MINIMAL], ".", None, &[]);
+    assert_eq!(out.code, 2);
     assert!(
-        text(&out.stderr).contains("'--quiet' cannot be used with '--verbose'"),
+        out.stderr
+            .contains("'--quiet' cannot be used with '--verbose'"),
         "{}",
-        text(&out.stderr)
+        out.stderr
     );
 }
 
@@ -166,19 +154,19 @@ fn quiet_and_verbose_together_are_a_usage_error() {
 fn validate_dash_reads_the_spec_from_stdin_and_names_it_stdin() {
     // From the fixture's folder, so that the step code directory the spec names is there.
     let spec = std::fs::read(S001).expect("the fixture");
-    let out = binary(
+    let out = in_dir(
         &["validate", "-"],
         "tests/fixtures/invalid",
         Some(&spec),
         &[],
     );
-    assert_eq!(out.status.code(), Some(1));
-    insta::assert_snapshot!(text(&out.stderr));
+    assert_eq!(out.code, 1);
+    insta::assert_snapshot!(out.stderr);
 
     let minimal = std::fs::read(MINIMAL).expect("the example");
-    let valid = binary(&["validate", "-"], "examples/minimal", Some(&minimal), &[]);
-    assert_eq!(valid.status.code(), Some(0), "{}", text(&valid.stderr));
-    assert_eq!(text(&valid.stderr), "<stdin>: valid\n");
+    let valid = in_dir(&["validate", "-"], "examples/minimal", Some(&minimal), &[]);
+    assert_eq!(valid.code, 0, "{}", valid.stderr);
+    assert_eq!(valid.stderr, "<stdin>: valid\n");
 
     let json = run(&["validate", "-", "--format", "json"], &spec);
     let parsed: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
@@ -195,63 +183,21 @@ fn validate_dash_reads_the_spec_from_stdin_and_names_it_stdin() {
 
 #[test]
 fn color_always_colors_piped_output_even_with_no_color_set() {
-    let always = binary(
+    let always = in_dir(
         &["--color", "always", "validate", S001],
         ".",
         None,
         &[("NO_COLOR", "1")],
     );
-    assert!(
-        text(&always.stderr).contains('\u{1b}'),
-        "{:?}",
-        text(&always.stderr)
-    );
-    let auto = binary(&["validate", S001, "--color=auto"], ".", None, &[]);
-    assert!(!text(&auto.stderr).contains('\u{1b}'), "piped: no color");
+    assert!(always.stderr.contains('\u{1b}'), "{:?}", always.stderr);
+    let auto = in_dir(&["validate", S001, "--color=auto"], ".", None, &[]);
+    assert!(!auto.stderr.contains('\u{1b}'), "piped: no color");
     // clap's own help and errors follow the flag too.
-    let help = binary(&["--color=always", "--help"], ".", None, &[]);
-    assert!(
-        text(&help.stdout).contains('\u{1b}'),
-        "{:?}",
-        text(&help.stdout)
-    );
-    let usage = binary(&["--color", "always", "validate"], ".", None, &[]);
-    assert_eq!(usage.status.code(), Some(2));
-    assert!(
-        text(&usage.stderr).contains('\u{1b}'),
-        "{:?}",
-        text(&usage.stderr)
-    );
-}
-
-/// Runs mlopsc under a pseudo-terminal with `script` (util-linux), where `auto` would color.
-fn on_a_terminal(color: &str) -> String {
-    let mut command = Command::new("script");
-    command
-        .args([
-            "-qec",
-            &format!("{BIN} --color {color} validate {S001}"),
-            "/dev/null",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR");
-    let out = command.output().expect("script runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-#[test]
-fn color_never_is_plain_on_a_terminal() {
-    if !optional::command("script", "the --color never test on a terminal") {
-        return;
-    }
-    let colored = on_a_terminal("auto");
-    assert!(
-        colored.contains('\u{1b}'),
-        "auto on a terminal: {colored:?}"
-    );
-    let plain = on_a_terminal("never");
-    assert!(plain.contains("S001"), "{plain}");
-    assert!(!plain.contains('\u{1b}'), "--color never: {plain:?}");
+    let help = in_dir(&["--color=always", "--help"], ".", None, &[]);
+    assert!(help.stdout.contains('\u{1b}'), "{:?}", help.stdout);
+    let usage = in_dir(&["--color", "always", "validate"], ".", None, &[]);
+    assert_eq!(usage.code, 2);
+    assert!(usage.stderr.contains('\u{1b}'), "{:?}", usage.stderr);
 }
 
 #[test]
@@ -318,7 +264,8 @@ fn zsh_and_fish_completions_know_every_command() {
 fn the_next_step_quotes_a_path_that_needs_it() {
     let root = tempfile::tempdir().expect("a temporary directory");
     let project = root.path().join("my specs");
-    mlopsc::init::create_project(&project, mlopsc::init::Template::Minimal).expect("init");
+    mlopsc::init::create_project(Path::new(""), &project, mlopsc::init::Template::Minimal)
+        .expect("init");
     let spec = project.join("mlops.yaml").display().to_string();
     let out = root.path().join("out").display().to_string();
     let ran = run(&["build", &spec, "-o", &out], b"");

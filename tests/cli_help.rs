@@ -2,17 +2,17 @@
 //! shows up in review. The `aws` feature decides whether `apply` and `destroy` exist, so the
 //! top-level help has one snapshot per build (`make test` runs both).
 
-use std::process::Command;
+#[path = "common/in_process.rs"]
+mod in_process;
 
 fn help(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_mlopsc"))
+    let output = in_process::mlopsc()
         .args(args)
         .arg("--help")
         .env("NO_COLOR", "1")
-        .output()
-        .expect("mlopsc runs");
-    assert_eq!(output.status.code(), Some(0), "{args:?} --help exits 0");
-    String::from_utf8(output.stdout).expect("UTF-8 help")
+        .output();
+    assert_eq!(output.code, 0, "{args:?} --help exits 0");
+    output.stdout
 }
 
 const AWS: bool = cfg!(feature = "aws");

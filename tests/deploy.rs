@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
@@ -21,8 +21,12 @@ use mlopsc::deploy::summary::{Action, DocumentDiff, DocumentKind};
 use mlopsc::deploy::{DeployError, Deployment, Target, destroy, staging};
 use mlopsc::emit::Artifacts;
 
+#[path = "common/in_process.rs"]
+mod in_process;
 #[path = "common/optional.rs"]
 mod optional;
+
+use in_process::Ran;
 
 /// A moto_server on a free 127.0.0.1 port, stopped on drop.
 struct Moto {
@@ -151,6 +155,8 @@ fn args(moto: &Moto) -> AwsOptions {
         profile: None,
         endpoint_url: Some(moto.endpoint()),
         call_timeout: Duration::from_secs(30),
+        // The process's variables, which `fake_credentials` set.
+        env: BTreeMap::new(),
     }
 }
 
@@ -387,29 +393,24 @@ fn pipeline_create_update_describe_through_the_sagemaker_api() {
     });
 }
 
-// ---- The CLI, run as a process: exit codes and messages as a user sees them. ----
+// ---- The CLI, in process: exit codes and messages as a user sees them. ----
 
-fn mlopsc(args: &[&str], dir: &Path) -> (Output, Duration) {
+/// Runs mlopsc in this process in `dir`, with fake credentials in its own environment and
+/// no terminal to confirm on.
+fn mlopsc(args: &[&str], dir: &Path) -> (Ran, Duration) {
     let started = Instant::now();
-    let output = Command::new(env!("CARGO_BIN_EXE_mlopsc"))
+    let output = in_process::mlopsc()
         .args(args)
         .current_dir(dir)
-        .stdin(Stdio::null())
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/mlopsc-test")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/mlopsc-test")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
         .env("NO_COLOR", "1")
-        .output()
-        .expect("mlopsc runs");
+        .output();
     (output, started.elapsed())
 }
 
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+fn stderr(output: &Ran) -> String {
+    output.stderr.clone()
 }
 
 /// The minimal example in a scratch directory, so a test may edit its spec.
@@ -417,8 +418,10 @@ fn minimal_example() -> tempfile::TempDir {
     example("minimal")
 }
 
+/// End to end, through the binary: aws-config's chain reads the process's environment, which
+/// only a child process can have without credentials.
 #[test]
-fn missing_credentials_are_a_clear_error() {
+fn end_to_end_plan_against_moto_without_credentials_is_a_clear_error() {
     let Some(moto) = Moto::start() else { return };
     let endpoint = moto.endpoint();
     let dir = minimal_example();
@@ -439,7 +442,7 @@ fn missing_credentials_are_a_clear_error() {
             .expect("mlopsc runs");
         (output, started.elapsed())
     };
-    let err = stderr(&output);
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
     assert_eq!(output.status.code(), Some(1), "{err}");
     assert!(err.contains("no AWS credentials"), "{err}");
     assert!(err.contains("help: pass --profile"), "{err}");
@@ -461,7 +464,7 @@ fn an_unreachable_or_silent_endpoint_fails_fast_without_panicking() {
         dir.path(),
     );
     let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert_eq!(output.code, 1, "{err}");
     assert!(err.contains("cannot reach the endpoint"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
@@ -484,7 +487,7 @@ fn an_unreachable_or_silent_endpoint_fails_fast_without_panicking() {
         dir.path(),
     );
     let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert_eq!(output.code, 1, "{err}");
     assert!(err.contains("no answer within 2s"), "{err}");
     assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
 }
@@ -510,7 +513,7 @@ fn apply_against_an_unreachable_endpoint_names_it_and_mentions_no_rollback() {
         dir.path(),
     );
     let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert_eq!(output.code, 1, "{err}");
     assert!(
         err.starts_with(&format!(
             "error: DescribeStacks failed: cannot reach the endpoint {endpoint}: "
@@ -532,7 +535,7 @@ fn a_saved_plan_is_refused_after_the_spec_changed_and_apply_needs_approval() {
     let mut plan_args = vec!["plan", "mlops.yaml", "--out", "plan.json"];
     plan_args.extend(aws);
     let (output, _) = mlopsc(&plan_args, dir.path());
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, 0, "{}", stderr(&output));
     assert!(stderr(&output).contains("mlopsc apply plan.json"));
 
     let spec = dir.path().join("mlops.yaml");
@@ -543,7 +546,7 @@ fn a_saved_plan_is_refused_after_the_spec_changed_and_apply_needs_approval() {
     apply_args.extend(aws);
     let (output, _) = mlopsc(&apply_args, dir.path());
     let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert_eq!(output.code, 1, "{err}");
     assert!(
         err.contains("the spec mlops.yaml changed since the plan was made"),
         "{err}"
@@ -554,7 +557,7 @@ fn a_saved_plan_is_refused_after_the_spec_changed_and_apply_needs_approval() {
     apply_args.extend(aws);
     let (output, _) = mlopsc(&apply_args, dir.path());
     let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert_eq!(output.code, 1, "{err}");
     assert!(err.contains("not a terminal"), "{err}");
     assert!(err.contains("--auto-approve"), "{err}");
 }
@@ -573,16 +576,16 @@ fn plan_exit_codes_follow_detailed_exitcode() {
         REGION,
     ];
     let (output, _) = mlopsc(&base, dir.path());
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.code, 0, "{}", stderr(&output));
+    let stdout = output.stdout.clone();
     assert!(stdout.contains("Stack minimal in us-east-1"), "{stdout}");
 
     let mut detailed = base.to_vec();
     detailed.push("--detailed-exitcode");
     let (output, _) = mlopsc(&detailed, dir.path());
     assert_eq!(
-        output.status.code(),
-        Some(2),
+        output.code,
+        2,
         "a new stack has changes: {}",
         stderr(&output)
     );
@@ -614,8 +617,8 @@ fn an_environment_plans_its_own_stack_and_refuses_another_accounts_credentials()
         ],
         dir.path(),
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.code, 0, "{}", stderr(&output));
+    let stdout = output.stdout.clone();
     assert!(
         stdout.contains("Stack minimal-staging in eu-central-1"),
         "{stdout}"
@@ -634,7 +637,7 @@ fn an_environment_plans_its_own_stack_and_refuses_another_accounts_credentials()
         ],
         dir.path(),
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, 0, "{}", stderr(&output));
     let (output, _) = mlopsc(
         &[
             "apply",
@@ -646,7 +649,7 @@ fn an_environment_plans_its_own_stack_and_refuses_another_accounts_credentials()
         dir.path(),
     );
     let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert_eq!(output.code, 1, "{err}");
     assert!(
         err.contains(
             "the plan is for the stack minimal-staging, and this command deploys minimal;"
@@ -666,7 +669,7 @@ fn an_environment_plans_its_own_stack_and_refuses_another_accounts_credentials()
         dir.path(),
     );
     let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert_eq!(output.code, 1, "{err}");
     assert!(
         err.contains("the credentials are account 123456789012's, and the environment is deployed to account 210987654321"),
         "{err}"
@@ -940,22 +943,22 @@ fn a_saved_plan_is_refused_after_another_apply_changed_the_stack() {
 
     // A saved plan for the new stack applies as long as nothing happened in between.
     let output = run(&["plan", "mlops.yaml", "--out", "first.json"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, 0, "{}", stderr(&output));
     let output = run(&["apply", "first.json"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, 0, "{}", stderr(&output));
 
     // Plan a change and save it; then another apply changes the stack first.
     let spec = dir.path().join("mlops.yaml");
     let text = std::fs::read_to_string(&spec).unwrap();
     std::fs::write(&spec, text.replace("rate(7 days)", "rate(14 days)")).unwrap();
     let output = run(&["plan", "mlops.yaml", "--out", "second.json"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, 0, "{}", stderr(&output));
     let output = run(&["apply", "mlops.yaml", "--auto-approve"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, 0, "{}", stderr(&output));
 
     let output = run(&["apply", "second.json"]);
     let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert_eq!(output.code, 1, "{err}");
     assert!(
         err.contains("the stack churn-xgb changed since the plan was made"),
         "{err}"
@@ -977,11 +980,11 @@ fn the_flagship_applies_then_plans_no_changes_until_a_real_change() {
         all.extend(aws);
         mlopsc(&all, dir.path()).0
     };
-    let stdout = |output: &Output| String::from_utf8_lossy(&output.stdout).into_owned();
+    let stdout = |output: &Ran| output.stdout.clone();
     let staging = "mlopsc-staging-123456789012-us-east-1";
 
     let output = run(&["plan", "mlops.yaml"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, 0, "{}", stderr(&output));
     assert!(
         stdout(&output).contains(&format!("staged at s3://{staging}/templates/")),
         "{}",
@@ -989,7 +992,7 @@ fn the_flagship_applies_then_plans_no_changes_until_a_real_change() {
     );
 
     let output = run(&["apply", "mlops.yaml", "--auto-approve"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, 0, "{}", stderr(&output));
     assert!(
         stdout(&output).contains("Apply complete."),
         "{}",
@@ -997,20 +1000,14 @@ fn the_flagship_applies_then_plans_no_changes_until_a_real_change() {
     );
 
     let output = run(&["plan", "mlops.yaml", "--detailed-exitcode"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&output),
-        stderr(&output)
-    );
+    assert_eq!(output.code, 0, "{}{}", stdout(&output), stderr(&output));
     assert!(
         stdout(&output).contains("No changes."),
         "{}",
         stdout(&output)
     );
     let output = run(&["apply", "mlops.yaml", "--auto-approve"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, 0, "{}", stderr(&output));
     assert!(
         stdout(&output).contains("No changes."),
         "{}",
@@ -1028,12 +1025,7 @@ fn the_flagship_applies_then_plans_no_changes_until_a_real_change() {
     std::fs::write(&spec, text.replacen("epochs: 30", "epochs: 40", 1)).unwrap();
     let output = run(&["plan", "mlops.yaml", "--detailed-exitcode"]);
     let plan_text = stdout(&output);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "{plan_text}{}",
-        stderr(&output)
-    );
+    assert_eq!(output.code, 2, "{plan_text}{}", stderr(&output));
     let pipeline_section: Vec<&str> = plan_text
         .split("\nSageMaker pipeline skin-lesion-pipeline:\n")
         .nth(1)
@@ -1059,8 +1051,8 @@ fn the_flagship_applies_then_plans_no_changes_until_a_real_change() {
 
     // The same plan for a CI bot.
     let output = run(&["plan", "mlops.yaml", "--format", "json"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(output.code, 0, "{}", stderr(&output));
+    let plan: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
     assert_eq!(plan["changes"], true);
     assert_eq!(
         plan["definitions"]["pipeline"]["changes"],
@@ -1103,7 +1095,7 @@ fn output_prints_the_deployed_names_and_arns() {
 
     let (output, _) = mlopsc(&with(&["output", "mlops.yaml"]), dir.path());
     let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert_eq!(output.code, 1, "{err}");
     assert!(
         err.contains("the stack minimal does not exist in us-east-1"),
         "{err}"
@@ -1114,11 +1106,11 @@ fn output_prints_the_deployed_names_and_arns() {
         &with(&["apply", "mlops.yaml", "--auto-approve"]),
         dir.path(),
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.code, 0, "{}", stderr(&output));
 
     let (output, _) = mlopsc(&with(&["output", "mlops.yaml"]), dir.path());
-    let human = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let human = output.stdout.clone();
+    assert_eq!(output.code, 0, "{}", stderr(&output));
     assert!(
         human.starts_with("Stack minimal (CREATE_COMPLETE)\n"),
         "{human}"
@@ -1130,9 +1122,8 @@ fn output_prints_the_deployed_names_and_arns() {
         &with(&["output", "mlops.yaml", "--format", "json"]),
         dir.path(),
     );
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let json: serde_json::Value =
-        serde_json::from_slice(&output.stdout).expect("one JSON document");
+    assert_eq!(output.code, 0, "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(&output.stdout).expect("one JSON document");
     let outputs = &json["outputs"];
     assert_eq!(outputs["PipelineName"], "minimal-pipeline");
     assert_eq!(outputs["DataBucketName"], "minimal-data-0001");

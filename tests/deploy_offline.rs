@@ -1,20 +1,21 @@
 //! `plan --offline` and `plan` in a build without the `aws` feature: no AWS involved.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn mlopsc(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlopsc"))
+#[path = "common/in_process.rs"]
+mod in_process;
+
+/// Runs mlopsc in this process with `dir` as its working directory.
+fn mlopsc(args: &[&str], dir: &Path) -> in_process::Ran {
+    in_process::mlopsc()
         .args(args)
         .current_dir(dir)
-        .stdin(Stdio::null())
         .env("NO_COLOR", "1")
         .output()
-        .expect("mlopsc runs")
 }
 
 #[test]
@@ -28,8 +29,8 @@ fn offline_plan_against_the_committed_generated_directory() {
         ],
         &root(),
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let stdout = output.stdout;
+    assert_eq!(output.code, 0, "{stdout}");
     assert!(
         stdout.contains("compared with generated/minimal"),
         "{stdout}"
@@ -59,8 +60,8 @@ fn offline_plan_of_a_changed_directory_exits_2_with_detailed_exitcode() {
         ],
         dir.path(),
     );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    let stdout = output.stdout;
+    assert_eq!(output.code, 2, "{stdout}");
     assert!(stdout.contains(r#"- $.Steps["old-step"]"#), "{stdout}");
 }
 
@@ -120,9 +121,10 @@ fn offline_plan_shows_embedded_paths_and_a_new_file_as_added() {
         "--detailed-exitcode",
     ];
     let output = mlopsc(&args, dir.path());
-    let stdout =
-        String::from_utf8_lossy(&output.stdout).replace(generated.to_str().unwrap(), "[generated]");
-    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    let stdout = output
+        .stdout
+        .replace(generated.to_str().unwrap(), "[generated]");
+    assert_eq!(output.code, 2, "{stdout}");
     assert!(stdout.contains("\n  + dashboard.json\n"), "{stdout}");
     assert!(!stdout.contains("added"), "{stdout}");
     // The CloudFormation section names the changed value inside the embedded pipeline
@@ -148,9 +150,10 @@ fn offline_plan_as_json_for_ci_bots() {
         "json",
     ];
     let output = mlopsc(&args, dir.path());
-    let stdout =
-        String::from_utf8_lossy(&output.stdout).replace(generated.to_str().unwrap(), "[generated]");
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let stdout = output
+        .stdout
+        .replace(generated.to_str().unwrap(), "[generated]");
+    assert_eq!(output.code, 0, "{stdout}");
     let plan: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
     assert_eq!(plan["changes"], true);
     assert_eq!(
@@ -175,7 +178,7 @@ fn offline_plan_as_json_for_ci_bots() {
         ],
         &root(),
     );
-    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let plan: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
     assert_eq!(plan["changes"], false);
     assert_eq!(plan["resourceChanges"], serde_json::json!([]));
     assert_eq!(plan["definitions"]["pipeline"]["status"], "unchanged");
@@ -185,8 +188,8 @@ fn offline_plan_as_json_for_ci_bots() {
 #[test]
 fn plan_without_offline_says_how_to_get_aws_support() {
     let output = mlopsc(&["plan", "examples/minimal/mlops.yaml"], &root());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let stderr = output.stderr;
+    assert_eq!(output.code, 1, "{stderr}");
     assert!(stderr.contains("without the `aws` feature"), "{stderr}");
     assert!(
         stderr.contains("rebuild with the default features"),
@@ -212,8 +215,8 @@ fn offline_plan_shows_a_changed_deployment_in_the_deploy_state_machine() {
         "json",
     ];
     let output = mlopsc(&args, dir.path());
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let stdout = output.stdout;
+    assert_eq!(output.code, 0, "{stdout}");
     let plan: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
     let deploy = &plan["definitions"]["deployStateMachine"];
     assert_eq!(deploy["name"], "skin-lesion-deploy");

@@ -2,7 +2,6 @@
 //! and the output directories `build` writes for them.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use mlopsc::diagnostics::{Code, SourceFile, render_human};
 
@@ -26,19 +25,22 @@ fn source(text: String) -> SourceFile {
     }
 }
 
-fn mlopsc(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlopsc"))
+#[path = "common/in_process.rs"]
+mod in_process;
+
+/// Runs mlopsc in this process with `dir` as its working directory.
+fn mlopsc(args: &[&str], dir: &Path) -> in_process::Ran {
+    in_process::mlopsc()
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .output()
-        .expect("mlopsc runs")
 }
 
-/// A project directory with the valid spec and the minimal example's step code.
-fn project(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mlopsc-env-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+/// A temporary project directory with the valid spec and the minimal example's step code.
+fn project() -> tempfile::TempDir {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let dir = root.path();
     std::fs::create_dir_all(dir.join("code")).expect("mkdir");
     let code = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal/code");
     for entry in std::fs::read_dir(&code).expect("example code") {
@@ -48,7 +50,7 @@ fn project(name: &str) -> PathBuf {
         }
     }
     std::fs::write(dir.join("mlops.yaml"), valid_text()).expect("write spec");
-    dir
+    root
 }
 
 #[test]
@@ -134,19 +136,20 @@ fn an_environment_that_keeps_the_base_buckets_is_n003_at_the_inherited_value() {
 
 #[test]
 fn an_unknown_env_is_r001_at_environments_naming_the_declared_ones() {
-    let dir = project("unknown");
-    let output = mlopsc(&["validate", "mlops.yaml", "--env", "stage"], &dir);
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let root = project();
+    let dir = root.path();
+    let output = mlopsc(&["validate", "mlops.yaml", "--env", "stage"], dir);
+    assert_eq!(output.code, 1);
+    let stderr = output.stderr;
     insta::assert_snapshot!("unknown-env", stderr);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn build_writes_the_base_and_each_environment_keeps_them_and_refuses_a_stale_one() {
-    let dir = project("build");
-    let output = mlopsc(&["build", "mlops.yaml"], &dir);
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let root = project();
+    let dir = root.path();
+    let output = mlopsc(&["build", "mlops.yaml"], dir);
+    assert_eq!(output.code, 0, "{output:?}");
     let generated = dir.join("generated/minimal");
     for sub in ["", "dev/", "prod/"] {
         let manifest = generated.join(format!("{sub}manifest.json"));
@@ -159,13 +162,13 @@ fn build_writes_the_base_and_each_environment_keeps_them_and_refuses_a_stale_one
     let mut text = valid_text();
     text = text.replace("threshold: 0.7", "threshold: 0.75");
     std::fs::write(dir.join("mlops.yaml"), &text).expect("write");
-    let output = mlopsc(&["build", "mlops.yaml", "--env", "dev"], &dir);
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let output = mlopsc(&["build", "mlops.yaml", "--env", "dev"], dir);
+    assert_eq!(output.code, 0, "{output:?}");
     assert!(generated.join("prod/manifest.json").is_file());
     // --check covers every directory: base and prod are now stale, dev is not.
-    let output = mlopsc(&["build", "mlops.yaml", "--check"], &dir);
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let output = mlopsc(&["build", "mlops.yaml", "--check"], dir);
+    assert_eq!(output.code, 1);
+    let stderr = &output.stderr;
     assert!(
         stderr.contains("generated/minimal/dev: up to date"),
         "{stderr}"
@@ -174,12 +177,12 @@ fn build_writes_the_base_and_each_environment_keeps_them_and_refuses_a_stale_one
         stderr.contains("generated/minimal/prod is not what"),
         "{stderr}"
     );
-    let output = mlopsc(&["build", "mlops.yaml"], &dir);
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let output = mlopsc(&["build", "mlops.yaml"], dir);
+    assert_eq!(output.code, 0, "{output:?}");
     assert!(generated.join("dev/manifest.json").is_file());
     assert!(generated.join("prod/manifest.json").is_file());
-    let output = mlopsc(&["build", "mlops.yaml", "--check"], &dir);
-    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let output = mlopsc(&["build", "mlops.yaml", "--check"], dir);
+    assert_eq!(output.code, 0, "{output:?}");
     // An environment that is no longer declared: its directory is refused, not deleted.
     let without_dev = text
         .replace(
@@ -188,13 +191,12 @@ fn build_writes_the_base_and_each_environment_keeps_them_and_refuses_a_stale_one
         )
         .replace("modelsFrom: dev", "modelsFrom: qa");
     std::fs::write(dir.join("mlops.yaml"), without_dev).expect("write");
-    let output = mlopsc(&["build", "mlops.yaml"], &dir);
-    assert_eq!(output.status.code(), Some(2), "{output:?}");
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let output = mlopsc(&["build", "mlops.yaml"], dir);
+    assert_eq!(output.code, 2, "{output:?}");
+    let stderr = &output.stderr;
     assert!(stderr.contains("`dev/`"), "{stderr}");
     assert!(generated.join("dev/manifest.json").is_file());
     assert!(!generated.join("qa").exists());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Compiles one environment of an example as `mlopsc build --env` does.
@@ -234,8 +236,9 @@ fn every_environment_of_every_example_compiles_to_its_committed_directory() {
             let compiled = compile_environment(example, environment);
             assert_eq!(compiled.system.project, format!("{project}-{environment}"));
             let dir = root.join("generated").join(project).join(environment);
-            let differences = mlopsc::build::differences(&dir, &compiled.artifacts, &[])
-                .expect("the directory is readable");
+            let differences =
+                mlopsc::build::differences(&dir, &dir, None, &compiled.artifacts, &[])
+                    .expect("the directory is readable");
             assert!(
                 differences.is_empty(),
                 "{}: {differences:?}; run mlopsc build examples/{example}/mlops.yaml",

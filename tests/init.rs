@@ -3,14 +3,16 @@
 //! this repository uses too) passes actionlint.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use mlopsc::init::{self, Template};
 
+#[path = "common/in_process.rs"]
+mod in_process;
 #[path = "common/optional.rs"]
 mod optional;
 
-const BIN: &str = env!("CARGO_BIN_EXE_mlopsc");
+use in_process::Ran;
 const TEMPLATES: [Template; 3] = [
     Template::ImageClassifier,
     Template::Tabular,
@@ -21,18 +23,17 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs the binary in `dir`, without color.
-fn mlopsc(args: &[&str], dir: &Path) -> Output {
-    Command::new(BIN)
+/// Runs mlopsc in this process with `dir` as its working directory, without color.
+fn mlopsc(args: &[&str], dir: &Path) -> Ran {
+    in_process::mlopsc()
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .output()
-        .expect("mlopsc runs")
 }
 
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("UTF-8 stderr")
+fn stderr(output: &Ran) -> String {
+    output.stderr.clone()
 }
 
 /// Every file below `dir`, relative and `/`-separated, sorted.
@@ -60,12 +61,7 @@ fn every_template_validates_and_builds_as_it_is() {
         let root = tempfile::tempdir().expect("a temporary directory");
         let name = template.name();
         let created = mlopsc(&["init", "--template", name, "project"], root.path());
-        assert_eq!(
-            created.status.code(),
-            Some(0),
-            "{name}: {}",
-            stderr(&created)
-        );
+        assert_eq!(created.code, 0, "{name}: {}", stderr(&created));
         let project = root.path().join("project");
         for (args, what) in [
             (&["validate", "mlops.yaml"][..], "validate"),
@@ -74,12 +70,7 @@ fn every_template_validates_and_builds_as_it_is() {
             (&["plan", "mlops.yaml", "--offline"][..], "plan --offline"),
         ] {
             let out = mlopsc(args, &project);
-            assert_eq!(
-                out.status.code(),
-                Some(0),
-                "{name}: {what}: {}",
-                stderr(&out)
-            );
+            assert_eq!(out.code, 0, "{name}: {what}: {}", stderr(&out));
         }
     }
 }
@@ -89,7 +80,8 @@ fn a_project_has_the_examples_step_code_spec_and_its_own_schema() {
     for template in TEMPLATES {
         let root = tempfile::tempdir().expect("a temporary directory");
         let project = root.path().join("p");
-        let written = init::create_project(&project, template).expect("init succeeds");
+        let written =
+            init::create_project(Path::new(""), &project, template).expect("init succeeds");
         assert_eq!(
             written,
             tree(&project),
@@ -131,8 +123,8 @@ fn a_project_has_the_examples_step_code_spec_and_its_own_schema() {
 fn init_reports_what_it_created_and_the_next_step() {
     let root = tempfile::tempdir().expect("a temporary directory");
     let out = mlopsc(&["init", "my-model"], root.path());
-    assert_eq!(out.status.code(), Some(0));
-    assert_eq!(out.stdout, b"");
+    assert_eq!(out.code, 0);
+    assert_eq!(out.stdout, "");
     insta::assert_snapshot!(stderr(&out));
 }
 
@@ -143,7 +135,7 @@ fn a_directory_that_holds_anything_is_refused_and_left_as_it_was() {
     std::fs::create_dir_all(project.join(".git")).expect("a folder");
     std::fs::write(project.join("NOTES.md"), "mine").expect("a file");
     let out = mlopsc(&["init", "existing"], root.path());
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.code, 2);
     insta::assert_snapshot!(stderr(&out));
     assert_eq!(tree(&project), ["NOTES.md"], "nothing was written");
     assert_eq!(
@@ -153,7 +145,7 @@ fn a_directory_that_holds_anything_is_refused_and_left_as_it_was() {
 
     std::fs::write(root.path().join("a-file"), "x").expect("a file");
     let file = mlopsc(&["init", "a-file"], root.path());
-    assert_eq!(file.status.code(), Some(2));
+    assert_eq!(file.code, 2);
     assert!(
         stderr(&file).starts_with("error: `a-file` is a file\n"),
         "{}",
@@ -176,7 +168,7 @@ fn init_ci_writes_only_the_workflow_for_every_spec_and_never_overwrites_it() {
         std::fs::write(&path, "apiVersion: mlopsc/v1\n").expect("a spec");
     }
     let out = mlopsc(&["init", "--ci", "github"], repo_dir);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.code, 0, "{}", stderr(&out));
     let workflow = std::fs::read_to_string(repo_dir.join(init::WORKFLOW_PATH)).expect("written");
     assert_eq!(
         workflow,
@@ -186,7 +178,7 @@ fn init_ci_writes_only_the_workflow_for_every_spec_and_never_overwrites_it() {
 
     std::fs::write(repo_dir.join(init::WORKFLOW_PATH), "mine").expect("edited");
     let again = mlopsc(&["init", "--ci", "github", "."], repo_dir);
-    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(again.code, 2);
     assert!(
         stderr(&again).contains("exists already"),
         "{}",
@@ -199,7 +191,7 @@ fn init_ci_writes_only_the_workflow_for_every_spec_and_never_overwrites_it() {
 
     let empty = tempfile::tempdir().expect("a temporary directory");
     let none = mlopsc(&["init", "--ci", "github"], empty.path());
-    assert_eq!(none.status.code(), Some(2));
+    assert_eq!(none.code, 2);
     assert!(
         stderr(&none).starts_with("error: no mlops.yaml below `.`\n"),
         "{}",
@@ -262,7 +254,7 @@ fn actionlint_accepts_the_workflows() {
     .expect("a PATH");
     let root = tempfile::tempdir().expect("a temporary directory");
     let project = root.path().join("p");
-    init::create_project(&project, Template::Minimal).expect("init succeeds");
+    init::create_project(Path::new(""), &project, Template::Minimal).expect("init succeeds");
     for workflow in [
         project.join(init::WORKFLOW_PATH),
         repo().join(init::WORKFLOW_PATH),

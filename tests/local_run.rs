@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 const MINIMAL_DATA: &str = "s3://minimal-data-0001/images/";
 
 mod common;
+#[path = "common/in_process.rs"]
+mod in_process;
 #[path = "common/optional.rs"]
 mod optional;
 #[path = "common/run_local.rs"]
@@ -80,8 +82,11 @@ fn noise_images(dir: &Path) {
 fn python_available(example: &str) -> bool {
     let requirements =
         std::fs::read(examples().join(example).join("code/requirements.txt")).unwrap();
-    let venv = mlopsc::local::python::venv_root()
-        .map(|root| root.join(mlopsc::build::sha256_hex(&requirements)));
+    let venv = mlopsc::local::python::venv_root(
+        std::env::var_os("XDG_CACHE_HOME").as_deref(),
+        std::env::var_os("HOME").as_deref(),
+    )
+    .map(|root| root.join(mlopsc::build::sha256_hex(&requirements)));
     let ready = venv.as_ref().is_some_and(|v| v.join("bin/python").exists());
     if ready || std::env::var("CI").as_deref() == Ok("true") {
         return true;
@@ -149,9 +154,9 @@ fn minimal_example_runs_both_gate_branches_and_reuses_its_cache() {
 
     // Gate failed: the Fail step runs with its message, nothing is registered, exit 1.
     let failed = run(&[]);
-    let stderr = text(&failed.stderr);
-    assert_eq!(failed.status.code(), Some(1), "stderr:\n{stderr}");
-    let summary: Value = serde_json::from_slice(&failed.stdout).expect("one JSON object on stdout");
+    let stderr = &failed.stderr;
+    assert_eq!(failed.code, 1, "stderr:\n{stderr}");
+    let summary: Value = serde_json::from_str(&failed.stdout).expect("one JSON object on stdout");
     assert!(
         stderr.contains("error: step `gate-failed` failed: Quality gates failed: accuracy = "),
         "{stderr}"
@@ -327,7 +332,9 @@ fn churn_example_registers_a_model_and_fails_a_recall_gate_no_model_can_pass() {
     assert_eq!(summary["status"], "Failed");
     assert_eq!(summary["registeredModel"], Value::Null);
     assert!(
-        text(&failed.stderr).contains("error: step `gate-failed` failed: Quality gates failed:")
+        failed
+            .stderr
+            .contains("error: step `gate-failed` failed: Quality gates failed:")
     );
 }
 
@@ -335,10 +342,13 @@ fn churn_example_registers_a_model_and_fails_a_recall_gate_no_model_can_pass() {
 fn venv_python(example: &str) -> PathBuf {
     let requirements =
         std::fs::read(examples().join(example).join("code/requirements.txt")).unwrap();
-    mlopsc::local::python::venv_root()
-        .unwrap()
-        .join(mlopsc::build::sha256_hex(&requirements))
-        .join("bin/python")
+    mlopsc::local::python::venv_root(
+        std::env::var_os("XDG_CACHE_HOME").as_deref(),
+        std::env::var_os("HOME").as_deref(),
+    )
+    .unwrap()
+    .join(mlopsc::build::sha256_hex(&requirements))
+    .join("bin/python")
 }
 
 /// `scripts/synthetic-layouts.py`: the flagship's three sources from generated JPEGs, with
@@ -541,7 +551,8 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
     );
     assert_eq!(summary["registeredModel"], Value::Null);
     assert!(
-        text(&failed.stderr)
+        failed
+            .stderr
             .contains("error: step `gate-failed` failed: Quality gates failed: accuracy = ")
     );
 
@@ -552,8 +563,8 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
         &[("  numClasses: 8", "  numClasses: 7")],
     );
     let mismatch = run(&seven, &[]);
-    assert_eq!(mismatch.status.code(), Some(1));
-    let stderr = text(&mismatch.stderr);
+    assert_eq!(mismatch.code, 1);
+    let stderr = &mismatch.stderr;
     assert!(
         stderr.contains(
             "--num-classes is 7 (model.numClasses), but the data sources' label space has 8 classes: MEL, NV, BCC, AK, BKL, DF, VASC, SCC"
@@ -679,8 +690,8 @@ runpy.run_path("train.py", run_name="__main__")
         &flagship_mounts(&data),
         &["--param", "AccuracyThreshold=0.0"],
     );
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    let summary: Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(summary["steps"][1]["name"], "train");
     assert_eq!(summary["steps"][1]["status"], "Succeeded");
     let execution = summary["executionId"].as_str().unwrap();
@@ -765,10 +776,13 @@ fn serve(
     ));
     archive.unpack(&dir).unwrap();
     let requirements = std::fs::read(examples().join("skin-lesion/code/requirements.txt")).unwrap();
-    let python = mlopsc::local::python::venv_root()
-        .unwrap()
-        .join(mlopsc::build::sha256_hex(&requirements))
-        .join("bin/python");
+    let python = mlopsc::local::python::venv_root(
+        std::env::var_os("XDG_CACHE_HOME").as_deref(),
+        std::env::var_os("HOME").as_deref(),
+    )
+    .unwrap()
+    .join(mlopsc::build::sha256_hex(&requirements))
+    .join("bin/python");
     let variable = |name: &str| {
         environment[name]
             .as_str()
@@ -902,8 +916,8 @@ fn an_unknown_or_mistyped_param_is_a_usage_error() {
         ];
         args.extend_from_slice(extra);
         let output = mlopsc(&args);
-        assert_eq!(output.status.code(), Some(2), "{extra:?}");
-        text(&output.stderr)
+        assert_eq!(output.code, 2, "{extra:?}");
+        output.stderr
     };
     insta::assert_snapshot!(
         "unknown_param",
@@ -931,7 +945,7 @@ fn an_unknown_or_mistyped_param_is_a_usage_error() {
         assert!(stderr.contains(says), "{extra:?}: {stderr}");
     }
     let without_local = mlopsc(&["run", spec.to_str().unwrap()]);
-    assert_eq!(without_local.status.code(), Some(2), "--local is required");
+    assert_eq!(without_local.code, 2, "--local is required");
 }
 
 /// Every line of example step code that names `/opt/ml` lets the runner move it.

@@ -13,6 +13,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+#[path = "common/in_process.rs"]
+mod in_process;
 #[path = "common/optional.rs"]
 mod optional;
 #[path = "common/run_local.rs"]
@@ -37,8 +39,11 @@ fn text(bytes: &[u8]) -> String {
 fn flagship_python() -> Option<PathBuf> {
     let requirements =
         std::fs::read(root().join("examples/skin-lesion/code/requirements.txt")).unwrap();
-    let venv = mlopsc::local::python::venv_root()
-        .map(|root| root.join(mlopsc::build::sha256_hex(&requirements)));
+    let venv = mlopsc::local::python::venv_root(
+        std::env::var_os("XDG_CACHE_HOME").as_deref(),
+        std::env::var_os("HOME").as_deref(),
+    )
+    .map(|root| root.join(mlopsc::build::sha256_hex(&requirements)));
     let python = venv.as_ref().map(|v| v.join("bin/python"));
     let ready = python.as_ref().is_some_and(|p| p.exists());
     if ready || std::env::var("CI").as_deref() == Ok("true") {
@@ -323,8 +328,8 @@ fn a_spec_without_image_monitoring_has_no_monitoring_pipeline() {
         "--pipeline",
         "monitoring",
     ]);
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
-    let stderr = text(&output.stderr);
+    assert_eq!(output.code, 2, "{}", output.stderr);
+    let stderr = &output.stderr;
     assert!(stderr.contains("has no monitoring pipeline"), "{stderr}");
     assert!(stderr.contains("help: "), "{stderr}");
 }

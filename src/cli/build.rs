@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{Io, Verbosity, exit, print_diagnostics, read_spec, report_failure};
+use super::{Io, Verbosity, exit, print_diagnostics, read_spec_in, report_failure};
 use crate::build::{self, CompileError};
 use crate::diagnostics::{Format, SourceFile};
 use crate::output_dir::{OutputDir, OutputError};
@@ -16,11 +16,11 @@ pub(super) fn build_command(
     env: Option<&str>,
     io: &mut Io,
 ) -> u8 {
-    let source = match read_spec(path) {
+    let source = match read_spec_in(io.cwd, path) {
         Ok(source) => source,
         Err(failure) => return report_failure(failure, format, io),
     };
-    let spec_dir = path.parent().unwrap_or(Path::new("."));
+    let spec_dir = &io.resolve(path.parent().unwrap_or(Path::new("")));
     // Without --env, every problem of the base and of every environment in one report.
     if env.is_none() {
         let checked = build::check_environment(&source, spec_dir, None);
@@ -49,16 +49,20 @@ pub(super) fn build_command(
     }
     // The base's directory as it really is, before its swap: `-o .` names the current
     // directory, which the swap moves aside.
-    let base_dir = out.map(|out| std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf()));
+    let base_dir = out.map(|out| {
+        let out = io.resolve(out);
+        std::fs::canonicalize(&out).unwrap_or(out)
+    });
     let mut status = exit::OK;
     for compiled in &builds {
         // -o names the base's directory; an environment's is its subdirectory.
         let (shown, dir) = match (out, &base_dir, &compiled.environment) {
             (Some(out), Some(base), Some(env)) => (out.join(env), base.join(env)),
-            (Some(out), _, None) => (out.to_path_buf(), out.to_path_buf()),
+            (Some(out), _, None) => (out.to_path_buf(), io.resolve(out)),
             (_, _, env) => {
                 let dir = build::generated_dir(&compiled.system.project, env.as_deref());
-                (dir.clone(), dir)
+                let resolved = io.resolve(&dir);
+                (dir, resolved)
             }
         };
         let keep: &[String] = match compiled.environment {
@@ -120,7 +124,8 @@ pub(super) fn check_dir(
     keep: &[String],
     io: &mut Io,
 ) -> u8 {
-    match build::differences(dir, &compiled.artifacts, keep) {
+    let home = io.var("HOME").map(Path::new);
+    match build::differences(shown, dir, home, &compiled.artifacts, keep) {
         Ok(differences) if differences.is_empty() => {
             if io.verbosity == Verbosity::Verbose {
                 list_files("same ", compiled, io);
@@ -165,8 +170,9 @@ pub(super) fn write_dir(
     keep: &[String],
     io: &mut Io,
 ) -> u8 {
-    let written =
-        OutputDir::inspect(dir).and_then(|out| out.replace_keeping(&compiled.artifacts, keep));
+    let home = io.var("HOME").map(Path::new);
+    let written = OutputDir::inspect(shown, dir, home)
+        .and_then(|out| out.replace_keeping(&compiled.artifacts, keep));
     match written {
         Ok(left_behind) => {
             if io.verbosity == Verbosity::Verbose {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Io, ReportFormat, exit, print_diagnostics, read_spec, report_failure};
+use super::{Io, ReportFormat, exit, print_diagnostics, read_spec_in, report_failure};
 use crate::diagnostics::Format;
 
 pub(super) fn cost_command(
@@ -41,7 +41,7 @@ pub fn estimate_file(
     format: Format,
     io: &mut Io,
 ) -> Result<crate::cost::Estimate, u8> {
-    let source = match read_spec(path) {
+    let source = match read_spec_in(io.cwd, path) {
         Ok(source) => source,
         Err(failure) => return Err(report_failure(failure, format, io)),
     };

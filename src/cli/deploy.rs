@@ -39,14 +39,22 @@ pub struct AwsArgs {
 }
 
 impl AwsArgs {
-    /// The options the AWS client code takes, without the CLI-only `--timings`.
+    /// The options the AWS client code takes, without the CLI-only `--timings`, with the
+    /// invocation's AWS_* variables (those that are UTF-8; AWS has no others).
     #[cfg(feature = "aws")]
-    pub fn options(&self) -> crate::deploy::aws::AwsOptions {
+    pub fn options(&self, env: &crate::cli::Env) -> crate::deploy::aws::AwsOptions {
+        let env = env
+            .iter()
+            .filter_map(|(key, value)| Some((key.to_str()?, value.to_str()?)))
+            .filter(|(key, _)| key.starts_with("AWS_"))
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect();
         crate::deploy::aws::AwsOptions {
             region: self.region.clone(),
             profile: self.profile.clone(),
             endpoint_url: self.endpoint_url.clone(),
             call_timeout: std::time::Duration::from_secs(self.call_timeout),
+            env,
         }
     }
 }
@@ -189,15 +197,15 @@ fn compile(
     format: Format,
     io: &mut Io,
 ) -> Result<(Deployment, Option<String>), u8> {
-    let source = match cli::read_spec(path) {
+    let source = match cli::read_spec_in(io.cwd, path) {
         Ok(source) => source,
         Err(failure) => {
             cli::report_failure(failure, format, io);
             return Err(exit::DEPLOY_FAILED);
         }
     };
-    let spec_dir = path.parent().unwrap_or(Path::new("."));
-    match build::compile_environment(&source, spec_dir, env) {
+    let spec_dir = io.resolve(path.parent().unwrap_or(Path::new("")));
+    match build::compile_environment(&source, &spec_dir, env) {
         Ok(compiled) => Ok((
             Deployment::of(&compiled, &source.text),
             compiled.spec.project.account.clone(),
@@ -256,7 +264,7 @@ pub fn plan(args: PlanArgs, io: &mut Io) -> u8 {
         let dir = args.generated.clone().unwrap_or_else(|| {
             build::generated_dir(&deployment.target.stack, args.aws.env.as_deref())
         });
-        return match offline::summary(&deployment, &dir) {
+        return match offline::summary(&deployment, &dir, &io.resolve(&dir)) {
             Ok(summary) => {
                 let _ = io
                     .stdout
@@ -278,11 +286,11 @@ pub fn plan(args: PlanArgs, io: &mut Io) -> u8 {
 }
 
 #[cfg(feature = "aws")]
-pub use aws_commands::{apply, destroy, output, terminal_input};
+pub use aws_commands::{apply, destroy, output};
 
 #[cfg(feature = "aws")]
 mod aws_commands {
-    use std::io::{BufRead, IsTerminal};
+    use std::io::BufRead;
     use std::time::Instant;
 
     use super::{
@@ -300,12 +308,6 @@ mod aws_commands {
     use crate::deploy::summary::Summary;
     use crate::deploy::{DeployError, Deployment};
     use crate::diagnostics::Format;
-
-    /// Standard input when it is a terminal: the only place a confirmation may come from.
-    pub fn terminal_input() -> Option<std::io::StdinLock<'static>> {
-        let stdin = std::io::stdin();
-        stdin.is_terminal().then(|| stdin.lock())
-    }
 
     fn runtime() -> Result<tokio::runtime::Runtime, DeployError> {
         tokio::runtime::Builder::new_current_thread()
@@ -326,8 +328,9 @@ mod aws_commands {
     ) -> Result<T, DeployError> {
         let started = Instant::now();
         let rt = runtime()?;
+        let options = aws.options(io.env);
         let (result, waited) = rt.block_on(async {
-            let clients = Clients::connect(&aws.options(), region).await?;
+            let clients = Clients::connect(&options, region).await?;
             if let Some(expected) = account {
                 let actual = crate::deploy::staging::account(&clients).await?;
                 if actual != expected {
@@ -410,7 +413,8 @@ mod aws_commands {
                             "the stack must be deleted and created again, which a saved plan cannot carry; run `mlopsc apply SPEC`".into(),
                         ));
                     }
-                    plan_file(&args.spec, &deployment, &planned, &clients.region).write(out)?;
+                    plan_file(&args.spec, &deployment, &planned, &clients.region)
+                        .write(&io.resolve(out))?;
                     let _ = writeln!(
                         io.stderr,
                         "Saved the plan to {0}. Apply exactly it with: mlopsc apply {0}",
@@ -520,7 +524,7 @@ mod aws_commands {
     }
 
     pub fn apply(args: ApplyArgs, io: &mut Io, input: Option<&mut dyn BufRead>) -> u8 {
-        let saved = match PlanFile::read(&args.target) {
+        let saved = match PlanFile::read(&io.resolve(&args.target)) {
             Ok(saved) => saved,
             Err(err) => return fail(io, &err),
         };

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Io, exit, print_diagnostics, read_spec, report_failure};
+use super::{Io, exit, print_diagnostics, read_spec_in, report_failure};
 use crate::build::{self, CompileError};
 use crate::diagnostics::Format;
 
@@ -13,12 +13,12 @@ pub(super) fn graph_command(
     env: Option<&str>,
     io: &mut Io,
 ) -> u8 {
-    let source = match read_spec(path) {
+    let source = match read_spec_in(io.cwd, path) {
         Ok(source) => source,
         Err(failure) => return report_failure(failure, Format::Human, io),
     };
-    let spec_dir = path.parent().unwrap_or(Path::new("."));
-    let compiled = match build::compile_environment(&source, spec_dir, env) {
+    let spec_dir = io.resolve(path.parent().unwrap_or(Path::new("")));
+    let compiled = match build::compile_environment(&source, &spec_dir, env) {
         Ok(compiled) => compiled,
         Err(CompileError::Spec(diagnostics)) => {
             print_diagnostics(&source, &diagnostics, Format::Human, io);

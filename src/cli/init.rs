@@ -8,7 +8,7 @@ use super::{InitArgs, Io, Verbosity, exit};
 pub(super) fn init_command(args: InitArgs, io: &mut Io) -> u8 {
     if args.ci.is_some() {
         let dir = args.dir.unwrap_or_else(|| PathBuf::from("."));
-        return match crate::init::add_workflow(&dir) {
+        return match crate::init::add_workflow(io.cwd, &dir) {
             Ok((path, specs)) => {
                 if io.verbosity != Verbosity::Quiet {
                     let _ = writeln!(
@@ -32,7 +32,7 @@ pub(super) fn init_command(args: InitArgs, io: &mut Io) -> u8 {
         let _ = writeln!(io.stderr, "error: a new project needs its DIR");
         return exit::USAGE_OR_IO;
     };
-    match crate::init::create_project(&dir, args.template) {
+    match crate::init::create_project(io.cwd, &dir, args.template) {
         Ok(files) => {
             if io.verbosity == Verbosity::Verbose {
                 for file in &files {

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{
-    Io, RunArgs, RunFormat, RunPipeline, Verbosity, exit, print_diagnostics, read_spec,
+    Io, RunArgs, RunFormat, RunPipeline, Verbosity, exit, print_diagnostics, read_spec_in,
     report_failure,
 };
 use crate::build::{self, CompileError};
@@ -15,12 +15,12 @@ pub(super) fn run_command(args: RunArgs, io: &mut Io) -> u8 {
         RunFormat::Human => Format::Human,
         RunFormat::Json => Format::Json,
     };
-    let source = match read_spec(&args.spec) {
+    let source = match read_spec_in(io.cwd, &args.spec) {
         Ok(source) => source,
         Err(failure) => return report_failure(failure, format, io),
     };
-    let spec_dir = args.spec.parent().unwrap_or(Path::new("."));
-    let compiled = match build::compile_environment(&source, spec_dir, args.env.as_deref()) {
+    let spec_dir = io.resolve(args.spec.parent().unwrap_or(Path::new("")));
+    let compiled = match build::compile_environment(&source, &spec_dir, args.env.as_deref()) {
         Ok(compiled) => compiled,
         Err(CompileError::Spec(diagnostics)) => {
             print_diagnostics(&source, &diagnostics, format, io);
@@ -52,9 +52,21 @@ pub(super) fn run_command(args: RunArgs, io: &mut Io) -> u8 {
     };
     let options = crate::local::Options {
         params: args.params,
-        data: args.data,
-        workdir: args.workdir,
-        python: args.python,
+        data: args
+            .data
+            .into_iter()
+            .map(|(uri, dir)| (uri, io.resolve(&dir)))
+            .collect(),
+        workdir: io.resolve(&args.workdir),
+        // A bare name such as `python3` is looked up on PATH, not in the working directory.
+        python: args.python.map(|python| {
+            if python.components().count() > 1 {
+                io.resolve(&python)
+            } else {
+                python
+            }
+        }),
+        venvs: crate::local::python::venv_root(io.var("XDG_CACHE_HOME"), io.var("HOME")),
         no_cache: args.no_cache,
     };
     // --quiet leaves out the progress; failures still reach stderr below.

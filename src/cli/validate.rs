@@ -3,7 +3,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::{Io, ReadFailure, Verbosity, exit, print_diagnostics, read_spec, report_failure};
+use super::{Io, ReadFailure, Verbosity, exit, print_diagnostics, read_spec_in, report_failure};
 use crate::build::{self};
 use crate::diagnostics::{Code, Diagnostic, Format, SourceFile};
 use crate::spec::{self, yaml::Span};
@@ -16,7 +16,7 @@ pub(super) fn validate_command(path: &Path, format: Format, env: Option<&str>, i
     let read = if from_stdin {
         read_stdin_spec(io.stdin)
     } else {
-        read_spec(path)
+        read_spec_in(io.cwd, path)
     };
     let source = match read {
         Ok(source) => source,
@@ -29,7 +29,7 @@ pub(super) fn validate_command(path: &Path, format: Format, env: Option<&str>, i
     } else {
         path.parent().unwrap_or(Path::new("."))
     };
-    let checked = build::check_environment(&source, spec_dir, env);
+    let checked = build::check_environment(&source, &io.resolve(spec_dir), env);
     let validated = checked.validated;
     print_diagnostics(&source, &validated.diagnostics, format, io);
     if io.verbosity == Verbosity::Verbose

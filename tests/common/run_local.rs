@@ -1,22 +1,28 @@
-//! Starting `mlopsc run --local` from a test: the runner's end-to-end tests (training and
-//! monitoring) build their command lines here. Included with
-//! `#[path = "common/run_local.rs"] mod run_local;` by the test binaries that run pipelines.
+//! Running `mlopsc run --local` from a test, in process: the runner's end-to-end tests
+//! (training and monitoring) build their command lines here. Included with
+//! `#[path = "common/run_local.rs"] mod run_local;`, after `in_process.rs`, by the test
+//! binaries that run pipelines.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-/// The binary under test, with colour off so that its output can be compared as text.
-pub fn mlopsc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mlopsc"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("mlopsc runs")
+use crate::in_process::{self, Ran};
+
+/// `mlopsc ARGS` in this process, with colour off so that its output can be compared as text,
+/// and the test process's HOME and XDG_CACHE_HOME, where the step code's venvs are kept.
+pub fn mlopsc(args: &[&str]) -> Ran {
+    let mut command = in_process::mlopsc();
+    command.args(args).env("NO_COLOR", "1");
+    for name in ["HOME", "XDG_CACHE_HOME"] {
+        if let Some(value) = std::env::var_os(name) {
+            command.env(name, value);
+        }
+    }
+    command.output()
 }
 
 /// `mlopsc run --local SPEC --workdir DIR --format json`, each local folder mounted with
 /// `--data`, then `extra`.
-pub fn run_json(spec: &Path, workdir: &Path, mounts: &[String], extra: &[&str]) -> Output {
+pub fn run_json(spec: &Path, workdir: &Path, mounts: &[String], extra: &[&str]) -> Ran {
     let mut args = vec![
         "run",
         "--local",
@@ -35,12 +41,7 @@ pub fn run_json(spec: &Path, workdir: &Path, mounts: &[String], extra: &[&str]) 
 
 /// The JSON summary of a finished `run --local`, after checking its exit code (0 succeeded,
 /// 1 failed); the panic shows stderr, where the runner says why.
-pub fn summary_of(output: &Output, exit_code: i32) -> serde_json::Value {
-    assert_eq!(
-        output.status.code(),
-        Some(exit_code),
-        "stderr:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("one JSON summary on stdout")
+pub fn summary_of(output: &Ran, exit_code: u8) -> serde_json::Value {
+    assert_eq!(output.code, exit_code, "stderr:\n{}", output.stderr);
+    serde_json::from_str(&output.stdout).expect("one JSON summary on stdout")
 }

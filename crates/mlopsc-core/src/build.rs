@@ -317,13 +317,16 @@ pub enum Difference {
 /// Compares `dir` with the artifacts without writing anything. Every file the artifacts do
 /// not include is extra, hidden ones too.
 /// `keep` names the subdirectories that are other outputs (the environments' directories
-/// inside the base's): they are not extra.
+/// inside the base's): they are not extra. `shown` and `home` are as for
+/// [`OutputDir::inspect`].
 pub fn differences(
+    shown: &Path,
     dir: &Path,
+    home: Option<&Path>,
     artifacts: &Artifacts,
     keep: &[String],
 ) -> Result<Vec<Difference>, OutputError> {
-    let present = OutputDir::inspect(dir)?;
+    let present = OutputDir::inspect(shown, dir, home)?;
     let mut out = Vec::new();
     for (file, artifact) in artifacts.iter() {
         match std::fs::read(dir.join(file)) {

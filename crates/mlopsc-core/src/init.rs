@@ -279,13 +279,19 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> InitError + '_ {
 }
 
 /// Creates a project in `dir`, which must be absent or empty. Returns the files written.
-pub fn create_project(dir: &Path, template: Template) -> Result<Vec<String>, InitError> {
-    if dir.exists() {
-        if !dir.is_dir() {
+/// A relative `dir` is in `cwd`; errors name it as given.
+pub fn create_project(
+    cwd: &Path,
+    dir: &Path,
+    template: Template,
+) -> Result<Vec<String>, InitError> {
+    let real = cwd.join(dir);
+    if real.exists() {
+        if !real.is_dir() {
             return Err(InitError::NotADirectory(dir.to_path_buf()));
         }
         let mut entries = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(io_error(dir))? {
+        for entry in std::fs::read_dir(&real).map_err(io_error(dir))? {
             let entry = entry.map_err(io_error(dir))?;
             entries.push(entry.file_name().to_string_lossy().into_owned());
         }
@@ -297,10 +303,10 @@ pub fn create_project(dir: &Path, template: Template) -> Result<Vec<String>, Ini
             });
         }
     }
-    let project = project_name(dir);
+    let project = project_name(&real);
     let files = project_files(template, &project);
     for (relative, bytes) in &files {
-        write_new(&dir.join(relative), bytes)?;
+        write_new(cwd, &dir.join(relative), bytes)?;
     }
     Ok(files.into_keys().collect())
 }
@@ -315,29 +321,31 @@ fn project_name(dir: &Path) -> String {
 }
 
 /// Adds the CI workflow to the project in `dir`; returns the workflow's path and the specs
-/// it checks.
-pub fn add_workflow(dir: &Path) -> Result<(PathBuf, Vec<String>), InitError> {
+/// it checks. A relative `dir` is in `cwd`; the path returned and errors are as given.
+pub fn add_workflow(cwd: &Path, dir: &Path) -> Result<(PathBuf, Vec<String>), InitError> {
     let path = dir.join(WORKFLOW_PATH);
-    if path.exists() || path.is_symlink() {
+    let real = cwd.join(&path);
+    if real.exists() || real.is_symlink() {
         return Err(InitError::WorkflowExists(path));
     }
-    let specs = find_specs(dir).map_err(io_error(dir))?;
+    let specs = find_specs(&cwd.join(dir)).map_err(io_error(dir))?;
     if specs.is_empty() {
         return Err(InitError::NoSpec(dir.to_path_buf()));
     }
-    write_new(&path, workflow(&specs).as_bytes())?;
+    write_new(cwd, &path, workflow(&specs).as_bytes())?;
     Ok((path, specs))
 }
 
-/// Creates `path` and its parent directories; fails rather than replace an existing file.
-fn write_new(path: &Path, bytes: &[u8]) -> Result<(), InitError> {
+/// Creates `path` (in `cwd` if relative) and its parent directories; fails rather than
+/// replace an existing file.
+fn write_new(cwd: &Path, path: &Path, bytes: &[u8]) -> Result<(), InitError> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(io_error(parent))?;
+        std::fs::create_dir_all(cwd.join(parent)).map_err(io_error(parent))?;
     }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(path)
+        .open(cwd.join(path))
         .map_err(io_error(path))?;
     file.write_all(bytes).map_err(io_error(path))
 }

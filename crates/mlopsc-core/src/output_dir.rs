@@ -143,35 +143,40 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
 }
 
 impl OutputDir {
-    /// Looks at `path` without changing anything.
-    pub fn inspect(path: &Path) -> Result<OutputDir, OutputError> {
+    /// Looks at `path` without changing anything. Errors name it `shown`, the path as the
+    /// user gave it; `home` (the invocation's HOME) and its ancestors are never replaced.
+    pub fn inspect(
+        shown: &Path,
+        path: &Path,
+        home: Option<&Path>,
+    ) -> Result<OutputDir, OutputError> {
         let resolved = match std::fs::symlink_metadata(path) {
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
                 return Ok(OutputDir {
-                    shown: path.to_path_buf(),
+                    shown: shown.to_path_buf(),
                     path: path.to_path_buf(),
                     exists: false,
                     entries: Vec::new(),
                 });
             }
-            Err(err) => return Err(io_error(path)(err)),
+            Err(err) => return Err(io_error(shown)(err)),
             Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path)
-                .map_err(|_| OutputError::DanglingLink(path.to_path_buf()))?,
+                .map_err(|_| OutputError::DanglingLink(shown.to_path_buf()))?,
             // Canonical, so that `.` or `a/..` has a name and a parent to swap it in.
-            Ok(_) => std::fs::canonicalize(path).map_err(io_error(path))?,
+            Ok(_) => std::fs::canonicalize(path).map_err(io_error(shown))?,
         };
-        let meta = std::fs::metadata(&resolved).map_err(io_error(path))?;
+        let meta = std::fs::metadata(&resolved).map_err(io_error(shown))?;
         if !meta.is_dir() {
-            return Err(OutputError::NotADirectory(path.to_path_buf()));
+            return Err(OutputError::NotADirectory(shown.to_path_buf()));
         }
-        if is_protected(&resolved) {
-            return Err(OutputError::Protected(path.to_path_buf()));
+        if is_protected(&resolved, home) {
+            return Err(OutputError::Protected(shown.to_path_buf()));
         }
         let owned = previous_manifest(&resolved);
         let mut entries = Vec::new();
-        walk(&resolved, "", &owned, &mut entries).map_err(io_error(path))?;
+        walk(&resolved, "", &owned, &mut entries).map_err(io_error(shown))?;
         Ok(OutputDir {
-            shown: path.to_path_buf(),
+            shown: shown.to_path_buf(),
             path: resolved,
             exists: true,
             entries,
@@ -359,11 +364,11 @@ impl OutputDir {
 }
 
 /// The root, the home directory and its ancestors: a typo in `-o` must not aim at them.
-fn is_protected(dir: &Path) -> bool {
+fn is_protected(dir: &Path, home: Option<&Path>) -> bool {
     if dir.parent().is_none() {
         return true;
     }
-    let home = std::env::var_os("HOME").and_then(|h| std::fs::canonicalize(h).ok());
+    let home = home.and_then(|h| std::fs::canonicalize(h).ok());
     home.is_some_and(|home| home.starts_with(dir))
 }
 

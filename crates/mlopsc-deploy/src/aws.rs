@@ -2,6 +2,7 @@
 //! awaiting AWS (what `--timings` reports).
 
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::error::Error as StdError;
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -79,6 +80,28 @@ pub struct AwsOptions {
     pub endpoint_url: Option<String>,
     /// Give up on one AWS call, retries included, after this long (at least a second).
     pub call_timeout: Duration,
+    /// The invocation's environment variables. AWS_ENDPOINT_URL, AWS_PROFILE and the static
+    /// credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) are taken
+    /// from here, so that a command run in process uses its own and not the test process's;
+    /// the rest of the chain (profile files, SSO, IMDS) is aws-config's, from the process.
+    pub env: BTreeMap<String, String>,
+}
+
+impl AwsOptions {
+    /// A variable of [`AwsOptions::env`], if set and not empty.
+    fn var(&self, name: &str) -> Option<&str> {
+        self.env
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// `--endpoint-url`, else AWS_ENDPOINT_URL.
+    fn endpoint(&self) -> Option<String> {
+        self.endpoint_url
+            .clone()
+            .or_else(|| self.var("AWS_ENDPOINT_URL").map(str::to_string))
+    }
 }
 
 impl Clients {
@@ -103,12 +126,27 @@ impl Clients {
                     .build(),
             )
             .retry_config(RetryConfig::standard().with_max_attempts(3));
-        if let Some(profile) = &options.profile {
+        if let Some(profile) = options.profile.as_deref().or(options.var("AWS_PROFILE")) {
             loader = loader.profile_name(profile);
         }
-        if let Some(url) = &options.endpoint_url {
+        let endpoint_url = options.endpoint();
+        if let Some(url) = &endpoint_url {
             loader = loader.endpoint_url(url);
         }
+        if let (Some(id), Some(secret)) = (
+            options.var("AWS_ACCESS_KEY_ID"),
+            options.var("AWS_SECRET_ACCESS_KEY"),
+        ) {
+            let token = options.var("AWS_SESSION_TOKEN").map(str::to_string);
+            loader = loader.credentials_provider(aws_sdk_cloudformation::config::Credentials::new(
+                id,
+                secret,
+                token,
+                None,
+                "environment",
+            ));
+        }
+
         let config = loader.load().await;
         let provider = config.credentials_provider().ok_or_else(|| {
             DeployError::Credentials("no credentials provider is configured".into())
@@ -127,9 +165,9 @@ impl Clients {
         }
         // moto and other emulators serve buckets by path, not by virtual host.
         let s3_config = aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(options.endpoint_url.is_some())
+            .force_path_style(endpoint_url.is_some())
             .build();
-        let endpoint = match &options.endpoint_url {
+        let endpoint = match &endpoint_url {
             Some(url) => format!("the endpoint {url}"),
             None => format!("the AWS endpoints of {region}"),
         };
@@ -140,8 +178,7 @@ impl Clients {
             sfn: aws_sdk_sfn::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
             region,
-            plain_http: options
-                .endpoint_url
+            plain_http: endpoint_url
                 .as_deref()
                 .is_some_and(|u| u.starts_with("http://")),
             endpoint,

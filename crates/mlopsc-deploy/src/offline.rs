@@ -16,15 +16,16 @@ use mlopsc_core::emit::{self, Definition, DeployedAs};
 use mlopsc_core::spec::yaml::Document;
 
 /// Compares the compiled deployment with the artifacts in `dir`. A missing `dir` means
-/// nothing was generated yet: everything is added.
-pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployError> {
+/// nothing was generated yet: everything is added. The plan and errors name the directory
+/// `shown`, as the user gave it (`dir` is resolved against the working directory).
+pub fn summary(deployment: &Deployment, shown: &Path, dir: &Path) -> Result<Summary, DeployError> {
     let read = |name: &str| -> Result<Option<Vec<u8>>, DeployError> {
         match std::fs::read(dir.join(name)) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(err) => Err(DeployError::Io(format!(
                 "cannot read {}: {err}",
-                dir.join(name).display()
+                shown.join(name).display()
             ))),
         }
     };
@@ -32,7 +33,7 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
     let mut summary = Summary {
         stack: target.stack.clone(),
         region: target.region.clone(),
-        source: dir.display().to_string(),
+        source: shown.display().to_string(),
         ..Summary::default()
     };
 
@@ -110,7 +111,7 @@ pub fn summary(deployment: &Deployment, dir: &Path) -> Result<Summary, DeployErr
     };
     let mut on_disk = if dir.is_dir() {
         mlopsc_core::build::CodeBundle::load(dir)
-            .map_err(|err| DeployError::Io(format!("cannot read {}: {err}", dir.display())))?
+            .map_err(|err| DeployError::Io(format!("cannot read {}: {err}", shown.display())))?
             .files
     } else {
         Default::default()
@@ -254,7 +255,7 @@ mod tests {
             ],
             &[],
         );
-        let s = summary(&d, dir.path()).unwrap();
+        let s = summary(&d, dir.path(), dir.path()).unwrap();
         let text = s.render();
         assert!(text.contains("~   Topic   AWS::SNS::Topic"), "{text}");
         assert!(
@@ -288,7 +289,7 @@ mod tests {
             ],
             &[("monitoring/constraints.json", "{}")],
         );
-        let text = summary(&d, dir.path()).unwrap().render();
+        let text = summary(&d, dir.path(), dir.path()).unwrap().render();
         assert!(
             text.contains("\n  + monitoring/constraints.json\n"),
             "{text}"
@@ -313,9 +314,9 @@ mod tests {
             std::fs::write(dir.path().join(declared.path), text).unwrap();
         }
         let d = deployment(&files, &[]);
-        assert!(!summary(&d, dir.path()).unwrap().has_changes());
+        assert!(!summary(&d, dir.path(), dir.path()).unwrap().has_changes());
 
-        let missing = summary(&d, &dir.path().join("nope")).unwrap();
+        let missing = summary(&d, &dir.path().join("nope"), &dir.path().join("nope")).unwrap();
         assert_eq!(missing.counts(), (2, 0, 0, 0));
         assert!(
             missing
@@ -344,7 +345,7 @@ mod tests {
             ],
             &[],
         );
-        let s = summary(&d, dir.path()).unwrap();
+        let s = summary(&d, dir.path(), dir.path()).unwrap();
         assert!(!s.has_changes(), "{}", s.render());
     }
 }

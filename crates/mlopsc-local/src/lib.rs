@@ -40,6 +40,9 @@ pub struct Options {
     pub data: Vec<(String, PathBuf)>,
     pub workdir: PathBuf,
     pub python: Option<PathBuf>,
+    /// Where venvs made from requirements.txt are kept ([`python::venv_root`]); `None`:
+    /// neither XDG_CACHE_HOME nor HOME is set.
+    pub venvs: Option<PathBuf>,
     pub no_cache: bool,
 }
 
@@ -671,6 +674,7 @@ pub fn run(
     let python = python::interpreter(
         options.python.as_deref(),
         pipeline.requirements.as_deref(),
+        options.venvs.as_deref(),
         progress,
     )
     .map_err(|e| match e {

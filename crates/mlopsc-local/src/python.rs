@@ -2,18 +2,20 @@
 //! directory's `requirements.txt` and kept in the user's cache, named by the file's
 //! sha256 so that a changed file makes a new one and an unchanged one is reused.
 
+use std::ffi::OsStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mlopsc_core::build::sha256_hex;
 
-/// `$XDG_CACHE_HOME/mlopsc/venvs`, else `~/.cache/mlopsc/venvs`.
-pub fn venv_root() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
+/// `$XDG_CACHE_HOME/mlopsc/venvs`, else `~/.cache/mlopsc/venvs`, from the invocation's
+/// values of the two variables.
+pub fn venv_root(xdg_cache_home: Option<&OsStr>, home: Option<&OsStr>) -> Option<PathBuf> {
+    let base = xdg_cache_home
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+        .or_else(|| home.map(|home| PathBuf::from(home).join(".cache")))?;
     Some(base.join("mlopsc").join("venvs"))
 }
 
@@ -29,6 +31,7 @@ pub enum PythonError {
 pub fn interpreter(
     explicit: Option<&Path>,
     requirements: Option<&[u8]>,
+    venvs: Option<&Path>,
     progress: &mut dyn Write,
 ) -> Result<PathBuf, PythonError> {
     if let Some(path) = explicit {
@@ -48,7 +51,7 @@ pub fn interpreter(
     let Some(requirements) = requirements else {
         return Ok(PathBuf::from("python3"));
     };
-    let root = venv_root().ok_or_else(|| {
+    let root = venvs.ok_or_else(|| {
         PythonError::Setup("neither XDG_CACHE_HOME nor HOME is set; pass --python".into())
     })?;
     let venv = root.join(sha256_hex(requirements));
