@@ -172,7 +172,17 @@ pub fn compile_environment(
         Some(_) => validate::validate_environment(source, environment),
         None => validate::validate_base(source),
     };
-    let Checked { validated, code } = check_validated(validated, spec_dir);
+    compile_checked(check_validated(validated, spec_dir), source, environment)
+}
+
+/// Resolves and emits a spec already [`check`]ed as `environment`: `build` checks the base
+/// and every environment first, and need not validate the base a second time to compile it.
+pub fn compile_checked(
+    checked: Checked,
+    source: &SourceFile,
+    environment: Option<&str>,
+) -> Result<Compiled, CompileError> {
+    let Checked { validated, code } = checked;
     if validated.has_errors() {
         return Err(CompileError::Spec(validated.diagnostics));
     }
