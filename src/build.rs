@@ -168,11 +168,27 @@ pub fn compile_environment(
     spec_dir: &Path,
     environment: Option<&str>,
 ) -> Result<Compiled, CompileError> {
+    compile_sharing(source, spec_dir, environment, &emit::Rendered::default())
+}
+
+/// [`compile_environment`], sharing the rendered diagrams with the other compiles of the
+/// same spec (`build` compiles the base and each environment).
+pub fn compile_sharing(
+    source: &SourceFile,
+    spec_dir: &Path,
+    environment: Option<&str>,
+    rendered: &emit::Rendered,
+) -> Result<Compiled, CompileError> {
     let validated = match environment {
         Some(_) => validate::validate_environment(source, environment),
         None => validate::validate_base(source),
     };
-    compile_checked(check_validated(validated, spec_dir), source, environment)
+    compile_checked(
+        check_validated(validated, spec_dir),
+        source,
+        environment,
+        rendered,
+    )
 }
 
 /// Resolves and emits a spec already [`check`]ed as `environment`: `build` checks the base
@@ -181,6 +197,7 @@ pub fn compile_checked(
     checked: Checked,
     source: &SourceFile,
     environment: Option<&str>,
+    rendered: &emit::Rendered,
 ) -> Result<Compiled, CompileError> {
     let Checked { validated, code } = checked;
     if validated.has_errors() {
@@ -191,7 +208,13 @@ pub fn compile_checked(
     };
     let code_sha256 = code.sha256();
     let system = ir::resolve(&spec, &code_sha256);
-    let artifacts = match emit::emit(&spec, &system, &code_sha256, source.text.as_bytes()) {
+    let artifacts = match emit::emit_sharing(
+        &spec,
+        &system,
+        &code_sha256,
+        source.text.as_bytes(),
+        rendered,
+    ) {
         Ok(artifacts) => artifacts,
         Err(EmitFailure::Internal(error)) => return Err(CompileError::Internal(error)),
         Err(EmitFailure::OverLimits(exceeded)) => {

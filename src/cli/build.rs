@@ -6,6 +6,7 @@ use std::path::Path;
 use super::{Io, Verbosity, exit, print_diagnostics, read_spec, report_failure};
 use crate::build::{self, CompileError};
 use crate::diagnostics::{Format, SourceFile};
+use crate::emit;
 use crate::output_dir::{OutputDir, OutputError};
 
 pub(super) fn build_command(
@@ -94,6 +95,7 @@ pub(super) fn build_command(
 
 /// Compiles the base (already checked) and each of its environments, the environments on
 /// threads of their own: they are independent, and each costs about as much as the base.
+/// They share the diagrams they render, which are often the same graph.
 /// The results are in order, the base first, so that the first failure reported is the one
 /// a compile in sequence would have stopped at.
 fn compile_all(
@@ -102,14 +104,16 @@ fn compile_all(
     base: build::Checked,
     environments: &[String],
 ) -> Vec<Result<build::Compiled, CompileError>> {
+    let rendered = emit::Rendered::default();
+    let rendered = &rendered;
     std::thread::scope(|scope| {
         let threads: Vec<_> = environments
             .iter()
             .map(|name| {
-                scope.spawn(move || build::compile_environment(source, spec_dir, Some(name)))
+                scope.spawn(move || build::compile_sharing(source, spec_dir, Some(name), rendered))
             })
             .collect();
-        let mut compiles = vec![build::compile_checked(base, source, None)];
+        let mut compiles = vec![build::compile_checked(base, source, None, rendered)];
         for thread in threads {
             // A panic on a thread is mlopsc's bug: it goes on as it would have in sequence.
             compiles.push(
