@@ -107,20 +107,25 @@ fn compile_all(
     let rendered = emit::Rendered::default();
     let rendered = &rendered;
     std::thread::scope(|scope| {
+        let compile = |name: &str| build::compile_sharing(source, spec_dir, Some(name), rendered);
         let threads: Vec<_> = environments
             .iter()
             .map(|name| {
-                scope.spawn(move || build::compile_sharing(source, spec_dir, Some(name), rendered))
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || compile(name))
+                    .map_err(|_| name)
             })
             .collect();
         let mut compiles = vec![build::compile_checked(base, source, None, rendered)];
         for thread in threads {
-            // A panic on a thread is mlopsc's bug: it goes on as it would have in sequence.
-            compiles.push(
-                thread
+            compiles.push(match thread {
+                // A panic on a thread is mlopsc's bug: it goes on as it would have in sequence.
+                Ok(thread) => thread
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            );
+                // No thread to be had (a process limit): compiled here instead.
+                Err(name) => compile(name),
+            });
         }
         compiles
     })
