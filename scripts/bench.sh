@@ -4,6 +4,9 @@
 # Then the in-process criterion benchmarks (flagship, and synthetic specs growing tenfold).
 #   scripts/bench.sh            # both
 #   scripts/bench.sh --quick    # whole-process timings only
+#   BEFORE=/tmp/mlopsc-old scripts/bench.sh --quick
+#                               # also times another build of mlopsc (saved from an earlier
+#                               # commit), interleaved run by run, so both see the same load
 # Both build without the AWS SDK (`--no-default-features`): it is not on the compile path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,27 +14,34 @@ cargo build --release --quiet --no-default-features
 bin=target/release/mlopsc
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-python3 - "$bin" "$out" <<'PY'
-import statistics, subprocess, sys, time
-binary, out = sys.argv[1], sys.argv[2]
+python3 - "$bin" "$out" "${BEFORE:-}" <<'PY'
+import os, statistics, subprocess, sys, time
+binary, out, before = sys.argv[1], sys.argv[2], sys.argv[3]
 spec = "examples/skin-lesion/mlops.yaml"
 runs = 60
-cases = [
-    ("baseline: true (process start-up)", ["true"]),
-    ("baseline: mlopsc --version", [binary, "--version"]),
-    ("mlopsc validate flagship", [binary, "validate", spec]),
-    ("mlopsc build flagship", [binary, "build", spec, "-o", f"{out}/skin-lesion"]),
-    ("mlopsc build --check flagship", [binary, "build", spec, "--check", "-o", f"{out}/skin-lesion"]),
-]
+def mlopsc_cases(label, binary):
+    return [
+        (f"baseline: {label} --version", [binary, "--version"]),
+        (f"{label} validate flagship", [binary, "validate", spec]),
+        (f"{label} build flagship", [binary, "build", spec, "-o", f"{out}/{label}/skin-lesion"]),
+        (f"{label} build --check flagship", [binary, "build", spec, "--check", "-o", f"{out}/{label}/skin-lesion"]),
+    ]
+cases = [("baseline: true (process start-up)", ["true"])] + mlopsc_cases("mlopsc", binary)
+if before:
+    cases += mlopsc_cases("before", before)
+print(f"load average before: {os.getloadavg()[0]:.2f}")
 print(f"{'command':<40} {'median':>10} {'p90':>10}   ({runs} runs each)")
-for name, argv in cases:
-    times = []
-    for _ in range(runs):
+times = {name: [] for name, _ in cases}
+# Round-robin, so that a burst of load from elsewhere hits every case alike.
+for _ in range(runs):
+    for name, argv in cases:
         start = time.perf_counter()
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    print(f"{name:<40} {statistics.median(times):>8.2f}ms {times[int(runs * 0.9)]:>8.2f}ms")
+        times[name].append((time.perf_counter() - start) * 1000)
+for name, _ in cases:
+    ts = sorted(times[name])
+    print(f"{name:<40} {statistics.median(ts):>8.2f}ms {ts[int(runs * 0.9)]:>8.2f}ms")
+print(f"load average after: {os.getloadavg()[0]:.2f}")
 PY
 if [[ "${1:-}" != "--quick" ]]; then
   cargo bench --no-default-features --bench compile -- --warm-up-time 1 --measurement-time 3 2>&1 | grep -E '^[a-z].*|time:' | grep -v '^Benchmarking\|^Gnuplot'

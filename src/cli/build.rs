@@ -6,6 +6,7 @@ use std::path::Path;
 use super::{Io, Verbosity, exit, print_diagnostics, read_spec_in, report_failure};
 use crate::build::{self, CompileError};
 use crate::diagnostics::{Format, SourceFile};
+use crate::emit;
 use crate::output_dir::{OutputDir, OutputError};
 
 pub(super) fn build_command(
@@ -21,30 +22,35 @@ pub(super) fn build_command(
         Err(failure) => return report_failure(failure, format, io),
     };
     let spec_dir = &io.resolve(path.parent().unwrap_or(Path::new("")));
-    // Without --env, every problem of the base and of every environment in one report.
-    if env.is_none() {
-        let checked = build::check_environment(&source, spec_dir, None);
-        if checked.validated.has_errors() {
-            print_diagnostics(&source, &checked.validated.diagnostics, format, io);
-            return exit::SPEC_ERRORS;
-        }
-    }
     // One environment, or the base and then every environment: all compiled before anything
     // is written, so that an internal error in one leaves every directory as it was.
+    let (environments, compiles) = match env {
+        Some(name) => (
+            Vec::new(),
+            vec![build::compile_environment(&source, spec_dir, Some(name))],
+        ),
+        None => {
+            // Every problem of the base and of every environment in one report.
+            let checked = build::check(&source, spec_dir);
+            if checked.validated.has_errors() {
+                print_diagnostics(&source, &checked.validated.diagnostics, format, io);
+                return exit::SPEC_ERRORS;
+            }
+            let environments: Vec<String> = checked
+                .validated
+                .spec
+                .iter()
+                .flat_map(|spec| spec.environments.keys().cloned())
+                .collect();
+            let compiles = compile_all(&source, spec_dir, checked, &environments);
+            (environments, compiles)
+        }
+    };
     let mut builds = Vec::new();
-    let first = match compile_for_build(&source, spec_dir, env, format, io) {
-        Ok(compiled) => compiled,
-        Err(code) => return code,
-    };
-    let environments: Vec<String> = match env {
-        Some(_) => Vec::new(),
-        None => first.spec.environments.keys().cloned().collect(),
-    };
-    builds.push(first);
-    for name in &environments {
-        match compile_for_build(&source, spec_dir, Some(name), format, io) {
+    for compiled in compiles {
+        match compiled {
             Ok(compiled) => builds.push(compiled),
-            Err(code) => return code,
+            Err(error) => return compile_failure(&source, error, format, io),
         }
     }
     // The base's directory as it really is, before its swap: `-o .` names the current
@@ -91,26 +97,57 @@ pub(super) fn build_command(
     status
 }
 
-/// Compiles one build of `build`; on failure prints why and returns the exit code.
-pub(super) fn compile_for_build(
+/// Compiles the base (already checked) and each of its environments, the environments on
+/// threads of their own: they are independent, and each costs about as much as the base.
+/// They share the diagrams they render, which are often the same graph.
+/// The results are in order, the base first, so that the first failure reported is the one
+/// a compile in sequence would have stopped at.
+fn compile_all(
     source: &SourceFile,
     spec_dir: &Path,
-    env: Option<&str>,
-    format: Format,
-    io: &mut Io,
-) -> Result<build::Compiled, u8> {
-    match build::compile_environment(source, spec_dir, env) {
-        Ok(compiled) => Ok(compiled),
-        Err(CompileError::Spec(diagnostics)) => {
-            print_diagnostics(source, &diagnostics, format, io);
-            Err(exit::SPEC_ERRORS)
+    base: build::Checked,
+    environments: &[String],
+) -> Vec<Result<build::Compiled, CompileError>> {
+    let rendered = emit::Rendered::default();
+    let rendered = &rendered;
+    std::thread::scope(|scope| {
+        let compile = |name: &str| build::compile_sharing(source, spec_dir, Some(name), rendered);
+        let threads: Vec<_> = environments
+            .iter()
+            .map(|name| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || compile(name))
+                    .map_err(|_| name)
+            })
+            .collect();
+        let mut compiles = vec![build::compile_checked(base, source, None, rendered)];
+        for thread in threads {
+            compiles.push(match thread {
+                // A panic on a thread is mlopsc's bug: it goes on as it would have in sequence.
+                Ok(thread) => thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                // No thread to be had (a process limit): compiled here instead.
+                Err(name) => compile(name),
+            });
         }
-        Err(CompileError::Internal(err)) => {
+        compiles
+    })
+}
+
+/// Prints why a compile of `build` failed and returns the exit code.
+fn compile_failure(source: &SourceFile, error: CompileError, format: Format, io: &mut Io) -> u8 {
+    match error {
+        CompileError::Spec(diagnostics) => {
+            print_diagnostics(source, &diagnostics, format, io);
+            exit::SPEC_ERRORS
+        }
+        CompileError::Internal(err) => {
             let _ = writeln!(
                 io.stderr,
                 "internal error: {err}\nThis is a bug in mlopsc; please report it with the spec."
             );
-            Err(exit::INTERNAL)
+            exit::INTERNAL
         }
     }
 }

@@ -168,11 +168,38 @@ pub fn compile_environment(
     spec_dir: &Path,
     environment: Option<&str>,
 ) -> Result<Compiled, CompileError> {
+    compile_sharing(source, spec_dir, environment, &emit::Rendered::default())
+}
+
+/// [`compile_environment`], sharing the rendered diagrams with the other compiles of the
+/// same spec (`build` compiles the base and each environment).
+pub fn compile_sharing(
+    source: &SourceFile,
+    spec_dir: &Path,
+    environment: Option<&str>,
+    rendered: &emit::Rendered,
+) -> Result<Compiled, CompileError> {
     let validated = match environment {
         Some(_) => validate::validate_environment(source, environment),
         None => validate::validate_base(source),
     };
-    let Checked { validated, code } = check_validated(validated, spec_dir);
+    compile_checked(
+        check_validated(validated, spec_dir),
+        source,
+        environment,
+        rendered,
+    )
+}
+
+/// Resolves and emits a spec already [`check`]ed as `environment`: `build` checks the base
+/// and every environment first, and need not validate the base a second time to compile it.
+pub fn compile_checked(
+    checked: Checked,
+    source: &SourceFile,
+    environment: Option<&str>,
+    rendered: &emit::Rendered,
+) -> Result<Compiled, CompileError> {
+    let Checked { validated, code } = checked;
     if validated.has_errors() {
         return Err(CompileError::Spec(validated.diagnostics));
     }
@@ -181,7 +208,13 @@ pub fn compile_environment(
     };
     let code_sha256 = code.sha256();
     let system = ir::resolve(&spec, &code_sha256);
-    let artifacts = match emit::emit(&spec, &system, &code_sha256, source.text.as_bytes()) {
+    let artifacts = match emit::emit_sharing(
+        &spec,
+        &system,
+        &code_sha256,
+        source.text.as_bytes(),
+        rendered,
+    ) {
         Ok(artifacts) => artifacts,
         Err(EmitFailure::Internal(error)) => return Err(CompileError::Internal(error)),
         Err(EmitFailure::OverLimits(exceeded)) => {

@@ -62,13 +62,15 @@ enum Line {
     Labelled(String),
 }
 
+#[derive(PartialEq)]
 struct Node {
     label: Vec<String>,
     shape: Shape,
 }
 
 /// Nodes in insertion order, optionally grouped, and edges between them, deduplicated.
-#[derive(Default)]
+/// Comparable, so that a graph drawn again (an environment's, like the base's) is rendered once.
+#[derive(Default, PartialEq)]
 pub struct Graph {
     name: &'static str,
     nodes: Vec<Node>,

@@ -14,6 +14,7 @@ pub mod sagemaker;
 pub mod stepfunctions;
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
 
 use serde_json::{Value, json};
 
@@ -230,6 +231,30 @@ impl From<EmitError> for EmitFailure {
     }
 }
 
+/// Diagrams rendered by the compiles of one spec, shared between them: the base's and its
+/// environments' graphs are often the same, and the SVG layout costs more than comparing them.
+#[derive(Default)]
+pub struct Rendered(Mutex<Vec<(Graph, RenderedFiles)>>);
+
+/// The files of one diagram, in each format, as [`diagram_files`] lists them.
+type RenderedFiles = [(Declared, Vec<u8>); 2];
+
+impl Rendered {
+    /// The files of `diagram` of `kind`: rendered now, or copied from an equal graph another
+    /// compile rendered. The lock is held while rendering, so that a compile on another thread
+    /// waits for the graph it is about to render too, rather than render it again.
+    fn files(&self, kind: Kind, diagram: Graph) -> RenderedFiles {
+        let mut rendered = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, files)) = rendered.iter().find(|(graph, _)| *graph == diagram) {
+            return files.clone();
+        }
+        let files = diagram_files(kind)
+            .map(|(declared, format)| (declared, diagram.render(format).into_bytes()));
+        rendered.push((diagram, files.clone()));
+        files
+    }
+}
+
 /// Emits every artifact, the diagrams and the manifest that lists them. The monitoring
 /// diagram draws the loop the spec describes, hence the spec beside its resolved system.
 pub fn emit(
@@ -237,6 +262,18 @@ pub fn emit(
     system: &System,
     code_sha256: &str,
     spec_text: &[u8],
+) -> Result<Artifacts, EmitFailure> {
+    emit_sharing(spec, system, code_sha256, spec_text, &Rendered::default())
+}
+
+/// [`emit`], taking the diagrams that another compile of the same spec rendered from
+/// `rendered` when its graph is the same.
+pub fn emit_sharing(
+    spec: &Spec,
+    system: &System,
+    code_sha256: &str,
+    spec_text: &[u8],
+    rendered: &Rendered,
 ) -> Result<Artifacts, EmitFailure> {
     let definition = sagemaker::definition(system);
     definition.check().map_err(|m| fail(PIPELINE, m))?;
@@ -299,8 +336,8 @@ pub fn emit(
     out.insert(TEMPLATE, template_text);
     for kind in [Kind::Architecture, Kind::Pipeline, Kind::Monitoring] {
         let diagram = graph::draw(kind, spec, &pipeline, &template);
-        for (declared, format) in diagram_files(kind) {
-            out.insert(declared, diagram.render(format).into_bytes());
+        for (declared, bytes) in rendered.files(kind, diagram) {
+            out.insert(declared, bytes);
         }
     }
     let manifest = manifest(&out, code_sha256, spec_text);
@@ -344,4 +381,45 @@ fn manifest(files: &Artifacts, code_sha256: &str, spec_text: &[u8]) -> Value {
         "codeSha256": code_sha256,
         "files": hashes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pipeline_graph(steps: &[&str]) -> Graph {
+        let steps: Vec<Value> = steps
+            .iter()
+            .map(|name| json!({"Name": name, "Type": "Processing"}))
+            .collect();
+        graph::pipeline(&json!({ "Steps": steps }))
+    }
+
+    fn rendered_directly(graph: &Graph) -> RenderedFiles {
+        diagram_files(Kind::Pipeline)
+            .map(|(declared, format)| (declared, graph.render(format).into_bytes()))
+    }
+
+    #[test]
+    fn a_shared_diagram_is_what_rendering_it_gives_and_is_rendered_once() {
+        let rendered = Rendered::default();
+        let first = rendered.files(Kind::Pipeline, pipeline_graph(&["Train", "Evaluate"]));
+        let again = rendered.files(Kind::Pipeline, pipeline_graph(&["Train", "Evaluate"]));
+        let expected = rendered_directly(&pipeline_graph(&["Train", "Evaluate"]));
+        assert_eq!(first, expected);
+        assert_eq!(again, expected);
+        assert_eq!(rendered.0.lock().expect("not poisoned").len(), 1);
+    }
+
+    #[test]
+    fn a_different_graph_is_rendered_for_itself() {
+        let rendered = Rendered::default();
+        rendered.files(Kind::Pipeline, pipeline_graph(&["Train", "Evaluate"]));
+        let other = rendered.files(Kind::Pipeline, pipeline_graph(&["Train", "Register"]));
+        assert_eq!(
+            other,
+            rendered_directly(&pipeline_graph(&["Train", "Register"]))
+        );
+        assert_eq!(rendered.0.lock().expect("not poisoned").len(), 2);
+    }
 }
