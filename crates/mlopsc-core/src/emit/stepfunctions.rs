@@ -153,6 +153,21 @@ impl Outcome {
         );
     }
 
+    /// A SageMaker API call that retries on throttling and, on any other error, keeps the
+    /// error at `$.Error` and notifies the failure; its result is dropped unless the caller
+    /// sets `result_path`.
+    fn sagemaker_call(self, resource: &'static str, parameters: Value, next: StateName) -> Task {
+        Task {
+            resource,
+            parameters,
+            result_selector: None,
+            result_path: None,
+            retry: vec![sagemaker_throttling_retry()],
+            catch: self.catch_into_failure("$.Error"),
+            next,
+        }
+    }
+
     /// Catches everything into the failure notification, the error at `result_path`.
     fn catch_into_failure(self, result_path: &'static str) -> Catcher {
         Catcher {
@@ -335,18 +350,18 @@ pub fn state_machine(system: &System) -> Result<StateMachine, String> {
     asl.define(
         guard,
         State::Task(Task {
-            resource: "arn:aws:states:::aws-sdk:sagemaker:listPipelineExecutions",
-            parameters: json!({
-                "PipelineName": system.names.pipeline,
-                "SortBy": "CreationTime",
-                "SortOrder": "Descending",
-                "MaxResults": 1,
-            }),
             result_selector: Some(json!({"Latest.$": "$.PipelineExecutionSummaries"})),
             result_path: Some("$.Guard"),
-            retry: vec![sagemaker_throttling_retry()],
-            catch: outcome.catch_into_failure("$.Error"),
-            next: is_busy,
+            ..outcome.sagemaker_call(
+                "arn:aws:states:::aws-sdk:sagemaker:listPipelineExecutions",
+                json!({
+                    "PipelineName": system.names.pipeline,
+                    "SortBy": "CreationTime",
+                    "SortOrder": "Descending",
+                    "MaxResults": 1,
+                }),
+                is_busy,
+            )
         }),
     );
     let latest = "$.Guard.Latest[0].PipelineExecutionStatus";
@@ -442,13 +457,12 @@ pub fn state_machine(system: &System) -> Result<StateMachine, String> {
     asl.define(
         describe,
         State::Task(Task {
-            resource: "arn:aws:states:::aws-sdk:sagemaker:describePipelineExecution",
-            parameters: json!({"PipelineExecutionArn.$": "$.Execution.PipelineExecutionArn"}),
-            result_selector: None,
             result_path: Some("$.Pipeline"),
-            retry: vec![sagemaker_throttling_retry()],
-            catch: outcome.catch_into_failure("$.Error"),
-            next: status_choice,
+            ..outcome.sagemaker_call(
+                "arn:aws:states:::aws-sdk:sagemaker:describePipelineExecution",
+                json!({"PipelineExecutionArn.$": "$.Execution.PipelineExecutionArn"}),
+                status_choice,
+            )
         }),
     );
     // Any status other than these three (Failed, Stopped, CompletedWithFailures, or one

@@ -16,7 +16,7 @@ use super::asl::{
     Builder, Catcher, Choice, ChoiceRule, Condition, Duration, Jitter, JsonataTask, KeepError,
     Pass, QueryLanguage, Retrier, State, StateMachine, StateName, Task, Wait,
 };
-use super::{Outcome, TOPIC_ARN, sagemaker_throttling_retry};
+use super::{Outcome, TOPIC_ARN};
 use crate::emit::cloudformation::endpoint_config;
 use crate::ir::{Endpoint, Rollout, System, split_s3_uri};
 
@@ -76,27 +76,18 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
     let outcome = Outcome::declare(&mut asl);
     // A SageMaker call whose result is not needed.
     let sagemaker = |resource: &'static str, parameters: Value, next: StateName| {
-        State::Task(Task {
-            resource,
-            parameters,
-            result_selector: None,
-            result_path: None,
-            retry: vec![sagemaker_throttling_retry()],
-            catch: outcome.catch_into_failure("$.Error"),
-            next,
-        })
+        State::Task(outcome.sagemaker_call(resource, parameters, next))
     };
 
     asl.define(
         describe_package,
         State::Task(Task {
-            resource: "arn:aws:states:::aws-sdk:sagemaker:describeModelPackage",
-            parameters: json!({"ModelPackageName.$": "$.ModelPackageArn"}),
-            result_selector: None,
             result_path: Some("$.Package"),
-            retry: vec![sagemaker_throttling_retry()],
-            catch: outcome.catch_into_failure("$.Error"),
-            next: is_approved,
+            ..outcome.sagemaker_call(
+                "arn:aws:states:::aws-sdk:sagemaker:describeModelPackage",
+                json!({"ModelPackageName.$": "$.ModelPackageArn"}),
+                is_approved,
+            )
         }),
     );
     // A manual start may name any package: deploy only an approved one.
@@ -195,15 +186,15 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
     asl.define(
         find_endpoint,
         State::Task(Task {
-            resource: "arn:aws:states:::aws-sdk:sagemaker:listEndpoints",
-            parameters: json!({"NameContains": endpoint.name, "MaxResults": 100}),
             result_selector: Some(json!({
                 "Exists.$": format!("States.ArrayContains($.Endpoints[*].EndpointName, '{}')", endpoint.name),
             })),
             result_path: Some("$.Existing"),
-            retry: vec![sagemaker_throttling_retry()],
-            catch: outcome.catch_into_failure("$.Error"),
-            next: endpoint_exists,
+            ..outcome.sagemaker_call(
+                "arn:aws:states:::aws-sdk:sagemaker:listEndpoints",
+                json!({"NameContains": endpoint.name, "MaxResults": 100}),
+                endpoint_exists,
+            )
         }),
     );
     asl.define(
@@ -247,16 +238,16 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
     asl.define(
         describe_endpoint,
         State::Task(Task {
-            resource: "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint",
-            parameters: json!({"EndpointName": endpoint.name}),
             result_selector: Some(json!({
                 "EndpointStatus.$": "$.EndpointStatus",
                 "EndpointConfigName.$": "$.EndpointConfigName",
             })),
             result_path: Some("$.Endpoint"),
-            retry: vec![sagemaker_throttling_retry()],
-            catch: outcome.catch_into_failure("$.Error"),
-            next: status_choice,
+            ..outcome.sagemaker_call(
+                "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint",
+                json!({"EndpointName": endpoint.name}),
+                status_choice,
+            )
         }),
     );
     // Creating, Updating, SystemUpdating and RollingBack are on the way; anything else but
