@@ -48,6 +48,7 @@ pub fn validate(source: &SourceFile) -> Validated {
         return validated;
     };
     let mut extra = Vec::new();
+    let mut merged = Vec::new();
     for name in environments::names(doc) {
         if let Some((environment, overrides)) = select_and_check(doc, &name) {
             for mut diagnostic in environment.diagnostics {
@@ -65,9 +66,10 @@ pub fn validate(source: &SourceFile) -> Validated {
                 }
                 extra.push(diagnostic);
             }
+            merged.extend(environment.doc.map(|merged_doc| (name, merged_doc)));
         }
     }
-    extra.extend(environment_buckets(doc, None));
+    extra.extend(environment_buckets(doc, &merged, None));
     for diagnostic in extra {
         if !validated.diagnostics.contains(&diagnostic) {
             validated.diagnostics.push(diagnostic);
@@ -97,9 +99,11 @@ pub fn validate_environment(source: &SourceFile, environment: Option<&str>) -> V
     };
     match select_and_check(&doc, name) {
         Some((mut validated, _)) => {
-            validated
-                .diagnostics
-                .extend(environment_buckets(&doc, Some(name)));
+            validated.diagnostics.extend(environment_buckets(
+                &doc,
+                &merged_environments(&doc),
+                Some(name),
+            ));
             validated
                 .diagnostics
                 .sort_by_key(|d| (d.span.start, d.code));
@@ -172,16 +176,17 @@ fn finish(parsed: spec::Parsed) -> Validated {
 /// another environment would deploy a second stack over the same bucket. N003 at the
 /// environment's value (its override, or the base's line it inherits). Every environment
 /// against the base and the ones before it (`None`), or `only` against all the others.
-fn environment_buckets(doc: &Document, only: Option<&str>) -> Vec<Diagnostic> {
+/// `environments` are the merged documents of `doc`'s environments, by name.
+fn environment_buckets(
+    doc: &Document,
+    environments: &[(String, Document)],
+    only: Option<&str>,
+) -> Vec<Diagnostic> {
     let base = bucket_names(&doc.root)
         .into_iter()
         .map(|(_, bucket)| (bucket, "the base spec".to_string()));
-    let environments: Vec<(String, environments::Selected)> = environments::names(doc)
-        .into_iter()
-        .filter_map(|name| environments::select(doc, &name).map(|s| (name, s)))
-        .collect();
     let mut diagnostics = Vec::new();
-    for (index, (name, selected)) in environments.iter().enumerate() {
+    for (index, (name, merged_doc)) in environments.iter().enumerate() {
         if only.is_some_and(|only| only != name) {
             continue;
         }
@@ -195,19 +200,19 @@ fn environment_buckets(doc: &Document, only: Option<&str>) -> Vec<Diagnostic> {
                         Some(_) => *other != index,
                         None => *other < index,
                     })
-                    .flat_map(|(_, (other, s))| {
-                        bucket_names(&s.doc.root)
+                    .flat_map(|(_, (other, merged))| {
+                        bucket_names(&merged.root)
                             .into_iter()
                             .map(move |(_, bucket)| (bucket, format!("environment `{other}`")))
                     }),
             )
             .collect();
-        for (role, bucket) in bucket_names(&selected.doc.root) {
+        for (role, bucket) in bucket_names(&merged_doc.root) {
             if let Some((_, owner)) = others.iter().find(|(taken, _)| *taken == bucket) {
                 diagnostics.push(
                     Diagnostic::error(
                         Code::N003,
-                        selected.doc.span_of(
+                        merged_doc.span_of(
                             &Pointer::root().key("storage").key("buckets").key(&role),
                         ),
                         format!("environment `{name}` uses the bucket `{bucket}` of {owner}"),
@@ -220,6 +225,14 @@ fn environment_buckets(doc: &Document, only: Option<&str>) -> Vec<Diagnostic> {
         }
     }
     diagnostics
+}
+
+/// Every environment of `doc` that it can select, merged, by name.
+fn merged_environments(doc: &Document) -> Vec<(String, Document)> {
+    environments::names(doc)
+        .into_iter()
+        .filter_map(|name| environments::select(doc, &name).map(|s| (name, s.doc)))
+        .collect()
 }
 
 /// The `storage.buckets` members that are strings, as (role, name).
