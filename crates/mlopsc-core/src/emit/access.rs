@@ -296,6 +296,14 @@ impl Names<'_> {
             .collect()
     }
 
+    /// An EventBridge rule's or schedule's target: the ARN it starts and the logical id of
+    /// the role it starts it as, when both resolve in this template.
+    fn target(&self, target: &Value) -> Option<(String, String)> {
+        let arn = self.resolve(&target["Arn"])?;
+        let role = self.role_with_arn(&self.resolve(&target["RoleArn"])?)?;
+        Some((arn, role))
+    }
+
     /// The logical id of the role with this ARN.
     fn role_with_arn(&self, arn: &str) -> Option<String> {
         self.resources
@@ -996,12 +1004,7 @@ fn rule_requests(names: &Names, requests: &mut Vec<Request>) {
             .into_iter()
             .flatten()
         {
-            let (Some(arn), Some(role)) = (
-                names.resolve(&target["Arn"]),
-                names
-                    .resolve(&target["RoleArn"])
-                    .and_then(|r| names.role_with_arn(&r)),
-            ) else {
+            let Some((arn, role)) = names.target(target) else {
                 continue;
             };
             if arn.contains(":states:") {
@@ -1026,12 +1029,7 @@ fn schedule_requests(names: &Names, requests: &mut Vec<Request>) {
         }
         let properties = &resource["Properties"];
         let target = &properties["Target"];
-        let (Some(arn), Some(role)) = (
-            names.resolve(&target["Arn"]),
-            names
-                .resolve(&target["RoleArn"])
-                .and_then(|r| names.role_with_arn(&r)),
-        ) else {
+        let Some((arn, role)) = names.target(target) else {
             continue;
         };
         let mut push = |action: &str, resource: String| {

@@ -361,14 +361,8 @@ impl Rules<'_> {
         message: impl Into<String>,
         help: impl Into<String>,
     ) {
-        if self.depends_on_pruned(code, pointer) {
-            return;
-        }
-        #[cfg(test)]
-        self.pointers.push(pointer.clone());
         let span = self.doc.span_of(pointer);
-        self.diagnostics
-            .push(Diagnostic::error(code, span, message).with_help(help));
+        self.report(code, pointer, span, message.into(), help.into());
     }
 
     /// Reports an error at the key that `pointer` names (for members that must not be there).
@@ -379,12 +373,25 @@ impl Rules<'_> {
         message: impl Into<String>,
         help: impl Into<String>,
     ) {
+        let span = self.doc.key_span_of(pointer);
+        self.report(code, pointer, span, message.into(), help.into());
+    }
+
+    /// An error at `span`, the value or key `pointer` names, unless it only echoes a value
+    /// the schema check already pruned.
+    fn report(
+        &mut self,
+        code: Code,
+        pointer: &Pointer,
+        span: spec::yaml::Span,
+        message: String,
+        help: String,
+    ) {
         if self.depends_on_pruned(code, pointer) {
             return;
         }
         #[cfg(test)]
         self.pointers.push(pointer.clone());
-        let span = self.doc.key_span_of(pointer);
         self.diagnostics
             .push(Diagnostic::error(code, span, message).with_help(help));
     }
