@@ -200,6 +200,44 @@ fn build_writes_the_base_and_each_environment_keeps_them_and_refuses_a_stale_one
 }
 
 /// Compiles one environment of an example as `mlopsc build --env` does.
+/// `build` compiles each environment from what validating the whole spec checked
+/// (`Validated::environments`), without parsing it again: the artifacts are byte for byte
+/// those of the environment compiled alone.
+#[test]
+fn an_environment_compiled_from_the_whole_specs_validation_is_the_environment_compiled_alone() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/skin-lesion/mlops.yaml");
+    let source = read(&path);
+    let dir = path.parent().expect("the example has a folder");
+    let validated = mlopsc::validate::validate(&source);
+    assert!(!validated.has_errors(), "{:?}", validated.diagnostics);
+    let names: Vec<&str> = validated
+        .environments
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(names, ["dev", "prod"]);
+    for (name, checked) in validated.environments {
+        let alone = compile_environment("skin-lesion", &name);
+        let from_check = mlopsc::build::compile_validated(
+            checked,
+            dir,
+            &source,
+            Some(&name),
+            &mlopsc::emit::Rendered::default(),
+        )
+        .unwrap_or_else(|err| panic!("{name}: {err:?}"));
+        assert_eq!(from_check.system.project, alone.system.project);
+        let files = |compiled: &mlopsc::build::Compiled| -> Vec<(String, Vec<u8>)> {
+            compiled
+                .artifacts
+                .iter()
+                .map(|(file, artifact)| (file.to_string(), artifact.bytes.clone()))
+                .collect()
+        };
+        assert_eq!(files(&from_check), files(&alone), "{name}");
+    }
+}
+
 fn compile_environment(example: &str, environment: &str) -> mlopsc::build::Compiled {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples")

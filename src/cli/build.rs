@@ -8,6 +8,7 @@ use crate::build::{self, CompileError};
 use crate::diagnostics::{Format, SourceFile};
 use crate::emit;
 use crate::output_dir::{OutputDir, OutputError};
+use crate::validate::{self, Validated};
 
 pub(super) fn build_command(
     path: &Path,
@@ -97,7 +98,7 @@ pub(super) fn build_command(
     status
 }
 
-/// Compiles the base (already checked) and each of its environments, the environments on
+/// Compiles the base and each of its environments, all already checked, the environments on
 /// threads of their own: they are independent, and each costs about as much as the base.
 /// They share the diagrams they render, which are often the same graph.
 /// The results are in order, the base first, so that the first failure reported is the one
@@ -105,19 +106,30 @@ pub(super) fn build_command(
 fn compile_all(
     source: &SourceFile,
     spec_dir: &Path,
-    base: build::Checked,
+    mut base: build::Checked,
     environments: &[String],
 ) -> Vec<Result<build::Compiled, CompileError>> {
     let rendered = emit::Rendered::default();
     let rendered = &rendered;
+    let mut validated = std::mem::take(&mut base.validated.environments);
     std::thread::scope(|scope| {
-        let compile = |name: &str| build::compile_sharing(source, spec_dir, Some(name), rendered);
+        // Each environment as the check validated it; one it could not select (never, with
+        // no errors reported) is validated again, to fail as a compile of it alone would.
+        let compile = |name: &str, checked: Option<Validated>| {
+            let checked =
+                checked.unwrap_or_else(|| validate::validate_environment(source, Some(name)));
+            build::compile_validated(checked, spec_dir, source, Some(name), rendered)
+        };
         let threads: Vec<_> = environments
             .iter()
             .map(|name| {
+                let checked = validated
+                    .iter()
+                    .position(|(checked, _)| checked == name)
+                    .map(|at| validated.swap_remove(at).1);
                 std::thread::Builder::new()
-                    .spawn_scoped(scope, move || compile(name))
-                    .map_err(|_| name)
+                    .spawn_scoped(scope, move || compile(name, checked))
+                    .map_err(|error| (name, error))
             })
             .collect();
         let mut compiles = vec![build::compile_checked(base, source, None, rendered)];
@@ -128,7 +140,7 @@ fn compile_all(
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
                 // No thread to be had (a process limit): compiled here instead.
-                Err(name) => compile(name),
+                Err((name, _)) => compile(name, None),
             });
         }
         compiles

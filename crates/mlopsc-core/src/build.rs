@@ -168,21 +168,29 @@ pub fn compile_environment(
     spec_dir: &Path,
     environment: Option<&str>,
 ) -> Result<Compiled, CompileError> {
-    compile_sharing(source, spec_dir, environment, &emit::Rendered::default())
-}
-
-/// [`compile_environment`], sharing the rendered diagrams with the other compiles of the
-/// same spec (`build` compiles the base and each environment).
-pub fn compile_sharing(
-    source: &SourceFile,
-    spec_dir: &Path,
-    environment: Option<&str>,
-    rendered: &emit::Rendered,
-) -> Result<Compiled, CompileError> {
     let validated = match environment {
         Some(_) => validate::validate_environment(source, environment),
         None => validate::validate_base(source),
     };
+    compile_validated(
+        validated,
+        spec_dir,
+        source,
+        environment,
+        &emit::Rendered::default(),
+    )
+}
+
+/// Checks the step code of a spec validated as `environment`, then resolves and emits it,
+/// sharing the rendered diagrams with the other compiles of the same spec: `build` compiles
+/// each environment from what [`check`] validated (`Validated::environments`).
+pub fn compile_validated(
+    validated: validate::Validated,
+    spec_dir: &Path,
+    source: &SourceFile,
+    environment: Option<&str>,
+    rendered: &emit::Rendered,
+) -> Result<Compiled, CompileError> {
     compile_checked(
         check_validated(validated, spec_dir),
         source,

@@ -32,6 +32,10 @@ pub struct Validated {
     /// JSON Pointers of the parts of the file that `spec` does not hold as written.
     pub pruned: Vec<Pointer>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Each environment's merged spec, validated as a spec of its own, by name. Only
+    /// [`validate`] fills it: `build` compiles each environment from it instead of parsing
+    /// and checking the environment a second time.
+    pub environments: Vec<(String, Validated)>,
 }
 
 impl Validated {
@@ -48,10 +52,11 @@ pub fn validate(source: &SourceFile) -> Validated {
         return validated;
     };
     let mut extra = Vec::new();
-    let mut merged = Vec::new();
+    let mut checked = Vec::new();
     for name in environments::names(doc) {
         if let Some((environment, overrides)) = select_and_check(doc, &name) {
-            for mut diagnostic in environment.diagnostics {
+            for diagnostic in &environment.diagnostics {
+                let mut diagnostic = diagnostic.clone();
                 // A base problem shows in every environment at the same place: report it once.
                 if validated.diagnostics.contains(&diagnostic) {
                     continue;
@@ -66,9 +71,13 @@ pub fn validate(source: &SourceFile) -> Validated {
                 }
                 extra.push(diagnostic);
             }
-            merged.extend(environment.doc.map(|merged_doc| (name, merged_doc)));
+            checked.push((name, environment));
         }
     }
+    let merged: Vec<(&str, &Document)> = checked
+        .iter()
+        .filter_map(|(name, environment)| Some((name.as_str(), environment.doc.as_ref()?)))
+        .collect();
     extra.extend(environment_buckets(doc, &merged, None));
     for diagnostic in extra {
         if !validated.diagnostics.contains(&diagnostic) {
@@ -78,6 +87,7 @@ pub fn validate(source: &SourceFile) -> Validated {
     validated
         .diagnostics
         .sort_by_key(|d| (d.span.start, d.code));
+    validated.environments = checked;
     validated
 }
 
@@ -95,15 +105,19 @@ pub fn validate_environment(source: &SourceFile, environment: Option<&str>) -> V
             spec: None,
             pruned: Vec::new(),
             diagnostics: base.diagnostics,
+            environments: Vec::new(),
         };
     };
     match select_and_check(&doc, name) {
         Some((mut validated, _)) => {
-            validated.diagnostics.extend(environment_buckets(
-                &doc,
-                &merged_environments(&doc),
-                Some(name),
-            ));
+            let merged = merged_environments(&doc);
+            let merged: Vec<(&str, &Document)> = merged
+                .iter()
+                .map(|(name, merged_doc)| (name.as_str(), merged_doc))
+                .collect();
+            validated
+                .diagnostics
+                .extend(environment_buckets(&doc, &merged, Some(name)));
             validated
                 .diagnostics
                 .sort_by_key(|d| (d.span.start, d.code));
@@ -129,6 +143,7 @@ pub fn validate_environment(source: &SourceFile, environment: Option<&str>) -> V
                 spec: None,
                 pruned: Vec::new(),
                 diagnostics: vec![diagnostic],
+                environments: Vec::new(),
             }
         }
     }
@@ -169,6 +184,7 @@ fn finish(parsed: spec::Parsed) -> Validated {
         spec: parsed.spec,
         pruned: parsed.pruned,
         diagnostics,
+        environments: Vec::new(),
     }
 }
 
@@ -179,7 +195,7 @@ fn finish(parsed: spec::Parsed) -> Validated {
 /// `environments` are the merged documents of `doc`'s environments, by name.
 fn environment_buckets(
     doc: &Document,
-    environments: &[(String, Document)],
+    environments: &[(&str, &Document)],
     only: Option<&str>,
 ) -> Vec<Diagnostic> {
     let base = bucket_names(&doc.root)
@@ -187,7 +203,7 @@ fn environment_buckets(
         .map(|(_, bucket)| (bucket, "the base spec".to_string()));
     let mut diagnostics = Vec::new();
     for (index, (name, merged_doc)) in environments.iter().enumerate() {
-        if only.is_some_and(|only| only != name) {
+        if only.is_some_and(|only| only != *name) {
             continue;
         }
         let others: Vec<(String, String)> = base
