@@ -597,4 +597,55 @@ mod tests {
             .expect("a number where a string belongs is an S003");
         assert_eq!(&text[wrong_type.span.start..wrong_type.span.end], "5");
     }
+
+    /// JSON Schema patterns are ECMA-262 regular expressions, where `\d` is `[0-9]`. The
+    /// jsonschema crate translates them so; Python's jsonschema (4.26, behind check-jsonschema
+    /// and many editors) hands them to `re`, where `\d` is any Unicode digit: it accepted
+    /// `١٢٣٤٥٦٧٨٩٠١٢` for `^\d{12}$`. Spelled out, every validator reads the schema alike.
+    #[test]
+    fn no_pattern_uses_a_class_escape_that_other_validators_read_as_unicode() {
+        fn patterns<'a>(schema: &'a Json, found: &mut Vec<&'a str>) {
+            match schema {
+                Json::Object(members) => {
+                    if let Some(Json::String(pattern)) = members.get("pattern") {
+                        found.push(pattern);
+                    }
+                    members.values().for_each(|member| patterns(member, found));
+                }
+                Json::Array(items) => items.iter().for_each(|item| patterns(item, found)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        patterns(json_schema(), &mut found);
+        assert!(found.len() >= 4, "{found:?}");
+        for pattern in found {
+            for escape in ["\\d", "\\D", "\\w", "\\W", "\\s", "\\S", "\\b", "\\B"] {
+                assert!(!pattern.contains(escape), "{pattern} uses {escape}");
+            }
+        }
+    }
+
+    /// An account id in Arabic-Indic digits is twelve digits to a Unicode `\d`, not to
+    /// JSON Schema: the schema refuses it.
+    #[test]
+    fn an_account_id_in_digits_other_than_0_to_9_breaks_the_schema() {
+        let text = "project: {name: minimal, region: eu-west-1, account: \"١٢٣٤٥٦٧٨٩٠١٢\"}\n";
+        let doc = Document::parse(text).expect("well-formed YAML");
+        let checked = check(&doc, &doc.to_json());
+        let account = Pointer::root().key("project").key("account");
+        assert!(
+            checked.invalid.contains(&account),
+            "{:?}",
+            checked.diagnostics
+        );
+        let ascii = text.replace("١٢٣٤٥٦٧٨٩٠١٢", "123456789012");
+        let doc = Document::parse(&ascii).expect("well-formed YAML");
+        let checked = check(&doc, &doc.to_json());
+        assert!(
+            !checked.invalid.contains(&account),
+            "{:?}",
+            checked.diagnostics
+        );
+    }
 }

@@ -76,7 +76,7 @@ pub type EnvironmentName = String;
 pub struct Environment {
     /// The 12-digit AWS account the environment is deployed to; plan, apply and destroy
     /// refuse credentials of another account.
-    #[schemars(regex(pattern = r"^\d{12}$"))]
+    #[schemars(regex(pattern = r"^[0-9]{12}$"))]
     pub account: String,
     /// The AWS region of the environment. Default: `project.region`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -163,7 +163,7 @@ pub struct Project {
     /// The 12-digit AWS account the stack belongs in; plan, apply and destroy refuse
     /// credentials of another account. Set by an environment's `account`. Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = r"^\d{12}$"))]
+    #[schemars(regex(pattern = r"^[0-9]{12}$"))]
     pub account: Option<String>,
     /// Tags put on every resource that takes tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -346,7 +346,7 @@ pub struct Preprocessing {
     /// Reuse a previous run's output for this long when inputs are unchanged (ISO 8601, `P30D`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(
-        pattern = r"^P(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+S)?)?$"
+        pattern = r"^P(?:[0-9]+Y)?(?:[0-9]+M)?(?:[0-9]+W)?(?:[0-9]+D)?(?:T(?:[0-9]+H)?(?:[0-9]+M)?(?:[0-9]+S)?)?$"
     ))]
     pub cache_expire_after: Option<String>,
 }
@@ -391,7 +391,7 @@ pub struct Model {
     pub framework_version: String,
     /// The Python version tag of the container, for example `py311`.
     #[serde(default = "default_python")]
-    #[schemars(regex(pattern = r"^py3\d{1,2}$"))]
+    #[schemars(regex(pattern = r"^py3[0-9]{1,2}$"))]
     pub python_version: String,
     /// The network architecture, for image models.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -664,7 +664,7 @@ pub struct Registry {
 pub struct CentralRegistry {
     /// The group's ARN, `arn:aws:sagemaker:<region>:<account>:model-package-group/<name>`.
     #[schemars(regex(
-        pattern = r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package-group/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+        pattern = r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package-group/[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62}$"
     ))]
     pub group_arn: String,
     /// The S3 bucket that holds the group's model artifacts (its account's models bucket).
@@ -674,7 +674,7 @@ pub struct CentralRegistry {
 /// A 12-digit AWS account id.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(transparent)]
-pub struct AccountId(#[schemars(regex(pattern = r"^\d{12}$"))] pub String);
+pub struct AccountId(#[schemars(regex(pattern = r"^[0-9]{12}$"))] pub String);
 
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
