@@ -46,7 +46,8 @@ pub fn section_span(doc: &Document) -> Span {
 
 /// The environment entries of `doc` by name: each is the environment's mapping node.
 fn declared(doc: &Document) -> BTreeMap<String, &Node> {
-    member(&doc.root, "environments")
+    doc.root
+        .member("environments")
         .and_then(map_entries)
         .map(|entries| {
             entries
@@ -67,7 +68,7 @@ pub fn select(doc: &Document, name: &str) -> Option<Selected> {
     let environments = declared(doc);
     let environment = *environments.get(name)?;
     let mut diagnostics = Vec::new();
-    let overrides = member(environment, "overrides").map(|overrides| {
+    let overrides = environment.member("overrides").map(|overrides| {
         let mut overrides = overrides.clone();
         if let Value::Map(entries) = &mut overrides.value {
             entries.retain(|entry| {
@@ -158,14 +159,14 @@ fn wire_central_registry(
     root: &mut Node,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    if let Some(from) = member(environment, "modelsFrom") {
+    if let Some(from) = environment.member("modelsFrom") {
         let owner = match &from.value {
             Value::String(owner) => owner.as_str(),
             _ => return,
         };
         match environments.get(owner).filter(|_| owner != name) {
             Some(owner_node) => {
-                let owner_doc = merged(doc, owner_node, member(owner_node, "overrides"));
+                let owner_doc = merged(doc, owner_node, owner_node.member("overrides"));
                 let arn = format!(
                     "arn:aws:sagemaker:{}:{}:model-package-group/{}",
                     text_at(&owner_doc, &["project", "region"]).unwrap_or_default(),
@@ -230,8 +231,8 @@ fn wire_central_registry(
         .iter()
         .filter(|(consumer, _)| consumer.as_str() != name)
         .filter_map(|(_, node)| {
-            let from = member(node, "modelsFrom")?;
-            let account = member(node, "account")?;
+            let from = node.member("modelsFrom")?;
+            let account = node.member("account")?;
             (from.value == Value::String(name.to_string())).then(|| Node {
                 value: account.value.clone(),
                 span: from.span,
@@ -361,10 +362,6 @@ fn member_entry<'a>(node: &'a Node, key: &str) -> Option<&'a Entry> {
     map_entries(node)?.iter().find(|e| e.key == key)
 }
 
-fn member<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
-    member_entry(node, key).map(|e| &e.value)
-}
-
 fn member_mut<'a>(node: &'a mut Node, key: &str) -> Option<&'a mut Node> {
     match &mut node.value {
         Value::Map(entries) => entries
@@ -378,7 +375,7 @@ fn member_mut<'a>(node: &'a mut Node, key: &str) -> Option<&'a mut Node> {
 fn text_at(root: &Node, path: &[&str]) -> Option<String> {
     let mut node = root;
     for key in path {
-        node = member(node, key)?;
+        node = node.member(key)?;
     }
     match &node.value {
         Value::String(text) => Some(text.clone()),

@@ -110,15 +110,9 @@ impl Document {
             })
             .ok()
         };
-        // On a thread with room for the deepest nesting allowed; on this one if none can start.
-        let parsed = std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .stack_size(PARSER_STACK_BYTES)
-                .spawn_scoped(scope, parse)
-                .ok()
-                .map(|thread| thread.join().ok().flatten())
-        })
-        .unwrap_or_else(parse);
+        // On a stack with room for the deepest nesting allowed: this one when it has that
+        // much left, else a fresh one switched to in place (no thread to start and join).
+        let parsed = stacker::maybe_grow(PARSER_STACK_BYTES, PARSER_STACK_BYTES, parse);
         match parsed {
             Some(Ok(root)) => Ok(Document {
                 root: root.value.into_node(text, span_of(text, &root.referenced)),
@@ -207,6 +201,15 @@ struct Located {
 }
 
 impl Node {
+    /// The value of the mapping member `key`; `None` when this is not a mapping or has no
+    /// such member.
+    pub fn member(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|e| e.key == key).map(|e| &e.value),
+            _ => None,
+        }
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         match &self.value {
             Value::Null => serde_json::Value::Null,

@@ -253,16 +253,19 @@ fn merged_environments(doc: &Document) -> Vec<(String, Document)> {
 
 /// The `storage.buckets` members that are strings, as (role, name).
 fn bucket_names(root: &spec::yaml::Node) -> Vec<(String, String)> {
-    let json = root.to_json();
-    json.pointer("/storage/buckets")
-        .and_then(serde_json::Value::as_object)
-        .map(|buckets| {
-            buckets
-                .iter()
-                .filter_map(|(role, name)| Some((role.clone(), name.as_str()?.to_string())))
-                .collect()
+    let buckets = root
+        .member("storage")
+        .and_then(|storage| storage.member("buckets"));
+    let Some(spec::yaml::Value::Map(entries)) = buckets.map(|buckets| &buckets.value) else {
+        return Vec::new();
+    };
+    entries
+        .iter()
+        .filter_map(|entry| match &entry.value.value {
+            spec::yaml::Value::String(name) => Some((entry.key.clone(), name.clone())),
+            _ => None,
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 /// Runs every semantic rule; diagnostics come back in source order. `pruned` lists the parts
