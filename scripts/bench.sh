@@ -33,7 +33,10 @@ def mlopsc_cases(label, binary):
     return [
         (f"baseline: {label} --version", [binary, "--version"]),
         (f"{label} validate flagship", [binary, "validate", spec]),
+        # Into the same directory every run: after the first, it is up to date and nothing is
+        # written. Into a new directory every run: every file is written.
         (f"{label} build flagship", [binary, "build", spec, "-o", f"{out}/{label}/skin-lesion"]),
+        (f"{label} build flagship, new dir", [binary, "build", spec, "-o", f"{out}/{label}/new-{{run}}"]),
         (f"{label} build --check flagship", [binary, "build", spec, "--check", "-o", f"{out}/{label}/skin-lesion"]),
     ]
 cases = [("baseline: true (process start-up)", ["true"])] + mlopsc_cases("mlopsc", binary)
@@ -43,8 +46,9 @@ print(f"load average before: {os.getloadavg()[0]:.2f}")
 print(f"{'command':<40} {'median':>10} {'p90':>10}   ({runs} runs each)")
 times = {name: [] for name, _ in cases}
 # Round-robin, so that a burst of load from elsewhere hits every case alike.
-for _ in range(runs):
+for run in range(runs):
     for name, argv in cases:
+        argv = [arg.replace("{run}", str(run)) for arg in argv]
         start = time.perf_counter()
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
         times[name].append((time.perf_counter() - start) * 1000)

@@ -48,6 +48,68 @@ fn two_builds_are_byte_identical() {
     }
 }
 
+/// A build whose output is already there, byte for byte, writes nothing: every file keeps its
+/// inode and modification time, which `make` and file watchers go by. A file changed by hand
+/// is written again, the whole directory with it.
+#[cfg(unix)]
+#[test]
+fn a_build_into_an_up_to_date_directory_writes_nothing() {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let spec = example("skin-lesion");
+    assert!(build(&spec, &out, &[]).success());
+    let stamps = |dir: &Path| -> Vec<(String, u64, i64, i64)> {
+        let mut stamps: Vec<_> = read_tree(dir)
+            .into_iter()
+            .map(|(file, _)| {
+                let meta = std::fs::metadata(dir.join(&file)).unwrap();
+                (file, meta.ino(), meta.mtime(), meta.mtime_nsec())
+            })
+            .collect();
+        stamps.sort();
+        stamps
+    };
+    let first = stamps(&out);
+    assert!(
+        first.iter().any(|(file, ..)| file == "prod/template.yaml"),
+        "{first:?}"
+    );
+
+    let again = build(&spec, &out, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    for shown in ["out", "out/dev", "out/prod"] {
+        let line = format!(
+            "{}: up to date, nothing written",
+            dir.path().join(shown).display()
+        );
+        assert!(again.stderr.contains(&line), "{line}\n{}", again.stderr);
+    }
+    assert!(!again.stderr.contains("wrote "), "{}", again.stderr);
+    assert_eq!(stamps(&out), first, "an up-to-date build touched a file");
+
+    std::fs::write(out.join("dev/pipeline.json"), "{}\n").unwrap();
+    let repaired = build(&spec, &out, &[]);
+    assert_eq!(repaired.code, 0, "{}", repaired.stderr);
+    let line = format!("wrote 13 files to {}", dir.path().join("out/dev").display());
+    assert!(
+        repaired.stderr.contains(&line),
+        "{line}\n{}",
+        repaired.stderr
+    );
+    assert!(build(&spec, &out, &["--check"]).success());
+    let after = stamps(&out);
+    let moved = |prefix: &str| {
+        first
+            .iter()
+            .zip(&after)
+            .filter(|(a, b)| a.0.starts_with(prefix) && a != b)
+            .count()
+    };
+    assert_eq!(moved("dev/"), 13, "the dev directory is written whole");
+    assert_eq!(moved("prod/"), 0, "prod was up to date");
+}
+
 #[test]
 fn check_reports_changed_missing_and_extra_files() {
     let dir = tempfile::tempdir().unwrap();

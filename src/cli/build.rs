@@ -7,7 +7,7 @@ use super::{Io, Verbosity, exit, print_diagnostics, read_spec_in, report_failure
 use crate::build::{self, CompileError};
 use crate::diagnostics::{Format, SourceFile};
 use crate::emit;
-use crate::output_dir::{OutputDir, OutputError};
+use crate::output_dir::{OutputDir, OutputError, Replaced};
 use crate::validate::{self, Validated};
 
 pub(super) fn build_command(
@@ -223,7 +223,20 @@ pub(super) fn write_dir(
     let written = OutputDir::inspect(shown, dir, home)
         .and_then(|out| out.replace_keeping(&compiled.artifacts, keep));
     match written {
-        Ok(left_behind) => {
+        Ok(Replaced::Unchanged) => {
+            if io.verbosity == Verbosity::Verbose {
+                list_files("same ", compiled, io);
+            }
+            if io.verbosity != Verbosity::Quiet {
+                let _ = writeln!(
+                    io.stderr,
+                    "{}: up to date, nothing written",
+                    shown.display()
+                );
+            }
+            exit::OK
+        }
+        Ok(Replaced::Written { left_behind }) => {
             if io.verbosity == Verbosity::Verbose {
                 list_files("wrote", compiled, io);
             }

@@ -39,6 +39,16 @@ struct Entry {
     empty: bool,
 }
 
+/// What [`OutputDir::replace_keeping`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Replaced {
+    /// The directory already held exactly the artifacts: nothing was written.
+    Unchanged,
+    /// The directory was replaced. `left_behind` holds anything mlopsc did not delete (a
+    /// file that appeared during the build), which the caller reports.
+    Written { left_behind: Vec<PathBuf> },
+}
+
 /// Why a build may not write to a directory, or could not.
 #[derive(Debug)]
 pub enum OutputError {
@@ -201,21 +211,16 @@ impl OutputDir {
     }
 
     /// Replaces the directory with `artifacts`, or refuses before writing anything if it
-    /// holds foreign files. Returns the paths of anything left behind that mlopsc did not
-    /// delete (a file that appeared during the build), which the caller reports.
-    pub fn replace_with(&self, artifacts: &Artifacts) -> Result<Vec<PathBuf>, OutputError> {
-        self.replace_keeping(artifacts, &[])
-    }
-
-    /// [`OutputDir::replace_with`], carrying the subdirectories named in `keep` (the
-    /// environments' own outputs, each with its own manifest) over into the new directory
-    /// untouched. Another subdirectory with a manifest of mlopsc's is an environment no longer
-    /// declared: refused with [`OutputError::StaleEnvironment`].
+    /// holds foreign files. The subdirectories named in `keep` (the environments' own outputs,
+    /// each with its own manifest) are carried over into the new directory untouched. Another
+    /// subdirectory with a manifest of mlopsc's is an environment no longer declared: refused
+    /// with [`OutputError::StaleEnvironment`]. A directory that already holds exactly
+    /// `artifacts` is left as it is.
     pub fn replace_keeping(
         &self,
         artifacts: &Artifacts,
         keep: &[String],
-    ) -> Result<Vec<PathBuf>, OutputError> {
+    ) -> Result<Replaced, OutputError> {
         let kept = |relative: &str| keep.iter().any(|k| relative.starts_with(&format!("{k}/")));
         let stale = self.stale_environments(artifacts, keep);
         let foreign: Vec<String> = self
@@ -237,6 +242,9 @@ impl OutputDir {
                 dir: self.shown.clone(),
                 files: foreign,
             });
+        }
+        if self.holds_exactly(artifacts, keep) {
+            return Ok(Replaced::Unchanged);
         }
         let parent = match self.path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -266,7 +274,9 @@ impl OutputDir {
         }
         if !self.exists {
             return std::fs::rename(&staged, &self.path)
-                .map(|()| Vec::new())
+                .map(|()| Replaced::Written {
+                    left_behind: Vec::new(),
+                })
                 .map_err(|err| {
                     let _ = std::fs::remove_dir_all(&staged);
                     io_error(&self.shown)(err)
@@ -291,7 +301,26 @@ impl OutputDir {
             let _ = std::fs::remove_dir_all(&staged);
             return Err(io_error(&self.shown)(err));
         }
-        Ok(self.remove_owned(&old))
+        Ok(Replaced::Written {
+            left_behind: self.remove_owned(&old),
+        })
+    }
+
+    /// Whether the directory holds `artifacts` byte for byte and no other file outside the
+    /// `keep` subdirectories: then a build has nothing to change, and leaves the files (and
+    /// their modification times, which `make` and editors watch) alone.
+    fn holds_exactly(&self, artifacts: &Artifacts, keep: &[String]) -> bool {
+        let kept = |relative: &str| keep.iter().any(|k| relative.starts_with(&format!("{k}/")));
+        let mut present = self.files().filter(|relative| !kept(relative)).peekable();
+        if !self.exists || present.peek().is_none() {
+            return false;
+        }
+        let present: Vec<&str> = present.collect();
+        present.len() == artifacts.iter().count()
+            && present.iter().all(|relative| artifacts.contains(relative))
+            && artifacts.iter().all(|(file, artifact)| {
+                std::fs::read(self.path.join(file)).is_ok_and(|bytes| bytes == artifact.bytes)
+            })
     }
 
     /// The top-level subdirectories outside `keep` and the artifacts that hold a manifest of
