@@ -1075,6 +1075,7 @@ fn transform_steps_run_the_models_inference_handler_on_every_input_object() {
     let options = mlopsc::local::Options {
         workdir: tmp.path().to_path_buf(),
         python: Some(PathBuf::from("python3")),
+        environment: std::env::vars_os().collect(),
         ..Default::default()
     };
     let mut progress = Vec::new();

@@ -68,6 +68,7 @@ pub(super) fn run_command(args: RunArgs, io: &mut Io) -> u8 {
         }),
         venvs: crate::local::python::venv_root(io.var("XDG_CACHE_HOME"), io.var("HOME")),
         no_cache: args.no_cache,
+        environment: io.env.clone(),
     };
     // --quiet leaves out the progress; failures still reach stderr below.
     let mut no_progress = std::io::sink();

@@ -8,11 +8,12 @@ use std::path::Path;
 use crate::in_process::{self, Ran};
 
 /// `mlopsc ARGS` in this process, with colour off so that its output can be compared as text,
-/// and the test process's HOME and XDG_CACHE_HOME, where the step code's venvs are kept.
+/// the test process's HOME and XDG_CACHE_HOME, where the step code's venvs are kept, and its
+/// PATH, where the step processes find `python3` and `sh`.
 pub fn mlopsc(args: &[&str]) -> Ran {
     let mut command = in_process::mlopsc();
     command.args(args).env("NO_COLOR", "1");
-    for name in ["HOME", "XDG_CACHE_HOME"] {
+    for name in ["HOME", "XDG_CACHE_HOME", "PATH"] {
         if let Some(value) = std::env::var_os(name) {
             command.env(name, value);
         }

@@ -35,6 +35,9 @@ pub struct LocalJobs {
     pub python: PathBuf,
     pub execution_id: String,
     pub region: String,
+    /// The environment every step process starts from (then the step's own variables):
+    /// [`crate::Options::environment`], never mlopsc's own process environment.
+    pub environment: crate::Env,
 }
 
 impl Executor for LocalJobs {
@@ -165,7 +168,7 @@ impl LocalJobs {
             .map(|(k, v)| (k.clone(), sandbox.relocate(&expr::text(v))))
             .collect();
         let timeout = max_runtime(arguments);
-        run_logged(
+        self.run_logged(
             &command,
             &sandbox.root,
             &environment,
@@ -406,7 +409,7 @@ impl LocalJobs {
         let mut restart = false;
         let outcome = loop {
             let before = checkpoint.as_ref().map(|(_, local)| fingerprint(local));
-            let outcome = run_logged(
+            let outcome = self.run_logged(
                 &command,
                 &code_dir,
                 &env,
@@ -668,7 +671,7 @@ impl LocalJobs {
                 .flatten()
                 .map(|(k, v)| (k.clone(), sandbox.relocate(&expr::text(v))))
                 .collect();
-        run_logged(&command, &model_dir, &environment, &sandbox, None, false)
+        self.run_logged(&command, &model_dir, &environment, &sandbox, None, false)
             .map_err(JobFailure::into_reason)?;
         let output_uri = uri_at(arguments, "TransformOutput.S3OutputPath")?;
         self.store
@@ -776,78 +779,84 @@ fn terminating_signal(_: std::process::ExitStatus) -> Option<i32> {
 /// SIGKILL and SIGTERM, the signals of a reclaimed instance.
 const INTERRUPTING_SIGNALS: [i32; 2] = [9, 15];
 
-/// Runs `command` with stdout and stderr in the step's `log.txt` (appended to when
-/// `append`, for a restarted attempt); an error carries the exit status and the log's last
-/// lines, as SageMaker's failure reason does.
-fn run_logged(
-    command: &[String],
-    cwd: &Path,
-    environment: &BTreeMap<String, String>,
-    sandbox: &Sandbox,
-    timeout: Option<Duration>,
-    append: bool,
-) -> Result<(), JobFailure> {
-    let log_path = sandbox.log();
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .append(append)
-        .truncate(!append)
-        .open(&log_path)
-        .map_err(|e| io_error(&log_path, e))?;
-    let log_err = log.try_clone().map_err(|e| io_error(&log_path, e))?;
-    let mut child = Command::new(&command[0])
-        .args(&command[1..])
-        .current_dir(cwd)
-        .envs(environment)
-        .env(OPT_ML_VARIABLE, &sandbox.root)
-        .env("PYTHONUNBUFFERED", "1")
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log_err)
-        .spawn()
-        .map_err(|e| format!("cannot start `{}`: {e}", command[0]))?;
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait().map_err(|e| e.to_string())? {
-            Some(status) => break status,
-            None if timeout.is_some_and(|t| started.elapsed() > t) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(JobFailure::Failed(format!(
-                    "MaxRuntimeExceeded: stopped after {} s; log: {}",
-                    started.elapsed().as_secs(),
-                    log_path.display()
-                )));
+impl LocalJobs {
+    /// Runs `command` with stdout and stderr in the step's `log.txt` (appended to when
+    /// `append`, for a restarted attempt), in [`LocalJobs::environment`] plus `environment`; an
+    /// error carries the exit status and the log's last lines, as SageMaker's failure reason does.
+    fn run_logged(
+        &self,
+        command: &[String],
+        cwd: &Path,
+        environment: &BTreeMap<String, String>,
+        sandbox: &Sandbox,
+        timeout: Option<Duration>,
+        append: bool,
+    ) -> Result<(), JobFailure> {
+        let log_path = sandbox.log();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(&log_path)
+            .map_err(|e| io_error(&log_path, e))?;
+        let log_err = log.try_clone().map_err(|e| io_error(&log_path, e))?;
+        let mut child = Command::new(&command[0])
+            .args(&command[1..])
+            .current_dir(cwd)
+            .env_clear()
+            .envs(&self.environment)
+            .envs(environment)
+            .env(OPT_ML_VARIABLE, &sandbox.root)
+            .env("PYTHONUNBUFFERED", "1")
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .spawn()
+            .map_err(|e| format!("cannot start `{}`: {e}", command[0]))?;
+        let started = Instant::now();
+        let status = loop {
+            match child.try_wait().map_err(|e| e.to_string())? {
+                Some(status) => break status,
+                None if timeout.is_some_and(|t| started.elapsed() > t) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(JobFailure::Failed(format!(
+                        "MaxRuntimeExceeded: stopped after {} s; log: {}",
+                        started.elapsed().as_secs(),
+                        log_path.display()
+                    )));
+                }
+                None => std::thread::sleep(Duration::from_millis(50)),
             }
-            None => std::thread::sleep(Duration::from_millis(50)),
+        };
+        if status.success() {
+            return Ok(());
         }
-    };
-    if status.success() {
-        return Ok(());
-    }
-    // Lossy: a log is not always UTF-8, and its last lines are the failure reason.
-    let text = String::from_utf8_lossy(&std::fs::read(&log_path).unwrap_or_default()).into_owned();
-    let mut tail: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .rev()
-        .take(3)
-        .collect();
-    tail.reverse();
-    if tail.is_empty() {
-        tail.push("(the log is empty)");
-    }
-    let reason = format!(
-        "AlgorithmError: {} exited with {status}: {}; log: {}",
-        program_name(command),
-        tail.join(" | "),
-        log_path.display()
-    );
-    if terminating_signal(status).is_some_and(|s| INTERRUPTING_SIGNALS.contains(&s)) {
-        Err(JobFailure::Interrupted(reason))
-    } else {
-        Err(JobFailure::Failed(reason))
+        // Lossy: a log is not always UTF-8, and its last lines are the failure reason.
+        let text =
+            String::from_utf8_lossy(&std::fs::read(&log_path).unwrap_or_default()).into_owned();
+        let mut tail: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .rev()
+            .take(3)
+            .collect();
+        tail.reverse();
+        if tail.is_empty() {
+            tail.push("(the log is empty)");
+        }
+        let reason = format!(
+            "AlgorithmError: {} exited with {status}: {}; log: {}",
+            program_name(command),
+            tail.join(" | "),
+            log_path.display()
+        );
+        if terminating_signal(status).is_some_and(|s| INTERRUPTING_SIGNALS.contains(&s)) {
+            Err(JobFailure::Interrupted(reason))
+        } else {
+            Err(JobFailure::Failed(reason))
+        }
     }
 }
 
@@ -964,6 +973,9 @@ mod tests {
             python: PathBuf::from("sh"),
             execution_id: "exec1".into(),
             region: "eu-west-1".into(),
+            environment: std::env::vars_os()
+                .filter(|(name, _)| name == "PATH")
+                .collect(),
         }
     }
 
@@ -1030,6 +1042,40 @@ echo "train_loss=0.25"
         put(&jobs, "s3://data/train/part/a.txt", b"rows");
         put(&jobs, "s3://ckpt/run/last.txt", b"epoch=1");
         jobs
+    }
+
+    /// A step process starts from the jobs' environment (the invocation's), not from mlopsc's
+    /// own process: a variable only the given environment holds reaches the step code, and one
+    /// only the process holds does not.
+    #[test]
+    fn a_step_process_sees_the_given_environment_not_mlopscs() {
+        assert!(
+            std::env::var_os("CARGO_MANIFEST_DIR").is_some(),
+            "cargo sets it for the test process"
+        );
+        let tmp = tempfile::tempdir().unwrap();
+        let mut jobs = training_fixture(tmp.path());
+        jobs.environment
+            .insert("MLOPSC_GIVEN".into(), "from the invocation".into());
+        let source = tmp.path().join("source");
+        std::fs::write(
+            source.join("train.py"),
+            "echo \"given: $MLOPSC_GIVEN\"\necho \"process: ${CARGO_MANIFEST_DIR-unset}\"\necho w > \"$SM_MODEL_DIR/model.pt\"\n",
+        )
+        .unwrap();
+        put(
+            &jobs,
+            "s3://code/src/sourcedir.tar.gz",
+            &tar_gz_dir(&source).unwrap(),
+        );
+        jobs.training(
+            &step("train", "Training", json!({})),
+            &training_arguments(false),
+        )
+        .unwrap();
+        let log = std::fs::read_to_string(tmp.path().join("runs/exec1/train/log.txt")).unwrap();
+        assert!(log.contains("given: from the invocation\n"), "{log}");
+        assert!(log.contains("process: unset\n"), "{log}");
     }
 
     #[test]

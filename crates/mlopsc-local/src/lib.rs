@@ -44,7 +44,14 @@ pub struct Options {
     /// neither XDG_CACHE_HOME nor HOME is set.
     pub venvs: Option<PathBuf>,
     pub no_cache: bool,
+    /// The environment the step processes start from, and pip and `python3 -m venv` run in:
+    /// `run --local` passes the invocation's, so that a test (or an embedding program) decides
+    /// what the step code sees, not whatever mlopsc's own process holds.
+    pub environment: Env,
 }
+
+/// Environment variables by name, as the operating system holds them.
+pub type Env = std::collections::BTreeMap<std::ffi::OsString, std::ffi::OsString>;
 
 /// Which of the compiled pipelines `run --local` executes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -675,6 +682,7 @@ pub fn run(
         options.python.as_deref(),
         pipeline.requirements.as_deref(),
         options.venvs.as_deref(),
+        &options.environment,
         progress,
     )
     .map_err(|e| match e {
@@ -710,6 +718,7 @@ pub fn run(
         python,
         execution_id: id.clone(),
         region: pipeline.region.clone(),
+        environment: options.environment.clone(),
     };
     let cache = StepCache {
         dir: workdir.join("cache"),

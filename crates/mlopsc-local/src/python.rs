@@ -32,10 +32,16 @@ pub fn interpreter(
     explicit: Option<&Path>,
     requirements: Option<&[u8]>,
     venvs: Option<&Path>,
+    environment: &crate::Env,
     progress: &mut dyn Write,
 ) -> Result<PathBuf, PythonError> {
+    let command = |program: &Path| {
+        let mut command = Command::new(program);
+        command.env_clear().envs(environment);
+        command
+    };
     if let Some(path) = explicit {
-        return match Command::new(path).arg("--version").output() {
+        return match command(path).arg("--version").output() {
             Ok(out) if out.status.success() => Ok(path.to_path_buf()),
             Ok(out) => Err(PythonError::Usage(format!(
                 "--python {}: `--version` failed: {}",
@@ -74,7 +80,7 @@ pub fn interpreter(
         let log_err = log.try_clone().map_err(|e| e.to_string())?;
         std::fs::write(&requirements_file, requirements)
             .map_err(|e| format!("`{}`: {e}", requirements_file.display()))?;
-        let created = Command::new("python3")
+        let created = command(Path::new("python3"))
             .args(["-m", "venv"])
             .arg(partial)
             .status()
@@ -82,7 +88,7 @@ pub fn interpreter(
         if !created.success() {
             return Err(format!("python3 -m venv {} failed", partial.display()));
         }
-        let installed = Command::new(partial.join("bin").join("python"))
+        let installed = command(&partial.join("bin").join("python"))
             .args(["-m", "pip", "install", "--disable-pip-version-check", "-r"])
             .arg(&requirements_file)
             .stdout(log)
