@@ -2,9 +2,10 @@
 //!
 //! A transition can only name a [`StateName`], and a `StateName` only comes from
 //! [`Builder::declare`]; [`Builder::finish`] refuses a declared state that is not defined
-//! exactly once. So every `Next`, `Default` and catcher goes to a state, `StartAt` is a
-//! state, every state has its transition, and every Task catches `States.ALL`: what the
-//! self-check used to look for in the JSON by key. Request bodies (`Parameters`,
+//! exactly once, and a name declared by another builder. So every `Next`, `Default` and
+//! catcher goes to a state of the machine, `StartAt` is one, every state has its transition,
+//! and every Task catches `States.ALL`: what the self-check used to look for in the JSON by
+//! key. Request bodies (`Parameters`,
 //! `Arguments`) and the values choice rules compare with stay `serde_json::Value`.
 //!
 //! Serialization writes the keys in the order AWS documents them and the artifacts have
@@ -15,20 +16,27 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;
 
 /// The name of a declared state. Only [`Builder::declare`] makes one, so a transition cannot
-/// name a state nobody declared. (A handle of one builder given to another is not caught;
-/// each machine has one builder.)
+/// name a state nobody declared; it carries its builder's mark, so that a name of another
+/// machine is refused too.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct StateName(&'static str);
+pub struct StateName {
+    name: &'static str,
+    machine: MachineMark,
+}
+
+/// Which builder declared a name: unique per [`Builder`] in the process, never serialized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct MachineMark(u64);
 
 impl StateName {
     pub fn as_str(self) -> &'static str {
-        self.0
+        self.name
     }
 }
 
 impl Serialize for StateName {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.0)
+        serializer.serialize_str(self.name)
     }
 }
 
@@ -82,20 +90,36 @@ impl Serialize for States<'_> {
 }
 
 /// Declares state names, then takes one definition for each.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Builder {
+    machine: MachineMark,
     declared: Vec<StateName>,
     states: Vec<(StateName, State)>,
 }
 
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
 impl Builder {
+    /// An empty machine, with a mark of its own for the names it declares.
     pub fn new() -> Builder {
-        Builder::default()
+        static BUILDERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Builder {
+            machine: MachineMark(BUILDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)),
+            declared: Vec::new(),
+            states: Vec::new(),
+        }
     }
 
     /// A handle for a state that [`Builder::define`] must define before [`Builder::finish`].
     pub fn declare(&mut self, name: &'static str) -> StateName {
-        let name = StateName(name);
+        let name = StateName {
+            name,
+            machine: self.machine,
+        };
         self.declared.push(name);
         name
     }
@@ -106,7 +130,7 @@ impl Builder {
     }
 
     /// The machine, or what keeps it from being one: a state declared twice, defined
-    /// twice or never defined, or no time limit.
+    /// twice or never defined, a name another builder declared, or no time limit.
     pub fn finish(
         self,
         comment: String,
@@ -116,13 +140,24 @@ impl Builder {
         let mut problems = Vec::new();
         for (index, name) in self.declared.iter().enumerate() {
             if self.declared[..index].contains(name) {
-                problems.push(format!("`{}` is declared twice", name.0));
+                problems.push(format!("`{}` is declared twice", name.name));
                 continue;
             }
             match self.states.iter().filter(|(n, _)| n == name).count() {
-                0 => problems.push(format!("`{}` is declared but not defined", name.0)),
+                0 => problems.push(format!("`{}` is declared but not defined", name.name)),
                 1 => {}
-                _ => problems.push(format!("`{}` is defined twice", name.0)),
+                _ => problems.push(format!("`{}` is defined twice", name.name)),
+            }
+        }
+        let foreign = |name: &StateName| name.machine != self.machine;
+        let named = self
+            .states
+            .iter()
+            .flat_map(|(name, state)| std::iter::once(*name).chain(state.transitions()));
+        for name in std::iter::once(start_at).chain(named).filter(foreign) {
+            let problem = format!("`{}` is a state of another machine", name.name);
+            if !problems.contains(&problem) {
+                problems.push(problem);
             }
         }
         if timeout_seconds == 0 {
@@ -434,6 +469,36 @@ mod tests {
         asl.define(start, succeed());
         let message = asl.finish(String::new(), start, 60).expect_err("passed");
         assert_eq!(message, "`Start` is declared twice");
+    }
+
+    /// A name declared by another builder is refused, even when this machine has a state of
+    /// the same name: the handle says which machine it belongs to.
+    #[test]
+    fn a_state_of_another_machine_is_refused() {
+        let mut other = Builder::new();
+        let elsewhere = other.declare("Done");
+        let mut asl = Builder::new();
+        let start = asl.declare("Start");
+        let done = asl.declare("Done");
+        asl.define(
+            start,
+            State::Pass(Pass {
+                parameters: json!({}),
+                result_path: None,
+                next: elsewhere,
+            }),
+        );
+        asl.define(done, succeed());
+        let message = asl.finish(String::new(), start, 60).expect_err("passed");
+        assert_eq!(message, "`Done` is a state of another machine");
+
+        let mut asl = Builder::new();
+        let start = asl.declare("Start");
+        asl.define(start, succeed());
+        let message = asl
+            .finish(String::new(), elsewhere, 60)
+            .expect_err("passed");
+        assert_eq!(message, "`Done` is a state of another machine");
     }
 
     #[test]
