@@ -8,8 +8,10 @@
 //! SageMaker API request the pipeline service makes, with the typed references embedded.
 //!
 //! What types cannot rule out, because the names come from the spec, is left to
-//! [`PipelineDefinition::check`]: step names unique across Condition branches, and every
-//! `DependsOn` naming a step of the definition.
+//! [`PipelineDefinition::check`]: step names unique across Condition branches, every
+//! `DependsOn` naming a step of the definition, and every `Get` naming something this
+//! definition declares (a handle turns into JSON at once, so one of the other pipeline's
+//! definition is only caught there).
 
 use std::collections::BTreeSet;
 
@@ -33,6 +35,23 @@ impl StepName {
 /// A `{"Get": path}` pipeline expression.
 fn get(path: String) -> Value {
     json!({ "Get": path })
+}
+
+/// The paths of every `{"Get": path}` in `value`.
+fn collect_gets<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::Object(members) => {
+            if let (1, Some(Value::String(path))) = (members.len(), members.get("Get")) {
+                out.push(path);
+                return;
+            }
+            members
+                .values()
+                .for_each(|member| collect_gets(member, out));
+        }
+        Value::Array(items) => items.iter().for_each(|item| collect_gets(item, out)),
+        _ => {}
+    }
 }
 
 /// A declared pipeline parameter; only [`Parameters`] makes one.
@@ -488,6 +507,28 @@ impl Step {
     }
 
     /// This step and those in its Condition branches.
+    /// The JSON this step's own fields hold (not its branches'), where its `Get`s are.
+    fn run_time_values(&self) -> Box<dyn Iterator<Item = &Value> + '_> {
+        match &self.kind {
+            StepKind::Processing { arguments, .. }
+            | StepKind::Training { arguments, .. }
+            | StepKind::Transform { arguments, .. }
+            | StepKind::Model { arguments, .. }
+            | StepKind::RegisterModel { arguments, .. } => Box::new(std::iter::once(arguments)),
+            StepKind::Condition { conditions, .. } => Box::new(
+                conditions
+                    .iter()
+                    .flat_map(|condition| [&condition.left, &condition.right]),
+            ),
+            StepKind::Fail { error_message } => Box::new(std::iter::once(error_message)),
+        }
+    }
+
+    fn declares_property_file(&self, file: &str) -> bool {
+        matches!(&self.kind, StepKind::Processing { property_files, .. }
+            if property_files.iter().any(|declared| declared.file.name == file))
+    }
+
     fn all(&self) -> Vec<&Step> {
         let mut all = vec![self];
         if let StepKind::Condition {
@@ -612,8 +653,9 @@ pub struct PipelineDefinition {
 
 impl PipelineDefinition {
     /// What the types cannot rule out: step names unique across Condition branches, every
-    /// `DependsOn` naming a step of the definition, parameter names unique, and a Condition
-    /// step with something to compare.
+    /// `DependsOn` naming a step of the definition, parameter names unique, a Condition
+    /// step with something to compare, and every `Get` naming a parameter, a step or a
+    /// step's property file of this definition.
     pub fn check(&self) -> Result<(), String> {
         let mut problems = Vec::new();
         let all: Vec<&Step> = self.steps.iter().flat_map(Step::all).collect();
@@ -648,10 +690,51 @@ impl PipelineDefinition {
                 problems.push(format!("parameter `{name}` is declared twice"));
             }
         }
+        let mut gets = Vec::new();
+        for step in &all {
+            step.run_time_values()
+                .for_each(|value| collect_gets(value, &mut gets));
+        }
+        for path in gets {
+            if let Some(problem) = self.unknown_reference(path, &all, &parameters)
+                && !problems.contains(&problem)
+            {
+                problems.push(problem);
+            }
+        }
         if problems.is_empty() {
             Ok(())
         } else {
             Err(problems.join("; "))
+        }
+    }
+
+    /// Why `path`, the path of a `Get`, names nothing in this definition; `None` when it names
+    /// a declared parameter, an execution variable, or a step (and its declared property file).
+    fn unknown_reference(
+        &self,
+        path: &str,
+        steps: &[&Step],
+        parameters: &BTreeSet<&str>,
+    ) -> Option<String> {
+        let unknown = |what: String| Some(format!("`Get` {path}: {what}"));
+        let mut parts = path.splitn(4, '.');
+        match (parts.next(), parts.next()) {
+            (Some("Parameters"), Some(name)) if parameters.contains(name) => None,
+            (Some("Parameters"), _) => unknown("no such parameter is declared".into()),
+            (Some("Execution"), Some(_)) => None,
+            (Some("Steps"), Some(name)) => {
+                let Some(step) = steps.iter().find(|step| step.name.as_str() == name) else {
+                    return unknown(format!("no step `{name}` in this definition"));
+                };
+                match (parts.next(), parts.next()) {
+                    (Some("PropertyFiles"), Some(file)) if !step.declares_property_file(file) => {
+                        unknown(format!("step `{name}` declares no property file `{file}`"))
+                    }
+                    _ => None,
+                }
+            }
+            _ => unknown("not a parameter, an execution variable or a step".into()),
         }
     }
 
@@ -745,6 +828,70 @@ mod tests {
             .check()
             .expect_err("nothing to compare");
         assert_eq!(message, "condition `gate` has no conditions");
+    }
+
+    /// A handle becomes JSON at once, so one of another definition (the monitoring
+    /// pipeline's, say) is caught by what its `Get` names: a parameter or a step this
+    /// definition does not have.
+    #[test]
+    fn rejects_a_get_of_what_another_definition_declares() {
+        let mut elsewhere = Parameters::default();
+        let foreign = elsewhere.string("MonitorInstanceType", "ml.m5.large");
+        let (monitor, _) = processing("monitor");
+        let (_, foreign_output) = processing("elsewhere");
+        let (step, _) = Step::processing(
+            "report",
+            [],
+            |_| json!({"Environment": {"TYPE": foreign.get(), "IN": foreign_output.uri()}}),
+        );
+        let message = definition(vec![monitor, step])
+            .check()
+            .expect_err("foreign references");
+        assert_eq!(
+            message,
+            "`Get` Parameters.MonitorInstanceType: no such parameter is declared; \
+             `Get` Steps.elsewhere.ProcessingOutputConfig.Outputs['out'].S3Output.S3Uri: no step `elsewhere` in this definition"
+        );
+
+        let mut parameters = Parameters::default();
+        let threshold = parameters.float("Threshold", 0.5);
+        let (monitor, out) = processing("monitor");
+        let (step, _) = Step::processing("report", [], |_| {
+            json!({"Environment": {"T": threshold.get(), "IN": out.uri(),
+                "ID": Execution::PipelineExecutionId.get()}})
+        });
+        let own = PipelineDefinition {
+            parameters,
+            steps: vec![monitor, step],
+        };
+        assert_eq!(own.check(), Ok(()));
+
+        // A step of the same name elsewhere, with a property file this one does not declare.
+        let output = ProcessingOutput {
+            name: "out".into(),
+            uri: json!("s3://bucket/out/"),
+            local: "/opt/ml/processing/out".into(),
+        };
+        let (_, _, foreign_file) =
+            Step::processing_report("monitor", output, "Report", "r.json", |_| json!({}));
+        let (monitor, _) = processing("monitor");
+        let gate = Step::condition(
+            "gate",
+            vec![Condition {
+                comparison: Comparison::Equals,
+                left: foreign_file.json_get("status"),
+                right: json!("ok"),
+            }],
+            vec![Step::fail("no", json!("x"))],
+            Vec::new(),
+        );
+        let message = definition(vec![monitor, gate])
+            .check()
+            .expect_err("a property file the step does not declare");
+        assert_eq!(
+            message,
+            "`Get` Steps.monitor.PropertyFiles.Report: step `monitor` declares no property file `Report`"
+        );
     }
 
     #[test]
