@@ -211,7 +211,7 @@ pub(super) fn check_dir(
 }
 
 /// `build` of one output directory, `dir`, named `shown` in messages: replaced whole, keeping
-/// the environments' subdirectories.
+/// the environments' subdirectories, or left alone when it is up to date.
 pub(super) fn write_dir(
     shown: &Path,
     dir: &Path,
@@ -222,49 +222,42 @@ pub(super) fn write_dir(
     let home = io.var("HOME").map(Path::new);
     let written = OutputDir::inspect(shown, dir, home)
         .and_then(|out| out.replace_keeping(&compiled.artifacts, keep));
-    match written {
-        Ok(Replaced::Unchanged) => {
-            if io.verbosity == Verbosity::Verbose {
-                list_files("same ", compiled, io);
-            }
-            if io.verbosity != Verbosity::Quiet {
-                let _ = writeln!(
-                    io.stderr,
-                    "{}: up to date, nothing written",
-                    shown.display()
-                );
-            }
-            exit::OK
-        }
-        Ok(Replaced::Written { left_behind }) => {
-            if io.verbosity == Verbosity::Verbose {
-                list_files("wrote", compiled, io);
-            }
-            if io.verbosity != Verbosity::Quiet {
-                let _ = writeln!(
-                    io.stderr,
-                    "wrote {} files to {}",
-                    compiled.artifacts.iter().count(),
-                    shown.display()
-                );
-            }
-            for path in left_behind {
-                let _ = writeln!(
-                    io.stderr,
-                    "warning: files appeared in {} during the build; they were kept in {}",
-                    shown.display(),
-                    path.display()
-                );
-            }
-            exit::OK
-        }
-        Err(err) => output_failure(&err, io),
+    let (verb, status, left_behind) = match written {
+        Ok(Replaced::Unchanged) => (
+            "same ",
+            format!("{}: up to date, nothing written", shown.display()),
+            Vec::new(),
+        ),
+        Ok(Replaced::Written { left_behind }) => (
+            "wrote",
+            format!(
+                "wrote {} files to {}",
+                compiled.artifacts.iter().count(),
+                shown.display()
+            ),
+            left_behind,
+        ),
+        Err(err) => return output_failure(&err, io),
+    };
+    if io.verbosity == Verbosity::Verbose {
+        list_files(verb, compiled, io);
     }
+    if io.verbosity != Verbosity::Quiet {
+        let _ = writeln!(io.stderr, "{status}");
+    }
+    for path in left_behind {
+        let _ = writeln!(
+            io.stderr,
+            "warning: files appeared in {} during the build; they were kept in {}",
+            shown.display(),
+            path.display()
+        );
+    }
+    exit::OK
 }
 
-/// `--verbose`: one line per artifact, with its size.
-/// Each artifact with its size; an environment's under its directory's name, as it lies below
-/// the base's directory.
+/// `--verbose`: one line per artifact with its size; an environment's under its directory's
+/// name, as it lies below the base's directory.
 pub(super) fn list_files(verb: &str, compiled: &build::Compiled, io: &mut Io) {
     let prefix = compiled
         .environment
