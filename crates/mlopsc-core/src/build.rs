@@ -347,13 +347,7 @@ pub fn generated_dir(project: &str, environment: Option<&str>) -> PathBuf {
     }
 }
 
-/// How `dir` differs from the artifacts: files that differ, are missing, or are extra.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Difference {
-    Changed(String),
-    Missing(String),
-    Extra(String),
-}
+pub use crate::output_dir::Difference;
 
 /// Compares `dir` with the artifacts without writing anything. Every file the artifacts do
 /// not include is extra, hidden ones too.
@@ -367,29 +361,5 @@ pub fn differences(
     artifacts: &Artifacts,
     keep: &[String],
 ) -> Result<Vec<Difference>, OutputError> {
-    let present = OutputDir::inspect(shown, dir, home)?;
-    let mut out = Vec::new();
-    for (file, artifact) in artifacts.iter() {
-        match std::fs::read(dir.join(file)) {
-            Ok(existing) if existing == artifact.bytes => {}
-            Ok(_) => out.push(Difference::Changed(file.to_string())),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                out.push(Difference::Missing(file.to_string()))
-            }
-            Err(source) => {
-                return Err(OutputError::Io {
-                    path: dir.join(file),
-                    source,
-                });
-            }
-        }
-    }
-    out.extend(
-        present
-            .files()
-            .filter(|file| !artifacts.contains(file))
-            .filter(|file| !keep.iter().any(|k| file.starts_with(&format!("{k}/"))))
-            .map(|file| Difference::Extra(file.to_string())),
-    );
-    Ok(out)
+    OutputDir::inspect(shown, dir, home)?.differences(artifacts, keep)
 }

@@ -39,6 +39,14 @@ struct Entry {
     empty: bool,
 }
 
+/// How a directory differs from the artifacts: files that differ, are missing, or are extra.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Difference {
+    Changed(String),
+    Missing(String),
+    Extra(String),
+}
+
 /// What [`OutputDir::replace_keeping`] did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Replaced {
@@ -243,7 +251,13 @@ impl OutputDir {
                 files: foreign,
             });
         }
-        if self.holds_exactly(artifacts, keep) {
+        // Up to date: nothing to change, and the files (and their modification times, which
+        // `make` and editors watch) are left alone.
+        if self.exists
+            && self
+                .differences(artifacts, keep)
+                .is_ok_and(|d| d.is_empty())
+        {
             return Ok(Replaced::Unchanged);
         }
         let parent = match self.path.parent() {
@@ -306,21 +320,33 @@ impl OutputDir {
         })
     }
 
-    /// Whether the directory holds `artifacts` byte for byte and no other file outside the
-    /// `keep` subdirectories: then a build has nothing to change, and leaves the files (and
-    /// their modification times, which `make` and editors watch) alone.
-    fn holds_exactly(&self, artifacts: &Artifacts, keep: &[String]) -> bool {
-        let kept = |relative: &str| keep.iter().any(|k| relative.starts_with(&format!("{k}/")));
-        let mut present = self.files().filter(|relative| !kept(relative)).peekable();
-        if !self.exists || present.peek().is_none() {
-            return false;
+    /// How the directory differs from `artifacts`, read without writing anything. Every file
+    /// the artifacts do not include is extra, hidden ones too, except below the `keep`
+    /// subdirectories (the environments' own outputs).
+    pub fn differences(
+        &self,
+        artifacts: &Artifacts,
+        keep: &[String],
+    ) -> Result<Vec<Difference>, OutputError> {
+        let mut out = Vec::new();
+        for (file, artifact) in artifacts.iter() {
+            let path = self.path.join(file);
+            match std::fs::read(&path) {
+                Ok(existing) if existing == artifact.bytes => {}
+                Ok(_) => out.push(Difference::Changed(file.to_string())),
+                Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                    out.push(Difference::Missing(file.to_string()))
+                }
+                Err(source) => return Err(OutputError::Io { path, source }),
+            }
         }
-        let present: Vec<&str> = present.collect();
-        present.len() == artifacts.iter().count()
-            && present.iter().all(|relative| artifacts.contains(relative))
-            && artifacts.iter().all(|(file, artifact)| {
-                std::fs::read(self.path.join(file)).is_ok_and(|bytes| bytes == artifact.bytes)
-            })
+        out.extend(
+            self.files()
+                .filter(|file| !artifacts.contains(file))
+                .filter(|file| !keep.iter().any(|k| file.starts_with(&format!("{k}/"))))
+                .map(|file| Difference::Extra(file.to_string())),
+        );
+        Ok(out)
     }
 
     /// The top-level subdirectories outside `keep` and the artifacts that hold a manifest of
