@@ -58,7 +58,7 @@ pub fn check(template: &Value) -> Report {
     let Some(resources) = template["Resources"].as_object() else {
         return Report::default();
     };
-    let names = Names { resources };
+    let names = Names::new(resources);
     let mut requests = Vec::new();
     pipeline_requests(&names, &mut requests);
     state_machine_requests(&names, &mut requests);
@@ -174,9 +174,30 @@ fn condition_namespaces(statement: &Value) -> Option<Vec<String>> {
 /// Resolves CloudFormation values to the ARNs and names they will have.
 struct Names<'a> {
     resources: &'a Map<String, Value>,
+    /// Each role's logical id by its ARN (the first role, in template order, of an ARN).
+    roles_by_arn: HashMap<String, String>,
+    /// The embedded pipeline definitions, parsed once: several kinds of request read them.
+    pipelines: Vec<(Value, String)>,
 }
 
-impl Names<'_> {
+impl<'a> Names<'a> {
+    fn new(resources: &'a Map<String, Value>) -> Self {
+        let mut names = Names {
+            resources,
+            roles_by_arn: HashMap::new(),
+            pipelines: Vec::new(),
+        };
+        for id in resources.keys() {
+            if names.kind(id) == "AWS::IAM::Role"
+                && let Some(arn) = names.arn(id)
+            {
+                names.roles_by_arn.entry(arn).or_insert_with(|| id.clone());
+            }
+        }
+        names.pipelines = embedded_pipelines(&names);
+        names
+    }
+
     fn kind(&self, id: &str) -> &str {
         self.resources[id]["Type"].as_str().unwrap_or_default()
     }
@@ -306,10 +327,7 @@ impl Names<'_> {
 
     /// The logical id of the role with this ARN.
     fn role_with_arn(&self, arn: &str) -> Option<String> {
-        self.resources
-            .keys()
-            .find(|id| self.kind(id) == "AWS::IAM::Role" && self.arn(id).as_deref() == Some(arn))
-            .cloned()
+        self.roles_by_arn.get(arn).cloned()
     }
 
     /// The KMS key ARN that encrypts a bucket of this template by default.
@@ -536,8 +554,8 @@ fn s3_requests(names: &Names, uri: &str, write: bool, out: &mut Vec<(String, Str
 /// What each step of each pipeline asks of its role, and what starting it asks of the
 /// pipeline's.
 fn pipeline_requests(names: &Names, requests: &mut Vec<Request>) {
-    for (pipeline, pipeline_role) in embedded_pipelines(names) {
-        steps_requests(names, &pipeline, &pipeline_role, requests);
+    for (pipeline, pipeline_role) in &names.pipelines {
+        steps_requests(names, pipeline, pipeline_role, requests);
     }
 }
 
@@ -952,7 +970,7 @@ fn package_group(names: &Names) -> Option<String> {
 fn registered_objects(names: &Names) -> (Vec<String>, Vec<String>) {
     let mut baselines = Vec::new();
     let mut models = Vec::new();
-    for (pipeline, _) in embedded_pipelines(names) {
+    for (pipeline, _) in &names.pipelines {
         let steps = pipeline["Steps"]
             .as_array()
             .map(Vec::as_slice)
@@ -964,13 +982,13 @@ fn registered_objects(names: &Names) -> (Vec<String>, Vec<String>) {
             let arguments = &step["Arguments"];
             let statistics =
                 &arguments["DriftCheckBaselines"]["ModelDataQuality"]["Statistics"]["S3Uri"];
-            baselines.extend(evaluate(&pipeline, statistics));
+            baselines.extend(evaluate(pipeline, statistics));
             for container in arguments["InferenceSpecification"]["Containers"]
                 .as_array()
                 .into_iter()
                 .flatten()
             {
-                models.extend(evaluate(&pipeline, &container["ModelDataUrl"]));
+                models.extend(evaluate(pipeline, &container["ModelDataUrl"]));
             }
         }
     }
@@ -1116,7 +1134,8 @@ fn monitoring_requests(names: &Names, requests: &mut Vec<Request>) {
 /// What the endpoint's model asks of its role: the model data and image of the package it
 /// serves (those the pipeline registers), its logs, and the data capture it writes.
 fn model_requests(names: &Names, requests: &mut Vec<Request>) {
-    let registered: Vec<(Option<String>, Option<String>)> = embedded_pipelines(names)
+    let registered: Vec<(Option<String>, Option<String>)> = names
+        .pipelines
         .iter()
         .flat_map(|(pipeline, _)| {
             all_steps(
