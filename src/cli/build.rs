@@ -112,39 +112,28 @@ fn compile_all(
     let rendered = emit::Rendered::default();
     let rendered = &rendered;
     let mut validated = std::mem::take(&mut base.validated.environments);
-    std::thread::scope(|scope| {
+    let environments: Vec<(&String, Option<Validated>)> = environments
+        .iter()
+        .map(|name| {
+            let checked = validated
+                .iter()
+                .position(|(checked, _)| checked == name)
+                .map(|at| validated.swap_remove(at).1);
+            (name, checked)
+        })
+        .collect();
+    let (base, environments) = crate::parallel::alongside(
+        environments,
         // Each environment as the check validated it; one it could not select (never, with
         // no errors reported) is validated again, to fail as a compile of it alone would.
-        let compile = |name: &str, checked: Option<Validated>| {
+        |(name, checked)| {
             let checked =
                 checked.unwrap_or_else(|| validate::validate_environment(source, Some(name)));
             build::compile_validated(checked, spec_dir, source, Some(name), rendered)
-        };
-        let threads: Vec<_> = environments
-            .iter()
-            .map(|name| {
-                let checked = validated
-                    .iter()
-                    .position(|(checked, _)| checked == name)
-                    .map(|at| validated.swap_remove(at).1);
-                std::thread::Builder::new()
-                    .spawn_scoped(scope, move || compile(name, checked))
-                    .map_err(|error| (name, error))
-            })
-            .collect();
-        let mut compiles = vec![build::compile_checked(base, source, None, rendered)];
-        for thread in threads {
-            compiles.push(match thread {
-                // A panic on a thread is mlopsc's bug: it goes on as it would have in sequence.
-                Ok(thread) => thread
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                // No thread to be had (a process limit): compiled here instead.
-                Err((name, _)) => compile(name, None),
-            });
-        }
-        compiles
-    })
+        },
+        || build::compile_checked(base, source, None, rendered),
+    );
+    std::iter::once(base).chain(environments).collect()
 }
 
 /// Prints why a compile of `build` failed and returns the exit code.

@@ -17,6 +17,7 @@ pub mod hash;
 pub mod init;
 pub mod ir;
 pub mod output_dir;
+pub mod parallel;
 pub mod span;
 pub mod spec;
 pub mod suggest;
