@@ -519,10 +519,16 @@ fn sibling_name(parent: &Path, name: &str, tag: &str) -> io::Result<PathBuf> {
 }
 
 fn write_files(dir: &Path, artifacts: &Artifacts) -> io::Result<()> {
+    // Each directory once: `dir` is new and empty, and files of a directory come together.
+    let mut created: Option<PathBuf> = None;
     for (file, artifact) in artifacts.iter() {
         let path = dir.join(file);
-        if let Some(p) = path.parent() {
+        if let Some(p) = path.parent()
+            && p != dir
+            && created.as_deref() != Some(p)
+        {
             std::fs::create_dir_all(p)?;
+            created = Some(p.to_path_buf());
         }
         std::fs::write(&path, &artifact.bytes)?;
     }
