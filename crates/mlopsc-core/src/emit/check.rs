@@ -9,14 +9,125 @@ use super::EmitError;
 pub fn json_text(name: &str, value: &Value) -> Result<Vec<u8>, EmitError> {
     let mut text = serde_json::to_string_pretty(value).map_err(|e| error(name, e.to_string()))?;
     text.push('\n');
-    let back: Value = serde_json::from_str(&text).map_err(|e| error(name, e.to_string()))?;
-    if &back != value {
-        return Err(error(
-            name,
-            "the JSON does not parse back to what was built".into(),
-        ));
-    }
+    json_reads_back_as(&text, value).map_err(|e| error(name, e.to_string()))?;
     Ok(text.into_bytes())
+}
+
+/// Checks that `text` is one JSON value that is `value`, with its members in order. The
+/// parser's values are matched against `value` as they come, without building a second
+/// tree: that cost more than writing the text.
+fn json_reads_back_as(text: &str, value: &Value) -> Result<(), serde_json::Error> {
+    use serde::de::DeserializeSeed as _;
+    let mut reader = serde_json::Deserializer::from_str(text);
+    Same(value).deserialize(&mut reader)?;
+    reader.end()
+}
+
+/// A JSON value that must be this one.
+struct Same<'a>(&'a Value);
+
+const DIFFERS: &str = "the JSON does not parse back to what was built";
+
+impl<'de> serde::de::DeserializeSeed<'de> for Same<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, reader: D) -> Result<(), D::Error> {
+        reader.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Same<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "the value that was built")
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, read: bool) -> Result<(), E> {
+        same(self.0.as_bool() == Some(read))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, read: i64) -> Result<(), E> {
+        same(self.0.as_number() == Some(&read.into()))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, read: u64) -> Result<(), E> {
+        same(self.0.as_number() == Some(&read.into()))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, read: f64) -> Result<(), E> {
+        let read = serde_json::Number::from_f64(read);
+        same(read.is_some() && self.0.as_number() == read.as_ref())
+    }
+
+    fn visit_str<E: serde::de::Error>(self, read: &str) -> Result<(), E> {
+        same(self.0.as_str() == Some(read))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        same(self.0.is_null())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut read: A) -> Result<(), A::Error> {
+        use serde::de::Error as _;
+        let items = self.0.as_array().ok_or_else(|| A::Error::custom(DIFFERS))?;
+        for item in items {
+            read.next_element_seed(Same(item))?
+                .ok_or_else(|| A::Error::custom(DIFFERS))?;
+        }
+        match read.next_element::<serde::de::IgnoredAny>()? {
+            None => Ok(()),
+            Some(_) => Err(A::Error::custom(DIFFERS)),
+        }
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut read: A) -> Result<(), A::Error> {
+        use serde::de::Error as _;
+        let members = self
+            .0
+            .as_object()
+            .ok_or_else(|| A::Error::custom(DIFFERS))?;
+        for (key, member) in members {
+            read.next_key_seed(KeyIs(key))?
+                .ok_or_else(|| A::Error::custom(DIFFERS))?;
+            read.next_value_seed(Same(member))?;
+        }
+        match read.next_key::<serde::de::IgnoredAny>()? {
+            None => Ok(()),
+            Some(_) => Err(A::Error::custom(DIFFERS)),
+        }
+    }
+}
+
+/// A member's name that must be this one.
+struct KeyIs<'a>(&'a str);
+
+impl<'de> serde::de::DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, reader: D) -> Result<(), D::Error> {
+        reader.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for KeyIs<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "the member `{}`", self.0)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, read: &str) -> Result<(), E> {
+        same(self.0 == read)
+    }
+}
+
+fn same<E: serde::de::Error>(equal: bool) -> Result<(), E> {
+    if equal {
+        Ok(())
+    } else {
+        Err(E::custom(DIFFERS))
+    }
 }
 
 /// Block-style YAML without anchors or aliases, written by serde-saphyr and verified by
@@ -153,6 +264,35 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn json_that_differs_from_what_was_built_in_any_way_is_caught() {
+        let value = json!({"A": 1, "B": [true, null, "x", -2, 0.5], "C": {}});
+        let text = json_text("x.json", &value).expect("round trips");
+        assert_eq!(text.last(), Some(&b'\n'));
+        assert!(json_reads_back_as(r#"{"A":1,"B":[true,null,"x",-2,0.5],"C":{}}"#, &value).is_ok());
+        for text in [
+            r#"{"A":2,"B":[true,null,"x",-2,0.5],"C":{}}"#,
+            r#"{"A":1.0,"B":[true,null,"x",-2,0.5],"C":{}}"#,
+            r#"{"A":"1","B":[true,null,"x",-2,0.5],"C":{}}"#,
+            r#"{"A":1,"B":[false,null,"x",-2,0.5],"C":{}}"#,
+            r#"{"A":1,"B":[true,0,"x",-2,0.5],"C":{}}"#,
+            r#"{"A":1,"B":[true,null,"y",-2,0.5],"C":{}}"#,
+            r#"{"A":1,"B":[true,null,"x",2,0.5],"C":{}}"#,
+            r#"{"A":1,"B":[true,null,"x",-2,0.25],"C":{}}"#,
+            r#"{"A":1,"B":[true,null,"x",-2],"C":{}}"#,
+            r#"{"A":1,"B":[true,null,"x",-2,0.5,1],"C":{}}"#,
+            r#"{"A":1,"B":[true,null,"x",-2,0.5],"C":[]}"#,
+            r#"{"A":1,"B":[true,null,"x",-2,0.5],"C":{"D":1}}"#,
+            r#"{"B":[true,null,"x",-2,0.5],"A":1,"C":{}}"#,
+            r#"{"A":1,"B":[true,null,"x",-2,0.5]}"#,
+            r#"{"A":1,"B":[true,null,"x",-2,0.5],"C":{},"D":1}"#,
+            r#"{"A":1,"B":[true,null,"x",-2,0.5],"C":{}} {}"#,
+            r#"{"A":1,"B":[true,null,"x",-2,0.5],"C":{}"#,
+        ] {
+            assert!(json_reads_back_as(text, &value).is_err(), "{text}");
+        }
+    }
 
     #[test]
     fn the_template_writer_reads_back_as_what_was_built() {
