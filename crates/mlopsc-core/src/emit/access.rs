@@ -276,7 +276,7 @@ impl<'a> Names<'a> {
 
     /// Fills `${Name}`, `${Name.Arn}` and the variables of an `Fn::Sub`.
     fn substitute(&self, text: &str, variables: &Map<String, Value>) -> Option<String> {
-        let mut out = String::new();
+        let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(start) = rest.find("${") {
             out.push_str(&rest[..start]);
