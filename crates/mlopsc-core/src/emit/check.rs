@@ -130,11 +130,16 @@ fn same<E: serde::de::Error>(equal: bool) -> Result<(), E> {
     }
 }
 
+/// Room for the template's YAML from the start (the flagship's is 130 KB): grown a doubling
+/// at a time, each growth was a copy into fresh pages. Pages never written are never touched.
+const YAML_CAPACITY: usize = 256 * 1024;
+
 /// Block-style YAML without anchors or aliases, written by serde-saphyr and verified by
 /// reading it back with a second, independent YAML parser (saphyr's), so that a quoting bug in
 /// the writer cannot hide behind the same bug in the reader.
 pub fn yaml_text(name: &str, value: &Value) -> Result<Vec<u8>, EmitError> {
-    let text = serde_saphyr::to_string(value).map_err(|e| error(name, e.to_string()))?;
+    let mut text = String::with_capacity(YAML_CAPACITY);
+    serde_saphyr::to_fmt_writer(&mut text, value).map_err(|e| error(name, e.to_string()))?;
     reads_back_as(&text, value).map_err(|m| error(name, m))?;
     Ok(text.into_bytes())
 }
