@@ -4,6 +4,8 @@
 //! dashboard wide, so the layout follows from the order alone. Alarm ARNs hold
 //! `${AWS::AccountId}`, which the template fills through `Fn::Sub`.
 
+use std::sync::OnceLock;
+
 use serde_json::{Value, json};
 
 use super::cloudformation::{MetricAlarm, VARIANT, alarms, higher_is_better};
@@ -47,10 +49,27 @@ pub fn body(system: &System) -> Result<Value, String> {
 /// The overview is prose with tables: a handlebars template reads clearer than code here.
 const OVERVIEW_TEMPLATE: &str = include_str!("../../../../templates/dashboard-overview.md.hbs");
 
+/// The overview template, compiled on first use and shared by every system a run compiles
+/// (compiling it cost more than rendering it).
+fn overview_renderer() -> Result<&'static handlebars::Handlebars<'static>, String> {
+    static RENDERER: OnceLock<Result<handlebars::Handlebars<'static>, String>> = OnceLock::new();
+    RENDERER
+        .get_or_init(|| {
+            let mut handlebars = handlebars::Handlebars::new();
+            handlebars.set_strict_mode(true);
+            handlebars.register_escape_fn(handlebars::no_escape);
+            handlebars
+                .register_template_string(OVERVIEW, OVERVIEW_TEMPLATE)
+                .map_err(|e| format!("the dashboard overview template does not compile: {e}"))?;
+            Ok(handlebars)
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+const OVERVIEW: &str = "overview";
+
 fn overview_markdown(system: &System) -> Result<String, String> {
-    let mut handlebars = handlebars::Handlebars::new();
-    handlebars.set_strict_mode(true);
-    handlebars.register_escape_fn(handlebars::no_escape);
     let gates: Vec<Value> = system
         .gates
         .iter()
@@ -122,8 +141,8 @@ fn overview_markdown(system: &System) -> Result<String, String> {
         "monitors": monitors,
         "triggers": triggers,
     });
-    handlebars
-        .render_template(OVERVIEW_TEMPLATE, &data)
+    overview_renderer()?
+        .render(OVERVIEW, &data)
         .map(|text| text.trim_end().to_string())
         .map_err(|e| format!("the dashboard overview template failed: {e}"))
 }
