@@ -1,6 +1,7 @@
-//! Independent work on threads of their own. A spec's environments are each about as costly
-//! to validate and to compile as the base, and the machines mlopsc runs on have more than one
-//! core.
+//! Independent work on threads of their own: `build` compiles each of a spec's environments,
+//! about as costly as the base, beside it. (Validating them on threads was tried and lost: each
+//! new thread builds its own caches for the schema's patterns, which cost more than one
+//! environment's validation.)
 
 use std::sync::Mutex;
 
