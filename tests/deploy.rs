@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use mlopsc::build::CodeBundle;
@@ -37,7 +36,6 @@ struct Moto {
 impl Moto {
     /// `None` after a visible skip when moto_server is not installed (required under CI=true).
     fn start() -> Option<Moto> {
-        fake_credentials();
         let server = std::env::var_os("MOTO_SERVER")
             .map(PathBuf::from)
             .unwrap_or_else(|| root().join(".tools/venv/bin/moto_server"));
@@ -92,24 +90,15 @@ fn local(endpoint: &str) -> String {
     endpoint.to_string()
 }
 
-/// Fake credentials, and no profile or IMDS that could find real ones.
-fn fake_credentials() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: every test calls this (through `Moto::start`) before it reads the
-        // environment or starts anything that does, and `Once` runs it exactly once.
-        unsafe {
-            std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-            std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-            std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-            std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/mlopsc-test");
-            std::env::set_var("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/mlopsc-test");
-            std::env::remove_var("AWS_PROFILE");
-            std::env::remove_var("AWS_SESSION_TOKEN");
-            std::env::remove_var("AWS_ENDPOINT_URL");
-        }
-    });
-}
+/// The variables a command against moto runs with, in place of the test process's own:
+/// fake credentials, and no profile file or IMDS that could find real ones.
+const FAKE_AWS: [(&str, &str); 5] = [
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+    ("AWS_CONFIG_FILE", "/nonexistent/mlopsc-test"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/mlopsc-test"),
+];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -155,8 +144,10 @@ fn args(moto: &Moto) -> AwsOptions {
         profile: None,
         endpoint_url: Some(moto.endpoint()),
         call_timeout: Duration::from_secs(30),
-        // The process's variables, which `fake_credentials` set.
-        env: BTreeMap::new(),
+        env: FAKE_AWS
+            .iter()
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect(),
     }
 }
 
@@ -398,12 +389,14 @@ fn pipeline_create_update_describe_through_the_sagemaker_api() {
 /// Runs mlopsc in this process in `dir`, with fake credentials in its own environment and
 /// no terminal to confirm on.
 fn mlopsc(args: &[&str], dir: &Path) -> (Ran, Duration) {
+    let mut command = in_process::mlopsc();
+    for (key, value) in FAKE_AWS {
+        command.env(key, value);
+    }
     let started = Instant::now();
-    let output = in_process::mlopsc()
+    let output = command
         .args(args)
         .current_dir(dir)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("NO_COLOR", "1")
         .output();
     (output, started.elapsed())
@@ -418,41 +411,71 @@ fn minimal_example() -> tempfile::TempDir {
     example("minimal")
 }
 
-/// End to end, through the binary: aws-config's chain reads the process's environment, which
-/// only a child process can have without credentials.
+/// aws-config's chain reads the invocation's variables and not this process's: with none
+/// that lead to credentials, the command stops with a clear error, although the test
+/// process's own environment may hold real ones.
 #[test]
-fn end_to_end_plan_against_moto_without_credentials_is_a_clear_error() {
+fn plan_against_moto_without_credentials_is_a_clear_error() {
     let Some(moto) = Moto::start() else { return };
     let endpoint = moto.endpoint();
     let dir = minimal_example();
-    let (output, elapsed) = {
-        let started = Instant::now();
-        let output = Command::new(env!("CARGO_BIN_EXE_mlopsc"))
-            .args(["plan", "mlops.yaml", "--endpoint-url", &endpoint])
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_PROFILE")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/nonexistent/mlopsc-test")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/mlopsc-test")
-            .output()
-            .expect("mlopsc runs");
-        (output, started.elapsed())
-    };
-    let err = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(output.status.code(), Some(1), "{err}");
+    let home = tempfile::tempdir().expect("temporary directory");
+    let started = Instant::now();
+    let output = in_process::mlopsc()
+        .args(["plan", "mlops.yaml", "--endpoint-url", &endpoint])
+        .current_dir(dir.path())
+        .env("HOME", home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output();
+    let elapsed = started.elapsed();
+    let err = stderr(&output);
+    assert_eq!(output.code, 1, "{err}");
     assert!(err.contains("no AWS credentials"), "{err}");
     assert!(err.contains("help: pass --profile"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
 }
 
+/// A profile is found in the files under the invocation's HOME, and only there: the same
+/// command with a HOME that has no such profile fails, naming it.
+#[test]
+fn a_profile_comes_from_the_invocations_home() {
+    let Some(moto) = Moto::start() else { return };
+    let endpoint = moto.endpoint();
+    let dir = minimal_example();
+    let home = tempfile::tempdir().expect("temporary directory");
+    std::fs::create_dir(home.path().join(".aws")).expect(".aws");
+    std::fs::write(
+        home.path().join(".aws/credentials"),
+        "[mlopsc-test]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .expect("credentials file");
+    let empty_home = tempfile::tempdir().expect("temporary directory");
+    let plan = |home: &Path| {
+        in_process::mlopsc()
+            .args(["plan", "mlops.yaml", "--endpoint-url", &endpoint])
+            .args(["--profile", "mlopsc-test"])
+            .current_dir(dir.path())
+            .env("HOME", home)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("NO_COLOR", "1")
+            .output()
+    };
+
+    let found = plan(home.path());
+    let out = &found.stdout;
+    assert_eq!(found.code, 0, "{}", stderr(&found));
+    assert!(out.contains("to add"), "a plan against moto: {out}");
+
+    let missing = plan(empty_home.path());
+    let err = stderr(&missing);
+    assert_eq!(missing.code, 1, "{err}");
+    assert!(err.contains("no AWS credentials"), "{err}");
+    assert!(err.contains("none in the profile mlopsc-test"), "{err}");
+}
+
 #[test]
 fn an_unreachable_or_silent_endpoint_fails_fast_without_panicking() {
-    fake_credentials();
     let dir = minimal_example();
     let closed = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -495,7 +518,6 @@ fn an_unreachable_or_silent_endpoint_fails_fast_without_panicking() {
 /// Nothing started, so nothing was rolled back: the error names the endpoint and only that.
 #[test]
 fn apply_against_an_unreachable_endpoint_names_it_and_mentions_no_rollback() {
-    fake_credentials();
     let dir = minimal_example();
     let closed = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

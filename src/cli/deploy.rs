@@ -38,15 +38,20 @@ pub struct AwsArgs {
     pub env: Option<String>,
 }
 
+/// Where aws-config finds ~/.aws: HOME, or on Windows USERPROFILE, else HOMEDRIVE+HOMEPATH.
+#[cfg(feature = "aws")]
+const HOME_VARIABLES: [&str; 4] = ["HOME", "USERPROFILE", "HOMEDRIVE", "HOMEPATH"];
+
 impl AwsArgs {
     /// The options the AWS client code takes, without the CLI-only `--timings`, with the
-    /// invocation's AWS_* variables (those that are UTF-8; AWS has no others).
+    /// invocation's AWS_* variables and the home directory's (those that are UTF-8; AWS has
+    /// no others): all that aws-config's chain reads.
     #[cfg(feature = "aws")]
     pub fn options(&self, env: &crate::cli::Env) -> crate::deploy::aws::AwsOptions {
         let env = env
             .iter()
             .filter_map(|(key, value)| Some((key.to_str()?, value.to_str()?)))
-            .filter(|(key, _)| key.starts_with("AWS_"))
+            .filter(|(key, _)| key.starts_with("AWS_") || HOME_VARIABLES.contains(key))
             .map(|(key, value)| (key.to_string(), value.to_string()))
             .collect();
         crate::deploy::aws::AwsOptions {

@@ -2,7 +2,7 @@
 //! awaiting AWS (what `--timings` reports).
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::error::Error as StdError;
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -80,10 +80,11 @@ pub struct AwsOptions {
     pub endpoint_url: Option<String>,
     /// Give up on one AWS call, retries included, after this long (at least a second).
     pub call_timeout: Duration,
-    /// The invocation's environment variables. AWS_ENDPOINT_URL, AWS_PROFILE and the static
-    /// credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) are taken
-    /// from here, so that a command run in process uses its own and not the test process's;
-    /// the rest of the chain (profile files, SSO, IMDS) is aws-config's, from the process.
+    /// The invocation's environment variables (its AWS_* ones and HOME). aws-config's whole
+    /// chain reads these and never the process's: credentials, AWS_PROFILE and the files it
+    /// names (~/.aws under this HOME, AWS_CONFIG_FILE), SSO, web identity, the container
+    /// and IMDS settings, AWS_ENDPOINT_URL. A command run in process uses its own variables,
+    /// not those of the process it runs in.
     pub env: BTreeMap<String, String>,
 }
 
@@ -116,7 +117,7 @@ impl Clients {
             .region
             .clone()
             .unwrap_or_else(|| default_region.to_string());
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        let loader = aws_config::defaults(BehaviorVersion::latest())
             .region(aws_config::Region::new(region.clone()))
             .timeout_config(
                 TimeoutConfig::builder()
@@ -126,25 +127,16 @@ impl Clients {
                     .build(),
             )
             .retry_config(RetryConfig::standard().with_max_attempts(3));
-        if let Some(profile) = options.profile.as_deref().or(options.var("AWS_PROFILE")) {
+        let env: HashMap<String, String> = options.env.clone().into_iter().collect();
+        let mut loader = loader.env(aws_types::os_shim_internal::Env::from(env));
+        // --profile over AWS_PROFILE, which the chain reads from `env` itself.
+        if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }
+        let profile = options.profile.as_deref().or(options.var("AWS_PROFILE"));
         let endpoint_url = options.endpoint();
         if let Some(url) = &endpoint_url {
             loader = loader.endpoint_url(url);
-        }
-        if let (Some(id), Some(secret)) = (
-            options.var("AWS_ACCESS_KEY_ID"),
-            options.var("AWS_SECRET_ACCESS_KEY"),
-        ) {
-            let token = options.var("AWS_SESSION_TOKEN").map(str::to_string);
-            loader = loader.credentials_provider(aws_sdk_cloudformation::config::Credentials::new(
-                id,
-                secret,
-                token,
-                None,
-                "environment",
-            ));
         }
 
         let config = loader.load().await;
@@ -154,7 +146,12 @@ impl Clients {
         match tokio::time::timeout(CREDENTIALS_TIMEOUT, provider.provide_credentials()).await {
             Ok(Ok(_)) => {}
             Ok(Err(err)) => {
-                return Err(DeployError::Credentials(chain(&err)));
+                // aws-config says only that its profile provider "was not enabled".
+                let why = match profile {
+                    Some(profile) => format!("none in the profile {profile}: {}", chain(&err)),
+                    None => chain(&err),
+                };
+                return Err(DeployError::Credentials(why));
             }
             Err(_) => {
                 return Err(DeployError::Credentials(format!(
