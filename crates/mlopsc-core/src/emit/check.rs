@@ -223,7 +223,7 @@ impl<'a> Events<'a> {
                     let Event::Scalar(text, style, 0, None) = event else {
                         return Err(format!("line {at}: expected the key `{key}`"));
                     };
-                    if !scalar_is(text, style, &Value::String(key.clone())) {
+                    if !key_is(text, style, key) {
                         return Err(format!("line {at}: expected the key `{key}`"));
                     }
                     self.value(member)?;
@@ -254,6 +254,14 @@ fn scalar_is(
             .is_some_and(|n| expected.as_number() == Some(&n)),
         None => false,
     }
+}
+
+/// Whether a mapping key is the string `key`, as [`scalar_is`] resolves it.
+fn key_is(text: std::borrow::Cow<'_, str>, style: saphyr_parser::ScalarStyle, key: &str) -> bool {
+    matches!(
+        saphyr::Scalar::parse_from_cow_and_metadata(text, style, None),
+        Some(saphyr::Scalar::String(s)) if s == key
+    )
 }
 
 fn error(name: &str, message: String) -> EmitError {

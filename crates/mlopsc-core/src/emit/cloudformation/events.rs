@@ -191,7 +191,7 @@ fn machine(t: &mut Template, m: &Machine, state_machine: &Value) {
     let mut properties = json!({
         "StateMachineName": m.name,
         "StateMachineType": "STANDARD",
-        "DefinitionString": format!("{state_machine:#}\n"),
+        "DefinitionString": asl_text(state_machine),
         "RoleArn": t.get_att(&m.role, Attribute::Arn),
         "LoggingConfiguration": {
             "Destinations": [{"CloudWatchLogsLogGroup": {"LogGroupArn": t.get_att(&m.logs, Attribute::Arn)}}],
@@ -214,6 +214,14 @@ fn machine(t: &mut Template, m: &Machine, state_machine: &Value) {
         json!({"Type": "AWS::StepFunctions::StateMachine", "Properties": properties}),
     );
     t.output(&format!("{}Arn", m.id), m.description, t.reference(&m.id));
+}
+
+/// The ASL text as its `.asl.json` file holds it: pretty, with a final newline. Written
+/// straight into bytes; `{:#}` goes through the formatter one token at a time.
+fn asl_text(state_machine: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(state_machine).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// Approving a package of the spec's group starts the deploy state machine with the
