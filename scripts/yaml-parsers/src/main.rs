@@ -69,7 +69,10 @@ fn unsafe_libyaml_events(text: &str) -> usize {
         let mut events = 0;
         loop {
             let mut event = std::mem::MaybeUninit::<yaml_event_t>::uninit();
-            assert!(yaml_parser_parse(&mut parser, event.as_mut_ptr()).ok, "libyaml reads the template");
+            assert!(
+                yaml_parser_parse(&mut parser, event.as_mut_ptr()).ok,
+                "libyaml reads the template"
+            );
             let mut event = event.assume_init();
             let end = event.type_ == YAML_STREAM_END_EVENT;
             yaml_event_delete(&mut event);
@@ -92,18 +95,38 @@ fn main() {
     let runs = 100;
     println!("{path}: {} bytes, best of 5 rounds of {runs}", text.len());
     let rows: [(&str, Box<dyn Fn() -> usize>); 6] = [
-        ("mlopsc: write (serde-saphyr)", Box::new(|| {
-            let mut out = String::with_capacity(256 * 1024);
-            serde_saphyr::to_fmt_writer(&mut out, &value).expect("writes");
-            out.len()
-        })),
-        ("mlopsc: write + read-back check", Box::new(|| {
-            mlopsc_core::emit::check::yaml_text("template.yaml", &value).expect("checks").len()
-        })),
-        ("parse only: saphyr-parser", Box::new(|| saphyr_parser_events(&text))),
-        ("parse only: yaml-rust2", Box::new(|| yaml_rust2_events(&text))),
-        ("parse only: libyaml-safer", Box::new(|| libyaml_safer_events(&text))),
-        ("parse only: unsafe-libyaml", Box::new(|| unsafe_libyaml_events(&text))),
+        (
+            "mlopsc: write (serde-saphyr)",
+            Box::new(|| {
+                let mut out = String::with_capacity(256 * 1024);
+                serde_saphyr::to_fmt_writer(&mut out, &value).expect("writes");
+                out.len()
+            }),
+        ),
+        (
+            "mlopsc: write + read-back check",
+            Box::new(|| {
+                mlopsc_core::emit::check::yaml_text("template.yaml", &value)
+                    .expect("checks")
+                    .len()
+            }),
+        ),
+        (
+            "parse only: saphyr-parser",
+            Box::new(|| saphyr_parser_events(&text)),
+        ),
+        (
+            "parse only: yaml-rust2",
+            Box::new(|| yaml_rust2_events(&text)),
+        ),
+        (
+            "parse only: libyaml-safer",
+            Box::new(|| libyaml_safer_events(&text)),
+        ),
+        (
+            "parse only: unsafe-libyaml",
+            Box::new(|| unsafe_libyaml_events(&text)),
+        ),
     ];
     for (name, work) in rows {
         let (ms, count) = best_ms(runs, work);
