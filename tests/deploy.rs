@@ -411,22 +411,29 @@ fn minimal_example() -> tempfile::TempDir {
     example("minimal")
 }
 
+/// `plan` in `dir` against `moto`, in process, with `home` as HOME, no IMDS and no other
+/// variable: no credentials but those under `home`.
+fn plan_from_home(moto: &Moto, dir: &Path, home: &Path, args: &[&str]) -> Ran {
+    in_process::mlopsc()
+        .args(["plan", "mlops.yaml", "--endpoint-url", &moto.endpoint()])
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .output()
+}
+
 /// aws-config's chain reads the invocation's variables and not this process's: with none
 /// that lead to credentials, the command stops with a clear error, although the test
 /// process's own environment may hold real ones.
 #[test]
 fn plan_against_moto_without_credentials_is_a_clear_error() {
     let Some(moto) = Moto::start() else { return };
-    let endpoint = moto.endpoint();
     let dir = minimal_example();
     let home = tempfile::tempdir().expect("temporary directory");
     let started = Instant::now();
-    let output = in_process::mlopsc()
-        .args(["plan", "mlops.yaml", "--endpoint-url", &endpoint])
-        .current_dir(dir.path())
-        .env("HOME", home.path())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output();
+    let output = plan_from_home(&moto, dir.path(), home.path(), &[]);
     let elapsed = started.elapsed();
     let err = stderr(&output);
     assert_eq!(output.code, 1, "{err}");
@@ -441,7 +448,6 @@ fn plan_against_moto_without_credentials_is_a_clear_error() {
 #[test]
 fn a_profile_comes_from_the_invocations_home() {
     let Some(moto) = Moto::start() else { return };
-    let endpoint = moto.endpoint();
     let dir = minimal_example();
     let home = tempfile::tempdir().expect("temporary directory");
     std::fs::create_dir(home.path().join(".aws")).expect(".aws");
@@ -451,16 +457,7 @@ fn a_profile_comes_from_the_invocations_home() {
     )
     .expect("credentials file");
     let empty_home = tempfile::tempdir().expect("temporary directory");
-    let plan = |home: &Path| {
-        in_process::mlopsc()
-            .args(["plan", "mlops.yaml", "--endpoint-url", &endpoint])
-            .args(["--profile", "mlopsc-test"])
-            .current_dir(dir.path())
-            .env("HOME", home)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("NO_COLOR", "1")
-            .output()
-    };
+    let plan = |home: &Path| plan_from_home(&moto, dir.path(), home, &["--profile", "mlopsc-test"]);
 
     let found = plan(home.path());
     let out = &found.stdout;
