@@ -129,6 +129,42 @@ fn removing_any_policy_statement_is_caught() {
     }
 }
 
+/// IAM matches actions case-insensitively: a policy that spells every action in capitals
+/// allows every request it allowed before.
+#[test]
+fn actions_match_whatever_their_case() {
+    let t = template("skin-lesion");
+    let mut shouting = t.clone();
+    let mut changed = 0;
+    for resource in shouting["Resources"].as_object_mut().unwrap().values_mut() {
+        for policy in resource["Properties"]["Policies"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            for statement in policy["PolicyDocument"]["Statement"]
+                .as_array_mut()
+                .unwrap()
+            {
+                match &mut statement["Action"] {
+                    Value::String(action) => *action = action.to_uppercase(),
+                    Value::Array(actions) => {
+                        for action in actions {
+                            *action = Value::String(action.as_str().unwrap().to_uppercase());
+                        }
+                    }
+                    other => panic!("an action that is neither text nor a list: {other}"),
+                }
+                changed += 1;
+            }
+        }
+    }
+    assert!(changed >= 15, "{changed} statements");
+    let report = access::check(&shouting);
+    assert!(report.denials.is_empty(), "{:#?}", report.denials);
+    assert_eq!(report.checked, access::check(&t).checked);
+}
+
 #[test]
 fn a_step_that_writes_where_its_role_may_only_read_is_named() {
     // The defect this check was written for: preprocess wrote its splits to the data bucket,

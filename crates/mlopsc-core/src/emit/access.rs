@@ -70,21 +70,30 @@ pub fn check(template: &Value) -> Report {
     let mut report = Report::default();
     // Steps repeat the same requests (every custom step logs and reads the same code): decide
     // each distinct one once, which keeps a spec of hundreds of steps linear in its policies.
-    let mut decided: HashMap<(String, String, String, Option<String>), bool> = HashMap::new();
-    for request in requests {
+    let mut decided: HashMap<(&str, &str, &str, Option<&str>), bool> = HashMap::new();
+    let verdicts: Vec<bool> = requests
+        .iter()
+        .map(|request| {
+            let key = (
+                request.role.as_str(),
+                request.action.as_str(),
+                request.resource.as_str(),
+                request.namespace.as_deref(),
+            );
+            *decided.entry(key).or_insert_with(|| {
+                // IAM matches actions case-insensitively; statements hold theirs lowercased.
+                let action = request.action.to_ascii_lowercase();
+                policies
+                    .get(&request.role)
+                    .is_some_and(|statements| statements.iter().any(|s| s.allows(request, &action)))
+            })
+        })
+        .collect();
+    for (request, allowed) in requests.into_iter().zip(verdicts) {
         report.checked += 1;
-        report.callers.insert(request.caller.clone());
-        let key = (
-            request.role.clone(),
-            request.action.clone(),
-            request.resource.clone(),
-            request.namespace.clone(),
-        );
-        let allowed = *decided.entry(key).or_insert_with(|| {
-            policies
-                .get(&request.role)
-                .is_some_and(|statements| statements.iter().any(|s| s.allows(&request)))
-        });
+        if !report.callers.contains(&request.caller) {
+            report.callers.insert(request.caller.clone());
+        }
         if !allowed {
             let resource = match request.namespace {
                 Some(namespace) => format!("{} in namespace {namespace}", request.resource),
@@ -142,7 +151,8 @@ struct Statement {
 }
 
 impl Statement {
-    fn allows(&self, request: &Request) -> bool {
+    /// Whether this statement allows `request`, whose action lowercased is `action`.
+    fn allows(&self, request: &Request, action: &str) -> bool {
         let namespace = match (&self.namespaces, &request.namespace) {
             (Some(patterns), Some(namespace)) => patterns.iter().any(|p| glob(p, namespace)),
             _ => true,
@@ -150,8 +160,7 @@ impl Statement {
         if !namespace {
             return false;
         }
-        let action = request.action.to_ascii_lowercase();
-        self.actions.iter().any(|a| glob(a, &action))
+        self.actions.iter().any(|a| glob(a, action))
             && self.resources.iter().any(|r| glob(r, &request.resource))
     }
 }
@@ -178,6 +187,9 @@ struct Names<'a> {
     roles_by_arn: HashMap<String, String>,
     /// The embedded pipeline definitions, parsed once: several kinds of request read them.
     pipelines: Vec<(Value, String)>,
+    /// Each bucket's default KMS key ARN by the bucket's name (the first bucket, in template
+    /// order, of a name); every S3 request asks for it.
+    bucket_keys: HashMap<String, Option<String>>,
 }
 
 impl<'a> Names<'a> {
@@ -186,12 +198,26 @@ impl<'a> Names<'a> {
             resources,
             roles_by_arn: HashMap::new(),
             pipelines: Vec::new(),
+            bucket_keys: HashMap::new(),
         };
-        for id in resources.keys() {
-            if names.kind(id) == "AWS::IAM::Role"
-                && let Some(arn) = names.arn(id)
-            {
-                names.roles_by_arn.entry(arn).or_insert_with(|| id.clone());
+        for (id, resource) in resources {
+            match names.kind(id) {
+                "AWS::IAM::Role" => {
+                    if let Some(arn) = names.arn(id) {
+                        names.roles_by_arn.entry(arn).or_insert_with(|| id.clone());
+                    }
+                }
+                "AWS::S3::Bucket" => {
+                    if let Some(bucket) = names.reference(id)
+                        && !names.bucket_keys.contains_key(&bucket)
+                    {
+                        let encryption = &resource["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                            [0]["ServerSideEncryptionByDefault"];
+                        let key = names.resolve(&encryption["KMSMasterKeyID"]);
+                        names.bucket_keys.insert(bucket, key);
+                    }
+                }
+                _ => {}
             }
         }
         names.pipelines = embedded_pipelines(&names);
@@ -332,12 +358,7 @@ impl<'a> Names<'a> {
 
     /// The KMS key ARN that encrypts a bucket of this template by default.
     fn bucket_key(&self, bucket: &str) -> Option<String> {
-        let id = self.resources.keys().find(|id| {
-            self.kind(id) == "AWS::S3::Bucket" && self.reference(id).as_deref() == Some(bucket)
-        })?;
-        let encryption = &self.resources[id]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-            [0]["ServerSideEncryptionByDefault"];
-        self.resolve(&encryption["KMSMasterKeyID"])
+        self.bucket_keys.get(bucket).cloned().flatten()
     }
 }
 
