@@ -1,6 +1,7 @@
 //! Independent work on threads of their own: `build` compiles each of a spec's environments,
-//! about as costly as the base, beside it. (Validating them on threads was tried and measured
-//! slower: `validate` of the flagship went from 3.2 to 3.6 ms.)
+//! about as costly as the base, beside it, and each compile writes and reads back its template
+//! beside its access check and diagrams. (Validating the environments on threads was tried and
+//! measured slower: `validate` of the flagship went from 3.2 to 3.6 ms.)
 
 use std::sync::Mutex;
 
@@ -58,6 +59,18 @@ where
     })
 }
 
+/// Runs `side` on a thread of its own while `main` runs on the calling thread; returns
+/// `main`'s result and `side`'s. Without a thread, `side` runs after `main`, as [`alongside`]
+/// runs an item.
+pub fn beside<S, M>(side: impl FnOnce() -> S + Send, main: impl FnOnce() -> M) -> (M, S)
+where
+    S: Send,
+{
+    let (main, mut sides) = alongside(vec![side], |side| side(), main);
+    let side = sides.pop().expect("one result for the one item");
+    (main, side)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +101,17 @@ mod tests {
         );
         assert_eq!(main_thread, caller);
         assert!(threads.iter().all(|id| *id != caller), "{threads:?}");
+    }
+
+    #[test]
+    fn beside_runs_the_side_on_another_thread_and_returns_both() {
+        let caller = std::thread::current().id();
+        let ((main_thread, main), (side_thread, side)) = beside(
+            || (std::thread::current().id(), "side"),
+            || (std::thread::current().id(), "main"),
+        );
+        assert_eq!((main_thread, main, side), (caller, "main", "side"));
+        assert_ne!(side_thread, caller);
     }
 
     #[test]

@@ -327,18 +327,25 @@ pub fn emit_sharing(
     )
     .map_err(|m| fail(TEMPLATE, m))?;
     cloudformation::check(&template).map_err(|m| fail(TEMPLATE, m))?;
-    access::verify(&template)?;
-    let template_text = check::yaml_text(TEMPLATE.path, &template)?;
+    // Writing the template's YAML and reading it back is a third of a compile, and needs only
+    // the built template, as do the access check and the diagrams: it runs on a thread of its
+    // own beside them. Failures are reported in the order a compile in sequence meets them.
+    let write_and_read_back = || check::yaml_text(TEMPLATE.path, &template);
+    let access_and_diagrams = || {
+        access::verify(&template)?;
+        let draw = |kind| rendered.files(kind, graph::draw(kind, spec, &pipeline, &template));
+        Ok::<_, EmitError>([Kind::Architecture, Kind::Pipeline, Kind::Monitoring].map(draw))
+    };
+    let (diagrams, template_text) =
+        crate::parallel::beside(write_and_read_back, access_and_diagrams);
+    let (diagrams, template_text) = (diagrams?, template_text?);
     let exceeded = limits::check(&template, &template_text);
     if !exceeded.is_empty() {
         return Err(EmitFailure::OverLimits(exceeded));
     }
     out.insert(TEMPLATE, template_text);
-    for kind in [Kind::Architecture, Kind::Pipeline, Kind::Monitoring] {
-        let diagram = graph::draw(kind, spec, &pipeline, &template);
-        for (declared, bytes) in rendered.files(kind, diagram) {
-            out.insert(declared, bytes);
-        }
+    for (declared, bytes) in diagrams.into_iter().flatten() {
+        out.insert(declared, bytes);
     }
     let manifest = manifest(&out, code_sha256, spec_text);
     out.insert(MANIFEST, check::json_text(MANIFEST.path, &manifest)?);
