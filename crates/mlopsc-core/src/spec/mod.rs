@@ -142,7 +142,8 @@ pub fn parse_document(doc: Document) -> Parsed {
     }
 }
 
-fn read_document(source: &SourceFile) -> Result<Document, Diagnostic> {
+/// The spec's YAML as a document with spans, or the syntax error that stops it.
+pub fn read_document(source: &SourceFile) -> Result<Document, Diagnostic> {
     Document::parse(&source.text).map_err(|err| {
         let (code, help) = match err.kind {
             SyntaxErrorKind::DuplicateKey => (Code::Y002, "remove or rename one of the two keys"),

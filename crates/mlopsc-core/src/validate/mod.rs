@@ -98,15 +98,19 @@ pub fn validate_environment(source: &SourceFile, environment: Option<&str>) -> V
     let Some(name) = environment else {
         return validate(source);
     };
-    let base = spec::parse(source);
-    let Some(doc) = base.doc else {
-        return Validated {
-            doc: None,
-            spec: None,
-            pruned: Vec::new(),
-            diagnostics: base.diagnostics,
-            environments: Vec::new(),
-        };
+    // Only the environment's merged spec is checked and read: the base's problems are its
+    // problems too, where it keeps the base's values.
+    let doc = match spec::read_document(source) {
+        Ok(doc) => doc,
+        Err(diagnostic) => {
+            return Validated {
+                doc: None,
+                spec: None,
+                pruned: Vec::new(),
+                diagnostics: vec![diagnostic],
+                environments: Vec::new(),
+            };
+        }
     };
     match select_and_check(&doc, name) {
         Some((mut validated, _)) => {
