@@ -14,7 +14,7 @@ pub mod sagemaker;
 pub mod stepfunctions;
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Value, json};
 
@@ -22,6 +22,7 @@ use crate::diagnostics::Code;
 use crate::graph::{self, Graph, GraphFormat, Kind};
 use crate::hash::sha256_hex;
 use crate::ir::System;
+use crate::parallel::Handover;
 use crate::spec::{Spec, yaml::Document};
 
 /// How an artifact reaches AWS: the one fact every consumer (build's writer, the manifest,
@@ -275,6 +276,54 @@ pub fn emit_sharing(
     spec_text: &[u8],
     rendered: &Rendered,
 ) -> Result<Artifacts, EmitFailure> {
+    // Writing the template's YAML and reading it back is a third of a compile, and needs only
+    // the built template: it runs on a thread of its own beside the rest, started with the
+    // compile so that it is running when the template is handed to it. Failures are reported in
+    // the order a compile in sequence meets them: the compile's own, then the YAML's.
+    let (built, template_text) = crate::parallel::ahead(
+        |template: Arc<Value>| check::yaml_text(TEMPLATE.path, &template),
+        |handover| emit_handing_over_template(spec, system, rendered, handover),
+    );
+    let Built {
+        mut out,
+        template,
+        diagrams,
+    } = built?;
+    let template_text = template_text.ok_or_else(|| {
+        fail(
+            TEMPLATE,
+            "the template was built but its YAML never written".to_string(),
+        )
+    })??;
+    let exceeded = limits::check(&template, &template_text);
+    if !exceeded.is_empty() {
+        return Err(EmitFailure::OverLimits(exceeded));
+    }
+    out.insert(TEMPLATE, template_text);
+    for (declared, bytes) in diagrams.into_iter().flatten() {
+        out.insert(declared, bytes);
+    }
+    let manifest = manifest(&out, code_sha256, spec_text);
+    out.insert(MANIFEST, check::json_text(MANIFEST.path, &manifest)?);
+    Ok(out)
+}
+
+/// What a compile builds beside the template's YAML: the other artifacts, the template itself
+/// and the diagrams.
+struct Built {
+    out: Artifacts,
+    template: Arc<Value>,
+    diagrams: [RenderedFiles; 3],
+}
+
+/// Builds every artifact but the template's YAML, handing the template to `handover` to be
+/// written as soon as it is built and checked.
+fn emit_handing_over_template(
+    spec: &Spec,
+    system: &System,
+    rendered: &Rendered,
+    handover: &mut Handover<'_, Arc<Value>, Result<Vec<u8>, EmitError>>,
+) -> Result<Built, EmitFailure> {
     let definition = sagemaker::definition(system);
     definition.check().map_err(|m| fail(PIPELINE, m))?;
     let pipeline = definition.to_value();
@@ -327,29 +376,16 @@ pub fn emit_sharing(
     )
     .map_err(|m| fail(TEMPLATE, m))?;
     cloudformation::check(&template).map_err(|m| fail(TEMPLATE, m))?;
-    // Writing the template's YAML and reading it back is a third of a compile, and needs only
-    // the built template, as do the access check and the diagrams: it runs on a thread of its
-    // own beside them. Failures are reported in the order a compile in sequence meets them.
-    let write_and_read_back = || check::yaml_text(TEMPLATE.path, &template);
-    let access_and_diagrams = || {
-        access::verify(&template)?;
-        let draw = |kind| rendered.files(kind, graph::draw(kind, spec, &pipeline, &template));
-        Ok::<_, EmitError>([Kind::Architecture, Kind::Pipeline, Kind::Monitoring].map(draw))
-    };
-    let (diagrams, template_text) =
-        crate::parallel::beside(write_and_read_back, access_and_diagrams);
-    let (diagrams, template_text) = (diagrams?, template_text?);
-    let exceeded = limits::check(&template, &template_text);
-    if !exceeded.is_empty() {
-        return Err(EmitFailure::OverLimits(exceeded));
-    }
-    out.insert(TEMPLATE, template_text);
-    for (declared, bytes) in diagrams.into_iter().flatten() {
-        out.insert(declared, bytes);
-    }
-    let manifest = manifest(&out, code_sha256, spec_text);
-    out.insert(MANIFEST, check::json_text(MANIFEST.path, &manifest)?);
-    Ok(out)
+    let template = Arc::new(template);
+    handover.give(Arc::clone(&template));
+    access::verify(&template)?;
+    let draw = |kind| rendered.files(kind, graph::draw(kind, spec, &pipeline, &template));
+    let diagrams = [Kind::Architecture, Kind::Pipeline, Kind::Monitoring].map(draw);
+    Ok(Built {
+        out,
+        template,
+        diagrams,
+    })
 }
 
 /// The diagram of `kind` drawn from a build's files, as [`emit`] draws it from the values:
