@@ -218,11 +218,7 @@ mod tests {
                 |handover| handover.give(2),
             )
         });
-        let panic = outcome.expect_err("the side's panic goes on");
-        let message = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .unwrap_or_default();
+        let message = panic_message(outcome.expect_err("the side's panic goes on"));
         assert!(message.contains("the side fails"), "{message}");
     }
 
@@ -235,11 +231,12 @@ mod tests {
                 || (),
             )
         });
-        let panic = outcome.expect_err("the panic of item two goes on");
-        let message = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .unwrap_or_default();
+        let message = panic_message(outcome.expect_err("the panic of item two goes on"));
         assert!(message.contains("item two fails"), "{message}");
+    }
+
+    /// What a caught panic says.
+    fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+        panic.downcast_ref::<String>().cloned().unwrap_or_default()
     }
 }
