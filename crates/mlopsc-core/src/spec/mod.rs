@@ -84,20 +84,24 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl Parsed {
+    /// A spec whose text is not YAML mlopsc can read: its syntax error, and nothing else.
+    pub fn unreadable(diagnostic: Diagnostic) -> Parsed {
+        Parsed {
+            doc: None,
+            spec: None,
+            pruned: Vec::new(),
+            diagnostics: vec![diagnostic],
+        }
+    }
+}
+
 /// Parses and schema-checks a spec.
 pub fn parse(source: &SourceFile) -> Parsed {
-    let doc = match read_document(source) {
-        Ok(doc) => doc,
-        Err(diagnostic) => {
-            return Parsed {
-                doc: None,
-                spec: None,
-                pruned: Vec::new(),
-                diagnostics: vec![diagnostic],
-            };
-        }
-    };
-    parse_document(doc)
+    match read_document(source) {
+        Ok(doc) => parse_document(doc),
+        Err(diagnostic) => Parsed::unreadable(diagnostic),
+    }
 }
 
 /// Schema-checks a parsed document and reads it as a [`Spec`]: the base's, or an

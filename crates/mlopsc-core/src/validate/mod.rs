@@ -102,15 +102,7 @@ pub fn validate_environment(source: &SourceFile, environment: Option<&str>) -> V
     // problems too, where it keeps the base's values.
     let doc = match spec::read_document(source) {
         Ok(doc) => doc,
-        Err(diagnostic) => {
-            return Validated {
-                doc: None,
-                spec: None,
-                pruned: Vec::new(),
-                diagnostics: vec![diagnostic],
-                environments: Vec::new(),
-            };
-        }
+        Err(diagnostic) => return finish(spec::Parsed::unreadable(diagnostic)),
     };
     match select_and_check(&doc, name) {
         Some((mut validated, _)) => {
