@@ -1,5 +1,5 @@
 //! Times, on one template and in one run: mlopsc's write of it (serde-saphyr), mlopsc's write
-//! and read-back check together, and four YAML parsers each reading it into events and
+//! and read-back check together, and five YAML parsers each reading it into events and
 //! nothing more. The parse-only figures are the floor of any independent read-back.
 //!
 //! A last row parses the same template with every string over 64 characters cut to one: it
@@ -28,6 +28,19 @@ fn saphyr_parser_events(text: &str) -> usize {
         let (event, _) = event.expect("saphyr-parser reads the template");
         events += 1;
         if matches!(event, saphyr_parser::Event::StreamEnd) {
+            break;
+        }
+    }
+    events
+}
+
+fn granit_parser_events(text: &str) -> usize {
+    let mut parser = granit_parser::Parser::new_from_str(text);
+    let mut events = 0;
+    while let Some(event) = parser.next_event() {
+        let (event, _) = event.expect("granit-parser reads the template");
+        events += 1;
+        if matches!(event, granit_parser::Event::StreamEnd) {
             break;
         }
     }
@@ -115,7 +128,7 @@ fn main() {
     let runs = 100;
     println!("{path}: {} bytes, best of 5 rounds of {runs}", text.len());
     let cut_row = format!("strings > 64 cut ({} bytes): saphyr-parser", cut.len());
-    let rows: [(&str, Box<dyn Fn() -> usize>); 7] = [
+    let rows: [(&str, Box<dyn Fn() -> usize>); 8] = [
         (
             "mlopsc: write (serde-saphyr)",
             Box::new(|| {
@@ -135,6 +148,10 @@ fn main() {
         (
             "parse only: saphyr-parser",
             Box::new(|| saphyr_parser_events(&text)),
+        ),
+        (
+            "parse only: granit-parser",
+            Box::new(|| granit_parser_events(&text)),
         ),
         (
             "parse only: yaml-rust2",
