@@ -331,37 +331,25 @@ fn emit_handing_over_template(
     stepfunctions::check(&machine).map_err(|m| fail(STATE_MACHINE, m))?;
     let state_machine = machine.to_json().map_err(|m| fail(STATE_MACHINE, m))?;
     let dashboard = dashboard::body(system).map_err(|m| fail(DASHBOARD, m))?;
-    let mut out = Artifacts::default();
-    out.insert(PIPELINE, check::json_text(PIPELINE.path, &pipeline)?);
-    out.insert(
-        STATE_MACHINE,
-        check::json_text(STATE_MACHINE.path, &state_machine)?,
-    );
-    out.insert(DASHBOARD, check::json_text(DASHBOARD.path, &dashboard)?);
-    if let Some(definition) = sagemaker::monitoring_definition(system) {
-        definition
-            .check()
-            .map_err(|m| fail(MONITORING_PIPELINE, m))?;
-        let monitoring = definition.to_value();
-        out.insert(
-            MONITORING_PIPELINE,
-            check::json_text(MONITORING_PIPELINE.path, &monitoring)?,
-        );
-    }
+    let monitoring = match sagemaker::monitoring_definition(system) {
+        Some(definition) => {
+            definition
+                .check()
+                .map_err(|m| fail(MONITORING_PIPELINE, m))?;
+            Some(definition.to_value())
+        }
+        None => None,
+    };
     let deploy_machine = match stepfunctions::deploy::state_machine(system) {
         Some(machine) => {
             let deploy_fail = |m| fail(DEPLOY_STATE_MACHINE, m);
             let machine = machine.map_err(deploy_fail)?;
             stepfunctions::deploy::check(&machine).map_err(deploy_fail)?;
-            let definition = machine.to_json().map_err(deploy_fail)?;
-            out.insert(
-                DEPLOY_STATE_MACHINE,
-                check::json_text(DEPLOY_STATE_MACHINE.path, &definition)?,
-            );
-            Some(definition)
+            Some(machine.to_json().map_err(deploy_fail)?)
         }
         None => None,
     };
+    let mut out = Artifacts::default();
     let support = cloudformation::support_objects(system)?;
     for (path, bytes) in &support {
         out.insert_support(path.clone(), bytes.clone());
@@ -378,7 +366,21 @@ fn emit_handing_over_template(
     cloudformation::check(&template).map_err(|m| fail(TEMPLATE, m))?;
     let template = Arc::new(template);
     handover.give(Arc::clone(&template));
+    // Everything below runs beside the template's YAML, which takes longer: writing the JSON
+    // definitions here rather than before the hand-over takes them off the compile's path.
     access::verify(&template)?;
+    let json_files = [
+        (PIPELINE, Some(&pipeline)),
+        (STATE_MACHINE, Some(&state_machine)),
+        (DASHBOARD, Some(&dashboard)),
+        (MONITORING_PIPELINE, monitoring.as_ref()),
+        (DEPLOY_STATE_MACHINE, deploy_machine.as_ref()),
+    ];
+    for (declared, value) in json_files {
+        if let Some(value) = value {
+            out.insert(declared, check::json_text(declared.path, value)?);
+        }
+    }
     let draw = |kind| rendered.files(kind, graph::draw(kind, spec, &pipeline, &template));
     let diagrams = [Kind::Architecture, Kind::Pipeline, Kind::Monitoring].map(draw);
     Ok(Built {
