@@ -78,7 +78,7 @@ fn noise_images(dir: &Path) {
 }
 
 /// Whether an example's venv can be used; the skip line when it cannot. Under CI=true the
-/// runner creates it, so the test always runs there.
+/// test makes it (`mlopsc run --local`, or `venv_python`), so the test always runs there.
 fn python_available(example: &str) -> bool {
     let requirements =
         std::fs::read(examples().join(example).join("code/requirements.txt")).unwrap();
@@ -338,17 +338,26 @@ fn churn_example_registers_a_model_and_fails_a_recall_gate_no_model_can_pass() {
     );
 }
 
-/// The Python of an example's cached venv (once `python_available` said it can be used).
+/// The Python of an example's cached venv (once `python_available` said it can be used),
+/// made as `run --local` makes it when it does not exist yet: on a new machine under CI=true
+/// a test that runs a script directly may come before any run that would have made it, and
+/// tests making it at the same time wait for one another (`python::build_once`).
 fn venv_python(example: &str) -> PathBuf {
     let requirements =
         std::fs::read(examples().join(example).join("code/requirements.txt")).unwrap();
-    mlopsc::local::python::venv_root(
+    let venvs = mlopsc::local::python::venv_root(
         std::env::var_os("XDG_CACHE_HOME").as_deref(),
         std::env::var_os("HOME").as_deref(),
+    );
+    let environment: mlopsc::local::Env = std::env::vars_os().collect();
+    mlopsc::local::python::interpreter(
+        None,
+        Some(&requirements),
+        venvs.as_deref(),
+        &environment,
+        &mut std::io::stderr(),
     )
-    .unwrap()
-    .join(mlopsc::build::sha256_hex(&requirements))
-    .join("bin/python")
+    .unwrap_or_else(|e| panic!("the {example} venv: {e:?}"))
 }
 
 /// `scripts/synthetic-layouts.py`: the flagship's three sources from generated JPEGs, with
