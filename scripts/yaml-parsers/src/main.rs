@@ -21,31 +21,27 @@ fn best_ms(runs: u32, mut work: impl FnMut() -> usize) -> (f64, usize) {
     (best, count)
 }
 
-fn saphyr_parser_events(text: &str) -> usize {
-    let mut parser = saphyr_parser::Parser::new_from_str(text);
-    let mut events = 0;
-    while let Some(event) = parser.next_event() {
-        let (event, _) = event.expect("saphyr-parser reads the template");
-        events += 1;
-        if matches!(event, saphyr_parser::Event::StreamEnd) {
-            break;
+/// The event count of `text` through a parser with saphyr-parser's API: saphyr-parser itself,
+/// and granit-parser, the fork serde-saphyr reads with.
+macro_rules! saphyr_api_events {
+    ($name:ident, $parser:ident) => {
+        fn $name(text: &str) -> usize {
+            let mut parser = $parser::Parser::new_from_str(text);
+            let mut events = 0;
+            while let Some(event) = parser.next_event() {
+                let (event, _) = event.expect(concat!(stringify!($parser), " reads the template"));
+                events += 1;
+                if matches!(event, $parser::Event::StreamEnd) {
+                    break;
+                }
+            }
+            events
         }
-    }
-    events
+    };
 }
 
-fn granit_parser_events(text: &str) -> usize {
-    let mut parser = granit_parser::Parser::new_from_str(text);
-    let mut events = 0;
-    while let Some(event) = parser.next_event() {
-        let (event, _) = event.expect("granit-parser reads the template");
-        events += 1;
-        if matches!(event, granit_parser::Event::StreamEnd) {
-            break;
-        }
-    }
-    events
-}
+saphyr_api_events!(saphyr_parser_events, saphyr_parser);
+saphyr_api_events!(granit_parser_events, granit_parser);
 
 fn yaml_rust2_events(text: &str) -> usize {
     let mut parser = yaml_rust2::parser::Parser::new_from_str(text);
