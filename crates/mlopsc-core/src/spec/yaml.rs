@@ -55,8 +55,14 @@ pub const MAX_DEPTH: usize = 64;
 /// The most parser events that aliases may replay in total (the "billion laughs" guard).
 pub const MAX_ALIAS_EVENTS: usize = 10_000;
 
-/// The parser's stack: it recurses once per nesting level, with frames large enough in debug
-/// builds that [`MAX_DEPTH`] levels overflow a 2 MiB thread (the default for spawned threads).
+/// The stack the parser needs at [`MAX_DEPTH`], with room to spare: it recurses once per
+/// nesting level, about 0.3 MiB deep at the limit in a release build and 2.6 MiB in a debug
+/// one (more than a spawned thread's default 2 MiB). A thread with this much left parses in
+/// place: `main`'s 8 MiB does, so `validate` and `build` switch no stack (switching to a fresh
+/// one cost `validate` of the flagship 0.8 ms). A test parses the deepest documents with just
+/// this much left.
+const PARSER_STACK_NEEDED: usize = 4 * 1024 * 1024;
+/// The stack a thread with less than [`PARSER_STACK_NEEDED`] left switches to for the parse.
 const PARSER_STACK_BYTES: usize = 16 * 1024 * 1024;
 
 /// A YAML text that could not be turned into a [`Document`].
@@ -112,7 +118,7 @@ impl Document {
         };
         // On a stack with room for the deepest nesting allowed: this one when it has that
         // much left, else a fresh one switched to in place (no thread to start and join).
-        let parsed = stacker::maybe_grow(PARSER_STACK_BYTES, PARSER_STACK_BYTES, parse);
+        let parsed = stacker::maybe_grow(PARSER_STACK_NEEDED, PARSER_STACK_BYTES, parse);
         match parsed {
             Some(Ok(root)) => Ok(Document {
                 root: root.value.into_node(text, span_of(text, &root.referenced)),
@@ -612,6 +618,52 @@ impl<'de> Visitor<'de> for RawNodeVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The documents nested deepest in each style (block mappings, flow sequences, flow
+    /// mappings), at the limit and one level past it: each with whether it is too deep.
+    fn deepest_documents() -> Vec<(String, bool)> {
+        let mut documents = Vec::new();
+        for depth in [MAX_DEPTH - 1, MAX_DEPTH + 1] {
+            let too_deep = depth > MAX_DEPTH;
+            let mut block = String::new();
+            for level in 0..depth {
+                block.push_str(&format!("{}k{level}:\n", "  ".repeat(level)));
+            }
+            block.push_str(&format!("{}leaf: 1\n", "  ".repeat(depth)));
+            let sequences = format!("k: {}1{}\n", "[".repeat(depth), "]".repeat(depth));
+            let mappings = format!("k: {}1{}\n", "{a: ".repeat(depth), "}".repeat(depth));
+            documents.extend([block, sequences, mappings].map(|text| (text, too_deep)));
+        }
+        documents
+    }
+
+    /// With [`PARSER_STACK_NEEDED`] left, the parser runs on the caller's stack: the deepest
+    /// documents must fit in it (a debug build, as tests run, needs the most). Overflowing
+    /// aborts the test binary.
+    #[test]
+    fn the_deepest_documents_parse_in_place_within_the_stack_the_parser_needs() {
+        for (text, too_deep) in deepest_documents() {
+            let parsed = std::thread::Builder::new()
+                .stack_size(PARSER_STACK_NEEDED + 256 * 1024)
+                .spawn(move || {
+                    let left = stacker::remaining_stack().expect("the stack's size is known");
+                    assert!(
+                        left >= PARSER_STACK_NEEDED,
+                        "{left} bytes left: it would switch"
+                    );
+                    Document::parse(&text).map(|_| ()).map_err(|e| e.kind)
+                })
+                .expect("a thread starts")
+                .join()
+                .expect("the parse does not panic");
+            let expected = if too_deep {
+                Err(SyntaxErrorKind::TooDeep)
+            } else {
+                Ok(())
+            };
+            assert_eq!(parsed, expected);
+        }
+    }
 
     #[test]
     fn keeps_spans_of_keys_and_values() {
