@@ -77,16 +77,23 @@ fn noise_images(dir: &Path) {
     }
 }
 
+/// An example's `requirements.txt` and the folder its venv is kept under, as `run --local`
+/// finds them.
+fn venv_inputs(example: &str) -> (Vec<u8>, Option<PathBuf>) {
+    let requirements =
+        std::fs::read(examples().join(example).join("code/requirements.txt")).unwrap();
+    let venvs = mlopsc::local::python::venv_root(
+        std::env::var_os("XDG_CACHE_HOME").as_deref(),
+        std::env::var_os("HOME").as_deref(),
+    );
+    (requirements, venvs)
+}
+
 /// Whether an example's venv can be used; the skip line when it cannot. Under CI=true the
 /// test makes it (`mlopsc run --local`, or `venv_python`), so the test always runs there.
 fn python_available(example: &str) -> bool {
-    let requirements =
-        std::fs::read(examples().join(example).join("code/requirements.txt")).unwrap();
-    let venv = mlopsc::local::python::venv_root(
-        std::env::var_os("XDG_CACHE_HOME").as_deref(),
-        std::env::var_os("HOME").as_deref(),
-    )
-    .map(|root| root.join(mlopsc::build::sha256_hex(&requirements)));
+    let (requirements, venvs) = venv_inputs(example);
+    let venv = venvs.map(|root| root.join(mlopsc::build::sha256_hex(&requirements)));
     let ready = venv.as_ref().is_some_and(|v| v.join("bin/python").exists());
     if ready || std::env::var("CI").as_deref() == Ok("true") {
         return true;
@@ -343,12 +350,7 @@ fn churn_example_registers_a_model_and_fails_a_recall_gate_no_model_can_pass() {
 /// a test that runs a script directly may come before any run that would have made it, and
 /// tests making it at the same time wait for one another (`python::build_once`).
 fn venv_python(example: &str) -> PathBuf {
-    let requirements =
-        std::fs::read(examples().join(example).join("code/requirements.txt")).unwrap();
-    let venvs = mlopsc::local::python::venv_root(
-        std::env::var_os("XDG_CACHE_HOME").as_deref(),
-        std::env::var_os("HOME").as_deref(),
-    );
+    let (requirements, venvs) = venv_inputs(example);
     let environment: mlopsc::local::Env = std::env::vars_os().collect();
     mlopsc::local::python::interpreter(
         None,
