@@ -59,8 +59,8 @@ pub const MAX_ALIAS_EVENTS: usize = 10_000;
 /// nesting level, about 0.3 MiB deep at the limit in a release build and 2.6 MiB in a debug
 /// one (more than a spawned thread's default 2 MiB). A thread with this much left parses in
 /// place: `main`'s 8 MiB does, so `validate` and `build` switch no stack (switching to a fresh
-/// one cost `validate` of the flagship 0.8 ms). A test parses the deepest documents with just
-/// this much left.
+/// one cost `validate` of the flagship about 0.7 ms). A test parses the deepest documents with
+/// just this much left.
 const PARSER_STACK_NEEDED: usize = 4 * 1024 * 1024;
 /// The stack a thread with less than [`PARSER_STACK_NEEDED`] left switches to for the parse.
 const PARSER_STACK_BYTES: usize = 16 * 1024 * 1024;
