@@ -300,3 +300,65 @@ fn the_monitoring_step_may_publish_only_to_its_namespace() {
         ]
     );
 }
+
+/// Blue/green auto-rollback reads the rollback alarms as the caller: without the statement
+/// that allows it, the deploy machine's update is denied.
+#[test]
+fn the_deploy_machine_may_read_its_rollback_alarms() {
+    let mut t = template("skin-lesion");
+    t["Resources"]["DeployStateMachineRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| s["Sid"] != "ReadTheRollbackAlarms");
+    let denials: Vec<String> = access::check(&t)
+        .denials
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        denials,
+        [
+            "the state machine DeployStateMachine (role DeployStateMachineRole) may not cloudwatch:DescribeAlarms on arn:aws:cloudwatch:region-1:111122223333:alarm:skin-lesion-endpoint-errors"
+        ]
+    );
+}
+
+/// prod deploys packages of dev's registry: its deploy role may make a model of such a
+/// package (the caller's policy must allow it, beside the group's resource policy), and may
+/// read the package's model archive under dev's `models/`, which the image monitoring copies.
+#[test]
+fn prod_may_create_models_of_central_packages_and_copy_their_archives() {
+    // The committed prod template, which `build --check` in `make test` keeps current.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/generated/skin-lesion/prod/template.yaml"
+    );
+    let text = std::fs::read_to_string(path).expect("prod's template is committed");
+    let prod = Document::parse(&text)
+        .expect("the template is YAML")
+        .to_json();
+    let statements =
+        prod["Resources"]["DeployStateMachineRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+            ["Statement"]
+            .as_array()
+            .unwrap();
+    let by_sid = |sid: &str| {
+        statements
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("no statement {sid}"))
+    };
+    assert_eq!(
+        by_sid("CreateModelsOfCentralPackages")["Resource"],
+        "arn:aws:sagemaker:us-east-1:123456789012:model-package/skin-lesion-classifier/*"
+    );
+    assert_eq!(
+        by_sid("CreateModelsOfCentralPackages")["Action"],
+        "sagemaker:CreateModel"
+    );
+    assert_eq!(
+        by_sid("ReadCentralModelArchives")["Resource"][1],
+        serde_json::json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::skin-lesion-dev-models-123456789012/models/*"})
+    );
+}

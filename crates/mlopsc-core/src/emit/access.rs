@@ -858,6 +858,12 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
             .iter()
             .find_map(|s| s["Parameters"]["KmsKeyId"].as_str())
             .map(str::to_string);
+        // The role the models run as: guardrails read the rollback alarms as it, too.
+        let model_role = states
+            .iter()
+            .find_map(|s| s["Parameters"]["ExecutionRoleArn"].as_str())
+            .and_then(|arn| names.role_with_arn(arn));
+        let mut guardrail_reads = Vec::new();
         for state in &states {
             let task = state["Resource"].as_str().unwrap_or_default();
             let parameters = &state["Parameters"];
@@ -895,6 +901,31 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
                             && let Some(key) = &config_key
                         {
                             push("kms:CreateGrant", key.clone());
+                        }
+                        // Auto-rollback reads the alarms it watches, as the caller and as
+                        // the models' execution role.
+                        for alarm in
+                            parameters["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+                                .as_array()
+                                .into_iter()
+                                .flatten()
+                        {
+                            let Some(name) = alarm["AlarmName"].as_str() else {
+                                continue;
+                            };
+                            let alarm = format!(
+                                "arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"
+                            );
+                            if let Some(model_role) = &model_role {
+                                guardrail_reads.push(Request {
+                                    role: model_role.clone(),
+                                    caller: format!("the deployment guardrails of {id}"),
+                                    action: "cloudwatch:DescribeAlarms".into(),
+                                    resource: alarm.clone(),
+                                    namespace: None,
+                                });
+                            }
+                            push("cloudwatch:DescribeAlarms", alarm);
                         }
                         sagemaker(&format!("endpoint/{}", named("EndpointName")))
                     }
@@ -952,6 +983,7 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
                 }
             }
         }
+        requests.append(&mut guardrail_reads);
     }
 }
 

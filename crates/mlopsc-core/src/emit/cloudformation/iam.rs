@@ -320,6 +320,13 @@ fn endpoint_role(t: &mut Template) {
             MODELS_PREFIX,
         ));
     }
+    // SageMaker's deployment guardrails read the rollback alarms with the model's role.
+    if !endpoint.rollout.rollback_alarms.is_empty() {
+        statements.push(describe_rollback_alarms(
+            t,
+            &endpoint.rollout.rollback_alarms,
+        ));
+    }
     if let Some(capture) = &endpoint.capture {
         statements.push(json!({
             "Sid": "WriteCaptures",
@@ -621,12 +628,7 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
     // The packages of this stack's group and, with a central registry, of that group.
     let mut packages = vec![t.arn("sagemaker", &format!("model-package/{group}/*"))];
     if let Some(central) = &system.registry.central {
-        packages.push(json!(format!(
-            "{}/*",
-            central
-                .group_arn
-                .replacen(":model-package-group/", ":model-package/", 1)
-        )));
+        packages.push(central_packages(central));
     }
     let packages = match <[Value; 1]>::try_from(packages) {
         Ok([one]) => one,
@@ -714,6 +716,31 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
             "ReadCentralDriftBaselines",
             BASELINES_PREFIX,
         ));
+        // Image monitoring copies the package's model archive too, under that bucket's models/.
+        if system.image_monitoring.is_some() {
+            statements.extend(central_reads(
+                t,
+                central,
+                "ReadCentralModelArchives",
+                MODELS_PREFIX,
+            ));
+        }
+        // A model made from another account's package needs the caller's own policy to
+        // allow CreateModel on the package, beside the group's resource policy.
+        statements.push(json!({
+            "Sid": "CreateModelsOfCentralPackages",
+            "Effect": "Allow",
+            "Action": "sagemaker:CreateModel",
+            "Resource": central_packages(central),
+        }));
+    }
+    // An update with rollback alarms makes SageMaker read them as the caller (deployment
+    // guardrails' auto-rollback).
+    if !endpoint.rollout.rollback_alarms.is_empty() {
+        statements.push(describe_rollback_alarms(
+            t,
+            &endpoint.rollout.rollback_alarms,
+        ));
     }
     // The endpoint's volumes take the key, and SageMaker asks the caller for a grant on it;
     // NVMe instance storage has a hardware key instead.
@@ -738,6 +765,30 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
             used_by: "the deploy state machine",
         },
     );
+}
+
+/// Every package of a central registry's group.
+fn central_packages(central: &crate::spec::CentralRegistry) -> Value {
+    json!(format!(
+        "{}/*",
+        central
+            .group_arn
+            .replacen(":model-package-group/", ":model-package/", 1)
+    ))
+}
+
+/// `cloudwatch:DescribeAlarms` on exactly the rollout's rollback alarms.
+fn describe_rollback_alarms(t: &Template, alarms: &[String]) -> Value {
+    let arns: Vec<Value> = alarms
+        .iter()
+        .map(|name| t.arn("cloudwatch", &format!("alarm:{name}")))
+        .collect();
+    json!({
+        "Sid": "ReadTheRollbackAlarms",
+        "Effect": "Allow",
+        "Action": "cloudwatch:DescribeAlarms",
+        "Resource": arns,
+    })
 }
 
 /// EventBridge may start the deploy state machine, nothing else.
