@@ -72,7 +72,7 @@ fn deployment_config(strategy: &str) -> serde_json::Value {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/minimal");
     let mut text = std::fs::read_to_string(dir.join("mlops.yaml")).unwrap();
     text.push_str(&format!(
-        "deployment:\n  endpointName: minimal-classifier\n  instanceType: ml.m5.large\n  strategy: {strategy}\nalarms:\n  - {{name: endpoint-errors, metric: endpoint5xxErrors, threshold: 5}}\n  - {{name: slow, metric: endpointModelLatency, threshold: 200000}}\n"
+        "deployment:\n  endpointName: minimal-classifier\n  instanceType: ml.m5.large\n  initialInstanceCount: 2\n  strategy: {strategy}\nalarms:\n  - {{name: endpoint-errors, metric: endpoint5xxErrors, threshold: 5}}\n  - {{name: slow, metric: endpointModelLatency, threshold: 200000}}\n"
     ));
     let source = mlopsc::diagnostics::SourceFile {
         name: "mlops.yaml".into(),

@@ -114,14 +114,14 @@ fn the_examples_estimates() {
 
 #[test]
 fn plan_prints_the_change_in_dollars_against_the_old_spec() {
-    // The flagship with the endpoint's autoscaling minimum raised from 1 to 3: two more
-    // ml.g4dn.xlarge instances all month, 2 × 730 h × $0.736 = $1074.56 more.
+    // The flagship with the endpoint's autoscaling minimum raised from 2 to 3: one more
+    // ml.g4dn.xlarge instance all month, 730 h × $0.736 = $537.28 more.
     let dir = tempfile::tempdir().expect("tempdir");
     let example = root().join("examples/skin-lesion");
     let text = std::fs::read_to_string(example.join("mlops.yaml")).expect("flagship");
     let raised = text
-        .replacen("initialInstanceCount: 1", "initialInstanceCount: 3", 1)
-        .replacen("minInstances: 1", "minInstances: 3", 1);
+        .replacen("initialInstanceCount: 2", "initialInstanceCount: 3", 1)
+        .replacen("minInstances: 2", "minInstances: 3", 1);
     assert_ne!(raised, text);
     let new = dir.path().join("mlops.yaml");
     std::fs::write(&new, raised).expect("write");
@@ -142,13 +142,13 @@ fn plan_prints_the_change_in_dollars_against_the_old_spec() {
     };
     let human = run(&args("human"));
     assert!(
-        human.contains("\nMonthly cost estimate: $575.73 -> $1650.29 (+$1074.56)\n"),
+        human.contains("\nMonthly cost estimate: $1113.01 -> $1650.29 (+$537.28)\n"),
         "{human}"
     );
     let json: serde_json::Value = serde_json::from_str(&run(&args("json"))).expect("JSON");
     assert_eq!(
         json["cost"],
-        serde_json::json!({"monthly": 1650.29, "base": 575.73, "delta": 1074.56})
+        serde_json::json!({"monthly": 1650.29, "base": 1113.01, "delta": 537.28})
     );
     // Without --cost-base, only the new spec's figure.
     let alone = run(&args("human")[..5]);

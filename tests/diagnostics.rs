@@ -157,7 +157,9 @@ fixtures! {
     r003_batch_window_on_a_schedule: "R003-batch-window-on-a-schedule.yaml" => R003 at 18:7 "batchWindowSeconds";
     // Deployment strategies.
     r003_strategy_member: "R003-strategy-member.yaml" => R003 at 19:5 "bakeSeconds";
-    r001_unknown_rollback_alarm: "R001-unknown-rollback-alarm.yaml" => R001 at 20:22 "endpoint-erorrs";
+    r001_unknown_rollback_alarm: "R001-unknown-rollback-alarm.yaml" => R001 at 21:22 "endpoint-erorrs";
+    v009_canary_on_one_instance: "V009-canary-on-one-instance.yaml" => V009 at 20:23 "10";
+    v010_rollback_alarm_slower_than_canary: "V010-rollback-alarm-slower-than-canary.yaml" => V010 at 21:22 "endpoint-errors";
     // Environments.
     r005_cross_region_registry: "R005-cross-region-registry.yaml" => R005 at 23:17 "dev";
     // Limits of the whole stack, found by compiling.

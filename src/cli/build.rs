@@ -37,6 +37,10 @@ pub(super) fn build_command(
                 print_diagnostics(&source, &checked.validated.diagnostics, format, io);
                 return exit::SPEC_ERRORS;
             }
+            // Warnings do not stop the build; the human format shows them before it.
+            if format == Format::Human && !checked.validated.diagnostics.is_empty() {
+                print_diagnostics(&source, &checked.validated.diagnostics, format, io);
+            }
             let environments: Vec<String> = checked
                 .validated
                 .spec

@@ -111,6 +111,11 @@ codes! {
     /// The spec compiles to a stack larger than AWS accepts: too many resources, or a
     /// template too long.
     V008,
+    /// A canary the new fleet cannot hold: more than half of its instances, or a fleet of one.
+    V009,
+    /// A rollback alarm that cannot fire while the canary alone serves the new model (a
+    /// warning).
+    V010,
     /// An invalid EventBridge or Model Monitor schedule expression.
     X001,
     /// An invalid S3 URI.

@@ -18,7 +18,7 @@ mod references;
 pub mod syntax;
 pub mod values;
 
-use crate::diagnostics::{Code, Diagnostic, SourceFile};
+use crate::diagnostics::{Code, Diagnostic, Severity, SourceFile};
 use crate::spec::{self, Pointer, Spec, environments, yaml::Document};
 
 /// The outcome of validating one file.
@@ -336,6 +336,8 @@ fn reads(code: Code) -> Reads {
         Code::I006 => with_siblings(vec![top("model").key("framework")]),
         Code::V003 => only(vec![top("evaluation").key("metrics")]),
         Code::R001 | Code::R002 => only(vec![top("customSteps"), top("alarms")]),
+        Code::V009 => only(vec![top("deployment")]),
+        Code::V010 => only(vec![top("deployment"), top("alarms")]),
         Code::R004 => only(vec![
             top("deployment"),
             top("monitoring"),
@@ -392,6 +394,21 @@ impl Rules<'_> {
         self.report(code, pointer, span, message.into(), help.into());
     }
 
+    /// Reports a warning at the value that `pointer` names: the spec compiles, but part of
+    /// it cannot do what it says.
+    pub fn warning(
+        &mut self,
+        code: Code,
+        pointer: &Pointer,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        let span = self.doc.span_of(pointer);
+        let mut diagnostic = Diagnostic::error(code, span, message).with_help(help);
+        diagnostic.severity = Severity::Warning;
+        self.push(code, pointer, diagnostic);
+    }
+
     /// An error at `span`, the value or key `pointer` names, unless it only echoes a value
     /// the schema check already pruned.
     fn report(
@@ -402,13 +419,20 @@ impl Rules<'_> {
         message: String,
         help: String,
     ) {
+        self.push(
+            code,
+            pointer,
+            Diagnostic::error(code, span, message).with_help(help),
+        );
+    }
+
+    fn push(&mut self, code: Code, pointer: &Pointer, diagnostic: Diagnostic) {
         if self.depends_on_pruned(code, pointer) {
             return;
         }
         #[cfg(test)]
         self.pointers.push(pointer.clone());
-        self.diagnostics
-            .push(Diagnostic::error(code, span, message).with_help(help));
+        self.diagnostics.push(diagnostic);
     }
 }
 

@@ -23,6 +23,8 @@ fn is_regression(metric: Metric) -> bool {
 }
 
 pub(super) fn check(spec: &Spec, rules: &mut Rules) {
+    canary_fits_the_fleet(spec, rules);
+    rollback_alarms_fire_during_the_canary(spec, rules);
     for (i, gate) in spec.quality_gates.iter().enumerate() {
         threshold_in_range(
             rules,
@@ -242,4 +244,87 @@ fn threshold_in_range(rules: &mut Rules, metric: Metric, threshold: f64, pointer
 
 fn round(value: f64) -> f64 {
     (value * 1e6).round() / 1e6
+}
+
+/// V009: SageMaker's canary is a whole number of instances of the new fleet, at most half of
+/// it, so a fleet of one instance cannot hold a canary at any percentage.
+fn canary_fits_the_fleet(spec: &Spec, rules: &mut Rules) {
+    let Some(deployment) = &spec.deployment else {
+        return;
+    };
+    let Some(canary) = &deployment.strategy.canary else {
+        return;
+    };
+    let fleet = deployment.initial_instance_count;
+    let canary_instances = (u64::from(canary.percent) * u64::from(fleet)).div_ceil(100);
+    if fleet >= 2 && canary_instances * 2 <= u64::from(fleet) {
+        return;
+    }
+    let pointer = Pointer::root()
+        .key("deployment")
+        .key("strategy")
+        .key("canary")
+        .key("percent");
+    let message = format!(
+        "a {}% canary of {fleet} instance{} is {canary_instances} instance{}, more than half of the new fleet",
+        canary.percent,
+        if fleet == 1 { "" } else { "s" },
+        if canary_instances == 1 { "" } else { "s" },
+    );
+    let help = if fleet < 2 {
+        "a canary needs a fleet of at least 2 instances: raise `deployment.initialInstanceCount` (and `autoscaling.minInstances`) to 2, or use `type: blueGreen` without `canary` to move all traffic at once"
+            .to_string()
+    } else {
+        let half = u64::from(fleet / 2);
+        format!(
+            "use at most {}% of {fleet} instances, or a larger fleet",
+            100 * half / u64::from(fleet)
+        )
+    };
+    rules.error(Code::V009, &pointer, message, help);
+}
+
+/// V010 (a warning): a rollback alarm fires only after `evaluationPeriods` periods in breach;
+/// longer than the canary's wait, it cannot stop a bad model while only the canary serves it.
+fn rollback_alarms_fire_during_the_canary(spec: &Spec, rules: &mut Rules) {
+    let Some(deployment) = &spec.deployment else {
+        return;
+    };
+    let strategy = &deployment.strategy;
+    let Some(canary) = &strategy.canary else {
+        return;
+    };
+    for (i, name) in strategy.rollback_alarms.iter().enumerate() {
+        let Some(alarm) = spec.alarms.iter().find(|a| &a.name == name) else {
+            continue; // R001
+        };
+        let needs = u64::from(alarm.period_seconds) * u64::from(alarm.evaluation_periods);
+        if needs <= u64::from(canary.wait_seconds) {
+            continue;
+        }
+        let fits = canary.wait_seconds / alarm.period_seconds.max(1);
+        let help = if fits >= 1 {
+            format!(
+                "set `evaluationPeriods: {fits}` on `{name}` (or a shorter `periodSeconds`), or wait at least {needs} s in the canary"
+            )
+        } else {
+            format!(
+                "set `periodSeconds: 60` on `{name}` with at most {} evaluation periods, or wait at least {needs} s in the canary",
+                (canary.wait_seconds / 60).max(1)
+            )
+        };
+        rules.warning(
+            Code::V010,
+            &Pointer::root()
+                .key("deployment")
+                .key("strategy")
+                .key("rollbackAlarms")
+                .index(i),
+            format!(
+                "rollback alarm `{name}` needs {} s in breach ({} s x {} periods) to fire, longer than the canary's {} s wait",
+                needs, alarm.period_seconds, alarm.evaluation_periods, canary.wait_seconds
+            ),
+            help,
+        );
+    }
 }
