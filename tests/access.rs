@@ -259,9 +259,10 @@ fn the_deploy_machine_passes_only_the_endpoint_role_and_writes_only_the_monitori
             "the state machine DeployStateMachine (role DeployStateMachineRole) may not s3:PutObject on arn:aws:s3:::skin-lesion-pipeline-123456789012/monitoring/baseline/{file}"
         ))
     );
+    // The lookup before the create or update, and the polls after.
     assert_eq!(
         denied_without("CreateOrUpdateTheEndpoint"),
-        ["CreateEndpoint", "UpdateEndpoint", "DescribeEndpoint"].map(|call| format!(
+        ["DescribeEndpoint", "DescribeEndpoint", "CreateEndpoint", "UpdateEndpoint", "DescribeEndpoint"].map(|call| format!(
             "the state machine DeployStateMachine (role DeployStateMachineRole) may not sagemaker:{call} on arn:aws:sagemaker:region-1:111122223333:endpoint/skin-lesion-classifier"
         ))
     );
@@ -360,5 +361,33 @@ fn prod_may_create_models_of_central_packages_and_copy_their_archives() {
     assert_eq!(
         by_sid("ReadCentralModelArchives")["Resource"][1],
         serde_json::json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::skin-lesion-dev-models-123456789012/models/*"})
+    );
+}
+
+#[test]
+fn the_deploy_machine_may_register_the_endpoints_autoscaling() {
+    let t = template("skin-lesion");
+    let mut broken = t.clone();
+    broken["Resources"]["DeployStateMachineRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| {
+            !s["Sid"]
+                .as_str()
+                .is_some_and(|sid| ["ScaleTheEndpoint", "CreateTheAutoscalingRole"].contains(&sid))
+        });
+    let denied: Vec<String> = access::check(&broken)
+        .denials
+        .iter()
+        .map(|d| d.action.clone())
+        .collect();
+    assert_eq!(
+        denied,
+        [
+            "application-autoscaling:RegisterScalableTarget",
+            "iam:CreateServiceLinkedRole",
+            "application-autoscaling:PutScalingPolicy",
+        ]
     );
 }

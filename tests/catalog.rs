@@ -7,7 +7,6 @@ use std::process::Command;
 
 use mlopsc::build::compile;
 use mlopsc::diagnostics::{Code, Diagnostic, SourceFile, render_human};
-use mlopsc::spec::yaml::Document;
 
 #[path = "common/optional.rs"]
 mod optional;
@@ -129,24 +128,20 @@ fn a_misspelled_type_gets_the_closest_type_of_its_use() {
     assert_eq!(found.help.as_deref(), Some("did you mean `ml.g5.2xlarge`?"));
 }
 
-/// The endpoint config of a spec, from its template.
+/// The endpoint config the deploy state machine creates for a spec.
 fn endpoint_config(source: &SourceFile) -> serde_json::Value {
     let compiled = match compile(source, &root().join("examples/minimal")) {
         Ok(compiled) => compiled,
         Err(err) => panic!("the spec does not compile: {err:?}"),
     };
-    let text = String::from_utf8(
+    let machine: serde_json::Value = serde_json::from_slice(
         compiled
             .artifacts
-            .get(mlopsc::emit::TEMPLATE.path)
-            .expect("a template")
-            .to_vec(),
+            .get(mlopsc::emit::DEPLOY_STATE_MACHINE.path)
+            .expect("a deploy state machine"),
     )
-    .expect("the template is UTF-8");
-    let template = Document::parse(&text)
-        .expect("the template is YAML")
-        .to_json();
-    template["Resources"]["EndpointConfig"]["Properties"].clone()
+    .expect("the machine is JSON");
+    machine["States"]["CreateEndpointConfig"]["Parameters"].clone()
 }
 
 #[test]

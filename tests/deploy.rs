@@ -31,6 +31,8 @@ use in_process::Ran;
 struct Moto {
     child: Child,
     port: u16,
+    /// The venv's python next to moto_server, which has boto3.
+    python: PathBuf,
 }
 
 impl Moto {
@@ -50,14 +52,19 @@ impl Moto {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
-        let child = Command::new(server.with_file_name("python"))
+        let python = server.with_file_name("python");
+        let child = Command::new(&python)
             .arg(root().join("tests/moto/launch.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("moto_server starts");
-        let moto = Moto { child, port };
+        let moto = Moto {
+            child,
+            port,
+            python,
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -71,6 +78,29 @@ impl Moto {
 
     fn endpoint(&self) -> String {
         local(&format!("http://127.0.0.1:{}", self.port))
+    }
+
+    /// EventBridge Scheduler's schedules, name and target ARN, as boto3 lists them (mlopsc
+    /// itself never calls Scheduler: the stack makes the schedules).
+    fn schedules(&self) -> Vec<(String, String)> {
+        let script = "import boto3, json, sys\n\
+             c = boto3.client('scheduler', endpoint_url=sys.argv[1], region_name=sys.argv[2])\n\
+             names = [s['Name'] for s in c.list_schedules()['Schedules']]\n\
+             print(json.dumps([[n, c.get_schedule(Name=n)['Target']['Arn']] for n in names]))";
+        let output = Command::new(&self.python)
+            .args(["-c", script, &self.endpoint(), REGION])
+            .envs(FAKE_AWS)
+            .output()
+            .expect("the venv's python runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut listed: Vec<(String, String)> =
+            serde_json::from_slice(&output.stdout).expect("JSON");
+        listed.sort();
+        listed
     }
 }
 
@@ -1016,6 +1046,17 @@ fn the_flagship_applies_then_plans_no_changes_until_a_real_change() {
         stdout(&output).contains("Apply complete."),
         "{}",
         stdout(&output)
+    );
+    // The monitoring's schedules exist from the first apply, before any model is approved,
+    // and start the monitoring pipeline the stack made.
+    let pipeline =
+        format!("arn:aws:sagemaker:{REGION}:123456789012:pipeline/skin-lesion-monitoring");
+    assert_eq!(
+        moto.schedules(),
+        [
+            ("skin-lesion-monitoring-1".to_string(), pipeline.clone()),
+            ("skin-lesion-monitoring-2".to_string(), pipeline),
+        ]
     );
 
     let output = run(&["plan", "mlops.yaml", "--detailed-exitcode"]);

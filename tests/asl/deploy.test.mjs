@@ -126,17 +126,28 @@ async function evaluateJsonata(value, states) {
 }
 
 /**
- * Runs the machine. `pkg` is DescribeModelPackage's answer; `exists` whether the endpoint
- * is there; `statuses` the DescribeEndpoint answers in turn (the last repeats), each
- * `[status, config]` where config `'new'` is this release's configuration; `update` may be
- * an Error that UpdateEndpoint throws.
+ * Runs the machine. `pkg` is DescribeModelPackage's answer; `existing` the statuses the
+ * endpoint has when the machine looks for it, in turn (empty: it is absent, as SageMaker
+ * says with a ValidationException); `statuses` the DescribeEndpoint answers after the create
+ * or update (the last repeats), each `[status, config]` where config `'new'` is this
+ * release's configuration; `update` may be an Error that UpdateEndpoint throws; `lookup` an
+ * Error the first DescribeEndpoint throws.
  */
-async function run({ pkg = {}, exists = true, statuses = [['Updating', 'old'], ['InService', 'new']], update } = {}) {
+async function run({
+  pkg = {},
+  exists = true,
+  existing = exists ? ['InService'] : [],
+  statuses = [['Updating', 'old'], ['InService', 'new']],
+  update,
+  lookup,
+  register,
+} = {}) {
   const calls = {};
   const record = (name, request) => {
     (calls[name] ??= []).push(request);
   };
   let release;
+  let changed = false;
   const sagemaker = {
     DescribeModelPackage: async (request) => {
       record('DescribeModelPackage', request);
@@ -151,22 +162,28 @@ async function run({ pkg = {}, exists = true, statuses = [['Updating', 'old'], [
       record('CreateEndpointConfig', request);
       return { EndpointConfigArn: 'arn:config' };
     },
-    ListEndpoints: async (request) => {
-      record('ListEndpoints', request);
-      const endpoints = [{ EndpointName: `${endpointName}-other` }];
-      if (exists) endpoints.push({ EndpointName: endpointName });
-      return { Endpoints: endpoints };
-    },
     CreateEndpoint: async (request) => {
       record('CreateEndpoint', request);
+      changed = true;
       return { EndpointArn: 'arn:endpoint' };
     },
     UpdateEndpoint: async (request) => {
       record('UpdateEndpoint', request);
       if (update) throw update;
+      changed = true;
       return { EndpointArn: 'arn:endpoint' };
     },
     DescribeEndpoint: async (request) => {
+      if (!changed) {
+        // The lookup before the create or update.
+        record('FindEndpoint', request);
+        const n = calls.FindEndpoint.length;
+        if (lookup && n === 1) throw lookup;
+        if (existing.length === 0) {
+          throw awsError('SageMaker.SageMakerException', `Could not find endpoint "${request.EndpointName}". (Service: SageMaker, Status Code: 400, Error Code: ValidationException)`);
+        }
+        return { EndpointName: request.EndpointName, EndpointStatus: existing[Math.min(n - 1, existing.length - 1)], EndpointConfigName: `${project}-previous` };
+      }
       record('DescribeEndpoint', request);
       const [status, config] = statuses[Math.min(calls.DescribeEndpoint.length - 1, statuses.length - 1)];
       return {
@@ -182,6 +199,17 @@ async function run({ pkg = {}, exists = true, statuses = [['Updating', 'old'], [
       return { CopyObjectResult: { ETag: '"e"' } };
     },
   };
+  const applicationautoscaling = {
+    RegisterScalableTarget: async (request) => {
+      record('RegisterScalableTarget', request);
+      if (register) throw register;
+      return { ScalableTargetARN: 'arn:target' };
+    },
+    PutScalingPolicy: async (request) => {
+      record('PutScalingPolicy', request);
+      return { PolicyARN: 'arn:policy', Alarms: [] };
+    },
+  };
   const handlers = {};
   for (const name of taskStates) {
     const state = definition.States[name];
@@ -193,7 +221,7 @@ async function run({ pkg = {}, exists = true, statuses = [['Updating', 'old'], [
       continue;
     }
     const [service, action] = state.Resource.split(':').slice(-2);
-    const handler = { sagemaker, s3 }[service]?.[action.charAt(0).toUpperCase() + action.slice(1)];
+    const handler = { sagemaker, s3, applicationautoscaling }[service]?.[action.charAt(0).toUpperCase() + action.slice(1)];
     assert.ok(handler, `no mock for ${state.Resource}`);
     if (state.QueryLanguage === 'JSONata') {
       // The emulator passes the raw input and takes the result as the output: do what
@@ -256,6 +284,28 @@ describe(`${project} deploy state machine`, () => {
       { EndpointName: endpointName, EndpointConfigName: model.ModelName, DeploymentConfig: expectedDeploymentConfig() },
     ]);
     assert.equal(r.calls.DescribeEndpoint.length, 2, 'polled until InService');
+    // docs/deployment-guide.md: the machine owns the endpoint's autoscaling, registered again
+    // with every release so an update keeps it.
+    const scaling = spec.deployment.autoscaling;
+    if (scaling) {
+      const target = {
+        ServiceNamespace: 'sagemaker',
+        ResourceId: `endpoint/${endpointName}/variant/AllTraffic`,
+        ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      };
+      assert.deepEqual(r.calls.RegisterScalableTarget, [
+        { ...target, MinCapacity: scaling.minInstances, MaxCapacity: scaling.maxInstances },
+      ]);
+      const [policy] = r.calls.PutScalingPolicy;
+      assert.equal(policy.ResourceId, target.ResourceId);
+      assert.equal(policy.PolicyType, 'TargetTrackingScaling');
+      assert.equal(
+        policy.TargetTrackingScalingPolicyConfiguration.TargetValue,
+        scaling.targetInvocationsPerInstance,
+      );
+    } else {
+      assert.equal(r.calls.RegisterScalableTarget, undefined, 'no autoscaling, none registered');
+    }
     assert.equal(r.calls.CopyObject, undefined, 'no baseline, nothing copied');
     const message = assertOneNotification(r.calls, 'succeeded');
     assert.equal(message.Endpoint.EndpointConfigName, model.ModelName);
@@ -264,9 +314,36 @@ describe(`${project} deploy state machine`, () => {
   test('the endpoint is absent: it is created from the new configuration', async () => {
     const r = await run({ exists: false, statuses: [['Creating', 'new'], ['InService', 'new']] });
     assert.equal(r.status, 'SUCCEEDED', r.cause);
+    assert.equal(r.calls.FindEndpoint.length, 1, 'not found is not retried');
     assert.deepEqual(r.calls.CreateEndpoint, [{ EndpointName: endpointName, EndpointConfigName: r.release }]);
     assert.equal(r.calls.UpdateEndpoint, undefined);
+    assert.equal(r.calls.RegisterScalableTarget?.length ?? 0, spec.deployment.autoscaling ? 1 : 0);
     assertOneNotification(r.calls, 'succeeded');
+  });
+
+  test('another deployment is still updating the endpoint: wait for it, then update', async () => {
+    const r = await run({ existing: ['Updating', 'Updating', 'InService'] });
+    assert.equal(r.status, 'SUCCEEDED', r.cause);
+    assert.equal(r.calls.FindEndpoint.length, 3, 'looked again until the endpoint was idle');
+    assert.equal(r.calls.UpdateEndpoint.length, 1, 'one update, once the other is done');
+    assertOneNotification(r.calls, 'succeeded');
+  });
+
+  test('looking for the endpoint fails otherwise: failure notification, no create', async () => {
+    const r = await run({ lookup: awsError('SageMaker.SageMakerException', 'User is not authorized to perform: sagemaker:DescribeEndpoint') });
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.calls.CreateEndpoint, undefined);
+    assert.equal(r.calls.UpdateEndpoint, undefined);
+    const message = assertOneNotification(r.calls, 'failed');
+    assert.match(message.Error.Cause, /not authorized/);
+  });
+
+  test('registering autoscaling fails: failure notification, FAILED', { skip: !spec.deployment.autoscaling && 'no autoscaling in this spec' }, async () => {
+    const r = await run({ register: awsError('ApplicationAutoScaling.ValidationException', 'bad target') });
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.calls.PutScalingPolicy, undefined);
+    const message = assertOneNotification(r.calls, 'failed');
+    assert.equal(message.Error.Error, 'ApplicationAutoScaling.ValidationException');
   });
 
   test('the update fails: failure notification, FAILED with the error', async () => {

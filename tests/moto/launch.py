@@ -1,4 +1,4 @@
-"""moto_server with four CloudFormation gaps closed, for the deploy tests.
+"""moto_server with five CloudFormation gaps closed, for the deploy tests.
 
 Run with the venv's python in place of moto_server, same arguments (-H 127.0.0.1 -p PORT).
 The flagship's template is deployed unchanged; the emulator is patched instead:
@@ -11,6 +11,8 @@ The flagship's template is deployed unchanged; the emulator is patched instead:
 - AWS::CloudWatch::Alarm and AWS::SageMaker::Pipeline: moto's CloudFormation has no model
   for them and silently skips them; these create them through moto's own backends, so
   DescribeAlarms and DescribePipeline see what the stack deployed.
+- AWS::Scheduler::Schedule: no model either; this one creates the schedule through moto's
+  EventBridge Scheduler backend, so ListSchedules sees the monitoring's schedules.
 - Outputs: executing a change set updates the stack's resources but keeps the outputs of the
   template the stack was made with, so DescribeStacks lists none after a first apply
   (`mlopsc output` reads them).
@@ -28,6 +30,7 @@ from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.kms.models import Key
 from moto.sagemaker.models import sagemaker_backends
+from moto.scheduler.models import scheduler_backends
 from moto.server import main
 from moto.stepfunctions.models import StateMachine
 
@@ -166,6 +169,41 @@ class CfnPipeline(_Replaced, CloudFormationModel):
     @classmethod
     def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
         sagemaker_backends[account_id][region_name].delete_pipeline(resource_name)
+
+
+class CfnSchedule(_Replaced, CloudFormationModel):
+    __module__ = "moto.scheduler.models"
+
+    @staticmethod
+    def cloudformation_type():
+        return "AWS::Scheduler::Schedule"
+
+    @staticmethod
+    def cloudformation_name_type():
+        return "Name"
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        p = cloudformation_json["Properties"]
+        schedule = scheduler_backends[account_id][region_name].create_schedule(
+            description=p.get("Description"),
+            end_date=p.get("EndDate"),
+            flexible_time_window=p["FlexibleTimeWindow"],
+            group_name=p.get("GroupName"),
+            kms_key_arn=p.get("KmsKeyArn"),
+            name=resource_name,
+            schedule_expression=p["ScheduleExpression"],
+            schedule_expression_timezone=p.get("ScheduleExpressionTimezone"),
+            start_date=p.get("StartDate"),
+            state=p.get("State"),
+            target=p["Target"],
+            action_after_completion=None,
+        )
+        return cls(resource_name, schedule.arn)
+
+    @classmethod
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):
+        scheduler_backends[account_id][region_name].delete_schedule(None, resource_name)
 
 
 _apply_change_set = ChangeSet.apply

@@ -266,7 +266,7 @@ pub fn monitoring(spec: &crate::spec::Spec) -> Graph {
         graph.edges.insert((
             registry,
             endpoint,
-            Line::Labelled("approved package: apply with ModelPackageArn".into()),
+            Line::Labelled("approved package: the deploy state machine".into()),
         ));
         let capture = deployment.data_capture.as_ref().map(|capture| {
             let node = graph.add(
@@ -330,18 +330,15 @@ pub fn monitoring(spec: &crate::spec::Spec) -> Graph {
 }
 
 /// The resource types the architecture shows, in the group they are drawn in. Others
-/// (bucket and topic policies, aliases, log groups, job definitions, scaling targets) are
+/// (bucket and topic policies, aliases, log groups, job definitions, schedules) are
 /// details of these: their references are drawn from the resource that uses them.
-const SHOWN: [(&str, &str); 15] = [
+const SHOWN: [(&str, &str); 12] = [
     ("AWS::S3::Bucket", "Storage and encryption"),
     ("AWS::KMS::Key", "Storage and encryption"),
     ("AWS::ECR::Repository", "Storage and encryption"),
     ("AWS::IAM::Role", "Roles"),
     ("AWS::SageMaker::Pipeline", "SageMaker"),
     ("AWS::SageMaker::ModelPackageGroup", "SageMaker"),
-    ("AWS::SageMaker::Model", "SageMaker"),
-    ("AWS::SageMaker::Endpoint", "SageMaker"),
-    ("AWS::SageMaker::MonitoringSchedule", "SageMaker"),
     ("AWS::Events::Rule", "Retraining"),
     ("AWS::StepFunctions::StateMachine", "Retraining"),
     ("AWS::SNS::Topic", "Alerts and logs"),
@@ -382,6 +379,19 @@ pub fn architecture(template: &Value) -> Graph {
         if !members.is_empty() {
             groups.push((group.to_string(), members));
         }
+    }
+    // The endpoint is the deploy state machine's, not the stack's: drawn beside SageMaker's
+    // resources, made by the machine.
+    let endpoint = template["Outputs"]["EndpointName"]["Value"].as_str();
+    if let (Some(name), Some(&machine)) = (endpoint, index.get("DeployStateMachine")) {
+        let node = graph.add(
+            vec![name.to_string(), "Endpoint (made on approval)".to_string()],
+            Shape::Box,
+        );
+        if let Some((_, members)) = groups.iter_mut().find(|(g, _)| g == "SageMaker") {
+            members.push(node);
+        }
+        graph.edges.insert((machine, node, Line::Solid));
     }
     graph.groups = groups;
     // What each resource refers to, directly, among all resources.
@@ -637,14 +647,14 @@ mod tests {
             "Policy": {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": {"Ref": "Data"}}},
             "Job": {"Type": "AWS::SageMaker::DataQualityJobDefinition",
                     "Properties": {"Out": {"Fn::Sub": "s3://${Data}/x/${AWS::Region}/${!Literal}"}}},
-            "Schedule": {"Type": "AWS::SageMaker::MonitoringSchedule",
+            "Pipeline": {"Type": "AWS::SageMaker::Pipeline",
                          "Properties": {"Job": {"Fn::Sub": ["${Name}", {"Name": {"Fn::GetAtt": "Job.JobDefinitionName"}}]}}}
         }});
         let graph = architecture(&template);
         let labels: Vec<&str> = graph.nodes.iter().map(|n| n.label[0].as_str()).collect();
-        assert_eq!(labels, ["Key", "Data", "Schedule"]);
+        assert_eq!(labels, ["Key", "Data", "Pipeline"]);
         let edges: Vec<(usize, usize)> = graph.edges.iter().map(|(f, t, _)| (*f, *t)).collect();
-        // Data uses Key; Schedule uses Data through its job definition; the policy is hidden.
+        // Data uses Key; Pipeline uses Data through the job definition; the policy is hidden.
         assert_eq!(edges, [(1, 0), (2, 1)]);
     }
 

@@ -246,6 +246,7 @@ impl<'a> Names<'a> {
         Some(match self.kind(id) {
             "AWS::S3::Bucket" => self.property(id, "BucketName")?,
             "AWS::IAM::Role" => self.property(id, "RoleName").unwrap_or(id.to_string()),
+            "AWS::SageMaker::Pipeline" => self.property(id, "PipelineName")?,
             "AWS::SNS::Topic" | "AWS::StepFunctions::StateMachine" => self.arn(id)?,
             _ => id.to_string(),
         })
@@ -929,13 +930,71 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
                         }
                         sagemaker(&format!("endpoint/{}", named("EndpointName")))
                     }
-                    "listEndpoints" => "*".to_string(),
+                    "createMonitoringSchedule" => sagemaker(&format!(
+                        "monitoring-schedule/{}",
+                        named("MonitoringScheduleName")
+                    )),
                     _ if parameters["PipelineName"].is_string() => {
                         sagemaker(&format!("pipeline/{pipeline}"))
                     }
                     _ => sagemaker(&format!("pipeline/{pipeline}/execution/{RUNTIME}")),
                 };
                 push(&action, resource);
+            } else if let Some(call) =
+                task.strip_prefix("arn:aws:states:::aws-sdk:applicationautoscaling:")
+            {
+                // Application Auto Scaling checks the caller may do what it will do on its
+                // behalf: describe and resize the variant, manage the target-tracking alarms.
+                let action = format!(
+                    "application-autoscaling:{}{}",
+                    call[..1].to_ascii_uppercase(),
+                    &call[1..]
+                );
+                push(
+                    &action,
+                    format!(
+                        "arn:{PARTITION}:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/{RUNTIME}"
+                    ),
+                );
+                let endpoint = parameters["ResourceId"]
+                    .as_str()
+                    .and_then(|id| id.strip_prefix("endpoint/"))
+                    .and_then(|id| id.split('/').next())
+                    .unwrap_or(RUNTIME);
+                let sagemaker =
+                    |path: &str| format!("arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:{path}");
+                if call == "registerScalableTarget" {
+                    push(
+                        "sagemaker:DescribeEndpoint",
+                        sagemaker(&format!("endpoint/{endpoint}")),
+                    );
+                    let release = sample(&states, &Value::Null, &Value::from("$.Release.Name"));
+                    push(
+                        "sagemaker:DescribeEndpointConfig",
+                        sagemaker(&format!("endpoint-config/{release}")),
+                    );
+                    push(
+                        "sagemaker:UpdateEndpointWeightsAndCapacities",
+                        sagemaker(&format!("endpoint/{endpoint}")),
+                    );
+                    push(
+                        "iam:CreateServiceLinkedRole",
+                        format!(
+                            "arn:{PARTITION}:iam::{ACCOUNT}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+                        ),
+                    );
+                } else {
+                    let alarm = format!(
+                        "arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT}:alarm:TargetTracking-endpoint/{endpoint}-{RUNTIME}"
+                    );
+                    for action in [
+                        "cloudwatch:PutMetricAlarm",
+                        "cloudwatch:DescribeAlarms",
+                        "cloudwatch:DeleteAlarms",
+                    ] {
+                        push(action, alarm.clone());
+                    }
+                }
             } else if let Some(call) = task.strip_prefix("arn:aws:states:::aws-sdk:sfn:") {
                 // The machine asks about its own executions.
                 let action = format!("states:{}{}", call[..1].to_ascii_uppercase(), &call[1..]);
@@ -1214,67 +1273,71 @@ fn model_requests(names: &Names, requests: &mut Vec<Request>) {
             .collect::<Vec<_>>()
         })
         .collect();
-    let models = names.with_role(|k| k == "AWS::SageMaker::Model", "ExecutionRoleArn");
-    for (id, properties, role) in models {
-        let container = &properties["PrimaryContainer"];
-        let served: Vec<(Option<String>, Option<String>)> =
-            if container["ModelPackageName"].is_null() {
-                vec![(
-                    names.resolve(&container["ModelDataUrl"]),
-                    names.resolve(&container["Image"]),
-                )]
-            } else {
-                registered.clone()
-            };
-        let mut own = Vec::new();
-        for (data, image) in served {
-            if let Some(data) = data {
-                s3_requests(names, &data, false, &mut own);
-            }
-            if let Some(repository) = image.and_then(|i| repository_arn(&i)) {
-                own.push(("ecr:BatchGetImage".to_string(), repository));
-            }
-        }
-        // The endpoint configs that serve this model: the endpoints' logs, and data capture.
-        for (config_id, config) in names.resources {
-            let uses_model = config["Properties"]["ProductionVariants"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|v| v["ModelName"]["Fn::GetAtt"][0] == id.as_str());
-            if !uses_model {
+    // The deploy machine makes the model from the package, its configuration and the
+    // endpoint; the model runs as the role `CreateModel` passes.
+    let machines = names.with_role(|k| k == "AWS::StepFunctions::StateMachine", "RoleArn");
+    for (id, properties, _) in machines {
+        let substitutions = properties["DefinitionSubstitutions"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let Some(definition) = properties["DefinitionString"]
+            .as_str()
+            .and_then(|t| names.substitute(t, &substitutions))
+            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+        else {
+            continue;
+        };
+        let mut states = Vec::new();
+        collect_states(&definition, &mut states);
+        let called = |call: &str| -> Vec<&Value> {
+            let resource = format!("arn:aws:states:::aws-sdk:sagemaker:{call}");
+            states
+                .iter()
+                .copied()
+                .filter(|s| s["Resource"] == resource.as_str())
+                .collect()
+        };
+        for model in called("createModel") {
+            let parameters = &model["Parameters"];
+            let Some(role) = parameters["ExecutionRoleArn"]
+                .as_str()
+                .and_then(|arn| names.role_with_arn(arn))
+            else {
                 continue;
-            }
-            for endpoint in names.resources.values() {
-                if endpoint["Properties"]["EndpointConfigName"]["Fn::GetAtt"][0]
-                    != config_id.as_str()
-                {
-                    continue;
+            };
+            let mut own = Vec::new();
+            for (data, image) in &registered {
+                if let Some(data) = data {
+                    s3_requests(names, data, false, &mut own);
                 }
-                if let Some(name) = names.resolve(&endpoint["Properties"]["EndpointName"]) {
+                if let Some(repository) = image.as_deref().and_then(repository_arn) {
+                    own.push(("ecr:BatchGetImage".to_string(), repository));
+                }
+            }
+            // The endpoint's logs, and the data capture its configuration writes.
+            for endpoint in called("createEndpoint") {
+                if let Some(name) = endpoint["Parameters"]["EndpointName"].as_str() {
                     job_requests(&format!("Endpoints/{name}"), &mut own);
                 }
             }
-            let capture = &config["Properties"]["DataCaptureConfig"];
-            if capture.is_null() {
-                continue;
+            for config in called("createEndpointConfig") {
+                let capture = &config["Parameters"]["DataCaptureConfig"];
+                if let Some(uri) = capture["DestinationS3Uri"].as_str() {
+                    s3_requests(names, uri, true, &mut own);
+                }
+                if let Some(key) = capture["KmsKeyId"].as_str() {
+                    own.push(("kms:GenerateDataKey".to_string(), key.to_string()));
+                }
             }
-            if let Some(uri) = names.resolve(&capture["DestinationS3Uri"]) {
-                s3_requests(names, &uri, true, &mut own);
-            }
-            own.extend(
-                names
-                    .resolve(&capture["KmsKeyId"])
-                    .map(|k| ("kms:GenerateDataKey".to_string(), k)),
-            );
+            requests.extend(own.into_iter().map(|(action, resource)| Request {
+                role: role.clone(),
+                caller: format!("the model {id} deploys"),
+                action,
+                resource,
+                namespace: None,
+            }));
         }
-        requests.extend(own.into_iter().map(|(action, resource)| Request {
-            role: role.clone(),
-            caller: format!("the endpoint model {id}"),
-            action,
-            resource,
-            namespace: None,
-        }));
     }
 }
 

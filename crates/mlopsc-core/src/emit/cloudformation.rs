@@ -54,17 +54,10 @@ pub(crate) mod ids {
     pub const DEPLOY_STATE_MACHINE_ROLE: LogicalId = LogicalId::fixed("DeployStateMachineRole");
     pub const DEPLOY_EVENTS_ROLE: LogicalId = LogicalId::fixed("DeployEventsRole");
     pub const TOPIC: LogicalId = LogicalId::fixed("NotificationTopic");
-    pub const MODEL: LogicalId = LogicalId::fixed("Model");
-    pub const ENDPOINT_CONFIG: LogicalId = LogicalId::fixed("EndpointConfig");
-    pub const ENDPOINT: LogicalId = LogicalId::fixed("Endpoint");
     pub const DASHBOARD: LogicalId = LogicalId::fixed("Dashboard");
-    /// The template parameter naming the approved model package to deploy.
-    pub const MODEL_PACKAGE_ARN: LogicalId = LogicalId::fixed("ModelPackageArn");
-    /// True when `ModelPackageArn` is set: the endpoint and its monitors exist.
-    pub const HAS_MODEL: LogicalId = LogicalId::fixed("HasModelPackage");
 }
 
-/// The logical ID of a resource, parameter or condition. References take one, so the
+/// The logical ID of a resource. References take one, so the
 /// template can record every name they use and check it in [`Template::finish`].
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct LogicalId(Cow<'static, str>);
@@ -99,20 +92,12 @@ impl fmt::Display for LogicalId {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Attribute {
     Arn,
-    ModelName,
-    EndpointConfigName,
-    EndpointName,
-    JobDefinitionName,
 }
 
 impl Attribute {
     fn as_str(self) -> &'static str {
         match self {
             Attribute::Arn => "Arn",
-            Attribute::ModelName => "ModelName",
-            Attribute::EndpointConfigName => "EndpointConfigName",
-            Attribute::EndpointName => "EndpointName",
-            Attribute::JobDefinitionName => "JobDefinitionName",
         }
     }
 }
@@ -126,6 +111,8 @@ pub(crate) struct Sub {
 enum SubPart {
     Text(String),
     Attribute(LogicalId, Attribute),
+    /// `${Id}`: what `Ref` returns, and a dependency CloudFormation orders by.
+    Reference(LogicalId),
 }
 
 impl Sub {
@@ -146,8 +133,8 @@ impl Sub {
         self
     }
 
-    pub fn then_attribute(mut self, id: &LogicalId, attribute: Attribute) -> Sub {
-        self.parts.push(SubPart::Attribute(id.clone(), attribute));
+    pub fn then_reference(mut self, id: &LogicalId) -> Sub {
+        self.parts.push(SubPart::Reference(id.clone()));
         self
     }
 }
@@ -172,20 +159,6 @@ pub fn template(
     support: &BTreeMap<String, Vec<u8>>,
 ) -> Result<Value, String> {
     let mut t = Template::new(system, support);
-    if system.endpoint.is_some() {
-        t.parameter(
-            &ids::MODEL_PACKAGE_ARN,
-            json!({
-                "Type": "String",
-                "Default": "",
-                "AllowedPattern": "^(|arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package/.+)$",
-                "Description": "An approved model package to deploy to the endpoint; empty until a pipeline run registers and someone approves a model.",
-            }),
-        );
-        let has_model =
-            json!({"Fn::Not": [{"Fn::Equals": [t.reference(&ids::MODEL_PACKAGE_ARN), ""]}]});
-        t.condition(&ids::HAS_MODEL, has_model);
-    }
     storage::add(&mut t);
     iam::add(&mut t);
     sagemaker::add(&mut t, pipeline);
@@ -210,30 +183,17 @@ pub fn support_objects(system: &System) -> Result<BTreeMap<String, Vec<u8>>, Emi
         .collect()
 }
 
-/// What a referenced name must be in the template.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
-    /// `Ref`: a resource or a parameter.
-    Referable,
-    /// `Fn::GetAtt`, `${Id.Attribute}`, `DependsOn`: a resource.
-    Resource,
-    /// A resource's `Condition`, `Fn::If`: a condition.
-    Condition,
-}
-
 /// A template under construction: its sections, in the order they are written, and every
 /// name its references used, which [`Template::finish`] checks were all added.
 pub(crate) struct Template<'a> {
     pub system: &'a System,
     /// The support files' bytes, by path: what their content-hash keys are made from.
     pub support: &'a BTreeMap<String, Vec<u8>>,
-    parameters: Map<String, Value>,
-    conditions: Map<String, Value>,
     resources: Map<String, Value>,
     outputs: Map<String, Value>,
     /// Interior so that references can be made while the template is borrowed for `tags`,
     /// `system` and the like inside one `json!` body.
-    named: RefCell<Vec<(LogicalId, Kind)>>,
+    named: RefCell<Vec<LogicalId>>,
     /// Faults found while adding: a duplicate ID, `Fn::Sub` text that names a variable.
     faults: RefCell<Vec<String>>,
 }
@@ -243,8 +203,6 @@ impl<'a> Template<'a> {
         Template {
             system,
             support,
-            parameters: Map::new(),
-            conditions: Map::new(),
             resources: Map::new(),
             outputs: Map::new(),
             named: RefCell::new(Vec::new()),
@@ -254,25 +212,10 @@ impl<'a> Template<'a> {
 
     /// Adds a resource; `resource` holds `Type`, `Properties` and any other attributes.
     pub fn resource(&mut self, id: &LogicalId, resource: Value) {
-        if self.resources.contains_key(id.as_str()) || self.parameters.contains_key(id.as_str()) {
+        if self.resources.contains_key(id.as_str()) {
             self.fault(format!("the logical ID {id} is added twice"));
         }
         self.resources.insert(id.to_string(), resource);
-    }
-
-    /// Adds a parameter, which shares the resources' names.
-    pub fn parameter(&mut self, id: &LogicalId, parameter: Value) {
-        if self.resources.contains_key(id.as_str()) || self.parameters.contains_key(id.as_str()) {
-            self.fault(format!("the logical ID {id} is added twice"));
-        }
-        self.parameters.insert(id.to_string(), parameter);
-    }
-
-    pub fn condition(&mut self, id: &LogicalId, condition: Value) {
-        if self.conditions.contains_key(id.as_str()) {
-            self.fault(format!("the condition {id} is added twice"));
-        }
-        self.conditions.insert(id.to_string(), condition);
     }
 
     /// Adds an output exported under `<stack>-<name>`.
@@ -285,51 +228,29 @@ impl<'a> Template<'a> {
         self.outputs.insert(name.to_string(), output);
     }
 
-    /// Adds an output that exists only when `condition` holds; not exported.
-    pub fn conditional_output(
-        &mut self,
-        name: &str,
-        condition: &LogicalId,
-        description: &str,
-        value: Value,
-    ) {
-        let output = json!({
-            "Condition": self.when(condition),
-            "Description": description,
-            "Value": value,
-        });
-        self.outputs.insert(name.to_string(), output);
-    }
-
     fn fault(&self, fault: String) {
         self.faults.borrow_mut().push(fault);
     }
 
-    fn name(&self, id: &LogicalId, kind: Kind) {
-        self.named.borrow_mut().push((id.clone(), kind));
+    fn name(&self, id: &LogicalId) {
+        self.named.borrow_mut().push(id.clone());
     }
 
-    /// `{"Ref": id}` of a resource or parameter.
+    /// `{"Ref": id}` of a resource.
     pub fn reference(&self, id: &LogicalId) -> Value {
-        self.name(id, Kind::Referable);
+        self.name(id);
         json!({"Ref": id.as_str()})
     }
 
     pub fn get_att(&self, id: &LogicalId, attribute: Attribute) -> Value {
-        self.name(id, Kind::Resource);
+        self.name(id);
         json!({"Fn::GetAtt": [id.as_str(), attribute.as_str()]})
-    }
-
-    /// The name of a condition, for a resource's `Condition` attribute.
-    pub fn when(&self, condition: &LogicalId) -> Value {
-        self.name(condition, Kind::Condition);
-        json!(condition.as_str())
     }
 
     /// A `DependsOn` list.
     pub fn depends_on(&self, ids: &[&LogicalId]) -> Value {
         for id in ids {
-            self.name(id, Kind::Resource);
+            self.name(id);
         }
         Value::Array(ids.iter().map(|id| json!(id.as_str())).collect())
     }
@@ -350,8 +271,12 @@ impl<'a> Template<'a> {
                     text.push_str(&literal);
                 }
                 SubPart::Attribute(id, attribute) => {
-                    self.name(&id, Kind::Resource);
+                    self.name(&id);
                     text.push_str(&format!("${{{id}.{}}}", attribute.as_str()));
+                }
+                SubPart::Reference(id) => {
+                    self.name(&id);
+                    text.push_str(&format!("${{{id}}}"));
                 }
             }
         }
@@ -414,19 +339,10 @@ impl<'a> Template<'a> {
         let mut named = self.named.into_inner();
         named.sort();
         named.dedup();
-        for (id, kind) in named {
-            let name = id.as_str();
-            let (added, what) = match kind {
-                Kind::Referable => (
-                    self.resources.contains_key(name) || self.parameters.contains_key(name),
-                    "resource or parameter",
-                ),
-                Kind::Resource => (self.resources.contains_key(name), "resource"),
-                Kind::Condition => (self.conditions.contains_key(name), "condition"),
-            };
-            if !added {
+        for id in named {
+            if !self.resources.contains_key(id.as_str()) {
                 faults.push(format!(
-                    "{id} is referenced but no {what} of that name was added"
+                    "{id} is referenced but no resource of that name was added"
                 ));
             }
         }
@@ -442,12 +358,7 @@ impl<'a> Template<'a> {
                 self.system.project
             )),
         );
-        for (name, section) in [
-            ("Parameters", self.parameters),
-            ("Conditions", self.conditions),
-            ("Resources", self.resources),
-            ("Outputs", self.outputs),
-        ] {
+        for (name, section) in [("Resources", self.resources), ("Outputs", self.outputs)] {
             if !section.is_empty() {
                 root.insert(name.into(), Value::Object(section));
             }
@@ -573,26 +484,21 @@ mod tests {
         let system = minimal();
         let support = BTreeMap::new();
         let mut t = Template::new(&system, &support);
-        t.parameter(&ids::MODEL_PACKAGE_ARN, json!({"Type": "String"}));
-        let has_model =
-            json!({"Fn::Not": [{"Fn::Equals": [t.reference(&ids::MODEL_PACKAGE_ARN), ""]}]});
         let queue = json!({
             "Type": "AWS::SQS::Queue",
-            "Condition": t.when(&ids::HAS_MODEL),
             "DependsOn": t.depends_on(&[&ids::TOPIC]),
             "Properties": {
                 "A": t.reference(&ids::TOPIC),
                 "B": t.get_att(&ids::TOPIC, Attribute::Arn),
-                "C": t.sub(Sub::text("${AWS::Region}/").then_attribute(&ids::TOPIC, Attribute::Arn).then("/${!Literal}")),
+                "C": t.sub(Sub::text("${AWS::Region}/").then_reference(&ids::TOPIC).then("/${!Literal}")),
             },
         });
         t.resource(&LogicalId::new("Queue"), queue);
-        t.condition(&ids::HAS_MODEL, has_model);
         t.resource(&ids::TOPIC, topic());
         let template = t.finish().expect("every name was added");
         assert_eq!(
             template["Resources"]["Queue"]["Properties"]["C"],
-            json!({"Fn::Sub": "${AWS::Region}/${NotificationTopic.Arn}/${!Literal}"})
+            json!({"Fn::Sub": "${AWS::Region}/${NotificationTopic}/${!Literal}"})
         );
         assert_eq!(
             template["Resources"]["Queue"]["DependsOn"],
@@ -604,37 +510,18 @@ mod tests {
     fn finish_rejects_a_name_never_added() {
         let system = minimal();
         let support = BTreeMap::new();
-        for (kind, expected) in [
-            (
-                Kind::Referable,
-                "NotificationTopic is referenced but no resource or parameter of that name was added",
-            ),
-            (
-                Kind::Resource,
-                "NotificationTopic is referenced but no resource of that name was added",
-            ),
-            (
-                Kind::Condition,
-                "NotificationTopic is referenced but no condition of that name was added",
-            ),
-        ] {
+        let expected = "NotificationTopic is referenced but no resource of that name was added";
+        for by_attribute in [false, true] {
             let mut t = Template::new(&system, &support);
-            let value = match kind {
-                Kind::Referable => t.reference(&ids::TOPIC),
-                Kind::Resource => t.sub(Sub::attribute(&ids::TOPIC, Attribute::Arn)),
-                Kind::Condition => t.when(&ids::TOPIC),
+            let value = if by_attribute {
+                t.sub(Sub::attribute(&ids::TOPIC, Attribute::Arn))
+            } else {
+                t.reference(&ids::TOPIC)
             };
             t.resource(
                 &ids::KEY,
                 json!({"Type": "AWS::KMS::Key", "Properties": {"X": value}}),
             );
-            // A name of the wrong kind does not stand in: a condition for a resource or
-            // parameter, a parameter for a resource, a resource for a condition.
-            match kind {
-                Kind::Referable => t.condition(&ids::TOPIC, json!({})),
-                Kind::Resource => t.parameter(&ids::TOPIC, json!({"Type": "String"})),
-                Kind::Condition => t.resource(&ids::TOPIC, topic()),
-            }
             assert_eq!(t.finish(), Err(expected.to_string()));
         }
     }
@@ -645,13 +532,6 @@ mod tests {
         let support = BTreeMap::new();
         let mut t = Template::new(&system, &support);
         t.resource(&ids::TOPIC, topic());
-        t.resource(&ids::TOPIC, topic());
-        assert_eq!(
-            t.finish(),
-            Err("the logical ID NotificationTopic is added twice".into())
-        );
-        let mut t = Template::new(&system, &support);
-        t.parameter(&ids::TOPIC, json!({"Type": "String"}));
         t.resource(&ids::TOPIC, topic());
         assert_eq!(
             t.finish(),

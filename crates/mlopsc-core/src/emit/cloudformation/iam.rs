@@ -671,12 +671,6 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
             "Resource": t.arn("sagemaker", &format!("endpoint/{}", endpoint.name)),
         }),
         json!({
-            "Sid": "FindTheEndpoint",
-            "Effect": "Allow",
-            "Action": "sagemaker:ListEndpoints",
-            "Resource": "*",
-        }),
-        json!({
             "Sid": "PassTheEndpointRole",
             "Effect": "Allow",
             "Action": "iam:PassRole",
@@ -734,6 +728,36 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
             "Resource": central_packages(central),
         }));
     }
+    // The machine registers the endpoint's autoscaling once it is in service: Application
+    // Auto Scaling checks the caller may describe and resize the variant and, for a target
+    // tracking policy, manage its TargetTracking alarms; the first registration in an account
+    // creates the service-linked role.
+    if endpoint.autoscaling.is_some() {
+        statements.extend(autoscaling_statements(t, &endpoint.name, &prefix));
+    }
+    // Model Monitor's schedules of a tabular system, made once the endpoint exists.
+    let schedules: Vec<Value> = [
+        system
+            .data_drift
+            .as_ref()
+            .map(|_| &system.names.data_drift_schedule),
+        system
+            .model_quality
+            .as_ref()
+            .map(|_| &system.names.model_quality_schedule),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|name| t.arn("sagemaker", &format!("monitoring-schedule/{name}")))
+    .collect();
+    if !schedules.is_empty() {
+        statements.push(json!({
+            "Sid": "ScheduleTheMonitors",
+            "Effect": "Allow",
+            "Action": "sagemaker:CreateMonitoringSchedule",
+            "Resource": schedules,
+        }));
+    }
     // An update with rollback alarms makes SageMaker read them as the caller (deployment
     // guardrails' auto-rollback).
     if !endpoint.rollout.rollback_alarms.is_empty() {
@@ -765,6 +789,41 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
             used_by: "the deploy state machine",
         },
     );
+}
+
+/// What registering the endpoint variant's autoscaling asks of the caller
+/// (Application Auto Scaling's identity-based policy examples, "SageMaker endpoints").
+fn autoscaling_statements(t: &Template, endpoint: &str, release_prefix: &str) -> Vec<Value> {
+    vec![
+        json!({
+            "Sid": "ScaleTheEndpoint",
+            "Effect": "Allow",
+            "Action": ["application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy"],
+            "Resource": t.arn("application-autoscaling", "scalable-target/*"),
+        }),
+        json!({
+            "Sid": "LetAutoscalingResizeTheEndpoint",
+            "Effect": "Allow",
+            "Action": ["sagemaker:DescribeEndpointConfig", "sagemaker:UpdateEndpointWeightsAndCapacities"],
+            "Resource": [
+                t.arn("sagemaker", &format!("endpoint/{endpoint}")),
+                t.arn("sagemaker", &format!("endpoint-config/{release_prefix}-*")),
+            ],
+        }),
+        json!({
+            "Sid": "ManageTheScalingAlarms",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"],
+            "Resource": t.arn("cloudwatch", "alarm:TargetTracking-*"),
+        }),
+        json!({
+            "Sid": "CreateTheAutoscalingRole",
+            "Effect": "Allow",
+            "Action": "iam:CreateServiceLinkedRole",
+            "Resource": t.sub(Sub::text("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint")),
+            "Condition": {"StringLike": {"iam:AWSServiceName": "sagemaker.application-autoscaling.amazonaws.com"}},
+        }),
+    ]
 }
 
 /// Every package of a central registry's group.

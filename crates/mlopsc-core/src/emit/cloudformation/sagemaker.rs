@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Attribute, LogicalId, Sub, Template, ids, images, suppressions};
+use super::{Attribute, LogicalId, Sub, Template, ids, images};
 use crate::catalog;
 use crate::ir::{Endpoint, System, pascal, split_s3_uri};
 use crate::spec::{DriftStatistic, Metric, ProblemType};
@@ -12,11 +12,7 @@ pub(super) const PIPELINE_PLACEHOLDERS: [&str; 3] =
     ["KmsKeyArn", "ExecutionRoleArn", "MonitoringRoleArn"];
 
 const DATA_QUALITY_JOB: LogicalId = LogicalId::fixed("DataQualityJobDefinition");
-const DATA_QUALITY_SCHEDULE: LogicalId = LogicalId::fixed("DataQualitySchedule");
 const MODEL_QUALITY_JOB: LogicalId = LogicalId::fixed("ModelQualityJobDefinition");
-const MODEL_QUALITY_SCHEDULE: LogicalId = LogicalId::fixed("ModelQualitySchedule");
-const SCALABLE_TARGET: LogicalId = LogicalId::fixed("EndpointScalableTarget");
-const SCALING_POLICY: LogicalId = LogicalId::fixed("EndpointScalingPolicy");
 pub use crate::ir::VARIANT;
 
 pub(super) fn add(t: &mut Template, pipeline: &Value) {
@@ -91,7 +87,6 @@ fn monitoring_pipeline(t: &mut Template, pipeline: &Value) {
             &LogicalId::new(format!("MonitoringSchedule{}", i + 1)),
             json!({
                 "Type": "AWS::Scheduler::Schedule",
-                "Condition": t.when(&ids::HAS_MODEL),
                 "Properties": {
                     "Name": name,
                     "Description": format!("Starts {} on {expression}", system.names.monitoring_pipeline),
@@ -100,7 +95,7 @@ fn monitoring_pipeline(t: &mut Template, pipeline: &Value) {
                     "State": "ENABLED",
                     "KmsKeyArn": t.key_arn(),
                     "Target": {
-                        "Arn": t.arn("sagemaker", &format!("pipeline/{}", system.names.monitoring_pipeline)),
+                        "Arn": t.sub(Sub::text("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:pipeline/").then_reference(&ids::MONITORING_PIPELINE)),
                         "RoleArn": t.get_att(&ids::SCHEDULER_ROLE, Attribute::Arn),
                         "RetryPolicy": {"MaximumRetryAttempts": 2},
                     },
@@ -206,104 +201,22 @@ fn registry_and_pipeline(t: &mut Template, pipeline: &Value) {
     );
 }
 
-/// The endpoint of the approved model, with data capture and autoscaling. The model is
-/// known only after a run is approved, so all of it waits for `ModelPackageArn`.
+/// The endpoint's name as an output. The deploy state machine owns the endpoint (its model,
+/// configuration, autoscaling and Model Monitor schedules): the stack never creates it, so an
+/// approval and a stack update cannot both claim it (docs/deployment-guide.md).
 ///
 /// A model made from a package runs the package's containers with their environment, which
 /// names the handler in `code/` of the model archive (`ir::Registry::serving_environment`);
 /// so the network isolation holds: the container reads nothing but the unpacked archive.
 fn endpoint(t: &mut Template) {
-    let system = t.system;
-    let Some(endpoint) = &system.endpoint else {
+    let Some(endpoint) = &t.system.endpoint else {
         return;
     };
-    t.resource(
-        &ids::MODEL,
-        json!({
-            "Type": "AWS::SageMaker::Model",
-            "Condition": t.when(&ids::HAS_MODEL),
-            "Properties": {
-                "ExecutionRoleArn": t.get_att(&ids::ENDPOINT_ROLE, Attribute::Arn),
-                "PrimaryContainer": {"ModelPackageName": t.reference(&ids::MODEL_PACKAGE_ARN)},
-                "EnableNetworkIsolation": true,
-                "Tags": t.tags(),
-            },
-        }),
-    );
-    let mut config = endpoint_config(
-        endpoint,
-        &t.key_arn(),
-        t.get_att(&ids::MODEL, Attribute::ModelName),
-    );
-    config["Tags"] = t.tags();
-    let local_storage = catalog::has_nvme(&endpoint.instance_type);
-    let mut resource = json!({
-        "Type": "AWS::SageMaker::EndpointConfig",
-        "Condition": t.when(&ids::HAS_MODEL),
-        "Properties": config,
-    });
-    if local_storage {
-        resource["Metadata"] = suppressions(
-            &[],
-            &[(
-                "CKV_AWS_98",
-                "the instance type has NVMe instance storage, which SageMaker encrypts with a hardware key and which rejects a KmsKeyId; data capture is KMS-encrypted",
-            )],
-        );
-    }
-    t.resource(&ids::ENDPOINT_CONFIG, resource);
-    t.resource(
-        &ids::ENDPOINT,
-        json!({
-            "Type": "AWS::SageMaker::Endpoint",
-            "Condition": t.when(&ids::HAS_MODEL),
-            "Properties": {
-                "EndpointName": endpoint.name,
-                "EndpointConfigName": t.get_att(&ids::ENDPOINT_CONFIG, Attribute::EndpointConfigName),
-                "Tags": t.tags(),
-            },
-        }),
-    );
-    t.conditional_output(
+    t.output(
         "EndpointName",
-        &ids::HAS_MODEL,
-        "The endpoint serving the approved model",
-        t.get_att(&ids::ENDPOINT, Attribute::EndpointName),
+        "The endpoint the deploy state machine creates and updates on each approval",
+        json!(endpoint.name),
     );
-    if let Some(scaling) = &endpoint.autoscaling {
-        t.resource(
-            &SCALABLE_TARGET,
-            json!({
-                "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
-                "Condition": t.when(&ids::HAS_MODEL),
-                "Properties": {
-                    "MinCapacity": scaling.min_instances,
-                    "MaxCapacity": scaling.max_instances,
-                    "ResourceId": t.sub(Sub::text("endpoint/").then_attribute(&ids::ENDPOINT, Attribute::EndpointName).then(format!("/variant/{VARIANT}"))),
-                    "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
-                    "ServiceNamespace": "sagemaker",
-                },
-            }),
-        );
-        t.resource(
-            &SCALING_POLICY,
-            json!({
-                "Type": "AWS::ApplicationAutoScaling::ScalingPolicy",
-                "Condition": t.when(&ids::HAS_MODEL),
-                "Properties": {
-                    "PolicyName": format!("{}-invocations", endpoint.name),
-                    "PolicyType": "TargetTrackingScaling",
-                    "ScalingTargetId": t.reference(&SCALABLE_TARGET),
-                    "TargetTrackingScalingPolicyConfiguration": {
-                        "TargetValue": scaling.target_invocations_per_instance,
-                        "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
-                        "ScaleInCooldown": 300,
-                        "ScaleOutCooldown": 60,
-                    },
-                },
-            }),
-        );
-    }
 }
 
 /// An endpoint configuration's properties for the model named `model_name`: one variant,
@@ -382,7 +295,6 @@ fn job_definition(
     }
     json!({
         "Type": format!("AWS::SageMaker::{kind}JobDefinition"),
-        "Condition": t.when(&ids::HAS_MODEL),
         "Properties": properties,
     })
 }
@@ -407,29 +319,15 @@ fn constraints_uri(t: &Template, baseline_uri: &str) -> String {
     format!("s3://{}/{key}", t.system.buckets.pipeline)
 }
 
+/// The endpoint by name: the deploy machine creates it, the job runs only on its schedule,
+/// which the deploy machine creates once the endpoint is in service.
 fn endpoint_input(t: &Template) -> Value {
+    let name = t.system.endpoint.as_ref().map(|e| e.name.as_str());
     json!({
-        "EndpointName": t.get_att(&ids::ENDPOINT, Attribute::EndpointName),
+        "EndpointName": name,
         "LocalPath": "/opt/ml/processing/input/endpoint",
         "S3DataDistributionType": "FullyReplicated",
         "S3InputMode": "File",
-    })
-}
-
-fn schedule(t: &Template, name: &str, job: &LogicalId, kind: &str, expression: &str) -> Value {
-    json!({
-        "Type": "AWS::SageMaker::MonitoringSchedule",
-        "Condition": t.when(&ids::HAS_MODEL),
-        "Properties": {
-            "MonitoringScheduleName": name,
-            "EndpointName": t.get_att(&ids::ENDPOINT, Attribute::EndpointName),
-            "MonitoringScheduleConfig": {
-                "MonitoringJobDefinitionName": t.get_att(job, Attribute::JobDefinitionName),
-                "MonitoringType": kind,
-                "ScheduleConfig": {"ScheduleExpression": expression},
-            },
-            "Tags": t.tags(),
-        },
     })
 }
 
@@ -443,22 +341,16 @@ fn monitoring(t: &mut Template) {
             constraints_uri: constraints_uri(t, &drift.baseline_uri),
             reports_uri: &drift.reports_uri,
         };
-        let job = job_definition(
+        let mut job = job_definition(
             t,
             "DataQuality",
             monitor,
             json!({"ImageUri": drift.image_uri}),
             json!({"EndpointInput": endpoint_input(t)}),
         );
+        // The deploy machine's schedule names it (`deploy::model_monitor_schedules`).
+        job["Properties"]["JobDefinitionName"] = json!(system.names.data_drift_schedule);
         t.resource(&DATA_QUALITY_JOB, job);
-        let resource = schedule(
-            t,
-            &system.names.data_drift_schedule,
-            &DATA_QUALITY_JOB,
-            "DataQuality",
-            &drift.schedule,
-        );
-        t.resource(&DATA_QUALITY_SCHEDULE, resource);
     }
     if let Some(quality) = &system.model_quality {
         let monitor = Monitor {
@@ -466,7 +358,7 @@ fn monitoring(t: &mut Template) {
             constraints_uri: constraints_uri(t, &quality.baseline_uri),
             reports_uri: &quality.reports_uri,
         };
-        let job = job_definition(
+        let mut job = job_definition(
             t,
             "ModelQuality",
             monitor,
@@ -476,15 +368,8 @@ fn monitoring(t: &mut Template) {
                 "GroundTruthS3Input": {"S3Uri": quality.ground_truth_uri},
             }),
         );
+        job["Properties"]["JobDefinitionName"] = json!(system.names.model_quality_schedule);
         t.resource(&MODEL_QUALITY_JOB, job);
-        let resource = schedule(
-            t,
-            &system.names.model_quality_schedule,
-            &MODEL_QUALITY_JOB,
-            "ModelQuality",
-            &quality.schedule,
-        );
-        t.resource(&MODEL_QUALITY_SCHEDULE, resource);
     }
 }
 

@@ -16,9 +16,10 @@ use super::asl::{
     Builder, Catcher, Choice, ChoiceRule, Condition, Duration, Jitter, JsonataTask, KeepError,
     Pass, QueryLanguage, Retrier, State, StateMachine, StateName, Task, Wait,
 };
+
 use super::{Outcome, TOPIC_ARN};
 use crate::emit::cloudformation::endpoint_config;
-use crate::ir::{Endpoint, Rollout, System, split_s3_uri};
+use crate::ir::{Endpoint, Rollout, System, VARIANT, split_s3_uri};
 
 /// The `${Name}` placeholders, filled through `DefinitionSubstitutions`.
 pub const PLACEHOLDERS: &[&str] = &[TOPIC_ARN, KMS_KEY_ARN, ENDPOINT_ROLE_ARN];
@@ -61,7 +62,13 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
     let create_model = asl.declare("CreateModel");
     let create_config = asl.declare("CreateEndpointConfig");
     let find_endpoint = asl.declare("FindEndpoint");
+    let is_missing = asl.declare("IsEndpointMissing");
+    let missing = asl.declare("EndpointIsMissing");
+    let lookup_failed = asl.declare("EndpointLookupFailed");
     let endpoint_exists = asl.declare("EndpointExists");
+    let count_idle = asl.declare("CountIdleWait");
+    let idle_budget = asl.declare("IdleWaitBudgetLeft");
+    let wait_idle = asl.declare("WaitForIdleEndpoint");
     let create_endpoint = asl.declare("CreateEndpoint");
     let update_endpoint = asl.declare("UpdateEndpoint");
     let wait = asl.declare("WaitForEndpoint");
@@ -74,6 +81,9 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
     let rolled_back = asl.declare("RolledBack");
     let endpoint_failed = asl.declare("EndpointFailed");
     let outcome = Outcome::declare(&mut asl);
+    // After the endpoint serves the release: its autoscaling, then Model Monitor's schedules
+    // (which need the endpoint to exist), then the success notification.
+    let after_deploy = after_deploy(&mut asl, system, endpoint, outcome);
     // A SageMaker call whose result is not needed.
     let sagemaker = |resource: &'static str, parameters: Value, next: StateName| {
         State::Task(outcome.sagemaker_call(resource, parameters, next))
@@ -183,29 +193,105 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
             find_endpoint,
         ),
     );
+    // DescribeEndpoint answers a missing endpoint with a ValidationException ("Could not
+    // find endpoint"): that one creates it, any other error fails the deployment.
     asl.define(
         find_endpoint,
         State::Task(Task {
-            result_selector: Some(json!({
-                "Exists.$": format!("States.ArrayContains($.Endpoints[*].EndpointName, '{}')", endpoint.name),
-            })),
+            result_selector: Some(json!({"EndpointStatus.$": "$.EndpointStatus"})),
             result_path: Some("$.Existing"),
+            // Not the SDK's catch-all SageMakerException: a missing endpoint arrives as one.
+            retry: vec![Retrier {
+                error_equals: &[
+                    "SageMaker.ThrottlingException",
+                    "SageMaker.SdkClientException",
+                ],
+                ..autoscaling_retry()
+            }],
+            catch: Catcher {
+                error: KeepError::At("$.Existing"),
+                next: is_missing,
+            },
             ..outcome.sagemaker_call(
-                "arn:aws:states:::aws-sdk:sagemaker:listEndpoints",
-                json!({"NameContains": endpoint.name, "MaxResults": 100}),
+                "arn:aws:states:::aws-sdk:sagemaker:describeEndpoint",
+                json!({"EndpointName": endpoint.name}),
                 endpoint_exists,
             )
         }),
     );
     asl.define(
+        is_missing,
+        State::Choice(Choice {
+            comment: None,
+            choices: vec![ChoiceRule {
+                condition: Condition::test(
+                    "$.Existing.Cause",
+                    "StringMatches",
+                    "*Could not find endpoint*",
+                ),
+                next: missing,
+            }],
+            default: lookup_failed,
+        }),
+    );
+    // The answer is known: the error is not kept for the success notification.
+    asl.define(
+        missing,
+        State::Pass(Pass {
+            parameters: json!({"EndpointStatus": "Missing"}),
+            result_path: Some("$.Existing"),
+            next: create_endpoint,
+        }),
+    );
+    asl.define(
+        lookup_failed,
+        State::Pass(Pass {
+            parameters: json!({"Error.$": "$.Existing.Error", "Cause.$": "$.Existing.Cause"}),
+            result_path: Some("$.Error"),
+            next: outcome.notify_failure,
+        }),
+    );
+    // Another deployment still changing the endpoint: wait for it (within the polling
+    // budget) rather than have SageMaker refuse the update.
+    let existing = "$.Existing.EndpointStatus";
+    asl.define(
         endpoint_exists,
         State::Choice(Choice {
             comment: None,
             choices: vec![ChoiceRule {
-                condition: Condition::test("$.Existing.Exists", "BooleanEquals", true),
+                condition: Condition::Or(vec![
+                    Condition::test(existing, "StringEquals", "InService"),
+                    Condition::test(existing, "StringEquals", "Failed"),
+                ]),
                 next: update_endpoint,
             }],
-            default: create_endpoint,
+            default: count_idle,
+        }),
+    );
+    asl.define(
+        count_idle,
+        State::Pass(Pass {
+            parameters: json!({"Name.$": "$.Release.Name", "Polls.$": "States.MathAdd($.Release.Polls, 1)"}),
+            result_path: Some("$.Release"),
+            next: idle_budget,
+        }),
+    );
+    asl.define(
+        idle_budget,
+        State::Choice(Choice {
+            comment: None,
+            choices: vec![ChoiceRule {
+                condition: Condition::test("$.Release.Polls", "NumericLessThan", max_polls),
+                next: wait_idle,
+            }],
+            default: timed_out,
+        }),
+    );
+    asl.define(
+        wait_idle,
+        State::Wait(Wait {
+            duration: Duration::Seconds(POLL_SECONDS),
+            next: find_endpoint,
         }),
     );
     asl.define(
@@ -315,7 +401,7 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
                     "StringEqualsPath",
                     "$.Release.Name",
                 ),
-                next: outcome.notify_success,
+                next: after_deploy,
             }],
             default: rolled_back,
         }),
@@ -350,6 +436,180 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
         describe_package,
         max_polls * POLL_SECONDS + MACHINE_SLACK_SECONDS,
     )
+}
+
+/// The states after a successful release, first to last, ending at the success notification:
+/// the endpoint's autoscaling (registering a target again updates it, so every release keeps
+/// it), then Model Monitor's schedules, which SageMaker accepts only for an existing endpoint.
+fn after_deploy(
+    asl: &mut Builder,
+    system: &System,
+    endpoint: &Endpoint,
+    outcome: Outcome,
+) -> StateName {
+    // (state, resource, parameters, whether "already exists" is success, and if so the
+    // names of its two follow-up states)
+    let mut steps: Vec<(
+        StateName,
+        &'static str,
+        Value,
+        Option<(&'static str, &'static str)>,
+    )> = Vec::new();
+    if let Some(scaling) = &endpoint.autoscaling {
+        let target = json!({
+            "ServiceNamespace": "sagemaker",
+            "ResourceId": format!("endpoint/{}/variant/{VARIANT}", endpoint.name),
+            "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        });
+        let mut register = target.clone();
+        register["MinCapacity"] = json!(scaling.min_instances);
+        register["MaxCapacity"] = json!(scaling.max_instances);
+        steps.push((
+            asl.declare("RegisterAutoscaling"),
+            "arn:aws:states:::aws-sdk:applicationautoscaling:registerScalableTarget",
+            register,
+            None,
+        ));
+        let mut policy = target;
+        policy["PolicyName"] = json!(format!("{}-invocations", endpoint.name));
+        policy["PolicyType"] = json!("TargetTrackingScaling");
+        policy["TargetTrackingScalingPolicyConfiguration"] = json!({
+            "TargetValue": scaling.target_invocations_per_instance,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+            "ScaleInCooldown": 300,
+            "ScaleOutCooldown": 60,
+        });
+        steps.push((
+            asl.declare("PutScalingPolicy"),
+            "arn:aws:states:::aws-sdk:applicationautoscaling:putScalingPolicy",
+            policy,
+            None,
+        ));
+    }
+    for (name, job, kind, schedule) in model_monitor_schedules(system) {
+        let (state, exists, failed) = match kind {
+            "DataQuality" => (
+                "ScheduleDataQualityMonitoring",
+                "DataQualityScheduleExists",
+                "DataQualityScheduleFailed",
+            ),
+            _ => (
+                "ScheduleModelQualityMonitoring",
+                "ModelQualityScheduleExists",
+                "ModelQualityScheduleFailed",
+            ),
+        };
+        steps.push((
+            asl.declare(state),
+            "arn:aws:states:::aws-sdk:sagemaker:createMonitoringSchedule",
+            json!({
+                "MonitoringScheduleName": name,
+                "MonitoringScheduleConfig": {
+                    "MonitoringJobDefinitionName": job,
+                    "MonitoringType": kind,
+                    "ScheduleConfig": {"ScheduleExpression": schedule},
+                },
+            }),
+            Some((exists, failed)),
+        ));
+    }
+    let first = steps.first().map_or(outcome.notify_success, |s| s.0);
+    let nexts: Vec<StateName> = steps
+        .iter()
+        .skip(1)
+        .map(|s| s.0)
+        .chain([outcome.notify_success])
+        .collect();
+    for ((state, resource, parameters, kept), next) in steps.into_iter().zip(nexts) {
+        if let Some((exists, failed)) = kept {
+            // A schedule made by an earlier release stays: "already exists" moves on.
+            let exists = asl.declare(exists);
+            let failed = asl.declare(failed);
+            asl.define(
+                state,
+                State::Task(Task {
+                    catch: Catcher {
+                        error: KeepError::At("$.Lookup"),
+                        next: exists,
+                    },
+                    ..outcome.sagemaker_call(resource, parameters, next)
+                }),
+            );
+            asl.define(
+                exists,
+                State::Choice(Choice {
+                    comment: None,
+                    choices: vec![ChoiceRule {
+                        condition: Condition::test(
+                            "$.Lookup.Cause",
+                            "StringMatches",
+                            "*already exists*",
+                        ),
+                        next,
+                    }],
+                    default: failed,
+                }),
+            );
+            asl.define(
+                failed,
+                State::Pass(Pass {
+                    parameters: json!({"Error.$": "$.Lookup.Error", "Cause.$": "$.Lookup.Cause"}),
+                    result_path: Some("$.Error"),
+                    next: outcome.notify_failure,
+                }),
+            );
+        } else {
+            asl.define(
+                state,
+                State::Task(Task {
+                    retry: vec![autoscaling_retry()],
+                    ..outcome.sagemaker_call(resource, parameters, next)
+                }),
+            );
+        }
+    }
+    first
+}
+
+/// Model Monitor's schedules of a tabular system: name, job definition, type, expression.
+fn model_monitor_schedules(system: &System) -> Vec<(String, String, &'static str, String)> {
+    let mut schedules = Vec::new();
+    if let Some(drift) = &system.data_drift {
+        schedules.push((
+            system.names.data_drift_schedule.clone(),
+            system.names.data_drift_schedule.clone(),
+            "DataQuality",
+            drift.schedule.clone(),
+        ));
+    }
+    if let Some(quality) = &system.model_quality {
+        schedules.push((
+            system.names.model_quality_schedule.clone(),
+            system.names.model_quality_schedule.clone(),
+            "ModelQuality",
+            quality.schedule.clone(),
+        ));
+    }
+    schedules
+}
+
+/// Application Auto Scaling's transient errors: a concurrent change of the same target,
+/// throttling, its own faults, network errors.
+fn autoscaling_retry() -> Retrier {
+    Retrier {
+        comment: None,
+        error_equals: &[
+            "ApplicationAutoScaling.ConcurrentUpdateException",
+            "ApplicationAutoScaling.InternalServiceException",
+            "ApplicationAutoScaling.ApplicationAutoScalingException",
+            "ApplicationAutoScaling.SdkClientException",
+        ],
+        interval_seconds: 5,
+        max_attempts: 6,
+        backoff_rate: 2.0,
+        max_delay_seconds: Some(300),
+        jitter_strategy: Jitter::Full,
+    }
 }
 
 /// What the names of a release's model and endpoint configuration start with (then `-` and
