@@ -440,3 +440,47 @@ fn the_reserved_step_names_are_the_built_in_steps_the_pipeline_has() {
     reserved.sort_unstable();
     assert_eq!(built_in, reserved);
 }
+
+/// docs/monitoring.md, "What a run reads": the monitor step downloads nothing but its code.
+/// The captures, ground truth, live baseline and model are URIs it lists and reads itself,
+/// the window's hours only, so the job's disk holds one window, not all of history, and a
+/// missing baseline before the first deployment fails no download.
+#[test]
+fn the_monitor_step_downloads_only_its_code_and_reads_the_rest_by_uri() {
+    let compiled = common::compile_example("skin-lesion");
+    let pipeline: serde_json::Value = serde_json::from_str(&common::artifact_text(
+        &compiled,
+        mlopsc::emit::MONITORING_PIPELINE.path,
+    ))
+    .unwrap();
+    let step = &pipeline["Steps"][0]["Arguments"];
+    let inputs: Vec<&str> = step["ProcessingInputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["InputName"].as_str().unwrap())
+        .collect();
+    assert_eq!(inputs, ["code"]);
+    let arguments = step["AppSpecification"]["ContainerArguments"]
+        .as_array()
+        .unwrap();
+    let after = |flag: &str| {
+        let at = arguments
+            .iter()
+            .position(|a| a == flag)
+            .unwrap_or_else(|| panic!("no {flag}"));
+        arguments[at + 1].clone()
+    };
+    for (flag, parameter) in [
+        ("--captures", "CaptureUri"),
+        ("--baseline", "BaselineUri"),
+        ("--model", "ModelDataUrl"),
+        ("--ground-truth", "GroundTruthUri"),
+    ] {
+        assert_eq!(
+            after(flag),
+            serde_json::json!({"Get": format!("Parameters.{parameter}")})
+        );
+    }
+    assert_eq!(after("--min-captures"), "50");
+}

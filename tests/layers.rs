@@ -14,7 +14,7 @@ use std::path::Path;
 /// The layers, bottom first. A module may use the modules of any layer below its own, never
 /// one in its own layer or above.
 const LAYERS: &[&[&str]] = &[
-    &["hash", "parallel", "span", "suggest"],
+    &["hash", "parallel", "schedule", "span", "suggest"],
     &["diagnostics", "catalog"],
     &["spec"],
     // `validate` asks `ir` for facts derived from the spec (its monitoring kind, the drift

@@ -125,9 +125,16 @@ fn approve(workdir: &Path, summary: &Value, live: &Path) {
     .unwrap();
 }
 
-/// Held-back images as the endpoint's captures and their labels as ground truth, shifted
-/// by `shift` when given (scripts/write-captures.py).
-fn captures(python: &Path, shared: &Path, exclude: &Path, out: &Path, shift: Option<&str>) {
+/// `count` held-back images as the endpoint's captures and their labels as ground truth,
+/// shifted by `shift` when given (scripts/write-captures.py).
+fn captures(
+    python: &Path,
+    shared: &Path,
+    exclude: &Path,
+    out: &Path,
+    shift: Option<&str>,
+    count: usize,
+) {
     let mut command = Command::new(python);
     command
         .arg(root().join("scripts/write-captures.py"))
@@ -137,7 +144,7 @@ fn captures(python: &Path, shared: &Path, exclude: &Path, out: &Path, shift: Opt
         .arg(out.join("capture/skin-lesion-classifier/AllTraffic"))
         .arg("--ground-truth")
         .arg(out.join("truth"))
-        .args(["--hour", CAPTURE_HOUR, "--count", "60"]);
+        .args(["--hour", CAPTURE_HOUR, "--count", &count.to_string()]);
     if let Some(shift) = shift {
         command.args(["--shift", shift]);
     }
@@ -232,25 +239,34 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
         assert!(baseline[member].is_object(), "statistics.json has {member}");
     }
 
+    let monitor_with =
+        |name: &str, shift: Option<&str>, window_end: &str, count: usize, deployed: bool| {
+            let out = tmp.path().join(name);
+            captures(&python, &shared, &data, &out, shift, count);
+            let mut mounts = vec![
+                format!(
+                    "{PIPELINE_BUCKET}/data-capture/={}",
+                    out.join("capture").display()
+                ),
+                format!(
+                    "{DATA_BUCKET}/ground-truth/={}",
+                    out.join("truth").display()
+                ),
+            ];
+            if deployed {
+                mounts.push(format!(
+                    "{PIPELINE_BUCKET}/monitoring/baseline/={}",
+                    live.display()
+                ));
+            }
+            let mut args = vec!["--pipeline", "monitoring", "--param", window_end];
+            for mount in &mounts {
+                args.extend(["--data", mount.as_str()]);
+            }
+            run(&spec, &workdir, &args)
+        };
     let monitor = |name: &str, shift: Option<&str>, window_end: &str| {
-        let out = tmp.path().join(name);
-        captures(&python, &shared, &data, &out, shift);
-        let mounts = [
-            format!("{PIPELINE_BUCKET}/monitoring/baseline/={}", live.display()),
-            format!(
-                "{PIPELINE_BUCKET}/data-capture/={}",
-                out.join("capture").display()
-            ),
-            format!(
-                "{DATA_BUCKET}/ground-truth/={}",
-                out.join("truth").display()
-            ),
-        ];
-        let mut args = vec!["--pipeline", "monitoring", "--param", window_end];
-        for mount in &mounts {
-            args.extend(["--data", mount.as_str()]);
-        }
-        run(&spec, &workdir, &args)
+        monitor_with(name, shift, window_end, 60, true)
     };
 
     let held_back = monitor("held-back", None, WINDOW_END);
@@ -306,6 +322,32 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
             shifted["metrics"]
         );
     }
+
+    // Before the first deployment there is no live baseline or model: the run succeeds and
+    // publishes nothing, where a download of the missing inputs would fail the job.
+    let undeployed = monitor_with("undeployed", None, WINDOW_END, 60, false);
+    let report = &undeployed["properties"]["MonitoringReport"];
+    assert_eq!(report["captures"], 60, "{report}");
+    assert!(
+        report["skipped"]
+            .as_str()
+            .is_some_and(|s| s.contains("no deployed model")),
+        "{report}"
+    );
+    assert_eq!(undeployed["metrics"], serde_json::json!({}));
+    // Fewer captures than `minCaptures` (default 50): no statistic, INSUFFICIENT_DATA.
+    let few = monitor_with("few", Some("brightness"), WINDOW_END, 10, true);
+    let report = &few["properties"]["MonitoringReport"];
+    assert_eq!(
+        (report["captures"].as_u64(), report["compared"].as_u64()),
+        (Some(10), Some(0)),
+        "{report}"
+    );
+    assert_eq!(few["metrics"], serde_json::json!({}));
+    assert!(
+        states(&few).iter().all(|(_, s)| s == "INSUFFICIENT_DATA"),
+        "{few:#}"
+    );
 
     // A window without captures publishes nothing: every alarm lacks data.
     let empty = monitor("empty", None, "WindowEnd=2026-01-14T11:00:00Z");

@@ -18,6 +18,7 @@ pub mod init;
 pub mod ir;
 pub mod output_dir;
 pub mod parallel;
+pub mod schedule;
 pub mod span;
 pub mod spec;
 pub mod suggest;

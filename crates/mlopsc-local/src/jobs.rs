@@ -23,6 +23,8 @@ const TRANSFORM_HARNESS: &str = include_str!("transform.py");
 const OPT_ML: &str = "/opt/ml";
 /// The variable that tells step code where `/opt/ml` is.
 pub const OPT_ML_VARIABLE: &str = "MLOPSC_OPT_ML";
+/// The local object store, for step code that reads S3 itself ([`Store::describe`]).
+pub const S3_VARIABLE: &str = "MLOPSC_S3";
 
 pub struct LocalJobs {
     pub store: Store,
@@ -808,6 +810,7 @@ impl LocalJobs {
             .envs(&self.environment)
             .envs(environment)
             .env(OPT_ML_VARIABLE, &sandbox.root)
+            .env(S3_VARIABLE, self.store.describe().to_string())
             .env("PYTHONUNBUFFERED", "1")
             .stdin(Stdio::null())
             .stdout(log)

@@ -77,6 +77,18 @@ impl Store {
             .find(|m| m.prefix.bucket == uri.bucket && uri.key.starts_with(&m.prefix.key))
     }
 
+    /// The store as step code reads it (`MLOPSC_S3`): `{"root": dir, "mounts": [[prefix,
+    /// dir], ...]}`, longest prefix first, so a script that lists and reads S3 itself (the
+    /// monitor step) sees what an `S3Prefix` input would.
+    pub fn describe(&self) -> serde_json::Value {
+        let mounts: Vec<serde_json::Value> = self
+            .mounts
+            .iter()
+            .map(|m| serde_json::json!([m.prefix.to_string(), m.dir]))
+            .collect();
+        serde_json::json!({"root": self.root, "mounts": mounts})
+    }
+
     /// Where the object `uri` lives on disk (it may not exist yet).
     pub fn path(&self, uri: &S3Uri) -> PathBuf {
         match self.mount_of(uri) {

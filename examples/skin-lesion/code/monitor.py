@@ -10,8 +10,12 @@ eventMetadata.inferenceId. Ground truth is SageMaker's too: one JSON line per la
 <ground truth prefix>/yyyy/mm/dd/hh/, `groundTruthData.data` the class name and
 `eventMetadata.eventId` the inference id it labels.
 
-Under `mlopsc run --local` (MLOPSC_OPT_ML is set) nothing is sent to AWS: the runner
-records the report's `putMetricData`, the request this step would make.
+The step reads S3 itself, by the URIs its arguments give: only the window's hour prefixes
+of the captures and of the ground truth, never all of history, and a missing baseline or model
+(before the first deployment) or too few captures (fewer than --min-captures) is a report that
+publishes no drift statistic, not a failed job. Under `mlopsc run --local` (MLOPSC_OPT_ML is
+set) the same URIs are read from the local object store (MLOPSC_S3) and nothing is sent to
+AWS: the runner records the report's `putMetricData`, the request this step would make.
 """
 
 import argparse
@@ -31,10 +35,9 @@ from drift import class_distribution, embed_and_predict, image_statistics, ks, m
 OPT_ML = Path(os.environ.get("MLOPSC_OPT_ML", "/opt/ml"))
 LOCAL = "MLOPSC_OPT_ML" in os.environ
 MODEL = OPT_ML / "processing/model"
-CAPTURES = OPT_ML / "processing/input/captures"
-BASELINE = OPT_ML / "processing/input/baseline/statistics.json"
-GROUND_TRUTH = OPT_ML / "processing/input/ground-truth"
 REPORT = OPT_ML / "processing/report/report.json"
+# How long after a capture its label may arrive, at most, for the labels read per run.
+LABEL_DAYS = 30
 BATCH = 64
 # Captures compared per run, at most: a uniform sample of the window's (a day of a busy
 # endpoint would not fit in memory), large enough for the two-sample statistics.
@@ -51,33 +54,84 @@ def arguments():
     parser.add_argument("--dimensions", required=True, help='[{"Name": ..., "Value": ...}]')
     parser.add_argument("--region", required=True)
     parser.add_argument("--quality-metric", default="")
+    parser.add_argument("--captures", required=True, help="s3:// prefix of the endpoint variant's captures")
+    parser.add_argument("--baseline", required=True, help="s3:// URI of the live statistics.json")
+    parser.add_argument("--model", required=True, help="s3:// URI of the live model.tar.gz")
+    parser.add_argument("--ground-truth", default="", help="s3:// prefix of the labels")
+    parser.add_argument("--min-captures", type=int, default=50)
     return parser.parse_args()
+
+
+class Objects:
+    """S3 as this step reads it: boto3 on AWS, the local object store under
+    `mlopsc run --local` (MLOPSC_S3: its root and its `--data` mounts)."""
+
+    def __init__(self, region):
+        local = os.environ.get("MLOPSC_S3")
+        self.local = json.loads(local) if local else None
+        if self.local is None:
+            import boto3
+
+            self.s3 = boto3.client("s3", region_name=region)
+
+    @staticmethod
+    def split(uri):
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        return bucket, key
+
+    def path(self, uri):
+        for prefix, folder in self.local["mounts"]:
+            if uri.startswith(prefix):
+                return Path(folder) / uri[len(prefix):]
+        bucket, key = self.split(uri)
+        return Path(self.local["root"]) / bucket / key
+
+    def keys(self, prefix):
+        """The URIs of the objects under `prefix`, sorted."""
+        if self.local is not None:
+            folder = self.path(prefix)
+            if not folder.is_dir():
+                return []
+            return sorted(prefix + str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+        bucket, key = self.split(prefix)
+        found = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):
+            found.extend(f"s3://{bucket}/{o['Key']}" for o in page.get("Contents", []))
+        return sorted(found)
+
+    def read(self, uri):
+        """The object's bytes, or None when there is none."""
+        if self.local is not None:
+            path = self.path(uri)
+            return path.read_bytes() if path.is_file() else None
+        bucket, key = self.split(uri)
+        try:
+            return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except self.s3.exceptions.NoSuchKey:
+            return None
 
 
 def timestamp(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
-def hour_folders(root, start, end):
-    """The yyyy/mm/dd/hh folders under root whose hour begins in [start, end)."""
-    found = []
-    for folder in sorted(p for p in root.glob("*/*/*/*") if p.is_dir()):
-        try:
-            parts = [int(x) for x in folder.relative_to(root).parts]
-            hour = datetime(*parts, tzinfo=timezone.utc)
-        except (ValueError, TypeError):
-            continue
-        if start <= hour < end:
-            found.append(folder)
-    return found
+def hour_prefixes(prefix, start, end):
+    """`<prefix>yyyy/mm/dd/hh/` of every hour that begins in [start, end)."""
+    prefix = prefix if prefix.endswith("/") else prefix + "/"
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    if hour < start:
+        hour += timedelta(hours=1)
+    while hour < end:
+        yield prefix + hour.strftime("%Y/%m/%d/%H/")
+        hour += timedelta(hours=1)
 
 
-def json_lines(folders):
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file():
-                continue
-            for line in path.read_text().splitlines():
+def json_lines(objects, prefixes):
+    """The JSON lines of every object under the prefixes, read one object at a time."""
+    for prefix in prefixes:
+        for uri in objects.keys(prefix):
+            body = objects.read(uri) or b""
+            for line in body.decode().splitlines():
                 if line.strip():
                     yield json.loads(line)
 
@@ -117,12 +171,13 @@ def inference_id(record):
     return metadata.get("inferenceId") or metadata.get("eventId")
 
 
-def ground_truth(start, end):
-    """Labels by inference id; the label's hour may be later than the capture's."""
+def ground_truth(objects, prefix, start, end, now):
+    """Labels by inference id; the label's hour may be later than the capture's, up to
+    LABEL_DAYS, and never later than now."""
     labels = {}
-    if GROUND_TRUTH.is_dir():
-        for record in json_lines(hour_folders(GROUND_TRUTH, start, end + timedelta(days=30))):
-            labels[record["eventMetadata"]["eventId"]] = str(record["groundTruthData"]["data"]).strip()
+    last = min(end + timedelta(days=LABEL_DAYS), max(now, end))
+    for record in json_lines(objects, hour_prefixes(prefix, start, last)):
+        labels[record["eventMetadata"]["eventId"]] = str(record["groundTruthData"]["data"]).strip()
     return labels
 
 
@@ -195,12 +250,25 @@ def main():
     end = timestamp(args.window_end or args.started)
     start = end - timedelta(hours=args.window_hours)
     checks = dict(check.split("=", 1) for check in args.check)
-    records, seen = uniform_sample(json_lines(hour_folders(CAPTURES, start, end)), MAX_CAPTURES)
+    objects = Objects(args.region)
+    records, seen = uniform_sample(json_lines(objects, hour_prefixes(args.captures, start, end)),
+                                   MAX_CAPTURES)
     report = {"window": {"start": start.isoformat(), "end": end.isoformat()},
-              "captures": seen, "compared": len(records), "labelled": 0, "statistics": {},
-              "metrics": {}}
-    if records:
-        baseline = json.loads(BASELINE.read_text())
+              "captures": seen, "compared": 0, "minCaptures": args.min_captures, "labelled": 0,
+              "statistics": {}, "metrics": {}}
+    baseline_bytes = objects.read(args.baseline) if seen else None
+    archive = objects.read(args.model) if baseline_bytes is not None else None
+    if not seen:
+        report["skipped"] = "no captures in the window"
+    elif seen < args.min_captures:
+        report["skipped"] = f"{seen} captures in the window, fewer than {args.min_captures}"
+    elif baseline_bytes is None or archive is None:
+        report["skipped"] = "no deployed model: the live baseline or model archive is missing"
+    else:
+        report["compared"] = len(records)
+        baseline = json.loads(baseline_bytes)
+        MODEL.mkdir(parents=True, exist_ok=True)
+        (MODEL / "model.tar.gz").write_bytes(archive)
         model, config = load_trained(MODEL)
         on = device()
         model.to(on)
@@ -209,8 +277,8 @@ def main():
         report["statistics"] = drift_statistics(baseline, statistics, embeddings, probabilities, classes)
         for statistic, metric in checks.items():
             report["metrics"][metric] = report["statistics"][statistic]
-        if args.quality_metric:
-            labels = ground_truth(start, end)
+        if args.quality_metric and args.ground_truth:
+            labels = ground_truth(objects, args.ground_truth, start, end, datetime.now(timezone.utc))
             labelled = [(i, labels[inference_id(r)]) for i, r in enumerate(records)
                         if inference_id(r) in labels and labels[inference_id(r)] in classes]
             report["labelled"] = len(labelled)

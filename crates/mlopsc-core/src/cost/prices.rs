@@ -12,7 +12,7 @@
 pub const SOURCE: &str = "us-east-1 on-demand prices as published by AWS in 2024, written by hand on 2026-11-28 (src/cost/prices.rs)";
 
 /// Hours in a month, as AWS's own calculators count them (24 × 365 / 12).
-pub const HOURS_PER_MONTH: f64 = 730.0;
+pub const HOURS_PER_MONTH: f64 = crate::schedule::HOURS_PER_MONTH;
 
 /// What managed spot training saves on the on-demand price, assumed: AWS quotes "up to 90%";
 /// 70% is a typical realised saving for GPU instances.

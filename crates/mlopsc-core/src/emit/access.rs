@@ -588,6 +588,9 @@ fn argument_after(arguments: &Value, flag: &str) -> Option<String> {
     list.get(at + 1)?.as_str().map(str::to_string)
 }
 
+/// The container arguments whose value is an S3 URI the step lists and reads itself.
+const S3_READ_FLAGS: [&str; 4] = ["--captures", "--baseline", "--model", "--ground-truth"];
+
 fn steps_requests(
     names: &Names,
     pipeline: &Value,
@@ -617,6 +620,20 @@ fn steps_requests(
                     .flatten()
                 {
                     reads.extend(eval(&input["S3Input"]["S3Uri"]));
+                }
+                // A step that reads S3 itself is told where by its arguments (the monitor
+                // step: `--captures URI` and the like).
+                let container_arguments = arguments["AppSpecification"]["ContainerArguments"]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                for pair in container_arguments.windows(2) {
+                    if pair[0]
+                        .as_str()
+                        .is_some_and(|flag| S3_READ_FLAGS.contains(&flag))
+                    {
+                        reads.extend(eval(&pair[1]));
+                    }
                 }
                 let outputs = &arguments["ProcessingOutputConfig"];
                 for output in outputs["Outputs"].as_array().into_iter().flatten() {

@@ -579,8 +579,8 @@ impl<'a> Emitter<'a> {
         (step, baseline)
     }
 
-    /// The monitoring pipeline's step: captures, ground truth, baseline and model in; the
-    /// report out, and the metrics published to CloudWatch.
+    /// The monitoring pipeline's step: the captures, ground truth, baseline and model it
+    /// reads by URI; the report out, and the metrics published to CloudWatch.
     fn monitor(&self, monitoring: &ImageMonitoring, parameters: &MonitoringParameters) -> Step {
         let dimensions: Vec<Value> = monitoring
             .metrics
@@ -602,23 +602,19 @@ impl<'a> Emitter<'a> {
             json!("--region"),
             json!(self.system.region),
         ];
-        let mut inputs = vec![
-            s3_input(
-                "captures",
-                parameters.captures.get(),
-                &format!("{PROCESSING}/input/captures"),
-            ),
-            s3_input(
-                "baseline",
-                parameters.baseline.get(),
-                &format!("{PROCESSING}/input/baseline"),
-            ),
-            s3_input(
-                "model",
-                parameters.model.get(),
-                &format!("{PROCESSING}/model"),
-            ),
-        ];
+        // The step reads S3 itself: only the window's hour prefixes of the captures and
+        // the ground truth (an S3Prefix input would download all of history), and nothing
+        // fails before the first deployment, when there is no baseline or model yet.
+        arguments.extend([
+            json!("--captures"),
+            parameters.captures.get(),
+            json!("--baseline"),
+            parameters.baseline.get(),
+            json!("--model"),
+            parameters.model.get(),
+            json!("--min-captures"),
+            json!(monitoring.min_captures.to_string()),
+        ]);
         // One argument per check: SageMaker caps each argument at 256 characters.
         for check in &monitoring.checks {
             arguments.extend([
@@ -631,12 +627,12 @@ impl<'a> Emitter<'a> {
             .as_ref()
             .zip(parameters.ground_truth.as_ref())
         {
-            arguments.extend([json!("--quality-metric"), json!(quality.metric.name())]);
-            inputs.push(s3_input(
-                "ground-truth",
+            arguments.extend([
+                json!("--quality-metric"),
+                json!(quality.metric.name()),
+                json!("--ground-truth"),
                 ground_truth.get(),
-                &format!("{PROCESSING}/input/ground-truth"),
-            ));
+            ]);
         }
         let output = ProcessingOutput {
             name: "report".into(),
@@ -649,7 +645,7 @@ impl<'a> Emitter<'a> {
             image: &monitoring.image_uri,
             script: &monitoring.script,
             arguments: Vec::new(),
-            inputs,
+            inputs: Vec::new(),
         };
         let (step, _, _) = Step::processing_report(
             steps::MONITOR,

@@ -20,6 +20,7 @@ pub(super) fn endpoint(spec: &Spec, buckets: &Buckets) -> Option<Endpoint> {
         }),
         capture: d.data_capture.as_ref().map(|c| Capture {
             sampling_percent: c.sampling_percent,
+            retention_days: c.retention_days,
             destination_uri: c
                 .destination_uri
                 .clone()

@@ -291,6 +291,7 @@ pub struct Autoscaling {
 pub struct Capture {
     pub sampling_percent: u32,
     pub destination_uri: String,
+    pub retention_days: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -344,6 +345,8 @@ pub struct ImageMonitoring {
     pub model_uri: String,
     pub reports_uri: String,
     pub checks: Vec<DriftCheck>,
+    /// The fewest captures in a window whose drift statistics are published.
+    pub min_captures: u32,
     pub quality: Option<QualityCheck>,
     /// CloudWatch namespace and dimensions of the published metrics, which the alarms and
     /// the dashboard use as well.

@@ -131,6 +131,7 @@ pub(super) fn image(
                         threshold: c.threshold,
                     })
                     .collect(),
+                min_captures: m.data_drift.as_ref().map_or(50, |d| d.min_captures),
                 quality: m.model_quality.as_ref().map(|q| QualityCheck {
                     metric: q.metric,
                     threshold: q.threshold,

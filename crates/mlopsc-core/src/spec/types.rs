@@ -792,6 +792,11 @@ pub struct DataCapture {
     /// Where captures go. Defaults to the pipeline bucket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination_uri: Option<String>,
+    /// Days a capture is kept before S3 expires it: at least as long as labels take to
+    /// arrive, which the model-quality monitoring joins to captures. Default 60.
+    #[serde(default = "default_capture_retention_days")]
+    #[schemars(range(min = 1))]
+    pub retention_days: u32,
 }
 
 /// Drift and quality monitoring of the endpoint: image-native statistics computed by a
@@ -835,6 +840,12 @@ pub struct DataDrift {
     /// Features whose drift metric gets a CloudWatch alarm (tabular monitoring).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alarm_features: Vec<String>,
+    /// Image monitoring: the fewest captures in a window that are compared with the
+    /// baseline. A smaller window publishes no drift statistic, and its alarms read
+    /// `INSUFFICIENT_DATA`, not `ALARM` (docs/monitoring.md). Default 50.
+    #[serde(default = "default_min_captures")]
+    #[schemars(range(min = 1))]
+    pub min_captures: u32,
 }
 
 /// One drift statistic and its threshold; an alarm fires when the statistic crosses it.
@@ -1092,6 +1103,12 @@ fn default_training_volume_gb() -> u32 {
 }
 fn default_max_runtime() -> u32 {
     86_400
+}
+fn default_capture_retention_days() -> u32 {
+    60
+}
+fn default_min_captures() -> u32 {
+    50
 }
 fn default_period() -> u32 {
     300

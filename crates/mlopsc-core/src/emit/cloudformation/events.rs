@@ -272,7 +272,8 @@ pub struct MetricAlarm {
     pub threshold: f64,
     pub evaluation_periods: u32,
     pub period_seconds: u32,
-    /// `notBreaching` for failures and errors; monitors `ignore` the hours between runs.
+    /// `notBreaching` for failures and errors; Model Monitor's alarms `ignore` the hours
+    /// between runs, the monitoring pipeline's treat them as `missing`.
     pub missing_data: &'static str,
     pub description: String,
 }
@@ -460,7 +461,7 @@ pub fn alarms(system: &System) -> Vec<MetricAlarm> {
 
 /// The monitoring pipeline's alarms: one per drift check, above its threshold, and one on
 /// the quality metric, on exactly the metrics `monitor.py` publishes. Both evaluate one
-/// period per run and ignore the hours without one.
+/// period per run; an hour without one is missing data.
 fn image_alarms(system: &System, monitoring: &ImageMonitoring) -> Vec<MetricAlarm> {
     let alarm =
         |id: String, name: String, metric: String, higher: bool, threshold: f64| MetricAlarm {
@@ -479,7 +480,9 @@ fn image_alarms(system: &System, monitoring: &ImageMonitoring) -> Vec<MetricAlar
             threshold,
             evaluation_periods: 1,
             period_seconds: 3600,
-            missing_data: "ignore",
+            // An hour without a published statistic (no run, too few captures, no deployed
+            // model) is INSUFFICIENT_DATA: neither ALARM nor a stale OK.
+            missing_data: "missing",
         };
     let mut alarms: Vec<MetricAlarm> = monitoring
         .checks

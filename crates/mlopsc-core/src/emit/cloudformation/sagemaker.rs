@@ -98,6 +98,13 @@ fn monitoring_pipeline(t: &mut Template, pipeline: &Value) {
                         "Arn": t.sub(Sub::text("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:pipeline/").then_reference(&ids::MONITORING_PIPELINE)),
                         "RoleArn": t.get_att(&ids::SCHEDULER_ROLE, Attribute::Arn),
                         "RetryPolicy": {"MaximumRetryAttempts": 2},
+                        // Each run reads the captures since the one before: an hourly run the
+                        // last hour, a daily one the last day. A burst alarms once, not for
+                        // every run whose window still holds it.
+                        "SageMakerPipelineParameters": {"PipelineParameterList": [{
+                            "Name": crate::emit::sagemaker::WINDOW_HOURS_PARAMETER,
+                            "Value": crate::schedule::hours_between_runs(expression).to_string(),
+                        }]},
                     },
                 },
             }),
