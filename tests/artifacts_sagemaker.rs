@@ -484,3 +484,37 @@ fn the_monitor_step_downloads_only_its_code_and_reads_the_rest_by_uri() {
     }
     assert_eq!(after("--min-captures"), "50");
 }
+
+/// docs/monitoring.md, "The baseline": the drift baseline describes held-out images, the
+/// validation split, not the training split the model fitted.
+#[test]
+fn the_drift_baseline_is_computed_on_the_held_out_split() {
+    let compiled = common::compile_example("skin-lesion");
+    let pipeline: serde_json::Value = serde_json::from_str(&common::artifact_text(
+        &compiled,
+        mlopsc::emit::PIPELINE.path,
+    ))
+    .unwrap();
+    let baseline = pipeline["Steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Name"] == "baseline")
+        .expect("a baseline step");
+    let reads: Vec<(&str, &serde_json::Value)> = baseline["Arguments"]["ProcessingInputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["InputName"].as_str().unwrap(), &i["S3Input"]["S3Uri"]))
+        .collect();
+    let split = reads
+        .iter()
+        .find(|(name, _)| *name == "validation")
+        .expect("the validation split is an input")
+        .1;
+    assert_eq!(
+        split["Get"],
+        "Steps.preprocess.ProcessingOutputConfig.Outputs['validation'].S3Output.S3Uri"
+    );
+    assert!(reads.iter().all(|(name, _)| *name != "train"), "{reads:?}");
+}

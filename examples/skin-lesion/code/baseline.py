@@ -1,4 +1,4 @@
-"""Baseline step: the drift baseline of the trained model on the training split, written to
+"""Baseline step: the drift baseline of the trained model on the held-out validation split, written to
 OPT_ML/processing/baseline/statistics.json. The model package carries it as
 `DriftCheckBaselines.ModelDataQuality.Statistics`; the monitoring pipeline compares the
 endpoint's captures with it (docs/monitoring.md describes the layout).
@@ -20,7 +20,8 @@ from drift import IMAGE_STATISTICS, class_distribution, embed_and_predict, image
 # SageMaker runs the job under /opt/ml; `mlopsc run --local` moves that root with MLOPSC_OPT_ML.
 OPT_ML = Path(os.environ.get("MLOPSC_OPT_ML", "/opt/ml"))
 MODEL = OPT_ML / "processing/model"
-TRAIN = OPT_ML / "processing/train"
+# The held-out validation split: the model has not fitted it, as it has not the captures.
+HELD_OUT = OPT_ML / "processing/validation"
 OUTPUT = OPT_ML / "processing/baseline/statistics.json"
 BATCH = 64
 
@@ -35,10 +36,10 @@ def main():
     transform = config["transform"]
     mean = np.asarray(transform["mean"], dtype=np.float32)[:, None, None]
     std = np.asarray(transform["std"], dtype=np.float32)[:, None, None]
-    images = NpyImages(TRAIN, config["classes"])
+    images = NpyImages(HELD_OUT, config["classes"])
     chosen = sample(len(images), args.sample_size)
     if not len(chosen):
-        raise SystemExit("the training split is empty: no baseline to compute")
+        raise SystemExit("the validation split is empty: no baseline to compute")
     embeddings, predicted, confidence = [], [], []
     statistics = {name: [] for name in IMAGE_STATISTICS}
     for start in range(0, len(chosen), BATCH):

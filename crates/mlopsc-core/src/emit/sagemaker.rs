@@ -91,7 +91,7 @@ pub fn definition(system: &System) -> PipelineDefinition {
         .as_ref()
         .zip(declared.baseline.as_ref())
         .map(|(monitoring, instance_type)| {
-            emitter.baseline(monitoring, instance_type, &trained, &splits.train)
+            emitter.baseline(monitoring, instance_type, &trained, &splits.validation)
         });
     let gate = emitter.quality_gate(
         &declared,
@@ -543,14 +543,16 @@ impl<'a> Emitter<'a> {
         )
     }
 
-    /// The drift baseline of the trained model on the training split: embeddings, image
-    /// statistics and predictions (docs/monitoring.md), stored with the model package.
+    /// The drift baseline of the trained model on the held-out validation split (a model
+    /// is more confident on images it fitted, which would bias the confidence and embedding
+    /// statistics of every capture): embeddings, image statistics and predictions
+    /// (docs/monitoring.md), stored with the model package.
     fn baseline(
         &self,
         monitoring: &ImageMonitoring,
         instance_type: &Parameter,
         trained: &Trained,
-        train: &Output,
+        held_out: &Output,
     ) -> (Step, Output) {
         let inputs = vec![
             s3_input(
@@ -558,7 +560,11 @@ impl<'a> Emitter<'a> {
                 trained.model_artifacts(),
                 &format!("{PROCESSING}/model"),
             ),
-            s3_input("train", train.uri(), &format!("{PROCESSING}/train")),
+            s3_input(
+                "validation",
+                held_out.uri(),
+                &format!("{PROCESSING}/validation"),
+            ),
         ];
         let output = ProcessingOutput {
             name: "baseline".into(),
