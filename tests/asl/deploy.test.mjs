@@ -141,6 +141,7 @@ async function run({
   update,
   lookup,
   register,
+  serving = `arn:aws:sagemaker:us-east-1:${account}:model-package/${spec.registry.modelPackageGroup}/2`,
 } = {}) {
   const calls = {};
   const record = (name, request) => {
@@ -157,6 +158,10 @@ async function run({
       record('CreateModel', request);
       release = request.ModelName;
       return { ModelArn: `arn:aws:sagemaker:us-east-1:${account}:model/${request.ModelName}` };
+    },
+    DescribeModel: async (request) => {
+      record('DescribeModel', request);
+      return { ModelName: request.ModelName, PrimaryContainer: { ModelPackageName: serving } };
     },
     CreateEndpointConfig: async (request) => {
       record('CreateEndpointConfig', request);
@@ -368,6 +373,15 @@ describe(`${project} deploy state machine`, () => {
     assert.equal(r.status, 'FAILED');
     assert.equal(r.error, 'Deploy.EndpointFailed');
     assertOneNotification(r.calls, 'failed');
+  });
+
+  test('the endpoint already serves the package (its metadata was edited): nothing is deployed', async () => {
+    const r = await run({ serving: packageArn });
+    assert.equal(r.status, 'SUCCEEDED', r.cause);
+    assert.deepEqual(r.calls.DescribeModel, [{ ModelName: `${project}-previous` }], 'the model of the serving configuration');
+    assert.equal(r.calls.CreateModel, undefined);
+    assert.equal(r.calls.UpdateEndpoint, undefined);
+    assert.equal(r.calls.Publish, undefined, 'no deployment, no notification');
   });
 
   test('a package that is not approved is not deployed', async () => {

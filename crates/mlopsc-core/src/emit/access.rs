@@ -947,6 +947,11 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
                         }
                         sagemaker(&format!("endpoint/{}", named("EndpointName")))
                     }
+                    // The model the endpoint serves, named as its configuration: a release.
+                    "describeModel" => sagemaker(&format!(
+                        "model/{}",
+                        sample(&states, &Value::Null, &Value::from("$.Release.Name"))
+                    )),
                     "createMonitoringSchedule" => sagemaker(&format!(
                         "monitoring-schedule/{}",
                         named("MonitoringScheduleName")

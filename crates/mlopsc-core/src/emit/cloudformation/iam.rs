@@ -665,6 +665,12 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
             ],
         }),
         json!({
+            "Sid": "ReadTheServingModel",
+            "Effect": "Allow",
+            "Action": "sagemaker:DescribeModel",
+            "Resource": t.arn("sagemaker", &format!("model/{prefix}-*")),
+        }),
+        json!({
             "Sid": "CreateOrUpdateTheEndpoint",
             "Effect": "Allow",
             "Action": ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint"],

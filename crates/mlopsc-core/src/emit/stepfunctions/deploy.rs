@@ -1,11 +1,16 @@
 //! `deploy.asl.json`: the state machine that puts an approved model package on the endpoint.
 //!
 //! EventBridge starts it when a package of the spec's group is approved, with
-//! `{"ModelPackageArn"}` (operators may start it the same way). It makes a model from the
-//! package with the endpoint's role, an endpoint configuration with the template's settings,
-//! then creates the endpoint, or updates it with the spec's blue/green `DeploymentConfig`,
-//! and polls until SageMaker reports the outcome. An update that SageMaker rolled back (a
-//! rollback alarm fired) ends InService on the old configuration: that is a failure too.
+//! `{"ModelPackageArn"}` (operators may start it the same way). It is the endpoint's one
+//! owner: the template declares no endpoint. It first looks the endpoint up
+//! (DescribeEndpoint, not-found caught); an endpoint that already serves the package ends
+//! the run at once, so a second approval event or a metadata edit changes nothing. Otherwise
+//! it makes a model from the package with the endpoint's role, an endpoint configuration
+//! with the template's settings, then creates the endpoint, or updates it with the spec's
+//! blue/green `DeploymentConfig`, and polls until SageMaker reports the outcome. An update
+//! that SageMaker rolled back (a rollback alarm fired) ends InService on the old
+//! configuration: that is a failure too. Once InService it registers the autoscaling target
+//! and policy and starts the tabular Model Monitor schedules, both of which need an endpoint.
 //! When the package carries drift-check baseline statistics, they are copied first to the
 //! one key the monitoring reads ([`System::drift_baseline_uri`]), and for image monitoring
 //! the package's model archive beside them, which the monitoring pipeline embeds with.
@@ -16,7 +21,6 @@ use super::asl::{
     Builder, Catcher, Choice, ChoiceRule, Condition, Duration, Jitter, JsonataTask, KeepError,
     Pass, QueryLanguage, Retrier, State, StateMachine, StateName, Task, Wait,
 };
-
 use super::{Outcome, TOPIC_ARN};
 use crate::emit::cloudformation::endpoint_config;
 use crate::ir::{Endpoint, Rollout, System, VARIANT, split_s3_uri};
@@ -66,6 +70,9 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
     let missing = asl.declare("EndpointIsMissing");
     let lookup_failed = asl.declare("EndpointLookupFailed");
     let endpoint_exists = asl.declare("EndpointExists");
+    let describe_serving = asl.declare("DescribeServingModel");
+    let already_serving = asl.declare("AlreadyServesThePackage");
+    let create_or_update = asl.declare("CreateOrUpdate");
     let count_idle = asl.declare("CountIdleWait");
     let idle_budget = asl.declare("IdleWaitBudgetLeft");
     let wait_idle = asl.declare("WaitForIdleEndpoint");
@@ -134,7 +141,7 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
                 "Polls": 0,
             }),
             result_path: Some("$.Release"),
-            next: has_baseline,
+            next: find_endpoint,
         }),
     );
     asl.define(
@@ -190,7 +197,7 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
         sagemaker(
             "arn:aws:states:::aws-sdk:sagemaker:createEndpointConfig",
             endpoint_config_request(endpoint),
-            find_endpoint,
+            create_or_update,
         ),
     );
     // DescribeEndpoint answers a missing endpoint with a ValidationException ("Could not
@@ -198,7 +205,10 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
     asl.define(
         find_endpoint,
         State::Task(Task {
-            result_selector: Some(json!({"EndpointStatus.$": "$.EndpointStatus"})),
+            result_selector: Some(json!({
+                "EndpointStatus.$": "$.EndpointStatus",
+                "EndpointConfigName.$": "$.EndpointConfigName",
+            })),
             result_path: Some("$.Existing"),
             // Not the SDK's catch-all SageMakerException: a missing endpoint arrives as one.
             retry: vec![Retrier {
@@ -240,7 +250,7 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
         State::Pass(Pass {
             parameters: json!({"EndpointStatus": "Missing"}),
             result_path: Some("$.Existing"),
-            next: create_endpoint,
+            next: has_baseline,
         }),
     );
     asl.define(
@@ -263,9 +273,57 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
                     Condition::test(existing, "StringEquals", "InService"),
                     Condition::test(existing, "StringEquals", "Failed"),
                 ]),
-                next: update_endpoint,
+                next: describe_serving,
             }],
             default: count_idle,
+        }),
+    );
+    // A release's model is named as its endpoint configuration: the model the endpoint
+    // serves tells which package it is. An approved package's metadata edit starts the
+    // machine again; the package it already serves is not deployed twice. Any error here
+    // (a model deleted by hand) deploys as usual.
+    asl.define(
+        describe_serving,
+        State::Task(Task {
+            result_selector: Some(
+                json!({"ModelPackageName.$": "$.PrimaryContainer.ModelPackageName"}),
+            ),
+            result_path: Some("$.Serving"),
+            catch: Catcher {
+                error: KeepError::At("$.Serving"),
+                next: has_baseline,
+            },
+            ..outcome.sagemaker_call(
+                "arn:aws:states:::aws-sdk:sagemaker:describeModel",
+                json!({"ModelName.$": "$.Existing.EndpointConfigName"}),
+                already_serving,
+            )
+        }),
+    );
+    asl.define(
+        already_serving,
+        State::Choice(Choice {
+            comment: Some("Nothing to deploy: the endpoint serves this package".into()),
+            choices: vec![ChoiceRule {
+                condition: Condition::test(
+                    "$.Serving.ModelPackageName",
+                    "StringEqualsPath",
+                    "$.Package.ModelPackageArn",
+                ),
+                next: outcome.succeeded,
+            }],
+            default: has_baseline,
+        }),
+    );
+    asl.define(
+        create_or_update,
+        State::Choice(Choice {
+            comment: None,
+            choices: vec![ChoiceRule {
+                condition: Condition::test("$.Existing.EndpointStatus", "StringEquals", "Missing"),
+                next: create_endpoint,
+            }],
+            default: update_endpoint,
         }),
     );
     asl.define(
