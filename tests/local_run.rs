@@ -539,9 +539,26 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
     let log = std::fs::read_to_string(workdir.join("runs").join(execution).join("train/log.txt"))
         .unwrap();
     assert!(
-        log.contains("weights: "),
+        log.lines().any(|line| line.starts_with("weights: ")),
         "train.py says which weights it started from:\n{log}"
     );
+    // Each class's loss weighs one over the square root of its count in the training split,
+    // normalized to mean 1 over the classes present: SCC (no HAM10000 image) weighs nothing.
+    let weights: std::collections::BTreeMap<&str, f64> = log
+        .lines()
+        .find_map(|line| line.strip_prefix("class weights: "))
+        .unwrap_or_else(|| panic!("train.py prints its class weights:\n{log}"))
+        .split(", ")
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(class, weight)| (class, weight.parse().unwrap()))
+        .collect();
+    assert_eq!(weights.len(), ISIC_2019_CLASSES.len(), "{weights:?}");
+    if let FlagshipData::Real(_) = source {
+        assert_eq!(weights["SCC"], 0.0, "{weights:?}");
+    }
+    let present: Vec<f64> = weights.values().copied().filter(|w| *w > 0.0).collect();
+    let mean = present.iter().sum::<f64>() / present.len() as f64;
+    assert!((mean - 1.0).abs() < 0.01, "{weights:?}");
 
     let model = PathBuf::from(
         summary["registeredModel"]["localModelData"]

@@ -35,6 +35,11 @@ def arguments():
     parser.add_argument("--optimizer", choices=["adamw", "sgd"], default="adamw")
     parser.add_argument("--weight-decay", type=float, default=0.0)
     parser.add_argument("--label-smoothing", type=float, default=0.0)
+    # NV is two thirds of HAM10000: `balanced` weighs each class's loss by 1 / its frequency,
+    # `sqrt` by 1 / its square root (milder), `none` not at all.
+    parser.add_argument("--class-weighting", choices=["none", "sqrt", "balanced"], default="sqrt")
+    # Random horizontal and vertical flips: a lesion has no up or left.
+    parser.add_argument("--augment", type=flag, default=True)
     parser.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN"))
     parser.add_argument("--validation", default=os.environ.get("SM_CHANNEL_VALIDATION"))
     parser.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
@@ -44,12 +49,16 @@ def arguments():
     return args
 
 
-def run_epoch(model, loader, loss_fn, device, optimizer=None):
+def run_epoch(model, loader, loss_fn, device, optimizer=None, augment=False):
     model.train(optimizer is not None)
     total_loss, correct, seen = 0.0, 0, 0
     with torch.set_grad_enabled(optimizer is not None):
         for images, labels in loader:
-            images, labels = images.to(device), labels.to(device)
+            if augment:
+                images = flipped(images)
+            # channels_last: the layout in which depthwise convolutions run fastest on a CPU.
+            images = images.to(device).contiguous(memory_format=torch.channels_last)
+            labels = labels.to(device)
             logits = model(images)
             loss = loss_fn(logits, labels)
             if optimizer is not None:
@@ -60,6 +69,31 @@ def run_epoch(model, loader, loss_fn, device, optimizer=None):
             correct += (logits.argmax(1) == labels).sum().item()
             seen += len(labels)
     return total_loss / max(seen, 1), correct / max(seen, 1)
+
+
+def flipped(images):
+    """Each image flipped left-right and top-bottom, each with probability 1/2."""
+    horizontal = torch.rand(len(images)) < 0.5
+    vertical = torch.rand(len(images)) < 0.5
+    images = images.clone()
+    images[horizontal] = images[horizontal].flip(3)
+    images[vertical] = images[vertical].flip(2)
+    return images
+
+
+def class_weights(dataset, num_classes, scheme):
+    """The loss weight of each class, normalized to mean 1 over the classes present."""
+    if scheme == "none":
+        return None
+    counts = torch.zeros(num_classes)
+    for row in dataset.rows:
+        counts[dataset.index[row["label"]]] += 1
+    present = counts > 0
+    weights = torch.zeros(num_classes)
+    weights[present] = counts[present] ** (-1.0 if scheme == "balanced" else -0.5)
+    weights[present] /= weights[present].mean()
+    print("class weights: " + ", ".join(f"{c}={w:.2f}" for c, w in zip(dataset.index, weights.tolist())))
+    return weights
 
 
 def main():
@@ -75,16 +109,24 @@ def main():
                          f"model.numClasses to {len(classes)}")
     num_classes = len(classes)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = build_model(args.architecture, num_classes, args.pretrained, args.pretrained_weights).to(device)
+    if device == "cpu":
+        torch.set_num_threads(os.cpu_count() or 1)
+    model = build_model(args.architecture, num_classes, args.pretrained, args.pretrained_weights)
+    model = model.to(device, memory_format=torch.channels_last)
     if args.optimizer == "adamw":
         optimizer = torch.optim.AdamW(model.parameters(), args.learning_rate, weight_decay=args.weight_decay)
     else:
         optimizer = torch.optim.SGD(model.parameters(), args.learning_rate, momentum=0.9, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
-    workers = min(8, os.cpu_count() or 1)
+    training_images = NpyImages(args.train, classes)
+    weights = class_weights(training_images, num_classes, args.class_weighting)
+    loss_fn = nn.CrossEntropyLoss(weight=None if weights is None else weights.to(device),
+                                  label_smoothing=args.label_smoothing)
+    # The arrays are decoded and resized once, by preprocess.py; loading one is cheap. On a
+    # CPU, loader processes would take cores from the network, so there are none.
+    workers = min(8, os.cpu_count() or 1) if device == "cuda" else 0
     generator = torch.Generator().manual_seed(args.seed)
-    train = DataLoader(NpyImages(args.train, classes), args.batch_size, shuffle=True, num_workers=workers,
+    train = DataLoader(training_images, args.batch_size, shuffle=True, num_workers=workers,
                        generator=generator)
     validation = DataLoader(NpyImages(args.validation, classes), args.batch_size, num_workers=workers)
 
@@ -99,7 +141,7 @@ def main():
         print(f"resumed from epoch {start}")
 
     for epoch in range(start, args.epochs):
-        train_loss, _ = run_epoch(model, train, loss_fn, device, optimizer)
+        train_loss, _ = run_epoch(model, train, loss_fn, device, optimizer, augment=args.augment)
         validation_loss, accuracy = run_epoch(model, validation, loss_fn, device)
         scheduler.step()
         # The pipeline's MetricDefinitions read these three names.
