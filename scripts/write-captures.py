@@ -4,12 +4,13 @@ ground truth, for the monitoring pipeline to read (docs/monitoring.md):
 
     scripts/write-captures.py --source ../shared/data/ham10000_200x150 --exclude /tmp/derm \
         --captures /tmp/capture --ground-truth /tmp/truth --hour 2026-01-15T10 --count 60 \
-        [--shift brightness|blur|colour]
+        [--label-hour 2026-02-04T10] [--shift brightness|blur|colour]
 
 Captures go to <captures>/yyyy/mm/dd/hh/captures.jsonl, one JSON line per request: the
 JPEG in captureData.endpointInput (BASE64, image/jpeg) and eventMetadata with an
 inferenceId. Labels go to <ground-truth>/yyyy/mm/dd/hh/labels.jsonl, each naming the
-inferenceId it labels in eventMetadata.eventId. Images are taken one diagnosis after
+inferenceId it labels in eventMetadata.eventId, in the hour they arrive (--label-hour,
+by default the capture hour: a biopsy result arrives weeks later). Images are taken one diagnosis after
 another in turn (as scripts/ham10000-layouts.py samples the training data), in labels.csv
 order within each, skipping every image id found under --exclude (the images a model
 trained on), so they are held back from training but drawn like it. --shift alters each image before it is captured: brighter,
@@ -47,6 +48,7 @@ def main():
     parser.add_argument("--captures", type=Path, required=True)
     parser.add_argument("--ground-truth", type=Path, required=True)
     parser.add_argument("--hour", required=True, help="the capture hour, such as 2026-01-15T10")
+    parser.add_argument("--label-hour", help="the hour the labels arrive; default --hour")
     parser.add_argument("--count", type=int, default=60)
     parser.add_argument("--shift", choices=["brightness", "blur", "colour"])
     args = parser.parse_args()
@@ -66,10 +68,12 @@ def main():
     if len(chosen) < args.count:
         raise SystemExit(f"only {len(chosen)} images are not excluded; asked for {args.count}")
     folder = hour.strftime("%Y/%m/%d/%H")
+    label_folder = (datetime.strptime(args.label_hour, "%Y-%m-%dT%H").strftime("%Y/%m/%d/%H")
+                    if args.label_hour else folder)
     (args.captures / folder).mkdir(parents=True, exist_ok=True)
-    (args.ground_truth / folder).mkdir(parents=True, exist_ok=True)
+    (args.ground_truth / label_folder).mkdir(parents=True, exist_ok=True)
     with open(args.captures / folder / "captures.jsonl", "w") as captures, \
-            open(args.ground_truth / folder / "labels.jsonl", "w") as labels:
+            open(args.ground_truth / label_folder / "labels.jsonl", "w") as labels:
         for i, row in enumerate(chosen):
             image = shifted(Image.open(args.source / row["file"]).convert("RGB"), args.shift)
             jpeg = io.BytesIO()

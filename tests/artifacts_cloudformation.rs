@@ -218,6 +218,37 @@ fn the_deploy_machine_owns_the_endpoint_and_the_monitoring_always_exists() {
     assert!(churn["Outputs"].get("EndpointName").is_none());
 }
 
+/// Each monitoring schedule starts the pipeline for what it measures: the hourly drift run
+/// reads the last hour of captures and no labels, the daily quality run no drift window and
+/// the last `labelLatencyDays` of captures. Model Monitor reads as far back (its offset).
+#[test]
+fn each_monitoring_schedule_measures_its_own_window() {
+    let t = template(&compiled("skin-lesion"));
+    let parameters = |id: &str| -> Vec<(String, String)> {
+        t["Resources"][id]["Properties"]["Target"]["SageMakerPipelineParameters"]["PipelineParameterList"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{id} passes parameters"))
+            .iter()
+            .map(|p| (p["Name"].as_str().unwrap().into(), p["Value"].as_str().unwrap().into()))
+            .collect()
+    };
+    let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
+        items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    };
+    assert_eq!(
+        parameters("MonitoringSchedule1"),
+        pairs(&[("WindowHours", "1"), ("LabelDays", "0")])
+    );
+    assert_eq!(
+        parameters("MonitoringSchedule2"),
+        pairs(&[("WindowHours", "0"), ("LabelDays", "30")])
+    );
+    let model_monitor = template(&compile_flagship_with_model_monitor());
+    let input = &model_monitor["Resources"]["ModelQualityJobDefinition"]["Properties"]
+        ["ModelQualityJobInput"]["EndpointInput"];
+    assert_eq!(input["StartTimeOffset"], "-P30D");
+}
+
 #[test]
 fn the_state_machine_is_the_asl_text_with_substitutions() {
     let c = compiled("skin-lesion");

@@ -160,6 +160,7 @@ fixtures! {
     r001_unknown_rollback_alarm: "R001-unknown-rollback-alarm.yaml" => R001 at 21:22 "endpoint-erorrs";
     v009_canary_on_one_instance: "V009-canary-on-one-instance.yaml" => V009 at 20:23 "10";
     v010_rollback_alarm_slower_than_canary: "V010-rollback-alarm-slower-than-canary.yaml" => V010 at 21:22 "endpoint-errors";
+    v011_captures_expire_before_labels: "V011-captures-expire-before-labels.yaml" => V011 at 17:53 "14";
     // Environments.
     r005_cross_region_registry: "R005-cross-region-registry.yaml" => R005 at 23:17 "dev";
     // Limits of the whole stack, found by compiling.

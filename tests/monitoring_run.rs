@@ -125,8 +125,8 @@ fn approve(workdir: &Path, summary: &Value, live: &Path) {
     .unwrap();
 }
 
-/// `count` held-back images as the endpoint's captures and their labels as ground truth,
-/// shifted by `shift` when given (scripts/write-captures.py).
+/// `count` held-back images as the endpoint's captures, shifted by `shift` when given, and
+/// their labels as ground truth arriving in `label_hour` (scripts/write-captures.py).
 fn captures(
     python: &Path,
     shared: &Path,
@@ -134,6 +134,7 @@ fn captures(
     out: &Path,
     shift: Option<&str>,
     count: usize,
+    label_hour: &str,
 ) {
     let mut command = Command::new(python);
     command
@@ -144,7 +145,8 @@ fn captures(
         .arg(out.join("capture/skin-lesion-classifier/AllTraffic"))
         .arg("--ground-truth")
         .arg(out.join("truth"))
-        .args(["--hour", CAPTURE_HOUR, "--count", &count.to_string()]);
+        .args(["--hour", CAPTURE_HOUR, "--label-hour", label_hour])
+        .args(["--count", &count.to_string()]);
     if let Some(shift) = shift {
         command.args(["--shift", shift]);
     }
@@ -239,41 +241,51 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
         assert!(baseline[member].is_object(), "statistics.json has {member}");
     }
 
-    let monitor_with =
-        |name: &str, shift: Option<&str>, window_end: &str, count: usize, deployed: bool| {
-            let out = tmp.path().join(name);
-            captures(&python, &shared, &data, &out, shift, count);
-            let mut mounts = vec![
-                format!(
-                    "{PIPELINE_BUCKET}/data-capture/={}",
-                    out.join("capture").display()
-                ),
-                format!(
-                    "{DATA_BUCKET}/ground-truth/={}",
-                    out.join("truth").display()
-                ),
-            ];
-            if deployed {
-                mounts.push(format!(
-                    "{PIPELINE_BUCKET}/monitoring/baseline/={}",
-                    live.display()
-                ));
-            }
-            let mut args = vec!["--pipeline", "monitoring", "--param", window_end];
-            for mount in &mounts {
-                args.extend(["--data", mount.as_str()]);
-            }
-            run(&spec, &workdir, &args)
-        };
-    let monitor = |name: &str, shift: Option<&str>, window_end: &str| {
-        monitor_with(name, shift, window_end, 60, true)
+    // One monitoring run over `count` held-back captures (and their labels, arriving in
+    // `label_hour`), with the live model unless `deployed` is false.
+    let monitor_with = |name: &str,
+                        shift: Option<&str>,
+                        count: usize,
+                        deployed: bool,
+                        label_hour: &str,
+                        params: &[&str]| {
+        let out = tmp.path().join(name);
+        captures(&python, &shared, &data, &out, shift, count, label_hour);
+        let mut mounts = vec![
+            format!(
+                "{PIPELINE_BUCKET}/data-capture/={}",
+                out.join("capture").display()
+            ),
+            format!(
+                "{DATA_BUCKET}/ground-truth/={}",
+                out.join("truth").display()
+            ),
+        ];
+        if deployed {
+            mounts.push(format!(
+                "{PIPELINE_BUCKET}/monitoring/baseline/={}",
+                live.display()
+            ));
+        }
+        let mut args = vec!["--pipeline", "monitoring"];
+        for param in params {
+            args.extend(["--param", param]);
+        }
+        for mount in &mounts {
+            args.extend(["--data", mount.as_str()]);
+        }
+        run(&spec, &workdir, &args)
+    };
+    let monitor = |name: &str, shift: Option<&str>, count: usize| {
+        monitor_with(name, shift, count, true, CAPTURE_HOUR, &[WINDOW_END])
     };
 
-    let held_back = monitor("held-back", None, WINDOW_END);
+    let held_back = monitor("held-back", None, 200);
     let report = &held_back["properties"]["MonitoringReport"];
-    assert_eq!(report["captures"], 60, "{report}");
-    assert_eq!(report["compared"], 60, "{report}");
-    assert_eq!(report["labelled"], 60, "{report}");
+    assert_eq!(report["captures"], 200, "{report}");
+    assert_eq!(report["compared"], 200, "{report}");
+    assert_eq!(report["quality"]["labelled"], 200, "{report}");
+    eprintln!("200 held-back captures: statistics {} p-values {}", report["statistics"], report["pValues"]);
     let metrics = held_back["metrics"].as_object().expect("metrics");
     for metric in [
         "embedding_drift",
@@ -285,6 +297,12 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
         "accuracy",
     ] {
         assert!(metrics[metric].is_number(), "{metric} in {metrics:?}");
+    }
+    // Every statistic but the predicted-class shift has a p-value, a probability.
+    let p_values = report["pValues"].as_object().expect("pValues");
+    for statistic in ["embeddingDrift", "brightnessShift", "contrastShift", "colourShift", "sharpnessShift", "confidenceShift"] {
+        let p = p_values[statistic].as_f64().unwrap_or(-1.0);
+        assert!((0.0..=1.0).contains(&p), "{statistic}: p-value {p}");
     }
     let held_back_states = states(&held_back);
     for alarm in DRIFT_ALARMS {
@@ -309,23 +327,58 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
     assert!(thresholds.contains(&("embedding_drift".into(), 0.3)));
     assert!(thresholds.contains(&("accuracy".into(), 0.8)));
 
-    for (shift, alarm) in [
-        ("brightness", "skin-lesion-brightness-shift"),
-        ("blur", "skin-lesion-sharpness-shift"),
-        ("colour", "skin-lesion-colour-shift"),
+    // No drift in a small window raises no alarm: below `minCaptures` (default 50) nothing
+    // is published, and every alarm reads INSUFFICIENT_DATA.
+    for count in [1, 5, 20] {
+        let small = monitor(&format!("held-back-{count}"), None, count);
+        let report = &small["properties"]["MonitoringReport"];
+        assert_eq!(report["captures"], count, "{report}");
+        assert_eq!(small["metrics"], serde_json::json!({}), "{count} captures");
+        assert!(
+            states(&small).iter().all(|(_, s)| s == "INSUFFICIENT_DATA"),
+            "{count} captures: {small:#}"
+        );
+    }
+
+    // Each real shift of 200 captures alarms, and its test calls it no chance.
+    for (shift, statistic, alarm) in [
+        ("brightness", "brightnessShift", "skin-lesion-brightness-shift"),
+        ("blur", "sharpnessShift", "skin-lesion-sharpness-shift"),
+        ("colour", "colourShift", "skin-lesion-colour-shift"),
     ] {
-        let shifted = monitor(shift, Some(shift), WINDOW_END);
+        let shifted = monitor(shift, Some(shift), 200);
         assert_eq!(
             state(&states(&shifted), alarm),
             "ALARM",
             "{shift}: {:#}",
             shifted["metrics"]
         );
+        let report = &shifted["properties"]["MonitoringReport"];
+        let p = report["pValues"][statistic].as_f64().unwrap_or(1.0);
+        assert!(p < 1e-6, "{shift}: p-value of {statistic} {p}");
     }
+
+    // Labels arrive weeks after their captures. A quality-only run (WindowHours 0, as the
+    // quality schedule starts it) 21 days later joins the captures of the last
+    // `labelLatencyDays` (30) with the labels that arrived 20 days after them; one that
+    // joins only the last 10 days of captures finds none labelled and publishes nothing.
+    let late = ["WindowEnd=2026-02-05T11:00:00Z", "WindowHours=0"];
+    let joined = monitor_with("late-labels", None, 60, true, "2026-02-04T10", &late);
+    let report = &joined["properties"]["MonitoringReport"];
+    assert_eq!(report["quality"]["labelled"], 60, "{report}");
+    assert_eq!(report["compared"], 0, "a quality-only run measures no drift: {report}");
+    let published: Vec<&String> = joined["metrics"].as_object().unwrap().keys().collect();
+    assert_eq!(published, ["accuracy"], "{report}");
+    let recent = [late[0], late[1], "LabelDays=10"];
+    let unjoined = monitor_with("late-labels-10", None, 60, true, "2026-02-04T10", &recent);
+    let report = &unjoined["properties"]["MonitoringReport"];
+    assert_eq!(report["quality"]["labelled"], 0, "{report}");
+    assert_eq!(unjoined["metrics"], serde_json::json!({}), "{report}");
+    assert_eq!(state(&states(&unjoined), "skin-lesion-model-quality"), "INSUFFICIENT_DATA");
 
     // Before the first deployment there is no live baseline or model: the run succeeds and
     // publishes nothing, where a download of the missing inputs would fail the job.
-    let undeployed = monitor_with("undeployed", None, WINDOW_END, 60, false);
+    let undeployed = monitor_with("undeployed", None, 60, false, CAPTURE_HOUR, &[WINDOW_END]);
     let report = &undeployed["properties"]["MonitoringReport"];
     assert_eq!(report["captures"], 60, "{report}");
     assert!(
@@ -336,7 +389,7 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
     );
     assert_eq!(undeployed["metrics"], serde_json::json!({}));
     // Fewer captures than `minCaptures` (default 50): no statistic, INSUFFICIENT_DATA.
-    let few = monitor_with("few", Some("brightness"), WINDOW_END, 10, true);
+    let few = monitor("few", Some("brightness"), 10);
     let report = &few["properties"]["MonitoringReport"];
     assert_eq!(
         (report["captures"].as_u64(), report["compared"].as_u64()),
@@ -350,7 +403,7 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
     );
 
     // A window without captures publishes nothing: every alarm lacks data.
-    let empty = monitor("empty", None, "WindowEnd=2026-01-14T11:00:00Z");
+    let empty = monitor_with("empty", None, 60, true, CAPTURE_HOUR, &["WindowEnd=2026-01-14T11:00:00Z"]);
     assert_eq!(empty["metrics"], serde_json::json!({}));
     assert!(
         states(&empty).iter().all(|(_, s)| s == "INSUFFICIENT_DATA"),

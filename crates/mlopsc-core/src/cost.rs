@@ -120,7 +120,7 @@ pub fn estimate(system: &System, assumptions: &CostAssumptions) -> Estimate {
         let fires = monitoring
             .schedules
             .iter()
-            .map(|s| runs_per_month(s))
+            .map(|s| runs_per_month(&s.expression))
             .fold(0.0, |sum, runs| sum + runs);
         lines.job(
             "monitoring pipeline",

@@ -116,6 +116,8 @@ codes! {
     /// A rollback alarm that cannot fire while the canary alone serves the new model (a
     /// warning).
     V010,
+    /// Captures that expire before their labels arrive, so model quality never sees them.
+    V011,
     /// An invalid EventBridge or Model Monitor schedule expression.
     X001,
     /// An invalid S3 URI.

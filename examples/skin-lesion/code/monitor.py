@@ -1,6 +1,6 @@
 """Monitor step of the monitoring pipeline: compares the endpoint's captured images in a
-time window with the live drift baseline, measures the model's quality on the captures
-that have ground truth, publishes the metrics to CloudWatch and writes
+time window (--window-hours) with the live drift baseline, measures the model's quality on
+the captures of the last --label-days that have ground truth by now, publishes the metrics to CloudWatch and writes
 OPT_ML/processing/report/report.json (docs/monitoring.md).
 
 Captures are SageMaker's: one JSON line per request under
@@ -10,10 +10,11 @@ eventMetadata.inferenceId. Ground truth is SageMaker's too: one JSON line per la
 <ground truth prefix>/yyyy/mm/dd/hh/, `groundTruthData.data` the class name and
 `eventMetadata.eventId` the inference id it labels.
 
-The step reads S3 itself, by the URIs its arguments give: only the window's hour prefixes
+The step reads S3 itself, by the URIs its arguments give: only the windows' hour prefixes
 of the captures and of the ground truth, never all of history, and a missing baseline or model
-(before the first deployment) or too few captures (fewer than --min-captures) is a report that
-publishes no drift statistic, not a failed job. Under `mlopsc run --local` (MLOPSC_OPT_ML is
+(before the first deployment), too few captures (fewer than --min-captures) or too few
+labelled ones (fewer than --min-labels) is a report that publishes no statistic or metric,
+not a failed job. Under `mlopsc run --local` (MLOPSC_OPT_ML is
 set) the same URIs are read from the local object store (MLOPSC_S3) and nothing is sent to
 AWS: the runner records the report's `putMetricData`, the request this step would make.
 """
@@ -30,14 +31,13 @@ import numpy as np
 import torch
 
 from common import device, load_trained
-from drift import class_distribution, embed_and_predict, image_statistics, ks, mmd, project, total_variation
+from drift import (class_distribution, embed_and_predict, image_statistics, ks, mmd, mmd_p_value, project,
+                   total_variation)
 
 OPT_ML = Path(os.environ.get("MLOPSC_OPT_ML", "/opt/ml"))
 LOCAL = "MLOPSC_OPT_ML" in os.environ
 MODEL = OPT_ML / "processing/model"
 REPORT = OPT_ML / "processing/report/report.json"
-# How long after a capture its label may arrive, at most, for the labels read per run.
-LABEL_DAYS = 30
 BATCH = 64
 # Captures compared per run, at most: a uniform sample of the window's (a day of a busy
 # endpoint would not fit in memory), large enough for the two-sample statistics.
@@ -48,7 +48,7 @@ def arguments():
     parser = argparse.ArgumentParser()
     parser.add_argument("--window-end", default="", help="ISO 8601; empty: --started")
     parser.add_argument("--started", required=True, help="the execution's start time")
-    parser.add_argument("--window-hours", type=int, default=24)
+    parser.add_argument("--window-hours", type=int, default=24, help="0: measure no drift")
     parser.add_argument("--check", action="append", default=[], help="STATISTIC=METRIC; repeatable")
     parser.add_argument("--namespace", required=True)
     parser.add_argument("--dimensions", required=True, help='[{"Name": ..., "Value": ...}]')
@@ -59,6 +59,9 @@ def arguments():
     parser.add_argument("--model", required=True, help="s3:// URI of the live model.tar.gz")
     parser.add_argument("--ground-truth", default="", help="s3:// prefix of the labels")
     parser.add_argument("--min-captures", type=int, default=50)
+    parser.add_argument("--label-days", type=int, default=0,
+                        help="days of captures joined with their labels; 0: measure no quality")
+    parser.add_argument("--min-labels", type=int, default=50)
     return parser.parse_args()
 
 
@@ -171,14 +174,25 @@ def inference_id(record):
     return metadata.get("inferenceId") or metadata.get("eventId")
 
 
-def ground_truth(objects, prefix, start, end, now):
-    """Labels by inference id; the label's hour may be later than the capture's, up to
-    LABEL_DAYS, and never later than now."""
+def ground_truth(objects, prefix, start, now):
+    """Labels by inference id, of every hour from the start of the captures they label to
+    now: a label arrives after its capture."""
     labels = {}
-    last = min(end + timedelta(days=LABEL_DAYS), max(now, end))
-    for record in json_lines(objects, hour_prefixes(prefix, start, last)):
+    for record in json_lines(objects, hour_prefixes(prefix, start, now + timedelta(hours=1))):
         labels[record["eventMetadata"]["eventId"]] = str(record["groundTruthData"]["data"]).strip()
     return labels
+
+
+def labelled_captures(objects, prefix, start, end, labels, classes):
+    """The captures of [start, end) that have a label of a known class, with the labels,
+    streamed: only the labelled ones are kept."""
+    records, truth = [], []
+    for record in json_lines(objects, hour_prefixes(prefix, start, end)):
+        label = labels.get(inference_id(record))
+        if label in classes:
+            records.append(record)
+            truth.append(label)
+    return records, truth
 
 
 def measure(records, model, config, on):
@@ -204,25 +218,36 @@ def measure(records, model, config, on):
 
 
 def drift_statistics(baseline, statistics, embeddings, probabilities, classes):
-    """Every drift statistic, by the spec's statistic name."""
+    """Every drift statistic by the spec's statistic name, and the chance of a value at least
+    as large with no drift (its p-value): the two-sample Kolmogorov-Smirnov test for the KS
+    distances (for `colourShift`, the smallest of the three channels' p-values), a
+    permutation test for the MMD; `predictedClassShift` has none."""
+    from scipy.stats import ks_2samp
+
     images = baseline["images"]
     column = {name: [s[name] for s in statistics] for name in images}
     predicted = [classes[i] for i in probabilities.argmax(1)]
     sample = np.asarray(baseline["embeddings"]["sample"])
-    return {
-        "embeddingDrift": mmd(project(embeddings, baseline["embeddings"]), sample,
-                              baseline["embeddings"]["bandwidth"]),
-        "brightnessShift": ks(column["brightness"], images["brightness"]),
-        "contrastShift": ks(column["contrast"], images["contrast"]),
-        "colourShift": max(ks(column[c], images[c]) for c in ("red", "green", "blue")),
-        "sharpnessShift": ks(column["sharpness"], images["sharpness"]),
-        "predictedClassShift": total_variation(class_distribution(predicted, classes),
-                                               baseline["predictions"]["classes"]),
-        "confidenceShift": ks(probabilities.max(1), baseline["predictions"]["confidence"]),
+    projected = project(embeddings, baseline["embeddings"])
+    bandwidth = baseline["embeddings"]["bandwidth"]
+    pairs = {
+        "brightnessShift": [(column["brightness"], images["brightness"])],
+        "contrastShift": [(column["contrast"], images["contrast"])],
+        "colourShift": [(column[c], images[c]) for c in ("red", "green", "blue")],
+        "sharpnessShift": [(column["sharpness"], images["sharpness"])],
+        "confidenceShift": [(probabilities.max(1), baseline["predictions"]["confidence"])],
     }
+    statistics = {name: max(ks(x, y) for x, y in columns) for name, columns in pairs.items()}
+    p_values = {name: min(float(ks_2samp(x, y).pvalue) for x, y in columns)
+                for name, columns in pairs.items()}
+    statistics["embeddingDrift"] = mmd(projected, sample, bandwidth)
+    p_values["embeddingDrift"] = mmd_p_value(projected, sample, bandwidth)
+    statistics["predictedClassShift"] = total_variation(
+        class_distribution(predicted, classes), baseline["predictions"]["classes"])
+    return dict(sorted(statistics.items())), dict(sorted(p_values.items()))
 
 
-def quality(name, truth, probabilities, classes):
+def quality_metric(name, truth, probabilities, classes):
     """The spec's quality metric on the labelled captures (macro averages)."""
     from sklearn import metrics as skm
 
@@ -245,47 +270,98 @@ def quality(name, truth, probabilities, classes):
     raise SystemExit(f"unsupported quality metric {name}")
 
 
-def main():
-    args = arguments()
-    end = timestamp(args.window_end or args.started)
+class LiveModel:
+    """The deployed model and its drift baseline, read once and only when a measurement
+    needs them: before the first deployment there are none."""
+
+    def __init__(self, objects, baseline_uri, model_uri):
+        self.objects, self.baseline_uri, self.model_uri = objects, baseline_uri, model_uri
+        self.loaded = None
+
+    def load(self):
+        """(baseline, model, config, device), or None when either file is missing."""
+        if self.loaded is None:
+            baseline = self.objects.read(self.baseline_uri)
+            archive = self.objects.read(self.model_uri) if baseline is not None else None
+            if archive is None:
+                self.loaded = False
+            else:
+                MODEL.mkdir(parents=True, exist_ok=True)
+                (MODEL / "model.tar.gz").write_bytes(archive)
+                model, config = load_trained(MODEL)
+                on = device()
+                model.to(on)
+                self.loaded = (json.loads(baseline), model, config, on)
+        return self.loaded or None
+
+
+NOT_DEPLOYED = "no deployed model: the live baseline or model archive is missing"
+
+
+def measure_drift(args, objects, live, end, report):
+    """The drift statistics of the window's captures, when there are at least
+    --min-captures of them and a deployed model."""
     start = end - timedelta(hours=args.window_hours)
-    checks = dict(check.split("=", 1) for check in args.check)
-    objects = Objects(args.region)
+    report["window"] = {"start": start.isoformat(), "end": end.isoformat()}
     records, seen = uniform_sample(json_lines(objects, hour_prefixes(args.captures, start, end)),
                                    MAX_CAPTURES)
-    report = {"window": {"start": start.isoformat(), "end": end.isoformat()},
-              "captures": seen, "compared": 0, "minCaptures": args.min_captures, "labelled": 0,
-              "statistics": {}, "metrics": {}}
-    baseline_bytes = objects.read(args.baseline) if seen else None
-    archive = objects.read(args.model) if baseline_bytes is not None else None
+    report["captures"] = seen
     if not seen:
         report["skipped"] = "no captures in the window"
     elif seen < args.min_captures:
         report["skipped"] = f"{seen} captures in the window, fewer than {args.min_captures}"
-    elif baseline_bytes is None or archive is None:
-        report["skipped"] = "no deployed model: the live baseline or model archive is missing"
+    elif not live.load():
+        report["skipped"] = NOT_DEPLOYED
     else:
+        baseline, model, config, on = live.load()
         report["compared"] = len(records)
-        baseline = json.loads(baseline_bytes)
-        MODEL.mkdir(parents=True, exist_ok=True)
-        (MODEL / "model.tar.gz").write_bytes(archive)
-        model, config = load_trained(MODEL)
-        on = device()
-        model.to(on)
-        classes = config["classes"]
         statistics, embeddings, probabilities = measure(records, model, config, on)
-        report["statistics"] = drift_statistics(baseline, statistics, embeddings, probabilities, classes)
-        for statistic, metric in checks.items():
+        report["statistics"], report["pValues"] = drift_statistics(
+            baseline, statistics, embeddings, probabilities, config["classes"])
+        for statistic, metric in dict(check.split("=", 1) for check in args.check).items():
             report["metrics"][metric] = report["statistics"][statistic]
-        if args.quality_metric and args.ground_truth:
-            labels = ground_truth(objects, args.ground_truth, start, end, datetime.now(timezone.utc))
-            labelled = [(i, labels[inference_id(r)]) for i, r in enumerate(records)
-                        if inference_id(r) in labels and labels[inference_id(r)] in classes]
-            report["labelled"] = len(labelled)
-            if labelled:
-                rows = [i for i, _ in labelled]
-                report["metrics"][args.quality_metric] = quality(
-                    args.quality_metric, [t for _, t in labelled], probabilities[rows], classes)
+
+
+def measure_quality(args, objects, live, end, report):
+    """The quality metric of the last --label-days of captures that have a label by now,
+    when there are at least --min-labels of them."""
+    start = end - timedelta(days=args.label_days)
+    quality = {"window": {"start": start.isoformat(), "end": end.isoformat()},
+               "labelled": 0, "minLabels": args.min_labels}
+    report["quality"] = quality
+    # A label arrives after its capture, at most --label-days after the window's end.
+    last = min(max(datetime.now(timezone.utc), end), end + timedelta(days=args.label_days))
+    labels = ground_truth(objects, args.ground_truth, start, last)
+    if len(labels) < args.min_labels:
+        quality["skipped"] = f"{len(labels)} labels, fewer than {args.min_labels}"
+        return
+    if not live.load():
+        quality["skipped"] = NOT_DEPLOYED
+        return
+    _, model, config, on = live.load()
+    records, truth = labelled_captures(objects, args.captures, start, end, labels, config["classes"])
+    quality["labelled"] = len(records)
+    if len(records) < args.min_labels:
+        quality["skipped"] = f"{len(records)} labelled captures, fewer than {args.min_labels}"
+        return
+    _, _, probabilities = measure(records, model, config, on)
+    report["metrics"][args.quality_metric] = quality["value"] = quality_metric(
+        args.quality_metric, truth, probabilities, config["classes"])
+
+
+def main():
+    args = arguments()
+    end = timestamp(args.window_end or args.started)
+    objects = Objects(args.region)
+    live = LiveModel(objects, args.baseline, args.model)
+    report = {"window": None, "captures": 0, "compared": 0, "minCaptures": args.min_captures,
+              "statistics": {}, "pValues": {}, "metrics": {}}
+    if args.window_hours > 0:
+        measure_drift(args, objects, live, end, report)
+    else:
+        report["skipped"] = "this run measures no drift (WindowHours 0)"
+    if args.quality_metric and args.ground_truth and args.label_days > 0:
+        measure_quality(args, objects, live, end, report)
     dimensions = json.loads(args.dimensions)
     report["putMetricData"] = {
         "Namespace": args.namespace,
@@ -295,7 +371,8 @@ def main():
     }
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=2))
-    print(json.dumps({"captures": report["captures"], "labelled": report["labelled"], "metrics": report["metrics"]}))
+    labelled = report.get("quality", {}).get("labelled", 0)
+    print(json.dumps({"captures": report["captures"], "labelled": labelled, "metrics": report["metrics"]}))
     if report["putMetricData"]["MetricData"] and not LOCAL:
         import boto3
 

@@ -104,7 +104,12 @@ fn overview_markdown(system: &System) -> Result<String, String> {
         }
         monitors.push(json!({
             "name": system.names.monitoring_pipeline,
-            "schedule": monitoring.schedules.join("`, `"),
+            "schedule": monitoring
+                .schedules
+                .iter()
+                .map(|s| s.expression.as_str())
+                .collect::<Vec<_>>()
+                .join("`, `"),
             "violation": violations.join(", "),
         }));
     }

@@ -59,6 +59,7 @@ const BASELINE_SAMPLE: u32 = 1000;
 /// The monitoring pipeline's parameters.
 pub const WINDOW_END_PARAMETER: &str = "WindowEnd";
 pub const WINDOW_HOURS_PARAMETER: &str = "WindowHours";
+pub const LABEL_DAYS_PARAMETER: &str = "LabelDays";
 pub const BASELINE_PARAMETER: &str = "BaselineUri";
 pub const MODEL_PARAMETER: &str = "ModelDataUrl";
 pub const CAPTURE_PARAMETER: &str = "CaptureUri";
@@ -124,10 +125,10 @@ pub fn monitoring_definition(system: &System) -> Option<PipelineDefinition> {
         captures: parameters.string(CAPTURE_PARAMETER, &monitoring.capture_uri),
         baseline: parameters.string(BASELINE_PARAMETER, &system.drift_baseline_uri),
         model: parameters.string(MODEL_PARAMETER, &monitoring.model_uri),
-        ground_truth: monitoring
-            .quality
-            .as_ref()
-            .map(|q| parameters.string(GROUND_TRUTH_PARAMETER, &q.ground_truth_uri)),
+        quality: monitoring.quality.as_ref().map(|q| QualityParameters {
+            ground_truth: parameters.string(GROUND_TRUTH_PARAMETER, &q.ground_truth_uri),
+            label_days: parameters.string(LABEL_DAYS_PARAMETER, &q.label_latency_days.to_string()),
+        }),
     };
     Some(PipelineDefinition {
         parameters,
@@ -212,7 +213,14 @@ struct MonitoringParameters {
     captures: Parameter,
     baseline: Parameter,
     model: Parameter,
-    ground_truth: Option<Parameter>,
+    quality: Option<QualityParameters>,
+}
+
+/// Where the labels are, and how many days of captures a run joins with them: 0 in the
+/// runs of a schedule that measures drift only.
+struct QualityParameters {
+    ground_truth: Parameter,
+    label_days: Parameter,
 }
 
 /// Preprocess's outputs, one per split.
@@ -628,16 +636,20 @@ impl<'a> Emitter<'a> {
                 json!(format!("{}={}", check.statistic.name(), check.metric)),
             ]);
         }
-        if let Some((quality, ground_truth)) = monitoring
+        if let Some((quality, declared)) = monitoring
             .quality
             .as_ref()
-            .zip(parameters.ground_truth.as_ref())
+            .zip(parameters.quality.as_ref())
         {
             arguments.extend([
                 json!("--quality-metric"),
                 json!(quality.metric.name()),
                 json!("--ground-truth"),
-                ground_truth.get(),
+                declared.ground_truth.get(),
+                json!("--label-days"),
+                declared.label_days.get(),
+                json!("--min-labels"),
+                json!(quality.min_labels.to_string()),
             ]);
         }
         let output = ProcessingOutput {

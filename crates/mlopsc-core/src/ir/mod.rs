@@ -317,6 +317,8 @@ pub struct ModelQuality {
     /// The metric's name in Model Monitor's reports and CloudWatch metrics.
     pub monitor_metric_name: &'static str,
     pub threshold: f64,
+    /// How far back the job reads captures, for labels that arrive late (`StartTimeOffset`).
+    pub label_latency_days: u32,
     pub image_uri: String,
     /// As `DataDrift::baseline_uri`: names the constraints file, uploaded by content hash.
     pub baseline_uri: String,
@@ -336,8 +338,9 @@ pub struct ImageMonitoring {
     pub job: Job,
     pub image_uri: String,
     pub script: String,
-    /// EventBridge Scheduler expressions that start the monitoring pipeline, without repeats.
-    pub schedules: Vec<String>,
+    /// The EventBridge Scheduler schedules that start the monitoring pipeline, one per
+    /// distinct expression.
+    pub schedules: Vec<MonitoringSchedule>,
     /// The endpoint's captures: `<capture destination><endpoint>/<variant>/`.
     pub capture_uri: String,
     /// The model the monitor embeds captures with: the approved package's model archive,
@@ -351,6 +354,16 @@ pub struct ImageMonitoring {
     /// CloudWatch namespace and dimensions of the published metrics, which the alarms and
     /// the dashboard use as well.
     pub metrics: MetricTarget,
+}
+
+/// One schedule of the monitoring pipeline and what its runs measure: a run of the drift
+/// schedule reads the captures since the run before, one of the quality schedule joins the
+/// last `labelLatencyDays` of captures with their labels. One expression for both does both.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MonitoringSchedule {
+    pub expression: String,
+    pub drift: bool,
+    pub quality: bool,
 }
 
 /// One drift statistic, the metric it is published as, and its alarm threshold.
@@ -369,6 +382,10 @@ pub struct QualityCheck {
     pub metric: Metric,
     pub threshold: f64,
     pub ground_truth_uri: String,
+    /// Days of captures joined with the labels that have arrived for them.
+    pub label_latency_days: u32,
+    /// The fewest labelled captures whose metric is published.
+    pub min_labels: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]

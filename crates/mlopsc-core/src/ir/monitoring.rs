@@ -4,7 +4,7 @@
 use super::images::Images;
 use super::{
     BASELINES_PREFIX, Buckets, DataDrift, DriftCheck, Endpoint, ImageMonitoring, Job, MetricTarget,
-    ModelQuality, QualityCheck, VARIANT, drift_metric_name, monitoring_kind,
+    ModelQuality, MonitoringSchedule, QualityCheck, VARIANT, drift_metric_name, monitoring_kind,
 };
 use crate::catalog;
 use crate::spec::{Metric, MonitoringKind, ProblemType, Spec};
@@ -46,6 +46,7 @@ pub(super) fn tabular(spec: &Spec, buckets: &Buckets) -> (Option<DataDrift>, Opt
             metric: q.metric,
             monitor_metric_name: monitor_metric_name(q.problem_type, q.metric),
             threshold: q.threshold,
+            label_latency_days: q.label_latency_days,
             image_uri: monitor_image.clone(),
             baseline_uri: format!(
                 "s3://{}/monitoring/model-quality/baseline/",
@@ -74,7 +75,6 @@ pub(super) fn image(
         .zip(endpoint)
         .and_then(|(m, e)| Some((m, e, e.capture.as_ref()?)))
         .map(|(m, e, capture)| {
-            let mut schedules: Vec<String> = Vec::new();
             let sections = [
                 m.data_drift
                     .as_ref()
@@ -83,11 +83,29 @@ pub(super) fn image(
                     .as_ref()
                     .map(|q| (&q.schedule, &q.instance_type)),
             ];
-            for (schedule, _) in sections.iter().flatten() {
-                if !schedules.contains(schedule) {
-                    schedules.push((*schedule).clone());
-                }
-            }
+            let drift = m.data_drift.as_ref().map(|d| &d.schedule);
+            let quality = m.model_quality.as_ref().map(|q| &q.schedule);
+            let schedules: Vec<MonitoringSchedule> = if drift == quality {
+                drift.map(|expression| MonitoringSchedule {
+                    expression: expression.clone(),
+                    drift: true,
+                    quality: true,
+                })
+                .into_iter()
+                .collect()
+            } else {
+                let drift = drift.map(|expression| MonitoringSchedule {
+                    expression: expression.clone(),
+                    drift: true,
+                    quality: false,
+                });
+                let quality = quality.map(|expression| MonitoringSchedule {
+                    expression: expression.clone(),
+                    drift: false,
+                    quality: true,
+                });
+                drift.into_iter().chain(quality).collect()
+            };
             let instance_type = sections
                 .iter()
                 .flatten()
@@ -136,6 +154,8 @@ pub(super) fn image(
                     metric: q.metric,
                     threshold: q.threshold,
                     ground_truth_uri: q.ground_truth_uri.clone(),
+                    label_latency_days: q.label_latency_days,
+                    min_labels: q.min_labels,
                 }),
                 metrics: MetricTarget {
                     namespace: format!("mlopsc/{project}"),

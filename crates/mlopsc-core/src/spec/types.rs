@@ -921,6 +921,18 @@ pub struct ModelQuality {
     pub metric: Metric,
     /// A violation, and a retraining trigger, when the metric falls below this.
     pub threshold: f64,
+    /// Days a label may take to arrive after its capture, such as a biopsy result: each run
+    /// joins the captures of this many days with the labels that have arrived (Model
+    /// Monitor's `StartTimeOffset`). Default 30.
+    #[serde(default = "default_label_latency_days")]
+    #[schemars(range(min = 1, max = 365))]
+    pub label_latency_days: u32,
+    /// The fewest labelled captures the metric is computed on. Fewer publish no metric, and
+    /// the quality alarm reads `INSUFFICIENT_DATA`, not `ALARM` (docs/monitoring.md).
+    /// Default 50.
+    #[serde(default = "default_min_labels")]
+    #[schemars(range(min = 1))]
+    pub min_labels: u32,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
@@ -1108,6 +1120,12 @@ fn default_capture_retention_days() -> u32 {
     60
 }
 fn default_min_captures() -> u32 {
+    50
+}
+fn default_label_latency_days() -> u32 {
+    30
+}
+fn default_min_labels() -> u32 {
     50
 }
 fn default_period() -> u32 {

@@ -151,8 +151,8 @@ impl Document {
     }
 
     /// Whether every token of `pointer` names a member or item, so that [`Document::span_of`]
-    /// does not fall back to an ancestor. Tests hold the rules to it.
-    #[cfg(test)]
+    /// does not fall back to an ancestor: whether the spec writes a defaulted member. Tests
+    /// hold the rules to it.
     pub(crate) fn resolves(&self, pointer: &Pointer) -> bool {
         self.locate(pointer).resolved
     }
@@ -160,7 +160,6 @@ impl Document {
     fn locate(&self, pointer: &Pointer) -> Located {
         let mut node = &self.root;
         let mut key_span = None;
-        #[cfg(test)]
         let mut resolved = true;
         for token in pointer.tokens() {
             let next = match &node.value {
@@ -181,10 +180,7 @@ impl Document {
                     key_span = key;
                 }
                 None => {
-                    #[cfg(test)]
-                    {
-                        resolved = false;
-                    }
+                    resolved = false;
                     break;
                 }
             }
@@ -192,7 +188,6 @@ impl Document {
         Located {
             span: node.span,
             key_span,
-            #[cfg(test)]
             resolved,
         }
     }
@@ -202,7 +197,6 @@ struct Located {
     span: Span,
     key_span: Option<Span>,
     /// False when a token named nothing and `span` is an ancestor's.
-    #[cfg(test)]
     resolved: bool,
 }
 

@@ -338,6 +338,7 @@ fn reads(code: Code) -> Reads {
         Code::R001 | Code::R002 => only(vec![top("customSteps"), top("alarms")]),
         Code::V009 => only(vec![top("deployment")]),
         Code::V010 => only(vec![top("deployment"), top("alarms")]),
+        Code::V011 => only(vec![top("deployment"), top("monitoring")]),
         Code::R004 => only(vec![
             top("deployment"),
             top("monitoring"),

@@ -25,6 +25,7 @@ fn is_regression(metric: Metric) -> bool {
 pub(super) fn check(spec: &Spec, rules: &mut Rules) {
     canary_fits_the_fleet(spec, rules);
     rollback_alarms_fire_during_the_canary(spec, rules);
+    captures_outlive_their_labels(spec, rules);
     for (i, gate) in spec.quality_gates.iter().enumerate() {
         threshold_in_range(
             rules,
@@ -282,6 +283,46 @@ fn canary_fits_the_fleet(spec: &Spec, rules: &mut Rules) {
         )
     };
     rules.error(Code::V009, &pointer, message, help);
+}
+
+/// V011: model-quality monitoring joins each label with its capture; a capture that S3
+/// expires before its label can arrive is never measured.
+fn captures_outlive_their_labels(spec: &Spec, rules: &mut Rules) {
+    let Some(capture) = spec.deployment.as_ref().and_then(|d| d.data_capture.as_ref()) else {
+        return;
+    };
+    let Some(quality) = spec.monitoring.as_ref().and_then(|m| m.model_quality.as_ref()) else {
+        return;
+    };
+    if capture.retention_days >= quality.label_latency_days {
+        return;
+    }
+    let retention = Pointer::root()
+        .key("deployment")
+        .key("dataCapture")
+        .key("retentionDays");
+    let latency = Pointer::root()
+        .key("monitoring")
+        .key("modelQuality")
+        .key("labelLatencyDays");
+    // At the value the spec writes: the other one is its default.
+    let pointer = if rules.doc.resolves(&retention) {
+        retention
+    } else {
+        latency
+    };
+    rules.error(
+        Code::V011,
+        &pointer,
+        format!(
+            "captures expire after {} days, before their labels arrive (up to {} days later)",
+            capture.retention_days, quality.label_latency_days
+        ),
+        format!(
+            "keep captures at least as long as labels take: set `deployment.dataCapture.retentionDays: {}`, or a shorter `monitoring.modelQuality.labelLatencyDays`",
+            quality.label_latency_days
+        ),
+    );
 }
 
 /// V010 (a warning): a rollback alarm fires only after `evaluationPeriods` periods in breach;

@@ -77,12 +77,37 @@ fn monitoring_pipeline(t: &mut Template, pipeline: &Value) {
         json!(system.names.monitoring_pipeline),
     );
     super::iam::scheduler_role(t);
-    for (i, expression) in monitoring.schedules.iter().enumerate() {
+    for (i, schedule) in monitoring.schedules.iter().enumerate() {
         let name = if monitoring.schedules.len() == 1 {
             system.names.monitoring_pipeline.clone()
         } else {
             format!("{}-{}", system.names.monitoring_pipeline, i + 1)
         };
+        let expression = &schedule.expression;
+        // A drift run reads the captures since the run before: an hourly run the last hour,
+        // a daily one the last day, so a burst alarms once, not for every run whose window
+        // still holds it. A quality run joins the last `labelLatencyDays` of captures with
+        // their labels. What a schedule does not measure it reads 0 of.
+        let window_hours = if schedule.drift {
+            crate::schedule::hours_between_runs(expression)
+        } else {
+            0
+        };
+        let mut parameters = vec![json!({
+            "Name": crate::emit::sagemaker::WINDOW_HOURS_PARAMETER,
+            "Value": window_hours.to_string(),
+        })];
+        if let Some(quality) = &monitoring.quality {
+            let days = if schedule.quality {
+                quality.label_latency_days
+            } else {
+                0
+            };
+            parameters.push(json!({
+                "Name": crate::emit::sagemaker::LABEL_DAYS_PARAMETER,
+                "Value": days.to_string(),
+            }));
+        }
         t.resource(
             &LogicalId::new(format!("MonitoringSchedule{}", i + 1)),
             json!({
@@ -98,13 +123,7 @@ fn monitoring_pipeline(t: &mut Template, pipeline: &Value) {
                         "Arn": t.sub(Sub::text("arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:pipeline/").then_reference(&ids::MONITORING_PIPELINE)),
                         "RoleArn": t.get_att(&ids::SCHEDULER_ROLE, Attribute::Arn),
                         "RetryPolicy": {"MaximumRetryAttempts": 2},
-                        // Each run reads the captures since the one before: an hourly run the
-                        // last hour, a daily one the last day. A burst alarms once, not for
-                        // every run whose window still holds it.
-                        "SageMakerPipelineParameters": {"PipelineParameterList": [{
-                            "Name": crate::emit::sagemaker::WINDOW_HOURS_PARAMETER,
-                            "Value": crate::schedule::hours_between_runs(expression).to_string(),
-                        }]},
+                        "SageMakerPipelineParameters": {"PipelineParameterList": parameters},
                     },
                 },
             }),
@@ -338,6 +357,14 @@ fn endpoint_input(t: &Template) -> Value {
     })
 }
 
+/// The model-quality job's endpoint input: labels arrive late, so each run reads the
+/// captures of the last `label_latency_days`, not only those since the run before.
+fn quality_endpoint_input(t: &Template, label_latency_days: u32) -> Value {
+    let mut input = endpoint_input(t);
+    input["StartTimeOffset"] = json!(format!("-P{label_latency_days}D"));
+    input
+}
+
 /// Model Monitor: data quality against the baseline and model quality against ground truth,
 /// their thresholds in the constraints files that [`support_files`] writes.
 fn monitoring(t: &mut Template) {
@@ -371,7 +398,7 @@ fn monitoring(t: &mut Template) {
             monitor,
             json!({"ImageUri": quality.image_uri, "ProblemType": problem_type(quality.problem_type)}),
             json!({
-                "EndpointInput": endpoint_input(t),
+                "EndpointInput": quality_endpoint_input(t, quality.label_latency_days),
                 "GroundTruthS3Input": {"S3Uri": quality.ground_truth_uri},
             }),
         );
