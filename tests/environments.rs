@@ -366,6 +366,39 @@ fn the_central_registry_is_shared_with_the_consuming_account() {
     assert!(!text.contains("210987654321"));
 }
 
+/// An environment that deploys from another's registry retrains nothing itself: dev keeps
+/// every retraining rule, prod none, and prod's drift and quality alarms still notify.
+#[test]
+fn a_consuming_environment_notifies_and_never_retrains_into_its_own_registry() {
+    let retraining_rules = |t: &serde_json::Value| -> Vec<String> {
+        let mut rules: Vec<String> = t["Resources"]
+            .as_object()
+            .expect("resources")
+            .iter()
+            .filter(|(_, r)| r["Type"] == "AWS::Events::Rule")
+            .filter(|(id, _)| id.as_str() != "ModelApprovedRule")
+            .map(|(id, _)| id.clone())
+            .collect();
+        rules.sort();
+        rules
+    };
+    let dev = template(&compile_environment("skin-lesion", "dev"));
+    assert_eq!(
+        retraining_rules(&dev),
+        ["DataDriftRule", "ModelQualityRule", "NewDataRule1", "RetrainingSchedule1"]
+    );
+    let prod = template(&compile_environment("skin-lesion", "prod"));
+    assert_eq!(retraining_rules(&prod), Vec::<String>::new());
+    assert!(prod["Resources"].get("EventsRole").is_none());
+    for alarm in ["DataDriftEmbeddingDriftAlarm", "ModelQualityAlarm"] {
+        assert_eq!(
+            prod["Resources"][alarm]["Properties"]["AlarmActions"],
+            serde_json::json!([{"Ref": "NotificationTopic"}]),
+            "{alarm}"
+        );
+    }
+}
+
 fn mlopsc_base(example: &str) -> mlopsc::build::Compiled {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples")

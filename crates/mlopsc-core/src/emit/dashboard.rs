@@ -145,6 +145,8 @@ fn overview_markdown(system: &System) -> Result<String, String> {
         "gates": gates,
         "monitors": monitors,
         "triggers": triggers,
+        // Models come from another environment's registry: retraining happens there.
+        "models_from": system.registry.central.as_ref().map(|c| &c.group_arn),
     });
     overview_renderer()?
         .render(OVERVIEW, &data)

@@ -1,23 +1,30 @@
 //! What starts a retraining, what alarms, and what the dashboard shows.
 
 use super::{Alarm, DEFAULT_BATCH_WINDOW_SECONDS, NewData, Retraining, split_s3_uri};
-use crate::spec::{Spec, TriggerKind, Widget};
+use crate::spec::{Spec, Trigger, TriggerKind, Widget};
 
+/// The retraining triggers and who hears about runs. An environment that deploys from
+/// another's registry (`modelsFrom`) keeps the notifications and drops every trigger: its
+/// models are trained and registered in the owning environment, so a drift or quality alarm
+/// there notifies (its alarm actions) and never trains a model into a second registry.
 pub(super) fn retraining(spec: &Spec) -> Option<Retraining> {
-    spec.retraining.as_ref().map(|r| Retraining {
-        schedules: r
-            .triggers
+    let r = spec.retraining.as_ref()?;
+    let triggers: &[Trigger] = if spec.registry.central.is_some() {
+        &[]
+    } else {
+        &r.triggers
+    };
+    Some(Retraining {
+        schedules: triggers
             .iter()
             .filter(|t| t.kind == TriggerKind::Schedule)
             .filter_map(|t| t.expression.clone())
             .collect(),
-        on_data_drift: r.triggers.iter().any(|t| t.kind == TriggerKind::DataDrift),
-        on_model_quality: r
-            .triggers
+        on_data_drift: triggers.iter().any(|t| t.kind == TriggerKind::DataDrift),
+        on_model_quality: triggers
             .iter()
             .any(|t| t.kind == TriggerKind::ModelQuality),
-        new_data: r
-            .triggers
+        new_data: triggers
             .iter()
             .filter(|t| t.kind == TriggerKind::NewData)
             .filter_map(|t| {
