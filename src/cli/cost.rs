@@ -53,7 +53,7 @@ pub fn estimate_file(
     };
     match validated.spec {
         Some(spec) if !validated.has_errors() => {
-            let system = crate::ir::resolve(&spec, "");
+            let system = crate::ir::resolve(&spec, &crate::ir::StepCode::default());
             Ok(crate::cost::estimate(
                 &system,
                 &spec.cost.clone().unwrap_or_default(),

@@ -40,6 +40,9 @@ pub struct CodeBundle {
     pub files: BTreeMap<String, Vec<u8>>,
 }
 
+/// The step code's Python requirements, at the top of its directory.
+pub const REQUIREMENTS: &str = "requirements.txt";
+
 impl CodeBundle {
     /// Reads every regular file below `dir`, skipping caches and hidden files.
     pub fn load(dir: &Path) -> std::io::Result<CodeBundle> {
@@ -215,7 +218,13 @@ pub fn compile_checked(
         return Err(CompileError::Spec(validated.diagnostics));
     };
     let code_sha256 = code.sha256();
-    let system = ir::resolve(&spec, &code_sha256);
+    let system = ir::resolve(
+        &spec,
+        &ir::StepCode {
+            sha256: code_sha256.clone(),
+            has_requirements: code.files.contains_key(REQUIREMENTS),
+        },
+    );
     let artifacts = match emit::emit_sharing(
         &spec,
         &system,

@@ -118,6 +118,8 @@ codes! {
     V010,
     /// Captures that expire before their labels arrive, so model quality never sees them.
     V011,
+    /// A per-class quality gate on a metric that has no per-class value.
+    V012,
     /// An invalid EventBridge or Model Monitor schedule expression.
     X001,
     /// An invalid S3 URI.

@@ -5,6 +5,7 @@
 //! `MLOPSC_OPT_ML` (the `SM_*` variables of training already point into it).
 
 use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -785,6 +786,18 @@ impl LocalJobs {
     /// Runs `command` with stdout and stderr in the step's `log.txt` (appended to when
     /// `append`, for a restarted attempt), in [`LocalJobs::environment`] plus `environment`; an
     /// error carries the exit status and the log's last lines, as SageMaker's failure reason does.
+    /// PATH with the step Python's directory first, as in the container: a step whose
+    /// entrypoint is a shell (one that installs the code's requirements, then runs the
+    /// script) finds this `python3`, with the run's packages, not another one.
+    fn python_first_on_path(&self) -> Option<(OsString, OsString)> {
+        let directory = self.python.parent().filter(|d| !d.as_os_str().is_empty())?;
+        let inherited = self.environment.get(OsStr::new("PATH"));
+        let paths = std::iter::once(directory.to_path_buf())
+            .chain(inherited.into_iter().flat_map(std::env::split_paths));
+        let joined = std::env::join_paths(paths).ok()?;
+        Some((OsString::from("PATH"), joined))
+    }
+
     fn run_logged(
         &self,
         command: &[String],
@@ -808,6 +821,7 @@ impl LocalJobs {
             .current_dir(cwd)
             .env_clear()
             .envs(&self.environment)
+            .envs(self.python_first_on_path())
             .envs(environment)
             .env(OPT_ML_VARIABLE, &sandbox.root)
             .env(S3_VARIABLE, self.store.describe().to_string())

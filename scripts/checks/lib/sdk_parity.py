@@ -496,12 +496,15 @@ def build(spec, ours):
         metric = JsonGet(
             step_name="evaluate",
             property_file=evaluation_report,
-            json_path=f"metrics.{g['metric']}.value",
+            # A per-class gate reads the class's value (docs/local-run.md, evaluation.json).
+            json_path=(f"perClass.{g['class']}.{g['metric']}.value" if g.get("class")
+                       else f"metrics.{g['metric']}.value"),
         )
         threshold = sdk_value(ours_condition["RightValue"])
         gate_conditions.append(comparisons[g["comparator"]](left=metric, right=threshold))
         separator = " " if i == 0 else "; "
-        message += [f"{separator}{g['metric']} = ", metric, f" (needs {g['comparator']} ", threshold, ")"]
+        label = f"{g['class']} {g['metric']}" if g.get("class") else g["metric"]
+        message += [f"{separator}{label} = ", metric, f" (needs {g['comparator']} ", threshold, ")"]
     failed = FailStep(name="gate-failed", error_message=Join(on="", values=message))
     steps.append(
         ConditionStep(

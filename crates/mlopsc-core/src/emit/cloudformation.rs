@@ -472,7 +472,13 @@ mod tests {
         let Some(spec) = &validated.spec else {
             panic!("the spec validates: {:?}", validated.diagnostics);
         };
-        crate::ir::resolve(spec, "code")
+        crate::ir::resolve(
+            spec,
+            &crate::ir::StepCode {
+                sha256: "code".into(),
+                has_requirements: false,
+            },
+        )
     }
 
     fn topic() -> Value {

@@ -73,7 +73,7 @@ fn overview_markdown(system: &System) -> Result<String, String> {
     let gates: Vec<Value> = system
         .gates
         .iter()
-        .map(|g| json!({"metric": g.metric.name(), "comparator": g.comparator.name(), "threshold": g.threshold}))
+        .map(|g| json!({"metric": g.label(), "comparator": g.comparator.name(), "threshold": g.threshold}))
         .collect();
     let mut monitors = Vec::new();
     if let Some(drift) = &system.data_drift {

@@ -299,6 +299,25 @@ impl<'a> Emitter<'a> {
         s3_input("code", json!(self.system.code_uri), CODE_DIR)
     }
 
+    /// How a processing job runs `script`: with python3, after installing the code's
+    /// requirements when it has them (the framework container has only its own packages; a
+    /// training job's script mode installs them by itself). The arguments follow, as `$@`.
+    fn entrypoint(&self, script: &str) -> Value {
+        let script = format!("{CODE_DIR}/{script}");
+        if !self.system.code_requirements {
+            return json!(["python3", script]);
+        }
+        json!([
+            "/bin/sh",
+            "-c",
+            format!(
+                "python3 -m pip install --quiet --no-input --disable-pip-version-check -r {CODE_DIR}/{} && exec python3 {script} \"$@\"",
+                crate::build::REQUIREMENTS
+            ),
+            "sh",
+        ])
+    }
+
     /// A CreateProcessingJob request running one of the step scripts.
     fn processing_job(&self, job: ProcessingJob, outputs: Vec<Value>) -> Value {
         let ProcessingJob {
@@ -314,7 +333,7 @@ impl<'a> Emitter<'a> {
             "ProcessingResources": {"ClusterConfig": self.resources(job, instance_type)},
             "AppSpecification": {
                 "ImageUri": image,
-                "ContainerEntrypoint": ["python3", format!("{CODE_DIR}/{script}")],
+                "ContainerEntrypoint": self.entrypoint(script),
                 "ContainerArguments": arguments,
             },
             "ProcessingInputs": inputs,
@@ -689,13 +708,14 @@ impl<'a> Emitter<'a> {
         baseline: Option<&Output>,
     ) -> Step {
         let gates: Vec<_> = self.system.gates.iter().zip(&parameters.gates).collect();
-        // A metric's value in the evaluation report, `{"metrics": {"<name>": {"value": …}}}`.
-        let metric_value = |metric: &str| report.json_get(&format!("metrics.{metric}.value"));
+        // The gate's value in the evaluation report: `metrics.<name>.value`, or
+        // `perClass.<class>.<name>.value` for one class.
+        let metric_value = |gate: &crate::ir::Gate| report.json_get(&gate.report_path());
         let conditions = gates
             .iter()
             .map(|(g, threshold)| Condition {
                 comparison: comparison(g.comparator),
-                left: metric_value(g.metric.name()),
+                left: metric_value(g),
                 right: threshold.get(),
             })
             .collect();
@@ -704,8 +724,8 @@ impl<'a> Emitter<'a> {
         for (i, (g, threshold)) in gates.iter().enumerate() {
             let separator = if i == 0 { " " } else { "; " };
             message.extend([
-                json!(format!("{separator}{} = ", g.metric.name())),
-                metric_value(g.metric.name()),
+                json!(format!("{separator}{} = ", g.label())),
+                metric_value(g),
                 json!(format!(" (needs {} ", g.comparator.name())),
                 threshold.get(),
                 json!(")"),

@@ -33,6 +33,8 @@ pub struct System {
     pub code_directory: String,
     /// Where `apply` uploads the step code: `s3://<pipeline bucket>/code/<sha256>/`.
     pub code_uri: String,
+    /// Processing jobs install the code's `requirements.txt` first.
+    pub code_requirements: bool,
     pub data_sources: Vec<DataSource>,
     pub preprocess: Preprocess,
     pub training: Training,
@@ -227,10 +229,31 @@ pub struct Evaluation {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gate {
     pub metric: Metric,
+    /// The class whose metric is compared; `None` for the average over classes.
+    pub class: Option<String>,
     pub comparator: Comparator,
     pub threshold: f64,
-    /// Such as `AccuracyThreshold`; suffixed with the gate's index when a metric repeats.
+    /// Such as `AccuracyThreshold` or `MelRecallThreshold`; suffixed with the gate's index
+    /// when a metric of a class repeats.
     pub parameter: String,
+}
+
+impl Gate {
+    /// Where the evaluation report holds the compared value, for `Std:JsonGet`.
+    pub fn report_path(&self) -> String {
+        match &self.class {
+            Some(class) => format!("perClass.{class}.{}.value", self.metric.name()),
+            None => format!("metrics.{}.value", self.metric.name()),
+        }
+    }
+
+    /// What the gate compares, for people: `accuracy`, `MEL recall`.
+    pub fn label(&self) -> String {
+        match &self.class {
+            Some(class) => format!("{class} {}", self.metric.name()),
+            None => self.metric.name().to_string(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -464,9 +487,20 @@ pub struct CustomStep {
     pub arguments: Vec<String>,
 }
 
-/// Resolves a spec that passed validation; `code_hash` names the step code bundle by content.
+/// What the system needs to know of the step code directory.
+#[derive(Clone, Debug, Default)]
+pub struct StepCode {
+    /// Names the bundle by content: its S3 prefix.
+    pub sha256: String,
+    /// The directory has a `requirements.txt`, which processing jobs install before they run
+    /// a script (training jobs' script mode installs it by itself).
+    pub has_requirements: bool,
+}
+
+/// Resolves a spec that passed validation, with its step code.
 /// Each section is resolved by its own module; only what two sections share is passed here.
-pub fn resolve(spec: &Spec, code_hash: &str) -> System {
+pub fn resolve(spec: &Spec, code: &StepCode) -> System {
+    let code_hash = &code.sha256;
     let project = spec.project.name.clone();
     let buckets = Buckets {
         data: spec.storage.buckets.data.clone(),
@@ -508,6 +542,7 @@ pub fn resolve(spec: &Spec, code_hash: &str) -> System {
         },
         code_directory: spec.model.code.directory.clone(),
         code_uri: format!("s3://{}/code/{code_hash}/", spec.storage.buckets.pipeline),
+        code_requirements: code.has_requirements,
         data_sources: spec
             .data_sources
             .iter()

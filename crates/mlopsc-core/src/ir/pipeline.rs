@@ -127,12 +127,14 @@ pub(super) fn gates(spec: &Spec) -> Vec<Gate> {
             let repeated = spec
                 .quality_gates
                 .iter()
-                .filter(|o| o.metric == g.metric)
+                .filter(|o| o.metric == g.metric && o.class == g.class)
                 .count()
                 > 1;
-            let base = format!("{}Threshold", pascal(g.metric.name()));
+            let class = g.class.as_deref().map(pascal).unwrap_or_default();
+            let base = format!("{class}{}Threshold", pascal(g.metric.name()));
             Gate {
                 metric: g.metric,
+                class: g.class.clone(),
                 comparator: g.comparator,
                 threshold: g.threshold,
                 parameter: if repeated {

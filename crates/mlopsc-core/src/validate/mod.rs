@@ -335,6 +335,7 @@ fn reads(code: Code) -> Reads {
         Code::I005 => only(vec![top("training").key("maxRuntimeSeconds")]),
         Code::I006 => with_siblings(vec![top("model").key("framework")]),
         Code::V003 => only(vec![top("evaluation").key("metrics")]),
+        Code::V012 => with_siblings(vec![]),
         Code::R001 | Code::R002 => only(vec![top("customSteps"), top("alarms")]),
         Code::V009 => only(vec![top("deployment")]),
         Code::V010 => only(vec![top("deployment"), top("alarms")]),

@@ -36,6 +36,22 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
                 .index(i)
                 .key("threshold"),
         );
+        if gate.class.is_some()
+            && !matches!(
+                gate.metric,
+                Metric::Precision | Metric::Recall | Metric::F1 | Metric::Auc
+            )
+        {
+            rules.error(
+                Code::V012,
+                &Pointer::root().key("qualityGates").index(i).key("metric"),
+                format!(
+                    "`{}` has no value per class; a per-class gate compares precision, recall, f1 or auc",
+                    gate.metric.name()
+                ),
+                "use `metric: recall` for a class's sensitivity, or drop `class` to gate on the overall value",
+            );
+        }
         if !spec.evaluation.metrics.contains(&gate.metric) {
             rules.error(
                 Code::V003,
