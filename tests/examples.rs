@@ -42,10 +42,14 @@ fn every_example_validates_without_diagnostics() {
 fn script_of(step: &serde_json::Value) -> Option<String> {
     let arguments = &step["Arguments"];
     match step["Type"].as_str()? {
+        // `python3 <script>`, or a shell whose command ends `exec python3 <script> "$@"`.
         "Processing" => arguments["AppSpecification"]["ContainerEntrypoint"]
             .as_array()?
+            .iter()
+            .filter_map(|part| part.as_str())
+            .flat_map(str::split_whitespace)
+            .filter(|word| word.ends_with(".py"))
             .last()?
-            .as_str()?
             .rsplit('/')
             .next()
             .map(str::to_string),
