@@ -40,9 +40,6 @@ pub struct CodeBundle {
     pub files: BTreeMap<String, Vec<u8>>,
 }
 
-/// The step code's Python requirements, at the top of its directory.
-pub const REQUIREMENTS: &str = "requirements.txt";
-
 impl CodeBundle {
     /// Reads every regular file below `dir`, skipping caches and hidden files.
     pub fn load(dir: &Path) -> std::io::Result<CodeBundle> {
@@ -222,7 +219,7 @@ pub fn compile_checked(
         &spec,
         &ir::StepCode {
             sha256: code_sha256.clone(),
-            has_requirements: code.files.contains_key(REQUIREMENTS),
+            has_requirements: code.files.contains_key(ir::REQUIREMENTS),
         },
     );
     let artifacts = match emit::emit_sharing(

@@ -312,7 +312,7 @@ impl<'a> Emitter<'a> {
             "-c",
             format!(
                 "python3 -m pip install --quiet --no-input --disable-pip-version-check -r {CODE_DIR}/{} && exec python3 {script} \"$@\"",
-                crate::build::REQUIREMENTS
+                crate::ir::REQUIREMENTS
             ),
             "sh",
         ])

@@ -487,6 +487,9 @@ pub struct CustomStep {
     pub arguments: Vec<String>,
 }
 
+/// The step code's Python requirements, at the top of its directory.
+pub const REQUIREMENTS: &str = "requirements.txt";
+
 /// What the system needs to know of the step code directory.
 #[derive(Clone, Debug, Default)]
 pub struct StepCode {
