@@ -233,7 +233,10 @@ fn each_monitoring_schedule_measures_its_own_window() {
             .collect()
     };
     let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
-        items.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        items
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     };
     assert_eq!(
         parameters("MonitoringSchedule1"),
@@ -244,8 +247,8 @@ fn each_monitoring_schedule_measures_its_own_window() {
         pairs(&[("WindowHours", "0"), ("LabelDays", "30")])
     );
     let model_monitor = template(&compile_flagship_with_model_monitor());
-    let input = &model_monitor["Resources"]["ModelQualityJobDefinition"]["Properties"]
-        ["ModelQualityJobInput"]["EndpointInput"];
+    let input = &model_monitor["Resources"]["ModelQualityJobDefinition"]["Properties"]["ModelQualityJobInput"]
+        ["EndpointInput"];
     assert_eq!(input["StartTimeOffset"], "-P30D");
 }
 

@@ -102,7 +102,10 @@ fn processing_steps_install_the_code_requirements_first() {
             "{name}: {}",
             entrypoint[2]
         );
-        assert!(entrypoint[2].len() <= 256, "{name}: SageMaker caps an entrypoint string at 256");
+        assert!(
+            entrypoint[2].len() <= 256,
+            "{name}: SageMaker caps an entrypoint string at 256"
+        );
         assert_eq!(entrypoint[3], "sh", "{name}: $0, so the arguments are $@");
     }
 
@@ -112,7 +115,11 @@ fn processing_steps_install_the_code_requirements_first() {
     for entry in std::fs::read_dir(example.join("code")).expect("code") {
         let path = entry.expect("entry").path();
         if path.file_name().is_some_and(|n| n != "requirements.txt") {
-            std::fs::copy(&path, tmp.path().join("code").join(path.file_name().unwrap())).expect("copy");
+            std::fs::copy(
+                &path,
+                tmp.path().join("code").join(path.file_name().unwrap()),
+            )
+            .expect("copy");
         }
     }
     let text = std::fs::read_to_string(example.join("mlops.yaml")).expect("spec");

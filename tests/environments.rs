@@ -385,7 +385,12 @@ fn a_consuming_environment_notifies_and_never_retrains_into_its_own_registry() {
     let dev = template(&compile_environment("skin-lesion", "dev"));
     assert_eq!(
         retraining_rules(&dev),
-        ["DataDriftRule", "ModelQualityRule", "NewDataRule1", "RetrainingSchedule1"]
+        [
+            "DataDriftRule",
+            "ModelQualityRule",
+            "NewDataRule1",
+            "RetrainingSchedule1"
+        ]
     );
     let prod = template(&compile_environment("skin-lesion", "prod"));
     assert_eq!(retraining_rules(&prod), Vec::<String>::new());

@@ -489,7 +489,12 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
 
     let passed = run(
         &spec,
-        &["--param", "AccuracyThreshold=0.0", "--param", "MELRecallThreshold=0.0"],
+        &[
+            "--param",
+            "AccuracyThreshold=0.0",
+            "--param",
+            "MELRecallThreshold=0.0",
+        ],
     );
     let summary = summary_of(&passed, 0);
     let statuses: Vec<(&str, &str)> = summary["steps"]
@@ -542,7 +547,10 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
         .values()
         .map(|c| c["support"].as_u64().unwrap())
         .sum();
-    assert_eq!(counted, tested, "every test image is in the confusion matrix: {report}");
+    assert_eq!(
+        counted, tested,
+        "every test image is in the confusion matrix: {report}"
+    );
     // The model predicts ISIC 2019's eight classes; the test split has only some of them, and
     // the report says which ones its macro averages are over.
     assert_eq!(report["classes"]["labelSpace"], json!(ISIC_2019_CLASSES));
@@ -745,7 +753,12 @@ runpy.run_path("train.py", run_name="__main__")
         &spec,
         &workdir,
         &flagship_mounts(&data),
-        &["--param", "AccuracyThreshold=0.0", "--param", "MELRecallThreshold=0.0"],
+        &[
+            "--param",
+            "AccuracyThreshold=0.0",
+            "--param",
+            "MELRecallThreshold=0.0",
+        ],
     );
     assert_eq!(output.code, 0, "{}", output.stderr);
     let summary: Value = serde_json::from_str(&output.stdout).unwrap();

@@ -215,9 +215,14 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
     let spec = tiny_flagship(&tmp.path().join("project"));
     let workdir = tmp.path().join("work");
 
-    let mut training: Vec<String> = ["--param", "AccuracyThreshold=0.0", "--param", "MELRecallThreshold=0.0"]
-        .map(String::from)
-        .to_vec();
+    let mut training: Vec<String> = [
+        "--param",
+        "AccuracyThreshold=0.0",
+        "--param",
+        "MELRecallThreshold=0.0",
+    ]
+    .map(String::from)
+    .to_vec();
     for source in ["isic2019", "ham10000", "bcn20000"] {
         training.push("--data".into());
         training.push(format!(
@@ -286,7 +291,10 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
     assert_eq!(report["captures"], 200, "{report}");
     assert_eq!(report["compared"], 200, "{report}");
     assert_eq!(report["quality"]["labelled"], 200, "{report}");
-    eprintln!("200 held-back captures: statistics {} p-values {}", report["statistics"], report["pValues"]);
+    eprintln!(
+        "200 held-back captures: statistics {} p-values {}",
+        report["statistics"], report["pValues"]
+    );
     let metrics = held_back["metrics"].as_object().expect("metrics");
     for metric in [
         "embedding_drift",
@@ -301,7 +309,14 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
     }
     // Every statistic but the predicted-class shift has a p-value, a probability.
     let p_values = report["pValues"].as_object().expect("pValues");
-    for statistic in ["embeddingDrift", "brightnessShift", "contrastShift", "colourShift", "sharpnessShift", "confidenceShift"] {
+    for statistic in [
+        "embeddingDrift",
+        "brightnessShift",
+        "contrastShift",
+        "colourShift",
+        "sharpnessShift",
+        "confidenceShift",
+    ] {
         let p = p_values[statistic].as_f64().unwrap_or(-1.0);
         assert!((0.0..=1.0).contains(&p), "{statistic}: p-value {p}");
     }
@@ -343,7 +358,11 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
 
     // Each real shift of 200 captures alarms, and its test calls it no chance.
     for (shift, statistic, alarm) in [
-        ("brightness", "brightnessShift", "skin-lesion-brightness-shift"),
+        (
+            "brightness",
+            "brightnessShift",
+            "skin-lesion-brightness-shift",
+        ),
         ("blur", "sharpnessShift", "skin-lesion-sharpness-shift"),
         ("colour", "colourShift", "skin-lesion-colour-shift"),
     ] {
@@ -367,7 +386,10 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
     let joined = monitor_with("late-labels", None, 60, true, "2026-02-04T10", &late);
     let report = &joined["properties"]["MonitoringReport"];
     assert_eq!(report["quality"]["labelled"], 60, "{report}");
-    assert_eq!(report["compared"], 0, "a quality-only run measures no drift: {report}");
+    assert_eq!(
+        report["compared"], 0,
+        "a quality-only run measures no drift: {report}"
+    );
     let published: Vec<&String> = joined["metrics"].as_object().unwrap().keys().collect();
     assert_eq!(published, ["accuracy"], "{report}");
     let recent = [late[0], late[1], "LabelDays=10"];
@@ -375,7 +397,10 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
     let report = &unjoined["properties"]["MonitoringReport"];
     assert_eq!(report["quality"]["labelled"], 0, "{report}");
     assert_eq!(unjoined["metrics"], serde_json::json!({}), "{report}");
-    assert_eq!(state(&states(&unjoined), "skin-lesion-model-quality"), "INSUFFICIENT_DATA");
+    assert_eq!(
+        state(&states(&unjoined), "skin-lesion-model-quality"),
+        "INSUFFICIENT_DATA"
+    );
 
     // Before the first deployment there is no live baseline or model: the run succeeds and
     // publishes nothing, where a download of the missing inputs would fail the job.
@@ -404,7 +429,14 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
     );
 
     // A window without captures publishes nothing: every alarm lacks data.
-    let empty = monitor_with("empty", None, 60, true, CAPTURE_HOUR, &["WindowEnd=2026-01-14T11:00:00Z"]);
+    let empty = monitor_with(
+        "empty",
+        None,
+        60,
+        true,
+        CAPTURE_HOUR,
+        &["WindowEnd=2026-01-14T11:00:00Z"],
+    );
     assert_eq!(empty["metrics"], serde_json::json!({}));
     assert!(
         states(&empty).iter().all(|(_, s)| s == "INSUFFICIENT_DATA"),

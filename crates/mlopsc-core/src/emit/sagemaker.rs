@@ -655,10 +655,8 @@ impl<'a> Emitter<'a> {
                 json!(format!("{}={}", check.statistic.name(), check.metric)),
             ]);
         }
-        if let Some((quality, declared)) = monitoring
-            .quality
-            .as_ref()
-            .zip(parameters.quality.as_ref())
+        if let Some((quality, declared)) =
+            monitoring.quality.as_ref().zip(parameters.quality.as_ref())
         {
             arguments.extend([
                 json!("--quality-metric"),

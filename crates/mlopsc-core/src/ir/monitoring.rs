@@ -86,13 +86,14 @@ pub(super) fn image(
             let drift = m.data_drift.as_ref().map(|d| &d.schedule);
             let quality = m.model_quality.as_ref().map(|q| &q.schedule);
             let schedules: Vec<MonitoringSchedule> = if drift == quality {
-                drift.map(|expression| MonitoringSchedule {
-                    expression: expression.clone(),
-                    drift: true,
-                    quality: true,
-                })
-                .into_iter()
-                .collect()
+                drift
+                    .map(|expression| MonitoringSchedule {
+                        expression: expression.clone(),
+                        drift: true,
+                        quality: true,
+                    })
+                    .into_iter()
+                    .collect()
             } else {
                 let drift = drift.map(|expression| MonitoringSchedule {
                     expression: expression.clone(),

@@ -21,9 +21,7 @@ pub(super) fn retraining(spec: &Spec) -> Option<Retraining> {
             .filter_map(|t| t.expression.clone())
             .collect(),
         on_data_drift: triggers.iter().any(|t| t.kind == TriggerKind::DataDrift),
-        on_model_quality: triggers
-            .iter()
-            .any(|t| t.kind == TriggerKind::ModelQuality),
+        on_model_quality: triggers.iter().any(|t| t.kind == TriggerKind::ModelQuality),
         new_data: triggers
             .iter()
             .filter(|t| t.kind == TriggerKind::NewData)

@@ -304,10 +304,18 @@ fn canary_fits_the_fleet(spec: &Spec, rules: &mut Rules) {
 /// V011: model-quality monitoring joins each label with its capture; a capture that S3
 /// expires before its label can arrive is never measured.
 fn captures_outlive_their_labels(spec: &Spec, rules: &mut Rules) {
-    let Some(capture) = spec.deployment.as_ref().and_then(|d| d.data_capture.as_ref()) else {
+    let Some(capture) = spec
+        .deployment
+        .as_ref()
+        .and_then(|d| d.data_capture.as_ref())
+    else {
         return;
     };
-    let Some(quality) = spec.monitoring.as_ref().and_then(|m| m.model_quality.as_ref()) else {
+    let Some(quality) = spec
+        .monitoring
+        .as_ref()
+        .and_then(|m| m.model_quality.as_ref())
+    else {
         return;
     };
     if capture.retention_days >= quality.label_latency_days {
