@@ -57,11 +57,18 @@ def predict():
     return np.concatenate(probabilities), np.concatenate(labels), config["classes"]
 
 
+def class_auc(probabilities, labels, c):
+    """Class c's one-vs-rest AUC, scored by its own probability; None without both
+    positives and negatives."""
+    positives = labels == c
+    if not 0 < positives.sum() < len(labels):
+        return None
+    return float(skm.roc_auc_score(positives, probabilities[:, c]))
+
+
 def macro_auc(probabilities, labels, present):
-    """The mean one-vs-rest AUC over the present classes that have both positives and
-    negatives, each class scored by its own probability; None when there is no such class."""
-    scores = [skm.roc_auc_score(labels == c, probabilities[:, c]) for c in present
-              if 0 < (labels == c).sum() < len(labels)]
+    """The mean one-vs-rest AUC over the present classes that have one; None when none has."""
+    scores = [a for a in (class_auc(probabilities, labels, c) for c in present) if a is not None]
     return float(np.mean(scores)) if scores else None
 
 
@@ -97,11 +104,9 @@ def main():
     shown = sorted(set(present) | set(predicted.tolist()))
     per_class = {}
     for i, c in enumerate(present):
-        positives = labels == c
-        auc = skm.roc_auc_score(positives, probabilities[:, c]) if 0 < positives.sum() < len(labels) else None
         per_class[classes[c]] = {
             "precision": {"value": float(precision[i])}, "recall": {"value": float(recall[i])},
-            "f1": {"value": float(f1[i])}, "auc": {"value": None if auc is None else float(auc)},
+            "f1": {"value": float(f1[i])}, "auc": {"value": class_auc(probabilities, labels, c)},
             "support": int(support[i]),
         }
     report = {

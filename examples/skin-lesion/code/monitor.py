@@ -217,7 +217,7 @@ def measure(records, model, config, on):
     return statistics, np.concatenate(embeddings), np.concatenate(probabilities)
 
 
-def drift_statistics(baseline, statistics, embeddings, probabilities, classes):
+def drift_statistics(baseline, per_image, embeddings, probabilities, classes):
     """Every drift statistic by the spec's statistic name, and the chance of a value at least
     as large with no drift (its p-value): the two-sample Kolmogorov-Smirnov test for the KS
     distances (for `colourShift`, the smallest of the three channels' p-values), a
@@ -225,7 +225,7 @@ def drift_statistics(baseline, statistics, embeddings, probabilities, classes):
     from scipy.stats import ks_2samp
 
     images = baseline["images"]
-    column = {name: [s[name] for s in statistics] for name in images}
+    column = {name: [s[name] for s in per_image] for name in images}
     predicted = [classes[i] for i in probabilities.argmax(1)]
     sample = np.asarray(baseline["embeddings"]["sample"])
     projected = project(embeddings, baseline["embeddings"])
@@ -310,10 +310,10 @@ def measure_drift(args, objects, live, end, report):
         report["skipped"] = "no captures in the window"
     elif seen < args.min_captures:
         report["skipped"] = f"{seen} captures in the window, fewer than {args.min_captures}"
-    elif not live.load():
+    elif (loaded := live.load()) is None:
         report["skipped"] = NOT_DEPLOYED
     else:
-        baseline, model, config, on = live.load()
+        baseline, model, config, on = loaded
         report["compared"] = len(records)
         statistics, embeddings, probabilities = measure(records, model, config, on)
         report["statistics"], report["pValues"] = drift_statistics(
@@ -335,10 +335,11 @@ def measure_quality(args, objects, live, end, report):
     if len(labels) < args.min_labels:
         quality["skipped"] = f"{len(labels)} labels, fewer than {args.min_labels}"
         return
-    if not live.load():
+    loaded = live.load()
+    if loaded is None:
         quality["skipped"] = NOT_DEPLOYED
         return
-    _, model, config, on = live.load()
+    _, model, config, on = loaded
     records, truth = labelled_captures(objects, args.captures, start, end, labels, config["classes"])
     quality["labelled"] = len(records)
     if len(records) < args.min_labels:

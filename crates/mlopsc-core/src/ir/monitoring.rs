@@ -83,30 +83,24 @@ pub(super) fn image(
                     .as_ref()
                     .map(|q| (&q.schedule, &q.instance_type)),
             ];
-            let drift = m.data_drift.as_ref().map(|d| &d.schedule);
-            let quality = m.model_quality.as_ref().map(|q| &q.schedule);
-            let schedules: Vec<MonitoringSchedule> = if drift == quality {
-                drift
-                    .map(|expression| MonitoringSchedule {
-                        expression: expression.clone(),
-                        drift: true,
-                        quality: true,
-                    })
-                    .into_iter()
-                    .collect()
-            } else {
-                let drift = drift.map(|expression| MonitoringSchedule {
-                    expression: expression.clone(),
-                    drift: true,
-                    quality: false,
-                });
-                let quality = quality.map(|expression| MonitoringSchedule {
-                    expression: expression.clone(),
-                    drift: false,
-                    quality: true,
-                });
-                drift.into_iter().chain(quality).collect()
-            };
+            // One schedule per distinct expression; the drift section's comes first.
+            let mut schedules: Vec<MonitoringSchedule> = Vec::new();
+            for (section, (drift, quality)) in sections.iter().zip([(true, false), (false, true)]) {
+                let Some((expression, _)) = section else {
+                    continue;
+                };
+                match schedules.iter_mut().find(|s| &s.expression == *expression) {
+                    Some(same) => {
+                        same.drift |= drift;
+                        same.quality |= quality;
+                    }
+                    None => schedules.push(MonitoringSchedule {
+                        expression: (*expression).clone(),
+                        drift,
+                        quality,
+                    }),
+                }
+            }
             let instance_type = sections
                 .iter()
                 .flatten()
