@@ -130,8 +130,10 @@ async function evaluateJsonata(value, states) {
  * endpoint has when the machine looks for it, in turn (empty: it is absent, as SageMaker
  * says with a ValidationException); `statuses` the DescribeEndpoint answers after the create
  * or update (the last repeats), each `[status, config]` where config `'new'` is this
- * release's configuration; `update` may be an Error that UpdateEndpoint throws; `lookup` an
- * Error the first DescribeEndpoint throws.
+ * release's configuration; `update` an Error that UpdateEndpoint throws, or a list of them
+ * thrown in turn before it succeeds; `lookup` an Error the first DescribeEndpoint throws;
+ * `servingCount` the serving variant's current instance count; `previous` the name of the
+ * configuration the endpoint serves; `retire` an Error the deletes of the old release throw.
  */
 async function run({
   pkg = {},
@@ -141,6 +143,9 @@ async function run({
   update,
   lookup,
   register,
+  servingCount = spec.deployment.initialInstanceCount ?? 1,
+  previous = `${project}-previous`,
+  retire,
   serving = `arn:aws:sagemaker:us-east-1:${account}:model-package/${spec.registry.modelPackageGroup}/2`,
 } = {}) {
   const calls = {};
@@ -174,7 +179,8 @@ async function run({
     },
     UpdateEndpoint: async (request) => {
       record('UpdateEndpoint', request);
-      if (update) throw update;
+      const refusal = Array.isArray(update) ? update[calls.UpdateEndpoint.length - 1] : update;
+      if (refusal) throw refusal;
       changed = true;
       return { EndpointArn: 'arn:endpoint' };
     },
@@ -187,15 +193,30 @@ async function run({
         if (existing.length === 0) {
           throw awsError('SageMaker.SageMakerException', `Could not find endpoint "${request.EndpointName}". (Service: SageMaker, Status Code: 400, Error Code: ValidationException)`);
         }
-        return { EndpointName: request.EndpointName, EndpointStatus: existing[Math.min(n - 1, existing.length - 1)], EndpointConfigName: `${project}-previous` };
+        return {
+          EndpointName: request.EndpointName,
+          EndpointStatus: existing[Math.min(n - 1, existing.length - 1)],
+          EndpointConfigName: previous,
+          ProductionVariants: [{ VariantName: 'AllTraffic', CurrentInstanceCount: servingCount }],
+        };
       }
       record('DescribeEndpoint', request);
       const [status, config] = statuses[Math.min(calls.DescribeEndpoint.length - 1, statuses.length - 1)];
       return {
         EndpointName: request.EndpointName,
         EndpointStatus: status,
-        EndpointConfigName: config === 'new' ? release : `${project}-previous`,
+        EndpointConfigName: config === 'new' ? release : previous,
       };
+    },
+    DeleteEndpointConfig: async (request) => {
+      record('DeleteEndpointConfig', request);
+      if (retire) throw retire;
+      return {};
+    },
+    DeleteModel: async (request) => {
+      record('DeleteModel', request);
+      if (retire) throw retire;
+      return {};
     },
   };
   const s3 = {
@@ -280,6 +301,7 @@ describe(`${project} deploy state machine`, () => {
     assert.equal(config.EndpointConfigName, model.ModelName);
     assert.equal(config.ProductionVariants[0].ModelName, model.ModelName);
     assert.equal(config.ProductionVariants[0].InstanceType, spec.deployment.instanceType);
+    assert.equal(config.ProductionVariants[0].InitialInstanceCount, spec.deployment.initialInstanceCount ?? 1);
     if (spec.deployment.dataCapture) {
       assert.equal(config.DataCaptureConfig.InitialSamplingPercentage, spec.deployment.dataCapture.samplingPercent);
       assert.equal(config.DataCaptureConfig.KmsKeyId, keyArn);
@@ -312,8 +334,69 @@ describe(`${project} deploy state machine`, () => {
       assert.equal(r.calls.RegisterScalableTarget, undefined, 'no autoscaling, none registered');
     }
     assert.equal(r.calls.CopyObject, undefined, 'no baseline, nothing copied');
+    // The release it replaced goes once the new one serves.
+    assert.deepEqual(r.calls.DeleteEndpointConfig, [{ EndpointConfigName: `${project}-previous` }]);
+    assert.deepEqual(r.calls.DeleteModel, [{ ModelName: `${project}-previous` }]);
     const message = assertOneNotification(r.calls, 'succeeded');
     assert.equal(message.Endpoint.EndpointConfigName, model.ModelName);
+    assert.equal(message.Error, undefined);
+  });
+
+  test('autoscaling grew the serving fleet: the green fleet starts as large', async () => {
+    const grown = (spec.deployment.initialInstanceCount ?? 1) + 3;
+    const r = await run({ servingCount: grown });
+    assert.equal(r.status, 'SUCCEEDED', r.cause);
+    assert.equal(r.calls.CreateEndpointConfig[0].ProductionVariants[0].InitialInstanceCount, grown);
+  });
+
+  test('UpdateEndpoint throttled twice: tried again after a wait, then success', async () => {
+    const throttled = awsError('SageMaker.SageMakerException', 'Rate exceeded (Service: SageMaker, Status Code: 400, Error Code: ThrottlingException)');
+    const r = await run({ update: [throttled, throttled] });
+    assert.equal(r.status, 'SUCCEEDED', r.cause);
+    assert.equal(r.calls.UpdateEndpoint.length, 3);
+    const message = assertOneNotification(r.calls, 'succeeded');
+    assert.equal(message.Error, undefined, 'a retried error is not reported as one');
+    assert.equal(message.Transient.Attempts, 2);
+  });
+
+  test('UpdateEndpoint refused (ValidationException): not tried again, failure notification', async () => {
+    const refused = 'Cannot update in-progress endpoint (Service: SageMaker, Status Code: 400, Error Code: ValidationException)';
+    const r = await run({ update: awsError('SageMaker.SageMakerException', refused) });
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.calls.UpdateEndpoint.length, 1);
+    const message = assertOneNotification(r.calls, 'failed');
+    assert.equal(message.Error.Cause, refused);
+  });
+
+  test('throttling that never ends: the call and six retries, then failure', async () => {
+    const throttled = awsError('SageMaker.SageMakerException', 'Rate exceeded (Service: SageMaker, Status Code: 400)');
+    const r = await run({ update: Array(20).fill(throttled) });
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.calls.UpdateEndpoint.length, 7);
+    assert.equal(r.calls.DeleteModel, undefined, 'nothing is retired after a failure');
+    assertOneNotification(r.calls, 'failed');
+  });
+
+  test('the endpoint lookup is throttled once: it looks again', async () => {
+    const r = await run({ lookup: awsError('SageMaker.SageMakerException', 'Rate exceeded (Service: SageMaker, Status Code: 400)') });
+    assert.equal(r.status, 'SUCCEEDED', r.cause);
+    assert.equal(r.calls.FindEndpoint.length, 2);
+    assert.equal(r.calls.UpdateEndpoint.length, 1);
+  });
+
+  test('a configuration mlopsc did not make is never deleted', async () => {
+    const r = await run({ previous: 'hand-made-config' });
+    assert.equal(r.status, 'SUCCEEDED', r.cause);
+    assert.equal(r.calls.UpdateEndpoint.length, 1);
+    assert.equal(r.calls.DeleteEndpointConfig, undefined);
+    assert.equal(r.calls.DeleteModel, undefined);
+  });
+
+  test('deleting the old release fails: the deployment still succeeds, and says so', async () => {
+    const r = await run({ retire: awsError('SageMaker.SageMakerException', 'User is not authorized to perform: sagemaker:DeleteModel (Service: SageMaker, Status Code: 400)') });
+    assert.equal(r.status, 'SUCCEEDED', r.cause);
+    const message = assertOneNotification(r.calls, 'succeeded');
+    assert.match(message.Cleanup.Cause, /not authorized/);
   });
 
   test('the endpoint is absent: it is created from the new configuration', async () => {
@@ -322,6 +405,7 @@ describe(`${project} deploy state machine`, () => {
     assert.equal(r.calls.FindEndpoint.length, 1, 'not found is not retried');
     assert.deepEqual(r.calls.CreateEndpoint, [{ EndpointName: endpointName, EndpointConfigName: r.release }]);
     assert.equal(r.calls.UpdateEndpoint, undefined);
+    assert.equal(r.calls.DeleteEndpointConfig, undefined, 'nothing served before, nothing to retire');
     assert.equal(r.calls.RegisterScalableTarget?.length ?? 0, spec.deployment.autoscaling ? 1 : 0);
     assertOneNotification(r.calls, 'succeeded');
   });

@@ -210,17 +210,37 @@ describe(`${project} retraining state machine`, () => {
       assert.equal(run1.calls.start.length, 2, 'the start was retried once');
       const [first, second] = run1.calls.start;
       assert.equal(first.ClientRequestToken, second.ClientRequestToken, 'retries are idempotent');
-      assertOneNotification(run1.calls, 'succeeded');
+      const message = assertOneNotification(run1.calls, 'succeeded');
+      assert.equal(message.Error, undefined, 'an error that was tried again is not reported as one');
     });
   }
 
-  test('throttling that never ends gives up and reports', async () => {
-    const run1 = await run({ start: [awsError('SageMaker.SageMakerException', 'Rate exceeded')] });
+  // docs/deployment-guide.md, "Retries": six transient errors per execution are tried again.
+  test('throttling that never ends gives up after six retries and reports', async () => {
+    const run1 = await run({ start: [awsError('SageMaker.SageMakerException', 'Rate exceeded (Service: SageMaker, Status Code: 400)')] });
     assert.equal(run1.status, 'FAILED');
     assert.equal(run1.error, 'SageMaker.SageMakerException');
-    assert.ok(run1.calls.start.length > 1 && run1.calls.start.length <= 11, `bounded retries (${run1.calls.start.length})`);
+    assert.equal(run1.calls.start.length, 7, 'the call and six retries');
     const message = assertOneNotification(run1.calls, 'failed');
     assert.equal(message.Error.Error, 'SageMaker.SageMakerException');
+  });
+
+  test('a request SageMaker refuses (ValidationException) is not tried again', async () => {
+    const refused = 'Pipeline parameter TrainingInstanceType is not valid (Service: SageMaker, Status Code: 400, Error Code: ValidationException)';
+    const run1 = await run({ start: [awsError('SageMaker.SageMakerException', refused)] });
+    assert.equal(run1.status, 'FAILED');
+    assert.equal(run1.calls.start.length, 1, 'refused once, not six more times');
+    const message = assertOneNotification(run1.calls, 'failed');
+    assert.equal(message.Error.Cause, refused);
+  });
+
+  test('a service fault (5xx) is tried again', async () => {
+    const run1 = await run({
+      start: [awsError('SageMaker.SageMakerException', 'We encountered an internal error (Service: SageMaker, Status Code: 500)'), { PipelineExecutionArn: executionArn }],
+      describe: [{ PipelineExecutionStatus: 'Succeeded' }],
+    });
+    assert.equal(run1.status, 'SUCCEEDED', run1.cause);
+    assert.equal(run1.calls.start.length, 2);
   });
 
   test('a missing pipeline is not retried: failure notification, FAILED', async () => {

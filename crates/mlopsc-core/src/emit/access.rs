@@ -947,9 +947,14 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
                         }
                         sagemaker(&format!("endpoint/{}", named("EndpointName")))
                     }
-                    // The model the endpoint serves, named as its configuration: a release.
-                    "describeModel" => sagemaker(&format!(
+                    // The model the endpoint serves, named as its configuration: a release;
+                    // the previous release's, deleted once the new one serves.
+                    "describeModel" | "deleteModel" => sagemaker(&format!(
                         "model/{}",
+                        sample(&states, &Value::Null, &Value::from("$.Release.Name"))
+                    )),
+                    "deleteEndpointConfig" => sagemaker(&format!(
+                        "endpoint-config/{}",
                         sample(&states, &Value::Null, &Value::from("$.Release.Name"))
                     )),
                     "createMonitoringSchedule" => sagemaker(&format!(

@@ -98,6 +98,82 @@ impl Polling {
     }
 }
 
+/// SageMaker's unmodeled errors all arrive through the aws-sdk integration as
+/// `SageMaker.SageMakerException`: a request SageMaker refuses (ValidationException: an
+/// endpoint still updating, a bad name) as much as throttling or a fault of its own. A
+/// Retrier matches error names only, so a retried SageMaker call is told apart by its cause:
+/// these patterns are throttling and 5xx service faults, and only they are tried again.
+const TRANSIENT_CAUSES: &[&str] = &[
+    "*ThrottlingException*",
+    "*Rate exceeded*",
+    "*Status Code: 5*",
+];
+/// Transient errors tried again per execution, all calls together; the wait doubles from
+/// twice [`TRANSIENT_FIRST_SECONDS`]: 10, 20, ... 320 s, under 11 minutes in all.
+const TRANSIENT_ATTEMPTS: u32 = 6;
+const TRANSIENT_FIRST_SECONDS: u32 = 5;
+
+/// The record every machine starts with: transient retries so far and the last wait; a
+/// catcher adds the error it caught as `LastError`, until the next retry counts it.
+fn transient_record() -> Value {
+    json!({"Attempts": 0, "Seconds": TRANSIENT_FIRST_SECONDS})
+}
+
+/// Where a catcher put an error: the paths of its `Error` and `Cause`.
+#[derive(Clone, Copy)]
+struct ErrorAt {
+    error: &'static str,
+    cause: &'static str,
+}
+
+/// Where [`Outcome::define_sagemaker`]'s catcher keeps the error: beside the counter, so a
+/// call that succeeds when tried again leaves no `Error` for the success notification.
+const LAST_ERROR: ErrorAt = ErrorAt {
+    error: "$.Transient.LastError.Error",
+    cause: "$.Transient.LastError.Cause",
+};
+
+/// The rule that sends a transient SageMaker error (at `at`) back to `task` after a wait,
+/// within the execution's budget; defines the two states that count and wait.
+fn transient_retry(asl: &mut Builder, task: StateName, at: ErrorAt) -> ChoiceRule {
+    let backoff = asl.declare_for(task, "Backoff");
+    let wait = asl.declare_for(task, "Wait");
+    asl.define(
+        backoff,
+        State::Pass(Pass {
+            parameters: json!({
+                "Attempts.$": "States.MathAdd($.Transient.Attempts, 1)",
+                "Seconds.$": "States.MathAdd($.Transient.Seconds, $.Transient.Seconds)",
+            }),
+            result_path: Some("$.Transient"),
+            next: wait,
+        }),
+    );
+    asl.define(
+        wait,
+        State::Wait(Wait {
+            duration: Duration::SecondsPath("$.Transient.Seconds"),
+            next: task,
+        }),
+    );
+    let causes = TRANSIENT_CAUSES
+        .iter()
+        .map(|pattern| Condition::test(at.cause, "StringMatches", *pattern))
+        .collect();
+    ChoiceRule {
+        condition: Condition::And(vec![
+            Condition::test(at.error, "StringEquals", "SageMaker.SageMakerException"),
+            Condition::Or(causes),
+            Condition::test(
+                "$.Transient.Attempts",
+                "NumericLessThan",
+                TRANSIENT_ATTEMPTS,
+            ),
+        ]),
+        next: backoff,
+    }
+}
+
 /// The states every machine ends with: notify the outcome, then succeed or fail.
 #[derive(Clone, Copy)]
 struct Outcome {
@@ -105,6 +181,8 @@ struct Outcome {
     notify_failure: StateName,
     succeeded: StateName,
     failed: StateName,
+    /// Moves an error that is not tried again from `$.Transient.LastError` to `$.Error`.
+    record_error: StateName,
 }
 
 impl Outcome {
@@ -114,11 +192,46 @@ impl Outcome {
             notify_failure: asl.declare("NotifyFailure"),
             succeeded: asl.declare("Succeeded"),
             failed: asl.declare("Failed"),
+            record_error: asl.declare("RecordError"),
         }
     }
 
-    /// Defines the four states; `what` names the run in the notifications' subjects.
+    /// Defines `name` as the SageMaker call `task` (made by [`Outcome::sagemaker_call`]),
+    /// its errors checked first: a transient one waits and calls again
+    /// ([`transient_retry`]), any other notifies the failure.
+    fn define_sagemaker(self, asl: &mut Builder, name: StateName, task: Task) {
+        let failed = asl.declare_for(name, "Failed");
+        asl.define(
+            name,
+            State::Task(Task {
+                catch: Catcher {
+                    error: KeepError::At("$.Transient.LastError"),
+                    next: failed,
+                },
+                ..task
+            }),
+        );
+        let retry = transient_retry(asl, name, LAST_ERROR);
+        asl.define(
+            failed,
+            State::Choice(Choice {
+                comment: None,
+                choices: vec![retry],
+                default: self.record_error,
+            }),
+        );
+    }
+
+    /// Defines the five states; `what` names the run in the notifications' subjects.
     fn define(self, asl: &mut Builder, project: &str, what: &str) {
+        asl.define(
+            self.record_error,
+            State::Pass(Pass {
+                parameters: json!({"Error.$": LAST_ERROR.error, "Cause.$": LAST_ERROR.cause}),
+                result_path: Some("$.Error"),
+                next: self.notify_failure,
+            }),
+        );
         let topic = format!("${{{TOPIC_ARN}}}");
         // The work succeeded but nobody heard of it: report that as a failure.
         asl.define(
@@ -279,12 +392,17 @@ pub fn state_machine(system: &System) -> Result<StateMachine, String> {
     asl.define(
         with_requested,
         first_pass(
-            json!({"PipelineParameters.$": "$.PipelineParameters", "Poll": {"Count": 0}, "Busy": {"Count": 0}}),
+            json!({"PipelineParameters.$": "$.PipelineParameters", "Poll": {"Count": 0}, "Busy": {"Count": 0}, "Transient": transient_record()}),
         ),
     );
     asl.define(
         with_defaults,
-        first_pass(json!({"PipelineParameters": [], "Poll": {"Count": 0}, "Busy": {"Count": 0}})),
+        first_pass(json!({
+            "PipelineParameters": [],
+            "Poll": {"Count": 0},
+            "Busy": {"Count": 0},
+            "Transient": transient_record(),
+        })),
     );
     asl.define(
         with_data_version,
@@ -292,6 +410,7 @@ pub fn state_machine(system: &System) -> Result<StateMachine, String> {
             "PipelineParameters": [{"Name": DATA_VERSION_PARAMETER, "Value.$": "$.DataVersion"}],
             "Poll": {"Count": 0},
             "Busy": {"Count": 0},
+            "Transient": transient_record(),
         })),
     );
     // New data arrives as many objects, each its own event and run: every run waits its
@@ -347,9 +466,10 @@ pub fn state_machine(system: &System) -> Result<StateMachine, String> {
     );
     // One pipeline execution at a time: while the newest one is running, wait for it, so
     // that this run reads what that one did not.
-    asl.define(
+    outcome.define_sagemaker(
+        &mut asl,
         guard,
-        State::Task(Task {
+        Task {
             result_selector: Some(json!({"Latest.$": "$.PipelineExecutionSummaries"})),
             result_path: Some("$.Guard"),
             ..outcome.sagemaker_call(
@@ -362,7 +482,7 @@ pub fn state_machine(system: &System) -> Result<StateMachine, String> {
                 }),
                 is_busy,
             )
-        }),
+        },
     );
     let latest = "$.Guard.Latest[0].PipelineExecutionStatus";
     asl.define(
@@ -417,9 +537,10 @@ pub fn state_machine(system: &System) -> Result<StateMachine, String> {
     );
     // The token is a hash of this execution's id: a retried call is the same request, so
     // SageMaker starts the pipeline once.
-    asl.define(
+    outcome.define_sagemaker(
+        &mut asl,
         start,
-        State::Task(Task {
+        Task {
             resource: "arn:aws:states:::aws-sdk:sagemaker:startPipelineExecution",
             parameters: json!({
                 "PipelineName": system.names.pipeline,
@@ -445,7 +566,7 @@ pub fn state_machine(system: &System) -> Result<StateMachine, String> {
             ],
             catch: outcome.catch_into_failure("$.Error"),
             next: wait,
-        }),
+        },
     );
     asl.define(
         wait,
@@ -454,16 +575,17 @@ pub fn state_machine(system: &System) -> Result<StateMachine, String> {
             next: describe,
         }),
     );
-    asl.define(
+    outcome.define_sagemaker(
+        &mut asl,
         describe,
-        State::Task(Task {
+        Task {
             result_path: Some("$.Pipeline"),
             ..outcome.sagemaker_call(
                 "arn:aws:states:::aws-sdk:sagemaker:describePipelineExecution",
                 json!({"PipelineExecutionArn.$": "$.Execution.PipelineExecutionArn"}),
                 status_choice,
             )
-        }),
+        },
     );
     // Any status other than these three (Failed, Stopped, CompletedWithFailures, or one
     // added later) is not a success.
@@ -586,16 +708,14 @@ fn publish(topic: &str, subject: String, catch: Catcher, next: StateName) -> Sta
     })
 }
 
-/// Throttling and transient errors of SageMaker through the aws-sdk integration: modeled
-/// errors are `SageMaker.<Name>Exception`; unmodeled ones (throttling, internal errors)
-/// arrive as the SDK's `SageMaker.SageMakerException`, network errors as
-/// `SageMaker.SdkClientException`.
+/// The SageMaker errors a Retrier can name: network errors (`SageMaker.SdkClientException`)
+/// and throttling should SageMaker ever model it. The unmodeled ones, throttling among them,
+/// share one name with refused requests: [`transient_retry`] tells them apart.
 fn sagemaker_throttling_retry() -> Retrier {
     Retrier {
         comment: None,
         error_equals: &[
             "SageMaker.ThrottlingException",
-            "SageMaker.SageMakerException",
             "SageMaker.SdkClientException",
         ],
         interval_seconds: 5,
@@ -650,7 +770,7 @@ fn check_with(machine: &StateMachine, placeholders: &[&str]) -> Result<(), Strin
     }
     for (name, _) in machine.states() {
         if !reached.contains(&name) {
-            problems.push(format!("`{}` is unreachable", name.as_str()));
+            problems.push(format!("`{name}` is unreachable"));
         }
     }
 

@@ -665,6 +665,15 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
             ],
         }),
         json!({
+            "Sid": "RetirePreviousReleases",
+            "Effect": "Allow",
+            "Action": ["sagemaker:DeleteModel", "sagemaker:DeleteEndpointConfig"],
+            "Resource": [
+                t.arn("sagemaker", &format!("model/{prefix}-*")),
+                t.arn("sagemaker", &format!("endpoint-config/{prefix}-*")),
+            ],
+        }),
+        json!({
             "Sid": "ReadTheServingModel",
             "Effect": "Allow",
             "Action": "sagemaker:DescribeModel",

@@ -21,6 +21,8 @@ use serde_json::Value;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct StateName {
     name: &'static str,
+    /// Appended to `name`: the states [`Builder::declare_for`] makes for another state.
+    suffix: &'static str,
     machine: MachineMark,
 }
 
@@ -28,15 +30,15 @@ pub struct StateName {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct MachineMark(u64);
 
-impl StateName {
-    pub fn as_str(self) -> &'static str {
-        self.name
+impl std::fmt::Display for StateName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.name, self.suffix)
     }
 }
 
 impl Serialize for StateName {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name)
+        serializer.collect_str(self)
     }
 }
 
@@ -116,8 +118,18 @@ impl Builder {
 
     /// A handle for a state that [`Builder::define`] must define before [`Builder::finish`].
     pub fn declare(&mut self, name: &'static str) -> StateName {
+        self.declare_name(name, "")
+    }
+
+    /// A state that belongs to `owner`, named after it: `owner` then `suffix`.
+    pub fn declare_for(&mut self, owner: StateName, suffix: &'static str) -> StateName {
+        self.declare_name(owner.name, suffix)
+    }
+
+    fn declare_name(&mut self, name: &'static str, suffix: &'static str) -> StateName {
         let name = StateName {
             name,
+            suffix,
             machine: self.machine,
         };
         self.declared.push(name);
@@ -140,13 +152,13 @@ impl Builder {
         let mut problems = Vec::new();
         for (index, name) in self.declared.iter().enumerate() {
             if self.declared[..index].contains(name) {
-                problems.push(format!("`{}` is declared twice", name.name));
+                problems.push(format!("`{name}` is declared twice"));
                 continue;
             }
             match self.states.iter().filter(|(n, _)| n == name).count() {
-                0 => problems.push(format!("`{}` is declared but not defined", name.name)),
+                0 => problems.push(format!("`{name}` is declared but not defined")),
                 1 => {}
-                _ => problems.push(format!("`{}` is defined twice", name.name)),
+                _ => problems.push(format!("`{name}` is defined twice")),
             }
         }
         let foreign = |name: &StateName| name.machine != self.machine;
@@ -155,7 +167,7 @@ impl Builder {
             .iter()
             .flat_map(|(name, state)| std::iter::once(*name).chain(state.transitions()));
         for name in std::iter::once(start_at).chain(named).filter(foreign) {
-            let problem = format!("`{}` is a state of another machine", name.name);
+            let problem = format!("`{name}` is a state of another machine");
             if !problems.contains(&problem) {
                 problems.push(problem);
             }

@@ -21,7 +21,7 @@ use super::asl::{
     Builder, Catcher, Choice, ChoiceRule, Condition, Duration, Jitter, JsonataTask, KeepError,
     Pass, QueryLanguage, Retrier, State, StateMachine, StateName, Task, Wait,
 };
-use super::{Outcome, TOPIC_ARN};
+use super::{ErrorAt, Outcome, TOPIC_ARN, transient_record, transient_retry};
 use crate::emit::cloudformation::endpoint_config;
 use crate::ir::{Endpoint, Rollout, System, VARIANT, split_s3_uri};
 
@@ -56,6 +56,7 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
         .as_ref()
         .map(|m| m.model_uri.as_str());
     let mut asl = Builder::new();
+    let retry_budget = asl.declare("StartRetryBudget");
     let describe_package = asl.declare("DescribeModelPackage");
     let is_approved = asl.declare("IsApproved");
     let not_approved = asl.declare("PackageNotApproved");
@@ -72,6 +73,9 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
     let endpoint_exists = asl.declare("EndpointExists");
     let describe_serving = asl.declare("DescribeServingModel");
     let already_serving = asl.declare("AlreadyServesThePackage");
+    let size_fleet = asl.declare("SizeGreenFleet");
+    let fleet_as_serving = asl.declare("GreenFleetAsServing");
+    let fleet_as_spec = asl.declare("GreenFleetAsSpec");
     let create_or_update = asl.declare("CreateOrUpdate");
     let count_idle = asl.declare("CountIdleWait");
     let idle_budget = asl.declare("IdleWaitBudgetLeft");
@@ -90,22 +94,42 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
     let outcome = Outcome::declare(&mut asl);
     // After the endpoint serves the release: its autoscaling, then Model Monitor's schedules
     // (which need the endpoint to exist), then the success notification.
-    let after_deploy = after_deploy(&mut asl, system, endpoint, outcome);
+    let retire = asl.declare("RetireOldRelease");
+    let delete_old_config = asl.declare("DeleteOldEndpointConfig");
+    let delete_old_model = asl.declare("DeleteOldModel");
+    let after_deploy = after_deploy(&mut asl, system, endpoint, outcome, retire);
     // A SageMaker call whose result is not needed.
-    let sagemaker = |resource: &'static str, parameters: Value, next: StateName| {
-        State::Task(outcome.sagemaker_call(resource, parameters, next))
+    let sagemaker = |asl: &mut Builder,
+                     name: StateName,
+                     resource: &'static str,
+                     parameters: Value,
+                     next: StateName| {
+        outcome.define_sagemaker(
+            asl,
+            name,
+            outcome.sagemaker_call(resource, parameters, next),
+        );
     };
 
     asl.define(
+        retry_budget,
+        State::Pass(Pass {
+            parameters: transient_record(),
+            result_path: Some("$.Transient"),
+            next: describe_package,
+        }),
+    );
+    outcome.define_sagemaker(
+        &mut asl,
         describe_package,
-        State::Task(Task {
+        Task {
             result_path: Some("$.Package"),
             ..outcome.sagemaker_call(
                 "arn:aws:states:::aws-sdk:sagemaker:describeModelPackage",
                 json!({"ModelPackageName.$": "$.ModelPackageArn"}),
                 is_approved,
             )
-        }),
+        },
     );
     // A manual start may name any package: deploy only an approved one.
     asl.define(
@@ -179,45 +203,33 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
             ),
         );
     }
-    asl.define(
+    sagemaker(
+        &mut asl,
         create_model,
-        sagemaker(
-            "arn:aws:states:::aws-sdk:sagemaker:createModel",
-            json!({
-                "ModelName.$": "$.Release.Name",
-                "ExecutionRoleArn": format!("${{{ENDPOINT_ROLE_ARN}}}"),
-                "PrimaryContainer": {"ModelPackageName.$": "$.Package.ModelPackageArn"},
-                "EnableNetworkIsolation": true,
-            }),
-            create_config,
-        ),
-    );
-    asl.define(
+        "arn:aws:states:::aws-sdk:sagemaker:createModel",
+        json!({
+            "ModelName.$": "$.Release.Name",
+            "ExecutionRoleArn": format!("${{{ENDPOINT_ROLE_ARN}}}"),
+            "PrimaryContainer": {"ModelPackageName.$": "$.Package.ModelPackageArn"},
+            "EnableNetworkIsolation": true,
+        }),
         create_config,
-        sagemaker(
-            "arn:aws:states:::aws-sdk:sagemaker:createEndpointConfig",
-            endpoint_config_request(endpoint),
-            create_or_update,
-        ),
+    );
+    sagemaker(
+        &mut asl,
+        create_config,
+        "arn:aws:states:::aws-sdk:sagemaker:createEndpointConfig",
+        endpoint_config_request(endpoint),
+        create_or_update,
     );
     // DescribeEndpoint answers a missing endpoint with a ValidationException ("Could not
-    // find endpoint"): that one creates it, any other error fails the deployment.
+    // find endpoint"): that one creates it, a transient error looks again, any other error
+    // fails the deployment. The whole answer is kept: an endpoint still being created may
+    // not list its variants yet, and a ResultSelector on a missing field fails the execution.
     asl.define(
         find_endpoint,
         State::Task(Task {
-            result_selector: Some(json!({
-                "EndpointStatus.$": "$.EndpointStatus",
-                "EndpointConfigName.$": "$.EndpointConfigName",
-            })),
             result_path: Some("$.Existing"),
-            // Not the SDK's catch-all SageMakerException: a missing endpoint arrives as one.
-            retry: vec![Retrier {
-                error_equals: &[
-                    "SageMaker.ThrottlingException",
-                    "SageMaker.SdkClientException",
-                ],
-                ..autoscaling_retry()
-            }],
             catch: Catcher {
                 error: KeepError::At("$.Existing"),
                 next: is_missing,
@@ -229,18 +241,29 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
             )
         }),
     );
+    let lookup_retry = transient_retry(
+        &mut asl,
+        find_endpoint,
+        ErrorAt {
+            error: "$.Existing.Error",
+            cause: "$.Existing.Cause",
+        },
+    );
     asl.define(
         is_missing,
         State::Choice(Choice {
             comment: None,
-            choices: vec![ChoiceRule {
-                condition: Condition::test(
-                    "$.Existing.Cause",
-                    "StringMatches",
-                    "*Could not find endpoint*",
-                ),
-                next: missing,
-            }],
+            choices: vec![
+                ChoiceRule {
+                    condition: Condition::test(
+                        "$.Existing.Cause",
+                        "StringMatches",
+                        "*Could not find endpoint*",
+                    ),
+                    next: missing,
+                },
+                lookup_retry,
+            ],
             default: lookup_failed,
         }),
     );
@@ -250,7 +273,7 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
         State::Pass(Pass {
             parameters: json!({"EndpointStatus": "Missing"}),
             result_path: Some("$.Existing"),
-            next: has_baseline,
+            next: size_fleet,
         }),
     );
     asl.define(
@@ -291,7 +314,7 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
             result_path: Some("$.Serving"),
             catch: Catcher {
                 error: KeepError::At("$.Serving"),
-                next: has_baseline,
+                next: size_fleet,
             },
             ..outcome.sagemaker_call(
                 "arn:aws:states:::aws-sdk:sagemaker:describeModel",
@@ -312,7 +335,49 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
                 ),
                 next: outcome.succeeded,
             }],
-            default: has_baseline,
+            default: size_fleet,
+        }),
+    );
+    // The green fleet starts as large as the fleet it replaces, which autoscaling may have
+    // grown past the spec's initial count: traffic shifted onto fewer instances would
+    // overload them until autoscaling caught up.
+    let serving_count = "$.Existing.ProductionVariants[0].CurrentInstanceCount";
+    asl.define(
+        size_fleet,
+        State::Choice(Choice {
+            comment: Some(format!(
+                "The green fleet: the serving fleet's current count if above {}",
+                endpoint.initial_instance_count
+            )),
+            choices: vec![ChoiceRule {
+                condition: Condition::And(vec![
+                    Condition::test(serving_count, "IsPresent", true),
+                    Condition::test(serving_count, "IsNumeric", true),
+                    Condition::test(
+                        serving_count,
+                        "NumericGreaterThan",
+                        endpoint.initial_instance_count,
+                    ),
+                ]),
+                next: fleet_as_serving,
+            }],
+            default: fleet_as_spec,
+        }),
+    );
+    asl.define(
+        fleet_as_serving,
+        State::Pass(Pass {
+            parameters: json!({"Instances.$": serving_count}),
+            result_path: Some("$.Fleet"),
+            next: has_baseline,
+        }),
+    );
+    asl.define(
+        fleet_as_spec,
+        State::Pass(Pass {
+            parameters: json!({"Instances": endpoint.initial_instance_count}),
+            result_path: Some("$.Fleet"),
+            next: has_baseline,
         }),
     );
     asl.define(
@@ -352,25 +417,23 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
             next: find_endpoint,
         }),
     );
-    asl.define(
+    sagemaker(
+        &mut asl,
         create_endpoint,
-        sagemaker(
-            "arn:aws:states:::aws-sdk:sagemaker:createEndpoint",
-            json!({"EndpointName": endpoint.name, "EndpointConfigName.$": "$.Release.Name"}),
-            wait,
-        ),
+        "arn:aws:states:::aws-sdk:sagemaker:createEndpoint",
+        json!({"EndpointName": endpoint.name, "EndpointConfigName.$": "$.Release.Name"}),
+        wait,
     );
-    asl.define(
+    sagemaker(
+        &mut asl,
         update_endpoint,
-        sagemaker(
-            "arn:aws:states:::aws-sdk:sagemaker:updateEndpoint",
-            json!({
-                "EndpointName": endpoint.name,
-                "EndpointConfigName.$": "$.Release.Name",
-                "DeploymentConfig": deployment_config(rollout),
-            }),
-            wait,
-        ),
+        "arn:aws:states:::aws-sdk:sagemaker:updateEndpoint",
+        json!({
+            "EndpointName": endpoint.name,
+            "EndpointConfigName.$": "$.Release.Name",
+            "DeploymentConfig": deployment_config(rollout),
+        }),
+        wait,
     );
     asl.define(
         wait,
@@ -379,9 +442,10 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
             next: describe_endpoint,
         }),
     );
-    asl.define(
+    outcome.define_sagemaker(
+        &mut asl,
         describe_endpoint,
-        State::Task(Task {
+        Task {
             result_selector: Some(json!({
                 "EndpointStatus.$": "$.EndpointStatus",
                 "EndpointConfigName.$": "$.EndpointConfigName",
@@ -392,7 +456,7 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
                 json!({"EndpointName": endpoint.name}),
                 status_choice,
             )
-        }),
+        },
     );
     // Creating, Updating, SystemUpdating and RollingBack are on the way; anything else but
     // InService is an end SageMaker will not leave by itself.
@@ -484,6 +548,54 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
             ),
         ),
     );
+    // The release the endpoint served before is no longer in use once the new one is
+    // InService (the blue fleet is gone): its configuration and model go, so that every
+    // release does not leave two resources behind. Only a release of this machine (named
+    // with its prefix) is deleted; a failure to delete is reported in the success
+    // notification, under `Cleanup`, and does not fail the deployment.
+    asl.define(
+        retire,
+        State::Choice(Choice {
+            comment: Some(format!("Only a release this machine made: {prefix}-*")),
+            choices: vec![ChoiceRule {
+                condition: Condition::And(vec![
+                    Condition::test("$.Existing.EndpointConfigName", "IsPresent", true),
+                    Condition::test(
+                        "$.Existing.EndpointConfigName",
+                        "StringMatches",
+                        format!("{prefix}-*"),
+                    ),
+                ]),
+                next: delete_old_config,
+            }],
+            default: outcome.notify_success,
+        }),
+    );
+    for (state, resource, parameters, next) in [
+        (
+            delete_old_config,
+            "arn:aws:states:::aws-sdk:sagemaker:deleteEndpointConfig",
+            json!({"EndpointConfigName.$": "$.Existing.EndpointConfigName"}),
+            delete_old_model,
+        ),
+        (
+            delete_old_model,
+            "arn:aws:states:::aws-sdk:sagemaker:deleteModel",
+            json!({"ModelName.$": "$.Existing.EndpointConfigName"}),
+            outcome.notify_success,
+        ),
+    ] {
+        asl.define(
+            state,
+            State::Task(Task {
+                catch: Catcher {
+                    error: KeepError::At("$.Cleanup"),
+                    next,
+                },
+                ..outcome.sagemaker_call(resource, parameters, next)
+            }),
+        );
+    }
     outcome.define(&mut asl, &system.project, "deployment");
 
     asl.finish(
@@ -491,12 +603,12 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
             "Deployment of {}: puts an approved model package on the endpoint {} ({}) and reports the outcome to SNS",
             system.project, endpoint.name, rollout.strategy.name()
         ),
-        describe_package,
+        retry_budget,
         max_polls * POLL_SECONDS + MACHINE_SLACK_SECONDS,
     )
 }
 
-/// The states after a successful release, first to last, ending at the success notification:
+/// The states after a successful release, first to last, ending at `last`:
 /// the endpoint's autoscaling (registering a target again updates it, so every release keeps
 /// it), then Model Monitor's schedules, which SageMaker accepts only for an existing endpoint.
 fn after_deploy(
@@ -504,6 +616,7 @@ fn after_deploy(
     system: &System,
     endpoint: &Endpoint,
     outcome: Outcome,
+    last: StateName,
 ) -> StateName {
     // (state, resource, parameters, whether "already exists" is success, and if so the
     // names of its two follow-up states)
@@ -571,13 +684,8 @@ fn after_deploy(
             Some((exists, failed)),
         ));
     }
-    let first = steps.first().map_or(outcome.notify_success, |s| s.0);
-    let nexts: Vec<StateName> = steps
-        .iter()
-        .skip(1)
-        .map(|s| s.0)
-        .chain([outcome.notify_success])
-        .collect();
+    let first = steps.first().map_or(last, |s| s.0);
+    let nexts: Vec<StateName> = steps.iter().skip(1).map(|s| s.0).chain([last]).collect();
     for ((state, resource, parameters, kept), next) in steps.into_iter().zip(nexts) {
         if let Some((exists, failed)) = kept {
             // A schedule made by an earlier release stays: "already exists" moves on.
@@ -692,13 +800,17 @@ fn max_polls(rollout: &Rollout) -> u32 {
 }
 
 /// `CreateEndpointConfig`'s request: the template's settings, the new model, this release's
-/// name, and the key as a placeholder.
+/// name, the green fleet's size, and the key as a placeholder.
 fn endpoint_config_request(endpoint: &Endpoint) -> Value {
     let key = json!(format!("${{{KMS_KEY_ARN}}}"));
     let mut config = endpoint_config(endpoint, &key, Value::Null);
     if let Some(variant) = config["ProductionVariants"][0].as_object_mut() {
         variant.remove("ModelName");
         variant.insert("ModelName.$".into(), json!("$.Release.Name"));
+        // The green fleet's size, chosen by the machine (SizeGreenFleet).
+        if variant.remove("InitialInstanceCount").is_some() {
+            variant.insert("InitialInstanceCount.$".into(), json!("$.Fleet.Instances"));
+        }
     }
     let mut request = Map::new();
     request.insert("EndpointConfigName.$".into(), json!("$.Release.Name"));
