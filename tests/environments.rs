@@ -419,3 +419,137 @@ fn read(path: &Path) -> SourceFile {
         text: std::fs::read_to_string(path).expect("the spec is readable"),
     }
 }
+
+/// Both sides of the flagship's calls across accounts: prod (210987654321) into dev's
+/// (123456789012) registry, models bucket and key, as `build` checks them.
+fn cross_account_check(
+    prod: &serde_json::Value,
+    dev: &serde_json::Value,
+) -> mlopsc::emit::access::Report {
+    use mlopsc::emit::access::cross_account::{Deployed, check};
+    check(
+        Deployed {
+            template: prod,
+            account: "210987654321",
+            region: "us-east-1",
+        },
+        Deployed {
+            template: dev,
+            account: "123456789012",
+            region: "us-east-1",
+        },
+    )
+}
+
+fn cross_account_denials(prod: &serde_json::Value, dev: &serde_json::Value) -> Vec<String> {
+    let report = cross_account_check(prod, dev);
+    assert!(report.checked > 0, "no call across accounts was found");
+    report.denials.iter().map(ToString::to_string).collect()
+}
+
+/// Removes the statement `sid` wherever it is in the resource `id`.
+fn without_statement(template: &serde_json::Value, id: &str, sid: &str) -> serde_json::Value {
+    fn strip(value: &mut serde_json::Value, sid: &str) -> bool {
+        match value {
+            serde_json::Value::Array(items) => {
+                let before = items.len();
+                items.retain(|item| item["Sid"] != sid);
+                let mut found = items.len() != before;
+                for item in items {
+                    found |= strip(item, sid);
+                }
+                found
+            }
+            serde_json::Value::Object(map) => {
+                let mut found = false;
+                for item in map.values_mut() {
+                    found |= strip(item, sid);
+                }
+                found
+            }
+            _ => false,
+        }
+    }
+    let mut changed = template.clone();
+    assert!(
+        strip(&mut changed["Resources"][id], sid),
+        "{id} has no statement {sid}"
+    );
+    changed
+}
+
+/// Every call prod's deploy machine and its models' role make on dev's resources is allowed
+/// by prod's own policies and by dev's resource policies: describing and making models of
+/// dev's packages, copying their drift baselines and model archives, decrypting them.
+#[test]
+fn prods_calls_into_devs_registry_are_allowed_on_both_sides() {
+    let dev = template(&compile_environment("skin-lesion", "dev"));
+    let prod = template(&compile_environment("skin-lesion", "prod"));
+    let report = cross_account_check(&prod, &dev);
+    let denials: Vec<String> = report.denials.iter().map(ToString::to_string).collect();
+    assert_eq!(denials, Vec::<String>::new());
+    let callers: Vec<&str> = report.callers.iter().map(String::as_str).collect();
+    assert_eq!(
+        callers,
+        [
+            "SageMaker, making a model of a package as EndpointRole",
+            "the state machine DeployStateMachine"
+        ]
+    );
+    // Describe and CreateModel on the package; GetObject and Decrypt of the baseline and
+    // the model archive (copied, and read by SageMaker).
+    assert_eq!(report.checked, 8, "{report:?}");
+}
+
+/// Each half of a call across accounts is needed, and the check names the side that refuses:
+/// dev's group, bucket and key policies, and prod's deploy role.
+#[test]
+fn a_cross_account_call_is_denied_when_either_side_does_not_allow_it() {
+    let dev = template(&compile_environment("skin-lesion", "dev"));
+    let prod = template(&compile_environment("skin-lesion", "prod"));
+    let cases = [
+        (
+            without_statement(
+                &dev,
+                "ModelPackageGroup",
+                "ConsumerAccountsDeployItsPackages",
+            ),
+            prod.clone(),
+            "by the resource policy of ModelPackageGroup in account 123456789012 (role DeployStateMachineRole) may not sagemaker:CreateModel on arn:aws:sagemaker:us-east-1:123456789012:model-package/skin-lesion-classifier/runtime-value",
+        ),
+        (
+            without_statement(
+                &dev,
+                "EncryptionKey",
+                "ConsumerAccountsDecryptModelArtifacts",
+            ),
+            prod.clone(),
+            "by the resource policy of EncryptionKey in account 123456789012 (role EndpointRole) may not kms:Decrypt",
+        ),
+        (
+            without_statement(
+                &dev,
+                "ModelsBucketPolicy",
+                "ConsumerAccountsReadModelArtifacts",
+            ),
+            prod.clone(),
+            "by the resource policy of ModelsBucketPolicy in account 123456789012 (role EndpointRole) may not s3:GetObject on arn:aws:s3:::skin-lesion-dev-models-123456789012/models/",
+        ),
+        (
+            dev.clone(),
+            without_statement(
+                &prod,
+                "DeployStateMachineRole",
+                "CreateModelsOfCentralPackages",
+            ),
+            "the state machine DeployStateMachine (role DeployStateMachineRole) may not sagemaker:CreateModel on arn:aws:sagemaker:us-east-1:123456789012:model-package/skin-lesion-classifier/runtime-value",
+        ),
+    ];
+    for (dev, prod, denied) in cases {
+        let denials = cross_account_denials(&prod, &dev);
+        assert!(
+            denials.iter().any(|d| d.contains(denied)),
+            "expected a denial containing {denied:?}, got {denials:#?}"
+        );
+    }
+}

@@ -58,6 +58,11 @@ pub(super) fn build_command(
             Err(error) => return compile_failure(&source, error, format, io),
         }
     }
+    // Calls across accounts need both templates: checked once all are compiled, before any
+    // is written.
+    if let Err(error) = build::verify_environments(&builds) {
+        return compile_failure(&source, CompileError::Internal(error), format, io);
+    }
     // The base's directory as it really is, before its swap: `-o .` names the current
     // directory, which the swap moves aside.
     let base_dir = out.map(|out| {

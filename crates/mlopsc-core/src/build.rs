@@ -369,3 +369,66 @@ pub fn differences(
 ) -> Result<Vec<Difference>, OutputError> {
     OutputDir::inspect(shown, dir, home)?.differences(artifacts, keep)
 }
+
+/// The access check across accounts ([`emit::access::cross_account`]): each environment that
+/// deploys another's models (`modelsFrom`) against the template of the one it names, both
+/// sides of every call. `compiled` is what `build` compiled: the base and its environments.
+/// A denial is a bug in mlopsc (A001), found before anything is written.
+pub fn verify_environments(compiled: &[Compiled]) -> Result<(), emit::EmitError> {
+    let Some(base) = compiled.iter().find(|c| c.environment.is_none()) else {
+        return Ok(());
+    };
+    let named = |name: &str| {
+        compiled
+            .iter()
+            .find(|c| c.environment.as_deref() == Some(name))
+    };
+    let template = |compiled: &Compiled| {
+        compiled
+            .artifacts
+            .get(emit::TEMPLATE.path)
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .and_then(|text| Document::parse(text).ok())
+            .map(|doc| doc.to_json())
+    };
+    for (name, environment) in &base.spec.environments {
+        let Some(owner_name) = &environment.models_from else {
+            continue;
+        };
+        let (Some(consumer), Some(owner), Some(owner_environment)) = (
+            named(name),
+            named(owner_name),
+            base.spec.environments.get(owner_name),
+        ) else {
+            continue;
+        };
+        let (Some(consumer_template), Some(owner_template)) = (template(consumer), template(owner))
+        else {
+            continue;
+        };
+        let report = emit::access::cross_account::check(
+            emit::access::cross_account::Deployed {
+                template: &consumer_template,
+                account: &environment.account,
+                region: &consumer.system.region,
+            },
+            emit::access::cross_account::Deployed {
+                template: &owner_template,
+                account: &owner_environment.account,
+                region: &owner.system.region,
+            },
+        );
+        if !report.denials.is_empty() {
+            let denials: Vec<String> = report.denials.iter().map(ToString::to_string).collect();
+            return Err(emit::EmitError {
+                artifact: format!("{name}/{}", emit::TEMPLATE.path),
+                message: format!(
+                    "calls across accounts into {owner_name} would be denied: {}",
+                    denials.join("; ")
+                ),
+                code: Some(Code::A001),
+            });
+        }
+    }
+    Ok(())
+}

@@ -12,6 +12,8 @@
 //! buckets delegate to IAM), conditions assumed to hold, and run-time values (an execution
 //! id, a job name) replaced by a sample, so that a policy must cover every value they take.
 
+pub mod cross_account;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -141,7 +143,7 @@ struct Request {
 }
 
 /// One Allow statement, with its resources resolved to ARN patterns.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Statement {
     /// Lowercased once: IAM matches actions case-insensitively.
     actions: Vec<String>,
@@ -183,6 +185,10 @@ fn condition_namespaces(statement: &Value) -> Option<Vec<String>> {
 /// Resolves CloudFormation values to the ARNs and names they will have.
 struct Names<'a> {
     resources: &'a Map<String, Value>,
+    /// What `AWS::AccountId` and `AWS::Region` resolve to: the samples, or the account and
+    /// region an environment is deployed to, for the cross-account check.
+    account: &'a str,
+    region: &'a str,
     /// Each role's logical id by its ARN (the first role, in template order, of an ARN).
     roles_by_arn: HashMap<String, String>,
     /// The embedded pipeline definitions, parsed once: several kinds of request read them.
@@ -194,8 +200,15 @@ struct Names<'a> {
 
 impl<'a> Names<'a> {
     fn new(resources: &'a Map<String, Value>) -> Self {
+        Names::deployed(resources, ACCOUNT, REGION)
+    }
+
+    /// The names of a template deployed to `account` in `region`.
+    fn deployed(resources: &'a Map<String, Value>, account: &'a str, region: &'a str) -> Self {
         let mut names = Names {
             resources,
+            account,
+            region,
             roles_by_arn: HashMap::new(),
             pipelines: Vec::new(),
             bucket_keys: HashMap::new(),
@@ -238,8 +251,8 @@ impl<'a> Names<'a> {
     fn reference(&self, id: &str) -> Option<String> {
         match id {
             "AWS::Partition" => return Some(PARTITION.into()),
-            "AWS::Region" => return Some(REGION.into()),
-            "AWS::AccountId" => return Some(ACCOUNT.into()),
+            "AWS::Region" => return Some(self.region.into()),
+            "AWS::AccountId" => return Some(self.account.into()),
             _ => {}
         }
         self.resources.get(id)?;
@@ -258,13 +271,21 @@ impl<'a> Names<'a> {
         Some(match self.kind(id) {
             "AWS::S3::Bucket" => format!("arn:{PARTITION}:s3:::{}", self.reference(id)?),
             "AWS::IAM::Role" => format!(
-                "arn:{PARTITION}:iam::{ACCOUNT}:role/{}",
+                "arn:{PARTITION}:iam::{}:role/{}",
+                self.account,
                 self.reference(id)?
             ),
-            "AWS::KMS::Key" => format!("arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:key/{id}"),
-            "AWS::SNS::Topic" => format!("arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:{id}"),
+            "AWS::KMS::Key" => format!(
+                "arn:{PARTITION}:kms:{}:{}:key/{id}",
+                self.region, self.account
+            ),
+            "AWS::SNS::Topic" => {
+                format!("arn:{PARTITION}:sns:{}:{}:{id}", self.region, self.account)
+            }
             "AWS::StepFunctions::StateMachine" => format!(
-                "arn:{PARTITION}:states:{REGION}:{ACCOUNT}:stateMachine:{}",
+                "arn:{PARTITION}:states:{}:{}:stateMachine:{}",
+                self.region,
+                self.account,
                 self.property(id, "StateMachineName")
                     .unwrap_or(id.to_string())
             ),
@@ -363,6 +384,22 @@ impl<'a> Names<'a> {
     }
 }
 
+/// One Allow statement of a policy document, its resources resolved.
+fn allow_statement(names: &Names, statement: &Value) -> Option<Statement> {
+    if statement["Effect"] != "Allow" {
+        return None;
+    }
+    Some(Statement {
+        actions: one_or_many(&statement["Action"])
+            .filter_map(|a| a.as_str().map(str::to_ascii_lowercase))
+            .collect(),
+        resources: one_or_many(&statement["Resource"])
+            .filter_map(|r| names.resolve(r))
+            .collect(),
+        namespaces: condition_namespaces(statement),
+    })
+}
+
 /// Every Allow statement of every role: inline policies and standalone policies naming it.
 fn role_policies(names: &Names) -> BTreeMap<String, Vec<Statement>> {
     let mut policies: BTreeMap<String, Vec<Statement>> = BTreeMap::new();
@@ -387,22 +424,14 @@ fn role_policies(names: &Names) -> BTreeMap<String, Vec<Statement>> {
         };
         for (document, roles) in documents {
             for statement in one_or_many(&document["Statement"]) {
-                if statement["Effect"] != "Allow" {
+                let Some(statement) = allow_statement(names, statement) else {
                     continue;
-                }
-                let actions: Vec<String> = one_or_many(&statement["Action"])
-                    .filter_map(|a| a.as_str().map(str::to_ascii_lowercase))
-                    .collect();
-                let resources: Vec<String> = one_or_many(&statement["Resource"])
-                    .filter_map(|r| names.resolve(r))
-                    .collect();
-                let namespaces = condition_namespaces(statement);
+                };
                 for role in &roles {
-                    policies.entry(role.clone()).or_default().push(Statement {
-                        actions: actions.clone(),
-                        resources: resources.clone(),
-                        namespaces: namespaces.clone(),
-                    });
+                    policies
+                        .entry(role.clone())
+                        .or_default()
+                        .push(statement.clone());
                 }
             }
         }
@@ -825,23 +854,24 @@ fn repository_arn(image: &str) -> Option<String> {
     ))
 }
 
+/// A state machine's definition, its `DefinitionSubstitutions` filled in as CloudFormation
+/// fills them.
+fn machine_definition(names: &Names, properties: &Value) -> Option<Value> {
+    let substitutions = properties["DefinitionSubstitutions"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let text = names.substitute(properties["DefinitionString"].as_str()?, &substitutions)?;
+    serde_json::from_str(&text).ok()
+}
+
 /// What the state machines' tasks ask of their roles: the retraining machine's pipeline,
 /// Step Functions and SNS calls; the deploy machine's package, model, endpoint, S3 and SNS
 /// calls, and the endpoint role it passes.
 fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
     let machines = names.with_role(|k| k == "AWS::StepFunctions::StateMachine", "RoleArn");
     for (id, properties, role) in machines {
-        let substitutions = properties["DefinitionSubstitutions"]
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        let Some(text) = properties["DefinitionString"]
-            .as_str()
-            .and_then(|t| names.substitute(t, &substitutions))
-        else {
-            continue;
-        };
-        let Ok(definition) = serde_json::from_str::<Value>(&text) else {
+        let Some(definition) = machine_definition(names, properties) else {
             continue;
         };
         let caller = if id == "StateMachine" {
