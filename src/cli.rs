@@ -183,8 +183,9 @@ pub enum Command {
         after_help = "Examples:\n  mlopsc validate mlops.yaml\n  mlopsc validate mlops.yaml --format json\n  cat mlops.yaml | mlopsc validate -   # the spec from stdin, named <stdin>"
     )]
     Validate {
-        /// The spec file, usually mlops.yaml; `-` reads it from stdin (its step code from the
-        /// current directory).
+        /// The spec file, in the current directory by default; `-` reads it from stdin (its
+        /// step code from the current directory).
+        #[arg(default_value = "mlops.yaml")]
         spec: PathBuf,
         /// How diagnostics are printed.
         #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -199,7 +200,8 @@ pub enum Command {
         after_help = "Examples:\n  mlopsc build examples/skin-lesion/mlops.yaml\n  mlopsc build mlops.yaml -o out/\n  mlopsc build mlops.yaml --check      # exit 1 when generated/ is stale"
     )]
     Build {
-        /// The spec file, usually mlops.yaml.
+        /// The spec file, in the current directory by default.
+        #[arg(default_value = "mlops.yaml")]
         spec: PathBuf,
         /// The output directory. Replaced atomically: it is either untouched or complete.
         #[arg(short, long)]
@@ -242,7 +244,8 @@ pub enum Command {
     /// Draw the pipeline, the architecture or the monitoring loop, as Mermaid, DOT or SVG.
     #[command(after_help = GRAPH_HELP)]
     Graph {
-        /// The spec file, usually mlops.yaml.
+        /// The spec file, in the current directory by default.
+        #[arg(default_value = "mlops.yaml")]
         spec: PathBuf,
         /// Which diagram.
         #[arg(long, value_enum, default_value_t = crate::graph::Kind::Pipeline)]
@@ -257,7 +260,8 @@ pub enum Command {
     /// Estimate the system's monthly AWS cost from a dated price table.
     #[command(after_help = COST_HELP)]
     Cost {
-        /// The spec file, usually mlops.yaml.
+        /// The spec file, in the current directory by default.
+        #[arg(default_value = "mlops.yaml")]
         spec: PathBuf,
         /// human: a table of line items and the total; json: the same items as one object.
         #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
@@ -412,7 +416,8 @@ pub struct RunArgs {
     /// Run on this machine (required).
     #[arg(long, required = true)]
     pub local: bool,
-    /// The spec file, usually mlops.yaml.
+    /// The spec file, in the current directory by default.
+    #[arg(default_value = "mlops.yaml")]
     pub spec: PathBuf,
     /// The environment to run (see `environments:` in the spec); default: the base spec.
     #[arg(long, value_name = "NAME")]
@@ -783,7 +788,11 @@ pub fn read_spec_in(cwd: &Path, path: &Path) -> Result<SourceFile, ReadFailure> 
             Span::default(),
             format!("cannot read `{name}`: {reason}"),
         )
-        .with_help("check the path; specs are usually named mlops.yaml");
+        .with_help(if err.kind() == std::io::ErrorKind::NotFound {
+            "check the path (the spec is `mlops.yaml` unless you name another), or start a project with `mlopsc init DIR`"
+        } else {
+            "check the path and its permissions"
+        });
         ReadFailure::io(empty(), d)
     })?;
     spec::decode(&name, bytes).map_err(|failure| {

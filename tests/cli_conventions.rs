@@ -279,7 +279,7 @@ fn the_next_step_quotes_a_path_that_needs_it() {
 /// exit 2 on stderr, `--help` exit 0 on stdout, both without color off a terminal.
 #[test]
 fn usage_errors_and_help_run_in_process() {
-    let missing = run(&["build"], b"");
+    let missing = run(&["build", "--no-such-flag"], b"");
     assert_eq!(missing.code, 2, "{}", missing.stderr);
     assert_eq!(missing.stdout, "");
     assert!(
@@ -292,4 +292,37 @@ fn usage_errors_and_help_run_in_process() {
     assert_eq!(help.code, 0);
     assert_eq!(help.stderr, "");
     assert!(help.stdout.contains("--format svg"), "{}", help.stdout);
+}
+
+/// A command that reads a spec reads `./mlops.yaml` when it is given none: in a project made
+/// by `init`, `mlopsc validate` is enough; where there is none, the help names `init`.
+#[test]
+fn a_command_without_a_spec_reads_the_one_in_the_current_directory() {
+    let project = tempfile::tempdir().expect("temp dir");
+    let dir = project.path().join("p");
+    let made = in_process::mlopsc()
+        .args(["init", dir.to_str().expect("UTF-8")])
+        .output();
+    assert!(made.success(), "{}", made.stderr);
+    let validated = in_process::mlopsc()
+        .arg("validate")
+        .current_dir(&dir)
+        .output();
+    assert_eq!(validated.code, 0, "{}", validated.stderr);
+    let empty = tempfile::tempdir().expect("temp dir");
+    let missing = in_process::mlopsc()
+        .arg("validate")
+        .current_dir(empty.path())
+        .output();
+    assert_eq!(
+        missing.code, 2,
+        "an unreadable spec is exit 2: {}",
+        missing.stderr
+    );
+    assert!(
+        missing.stderr.contains("cannot read `mlops.yaml`")
+            && missing.stderr.contains("mlopsc init DIR"),
+        "{}",
+        missing.stderr
+    );
 }

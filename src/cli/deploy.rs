@@ -66,7 +66,8 @@ impl AwsArgs {
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// The spec file, usually mlops.yaml.
+    /// The spec file, in the current directory by default.
+    #[arg(default_value = "mlops.yaml")]
     pub spec: PathBuf,
     /// Compare with the committed generated/ directory instead of AWS; makes no AWS call.
     #[arg(long)]

@@ -153,7 +153,7 @@ pub fn read_document(source: &SourceFile) -> Result<Document, Diagnostic> {
             SyntaxErrorKind::DuplicateKey => (Code::Y002, "remove or rename one of the two keys"),
             SyntaxErrorKind::Empty => (
                 Code::Y003,
-                "a spec starts with `apiVersion: mlopsc/v1`; see examples/minimal/mlops.yaml",
+                "a spec starts with `apiVersion: mlopsc/v1`; `mlopsc init DIR` writes a whole project to start from",
             ),
             SyntaxErrorKind::Malformed => (
                 Code::Y001,

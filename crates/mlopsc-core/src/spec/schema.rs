@@ -94,9 +94,10 @@ fn map_error(
             for key in unexpected {
                 let pointer = path.clone().key(key);
                 let best = did_you_mean(key, allowed.iter().map(String::as_str));
-                let help = match best {
-                    Some(best) => format!("did you mean `{best}`?"),
-                    None => format!("allowed keys here: {}", allowed.join(", ")),
+                let help = match (best, belongs_elsewhere(key)) {
+                    (Some(best), _) => format!("did you mean `{best}`?"),
+                    (None, Some(home)) => home,
+                    (None, None) => format!("allowed keys here: {}", allowed.join(", ")),
                 };
                 out.push(
                     Diagnostic::error(
@@ -315,6 +316,90 @@ fn bound_message(error: &jsonschema::ValidationError<'_>) -> String {
 }
 
 /// ` in `training.spot`` for a nested path, nothing at the root.
+/// Settings a training script takes as arguments: written anywhere else in the spec, they
+/// belong under `model.hyperparameters`, which passes each as `--name value`.
+const HYPERPARAMETER_NAMES: &[&str] = &[
+    "epochs",
+    "batch-size",
+    "batchSize",
+    "batch_size",
+    "learning-rate",
+    "learningRate",
+    "learning_rate",
+    "lr",
+    "optimizer",
+    "weight-decay",
+    "weightDecay",
+    "momentum",
+    "dropout",
+    "label-smoothing",
+    "image-size",
+    "imageSize",
+];
+
+/// Where a key that is unknown here belongs: the sections of the schema that declare it, or
+/// for a training setting the model's hyperparameters. `None` when it is nowhere.
+fn belongs_elsewhere(key: &str) -> Option<String> {
+    if HYPERPARAMETER_NAMES.contains(&key) {
+        return Some(format!(
+            "`{key}` is a hyperparameter: it belongs under `model.hyperparameters`, which passes it to the training script as `--{key}`"
+        ));
+    }
+    let root = json_schema();
+    let mut found = Vec::new();
+    declared_at(root, root, Pointer::root(), key, &mut found, 0);
+    found.sort();
+    found.dedup();
+    match found.as_slice() {
+        [] => None,
+        places => Some(format!(
+            "`{key}` belongs under {}",
+            places
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )),
+    }
+}
+
+/// Collects the dotted paths of the objects below `schema` (at `at`) that declare `key`.
+fn declared_at(
+    root: &Json,
+    schema: &Json,
+    at: Pointer,
+    key: &str,
+    out: &mut Vec<String>,
+    depth: usize,
+) {
+    // The spec nests a few levels; the bound also stops a recursive `$ref`.
+    if depth > 8 {
+        return;
+    }
+    let Some(schema) = resolve(root, schema) else {
+        return;
+    };
+    if let Some(properties) = schema.get("properties").and_then(Json::as_object) {
+        if properties.contains_key(key) && at != Pointer::root() {
+            // A list's items are one place: `customSteps[].name`.
+            out.push(dotted(&at).replace("[0]", "[]"));
+        }
+        for (name, property) in properties {
+            declared_at(root, property, at.clone().key(name), key, out, depth + 1);
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        declared_at(root, items, at.clone().index(0), key, out, depth + 1);
+    }
+    for variant in ["anyOf", "oneOf", "allOf"]
+        .iter()
+        .filter_map(|k| schema.get(*k).and_then(Json::as_array))
+        .flatten()
+    {
+        declared_at(root, variant, at.clone(), key, out, depth + 1);
+    }
+}
+
 fn location_suffix(path: &Pointer) -> String {
     if *path == Pointer::root() {
         String::new()
@@ -580,6 +665,19 @@ fn placeholder(schema: &Json) -> Option<Json> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An unknown key with no close spelling says where it belongs: a training setting under
+    /// the hyperparameters, any other key in the sections that declare it.
+    #[test]
+    fn an_unknown_key_says_where_it_belongs() {
+        let epochs = belongs_elsewhere("epochs").expect("a hint");
+        assert!(epochs.contains("`model.hyperparameters`"), "{epochs}");
+        assert_eq!(
+            belongs_elsewhere("samplingPercent").as_deref(),
+            Some("`samplingPercent` belongs under `deployment.dataCapture`")
+        );
+        assert_eq!(belongs_elsewhere("noSuchSetting"), None);
+    }
 
     /// A tag named by the empty string is a member like any other: an error in its value
     /// points at that value, not at the whole `tags` mapping.
