@@ -130,16 +130,28 @@ fn build_writes_the_diagrams_mlopsc_graph_draws() {
     }
 }
 
-/// The README and docs/architecture.md embed the flagship's diagrams as `build` writes them:
-/// each Mermaid block follows a `<!-- generated/PROJECT/diagrams/KIND.mmd -->` line naming its
-/// file, and must equal that file, which must equal what the example compiles to today.
+/// The README embeds the flagship's pipeline diagram and docs/architecture.md all three of its
+/// diagrams, as `build` writes them: each Mermaid block follows a
+/// `<!-- generated/PROJECT/diagrams/KIND.mmd -->` line naming its file, and must equal that
+/// file, which must equal what the example compiles to today.
 #[test]
 fn the_embedded_diagrams_are_the_generated_files() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let builds: Vec<Compiled> = EXAMPLES.iter().map(|example| compiled(example)).collect();
-    for (document, expected) in [("README.md", 3), ("docs/architecture.md", 3)] {
+    let diagram = |kind: &str| format!("generated/skin-lesion/diagrams/{kind}.mmd");
+    for (document, expected) in [
+        ("README.md", vec![diagram("pipeline")]),
+        (
+            "docs/architecture.md",
+            vec![
+                diagram("pipeline"),
+                diagram("architecture"),
+                diagram("monitoring"),
+            ],
+        ),
+    ] {
         let text = std::fs::read_to_string(root.join(document)).expect(document);
-        let mut checked = 0;
+        let mut checked = Vec::new();
         for (at, _) in text.match_indices("<!-- generated/") {
             let marker =
                 &text[at + "<!-- ".len()..at + text[at..].find(" -->").expect("the marker's end")];
@@ -168,11 +180,11 @@ fn the_embedded_diagrams_are_the_generated_files() {
                 build.artifacts.get(path) == Some(file.as_bytes()),
                 "{marker} is stale; rebuild it with `mlopsc build`"
             );
-            checked += 1;
+            checked.push(marker.to_string());
         }
         assert_eq!(
             checked, expected,
-            "{document}: the architecture, pipeline and monitoring diagrams"
+            "{document}: the flagship's diagrams it embeds, in this order"
         );
     }
 }

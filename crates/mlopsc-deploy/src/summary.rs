@@ -267,7 +267,7 @@ impl Summary {
         out
     }
 
-    /// The plan for machines; its shape is documented in the README ("plan --format json")
+    /// The plan for machines; its shape is documented in docs/cli.md ("plan --format json")
     /// and only grows.
     pub fn to_json(&self) -> Value {
         let (add, change, replace, remove) = self.counts();
