@@ -391,3 +391,55 @@ fn the_deploy_machine_may_register_the_endpoints_autoscaling() {
         ]
     );
 }
+
+/// New data goes through a queue: EventBridge sends to it under the queue's policy and
+/// encrypts with the key under the key's policy, and the retraining machine counts and empties
+/// it under its role. Without each statement, its call is denied.
+#[test]
+fn the_new_data_queue_is_written_and_read_under_its_policies() {
+    let t = template("skin-lesion");
+    let cases = [
+        (
+            "NewDataQueuePolicy",
+            "NewDataRulesSendEvents",
+            "the EventBridge rule NewDataRule1 (role events.amazonaws.com under the policy of NewDataQueue) may not sqs:SendMessage on arn:aws:sqs:region-1:111122223333:skin-lesion-new-data",
+        ),
+        (
+            "EncryptionKey",
+            "EventBridgeQueuesNewData",
+            "the EventBridge rule NewDataRule1 (role events.amazonaws.com under the policy of EncryptionKey) may not kms:GenerateDataKey on arn:aws:kms:region-1:111122223333:key/EncryptionKey",
+        ),
+        (
+            "StateMachineRole",
+            "TakeTheNewData",
+            "the retraining state machine (role StateMachineRole) may not sqs:GetQueueAttributes on arn:aws:sqs:region-1:111122223333:skin-lesion-new-data",
+        ),
+    ];
+    for (id, sid, denied) in cases {
+        let mut broken = t.clone();
+        let mut found = false;
+        let resource = &mut broken["Resources"][id]["Properties"];
+        let mut strip = |statements: &mut Value| {
+            if let Some(list) = statements.as_array_mut() {
+                let before = list.len();
+                list.retain(|s| s["Sid"] != sid);
+                found |= list.len() != before;
+            }
+        };
+        strip(&mut resource["PolicyDocument"]["Statement"]);
+        strip(&mut resource["KeyPolicy"]["Statement"]);
+        for policy in resource["Policies"].as_array_mut().into_iter().flatten() {
+            strip(&mut policy["PolicyDocument"]["Statement"]);
+        }
+        assert!(found, "{id} has no statement {sid}");
+        let denials: Vec<String> = access::check(&broken)
+            .denials
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            denials.iter().any(|d| d == denied),
+            "expected {denied:?} in {denials:#?}"
+        );
+    }
+}

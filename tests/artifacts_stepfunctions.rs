@@ -24,19 +24,27 @@ fn minimal() {
     insta::assert_snapshot!(state_machine("minimal"));
 }
 
-/// The only placeholder is the topic ARN, and every example uses it: CloudFormation must
-/// pass exactly these through DefinitionSubstitutions.
+/// The placeholders are the topic's ARN, which every example uses, and the new-data queue's
+/// URL, which exactly the examples with a `newData` trigger use: CloudFormation must pass
+/// these through DefinitionSubstitutions.
 #[test]
 fn placeholders_are_the_documented_ones() {
-    assert_eq!(stepfunctions::PLACEHOLDERS, ["NotificationTopicArn"]);
-    for example in ["skin-lesion", "churn-tabular", "minimal"] {
+    assert_eq!(
+        stepfunctions::PLACEHOLDERS,
+        ["NotificationTopicArn", "NewDataQueueUrl"]
+    );
+    for (example, new_data) in [
+        ("skin-lesion", true),
+        ("churn-tabular", true),
+        ("minimal", false),
+    ] {
         let text = state_machine(example);
-        for name in stepfunctions::PLACEHOLDERS {
-            assert!(
-                text.contains(&format!("${{{name}}}")),
-                "{example} lacks {name}"
-            );
-        }
+        assert!(text.contains("${NotificationTopicArn}"), "{example}");
+        assert_eq!(
+            text.contains("${NewDataQueueUrl}"),
+            new_data,
+            "{example}: the queue's URL only with a newData trigger"
+        );
     }
 }
 

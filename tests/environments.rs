@@ -388,6 +388,7 @@ fn a_consuming_environment_notifies_and_never_retrains_into_its_own_registry() {
         [
             "DataDriftRule",
             "ModelQualityRule",
+            "NewDataCheck",
             "NewDataRule1",
             "RetrainingSchedule1"
         ]

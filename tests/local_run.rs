@@ -1018,6 +1018,37 @@ fn an_unknown_or_mistyped_param_is_a_usage_error() {
     assert_eq!(without_local.code, 2, "--local is required");
 }
 
+/// A first `run --local` without `--data` finds none of the spec's data: the error names the
+/// empty prefix, and the help the exact flag that fills it. The download comes before any
+/// step code runs, so the interpreter only has to exist.
+#[test]
+fn a_run_without_its_data_says_which_data_flag_to_pass() {
+    let spec = examples().join("minimal/mlops.yaml");
+    let tmp = tempfile::tempdir().unwrap();
+    let output = mlopsc(&[
+        "run",
+        "--local",
+        spec.to_str().unwrap(),
+        "--workdir",
+        tmp.path().to_str().unwrap(),
+        "--python",
+        "python3",
+    ]);
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("no objects under s3://minimal-data-0001/images/"),
+        "{}",
+        output.stderr
+    );
+    let help = format!(
+        "help: a local run reads the spec's data from directories you name: `mlopsc run --local {} --data s3://minimal-data-0001/images/=DIR`",
+        spec.display()
+    );
+    assert!(output.stderr.contains(&help), "{}", output.stderr);
+}
+
 /// Every line of example step code that names `/opt/ml` lets the runner move it.
 #[test]
 fn no_example_script_hard_codes_opt_ml() {

@@ -108,7 +108,34 @@ pub(super) fn run_command(args: RunArgs, io: &mut Io) -> u8 {
     }
     if let Some((step, reason)) = execution.failure() {
         let _ = writeln!(io.stderr, "error: step `{step}` failed: {reason}");
+        if let Some(help) = missing_data_help(&reason, &compiled.spec.data_sources, &args.spec) {
+            let _ = writeln!(io.stderr, "help: {help}");
+        }
         return exit::RUN_FAILED;
     }
     exit::OK
+}
+
+/// A step that found none of the spec's data in the local store: the exact `--data` flag
+/// that puts a directory there, for each data source under the empty prefix.
+fn missing_data_help(
+    reason: &str,
+    sources: &[crate::spec::DataSource],
+    spec: &Path,
+) -> Option<String> {
+    let (_, rest) = reason.split_once("no objects under ")?;
+    let empty = rest.split_whitespace().next()?;
+    let flags: Vec<String> = sources
+        .iter()
+        .filter(|source| source.uri.starts_with(empty) || empty.starts_with(&source.uri))
+        .map(|source| format!("--data {}=DIR", source.uri))
+        .collect();
+    if flags.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "a local run reads the spec's data from directories you name: `mlopsc run --local {} {}`, each DIR holding that source's files as they would be in S3 (docs/local-run.md)",
+        spec.display(),
+        flags.join(" ")
+    ))
 }

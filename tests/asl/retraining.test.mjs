@@ -1,6 +1,6 @@
 // Executes generated/<project>/retraining.asl.json with aws-local-stepfunctions, every Task
 // mocked, along the paths an operator cares about: success after polling, pipeline failure,
-// throttling then success, a stuck pipeline, broken notifications, new data batched into one
+// throttling then success, a stuck pipeline, broken notifications, new data taken from its queue once per check
 // run, the data version passed to the pipeline, and waiting for a running execution.
 //
 //   ASL_DEFINITION=generated/skin-lesion/retraining.asl.json node --test tests/asl/retraining.test.mjs
@@ -41,8 +41,11 @@ const project = existsSync(path.join(parent, 'manifest.json'))
   ? `${path.basename(parent)}-${path.basename(dir)}`
   : path.basename(dir);
 const topicArn = `arn:aws:sns:us-east-1:123456789012:${project}-notifications`;
+const queueUrl = `https://sqs.us-east-1.amazonaws.com/123456789012/${project}-new-data`;
 // What CloudFormation's DefinitionSubstitutions does at deploy time.
-const text = readFileSync(definitionPath, 'utf8').replaceAll('${NotificationTopicArn}', topicArn);
+const text = readFileSync(definitionPath, 'utf8')
+  .replaceAll('${NotificationTopicArn}', topicArn)
+  .replaceAll('${NewDataQueueUrl}', queueUrl);
 assert.ok(!text.includes('${'), 'a placeholder is left after substitution');
 const definition = JSON.parse(text);
 
@@ -67,18 +70,19 @@ function awsError(name, message) {
  * Runs the machine with mocks for SageMaker, Step Functions and SNS.
  * `start`, `describe` and `latest` (the newest pipeline executions' summaries) are lists of
  * responses, one per call (the last one repeats); a response that is an Error is thrown.
- * `newest` is the newest running execution of the machine. `publish` may throw to break
- * notifications.
+ * `queued` is how many new-data events the queue holds; `purge` may be an Error that
+ * PurgeQueue throws. `publish` may throw to break notifications.
  */
 async function run({
   input = {},
   start = [{ PipelineExecutionArn: executionArn }],
   describe = [],
   latest = [[]],
-  newest = executionId,
+  queued = 0,
+  purge,
   publish,
 } = {}) {
-  const calls = { start: [], describe: [], stop: [], publish: [], latest: [], newest: [] };
+  const calls = { start: [], describe: [], stop: [], publish: [], latest: [], count: [], purge: [] };
   const respond = (list, index) => {
     const response = list[Math.min(index, list.length - 1)];
     if (response instanceof Error) throw response;
@@ -105,10 +109,15 @@ async function run({
       return { PipelineExecutionSummaries: respond(latest, calls.latest.length - 1) };
     },
   };
-  const sfn = {
-    ListExecutions: async (request) => {
-      calls.newest.push(request);
-      return { Executions: [{ ExecutionArn: newest, StateMachineArn: request.StateMachineArn, Status: 'RUNNING' }] };
+  const sqs = {
+    GetQueueAttributes: async (request) => {
+      calls.count.push(request);
+      return { Attributes: { ApproximateNumberOfMessages: String(queued) } };
+    },
+    PurgeQueue: async (request) => {
+      calls.purge.push(request);
+      if (purge) throw purge;
+      return {};
     },
   };
   const handlers = {};
@@ -122,7 +131,7 @@ async function run({
       };
     } else {
       const [service, action] = resource.split(':').slice(-2);
-      const mocks = { sagemaker, sfn }[service] ?? {};
+      const mocks = { sagemaker, sqs }[service] ?? {};
       const handler = mocks[action.charAt(0).toUpperCase() + action.slice(1)];
       assert.ok(handler, `no mock for ${resource}`);
       handlers[name] = handler;
@@ -315,29 +324,44 @@ describe(`${project} retraining state machine`, () => {
     });
     assert.equal(run1.status, 'SUCCEEDED');
     assert.deepEqual(run1.calls.start[0].PipelineParameters, [{ Name: 'DataVersion', Value: '2026-03-01T03:00:00Z' }]);
-    assert.equal(run1.calls.newest.length, 0, 'only new data waits for a batch');
+    assert.equal(run1.calls.count.length, 0, 'only a new-data check reads the queue');
   });
 
-  const newData = { Trigger: 'newData', DataVersion: '2026-03-01T10:00:00Z', BatchWindowSeconds: 900 };
+  const newData = { Trigger: 'newData', DataVersion: '2026-03-01T10:00:00Z' };
+  const checksNewData = 'CountNewData' in definition.States;
+  const noNewDataTrigger = !checksNewData && 'no newData trigger in this spec';
 
-  test('new data: the newest run after the batch window starts the pipeline once', async () => {
-    const run1 = await run({ input: newData, describe: [{ PipelineExecutionStatus: 'Succeeded' }] });
-    assert.equal(run1.status, 'SUCCEEDED');
-    assert.equal(run1.calls.newest.length, 1);
-    assert.equal(run1.calls.newest[0].StateMachineArn, stateMachineArn);
-    assert.equal(run1.calls.newest[0].StatusFilter, 'RUNNING');
+  test('new data: 25,000 queued objects start the pipeline once, and the queue is emptied', { skip: noNewDataTrigger }, async () => {
+    const run1 = await run({ input: newData, queued: 25000, describe: [{ PipelineExecutionStatus: 'Succeeded' }] });
+    assert.equal(run1.status, 'SUCCEEDED', run1.cause);
+    assert.deepEqual(run1.calls.count, [{ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }]);
+    assert.deepEqual(run1.calls.purge, [{ QueueUrl: queueUrl }]);
     assert.equal(run1.calls.start.length, 1);
     assert.deepEqual(run1.calls.start[0].PipelineParameters, [{ Name: 'DataVersion', Value: newData.DataVersion }]);
-    const wait = Object.values(definition.States).find((s) => s.SecondsPath === '$.BatchWindowSeconds');
-    assert.ok(wait, 'the batch window is waited from the input');
   });
 
-  test('new data: a run superseded by a newer one starts nothing and notifies nobody', async () => {
-    const run1 = await run({ input: newData, newest: `${executionId}-later` });
-    assert.equal(run1.status, 'SUCCEEDED');
+  test('new data: an empty queue starts nothing and notifies nobody', { skip: noNewDataTrigger }, async () => {
+    const run1 = await run({ input: newData, queued: 0 });
+    assert.equal(run1.status, 'SUCCEEDED', run1.cause);
+    assert.equal(run1.calls.purge.length, 0);
     assert.equal(run1.calls.start.length, 0);
     assert.equal(run1.calls.latest.length, 0);
     assert.equal(run1.calls.publish.length, 0);
+  });
+
+  test('new data: a purge SQS refuses (one a minute) does not stop the run', { skip: noNewDataTrigger }, async () => {
+    const run1 = await run({
+      input: newData,
+      queued: 3,
+      purge: awsError('Sqs.PurgeQueueInProgressException', 'Only one PurgeQueue operation is allowed every 60 seconds'),
+      describe: [{ PipelineExecutionStatus: 'Succeeded' }],
+    });
+    assert.equal(run1.status, 'SUCCEEDED', run1.cause);
+    assert.equal(run1.calls.start.length, 1);
+  });
+
+  test('a spec without a newData trigger has no new-data states', { skip: checksNewData && 'this spec has a newData trigger' }, async () => {
+    assert.ok(!text.includes('sqs:'), 'no queue call');
   });
 
   test('a running pipeline execution is waited for before this one starts', async () => {

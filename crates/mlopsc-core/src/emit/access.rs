@@ -279,6 +279,12 @@ impl<'a> Names<'a> {
                 "arn:{PARTITION}:kms:{}:{}:key/{id}",
                 self.region, self.account
             ),
+            "AWS::SQS::Queue" => format!(
+                "arn:{PARTITION}:sqs:{}:{}:{}",
+                self.region,
+                self.account,
+                self.property(id, "QueueName")?
+            ),
             "AWS::SNS::Topic" => {
                 format!("arn:{PARTITION}:sns:{}:{}:{id}", self.region, self.account)
             }
@@ -420,6 +426,10 @@ fn role_policies(names: &Names) -> BTreeMap<String, Vec<Statement>> {
                     .collect();
                 vec![(&resource["Properties"]["PolicyDocument"], roles)]
             }
+            "AWS::SQS::QueuePolicy" | "AWS::KMS::Key" => {
+                service_grants(id, &resource["Properties"], &mut policies, names);
+                continue;
+            }
             _ => continue,
         };
         for (document, roles) in documents {
@@ -437,6 +447,44 @@ fn role_policies(names: &Names) -> BTreeMap<String, Vec<Statement>> {
         }
     }
     policies
+}
+
+/// Who stands for an AWS service acting under a resource policy (`Principal: {Service}`):
+/// EventBridge has no role of its own toward the queue it writes to.
+fn service_grant(resource: &str, service: &str) -> String {
+    format!("{service} under the policy of {resource}")
+}
+
+/// The Allow statements a queue policy or a key policy gives AWS services, as the pseudo-roles
+/// [`service_grant`] names.
+fn service_grants(
+    id: &str,
+    properties: &Value,
+    policies: &mut BTreeMap<String, Vec<Statement>>,
+    names: &Names,
+) {
+    let (document, resources): (&Value, Vec<String>) = match names.kind(id) {
+        "AWS::SQS::QueuePolicy" => (
+            &properties["PolicyDocument"],
+            one_or_many(&properties["Queues"])
+                .filter_map(|q| q["Ref"].as_str().map(str::to_string))
+                .collect(),
+        ),
+        _ => (&properties["KeyPolicy"], vec![id.to_string()]),
+    };
+    for statement in one_or_many(&document["Statement"]) {
+        let Some(allowed) = allow_statement(names, statement) else {
+            continue;
+        };
+        for service in one_or_many(&statement["Principal"]["Service"]).filter_map(Value::as_str) {
+            for resource in &resources {
+                policies
+                    .entry(service_grant(resource, service))
+                    .or_default()
+                    .push(allowed.clone());
+            }
+        }
+    }
 }
 
 fn one_or_many(value: &Value) -> impl Iterator<Item = &Value> {
@@ -1052,10 +1100,18 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
                         push(action, alarm.clone());
                     }
                 }
-            } else if let Some(call) = task.strip_prefix("arn:aws:states:::aws-sdk:sfn:") {
-                // The machine asks about its own executions.
-                let action = format!("states:{}{}", call[..1].to_ascii_uppercase(), &call[1..]);
-                push(&action, names.arn(id).unwrap_or_default());
+            } else if let Some(call) = task.strip_prefix("arn:aws:states:::aws-sdk:sqs:") {
+                // The new-data queue, named by its URL (`Ref`).
+                let action = format!("sqs:{}{}", call[..1].to_ascii_uppercase(), &call[1..]);
+                let url = parameters["QueueUrl"].as_str().unwrap_or_default();
+                let queue = names.resources.keys().find(|queue| {
+                    names.kind(queue) == "AWS::SQS::Queue"
+                        && names.reference(queue).as_deref() == Some(url)
+                });
+                push(
+                    &action,
+                    queue.and_then(|q| names.arn(q)).unwrap_or(url.to_string()),
+                );
             } else if task == "arn:aws:states:::aws-sdk:s3:copyObject" {
                 // The source is what the pipeline registered with the model: its drift
                 // baseline, or its model archive.
@@ -1191,6 +1247,10 @@ fn rule_requests(names: &Names, requests: &mut Vec<Request>) {
             .into_iter()
             .flatten()
         {
+            if target["RoleArn"].is_null() {
+                queue_requests(names, id, target, requests);
+                continue;
+            }
             let Some((arn, role)) = names.target(target) else {
                 continue;
             };
@@ -1203,6 +1263,46 @@ fn rule_requests(names: &Names, requests: &mut Vec<Request>) {
                     namespace: None,
                 });
             }
+        }
+    }
+}
+
+/// A rule's target without a role, a queue of this template: EventBridge sends to it under
+/// the queue's policy, and encrypts with the queue's key under the key's policy.
+fn queue_requests(names: &Names, rule: &str, target: &Value, requests: &mut Vec<Request>) {
+    let Some(arn) = names.resolve(&target["Arn"]) else {
+        return;
+    };
+    let Some(queue) = names
+        .resources
+        .keys()
+        .find(|id| names.kind(id) == "AWS::SQS::Queue" && names.arn(id).as_deref() == Some(&arn))
+    else {
+        return;
+    };
+    const EVENTS: &str = "events.amazonaws.com";
+    let caller = format!("the EventBridge rule {rule}");
+    requests.push(Request {
+        role: service_grant(queue, EVENTS),
+        caller: caller.clone(),
+        action: "sqs:SendMessage".into(),
+        resource: arn,
+        namespace: None,
+    });
+    let key_arn = names.property(queue, "KmsMasterKeyId");
+    let key = names
+        .resources
+        .keys()
+        .find(|id| names.kind(id) == "AWS::KMS::Key" && names.arn(id) == key_arn);
+    if let (Some(key), Some(key_arn)) = (key, key_arn) {
+        for action in ["kms:GenerateDataKey", "kms:Decrypt"] {
+            requests.push(Request {
+                role: service_grant(key, EVENTS),
+                caller: caller.clone(),
+                action: action.into(),
+                resource: key_arn.clone(),
+                namespace: None,
+            });
         }
     }
 }

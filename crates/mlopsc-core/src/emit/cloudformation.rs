@@ -48,6 +48,7 @@ pub(crate) mod ids {
     pub const MODEL_PACKAGE_GROUP: LogicalId = LogicalId::fixed("ModelPackageGroup");
     pub const PIPELINE: LogicalId = LogicalId::fixed("Pipeline");
     pub const STATE_MACHINE: LogicalId = LogicalId::fixed("StateMachine");
+    pub const NEW_DATA_QUEUE: LogicalId = LogicalId::fixed("NewDataQueue");
     pub const STATE_MACHINE_LOGS: LogicalId = LogicalId::fixed("StateMachineLogGroup");
     pub const DEPLOY_STATE_MACHINE: LogicalId = LogicalId::fixed("DeployStateMachine");
     pub const DEPLOY_STATE_MACHINE_LOGS: LogicalId = LogicalId::fixed("DeployStateMachineLogGroup");

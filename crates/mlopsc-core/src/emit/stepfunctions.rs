@@ -22,9 +22,11 @@ use crate::ir::System;
 
 /// The `${Name}` placeholders in the definition. CloudFormation fills them through
 /// `DefinitionSubstitutions`; only it knows the topic's ARN.
-pub const PLACEHOLDERS: &[&str] = &[TOPIC_ARN];
+pub const PLACEHOLDERS: &[&str] = &[TOPIC_ARN, NEW_DATA_QUEUE_URL];
 
 const TOPIC_ARN: &str = "NotificationTopicArn";
+/// The queue that collects new-data events; only a system with a `newData` trigger has it.
+pub const NEW_DATA_QUEUE_URL: &str = "NewDataQueueUrl";
 
 /// Lower bound of the polling interval; pipelines run for hours, so five minutes of latency
 /// costs nothing and keeps the execution history small.
@@ -40,7 +42,7 @@ const STAGE_ALLOWANCE_SECONDS: u32 = 2 * 3600;
 const MACHINE_SLACK_SECONDS: u32 = 3600;
 
 /// What started a run. EventBridge rules pass it to the machine as `Trigger`, beside
-/// `DataVersion` (the event's time) and, for new data, `BatchWindowSeconds`.
+/// `DataVersion` (the event's time); for new data, a check of the new-data queue does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trigger {
     Schedule,
@@ -304,16 +306,14 @@ pub fn state_machine(system: &System) -> Result<StateMachine, String> {
     let polling = Polling::for_system(system);
     let mut asl = Builder::new();
     let has_parameters = asl.declare("HasPipelineParameters");
-    let has_batch_window = asl.declare("HasBatchWindow");
-    let is_new_data = asl.declare("IsNewData");
     let with_requested = asl.declare("WithRequestedParameters");
     let with_defaults = asl.declare("WithDefaultParameters");
     let with_data_version = asl.declare("WithDataVersion");
-    let remember_run = asl.declare("RememberThisRun");
-    let batch_wait = asl.declare("WaitForMoreNewData");
-    let newest_run = asl.declare("FindNewestRun");
-    let is_newest = asl.declare("IsNewestRun");
-    let superseded = asl.declare("SupersededByNewerRun");
+    let new_data = system
+        .retraining
+        .as_ref()
+        .is_some_and(|r| !r.new_data.is_empty())
+        .then(|| NewDataCheck::declare(&mut asl));
     let guard = asl.declare("FindRunningPipeline");
     let is_busy = asl.declare("PipelineBusy");
     let count_wait = asl.declare("CountBusyWait");
@@ -332,7 +332,7 @@ pub fn state_machine(system: &System) -> Result<StateMachine, String> {
     let outcome = Outcome::declare(&mut asl);
 
     // The input: operators may pass `PipelineParameters`, a list of `{Name, Value}`, used
-    // as is; EventBridge rules pass `{Trigger, DataVersion, BatchWindowSeconds?}` (see
+    // as is; EventBridge rules pass `{Trigger, DataVersion}` (see
     // `Trigger`), and the data version becomes the pipeline's `DataVersion`; with neither,
     // the pipeline's defaults apply. From here on the state is this machine's own object.
     // Choice rules other than IsPresent fail on a missing field, so presence is tested
@@ -348,38 +348,10 @@ pub fn state_machine(system: &System) -> Result<StateMachine, String> {
                 },
                 ChoiceRule {
                     condition: Condition::test("$.DataVersion", "IsPresent", true),
-                    next: has_batch_window,
+                    next: new_data.map_or(with_data_version, |n| n.has_trigger),
                 },
             ],
             default: with_defaults,
-        }),
-    );
-    asl.define(
-        has_batch_window,
-        State::Choice(Choice {
-            comment: None,
-            choices: vec![ChoiceRule {
-                condition: Condition::And(vec![
-                    Condition::test("$.Trigger", "IsPresent", true),
-                    Condition::test("$.BatchWindowSeconds", "IsPresent", true),
-                ]),
-                next: is_new_data,
-            }],
-            default: with_data_version,
-        }),
-    );
-    asl.define(
-        is_new_data,
-        State::Choice(Choice {
-            comment: None,
-            choices: vec![ChoiceRule {
-                condition: Condition::And(vec![
-                    Condition::test("$.Trigger", "StringEquals", Trigger::NewData.name()),
-                    Condition::test("$.BatchWindowSeconds", "IsNumeric", true),
-                ]),
-                next: remember_run,
-            }],
-            default: with_data_version,
         }),
     );
     let first_pass = |parameters: Value| {
@@ -413,57 +385,9 @@ pub fn state_machine(system: &System) -> Result<StateMachine, String> {
             "Transient": transient_record(),
         })),
     );
-    // New data arrives as many objects, each its own event and run: every run waits its
-    // batch window, and only the newest running one goes on. Any newer run started after
-    // this one's objects arrived, so it reads them too.
-    asl.define(
-        remember_run,
-        State::Pass(Pass {
-            parameters: json!({"Self.$": "$$.Execution.Id"}),
-            result_path: Some("$.Batch"),
-            next: batch_wait,
-        }),
-    );
-    asl.define(
-        batch_wait,
-        State::Wait(Wait {
-            duration: Duration::SecondsPath("$.BatchWindowSeconds"),
-            next: newest_run,
-        }),
-    );
-    asl.define(
-        newest_run,
-        State::Task(Task {
-            resource: "arn:aws:states:::aws-sdk:sfn:listExecutions",
-            parameters: json!({"StateMachineArn.$": "$$.StateMachine.Id", "StatusFilter": "RUNNING", "MaxResults": 1}),
-            result_selector: Some(json!({"ExecutionArn.$": "$.Executions[0].ExecutionArn"})),
-            result_path: Some("$.Newest"),
-            retry: vec![sfn_throttling_retry()],
-            catch: outcome.catch_into_failure("$.Error"),
-            next: is_newest,
-        }),
-    );
-    asl.define(
-        is_newest,
-        State::Choice(Choice {
-            comment: None,
-            choices: vec![ChoiceRule {
-                condition: Condition::test(
-                    "$.Newest.ExecutionArn",
-                    "StringEqualsPath",
-                    "$.Batch.Self",
-                ),
-                next: with_data_version,
-            }],
-            default: superseded,
-        }),
-    );
-    asl.define(
-        superseded,
-        State::Succeed(Succeed {
-            comment: Some("A newer run reads these objects too"),
-        }),
-    );
+    if let Some(new_data) = new_data {
+        new_data.define(&mut asl, outcome, with_data_version);
+    }
     // One pipeline execution at a time: while the newest one is running, wait for it, so
     // that this run reads what that one did not.
     outcome.define_sagemaker(
@@ -726,16 +650,121 @@ fn sagemaker_throttling_retry() -> Retrier {
     }
 }
 
-/// Throttling and transient errors of Step Functions' own API, as the aws-sdk integration
-/// names them.
-fn sfn_throttling_retry() -> Retrier {
+/// The states that start a run for new data: a check of the queue, started once per batch
+/// window, runs the pipeline only when objects arrived.
+#[derive(Clone, Copy)]
+struct NewDataCheck {
+    has_trigger: StateName,
+    is_new_data: StateName,
+    count_new_data: StateName,
+    any_new_data: StateName,
+    no_new_data: StateName,
+    purge_new_data: StateName,
+}
+
+impl NewDataCheck {
+    fn declare(asl: &mut Builder) -> NewDataCheck {
+        NewDataCheck {
+            has_trigger: asl.declare("HasTrigger"),
+            is_new_data: asl.declare("IsNewDataCheck"),
+            count_new_data: asl.declare("CountNewData"),
+            any_new_data: asl.declare("AnyNewData"),
+            no_new_data: asl.declare("NoNewData"),
+            purge_new_data: asl.declare("TakeTheNewData"),
+        }
+    }
+
+    /// Defines the states; a run goes on at `run`, the first state of any other trigger's.
+    fn define(self, asl: &mut Builder, outcome: Outcome, run: StateName) {
+        asl.define(
+            self.has_trigger,
+            State::Choice(Choice {
+                comment: None,
+                choices: vec![ChoiceRule {
+                    condition: Condition::test("$.Trigger", "IsPresent", true),
+                    next: self.is_new_data,
+                }],
+                default: run,
+            }),
+        );
+        asl.define(
+            self.is_new_data,
+            State::Choice(Choice {
+                comment: None,
+                choices: vec![ChoiceRule {
+                    condition: Condition::test(
+                        "$.Trigger",
+                        "StringEquals",
+                        Trigger::NewData.name(),
+                    ),
+                    next: self.count_new_data,
+                }],
+                default: run,
+            }),
+        );
+        // New data arrives as many objects, each its own event: EventBridge queues them
+        // (`NewDataQueue`), and a check every batch window starts this machine once. Nothing
+        // queued, nothing to do; otherwise the queue is emptied and one run reads every object
+        // that arrived. A purge that fails (SQS allows one a minute) does not stop the run: at
+        // worst the next check starts one more.
+        asl.define(
+            self.count_new_data,
+            State::Task(Task {
+                resource: "arn:aws:states:::aws-sdk:sqs:getQueueAttributes",
+                parameters: json!({
+                    "QueueUrl": format!("${{{NEW_DATA_QUEUE_URL}}}"),
+                    "AttributeNames": ["ApproximateNumberOfMessages"],
+                }),
+                result_selector: Some(
+                    json!({"Messages.$": "$.Attributes.ApproximateNumberOfMessages"}),
+                ),
+                result_path: Some("$.NewData"),
+                retry: vec![sqs_retry()],
+                catch: outcome.catch_into_failure("$.Error"),
+                next: self.any_new_data,
+            }),
+        );
+        asl.define(
+            self.any_new_data,
+            State::Choice(Choice {
+                comment: None,
+                choices: vec![ChoiceRule {
+                    condition: Condition::test("$.NewData.Messages", "StringEquals", "0"),
+                    next: self.no_new_data,
+                }],
+                default: self.purge_new_data,
+            }),
+        );
+        asl.define(
+            self.no_new_data,
+            State::Succeed(Succeed {
+                comment: Some("No object arrived since the last check"),
+            }),
+        );
+        asl.define(
+            self.purge_new_data,
+            State::Task(Task {
+                resource: "arn:aws:states:::aws-sdk:sqs:purgeQueue",
+                parameters: json!({"QueueUrl": format!("${{{NEW_DATA_QUEUE_URL}}}")}),
+                result_selector: None,
+                result_path: None,
+                retry: vec![sqs_retry()],
+                catch: Catcher {
+                    error: KeepError::At("$.PurgeError"),
+                    next: run,
+                },
+                next: run,
+            }),
+        );
+    }
+}
+
+/// Network errors and SQS's own unmodeled errors (throttling among them): the two requests
+/// are fixed, so a refused one would fail every try alike.
+fn sqs_retry() -> Retrier {
     Retrier {
         comment: None,
-        error_equals: &[
-            "Sfn.ThrottlingException",
-            "Sfn.SfnException",
-            "Sfn.SdkClientException",
-        ],
+        error_equals: &["Sqs.SdkClientException", "Sqs.SqsException"],
         interval_seconds: 5,
         max_attempts: 6,
         backoff_rate: 2.0,

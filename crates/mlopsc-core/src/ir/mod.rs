@@ -71,6 +71,8 @@ pub struct Names {
     pub execution_role: String,
     pub state_machine_role: String,
     pub events_role: String,
+    /// The queue that collects new-data events between two checks.
+    pub new_data_queue: String,
     /// The state machine that deploys an approved model package to the endpoint.
     pub deploy_state_machine: String,
     pub deploy_state_machine_role: String,
@@ -454,6 +456,15 @@ pub struct Retraining {
     pub emails: Vec<String>,
 }
 
+impl Retraining {
+    /// How often the new-data queue is checked, in whole minutes: the shortest batch window
+    /// of the `newData` triggers (EventBridge schedules count minutes). `None` without one.
+    pub fn new_data_check_minutes(&self) -> Option<u32> {
+        let seconds = self.new_data.iter().map(|n| n.batch_window_seconds).min()?;
+        Some(seconds.div_ceil(60).max(1))
+    }
+}
+
 /// A prefix whose new objects start one run per batch window.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewData {
@@ -584,6 +595,7 @@ fn names(project: &str) -> Names {
         execution_role: format!("{project}-sagemaker-execution"),
         state_machine_role: format!("{project}-retraining-states"),
         events_role: format!("{project}-events"),
+        new_data_queue: format!("{project}-new-data"),
         deploy_state_machine: format!("{project}-deploy"),
         deploy_state_machine_role: format!("{project}-deploy-states"),
         deploy_events_role: format!("{project}-deploy-events"),

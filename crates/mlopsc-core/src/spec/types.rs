@@ -983,8 +983,9 @@ pub struct Trigger {
     /// source's `uri`, so that the run reads what arrived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uri: Option<String>,
-    /// For `newData`: objects that arrive within this many seconds of each other start one
-    /// run, after the last of them (default 900).
+    /// For `newData`: how often, in seconds, the new objects' queued events are checked;
+    /// whatever arrived since the last check starts one run (default 900). With several
+    /// `newData` triggers, the shortest window sets the check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 60, max = 86400))]
     pub batch_window_seconds: Option<u32>,

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::sagemaker::{VARIANT, higher_is_better};
 use super::{Attribute, LogicalId, Sub, Template, ids};
 use crate::emit::stepfunctions::Trigger;
-use crate::ir::{ImageMonitoring, System, pascal};
+use crate::ir::{ImageMonitoring, NewData, System, pascal};
 use crate::spec::{AlarmMetric, DriftStatistic};
 
 /// The log group of a state machine; the `/aws/vendedlogs/` prefix keeps CloudWatch
@@ -183,6 +183,8 @@ fn machine(t: &mut Template, m: &Machine, state_machine: &Value) {
             "PipelineArn" => t.arn("sagemaker", &format!("pipeline/{}", system.names.pipeline)),
             "KmsKeyArn" => t.key_arn(),
             "EndpointRoleArn" => t.get_att(&ids::ENDPOINT_ROLE, Attribute::Arn),
+            // `Ref` of a queue is its URL.
+            "NewDataQueueUrl" => t.reference(&ids::NEW_DATA_QUEUE),
             // Unknown placeholders stay unmapped, and `check` reports them.
             _ => continue,
         };
@@ -509,15 +511,89 @@ fn image_alarms(system: &System, monitoring: &ImageMonitoring) -> Vec<MetricAlar
     alarms
 }
 
-/// The retraining machine's input for a trigger: what started it, the event's time as the
-/// data version, and for new data how long to wait for more.
-fn machine_input(trigger: Trigger, batch_window_seconds: Option<u32>) -> Value {
-    let mut input = json!({"Trigger": trigger.name(), "DataVersion": "<time>"});
-    if let Some(seconds) = batch_window_seconds {
-        input["BatchWindowSeconds"] = json!(seconds);
-    }
+/// The retraining machine's input for a trigger: what started it, and the event's time as
+/// the data version.
+fn machine_input(trigger: Trigger) -> Value {
+    let input = json!({"Trigger": trigger.name(), "DataVersion": "<time>"});
     // EventBridge fills `<time>` inside the quotes with the event's time.
     json!({"InputPathsMap": {"time": "$.time"}, "InputTemplate": input.to_string()})
+}
+
+/// An EventBridge rate expression of `minutes`.
+fn rate(minutes: u32) -> String {
+    match minutes {
+        1 => "rate(1 minute)".into(),
+        n => format!("rate({n} minutes)"),
+    }
+}
+
+/// New data arrives as many objects, one event each: the `newData` rules put the events on
+/// one encrypted queue instead of starting a run each, and `NewDataCheck` starts one run per
+/// batch window when the queue holds any (the retraining machine empties it).
+fn new_data_queue(t: &mut Template, new_data: &[NewData]) {
+    t.resource(
+        &ids::NEW_DATA_QUEUE,
+        json!({
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "QueueName": t.system.names.new_data_queue,
+                "KmsMasterKeyId": t.key_arn(),
+                "KmsDataKeyReusePeriodSeconds": 3600,
+                // Older events than this are read by an earlier run anyway.
+                "MessageRetentionPeriod": 4 * 24 * 3600,
+                "Tags": t.tags(),
+            },
+        }),
+    );
+    let rules: Vec<LogicalId> = (1..=new_data.len())
+        .map(|i| LogicalId::new(format!("NewDataRule{i}")))
+        .collect();
+    let sources: Vec<Value> = rules
+        .iter()
+        .map(|rule| t.get_att(rule, Attribute::Arn))
+        .collect();
+    t.resource(
+        &LogicalId::new("NewDataQueuePolicy"),
+        json!({
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [t.reference(&ids::NEW_DATA_QUEUE)],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Sid": "NewDataRulesSendEvents",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "events.amazonaws.com"},
+                        "Action": "sqs:SendMessage",
+                        "Resource": t.get_att(&ids::NEW_DATA_QUEUE, Attribute::Arn),
+                        "Condition": {"ArnEquals": {"aws:SourceArn": sources}},
+                    }],
+                },
+            },
+        }),
+    );
+    for (rule, new_data) in rules.iter().zip(new_data) {
+        let (bucket, prefix) = (&new_data.bucket, &new_data.prefix);
+        t.resource(
+            rule,
+            json!({
+                "Type": "AWS::Events::Rule",
+                "Properties": {
+                    "Description": format!("Queues the objects that arrive under s3://{bucket}/{prefix} for retraining"),
+                    "State": "ENABLED",
+                    "EventPattern": {
+                        "source": ["aws.s3"],
+                        "detail-type": ["Object Created"],
+                        "detail": {"bucket": {"name": [bucket]}, "object": {"key": [{"prefix": prefix}]}},
+                    },
+                    "Targets": [{
+                        "Id": "new-data-queue",
+                        "Arn": t.get_att(&ids::NEW_DATA_QUEUE, Attribute::Arn),
+                    }],
+                },
+            }),
+        );
+    }
 }
 
 fn dimension_summary(metric: AlarmMetric) -> &'static str {
@@ -542,7 +618,7 @@ fn rules(t: &mut Template, alarms: &[MetricAlarm]) {
             format!("RetrainingSchedule{}", i + 1),
             format!("Retrains {} on {expression}", t.system.project),
             json!({"ScheduleExpression": expression}),
-            machine_input(Trigger::Schedule, None),
+            machine_input(Trigger::Schedule),
         ));
     }
     let alarm_rule = |prefix: &str| -> Option<Value> {
@@ -567,7 +643,7 @@ fn rules(t: &mut Template, alarms: &[MetricAlarm]) {
             "DataDriftRule".into(),
             "Retrains when a data-drift alarm fires".into(),
             pattern,
-            machine_input(Trigger::DataDrift, None),
+            machine_input(Trigger::DataDrift),
         ));
     }
     if retraining.on_model_quality
@@ -577,20 +653,19 @@ fn rules(t: &mut Template, alarms: &[MetricAlarm]) {
             "ModelQualityRule".into(),
             "Retrains when the model-quality alarm fires".into(),
             pattern,
-            machine_input(Trigger::ModelQuality, None),
+            machine_input(Trigger::ModelQuality),
         ));
     }
-    for (i, new_data) in retraining.new_data.iter().enumerate() {
-        let (bucket, prefix) = (&new_data.bucket, &new_data.prefix);
+    if let Some(minutes) = retraining.new_data_check_minutes() {
+        new_data_queue(t, &retraining.new_data);
         rules.push((
-            format!("NewDataRule{}", i + 1),
-            format!("Retrains when objects arrive under s3://{bucket}/{prefix}"),
-            json!({"EventPattern": {
-                "source": ["aws.s3"],
-                "detail-type": ["Object Created"],
-                "detail": {"bucket": {"name": [bucket]}, "object": {"key": [{"prefix": prefix}]}},
-            }}),
-            machine_input(Trigger::NewData, Some(new_data.batch_window_seconds)),
+            "NewDataCheck".into(),
+            format!(
+                "Retrains {} when objects arrived in the last {minutes} minute(s)",
+                t.system.project
+            ),
+            json!({"ScheduleExpression": rate(minutes)}),
+            machine_input(Trigger::NewData),
         ));
     }
     // The role exists only for rules to use: a spec without triggers gets none.

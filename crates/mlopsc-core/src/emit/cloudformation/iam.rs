@@ -537,20 +537,12 @@ pub(super) fn scheduler_role(t: &mut Template) {
 /// and traces (APIs that AWS authorizes only on `*`).
 fn state_machine_role(t: &mut Template) {
     let pipeline = &t.system.names.pipeline;
-    let statements = vec![
+    let mut statements = vec![
         json!({
             "Sid": "StartThePipeline",
             "Effect": "Allow",
             "Action": ["sagemaker:StartPipelineExecution", "sagemaker:ListPipelineExecutions"],
             "Resource": t.arn("sagemaker", &format!("pipeline/{pipeline}")),
-        }),
-        // By name: a reference to the machine would make the role depend on it, and the
-        // machine depends on the role.
-        json!({
-            "Sid": "SeeNewerRetrainingRuns",
-            "Effect": "Allow",
-            "Action": "states:ListExecutions",
-            "Resource": t.arn("states", &format!("stateMachine:{}", t.system.names.state_machine)),
         }),
         json!({
             "Sid": "PollThePipeline",
@@ -568,6 +560,18 @@ fn state_machine_role(t: &mut Template) {
         log_delivery(),
         tracing(),
     ];
+    if t.system
+        .retraining
+        .as_ref()
+        .is_some_and(|r| !r.new_data.is_empty())
+    {
+        statements.push(json!({
+            "Sid": "TakeTheNewData",
+            "Effect": "Allow",
+            "Action": ["sqs:GetQueueAttributes", "sqs:PurgeQueue"],
+            "Resource": t.get_att(&ids::NEW_DATA_QUEUE, Attribute::Arn),
+        }));
+    }
     add_role(
         t,
         Role {

@@ -103,6 +103,22 @@ fn key(t: &mut Template) {
                 "Tags": t.tags(),
             },
     });
+    if t.system
+        .retraining
+        .as_ref()
+        .is_some_and(|r| !r.new_data.is_empty())
+        && let Some(statements) = key["Properties"]["KeyPolicy"]["Statement"].as_array_mut()
+    {
+        // EventBridge puts new-data events on the encrypted queue.
+        statements.push(json!({
+            "Sid": "EventBridgeQueuesNewData",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": super::account_id()}},
+        }));
+    }
     if !t.system.registry.shared_with_accounts.is_empty()
         && let Some(statements) = key["Properties"]["KeyPolicy"]["Statement"].as_array_mut()
     {
