@@ -12,35 +12,43 @@ EXAMPLES := $(wildcard examples/*/mlops.yaml)
 # tests/common/optional.rs).
 export MLOPSC_SKIP_LOG := $(abspath $(TARGET))/skipped.txt
 
+# Each phase's wall time, in seconds, printed at the end: the suite's budget is measured, not
+# guessed (CONTRIBUTING.md, "The suite's time").
+PHASE_TIMES := $(abspath $(TARGET))/phase-times.txt
+# $(call timed,NAME,COMMAND): runs COMMAND as a recipe line would, and records its time.
+define timed
+@echo '$(2)'; start=$$(date +%s); $(2); status=$$?; \
+  echo "$(1) $$(( $$(date +%s) - start ))" >> "$(PHASE_TIMES)"; exit $$status
+endef
+
 .PHONY: test skip-log tools rust-tests generated-check external deploy-tests
 
 test: skip-log tools rust-tests generated-check external deploy-tests
+	@awk '{ printf "  %-16s %5d s\n", $$1, $$2; total += $$2 } END { printf "  %-16s %5d s\n", "total", total }' "$(PHASE_TIMES)"
 	@if [ -s "$(MLOPSC_SKIP_LOG)" ]; then \
 	  echo "make test: passed, but skipped what this machine lacks:"; sort -u "$(MLOPSC_SKIP_LOG)"; \
 	else echo "make test: all checks passed"; fi
 
 skip-log:
-	@mkdir -p "$(TARGET)" && : > "$(MLOPSC_SKIP_LOG)"
+	@mkdir -p "$(TARGET)" && : > "$(MLOPSC_SKIP_LOG)" && : > "$(PHASE_TIMES)"
 
 tools:
-	scripts/install-tools.sh
-	scripts/install-sdk.sh
+	$(call timed,tools,scripts/install-tools.sh && scripts/install-sdk.sh)
 
 # The compiler core, without the AWS SDK: fast, and proof that the core does not need it.
 rust-tests:
-	$(CARGO) test --workspace --no-default-features --all-targets
+	$(call timed,rust-tests,$(CARGO) test --workspace --no-default-features --all-targets)
 
 # generated/ must be exactly what examples/ compile to (with the default build, as installed).
 generated-check: rust-tests
-	$(CARGO) build --quiet
-	@for spec in $(EXAMPLES); do $(MLOPSC) build "$$spec" --check || exit 1; done
+	$(call timed,generated-check,$(CARGO) build --quiet && for spec in $(EXAMPLES); do $(MLOPSC) build "$$spec" --check || exit 1; done)
 
 # Independent validators, written by others, on every example's output.
 external: generated-check
-	scripts/check-artifacts.sh
+	$(call timed,external,scripts/check-artifacts.sh)
 
 # The default build, with the `aws` feature: the unit tests of the AWS half, the CLI and its
 # help as installed, and plan/apply/destroy through the real AWS SDK against moto_server,
 # which the tests start on 127.0.0.1 (and refuse any other endpoint).
 deploy-tests: external
-	$(CARGO) test --workspace --lib --test cli --test cli_help --test deploy --test deploy_offline --test end_to_end
+	$(call timed,deploy-tests,$(CARGO) test --workspace --lib --test cli --test cli_help --test deploy --test deploy_offline --test end_to_end)

@@ -214,6 +214,13 @@ fn the_deploy_machine_owns_the_endpoint_and_the_monitoring_always_exists() {
         schedule["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"],
         "skin-lesion-data-drift"
     );
+    // "Already exists" moves on; throttling waits and creates again; anything else fails.
+    let exists = &deploy["States"]["DataQualityScheduleExists"];
+    assert_eq!(
+        exists["Choices"][1]["Next"],
+        "ScheduleDataQualityMonitoringBackoff"
+    );
+    assert_eq!(exists["Default"], "DataQualityScheduleFailed");
     let churn = template(&compiled("churn-tabular"));
     assert!(churn["Outputs"].get("EndpointName").is_none());
 }

@@ -342,3 +342,70 @@ fn no_color_of_the_invocation_decides_on_a_terminal() {
         "an empty NO_COLOR is unset"
     );
 }
+
+/// The README is for users: at most about 300 lines, the two set-up commands first, then what
+/// mlopsc is, how to install it, the quickstart and the commands; contributor set-up lives in
+/// CONTRIBUTING.md and benchmark figures in docs/benchmarks.md.
+#[test]
+fn the_readme_is_for_users() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let lines = readme.lines().count();
+    assert!(lines <= 300, "README.md has {lines} lines");
+    let first_block = readme
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|block| block.split("```").next())
+        .expect("a sh block");
+    for command in [
+        "cargo run --release -- build examples/skin-lesion/mlops.yaml",
+        "make test",
+    ] {
+        assert!(first_block.contains(command), "{first_block}");
+    }
+    let headings: Vec<&str> = readme.lines().filter(|l| l.starts_with("## ")).collect();
+    for section in [
+        "## What mlopsc is",
+        "## Install",
+        "## Quickstart: five minutes",
+        "## Commands",
+    ] {
+        assert!(headings.contains(&section), "{section} in {headings:?}");
+    }
+    assert!(readme.contains("](CONTRIBUTING.md)"));
+    assert!(readme.contains("docs/benchmarks.md"));
+    let contributing =
+        std::fs::read_to_string(root.join("CONTRIBUTING.md")).expect("CONTRIBUTING.md");
+    assert!(contributing.contains("make test"));
+}
+
+/// `build`'s next step is a command that works here: with the AWS SDK and credentials,
+/// `plan`; with the SDK and none, `plan --offline` against the directory just written (plain
+/// `plan` would fail at once); without the SDK, commit and keep it current with `--check`.
+#[test]
+fn builds_next_step_is_a_command_that_works_here() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let out = root.path().join("out");
+    let out = out.to_str().expect("UTF-8");
+    let next = |env: &[(&str, &str)]| {
+        let built = mlopsc(&["build", "examples/minimal/mlops.yaml", "-o", out], env);
+        assert_eq!(code(&built), 0, "{}", built.stderr);
+        built.stderr.lines().last().unwrap_or_default().to_string()
+    };
+    let bare = next(&[]);
+    if cfg!(feature = "aws") {
+        assert!(
+            bare.starts_with(&format!(
+                "next: mlopsc plan examples/minimal/mlops.yaml --offline --generated {out}"
+            )),
+            "{bare}"
+        );
+        let profiled = next(&[("AWS_PROFILE", "dev")]);
+        assert!(
+            profiled.starts_with("next: mlopsc plan examples/minimal/mlops.yaml   #"),
+            "{profiled}"
+        );
+    } else {
+        assert!(bare.starts_with(&format!("next: commit {out};")), "{bare}");
+    }
+}

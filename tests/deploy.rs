@@ -469,6 +469,7 @@ fn plan_against_moto_without_credentials_is_a_clear_error() {
     assert_eq!(output.code, 1, "{err}");
     assert!(err.contains("no AWS credentials"), "{err}");
     assert!(err.contains("help: pass --profile"), "{err}");
+    assert!(err.contains("`mlopsc plan --offline`"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(elapsed < Duration::from_secs(20), "took {elapsed:?}");
 }

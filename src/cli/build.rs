@@ -102,7 +102,12 @@ pub(super) fn build_command(
             Some(out) => out.to_path_buf(),
             None => build::generated_dir(&builds[0].system.project, env),
         };
-        let _ = writeln!(io.stderr, "{}", next_step(&source.name, env, &dir, out));
+        let credentials = aws_credentials_configured(io);
+        let _ = writeln!(
+            io.stderr,
+            "{}",
+            next_step(&source.name, env, &dir, out, credentials)
+        );
     }
     status
 }
@@ -273,21 +278,62 @@ pub(super) fn list_files(verb: &str, compiled: &build::Compiled, io: &mut Io) {
 
 /// What to do after a build: review the change against AWS; a build without the AWS SDK
 /// can only keep the output under version control and up to date.
-pub(super) fn next_step(spec: &str, env: Option<&str>, dir: &Path, out: Option<&Path>) -> String {
+pub(super) fn next_step(
+    spec: &str,
+    env: Option<&str>,
+    dir: &Path,
+    out: Option<&Path>,
+    credentials: bool,
+) -> String {
     let spec = match env {
         Some(env) => format!("{} --env {}", shell_word(spec), shell_word(env)),
         None => shell_word(spec),
     };
-    if cfg!(feature = "aws") {
+    let dir = shell_word(&dir.display().to_string());
+    if cfg!(feature = "aws") && credentials {
         return format!("next: mlopsc plan {spec}   # what apply would change in AWS");
     }
-    let dir = shell_word(&dir.display().to_string());
+    if cfg!(feature = "aws") {
+        // `plan` would fail at once without credentials; the offline plan needs none.
+        let generated = if out.is_some() {
+            format!(" --generated {dir}")
+        } else {
+            String::new()
+        };
+        return format!(
+            "next: mlopsc plan {spec} --offline{generated}   # no AWS credentials found: review changes against {dir}"
+        );
+    }
     let out = if out.is_some() {
         format!(" -o {dir}")
     } else {
         String::new()
     };
     format!("next: commit {dir}; `mlopsc build {spec}{out} --check` keeps it up to date in CI")
+}
+
+/// Whether anything the AWS credential chain reads is configured: the environment's keys,
+/// profile, web identity or container credentials, or the shared files. Instance metadata
+/// cannot be told without a call; there the hint suggests `plan --offline`, which works too.
+pub(super) fn aws_credentials_configured(io: &Io) -> bool {
+    let set = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ]
+    .iter()
+    .any(|name| io.var(name).is_some_and(|v| !v.is_empty()));
+    let files = ["AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"]
+        .iter()
+        .filter_map(|name| io.var(name).map(std::path::PathBuf::from))
+        .chain(io.var("HOME").into_iter().flat_map(|home| {
+            let aws = Path::new(home).join(".aws");
+            [aws.join("credentials"), aws.join("config")]
+        }))
+        .any(|file| file.is_file());
+    set || files
 }
 
 /// A path as one shell word, quoted only when it needs to be, so the hint can be pasted.

@@ -203,7 +203,7 @@ impl std::fmt::Display for DeployError {
         match self {
             DeployError::Credentials(message) => write!(
                 f,
-                "no AWS credentials: {message}\nhelp: pass --profile, or set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                "no AWS credentials: {message}\nhelp: pass --profile, or set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; `mlopsc plan --offline` reviews a change against generated/ with none"
             ),
             DeployError::Aws {
                 operation,

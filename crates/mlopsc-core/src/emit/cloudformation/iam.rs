@@ -652,6 +652,12 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
             t.sub(Sub::attribute(&ids::PIPELINE_BUCKET, Attribute::Arn).then(format!("/{key}")))
         })
         .collect();
+    // What a release makes, and what deleting the previous release may touch: names with
+    // the release prefix only.
+    let releases = json!([
+        t.arn("sagemaker", &format!("model/{prefix}-*")),
+        t.arn("sagemaker", &format!("endpoint-config/{prefix}-*")),
+    ]);
     let mut statements = vec![
         json!({
             "Sid": "ReadApprovedPackages",
@@ -663,19 +669,13 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
             "Sid": "CreateReleaseModelsAndConfigs",
             "Effect": "Allow",
             "Action": ["sagemaker:CreateModel", "sagemaker:CreateEndpointConfig"],
-            "Resource": [
-                t.arn("sagemaker", &format!("model/{prefix}-*")),
-                t.arn("sagemaker", &format!("endpoint-config/{prefix}-*")),
-            ],
+            "Resource": releases.clone(),
         }),
         json!({
             "Sid": "RetirePreviousReleases",
             "Effect": "Allow",
             "Action": ["sagemaker:DeleteModel", "sagemaker:DeleteEndpointConfig"],
-            "Resource": [
-                t.arn("sagemaker", &format!("model/{prefix}-*")),
-                t.arn("sagemaker", &format!("endpoint-config/{prefix}-*")),
-            ],
+            "Resource": releases,
         }),
         json!({
             "Sid": "ReadTheServingModel",

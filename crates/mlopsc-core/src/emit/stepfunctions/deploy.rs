@@ -701,18 +701,30 @@ fn after_deploy(
                     ..outcome.sagemaker_call(resource, parameters, next)
                 }),
             );
+            // Throttling arrives here too: it is tried again, as any SageMaker call's.
+            let retry = transient_retry(
+                asl,
+                state,
+                ErrorAt {
+                    error: "$.Lookup.Error",
+                    cause: "$.Lookup.Cause",
+                },
+            );
             asl.define(
                 exists,
                 State::Choice(Choice {
                     comment: None,
-                    choices: vec![ChoiceRule {
-                        condition: Condition::test(
-                            "$.Lookup.Cause",
-                            "StringMatches",
-                            "*already exists*",
-                        ),
-                        next,
-                    }],
+                    choices: vec![
+                        ChoiceRule {
+                            condition: Condition::test(
+                                "$.Lookup.Cause",
+                                "StringMatches",
+                                "*already exists*",
+                            ),
+                            next,
+                        },
+                        retry,
+                    ],
                     default: failed,
                 }),
             );
