@@ -444,12 +444,26 @@ describe(`${project} deploy state machine`, () => {
     assert.equal(message.Error.Error, 'SageMaker.ResourceLimitExceededException');
   });
 
-  test('SageMaker rolls the update back (an alarm fired): failure notification, FAILED', async () => {
+  test('SageMaker rolls the update back (an alarm fired): the rolled-back release is deleted, failure notification, FAILED', async () => {
     const r = await run({ statuses: [['Updating', 'old'], ['RollingBack', 'old'], ['InService', 'old']] });
     assert.equal(r.status, 'FAILED');
     assert.equal(r.error, 'Deploy.RolledBack');
     assert.ok(r.cause.includes(r.release), r.cause);
+    // The release that serves nothing goes; the one the endpoint went back to stays.
+    assert.deepEqual(r.calls.DeleteEndpointConfig, [{ EndpointConfigName: r.release }]);
+    assert.deepEqual(r.calls.DeleteModel, [{ ModelName: r.release }]);
     assertOneNotification(r.calls, 'failed');
+  });
+
+  test('deleting a rolled-back release fails: still one failure notification, with the rollback as the error', async () => {
+    const r = await run({
+      statuses: [['Updating', 'old'], ['InService', 'old']],
+      retire: awsError('SageMaker.SageMakerException', 'User is not authorized to perform: sagemaker:DeleteEndpointConfig (Service: SageMaker, Status Code: 400)'),
+    });
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.error, 'Deploy.RolledBack');
+    const message = assertOneNotification(r.calls, 'failed');
+    assert.match(message.Cleanup.Cause, /not authorized/);
   });
 
   test('the endpoint ends Failed: failure notification, FAILED', async () => {

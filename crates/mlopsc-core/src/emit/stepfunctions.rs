@@ -293,10 +293,15 @@ impl Outcome {
 
     /// A Pass state that records an error for the failure notification.
     fn failure(self, error: &str, cause: String) -> State {
+        self.failure_then(error, cause, self.notify_failure)
+    }
+
+    /// [`Outcome::failure`] that goes to `next` first (which must reach the notification).
+    fn failure_then(self, error: &str, cause: String, next: StateName) -> State {
         State::Pass(Pass {
             parameters: json!({"Error": error, "Cause.$": cause}),
             result_path: Some("$.Error"),
-            next: self.notify_failure,
+            next,
         })
     }
 }

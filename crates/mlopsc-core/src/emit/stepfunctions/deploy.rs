@@ -90,6 +90,8 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
     let timed_out = asl.declare("DeploymentTimedOut");
     let is_new_config = asl.declare("ServesTheNewModel");
     let rolled_back = asl.declare("RolledBack");
+    let delete_rolled_back_config = asl.declare("DeleteRolledBackEndpointConfig");
+    let delete_rolled_back_model = asl.declare("DeleteRolledBackModel");
     let endpoint_failed = asl.declare("EndpointFailed");
     let outcome = Outcome::declare(&mut asl);
     // After the endpoint serves the release: its autoscaling, then Model Monitor's schedules
@@ -528,14 +530,17 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
             default: rolled_back,
         }),
     );
+    // The release SageMaker rolled back serves nothing: its configuration and model go too,
+    // and the failure is reported once they are gone (or could not be).
     asl.define(
         rolled_back,
-        outcome.failure(
+        outcome.failure_then(
             "Deploy.RolledBack",
             format!(
                 "States.Format('The endpoint {} serves {{}}, not {{}}: SageMaker rolled the update back', $.Endpoint.EndpointConfigName, $.Release.Name)",
                 endpoint.name
             ),
+            delete_rolled_back_config,
         ),
     );
     asl.define(
@@ -572,6 +577,18 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
         }),
     );
     for (state, resource, parameters, next) in [
+        (
+            delete_rolled_back_config,
+            "arn:aws:states:::aws-sdk:sagemaker:deleteEndpointConfig",
+            json!({"EndpointConfigName.$": "$.Release.Name"}),
+            delete_rolled_back_model,
+        ),
+        (
+            delete_rolled_back_model,
+            "arn:aws:states:::aws-sdk:sagemaker:deleteModel",
+            json!({"ModelName.$": "$.Release.Name"}),
+            outcome.notify_failure,
+        ),
         (
             delete_old_config,
             "arn:aws:states:::aws-sdk:sagemaker:deleteEndpointConfig",
