@@ -108,7 +108,7 @@ pub(super) fn run_command(args: RunArgs, io: &mut Io) -> u8 {
     }
     if let Some((step, reason)) = execution.failure() {
         let _ = writeln!(io.stderr, "error: step `{step}` failed: {reason}");
-        if let Some(help) = missing_data_help(&reason, &compiled.spec.data_sources, &args.spec) {
+        if let Some(help) = missing_data_help(reason, &compiled.spec.data_sources, &args.spec) {
             let _ = writeln!(io.stderr, "help: {help}");
         }
         return exit::RUN_FAILED;

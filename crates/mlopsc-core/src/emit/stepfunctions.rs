@@ -315,9 +315,7 @@ pub fn state_machine(system: &System) -> Result<StateMachine, String> {
     let with_defaults = asl.declare("WithDefaultParameters");
     let with_data_version = asl.declare("WithDataVersion");
     let new_data = system
-        .retraining
-        .as_ref()
-        .is_some_and(|r| !r.new_data.is_empty())
+        .queues_new_data()
         .then(|| NewDataCheck::declare(&mut asl));
     let guard = asl.declare("FindRunningPipeline");
     let is_busy = asl.declare("PipelineBusy");

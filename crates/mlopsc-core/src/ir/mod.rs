@@ -456,6 +456,16 @@ pub struct Retraining {
     pub emails: Vec<String>,
 }
 
+impl System {
+    /// Whether a `newData` trigger puts its events on the new-data queue (a consuming
+    /// environment has no retraining, so none).
+    pub fn queues_new_data(&self) -> bool {
+        self.retraining
+            .as_ref()
+            .is_some_and(|r| !r.new_data.is_empty())
+    }
+}
+
 impl Retraining {
     /// How often the new-data queue is checked, in whole minutes: the shortest batch window
     /// of the `newData` triggers (EventBridge schedules count minutes). `None` without one.

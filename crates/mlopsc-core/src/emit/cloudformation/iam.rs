@@ -560,11 +560,7 @@ fn state_machine_role(t: &mut Template) {
         log_delivery(),
         tracing(),
     ];
-    if t.system
-        .retraining
-        .as_ref()
-        .is_some_and(|r| !r.new_data.is_empty())
-    {
+    if t.system.queues_new_data() {
         statements.push(json!({
             "Sid": "TakeTheNewData",
             "Effect": "Allow",

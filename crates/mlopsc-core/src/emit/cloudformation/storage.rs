@@ -90,34 +90,20 @@ fn key(t: &mut Template) {
                                 "kms:EncryptionContext:aws:logs:arn": log_groups,
                             }},
                         },
-                        {
-                            "Sid": "AlarmsPublishToTheEncryptedTopic",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                            "Resource": "*",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": super::account_id()}},
-                        },
+                        service_uses_the_key("AlarmsPublishToTheEncryptedTopic", "cloudwatch.amazonaws.com"),
                     ],
                 },
                 "Tags": t.tags(),
             },
     });
-    if t.system
-        .retraining
-        .as_ref()
-        .is_some_and(|r| !r.new_data.is_empty())
+    if t.system.queues_new_data()
         && let Some(statements) = key["Properties"]["KeyPolicy"]["Statement"].as_array_mut()
     {
         // EventBridge puts new-data events on the encrypted queue.
-        statements.push(json!({
-            "Sid": "EventBridgeQueuesNewData",
-            "Effect": "Allow",
-            "Principal": {"Service": "events.amazonaws.com"},
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-            "Resource": "*",
-            "Condition": {"StringEquals": {"aws:SourceAccount": super::account_id()}},
-        }));
+        statements.push(service_uses_the_key(
+            "EventBridgeQueuesNewData",
+            "events.amazonaws.com",
+        ));
     }
     if !t.system.registry.shared_with_accounts.is_empty()
         && let Some(statements) = key["Properties"]["KeyPolicy"]["Statement"].as_array_mut()
@@ -372,5 +358,18 @@ fn bucket_policy(t: &Template, bucket: &LogicalId, extra: Vec<Value>) -> Value {
             "Bucket": t.reference(bucket),
             "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
         },
+    })
+}
+
+/// A key-policy statement that lets an AWS service of this account encrypt with the key and
+/// decrypt: CloudWatch for the alarms' topic, EventBridge for the new-data queue.
+fn service_uses_the_key(sid: &str, service: &str) -> Value {
+    json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": super::account_id()}},
     })
 }

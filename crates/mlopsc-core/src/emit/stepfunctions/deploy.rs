@@ -576,43 +576,20 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
             default: outcome.notify_success,
         }),
     );
-    for (state, resource, parameters, next) in [
-        (
-            delete_rolled_back_config,
-            "arn:aws:states:::aws-sdk:sagemaker:deleteEndpointConfig",
-            json!({"EndpointConfigName.$": "$.Release.Name"}),
-            delete_rolled_back_model,
-        ),
-        (
-            delete_rolled_back_model,
-            "arn:aws:states:::aws-sdk:sagemaker:deleteModel",
-            json!({"ModelName.$": "$.Release.Name"}),
-            outcome.notify_failure,
-        ),
-        (
-            delete_old_config,
-            "arn:aws:states:::aws-sdk:sagemaker:deleteEndpointConfig",
-            json!({"EndpointConfigName.$": "$.Existing.EndpointConfigName"}),
-            delete_old_model,
-        ),
-        (
-            delete_old_model,
-            "arn:aws:states:::aws-sdk:sagemaker:deleteModel",
-            json!({"ModelName.$": "$.Existing.EndpointConfigName"}),
-            outcome.notify_success,
-        ),
-    ] {
-        asl.define(
-            state,
-            State::Task(Task {
-                catch: Catcher {
-                    error: KeepError::At("$.Cleanup"),
-                    next,
-                },
-                ..outcome.sagemaker_call(resource, parameters, next)
-            }),
-        );
-    }
+    delete_release(
+        &mut asl,
+        outcome,
+        (delete_rolled_back_config, delete_rolled_back_model),
+        "$.Release.Name",
+        outcome.notify_failure,
+    );
+    delete_release(
+        &mut asl,
+        outcome,
+        (delete_old_config, delete_old_model),
+        "$.Existing.EndpointConfigName",
+        outcome.notify_success,
+    );
     outcome.define(&mut asl, &system.project, "deployment");
 
     asl.finish(
@@ -623,6 +600,43 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
         retry_budget,
         max_polls * POLL_SECONDS + MACHINE_SLACK_SECONDS,
     )
+}
+
+/// Deletes a release, the endpoint configuration then the model, both named by the value at
+/// `name` (a release's model is named as its configuration), then goes to `next`. A failed
+/// delete is kept at `$.Cleanup` for the notification and does not stop the machine.
+fn delete_release(
+    asl: &mut Builder,
+    outcome: Outcome,
+    (config, model): (StateName, StateName),
+    name: &'static str,
+    next: StateName,
+) {
+    for (state, resource, parameters, then) in [
+        (
+            config,
+            "arn:aws:states:::aws-sdk:sagemaker:deleteEndpointConfig",
+            json!({"EndpointConfigName.$": name}),
+            model,
+        ),
+        (
+            model,
+            "arn:aws:states:::aws-sdk:sagemaker:deleteModel",
+            json!({"ModelName.$": name}),
+            next,
+        ),
+    ] {
+        asl.define(
+            state,
+            State::Task(Task {
+                catch: Catcher {
+                    error: KeepError::At("$.Cleanup"),
+                    next: then,
+                },
+                ..outcome.sagemaker_call(resource, parameters, then)
+            }),
+        );
+    }
 }
 
 /// The states after a successful release, first to last, ending at `last`:
