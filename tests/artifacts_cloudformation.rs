@@ -488,13 +488,44 @@ fn image_monitoring_alarms_watch_what_the_monitor_step_publishes() {
         ("DataDriftConfidenceShiftAlarm", "confidence_shift", 0.5),
     ];
     assert_eq!(checks.len(), expected.len());
+    assert_eq!(after("--significance"), "0.01");
     for (id, metric, threshold) in expected {
+        // The statistic beyond its threshold and its p-value (published as
+        // `<metric>_p_value`) at most the significance, or no alarm.
         let alarm = &t["Resources"][id]["Properties"];
-        assert_eq!(alarm["Namespace"], after("--namespace"), "{id}");
-        assert_eq!(alarm["MetricName"], metric, "{id}");
-        assert_eq!(alarm["Dimensions"], dimensions, "{id}");
-        assert_eq!(alarm["Threshold"], threshold, "{id}");
-        assert_eq!(alarm["ComparisonOperator"], "GreaterThanThreshold", "{id}");
+        let queries = alarm["Metrics"].as_array().expect("a metric-math alarm");
+        let watched: Vec<(&Value, &Value, &Value)> = queries[..2]
+            .iter()
+            .map(|q| {
+                let metric = &q["MetricStat"]["Metric"];
+                (&q["Id"], &metric["MetricName"], &q["ReturnData"])
+            })
+            .collect();
+        let p_value = format!("{metric}_p_value");
+        assert_eq!(
+            watched,
+            [
+                (&json!("statistic"), &json!(metric), &json!(false)),
+                (&json!("pvalue"), &json!(p_value), &json!(false)),
+            ],
+            "{id}"
+        );
+        for query in &queries[..2] {
+            let watched = &query["MetricStat"]["Metric"];
+            assert_eq!(watched["Namespace"], after("--namespace"), "{id}");
+            assert_eq!(watched["Dimensions"], dimensions, "{id}");
+        }
+        assert_eq!(
+            queries[2]["Expression"],
+            format!("IF(statistic > {threshold} AND pvalue <= 0.01, 1, 0)"),
+            "{id}"
+        );
+        assert_eq!(queries[2]["ReturnData"], true, "{id}");
+        assert_eq!(alarm["Threshold"], 1, "{id}");
+        assert_eq!(
+            alarm["ComparisonOperator"], "GreaterThanOrEqualToThreshold",
+            "{id}"
+        );
         assert!(
             checks.iter().any(|c| c.ends_with(&format!("={metric}"))),
             "{metric} in {checks:?}"

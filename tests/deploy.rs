@@ -83,12 +83,34 @@ impl Moto {
     /// EventBridge Scheduler's schedules, name and target ARN, as boto3 lists them (mlopsc
     /// itself never calls Scheduler: the stack makes the schedules).
     fn schedules(&self) -> Vec<(String, String)> {
-        let script = "import boto3, json, sys\n\
-             c = boto3.client('scheduler', endpoint_url=sys.argv[1], region_name=sys.argv[2])\n\
+        let mut listed: Vec<(String, String)> = self.boto3(
+            "c = boto3.client('scheduler', endpoint_url=sys.argv[1], region_name=sys.argv[2])\n\
              names = [s['Name'] for s in c.list_schedules()['Schedules']]\n\
-             print(json.dumps([[n, c.get_schedule(Name=n)['Target']['Arn']] for n in names]))";
+             print(json.dumps([[n, c.get_schedule(Name=n)['Target']['Arn']] for n in names]))",
+            &[],
+        );
+        listed.sort();
+        listed
+    }
+
+    /// A metric-math alarm's queries as DescribeAlarms lists them: `id: metric` or
+    /// `id: expression`.
+    fn alarm_queries(&self, alarm: &str) -> Vec<String> {
+        self.boto3(
+            "c = boto3.client('cloudwatch', endpoint_url=sys.argv[1], region_name=sys.argv[2])\n\
+             [a] = c.describe_alarms(AlarmNames=[sys.argv[3]])['MetricAlarms']\n\
+             print(json.dumps([q['Id'] + ': ' + (q.get('Expression') or q['MetricStat']['Metric']['MetricName']) for q in a['Metrics']]))",
+            &[alarm],
+        )
+    }
+
+    /// What a boto3 `script` prints as JSON, run with the endpoint and region as its first
+    /// two arguments and `args` after them.
+    fn boto3<T: serde::de::DeserializeOwned>(&self, script: &str, args: &[&str]) -> T {
+        let script = format!("import boto3, json, sys\n{script}");
         let output = Command::new(&self.python)
-            .args(["-c", script, &self.endpoint(), REGION])
+            .args(["-c", &script, &self.endpoint(), REGION])
+            .args(args)
             .envs(FAKE_AWS)
             .output()
             .expect("the venv's python runs");
@@ -97,10 +119,7 @@ impl Moto {
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let mut listed: Vec<(String, String)> =
-            serde_json::from_slice(&output.stdout).expect("JSON");
-        listed.sort();
-        listed
+        serde_json::from_slice(&output.stdout).expect("JSON")
     }
 }
 
@@ -1057,6 +1076,15 @@ fn the_flagship_applies_then_plans_no_changes_until_a_real_change() {
         [
             ("skin-lesion-monitoring-1".to_string(), pipeline.clone()),
             ("skin-lesion-monitoring-2".to_string(), pipeline),
+        ]
+    );
+    // A drift alarm watches its statistic and its p-value, through one expression.
+    assert_eq!(
+        moto.alarm_queries("skin-lesion-embedding-drift"),
+        [
+            "statistic: embedding_drift",
+            "pvalue: embedding_drift_p_value",
+            "drift: IF(statistic > 0.3 AND pvalue <= 0.01, 1, 0)",
         ]
     );
 

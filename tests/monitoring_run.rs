@@ -249,12 +249,13 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
 
     // One monitoring run over `count` held-back captures (and their labels, arriving in
     // `label_hour`), with the live model unless `deployed` is false.
-    let monitor_with = |name: &str,
-                        shift: Option<&str>,
-                        count: usize,
-                        deployed: bool,
-                        label_hour: &str,
-                        params: &[&str]| {
+    let monitor_in = |spec: &Path,
+                      name: &str,
+                      shift: Option<&str>,
+                      count: usize,
+                      deployed: bool,
+                      label_hour: &str,
+                      params: &[&str]| {
         let out = tmp.path().join(name);
         captures(&python, &shared, &data, &out, shift, count, label_hour);
         let mut mounts = vec![
@@ -280,7 +281,15 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
         for mount in &mounts {
             args.extend(["--data", mount.as_str()]);
         }
-        run(&spec, &workdir, &args)
+        run(spec, &workdir, &args)
+    };
+    let monitor_with = |name: &str,
+                        shift: Option<&str>,
+                        count: usize,
+                        deployed: bool,
+                        label_hour: &str,
+                        params: &[&str]| {
+        monitor_in(&spec, name, shift, count, deployed, label_hour, params)
     };
     let monitor = |name: &str, shift: Option<&str>, count: usize| {
         monitor_with(name, shift, count, true, CAPTURE_HOUR, &[WINDOW_END])
@@ -307,7 +316,7 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
     ] {
         assert!(metrics[metric].is_number(), "{metric} in {metrics:?}");
     }
-    // Every statistic but the predicted-class shift has a p-value, a probability.
+    // Every statistic has a p-value, a probability, published beside it.
     let p_values = report["pValues"].as_object().expect("pValues");
     for statistic in [
         "embeddingDrift",
@@ -316,10 +325,15 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
         "colourShift",
         "sharpnessShift",
         "confidenceShift",
+        "predictedClassShift",
     ] {
         let p = p_values[statistic].as_f64().unwrap_or(-1.0);
         assert!((0.0..=1.0).contains(&p), "{statistic}: p-value {p}");
     }
+    assert!(
+        metrics["embedding_drift_p_value"].is_number(),
+        "{metrics:?}"
+    );
     let held_back_states = states(&held_back);
     for alarm in DRIFT_ALARMS {
         assert_eq!(state(&held_back_states, alarm), "OK", "{held_back:#}");
@@ -342,6 +356,48 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
         .collect();
     assert!(thresholds.contains(&("embedding_drift".into(), 0.3)));
     assert!(thresholds.contains(&("accuracy".into(), 0.8)));
+
+    // Thresholds far below what chance gives: every statistic of the same held-back images
+    // is above its threshold, but its p-value says chance explains it, and no alarm fires.
+    let flagship = std::fs::read_to_string(&spec).unwrap();
+    let low = ["        threshold: 0.3\n", "        threshold: 0.5\n"]
+        .iter()
+        .fold(flagship, |spec, from| {
+            assert!(spec.contains(from), "the flagship changed: no `{from}`");
+            spec.replace(from, "        threshold: 0.01\n")
+        });
+    let low_spec = spec.with_file_name("mlops-low-thresholds.yaml");
+    std::fs::write(&low_spec, low).unwrap();
+    let chance = monitor_in(
+        &low_spec,
+        "held-back-low-thresholds",
+        None,
+        200,
+        true,
+        CAPTURE_HOUR,
+        &[WINDOW_END],
+    );
+    let report = &chance["properties"]["MonitoringReport"];
+    eprintln!(
+        "200 held-back captures, thresholds 0.01: statistics {} p-values {}",
+        report["statistics"], report["pValues"]
+    );
+    let chance_states = states(&chance);
+    for (statistic, alarm) in [
+        ("embeddingDrift", DRIFT_ALARMS[0]),
+        ("brightnessShift", DRIFT_ALARMS[1]),
+        ("contrastShift", DRIFT_ALARMS[2]),
+        ("colourShift", DRIFT_ALARMS[3]),
+        ("sharpnessShift", DRIFT_ALARMS[4]),
+        ("confidenceShift", DRIFT_ALARMS[5]),
+    ] {
+        let value = report["statistics"][statistic].as_f64().unwrap_or(0.0);
+        assert!(
+            value > 0.01,
+            "{statistic} {value}: the check could not fail"
+        );
+        assert_eq!(state(&chance_states, alarm), "OK", "{report}");
+    }
 
     // No drift in a small window raises no alarm: below `minCaptures` (default 50) nothing
     // is published, and every alarm reads INSUFFICIENT_DATA.

@@ -1,6 +1,6 @@
 // Executes generated/<project>/deploy.asl.json with aws-local-stepfunctions, every Task
 // mocked: an approved package updates the endpoint with the spec's blue/green DeploymentConfig,
-// an absent endpoint is created, a failed update and a rollback notify and fail, a package
+// an absent endpoint is created, a refused update and a rollback delete the release, notify and fail, a package
 // that is not approved is not deployed, and a package's drift baseline (with an image model's
 // archive) is copied to the keys the monitoring reads.
 //
@@ -141,6 +141,7 @@ async function run({
   existing = exists ? ['InService'] : [],
   statuses = [['Updating', 'old'], ['InService', 'new']],
   update,
+  create,
   lookup,
   register,
   servingCount = spec.deployment.initialInstanceCount ?? 1,
@@ -174,6 +175,7 @@ async function run({
     },
     CreateEndpoint: async (request) => {
       record('CreateEndpoint', request);
+      if (create) throw create;
       changed = true;
       return { EndpointArn: 'arn:endpoint' };
     },
@@ -364,6 +366,20 @@ describe(`${project} deploy state machine`, () => {
     const r = await run({ update: awsError('SageMaker.SageMakerException', refused) });
     assert.equal(r.status, 'FAILED');
     assert.equal(r.calls.UpdateEndpoint.length, 1);
+    // The release it refused serves nothing: deleted before the failure is reported.
+    assert.deepEqual(r.calls.DeleteEndpointConfig, [{ EndpointConfigName: r.release }]);
+    assert.deepEqual(r.calls.DeleteModel, [{ ModelName: r.release }]);
+    const message = assertOneNotification(r.calls, 'failed');
+    assert.equal(message.Error.Cause, refused);
+  });
+
+  test('CreateEndpoint refused on the first deployment: the release is deleted, failure notification', async () => {
+    const refused = 'Cannot create endpoint: the account limit for ml.g4dn.xlarge is 0 (Service: SageMaker, Status Code: 400, Error Code: ResourceLimitExceeded)';
+    const r = await run({ exists: false, create: awsError('SageMaker.SageMakerException', refused) });
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.calls.CreateEndpoint.length, 1);
+    assert.deepEqual(r.calls.DeleteEndpointConfig, [{ EndpointConfigName: r.release }]);
+    assert.deepEqual(r.calls.DeleteModel, [{ ModelName: r.release }]);
     const message = assertOneNotification(r.calls, 'failed');
     assert.equal(message.Error.Cause, refused);
   });
@@ -373,7 +389,8 @@ describe(`${project} deploy state machine`, () => {
     const r = await run({ update: Array(20).fill(throttled) });
     assert.equal(r.status, 'FAILED');
     assert.equal(r.calls.UpdateEndpoint.length, 7);
-    assert.equal(r.calls.DeleteModel, undefined, 'nothing is retired after a failure');
+    // The release that never served goes; the one still serving is not retired.
+    assert.deepEqual(r.calls.DeleteModel, [{ ModelName: r.release }]);
     assertOneNotification(r.calls, 'failed');
   });
 
@@ -440,6 +457,7 @@ describe(`${project} deploy state machine`, () => {
     assert.equal(r.status, 'FAILED');
     assert.equal(r.error, 'SageMaker.ResourceLimitExceededException');
     assert.equal(r.calls.DescribeEndpoint, undefined, 'nothing to wait for');
+    assert.deepEqual(r.calls.DeleteEndpointConfig, [{ EndpointConfigName: r.release }]);
     const message = assertOneNotification(r.calls, 'failed');
     assert.equal(message.Error.Error, 'SageMaker.ResourceLimitExceededException');
   });

@@ -26,7 +26,7 @@ import sys
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.cloudformation.models import ChangeSet
 from moto.cloudformation.parsing import OutputMap
-from moto.cloudwatch.models import cloudwatch_backends
+from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.kms.models import Key
 from moto.sagemaker.models import sagemaker_backends
@@ -102,6 +102,32 @@ class _Replaced:
         return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
 
+def metric_query(query):
+    """One of a metric-math alarm's `Metrics`, as moto's PutMetricAlarm would store it."""
+    stat = query.get("MetricStat")
+    metric_stat = None
+    if stat:
+        metric = stat["Metric"]
+        metric_stat = MetricStat(
+            metric=Metric(
+                metric_name=metric["MetricName"],
+                namespace=metric["Namespace"],
+                dimensions=[Dimension(name=d["Name"], value=d["Value"]) for d in metric.get("Dimensions", [])],
+            ),
+            period=stat["Period"],
+            stat=stat["Stat"],
+            unit=stat.get("Unit"),
+        )
+    return MetricDataQuery(
+        query_id=query["Id"],
+        label=query.get("Label"),
+        period=query.get("Period"),
+        return_data=query.get("ReturnData"),
+        expression=query.get("Expression"),
+        metric_stat=metric_stat,
+    )
+
+
 class CfnAlarm(_Replaced, CloudFormationModel):
     __module__ = "moto.cloudwatch.models"  # moto files models by the service in their module
 
@@ -131,6 +157,7 @@ class CfnAlarm(_Replaced, CloudFormationModel):
             ok_actions=p.get("OKActions"),
             insufficient_data_actions=p.get("InsufficientDataActions"),
             treat_missing_data=p.get("TreatMissingData"),
+            metric_data_queries=[metric_query(q) for q in p.get("Metrics", [])] or None,
         )
         return cls(resource_name, alarm.alarm_arn)
 

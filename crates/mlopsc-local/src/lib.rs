@@ -195,32 +195,37 @@ fn published(steps: &[StepRecord]) -> Vec<DataPoint> {
     points
 }
 
-/// The data point on the alarm's namespace, metric and dimensions, if the run published one.
-fn watched<'p>(alarm: &MetricAlarm, points: &'p [DataPoint]) -> Option<&'p DataPoint> {
+/// The value the run published as `metric` on the alarm's namespace and dimensions, if any.
+fn published_value(alarm: &MetricAlarm, metric: &str, points: &[DataPoint]) -> Option<f64> {
     let mut dimensions = alarm.dimensions.clone();
     dimensions.sort();
-    points.iter().find(|p| {
-        let mut published = p.dimensions.clone();
-        published.sort();
-        p.namespace == alarm.namespace && p.name == alarm.metric && published == dimensions
-    })
+    points
+        .iter()
+        .find(|p| {
+            let mut published = p.dimensions.clone();
+            published.sort();
+            p.namespace == alarm.namespace && p.name == metric && published == dimensions
+        })
+        .map(|p| p.value)
 }
 
 /// The state CloudWatch would give `alarm` on one period holding `points`: `ALARM` when the
-/// data point on its namespace, metric and dimensions crosses the threshold, `OK` when it does
-/// not, `INSUFFICIENT_DATA` when the run published none.
+/// data point on its namespace, metric and dimensions crosses the threshold (and, for a drift
+/// alarm, its p-value is significant), `OK` when it does not, `INSUFFICIENT_DATA` when the
+/// run published none.
 fn alarm_state(alarm: &MetricAlarm, points: &[DataPoint]) -> &'static str {
-    let Some(point) = watched(alarm, points) else {
+    let Some(value) = published_value(alarm, &alarm.metric, points) else {
         return "INSUFFICIENT_DATA";
     };
-    let crossed = match alarm.comparison {
-        "GreaterThanThreshold" => point.value > alarm.threshold,
-        "GreaterThanOrEqualToThreshold" => point.value >= alarm.threshold,
-        "LessThanThreshold" => point.value < alarm.threshold,
-        "LessThanOrEqualToThreshold" => point.value <= alarm.threshold,
-        _ => false,
-    };
-    if crossed { "ALARM" } else { "OK" }
+    let p_value = alarm
+        .significance
+        .as_ref()
+        .and_then(|gate| published_value(alarm, &gate.p_value_metric, points));
+    if alarm.breached(value, p_value) {
+        "ALARM"
+    } else {
+        "OK"
+    }
 }
 
 impl Execution {
@@ -286,12 +291,17 @@ impl Execution {
                 .alarms
                 .iter()
                 .map(|a| {
-                    json!({
+                    let mut alarm = json!({
                         "name": a.name,
                         "metric": a.metric,
                         "threshold": a.threshold,
                         "state": alarm_state(a, &points),
-                    })
+                    });
+                    if let Some(gate) = &a.significance {
+                        alarm["pValueMetric"] = json!(gate.p_value_metric);
+                        alarm["significance"] = json!(gate.level);
+                    }
+                    alarm
                 })
                 .collect();
             summary["metrics"] = Value::Object(metrics);
@@ -307,15 +317,21 @@ impl Execution {
         self.alarms
             .iter()
             .map(|a| {
-                let value =
-                    watched(a, &points).map_or("no data".to_string(), |p| metric_text(p.value));
-                format!(
+                let value = published_value(a, &a.metric, &points)
+                    .map_or("no data".to_string(), metric_text);
+                let mut line = format!(
                     "{:<17}  {}: {} = {value} (threshold {})",
                     alarm_state(a, &points),
                     a.name,
                     a.metric,
                     a.threshold
-                )
+                );
+                if let Some(gate) = &a.significance {
+                    let p = published_value(a, &gate.p_value_metric, &points)
+                        .map_or("no data".to_string(), metric_text);
+                    line.push_str(&format!(", p-value = {p} (at most {})", gate.level));
+                }
+                line
             })
             .collect()
     }
@@ -768,6 +784,7 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mlopsc_core::emit::cloudformation::SignificanceGate;
 
     fn definition() -> Value {
         json!({"Parameters": [
@@ -900,13 +917,24 @@ mod tests {
             period_seconds: 3600,
             missing_data: "ignore",
             description: String::new(),
+            significance: None,
         }
     }
 
     fn report(namespace: &str, endpoint: &str, value: f64) -> StepRecord {
-        let request = json!({"Namespace": namespace, "MetricData": [{
-            "MetricName": "embedding_drift", "Value": value,
-            "Dimensions": [{"Name": "EndpointName", "Value": endpoint}]}]});
+        published_metrics(namespace, endpoint, &[("embedding_drift", value)])
+    }
+
+    /// A monitoring step that published `metrics` on `namespace` for `endpoint`.
+    fn published_metrics(namespace: &str, endpoint: &str, metrics: &[(&str, f64)]) -> StepRecord {
+        let data: Vec<Value> = metrics
+            .iter()
+            .map(|(name, value)| {
+                json!({"MetricName": name, "Value": value,
+                       "Dimensions": [{"Name": "EndpointName", "Value": endpoint}]})
+            })
+            .collect();
+        let request = json!({"Namespace": namespace, "MetricData": data});
         StepRecord {
             name: "monitor".into(),
             kind: "Processing".into(),
@@ -967,6 +995,58 @@ mod tests {
         assert_eq!(
             execution.alarm_lines(),
             ["ALARM              p-embedding-drift: embedding_drift = 0.5000 (threshold 0.3)"]
+        );
+    }
+
+    #[test]
+    fn a_drift_alarm_needs_its_statistic_beyond_the_threshold_and_a_significant_p_value() {
+        let gated = MetricAlarm {
+            significance: Some(SignificanceGate {
+                p_value_metric: "embedding_drift_p_value".into(),
+                level: 0.01,
+            }),
+            ..alarm("GreaterThanThreshold")
+        };
+        let state = |metrics: &[(&str, f64)]| {
+            alarm_state(
+                &gated,
+                &published(&[published_metrics("mlopsc/p", "e", metrics)]),
+            )
+        };
+        let drift = "embedding_drift";
+        let p = "embedding_drift_p_value";
+        assert_eq!(state(&[(drift, 0.5), (p, 0.005)]), "ALARM");
+        assert_eq!(state(&[(drift, 0.5), (p, 0.01)]), "ALARM", "at the level");
+        // As large a shift as the threshold, but one chance explains: no alarm.
+        assert_eq!(state(&[(drift, 0.5), (p, 0.2)]), "OK");
+        assert_eq!(
+            state(&[(drift, 0.2), (p, 0.001)]),
+            "OK",
+            "significant but small"
+        );
+        // A statistic without its p-value cannot be called significant.
+        assert_eq!(state(&[(drift, 0.5)]), "OK");
+        assert_eq!(state(&[(p, 0.001)]), "INSUFFICIENT_DATA");
+        let execution = Execution {
+            id: "x".into(),
+            steps: vec![published_metrics(
+                "mlopsc/p",
+                "e",
+                &[(drift, 0.5), (p, 0.2)],
+            )],
+            run_dir: PathBuf::new(),
+            alarms: vec![gated],
+        };
+        assert_eq!(
+            execution.summary()["alarms"],
+            json!([{"name": "p-embedding-drift", "metric": "embedding_drift", "threshold": 0.3,
+                    "pValueMetric": "embedding_drift_p_value", "significance": 0.01, "state": "OK"}])
+        );
+        assert_eq!(
+            execution.alarm_lines(),
+            [
+                "OK                 p-embedding-drift: embedding_drift = 0.5000 (threshold 0.3), p-value = 0.2000 (at most 0.01)"
+            ]
         );
     }
 

@@ -67,7 +67,7 @@ def main():
     }
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(json.dumps(baseline))
-    print(f"baseline: {len(chosen)} of {len(images)} training images, {embeddings.shape[1]}-dimensional embeddings")
+    print(f"baseline: {len(chosen)} of {len(images)} held-out images, {embeddings.shape[1]}-dimensional embeddings")
 
 
 if __name__ == "__main__":

@@ -95,24 +95,31 @@ def mmd(x, y, bandwidth):
     return float(np.sqrt(max(within_x + within_y - 2 * kxy.mean(), 0.0)))
 
 
-def mmd_p_value(x, y, bandwidth, permutations=200, seed=0):
+def mmd_p_value(x, y, bandwidth, permutations=999, seed=0, chunk=250):
     """The permutation test's p-value of the MMD between `x` and `y`: the share of random
     splits of the pooled sample into groups of their sizes whose (biased) MMD² is at least
-    the observed one, counting the observed split, so never below 1/(permutations + 1)."""
+    the observed one, counting the observed split, so never below 1/(permutations + 1).
+    The splits are weighed `chunk` at a time, to bound memory on a large window."""
     if len(x) < 2 or len(y) < 2:
         return 1.0
     pooled = np.concatenate([x, y])
     kernel = np.exp(-squared_distances(pooled, pooled) / (2 * bandwidth ** 2))
     n, total = len(x), len(pooled)
     rng = np.random.default_rng(seed)
-    # Column 0 is the observed split; each column weighs its first group 1/n, the rest -1/m.
-    order = np.stack([np.arange(total)] + [rng.permutation(total) for _ in range(permutations)], 1)
-    weights = np.broadcast_to(np.where(np.arange(total) < n, 1.0 / n, -1.0 / (total - n))[:, None],
-                              order.shape)
-    split = np.empty_like(weights)
-    np.put_along_axis(split, order, weights, 0)
-    statistics = (split * (kernel @ split)).sum(0)
-    return float((statistics[1:] >= statistics[0] - 1e-12).sum() + 1) / (permutations + 1)
+    # Each column of a split weighs its first group 1/n, the rest -1/m.
+    weights = np.where(np.arange(total) < n, 1.0 / n, -1.0 / (total - n))
+
+    def statistics(orders):
+        split = np.empty((total, len(orders)))
+        np.put_along_axis(split, np.stack(orders, 1), weights[:, None], 0)
+        return (split * (kernel @ split)).sum(0)
+
+    observed = statistics([np.arange(total)])[0]
+    larger = 0
+    for start in range(0, permutations, chunk):
+        orders = [rng.permutation(total) for _ in range(min(chunk, permutations - start))]
+        larger += int((statistics(orders) >= observed - 1e-12).sum())
+    return float(larger + 1) / (permutations + 1)
 
 
 def ks(x, y):

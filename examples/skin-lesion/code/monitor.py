@@ -1,7 +1,8 @@
 """Monitor step of the monitoring pipeline: compares the endpoint's captured images in a
 time window (--window-hours) with the live drift baseline, measures the model's quality on
 the captures of the last --label-days that have ground truth by now, publishes the metrics to CloudWatch and writes
-OPT_ML/processing/report/report.json (docs/monitoring.md).
+OPT_ML/processing/report/report.json (docs/monitoring.md). Each --check STATISTIC=METRIC
+publishes the statistic as METRIC and its p-value as METRIC_p_value: its alarm needs both.
 
 Captures are SageMaker's: one JSON line per request under
 <capture prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/, with the request in
@@ -59,6 +60,8 @@ def arguments():
     parser.add_argument("--model", required=True, help="s3:// URI of the live model.tar.gz")
     parser.add_argument("--ground-truth", default="", help="s3:// prefix of the labels")
     parser.add_argument("--min-captures", type=int, default=50)
+    parser.add_argument("--significance", type=float, default=0.01,
+                        help="the drift alarms' level: the MMD test runs enough permutations to reach a tenth of it")
     parser.add_argument("--label-days", type=int, default=0,
                         help="days of captures joined with their labels; 0: measure no quality")
     parser.add_argument("--min-labels", type=int, default=50)
@@ -217,12 +220,13 @@ def measure(records, model, config, on):
     return statistics, np.concatenate(embeddings), np.concatenate(probabilities)
 
 
-def drift_statistics(baseline, per_image, embeddings, probabilities, classes):
+def drift_statistics(baseline, per_image, embeddings, probabilities, classes, significance):
     """Every drift statistic by the spec's statistic name, and the chance of a value at least
     as large with no drift (its p-value): the two-sample Kolmogorov-Smirnov test for the KS
     distances (for `colourShift`, the smallest of the three channels' p-values), a
-    permutation test for the MMD; `predictedClassShift` has none."""
-    from scipy.stats import ks_2samp
+    permutation test for the MMD with enough splits to tell p-values a tenth of
+    `significance`, and the chi-squared test of the two samples' predicted-class counts."""
+    from scipy.stats import chi2_contingency, ks_2samp
 
     images = baseline["images"]
     column = {name: [s[name] for s in per_image] for name in images}
@@ -241,9 +245,16 @@ def drift_statistics(baseline, per_image, embeddings, probabilities, classes):
     p_values = {name: min(float(ks_2samp(x, y).pvalue) for x, y in columns)
                 for name, columns in pairs.items()}
     statistics["embeddingDrift"] = mmd(projected, sample, bandwidth)
-    p_values["embeddingDrift"] = mmd_p_value(projected, sample, bandwidth)
-    statistics["predictedClassShift"] = total_variation(
-        class_distribution(predicted, classes), baseline["predictions"]["classes"])
+    permutations = max(199, int(np.ceil(10 / significance)) - 1)
+    p_values["embeddingDrift"] = mmd_p_value(projected, sample, bandwidth, permutations)
+    observed = class_distribution(predicted, classes)
+    expected = baseline["predictions"]["classes"]
+    statistics["predictedClassShift"] = total_variation(observed, expected)
+    counts = np.array([[observed.get(c, 0.0) * len(predicted) for c in classes],
+                       [expected.get(c, 0.0) * baseline["sampleSize"] for c in classes]]).round()
+    counts = counts[:, counts.sum(0) > 0]
+    p_values["predictedClassShift"] = (float(chi2_contingency(counts).pvalue)
+                                       if counts.shape[1] > 1 else 1.0)
     return dict(sorted(statistics.items())), dict(sorted(p_values.items()))
 
 
@@ -317,9 +328,11 @@ def measure_drift(args, objects, live, end, report):
         report["compared"] = len(records)
         statistics, embeddings, probabilities = measure(records, model, config, on)
         report["statistics"], report["pValues"] = drift_statistics(
-            baseline, statistics, embeddings, probabilities, config["classes"])
+            baseline, statistics, embeddings, probabilities, config["classes"], args.significance)
+        # Each check's alarm reads the statistic and its p-value (`<metric>_p_value`).
         for statistic, metric in dict(check.split("=", 1) for check in args.check).items():
             report["metrics"][metric] = report["statistics"][statistic]
+            report["metrics"][f"{metric}_p_value"] = report["pValues"][statistic]
 
 
 def measure_quality(args, objects, live, end, report):

@@ -23,7 +23,7 @@ use crate::ir::{Kms, System};
 
 pub use check::check;
 use check::{PSEUDO_PARAMETERS, sub_variables};
-pub use events::{MetricAlarm, alarms};
+pub use events::{MetricAlarm, SignificanceGate, alarms};
 pub(crate) use sagemaker::higher_is_better;
 pub use sagemaker::{VARIANT, endpoint_config};
 

@@ -647,6 +647,8 @@ impl<'a> Emitter<'a> {
             parameters.model.get(),
             json!("--min-captures"),
             json!(monitoring.min_captures.to_string()),
+            json!("--significance"),
+            json!(monitoring.significance.to_string()),
         ]);
         // One argument per check: SageMaker caps each argument at 256 characters.
         for check in &monitoring.checks {

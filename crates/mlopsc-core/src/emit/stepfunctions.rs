@@ -202,6 +202,18 @@ impl Outcome {
     /// its errors checked first: a transient one waits and calls again
     /// ([`transient_retry`]), any other notifies the failure.
     fn define_sagemaker(self, asl: &mut Builder, name: StateName, task: Task) {
+        self.define_sagemaker_or(asl, name, task, self.record_error);
+    }
+
+    /// [`Outcome::define_sagemaker`], but an error that is not tried again goes to
+    /// `refused` (which records it with [`Outcome::record_error_then`]).
+    fn define_sagemaker_or(
+        self,
+        asl: &mut Builder,
+        name: StateName,
+        task: Task,
+        refused: StateName,
+    ) {
         let failed = asl.declare_for(name, "Failed");
         asl.define(
             name,
@@ -219,20 +231,26 @@ impl Outcome {
             State::Choice(Choice {
                 comment: None,
                 choices: vec![retry],
-                default: self.record_error,
+                default: refused,
             }),
         );
+    }
+
+    /// Moves the error that is not tried again from `$.Transient.LastError` to `$.Error`,
+    /// then goes to `next`.
+    fn record_error_then(self, next: StateName) -> State {
+        State::Pass(Pass {
+            parameters: json!({"Error.$": LAST_ERROR.error, "Cause.$": LAST_ERROR.cause}),
+            result_path: Some("$.Error"),
+            next,
+        })
     }
 
     /// Defines the five states; `what` names the run in the notifications' subjects.
     fn define(self, asl: &mut Builder, project: &str, what: &str) {
         asl.define(
             self.record_error,
-            State::Pass(Pass {
-                parameters: json!({"Error.$": LAST_ERROR.error, "Cause.$": LAST_ERROR.cause}),
-                result_path: Some("$.Error"),
-                next: self.notify_failure,
-            }),
+            self.record_error_then(self.notify_failure),
         );
         let topic = format!("${{{TOPIC_ARN}}}");
         // The work succeeded but nobody heard of it: report that as a failure.

@@ -375,6 +375,8 @@ pub struct ImageMonitoring {
     pub checks: Vec<DriftCheck>,
     /// The fewest captures in a window whose drift statistics are published.
     pub min_captures: u32,
+    /// The largest p-value at which a statistic above its threshold alarms.
+    pub significance: f64,
     pub quality: Option<QualityCheck>,
     /// CloudWatch namespace and dimensions of the published metrics, which the alarms and
     /// the dashboard use as well.
@@ -397,6 +399,9 @@ pub struct DriftCheck {
     pub statistic: DriftStatistic,
     /// Such as `embedding_drift`.
     pub metric: String,
+    /// The metric the statistic's p-value is published as, `monitor.py`'s
+    /// `<metric>_p_value`, such as `embedding_drift_p_value`.
+    pub p_value_metric: String,
     pub threshold: f64,
 }
 

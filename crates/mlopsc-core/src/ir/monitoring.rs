@@ -7,6 +7,7 @@ use super::{
     ModelQuality, MonitoringSchedule, QualityCheck, VARIANT, drift_metric_name, monitoring_kind,
 };
 use crate::catalog;
+use crate::spec::types::{default_min_captures, default_significance};
 use crate::spec::{Metric, MonitoringKind, ProblemType, Spec};
 
 /// Model Monitor's data-drift and model-quality schedules, for tabular monitoring.
@@ -138,13 +139,24 @@ pub(super) fn image(
                     .data_drift
                     .iter()
                     .flat_map(|d| &d.checks)
-                    .map(|c| DriftCheck {
-                        statistic: c.statistic,
-                        metric: drift_metric_name(c.statistic),
-                        threshold: c.threshold,
+                    .map(|c| {
+                        let metric = drift_metric_name(c.statistic);
+                        DriftCheck {
+                            statistic: c.statistic,
+                            p_value_metric: format!("{metric}_p_value"),
+                            metric,
+                            threshold: c.threshold,
+                        }
                     })
                     .collect(),
-                min_captures: m.data_drift.as_ref().map_or(50, |d| d.min_captures),
+                min_captures: m
+                    .data_drift
+                    .as_ref()
+                    .map_or_else(default_min_captures, |d| d.min_captures),
+                significance: m
+                    .data_drift
+                    .as_ref()
+                    .map_or_else(default_significance, |d| d.significance),
                 quality: m.model_quality.as_ref().map(|q| QualityCheck {
                     metric: q.metric,
                     threshold: q.threshold,

@@ -861,6 +861,13 @@ pub struct DataDrift {
     #[serde(default = "default_min_captures")]
     #[schemars(range(min = 1))]
     pub min_captures: u32,
+    /// Image monitoring: the largest p-value at which a statistic above its threshold
+    /// alarms. The threshold says how large a shift is worth a retraining, the p-value that
+    /// chance is unlikely to explain it: with no drift, each check alarms in at most this
+    /// share of runs (docs/monitoring.md). 0.001 to 0.2; default 0.01.
+    #[serde(default = "default_significance")]
+    #[schemars(range(min = 0.001, max = 0.2))]
+    pub significance: f64,
 }
 
 /// One drift statistic and its threshold; an alarm fires when the statistic crosses it.
@@ -1135,8 +1142,11 @@ fn default_max_runtime() -> u32 {
 fn default_capture_retention_days() -> u32 {
     60
 }
-fn default_min_captures() -> u32 {
+pub(crate) fn default_min_captures() -> u32 {
     50
+}
+pub(crate) fn default_significance() -> f64 {
+    0.01
 }
 fn default_label_latency_days() -> u32 {
     30

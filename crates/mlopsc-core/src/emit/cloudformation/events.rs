@@ -278,9 +278,37 @@ pub struct MetricAlarm {
     /// between runs, the monitoring pipeline's treat them as `missing`.
     pub missing_data: &'static str,
     pub description: String,
+    /// A drift check's second condition; `None` for every other alarm.
+    pub significance: Option<SignificanceGate>,
+}
+
+/// A drift alarm fires only when its statistic crosses the threshold **and** the
+/// statistic's p-value, published beside it, is at most `level`: a shift as large as the
+/// threshold that chance explains is no drift. With no drift, each run alarms with a
+/// probability of at most `level`, whatever the window's size.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignificanceGate {
+    pub p_value_metric: String,
+    pub level: f64,
 }
 
 impl MetricAlarm {
+    /// Whether one period's statistic (and, for a gated alarm, its p-value) sets the alarm
+    /// to `ALARM`; the local run's summary and the template's expression say the same.
+    pub fn breached(&self, value: f64, p_value: Option<f64>) -> bool {
+        let crossed = match self.comparison {
+            "GreaterThanThreshold" => value > self.threshold,
+            "GreaterThanOrEqualToThreshold" => value >= self.threshold,
+            "LessThanThreshold" => value < self.threshold,
+            "LessThanOrEqualToThreshold" => value <= self.threshold,
+            _ => false,
+        };
+        match &self.significance {
+            None => crossed,
+            Some(gate) => crossed && p_value.is_some_and(|p| p <= gate.level),
+        }
+    }
+
     fn resource(&self, t: &Template) -> Value {
         let dimensions: Vec<Value> = self
             .dimensions
@@ -294,9 +322,9 @@ impl MetricAlarm {
                 json!({"Name": name, "Value": value})
             })
             .collect();
-        json!({
-            "Type": "AWS::CloudWatch::Alarm",
-            "Properties": {
+        let topic = [t.reference(&ids::TOPIC)];
+        let properties = match &self.significance {
+            None => json!({
                 "AlarmName": self.name,
                 "AlarmDescription": self.description,
                 "Namespace": self.namespace,
@@ -308,10 +336,58 @@ impl MetricAlarm {
                 "EvaluationPeriods": self.evaluation_periods,
                 "Period": self.period_seconds,
                 "TreatMissingData": self.missing_data,
-                "AlarmActions": [t.reference(&ids::TOPIC)],
-                "OKActions": [t.reference(&ids::TOPIC)],
-            },
-        })
+                "AlarmActions": topic,
+                "OKActions": topic,
+            }),
+            Some(gate) => {
+                let query = |id: &str, metric: &str, statistic: &str| {
+                    json!({
+                        "Id": id,
+                        "MetricStat": {
+                            "Metric": {
+                                "Namespace": self.namespace,
+                                "MetricName": metric,
+                                "Dimensions": dimensions,
+                            },
+                            "Period": self.period_seconds,
+                            "Stat": statistic,
+                        },
+                        "ReturnData": false,
+                    })
+                };
+                let symbol = match self.comparison {
+                    "GreaterThanThreshold" => ">",
+                    "GreaterThanOrEqualToThreshold" => ">=",
+                    "LessThanThreshold" => "<",
+                    _ => "<=",
+                };
+                let expression = format!(
+                    "IF(statistic {symbol} {} AND pvalue <= {}, 1, 0)",
+                    self.threshold, gate.level
+                );
+                json!({
+                    "AlarmName": self.name,
+                    "AlarmDescription": self.description,
+                    "Metrics": [
+                        query("statistic", &self.metric, self.statistic),
+                        query("pvalue", &gate.p_value_metric, "Minimum"),
+                        {
+                            "Id": "drift",
+                            "Expression": expression,
+                            "Label": format!("{} beyond {}, p-value at most {}", self.metric, self.threshold, gate.level),
+                            "ReturnData": true,
+                        },
+                    ],
+                    "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                    "Threshold": 1,
+                    "EvaluationPeriods": self.evaluation_periods,
+                    "TreatMissingData": self.missing_data,
+                    "AlarmActions": topic,
+                    "OKActions": topic,
+                })
+            }
+        };
+        json!({"Type": "AWS::CloudWatch::Alarm", "Properties": properties})
     }
 }
 
@@ -388,6 +464,7 @@ pub fn alarms(system: &System) -> Vec<MetricAlarm> {
                 period_seconds: a.period_seconds,
                 missing_data: "notBreaching",
                 description: format!("{metric} of {}", dimension_summary(a.metric)),
+                significance: None,
             }
         })
         .collect();
@@ -421,6 +498,7 @@ pub fn alarms(system: &System) -> Vec<MetricAlarm> {
                     period_seconds: 3600,
                     missing_data: "ignore",
                     description: format!("Distribution distance of {feature} from its baseline"),
+                    significance: None,
                 });
             }
         }
@@ -453,6 +531,7 @@ pub fn alarms(system: &System) -> Vec<MetricAlarm> {
                 "{} of the endpoint against ground truth",
                 quality.monitor_metric_name
             ),
+            significance: None,
         });
     }
     if let Some(monitoring) = &system.image_monitoring {
@@ -461,12 +540,13 @@ pub fn alarms(system: &System) -> Vec<MetricAlarm> {
     alarms
 }
 
-/// The monitoring pipeline's alarms: one per drift check, above its threshold, and one on
-/// the quality metric, on exactly the metrics `monitor.py` publishes. Both evaluate one
-/// period per run; an hour without one is missing data.
+/// The monitoring pipeline's alarms: one per drift check, above its threshold with a
+/// p-value at most the spec's significance, and one on the quality metric, on exactly the
+/// metrics `monitor.py` publishes. Both evaluate one period per run; an hour without one is
+/// missing data.
 fn image_alarms(system: &System, monitoring: &ImageMonitoring) -> Vec<MetricAlarm> {
-    let alarm =
-        |id: String, name: String, metric: String, higher: bool, threshold: f64| MetricAlarm {
+    let alarm = |id: String, name: String, metric: String, higher: bool, threshold: f64| {
+        MetricAlarm {
             id,
             name,
             namespace: monitoring.metrics.namespace.clone(),
@@ -485,12 +565,18 @@ fn image_alarms(system: &System, monitoring: &ImageMonitoring) -> Vec<MetricAlar
             // An hour without a published statistic (no run, too few captures, no deployed
             // model) is INSUFFICIENT_DATA: neither ALARM nor a stale OK.
             missing_data: "missing",
-        };
+            significance: None,
+        }
+    };
     let mut alarms: Vec<MetricAlarm> = monitoring
         .checks
         .iter()
-        .map(|c| {
-            alarm(
+        .map(|c| MetricAlarm {
+            significance: Some(SignificanceGate {
+                p_value_metric: c.p_value_metric.clone(),
+                level: monitoring.significance,
+            }),
+            ..alarm(
                 format!("DataDrift{}Alarm", pascal(&c.metric)),
                 format!("{}-{}", system.project, c.metric.replace('_', "-")),
                 c.metric.clone(),

@@ -92,6 +92,9 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
     let rolled_back = asl.declare("RolledBack");
     let delete_rolled_back_config = asl.declare("DeleteRolledBackEndpointConfig");
     let delete_rolled_back_model = asl.declare("DeleteRolledBackModel");
+    let refused = asl.declare("EndpointChangeRefused");
+    let delete_refused_config = asl.declare("DeleteRefusedEndpointConfig");
+    let delete_refused_model = asl.declare("DeleteRefusedModel");
     let endpoint_failed = asl.declare("EndpointFailed");
     let outcome = Outcome::declare(&mut asl);
     // After the endpoint serves the release: its autoscaling, then Model Monitor's schedules
@@ -419,24 +422,32 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
             next: find_endpoint,
         }),
     );
-    sagemaker(
-        &mut asl,
-        create_endpoint,
-        "arn:aws:states:::aws-sdk:sagemaker:createEndpoint",
-        json!({"EndpointName": endpoint.name, "EndpointConfigName.$": "$.Release.Name"}),
-        wait,
-    );
-    sagemaker(
-        &mut asl,
-        update_endpoint,
-        "arn:aws:states:::aws-sdk:sagemaker:updateEndpoint",
-        json!({
-            "EndpointName": endpoint.name,
-            "EndpointConfigName.$": "$.Release.Name",
-            "DeploymentConfig": deployment_config(rollout),
-        }),
-        wait,
-    );
+    // A create or update SageMaker refuses never serves the release: it is deleted before
+    // the refusal is reported, as a rolled-back one is.
+    for (state, resource, parameters) in [
+        (
+            create_endpoint,
+            "arn:aws:states:::aws-sdk:sagemaker:createEndpoint",
+            json!({"EndpointName": endpoint.name, "EndpointConfigName.$": "$.Release.Name"}),
+        ),
+        (
+            update_endpoint,
+            "arn:aws:states:::aws-sdk:sagemaker:updateEndpoint",
+            json!({
+                "EndpointName": endpoint.name,
+                "EndpointConfigName.$": "$.Release.Name",
+                "DeploymentConfig": deployment_config(rollout),
+            }),
+        ),
+    ] {
+        outcome.define_sagemaker_or(
+            &mut asl,
+            state,
+            outcome.sagemaker_call(resource, parameters, wait),
+            refused,
+        );
+    }
+    asl.define(refused, outcome.record_error_then(delete_refused_config));
     asl.define(
         wait,
         State::Wait(Wait {
@@ -580,6 +591,13 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
         &mut asl,
         outcome,
         (delete_rolled_back_config, delete_rolled_back_model),
+        "$.Release.Name",
+        outcome.notify_failure,
+    );
+    delete_release(
+        &mut asl,
+        outcome,
+        (delete_refused_config, delete_refused_model),
         "$.Release.Name",
         outcome.notify_failure,
     );
