@@ -296,13 +296,7 @@ impl MetricAlarm {
     /// Whether one period's statistic (and, for a gated alarm, its p-value) sets the alarm
     /// to `ALARM`; the local run's summary and the template's expression say the same.
     pub fn breached(&self, value: f64, p_value: Option<f64>) -> bool {
-        let crossed = match self.comparison {
-            "GreaterThanThreshold" => value > self.threshold,
-            "GreaterThanOrEqualToThreshold" => value >= self.threshold,
-            "LessThanThreshold" => value < self.threshold,
-            "LessThanOrEqualToThreshold" => value <= self.threshold,
-            _ => false,
-        };
+        let crossed = comparison(self.comparison).1(value, self.threshold);
         match &self.significance {
             None => crossed,
             Some(gate) => crossed && p_value.is_some_and(|p| p <= gate.level),
@@ -355,12 +349,7 @@ impl MetricAlarm {
                         "ReturnData": false,
                     })
                 };
-                let symbol = match self.comparison {
-                    "GreaterThanThreshold" => ">",
-                    "GreaterThanOrEqualToThreshold" => ">=",
-                    "LessThanThreshold" => "<",
-                    _ => "<=",
-                };
+                let symbol = comparison(self.comparison).0;
                 let expression = format!(
                     "IF(statistic {symbol} {} AND pvalue <= {}, 1, 0)",
                     self.threshold, gate.level
@@ -388,6 +377,17 @@ impl MetricAlarm {
             }
         };
         json!({"Type": "AWS::CloudWatch::Alarm", "Properties": properties})
+    }
+}
+
+/// A CloudWatch comparison operator as metric math writes it, and what it decides of a value
+/// and a threshold: one table for the template's expressions and the local evaluation.
+fn comparison(operator: &str) -> (&'static str, fn(f64, f64) -> bool) {
+    match operator {
+        "GreaterThanThreshold" => (">", |value, threshold| value > threshold),
+        "GreaterThanOrEqualToThreshold" => (">=", |value, threshold| value >= threshold),
+        "LessThanThreshold" => ("<", |value, threshold| value < threshold),
+        _ => ("<=", |value, threshold| value <= threshold),
     }
 }
 
