@@ -281,8 +281,8 @@ fn placeholders_of_the_pipeline_and_state_machine_are_filled() {
     let support = cloudformation::support_objects(&c.system).expect("support files");
     let t = cloudformation::template(
         &c.system,
-        &pipeline,
-        &machine,
+        Some(&pipeline),
+        Some(&machine),
         Some(&deploy),
         &json!({"widgets": []}),
         &support,
@@ -319,8 +319,8 @@ fn placeholders_of_the_pipeline_and_state_machine_are_filled() {
     let unknown = json!({"States": {"S": {"Parameters": {"X": "${Mystery}"}}}});
     let t = cloudformation::template(
         &c.system,
-        &pipeline,
-        &unknown,
+        Some(&pipeline),
+        Some(&unknown),
         None,
         &json!({"widgets": []}),
         &support,

@@ -368,7 +368,11 @@ fn training_and_transform_custom_steps_pass_every_check() {
     let mut system = compile(&source, path.parent().expect("a folder"))
         .expect("the flagship compiles")
         .system;
-    let template = system.custom_steps[0].clone();
+    let pipeline = system
+        .training_pipeline
+        .as_mut()
+        .expect("the flagship trains");
+    let template = pipeline.custom_steps[0].clone();
     for (name, kind) in [
         ("refit", mlopsc::spec::StepKind::Training),
         ("batch-score", mlopsc::spec::StepKind::Transform),
@@ -378,9 +382,10 @@ fn training_and_transform_custom_steps_pass_every_check() {
         step.kind = kind;
         step.job.instance_type_parameter = format!("{}InstanceType", mlopsc::ir::pascal(name));
         step.depends_on = vec!["gradcam-report".into()];
-        system.custom_steps.push(step);
+        pipeline.custom_steps.push(step);
     }
-    let definition = mlopsc::emit::sagemaker::definition(&system);
+    let definition =
+        mlopsc::emit::sagemaker::definition(&system).expect("the flagship has a pipeline");
     definition.check().expect("the definition is consistent");
     let pipeline = definition.to_value();
     let types: Vec<&str> = pipeline["Steps"]
@@ -410,6 +415,9 @@ fn training_and_transform_custom_steps_pass_every_check() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let text = serde_json::to_string_pretty(&pipeline).expect("serializable");
     std::fs::write(dir.path().join("pipeline.json"), text).expect("written");
+    // The checks read what a build holds from its manifest.
+    let manifest = serde_json::json!({"files": {"pipeline.json": "not checked"}});
+    std::fs::write(dir.path().join("manifest.json"), manifest.to_string()).expect("written");
     let mut checks = vec!["sagemaker-shapes"];
     if pipeline_schema().is_some() {
         checks.push("sagemaker-schema");

@@ -112,6 +112,46 @@ fn the_examples_estimates() {
     }
 }
 
+/// An environment that deploys from a central registry (the flagship's prod) trains nothing:
+/// its estimate has the endpoint and the monitoring, and no training job or dataset, which
+/// are the owning environment's (dev's) cost.
+#[test]
+fn a_consuming_environment_pays_for_serving_and_monitoring_only() {
+    let items = |env: &str| -> Vec<String> {
+        let output = mlopsc(&[
+            "cost",
+            "examples/skin-lesion/mlops.yaml",
+            "--env",
+            env,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(output.code, 0, "{}", output.stderr);
+        let estimate: serde_json::Value =
+            serde_json::from_str(&output.stdout).expect("one JSON document");
+        estimate["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|item| item["what"].as_str().expect("a line item").to_string())
+            .collect()
+    };
+    let trains = |names: &[String]| {
+        names
+            .iter()
+            .any(|n| n.starts_with("training") || n.starts_with("S3 "))
+    };
+    let dev = items("dev");
+    assert!(trains(&dev), "{dev:?}");
+    let prod = items("prod");
+    assert!(!trains(&prod), "{prod:?}");
+    assert!(
+        prod.iter().any(|n| n.starts_with("endpoint"))
+            && prod.iter().any(|n| n.starts_with("monitoring pipeline")),
+        "{prod:?}"
+    );
+}
+
 #[test]
 fn plan_prints_the_change_in_dollars_against_the_old_spec() {
     // The flagship with the endpoint's autoscaling minimum raised from 2 to 3: one more

@@ -38,6 +38,12 @@ struct Moto {
 impl Moto {
     /// `None` after a visible skip when moto_server is not installed (required under CI=true).
     fn start() -> Option<Moto> {
+        Moto::start_in("123456789012")
+    }
+
+    /// [`Moto::start`], answering every request as the account `account` (moto's
+    /// `MOTO_ACCOUNT_ID`): for an environment deployed to an account of its own.
+    fn start_in(account: &str) -> Option<Moto> {
         let server = std::env::var_os("MOTO_SERVER")
             .map(PathBuf::from)
             .unwrap_or_else(|| root().join(".tools/venv/bin/moto_server"));
@@ -56,6 +62,7 @@ impl Moto {
         let child = Command::new(&python)
             .arg(root().join("tests/moto/launch.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_ACCOUNT_ID", account)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -1171,6 +1178,70 @@ fn the_flagship_applies_then_plans_no_changes_until_a_real_change() {
         .collect();
     assert!(resources.contains(&("Pipeline", "change")), "{resources:?}");
     assert_eq!(plan["summary"]["add"], 0);
+}
+
+/// The flagship's prod, in its own account, deploys dev's packages and trains nothing: it
+/// applies with no pipeline, package group or retraining machine of its own, keeps its
+/// monitoring and deploy machine, and plans no changes afterwards.
+#[test]
+fn the_flagships_prod_applies_without_a_pipeline_or_registry_of_its_own() {
+    let Some(moto) = Moto::start_in("210987654321") else {
+        return;
+    };
+    let endpoint = moto.endpoint();
+    let dir = example("skin-lesion");
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend([
+            "--env",
+            "prod",
+            "--endpoint-url",
+            endpoint.as_str(),
+            "--region",
+            REGION,
+        ]);
+        mlopsc(&all, dir.path()).0
+    };
+    let output = run(&["apply", "mlops.yaml", "--auto-approve"]);
+    assert_eq!(output.code, 0, "{}{}", output.stdout, stderr(&output));
+    assert!(
+        output.stdout.contains("Apply complete."),
+        "{}",
+        output.stdout
+    );
+
+    let deployed: serde_json::Value = moto.boto3(
+        "sm = boto3.client('sagemaker', endpoint_url=sys.argv[1], region_name=sys.argv[2])\n\
+         sf = boto3.client('stepfunctions', endpoint_url=sys.argv[1], region_name=sys.argv[2])\n\
+         print(json.dumps({\n\
+           'pipelines': sorted(p['PipelineName'] for p in sm.list_pipelines()['PipelineSummaries']),\n\
+           'groups': [g['ModelPackageGroupName'] for g in sm.list_model_package_groups()['ModelPackageGroupSummaryList']],\n\
+           'machines': sorted(m['name'] for m in sf.list_state_machines()['stateMachines']),\n\
+         }))",
+        &[],
+    );
+    assert_eq!(
+        deployed,
+        serde_json::json!({
+            "pipelines": ["skin-lesion-prod-monitoring"],
+            "groups": [],
+            "machines": ["skin-lesion-prod-deploy"],
+        })
+    );
+
+    let output = run(&["plan", "mlops.yaml", "--format", "json"]);
+    assert_eq!(output.code, 0, "{}", stderr(&output));
+    let plan: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
+    assert_eq!(plan["changes"], false, "{plan:#}");
+    let definitions: Vec<&str> = plan["definitions"]
+        .as_object()
+        .expect("definitions")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    // The live plan reads back the training pipeline and the state machines; prod has only
+    // the deploy machine (its monitoring pipeline is diffed as part of the template).
+    assert_eq!(definitions, ["deployStateMachine"]);
 }
 
 /// `mlopsc output`: a clear error before the stack exists, then its outputs after apply.

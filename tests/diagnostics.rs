@@ -164,6 +164,7 @@ fixtures! {
     v012_metric_has_no_per_class_value: "V012-metric-has-no-per-class-value.yaml" => V012 at 12:25 "accuracy";
     // Environments.
     r005_cross_region_registry: "R005-cross-region-registry.yaml" => R005 at 23:17 "dev";
+    r006_training_override_where_nothing_trains: "R006-training-override-where-nothing-trains.yaml" => R006 at 26:7 "training";
     // Limits of the whole stack, found by compiling.
     v008_too_many_resources: "V008-too-many-resources.yaml" => V008 at 19:1 "alarms";
 }

@@ -88,29 +88,26 @@ fn an_environment_is_the_base_with_its_overrides_account_region_and_registry() {
     // Untouched values come from the base.
     assert_eq!(spec.evaluation.instance_type, "ml.m5.large");
     assert!(spec.environments.is_empty());
-    // prod deploys from dev's group (in the same region), which dev shares with prod.
-    let central = spec
-        .registry
-        .central
-        .expect("prod deploys from dev's group");
-    assert_eq!(
-        central.group_arn,
-        "arn:aws:sagemaker:us-east-1:123456789012:model-package-group/minimal-models"
-    );
-    assert_eq!(central.models_bucket, "minimal-models-dev");
-    let dev = mlopsc::validate::validate_environment(&source, Some("dev"))
-        .spec
-        .expect("dev is a spec");
-    assert_eq!(dev.project.name, "minimal-dev");
-    assert_eq!(dev.project.region, "us-east-1");
-    let shared: Vec<&str> = dev
+    // dev deploys from prod's group (in the same region), which prod shares with dev.
+    let shared: Vec<&str> = spec
         .registry
         .shared_with_accounts
         .iter()
         .map(|a| a.0.as_str())
         .collect();
-    assert_eq!(shared, ["210987654321"]);
-    assert_eq!(dev.registry.central, None);
+    assert_eq!(shared, ["123456789012"]);
+    assert_eq!(spec.registry.central, None);
+    let dev = mlopsc::validate::validate_environment(&source, Some("dev"))
+        .spec
+        .expect("dev is a spec");
+    assert_eq!(dev.project.name, "minimal-dev");
+    assert_eq!(dev.project.region, "us-east-1");
+    let central = dev.registry.central.expect("dev deploys from prod's group");
+    assert_eq!(
+        central.group_arn,
+        "arn:aws:sagemaker:us-east-1:210987654321:model-package-group/minimal-models"
+    );
+    assert_eq!(central.models_bucket, "minimal-models-prod");
 }
 
 #[test]
@@ -124,7 +121,7 @@ fn an_environment_that_keeps_the_base_buckets_is_n003_at_the_inherited_value() {
     let codes: Vec<Code> = diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(codes, [Code::N003], "{diagnostics:#?}");
     let span = diagnostics[0].span;
-    assert_eq!(source.line_column(span.start).0, 21);
+    assert_eq!(source.line_column(span.start).0, 22);
     assert!(diagnostics[0].message.contains("environment `dev`"));
     // Checking dev alone (`--env dev`) finds it too.
     let dev = mlopsc::validate::validate_environment(&source, Some("dev")).diagnostics;
@@ -158,6 +155,9 @@ fn build_writes_the_base_and_each_environment_keeps_them_and_refuses_a_stale_one
     let prod_template =
         std::fs::read_to_string(generated.join("prod/template.yaml")).expect("prod template");
     assert!(prod_template.contains("minimal-prod-pipeline"));
+    // Dev deploys prod's packages (`modelsFrom`): prod trains, dev has no pipeline of its own.
+    assert!(generated.join("prod/pipeline.json").is_file());
+    assert!(!generated.join("dev/pipeline.json").exists());
     // Rebuilding the base alone keeps the environments' directories.
     let mut text = valid_text();
     text = text.replace("threshold: 0.7", "threshold: 0.75");
@@ -184,12 +184,10 @@ fn build_writes_the_base_and_each_environment_keeps_them_and_refuses_a_stale_one
     let output = mlopsc(&["build", "mlops.yaml", "--check"], dir);
     assert_eq!(output.code, 0, "{output:?}");
     // An environment that is no longer declared: its directory is refused, not deleted.
-    let without_dev = text
-        .replace(
-            "  dev:\n    account: \"123456789012\"\n",
-            "  qa:\n    account: \"123456789012\"\n",
-        )
-        .replace("modelsFrom: dev", "modelsFrom: qa");
+    let without_dev = text.replace(
+        "  dev:\n    account: \"123456789012\"\n",
+        "  qa:\n    account: \"123456789012\"\n",
+    );
     std::fs::write(dir.join("mlops.yaml"), without_dev).expect("write");
     let output = mlopsc(&["build", "mlops.yaml"], dir);
     assert_eq!(output.code, 2, "{output:?}");
@@ -354,11 +352,8 @@ fn the_central_registry_is_shared_with_the_consuming_account() {
         "arn:aws:sagemaker:us-east-1:123456789012:model-package/skin-lesion-classifier/*"
     ));
     assert!(text.contains("skin-lesion-dev-models-123456789012/models/*"));
-    assert!(
-        prod["Resources"]["ModelPackageGroup"]["Properties"]
-            .get("ModelPackageGroupPolicy")
-            .is_none()
-    );
+    // Prod shares nothing: it has no package group of its own.
+    assert!(prod["Resources"].get("ModelPackageGroup").is_none());
 
     let base = template(&mlopsc_base("skin-lesion"));
     let text = serde_json::to_string(&base).expect("JSON");
@@ -393,9 +388,50 @@ fn a_consuming_environment_notifies_and_never_retrains_into_its_own_registry() {
             "RetrainingSchedule1"
         ]
     );
-    let prod = template(&compile_environment("skin-lesion", "prod"));
+    let prod_build = compile_environment("skin-lesion", "prod");
+    let prod = template(&prod_build);
     assert_eq!(retraining_rules(&prod), Vec::<String>::new());
     assert!(prod["Resources"].get("EventsRole").is_none());
+    // No second registry and nothing that trains into one: dev has every one of these, prod
+    // none. Prod deploys dev's packages when started with one (no approval rule of its own).
+    let training = [
+        "Pipeline",
+        "ModelPackageGroup",
+        "SageMakerExecutionRole",
+        "StateMachine",
+        "StateMachineRole",
+        "StateMachineLogGroup",
+        "PipelineFailuresAlarm",
+        "ModelApprovedRule",
+        "DeployEventsRole",
+    ];
+    for id in training {
+        assert!(dev["Resources"].get(id).is_some(), "dev lacks {id}");
+        assert!(prod["Resources"].get(id).is_none(), "prod has {id}");
+    }
+    for output in ["PipelineName", "ModelPackageGroupName", "StateMachineArn"] {
+        assert!(dev["Outputs"].get(output).is_some(), "dev lacks {output}");
+        assert!(prod["Outputs"].get(output).is_none(), "prod has {output}");
+    }
+    for file in [
+        "pipeline.json",
+        "retraining.asl.json",
+        "diagrams/pipeline.mmd",
+    ] {
+        assert!(!prod_build.artifacts.contains(file), "prod has {file}");
+    }
+    for kept in [
+        "DeployStateMachine",
+        "MonitoringPipeline",
+        "MonitoringSchedule1",
+    ] {
+        assert!(prod["Resources"].get(kept).is_some(), "prod lacks {kept}");
+    }
+    let dashboard = prod["Resources"]["Dashboard"]["Properties"]["DashboardBody"].to_string();
+    assert!(
+        !dashboard.contains("skin-lesion-prod-pipeline"),
+        "{dashboard}"
+    );
     for alarm in ["DataDriftEmbeddingDriftAlarm", "ModelQualityAlarm"] {
         assert_eq!(
             prod["Resources"][alarm]["Properties"]["AlarmActions"],

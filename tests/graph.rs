@@ -21,7 +21,9 @@ fn compiled(example: &str) -> Compiled {
 
 /// The diagram of `kind` as `mlopsc graph` draws it, from the build's files.
 fn draw(kind: Kind, compiled: &Compiled) -> Graph {
-    emit::diagram(kind, &compiled.spec, &compiled.artifacts).expect("a diagram")
+    emit::diagram(kind, &compiled.spec, &compiled.artifacts)
+        .expect("a diagram")
+        .expect("the system has this diagram")
 }
 
 #[test]
@@ -99,6 +101,37 @@ fn the_command_prints_the_diagram_and_reports_spec_errors() {
     assert_eq!(bad.code, 1);
     assert_eq!(bad.stdout, "");
     assert!(bad.stderr.starts_with("S001\n"), "{}", bad.stderr);
+}
+
+/// An environment that deploys from a central registry (the flagship's prod) trains nothing:
+/// its monitoring loop ends in notifications, not in a retraining, and it has no pipeline
+/// diagram, which `mlopsc graph` says with exit 2.
+#[test]
+fn a_consuming_environment_draws_a_loop_that_notifies_and_no_pipeline() {
+    let monitoring = run(
+        &[
+            "graph",
+            "examples/skin-lesion/mlops.yaml",
+            "--env",
+            "prod",
+            "--kind",
+            "monitoring",
+        ],
+        b"",
+    );
+    assert_eq!(monitoring.code, 0, "{}", monitoring.stderr);
+    insta::assert_snapshot!("skin-lesion-prod-monitoring-mermaid", monitoring.stdout);
+    for absent in ["retraining", "trigger", "pipeline<br/>"] {
+        assert!(!monitoring.stdout.contains(absent), "{absent}");
+    }
+
+    let pipeline = run(
+        &["graph", "examples/skin-lesion/mlops.yaml", "--env", "prod"],
+        b"",
+    );
+    assert_eq!(pipeline.code, 2, "{}", pipeline.stderr);
+    assert_eq!(pipeline.stdout, "");
+    insta::assert_snapshot!("skin-lesion-prod-pipeline-refused", pipeline.stderr);
 }
 
 /// `build` writes each diagram to `diagrams/<kind>.mmd` and `diagrams/<kind>.svg` exactly

@@ -1018,6 +1018,30 @@ fn an_unknown_or_mistyped_param_is_a_usage_error() {
     assert_eq!(without_local.code, 2, "--local is required");
 }
 
+/// A consuming environment (`modelsFrom`) has no training pipeline to run: a usage error that
+/// names the registry it deploys from, before anything is downloaded or run.
+#[test]
+fn a_consuming_environment_has_no_training_pipeline_to_run() {
+    let spec = examples().join("skin-lesion/mlops.yaml");
+    let tmp = tempfile::tempdir().unwrap();
+    let workdir = tmp.path().to_str().unwrap();
+    let output = mlopsc(&[
+        "run",
+        "--local",
+        spec.to_str().unwrap(),
+        "--env",
+        "prod",
+        "--workdir",
+        workdir,
+    ]);
+    assert_eq!(output.code, 2, "{}", output.stderr);
+    insta::assert_snapshot!("consumer_trains_nothing", output.stderr);
+    assert!(
+        std::fs::read_dir(tmp.path()).unwrap().next().is_none(),
+        "nothing is written to the workdir"
+    );
+}
+
 /// A first `run --local` without `--data` finds none of the spec's data: the error names the
 /// empty prefix, and the help the exact flag that fills it. The download comes before any
 /// step code runs, so the interpreter only has to exist.

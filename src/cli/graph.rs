@@ -30,9 +30,17 @@ pub(super) fn graph_command(
         }
     };
     match crate::emit::diagram(kind, &compiled.spec, &compiled.artifacts) {
-        Ok(graph) => {
+        Ok(Some(graph)) => {
             let _ = io.stdout.write_all(graph.render(format).as_bytes());
             exit::OK
+        }
+        Ok(None) => {
+            let _ = writeln!(
+                io.stderr,
+                "error: {} has no training pipeline to draw: it deploys the packages of a central registry\nhelp: draw the pipeline where that registry's models are trained (with `modelsFrom`, the environment it names)",
+                compiled.system.project
+            );
+            exit::USAGE_OR_IO
         }
         Err(err) => {
             let _ = writeln!(io.stderr, "internal error: {err}");

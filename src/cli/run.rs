@@ -43,6 +43,16 @@ pub(super) fn run_command(args: RunArgs, io: &mut Io) -> u8 {
         );
         return exit::USAGE_OR_IO;
     }
+    if which == crate::local::Which::Training
+        && let Some(central) = &compiled.system.registry.central
+    {
+        let _ = writeln!(
+            io.stderr,
+            "error: {} trains nothing: it deploys the packages of the central registry {}\nhelp: run the training pipeline where that registry's models are trained (with `modelsFrom`, the environment it names); `--pipeline monitoring` runs this system's monitoring",
+            compiled.system.project, central.group_arn
+        );
+        return exit::USAGE_OR_IO;
+    }
     let pipeline = match crate::local::Pipeline::from_compiled(&compiled, which) {
         Ok(pipeline) => pipeline,
         Err(err) => {

@@ -47,49 +47,52 @@ pub fn estimate(system: &System, assumptions: &CostAssumptions) -> Estimate {
         .map(|s| runs_per_month(s))
         .fold(0.0, |sum, runs| sum + runs);
     let runs = scheduled + assumptions.triggered_runs_per_month;
-    lines.job(
-        "preprocessing",
-        &system.preprocess.job,
-        runs * assumptions.preprocessing_minutes,
-        1.0,
-    );
-    let spot = if system.training.spot.is_some() {
-        1.0 - prices::SPOT_DISCOUNT
-    } else {
-        1.0
-    };
-    let training_name = if system.training.spot.is_some() {
-        format!("training (spot, -{:.0}%)", prices::SPOT_DISCOUNT * 100.0)
-    } else {
-        "training".to_string()
-    };
-    lines.job(
-        &training_name,
-        &system.training.job,
-        runs * assumptions.training_minutes,
-        spot,
-    );
-    lines.job(
-        "evaluation",
-        &system.evaluation.job,
-        runs * assumptions.evaluation_minutes,
-        1.0,
-    );
-    if let Some(monitoring) = &system.image_monitoring {
+    // A consuming environment trains nothing: its runs are the owning environment's cost.
+    if let Some(pipeline) = &system.training_pipeline {
         lines.job(
-            "drift baseline",
-            &monitoring.baseline_job,
-            runs * assumptions.baseline_minutes,
+            "preprocessing",
+            &pipeline.preprocess.job,
+            runs * assumptions.preprocessing_minutes,
             1.0,
         );
-    }
-    for step in &system.custom_steps {
+        let spot = if pipeline.training.spot.is_some() {
+            1.0 - prices::SPOT_DISCOUNT
+        } else {
+            1.0
+        };
+        let training_name = if pipeline.training.spot.is_some() {
+            format!("training (spot, -{:.0}%)", prices::SPOT_DISCOUNT * 100.0)
+        } else {
+            "training".to_string()
+        };
         lines.job(
-            &format!("custom step {} ({:?})", step.name, step.kind).to_lowercase(),
-            &step.job,
-            runs * assumptions.custom_step_minutes,
+            &training_name,
+            &pipeline.training.job,
+            runs * assumptions.training_minutes,
+            spot,
+        );
+        lines.job(
+            "evaluation",
+            &pipeline.evaluation.job,
+            runs * assumptions.evaluation_minutes,
             1.0,
         );
+        if let Some(monitoring) = &system.image_monitoring {
+            lines.job(
+                "drift baseline",
+                &monitoring.baseline_job,
+                runs * assumptions.baseline_minutes,
+                1.0,
+            );
+        }
+        for step in &pipeline.custom_steps {
+            lines.job(
+                &format!("custom step {} ({:?})", step.name, step.kind).to_lowercase(),
+                &step.job,
+                runs * assumptions.custom_step_minutes,
+                1.0,
+            );
+        }
     }
     if let Some(endpoint) = &system.endpoint {
         let instances = endpoint
@@ -129,7 +132,10 @@ pub fn estimate(system: &System, assumptions: &CostAssumptions) -> Estimate {
             1.0,
         );
     }
-    storage(system, assumptions, &mut lines);
+    // The dataset the runs read; a system that trains nothing stores none.
+    if system.training_pipeline.is_some() {
+        storage(system, assumptions, &mut lines);
+    }
     let total = lines.items.iter().fold(0.0, |sum, item| sum + item.monthly);
     Estimate {
         project: system.project.clone(),
@@ -138,12 +144,18 @@ pub fn estimate(system: &System, assumptions: &CostAssumptions) -> Estimate {
         unpriced: lines.unpriced,
         prices: prices::SOURCE,
         assumptions: vec![
-            format!(
-                "assumed {} pipeline runs a month ({} scheduled, {} triggered)",
-                round(runs, 3),
-                round(scheduled, 3),
-                round(assumptions.triggered_runs_per_month, 3)
-            ),
+            match &system.registry.central {
+                None => format!(
+                    "assumed {} pipeline runs a month ({} scheduled, {} triggered)",
+                    round(runs, 3),
+                    round(scheduled, 3),
+                    round(assumptions.triggered_runs_per_month, 3)
+                ),
+                Some(central) => format!(
+                    "no pipeline runs: the models are trained where they are registered, {}",
+                    central.group_arn
+                ),
+            },
             format!(
                 "assumed minutes per job: preprocessing {}, training {}, evaluation {}, baseline {}, custom step {}, monitoring {}",
                 assumptions.preprocessing_minutes,

@@ -138,6 +138,9 @@ codes! {
     R004,
     /// An environment takes its models from an environment in another region.
     R005,
+    /// An override of an environment that takes its models from another: a training setting
+    /// where nothing is trained (a warning).
+    R006,
     /// A role of the generated template would be denied a request the system makes: a bug
     /// in mlopsc, found by the static access check before anything is written.
     A001,

@@ -80,12 +80,18 @@ pub struct Graph {
 }
 
 /// Draws `kind` from the spec and the documents it reads, as values rather than a compiled
-/// build: `emit` draws the diagrams into the build, so this module sits below it.
-pub fn draw(kind: Kind, spec: &crate::spec::Spec, definition: &Value, template: &Value) -> Graph {
+/// build: `emit` draws the diagrams into the build, so this module sits below it. A system
+/// without a training pipeline (`definition` is `None`) has no pipeline diagram.
+pub fn draw(
+    kind: Kind,
+    spec: &crate::spec::Spec,
+    definition: Option<&Value>,
+    template: &Value,
+) -> Option<Graph> {
     match kind {
-        Kind::Monitoring => monitoring(spec),
-        Kind::Pipeline => pipeline(definition),
-        Kind::Architecture => architecture(template),
+        Kind::Monitoring => Some(monitoring(spec)),
+        Kind::Pipeline => definition.map(pipeline),
+        Kind::Architecture => Some(architecture(template)),
     }
 }
 
@@ -207,40 +213,65 @@ pub fn monitoring(spec: &crate::spec::Spec) -> Graph {
         name: "monitoring",
         ..Graph::default()
     };
-    let retraining = graph.add(
-        vec!["retraining".into(), "Step Functions state machine".into()],
-        Shape::Box,
-    );
-    let pipeline = graph.add(
-        vec![
-            "pipeline".into(),
-            "preprocess, train, evaluate, quality gates".into(),
-        ],
-        Shape::Box,
-    );
-    let registry = graph.add(
-        vec![
-            format!("model registry {}", spec.registry.model_package_group),
-            format!("approval: {}", yaml_name(spec.registry.approval)),
-        ],
-        Shape::Box,
-    );
-    graph.edges.insert((retraining, pipeline, Line::Solid));
-    graph
-        .edges
-        .insert((pipeline, registry, Line::Labelled("gates pass".into())));
-    let triggers = spec
-        .retraining
-        .as_ref()
-        .map(|r| r.triggers.as_slice())
-        .unwrap_or_default();
+    // A system that deploys from a central registry trains nothing: its packages come from
+    // that registry, and its alarms notify instead of starting a retraining.
+    let (registry, retraining) = match &spec.registry.central {
+        Some(central) => {
+            let registry = graph.add(
+                vec!["central model registry".into(), central.group_arn.clone()],
+                Shape::Box,
+            );
+            (registry, None)
+        }
+        None => {
+            let retraining = graph.add(
+                vec!["retraining".into(), "Step Functions state machine".into()],
+                Shape::Box,
+            );
+            let pipeline = graph.add(
+                vec![
+                    "pipeline".into(),
+                    "preprocess, train, evaluate, quality gates".into(),
+                ],
+                Shape::Box,
+            );
+            let registry = graph.add(
+                vec![
+                    format!("model registry {}", spec.registry.model_package_group),
+                    format!("approval: {}", yaml_name(spec.registry.approval)),
+                ],
+                Shape::Box,
+            );
+            graph.edges.insert((retraining, pipeline, Line::Solid));
+            graph
+                .edges
+                .insert((pipeline, registry, Line::Labelled("gates pass".into())));
+            (registry, Some(retraining))
+        }
+    };
+    let triggers = match (&spec.retraining, retraining) {
+        (Some(r), Some(_)) => r.triggers.as_slice(),
+        _ => &[],
+    };
     let has = |kind: TriggerKind| triggers.iter().any(|t| t.kind == kind);
-    let trigger = |graph: &mut Graph, from: usize, kind: TriggerKind| {
-        if has(kind) {
+    let mut notifications = None;
+    // An alarm's edge: to the retraining machine when its trigger is declared, or to the
+    // notifications of a system that retrains nothing.
+    let mut trigger = |graph: &mut Graph, from: usize, kind: TriggerKind| match retraining {
+        Some(retraining) if has(kind) => {
             let label = format!("{} trigger", yaml_name(kind));
             graph
                 .edges
                 .insert((from, retraining, Line::Labelled(label)));
+        }
+        Some(_) => {}
+        None => {
+            let to = *notifications.get_or_insert_with(|| {
+                graph.add(vec!["notifications".into(), "SNS topic".into()], Shape::Box)
+            });
+            graph
+                .edges
+                .insert((from, to, Line::Labelled("notifies".into())));
         }
     };
     for t in triggers {
@@ -263,11 +294,14 @@ pub fn monitoring(spec: &crate::spec::Spec) -> Graph {
             vec![format!("endpoint {}", deployment.endpoint_name)],
             Shape::Box,
         );
-        graph.edges.insert((
-            registry,
-            endpoint,
-            Line::Labelled("approved package: the deploy state machine".into()),
-        ));
+        let deploys = if retraining.is_some() {
+            "approved package: the deploy state machine"
+        } else {
+            "promoted package (started by hand): the deploy state machine"
+        };
+        graph
+            .edges
+            .insert((registry, endpoint, Line::Labelled(deploys.into())));
         let capture = deployment.data_capture.as_ref().map(|capture| {
             let node = graph.add(
                 vec![

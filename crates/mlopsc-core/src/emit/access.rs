@@ -979,10 +979,12 @@ fn state_machine_requests(names: &Names, requests: &mut Vec<Request>) {
                 let named =
                     |key: &str| sample(&states, &parameters[key], &parameters[format!("{key}.$")]);
                 let resource = match call {
-                    "describeModelPackage" => sagemaker(&format!(
-                        "model-package/{}/{RUNTIME}",
-                        package_group(names).unwrap_or(RUNTIME.into())
-                    )),
+                    "describeModelPackage" => match package_group(names) {
+                        Some(group) => sagemaker(&format!("model-package/{group}/{RUNTIME}")),
+                        // A template without a group of its own deploys another account's
+                        // packages: the cross-account check decides that call on both sides.
+                        None => continue,
+                    },
                     "createModel" => {
                         if let Some(passed) = parameters["ExecutionRoleArn"].as_str() {
                             push("iam:PassRole", passed.to_string());

@@ -148,13 +148,14 @@ pub const PROJECT_TAG: &str = "mlopsc:project";
 ///
 /// `pipeline` and `state_machine` are embedded as text: the pipeline through `Fn::Sub` for
 /// its `${KmsKeyArn}`/`${ExecutionRoleArn}` placeholders, the state machine as
-/// `DefinitionString` with `DefinitionSubstitutions` so linters can read it.
+/// `DefinitionString` with `DefinitionSubstitutions` so linters can read it. Both are `None`
+/// for a system that trains nothing ([`System::training_pipeline`]).
 /// `support` holds the bytes of the [`support_objects`]: the template refers to each by
 /// its content-hash key ([`super::support_key`]).
 pub fn template(
     system: &System,
-    pipeline: &Value,
-    state_machine: &Value,
+    pipeline: Option<&Value>,
+    state_machine: Option<&Value>,
     deploy_machine: Option<&Value>,
     dashboard: &Value,
     support: &BTreeMap<String, Vec<u8>>,
@@ -400,13 +401,15 @@ pub(crate) fn suppressions(cfn_lint: &[(&str, &str)], checkov: &[(&str, &str)]) 
 /// `arn:…:ecr:<region>:<account>:repository/<name>` of every image the system pulls, and
 /// the repositories the stack creates (those in the stack's own account), sorted.
 pub(crate) fn images(system: &System) -> Vec<Image> {
-    let mut uris: Vec<&str> = vec![
-        &system.preprocess.image_uri,
-        &system.training.image_uri,
-        &system.evaluation.image_uri,
-        &system.registry.inference_image_uri,
-    ];
-    uris.extend(system.custom_steps.iter().map(|s| s.image_uri.as_str()));
+    let mut uris: Vec<&str> = vec![&system.registry.inference_image_uri];
+    if let Some(pipeline) = &system.training_pipeline {
+        uris.extend([
+            pipeline.preprocess.image_uri.as_str(),
+            &pipeline.training.image_uri,
+            &pipeline.evaluation.image_uri,
+        ]);
+        uris.extend(pipeline.custom_steps.iter().map(|s| s.image_uri.as_str()));
+    }
     if let Some(d) = &system.data_drift {
         uris.push(&d.image_uri);
     }

@@ -71,8 +71,9 @@ const OVERVIEW: &str = "overview";
 
 fn overview_markdown(system: &System) -> Result<String, String> {
     let gates: Vec<Value> = system
-        .gates
+        .training_pipeline
         .iter()
+        .flat_map(|p| &p.gates)
         .map(|g| json!({"metric": g.label(), "comparator": g.comparator.name(), "threshold": g.threshold}))
         .collect();
     let mut monitors = Vec::new();
@@ -178,6 +179,8 @@ fn metrics(
 
 fn widgets(system: &System, widget: Widget) -> Vec<Value> {
     match widget {
+        // A consuming environment runs no pipeline: its models are trained in the owning one.
+        Widget::PipelineExecutions if system.training_pipeline.is_none() => Vec::new(),
         Widget::PipelineExecutions => {
             let series: Vec<Value> = ["ExecutionStarted", "ExecutionSucceeded", "ExecutionFailed"]
                 .iter()
@@ -199,8 +202,11 @@ fn widgets(system: &System, widget: Widget) -> Vec<Value> {
             )]
         }
         Widget::Training => {
+            let Some(pipeline) = &system.training_pipeline else {
+                return Vec::new();
+            };
             let mut names = vec!["CPUUtilization", "MemoryUtilization"];
-            if system.training.uses_gpu {
+            if pipeline.training.uses_gpu {
                 names.extend(["GPUUtilization", "GPUMemoryUtilization"]);
             }
             let series: Vec<Value> = names

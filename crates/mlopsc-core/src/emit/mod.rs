@@ -313,7 +313,8 @@ pub fn emit_sharing(
 struct Built {
     out: Artifacts,
     template: Arc<Value>,
-    diagrams: [RenderedFiles; 3],
+    /// One per diagram the system has: a system that trains nothing has no pipeline diagram.
+    diagrams: Vec<RenderedFiles>,
 }
 
 /// Builds every artifact but the template's YAML, handing the template to `handover` to be
@@ -324,12 +325,21 @@ fn emit_handing_over_template(
     rendered: &Rendered,
     handover: &mut Handover<'_, Arc<Value>, Result<Vec<u8>, EmitError>>,
 ) -> Result<Built, EmitFailure> {
-    let definition = sagemaker::definition(system);
-    definition.check().map_err(|m| fail(PIPELINE, m))?;
-    let pipeline = definition.to_value();
-    let machine = stepfunctions::state_machine(system).map_err(|m| fail(STATE_MACHINE, m))?;
-    stepfunctions::check(&machine).map_err(|m| fail(STATE_MACHINE, m))?;
-    let state_machine = machine.to_json().map_err(|m| fail(STATE_MACHINE, m))?;
+    let pipeline = match sagemaker::definition(system) {
+        Some(definition) => {
+            definition.check().map_err(|m| fail(PIPELINE, m))?;
+            Some(definition.to_value())
+        }
+        None => None,
+    };
+    let state_machine = match stepfunctions::state_machine(system) {
+        Some(machine) => {
+            let machine = machine.map_err(|m| fail(STATE_MACHINE, m))?;
+            stepfunctions::check(&machine).map_err(|m| fail(STATE_MACHINE, m))?;
+            Some(machine.to_json().map_err(|m| fail(STATE_MACHINE, m))?)
+        }
+        None => None,
+    };
     let dashboard = dashboard::body(system).map_err(|m| fail(DASHBOARD, m))?;
     let monitoring = match sagemaker::monitoring_definition(system) {
         Some(definition) => {
@@ -356,8 +366,8 @@ fn emit_handing_over_template(
     }
     let template = cloudformation::template(
         system,
-        &pipeline,
-        &state_machine,
+        pipeline.as_ref(),
+        state_machine.as_ref(),
         deploy_machine.as_ref(),
         &dashboard,
         &support,
@@ -370,8 +380,8 @@ fn emit_handing_over_template(
     // definitions here rather than before the hand-over takes them off the compile's path.
     access::verify(&template)?;
     let json_files = [
-        (PIPELINE, Some(&pipeline)),
-        (STATE_MACHINE, Some(&state_machine)),
+        (PIPELINE, pipeline.as_ref()),
+        (STATE_MACHINE, state_machine.as_ref()),
         (DASHBOARD, Some(&dashboard)),
         (MONITORING_PIPELINE, monitoring.as_ref()),
         (DEPLOY_STATE_MACHINE, deploy_machine.as_ref()),
@@ -381,8 +391,13 @@ fn emit_handing_over_template(
             out.insert(declared, check::json_text(declared.path, value)?);
         }
     }
-    let draw = |kind| rendered.files(kind, graph::draw(kind, spec, &pipeline, &template));
-    let diagrams = [Kind::Architecture, Kind::Pipeline, Kind::Monitoring].map(draw);
+    let diagrams = [Kind::Architecture, Kind::Pipeline, Kind::Monitoring]
+        .into_iter()
+        .filter_map(|kind| {
+            let diagram = graph::draw(kind, spec, pipeline.as_ref(), &template)?;
+            Some(rendered.files(kind, diagram))
+        })
+        .collect();
     Ok(Built {
         out,
         template,
@@ -391,19 +406,26 @@ fn emit_handing_over_template(
 }
 
 /// The diagram of `kind` drawn from a build's files, as [`emit`] draws it from the values:
-/// for `mlopsc graph`, which renders it in any format.
-pub fn diagram(kind: Kind, spec: &Spec, artifacts: &Artifacts) -> Result<Graph, String> {
+/// for `mlopsc graph`, which renders it in any format. `None` for the pipeline diagram of a
+/// system without a training pipeline.
+pub fn diagram(kind: Kind, spec: &Spec, artifacts: &Artifacts) -> Result<Option<Graph>, String> {
     let read = |declared: Declared| {
         artifacts
             .get(declared.path)
             .ok_or_else(|| format!("the build has no {}", declared.path))
     };
-    let definition: Value = serde_json::from_slice(read(PIPELINE)?)
-        .map_err(|err| format!("{} is not JSON: {err}", PIPELINE.path))?;
+    // A system that trains nothing has no pipeline.json, and so no pipeline diagram.
+    let definition: Option<Value> = match artifacts.get(PIPELINE.path) {
+        Some(bytes) => Some(
+            serde_json::from_slice(bytes)
+                .map_err(|err| format!("{} is not JSON: {err}", PIPELINE.path))?,
+        ),
+        None => None,
+    };
     let template = Document::parse(&String::from_utf8_lossy(read(TEMPLATE)?))
         .map_err(|err| format!("{} does not parse: {err:?}", TEMPLATE.path))?
         .to_json();
-    Ok(graph::draw(kind, spec, &definition, &template))
+    Ok(graph::draw(kind, spec, definition.as_ref(), &template))
 }
 
 fn fail(artifact: Declared, message: String) -> EmitError {

@@ -23,7 +23,7 @@ use definition::{
 };
 
 use crate::catalog::{self, Use};
-use crate::ir::{CustomStep, ImageMonitoring, Job, Kms, System, steps};
+use crate::ir::{CustomStep, ImageMonitoring, Job, Kms, System, TrainingPipeline, steps};
 use crate::spec::{Comparator, DataFormat, Distribution, Framework, StepKind};
 
 /// Where preprocess writes its splits in the data bucket; the execution role may write there.
@@ -80,21 +80,30 @@ pub fn monitoring_pipeline(system: &System) -> Option<Value> {
     monitoring_definition(system).map(|d| d.to_value())
 }
 
-/// The pipeline definition.
-pub fn definition(system: &System) -> PipelineDefinition {
+/// The training pipeline's definition, for a system that trains its models.
+pub fn definition(system: &System) -> Option<PipelineDefinition> {
+    let pipeline = system.training_pipeline.as_ref()?;
     let emitter = Emitter::new(system);
-    let (parameters, declared) = TrainingParameters::declare(system);
-    let (preprocess, splits) = emitter.preprocess(&declared);
-    let (train, trained) = emitter.train(&declared, &splits);
-    let (evaluate, evaluation, report) = emitter.evaluate(&declared, &trained, &splits.test);
+    let (parameters, declared) = TrainingParameters::declare(system, pipeline);
+    let (preprocess, splits) = emitter.preprocess(pipeline, &declared);
+    let (train, trained) = emitter.train(pipeline, &declared, &splits);
+    let (evaluate, evaluation, report) =
+        emitter.evaluate(pipeline, &declared, &trained, &splits.test);
     let baseline = system
         .image_monitoring
         .as_ref()
         .zip(declared.baseline.as_ref())
         .map(|(monitoring, instance_type)| {
-            emitter.baseline(monitoring, instance_type, &trained, &splits.validation)
+            emitter.baseline(
+                pipeline,
+                monitoring,
+                instance_type,
+                &trained,
+                &splits.validation,
+            )
         });
     let gate = emitter.quality_gate(
+        pipeline,
         &declared,
         &trained,
         &evaluation,
@@ -105,10 +114,10 @@ pub fn definition(system: &System) -> PipelineDefinition {
     // After the gate in the list only: it runs beside evaluate, once train is done, and
     // register (inside the gate) waits for it through its output.
     steps.extend(baseline.map(|(step, _)| step));
-    for (step, instance_type) in system.custom_steps.iter().zip(&declared.custom) {
-        steps.extend(emitter.custom(step, instance_type, &trained, &splits));
+    for (step, instance_type) in pipeline.custom_steps.iter().zip(&declared.custom) {
+        steps.extend(emitter.custom(pipeline, step, instance_type, &trained, &splits));
     }
-    PipelineDefinition { parameters, steps }
+    Some(PipelineDefinition { parameters, steps })
 }
 
 /// The monitoring pipeline `<project>-monitoring`, when the spec monitors images: one step
@@ -154,7 +163,7 @@ struct TrainingParameters {
 }
 
 impl TrainingParameters {
-    fn declare(system: &System) -> (Parameters, TrainingParameters) {
+    fn declare(system: &System, pipeline: &TrainingPipeline) -> (Parameters, TrainingParameters) {
         let mut parameters = Parameters::default();
         let sources = system
             .data_sources
@@ -162,16 +171,16 @@ impl TrainingParameters {
             .map(|s| parameters.string(&s.parameter, &s.uri))
             .collect();
         let preprocess =
-            instance_type_parameter(&mut parameters, &system.preprocess.job, Use::Processing);
+            instance_type_parameter(&mut parameters, &pipeline.preprocess.job, Use::Processing);
         let training =
-            instance_type_parameter(&mut parameters, &system.training.job, Use::Training);
+            instance_type_parameter(&mut parameters, &pipeline.training.job, Use::Training);
         let evaluation =
-            instance_type_parameter(&mut parameters, &system.evaluation.job, Use::Processing);
+            instance_type_parameter(&mut parameters, &pipeline.evaluation.job, Use::Processing);
         let baseline = system
             .image_monitoring
             .as_ref()
             .map(|m| instance_type_parameter(&mut parameters, &m.baseline_job, Use::Processing));
-        let custom = system
+        let custom = pipeline
             .custom_steps
             .iter()
             .map(|s| {
@@ -183,7 +192,7 @@ impl TrainingParameters {
                 instance_type_parameter(&mut parameters, &s.job, usage)
             })
             .collect();
-        let gates = system
+        let gates = pipeline
             .gates
             .iter()
             .map(|g| parameters.float(&g.parameter, g.threshold))
@@ -344,9 +353,13 @@ impl<'a> Emitter<'a> {
         })
     }
 
-    fn preprocess(&self, parameters: &TrainingParameters) -> (Step, Splits) {
+    fn preprocess(
+        &self,
+        pipeline: &TrainingPipeline,
+        parameters: &TrainingParameters,
+    ) -> (Step, Splits) {
         let system = self.system;
-        let p = &system.preprocess;
+        let p = &pipeline.preprocess;
         let (train, validation, test) = p.split;
         let mut arguments = vec![
             "--train-ratio".to_string(),
@@ -478,8 +491,13 @@ impl<'a> Emitter<'a> {
         })
     }
 
-    fn train(&self, parameters: &TrainingParameters, splits: &Splits) -> (Step, Trained) {
-        let t = &self.system.training;
+    fn train(
+        &self,
+        pipeline: &TrainingPipeline,
+        parameters: &TrainingParameters,
+        splits: &Splits,
+    ) -> (Step, Trained) {
+        let t = &pipeline.training;
         let mut hyperparameters: BTreeMap<String, String> = t
             .hyperparameters
             .iter()
@@ -527,11 +545,12 @@ impl<'a> Emitter<'a> {
 
     fn evaluate(
         &self,
+        pipeline: &TrainingPipeline,
         parameters: &TrainingParameters,
         trained: &Trained,
         test: &Output,
     ) -> (Step, Output, PropertyFile) {
-        let e = &self.system.evaluation;
+        let e = &pipeline.evaluation;
         let metrics: Vec<&str> = e.metrics.iter().map(|m| m.name()).collect();
         let average = serde_json::to_value(e.average)
             .ok()
@@ -543,7 +562,7 @@ impl<'a> Emitter<'a> {
             "--average".into(),
             average,
             "--framework".into(),
-            framework_name(self.system.training.framework).into(),
+            framework_name(pipeline.training.framework).into(),
         ];
         let output = ProcessingOutput {
             name: "evaluation".into(),
@@ -576,6 +595,7 @@ impl<'a> Emitter<'a> {
     /// (docs/monitoring.md), stored with the model package.
     fn baseline(
         &self,
+        pipeline: &TrainingPipeline,
         monitoring: &ImageMonitoring,
         instance_type: &Parameter,
         trained: &Trained,
@@ -601,7 +621,7 @@ impl<'a> Emitter<'a> {
         let job = ProcessingJob {
             job: &monitoring.baseline_job,
             instance_type,
-            image: &self.system.evaluation.image_uri,
+            image: &pipeline.evaluation.image_uri,
             script: &monitoring.baseline_script,
             arguments: vec!["--sample-size".to_string(), BASELINE_SAMPLE.to_string()],
             inputs,
@@ -701,13 +721,14 @@ impl<'a> Emitter<'a> {
 
     fn quality_gate(
         &self,
+        pipeline: &TrainingPipeline,
         parameters: &TrainingParameters,
         trained: &Trained,
         evaluation: &Output,
         report: &PropertyFile,
         baseline: Option<&Output>,
     ) -> Step {
-        let gates: Vec<_> = self.system.gates.iter().zip(&parameters.gates).collect();
+        let gates: Vec<_> = pipeline.gates.iter().zip(&parameters.gates).collect();
         // The gate's value in the evaluation report: `metrics.<name>.value`, or
         // `perClass.<class>.<name>.value` for one class.
         let metric_value = |gate: &crate::ir::Gate| report.json_get(&gate.report_path());
@@ -791,6 +812,7 @@ impl<'a> Emitter<'a> {
     /// A custom step (and, for a batch transform, the model it runs).
     fn custom(
         &self,
+        pipeline: &TrainingPipeline,
         step: &CustomStep,
         instance_type: &Parameter,
         trained: &Trained,
@@ -835,7 +857,7 @@ impl<'a> Emitter<'a> {
                     instance_type,
                     image: &step.image_uri,
                     hyperparameters,
-                    max_runtime: self.system.training.max_runtime_seconds,
+                    max_runtime: pipeline.training.max_runtime_seconds,
                     output: &output,
                 };
                 let (built, _) = Step::training(&step.name, self.training_job(job, splits));

@@ -18,7 +18,7 @@ use self::asl::{
     Retrier, State, StateMachine, StateName, Succeed, Task, Wait,
 };
 use crate::emit::sagemaker::DATA_VERSION_PARAMETER;
-use crate::ir::System;
+use crate::ir::{System, TrainingPipeline};
 
 /// The `${Name}` placeholders in the definition. CloudFormation fills them through
 /// `DefinitionSubstitutions`; only it knows the topic's ARN.
@@ -72,13 +72,15 @@ struct Polling {
 
 impl Polling {
     /// The training job's hard limit (spot wait included) plus an allowance per other stage.
-    fn for_system(system: &System) -> Polling {
-        let training = system
+    fn for_pipeline(pipeline: &TrainingPipeline) -> Polling {
+        let training = pipeline
             .training
             .spot
             .as_ref()
-            .map_or(system.training.max_runtime_seconds, |s| s.max_wait_seconds);
-        Polling::new(training, system.custom_steps.len())
+            .map_or(pipeline.training.max_runtime_seconds, |s| {
+                s.max_wait_seconds
+            });
+        Polling::new(training, pipeline.custom_steps.len())
     }
 
     fn new(training_seconds: u32, custom_steps: usize) -> Polling {
@@ -324,9 +326,18 @@ impl Outcome {
     }
 }
 
-/// The state machine definition in Amazon States Language.
-pub fn state_machine(system: &System) -> Result<StateMachine, String> {
-    let polling = Polling::for_system(system);
+/// The state machine definition in Amazon States Language, for a system with a training
+/// pipeline to run.
+pub fn state_machine(system: &System) -> Option<Result<StateMachine, String>> {
+    let pipeline = system.training_pipeline.as_ref()?;
+    Some(retraining_machine(system, pipeline))
+}
+
+fn retraining_machine(
+    system: &System,
+    pipeline: &TrainingPipeline,
+) -> Result<StateMachine, String> {
+    let polling = Polling::for_pipeline(pipeline);
     let mut asl = Builder::new();
     let has_parameters = asl.declare("HasPipelineParameters");
     let with_requested = asl.declare("WithRequestedParameters");

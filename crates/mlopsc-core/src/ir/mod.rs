@@ -36,10 +36,11 @@ pub struct System {
     /// Processing jobs install the code's `requirements.txt` first.
     pub code_requirements: bool,
     pub data_sources: Vec<DataSource>,
-    pub preprocess: Preprocess,
-    pub training: Training,
-    pub evaluation: Evaluation,
-    pub gates: Vec<Gate>,
+    /// The training pipeline; `None` for a system that deploys from a central registry
+    /// (`registry.central`, which `modelsFrom` sets): its models are trained, gated and
+    /// registered where that registry is, so it has no pipeline, package group or
+    /// retraining machine of its own.
+    pub training_pipeline: Option<TrainingPipeline>,
     pub registry: Registry,
     pub endpoint: Option<Endpoint>,
     /// Model Monitor's data-quality job (tabular monitoring only).
@@ -56,6 +57,16 @@ pub struct System {
     pub retraining: Option<Retraining>,
     pub alarms: Vec<Alarm>,
     pub dashboard_widgets: Vec<Widget>,
+}
+
+/// The training pipeline's steps: preprocessing, training, evaluation, the quality gates
+/// and the user's own steps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainingPipeline {
+    pub preprocess: Preprocess,
+    pub training: Training,
+    pub evaluation: Evaluation,
+    pub gates: Vec<Gate>,
     /// Custom steps in an order where every step follows its dependencies.
     pub custom_steps: Vec<CustomStep>,
 }
@@ -577,11 +588,13 @@ pub fn resolve(spec: &Spec, code: &StepCode) -> System {
             .iter()
             .map(pipeline::data_source)
             .collect(),
-        preprocess: pipeline::preprocess(spec, &images),
-        training: pipeline::training(spec, &images, &buckets),
-        evaluation: pipeline::evaluation(spec, &images),
-        gates: pipeline::gates(spec),
-        custom_steps: pipeline::custom_steps(spec, &images),
+        training_pipeline: spec.registry.central.is_none().then(|| TrainingPipeline {
+            preprocess: pipeline::preprocess(spec, &images),
+            training: pipeline::training(spec, &images, &buckets),
+            evaluation: pipeline::evaluation(spec, &images),
+            gates: pipeline::gates(spec),
+            custom_steps: pipeline::custom_steps(spec, &images),
+        }),
         registry: deployment::registry(spec, &images, endpoint.as_ref()),
         drift_baseline_uri: format!(
             "s3://{}/monitoring/baseline/statistics.json",

@@ -1,7 +1,7 @@
 //! What starts a retraining, what alarms, and what the dashboard shows.
 
 use super::{Alarm, DEFAULT_BATCH_WINDOW_SECONDS, NewData, Retraining, split_s3_uri};
-use crate::spec::{Spec, Trigger, TriggerKind, Widget};
+use crate::spec::{AlarmMetric, Spec, Trigger, TriggerKind, Widget};
 
 /// The retraining triggers and who hears about runs. An environment that deploys from
 /// another's registry (`modelsFrom`) keeps the notifications and drops every trigger: its
@@ -40,10 +40,21 @@ pub(super) fn retraining(spec: &Spec) -> Option<Retraining> {
     })
 }
 
+/// The spec's alarms. A consuming environment (`modelsFrom`) has no training pipeline or
+/// retraining machine, so their alarms (inherited from the base) watch nothing there and are
+/// left out.
 pub(super) fn alarms(spec: &Spec) -> Vec<Alarm> {
     let project = &spec.project.name;
+    let trains = spec.registry.central.is_none();
     spec.alarms
         .iter()
+        .filter(|a| {
+            trains
+                || !matches!(
+                    a.metric,
+                    AlarmMetric::PipelineExecutionFailed | AlarmMetric::RetrainingFailed
+                )
+        })
         .map(|a| Alarm {
             name: format!("{project}-{}", a.name),
             metric: a.metric,

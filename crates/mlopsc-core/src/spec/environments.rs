@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::yaml::{Document, Entry, Node, Span, Value};
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{Code, Diagnostic, Severity};
 use crate::suggest::did_you_mean;
 
 /// The top-level keys an environment may not override: the language version is the file's,
@@ -92,6 +92,11 @@ pub fn select(doc: &Document, name: &str) -> Option<Selected> {
         }
         overrides
     });
+    if environment.member("modelsFrom").is_some()
+        && let Some(overrides) = &overrides
+    {
+        ignored_training_overrides(name, overrides, &mut diagnostics);
+    }
     let mut root = merged(doc, environment, overrides.as_ref());
     if let Some(base_name) = member_mut(&mut root, "project").and_then(|p| member_mut(p, "name"))
         && let Value::String(base) = &base_name.value
@@ -117,6 +122,44 @@ pub fn select(doc: &Document, name: &str) -> Option<Selected> {
         },
         diagnostics,
     })
+}
+
+/// The sections only a training pipeline reads: an environment that deploys another's models
+/// (`modelsFrom`) trains nothing, so overriding them there changes nothing.
+const TRAINING_ONLY: &[&str] = &[
+    "preprocessing",
+    "training",
+    "evaluation",
+    "qualityGates",
+    "customSteps",
+];
+
+/// R006, a warning at each override of a consuming environment that only its training would
+/// read: it looks like a setting of that environment and is silently never used.
+fn ignored_training_overrides(name: &str, overrides: &Node, diagnostics: &mut Vec<Diagnostic>) {
+    let Value::Map(entries) = &overrides.value else {
+        return;
+    };
+    for entry in entries {
+        if !TRAINING_ONLY.contains(&entry.key.as_str()) {
+            continue;
+        }
+        let mut diagnostic = Diagnostic::error(
+            Code::R006,
+            entry.key_span,
+            format!(
+                "environment `{name}` overrides `{}`, but it takes its models from another environment and trains nothing",
+                entry.key
+            ),
+        )
+        .with_label("never used: no training pipeline here")
+        .with_help(format!(
+            "set `{}` in the environment named by `modelsFrom`, where the models are trained, and remove it here",
+            entry.key
+        ));
+        diagnostic.severity = Severity::Warning;
+        diagnostics.push(diagnostic);
+    }
 }
 
 /// Turns S001 (an unknown key) at a key of an environment's overrides into S006, which names

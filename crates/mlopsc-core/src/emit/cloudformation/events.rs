@@ -17,23 +17,25 @@ pub(super) fn state_machine_log_group(machine_name: &str) -> String {
 
 pub(super) fn add(
     t: &mut Template,
-    state_machine: &Value,
+    state_machine: Option<&Value>,
     deploy_machine: Option<&Value>,
     dashboard: &Value,
 ) {
     topic(t);
     let system = t.system;
-    machine(
-        t,
-        &Machine {
-            id: ids::STATE_MACHINE,
-            logs: ids::STATE_MACHINE_LOGS,
-            role: ids::STATE_MACHINE_ROLE,
-            name: &system.names.state_machine,
-            description: "The retraining state machine",
-        },
-        state_machine,
-    );
+    if let Some(state_machine) = state_machine {
+        machine(
+            t,
+            &Machine {
+                id: ids::STATE_MACHINE,
+                logs: ids::STATE_MACHINE_LOGS,
+                role: ids::STATE_MACHINE_ROLE,
+                name: &system.names.state_machine,
+                description: "The retraining state machine",
+            },
+            state_machine,
+        );
+    }
     if let Some(deploy_machine) = deploy_machine {
         super::iam::deploy_state_machine_role(t);
         machine(
@@ -47,7 +49,11 @@ pub(super) fn add(
             },
             deploy_machine,
         );
-        approval_rule(t);
+        // A consuming environment's packages are approved in another account, whose events
+        // stay there: it deploys when started with a package's ARN (docs/deployment-guide.md).
+        if system.training_pipeline.is_some() {
+            approval_rule(t);
+        }
     }
     let alarms = alarms(t.system);
     for alarm in &alarms {

@@ -7,14 +7,20 @@ use serde_json::{Value, json};
 use super::{Attribute, Image, LogicalId, Sub, Template, ids, suppressions};
 use crate::emit::sagemaker::{MODELS_PREFIX, PROCESSED_PREFIX};
 use crate::ir::BASELINES_PREFIX;
-use crate::ir::split_s3_uri;
+use crate::ir::{TrainingPipeline, split_s3_uri};
 use crate::spec::StepKind;
 
 pub(super) fn add(t: &mut Template) {
-    execution_role(t);
+    // A system that trains nothing runs no pipeline jobs and no retraining machine.
+    let pipeline = t.system.training_pipeline.as_ref();
+    if let Some(pipeline) = pipeline {
+        execution_role(t, pipeline);
+    }
     endpoint_role(t);
     monitoring_role(t);
-    state_machine_role(t);
+    if pipeline.is_some() {
+        state_machine_role(t);
+    }
 }
 
 /// One role of the stack: the service that assumes it, its one inline policy, and its ARN as
@@ -113,7 +119,7 @@ fn uri_arns(t: &Template, uri: &str) -> Vec<Value> {
 /// SageMaker runs the pipeline's jobs, the endpoint and the monitors with this role: it
 /// reads the data, writes models and pipeline artifacts, pulls exactly the images the
 /// system uses, and creates only jobs that pipelines name `pipelines-*`.
-fn execution_role(t: &mut Template) {
+fn execution_role(t: &mut Template, pipeline: &TrainingPipeline) {
     let system = t.system;
     let mut read: Vec<Value> = t.bucket_arns(&ids::DATA_BUCKET, "").to_vec();
     let external: Vec<&str> = system.data_sources.iter().map(|s| s.uri.as_str()).collect();
@@ -126,7 +132,7 @@ fn execution_role(t: &mut Template) {
     write.extend(t.bucket_arns(&ids::PIPELINE_BUCKET, ""));
     let processed = format!("s3://{}/{PROCESSED_PREFIX}", system.buckets.data);
     let mut extra_writes: Vec<&str> = vec![&processed];
-    if let Some(spot) = &system.training.spot {
+    if let Some(spot) = &pipeline.training.spot {
         extra_writes.push(&spot.checkpoint_uri);
     }
     for uri in extra_writes {
@@ -136,16 +142,16 @@ fn execution_role(t: &mut Template) {
     }
     // The pipeline's jobs pull these; the endpoint and the monitors pull theirs.
     let mut pulled: Vec<&str> = vec![
-        &system.preprocess.image_uri,
-        &system.training.image_uri,
-        &system.evaluation.image_uri,
+        &pipeline.preprocess.image_uri,
+        &pipeline.training.image_uri,
+        &pipeline.evaluation.image_uri,
     ];
-    pulled.extend(system.custom_steps.iter().map(|s| s.image_uri.as_str()));
+    pulled.extend(pipeline.custom_steps.iter().map(|s| s.image_uri.as_str()));
     let mut job_arns = vec![
         t.arn("sagemaker", "processing-job/pipelines-*"),
         t.arn("sagemaker", "training-job/pipelines-*"),
     ];
-    if system
+    if pipeline
         .custom_steps
         .iter()
         .any(|s| s.kind == StepKind::Transform)

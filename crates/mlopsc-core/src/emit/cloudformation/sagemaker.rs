@@ -15,9 +15,11 @@ const DATA_QUALITY_JOB: LogicalId = LogicalId::fixed("DataQualityJobDefinition")
 const MODEL_QUALITY_JOB: LogicalId = LogicalId::fixed("ModelQualityJobDefinition");
 pub use crate::ir::VARIANT;
 
-pub(super) fn add(t: &mut Template, pipeline: &Value) {
+pub(super) fn add(t: &mut Template, pipeline: Option<&Value>) {
     repositories(t);
-    registry_and_pipeline(t, pipeline);
+    if let Some(pipeline) = pipeline {
+        registry_and_pipeline(t, pipeline);
+    }
     if t.system.endpoint.is_some() {
         endpoint(t);
         monitoring(t);
