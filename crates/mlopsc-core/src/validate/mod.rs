@@ -482,11 +482,12 @@ mod tests {
             .filter(|p| {
                 p.file_name()
                     .and_then(|n| n.to_str())
-                    // R005 is found while merging environments, and V008 by compiling: not
-                    // by a rule on the base.
+                    // R005 and R006 are found while merging environments, and V008 by
+                    // compiling: not by a rule on the base.
                     .is_some_and(|n| {
                         n.starts_with(['N', 'I', 'V', 'X', 'R'])
                             && !n.starts_with("R005")
+                            && !n.starts_with("R006")
                             && !n.starts_with("V008")
                     })
             })
