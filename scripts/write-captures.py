@@ -5,6 +5,8 @@ ground truth, for the monitoring pipeline to read (docs/monitoring.md):
     scripts/write-captures.py --source ../shared/data/ham10000_200x150 --exclude /tmp/derm \
         --captures /tmp/capture --ground-truth /tmp/truth --hour 2026-01-15T10 --count 60 \
         [--label-hour 2026-02-04T10] [--shift brightness|blur|colour]
+    scripts/write-captures.py --source ../shared/data/ham10000_200x150 --exclude /tmp/derm \
+        --images /tmp/requests --count 200 [--shift brightness|blur|colour]
 
 Captures go to <captures>/yyyy/mm/dd/hh/captures.jsonl, one JSON line per request: the
 JPEG in captureData.endpointInput (BASE64, image/jpeg) and eventMetadata with an
@@ -14,7 +16,10 @@ by default the capture hour: a biopsy result arrives weeks later). Images are ta
 another in turn (as scripts/ham10000-layouts.py samples the training data), in labels.csv
 order within each, skipping every image id found under --exclude (the images a model
 trained on), so they are held back from training but drawn like it. --shift alters each image before it is captured: brighter,
-blurred, or with a blue colour cast.
+blurred, or with a blue colour cast. With --images, the same images are written as
+<images>/<inferenceId>.jpg instead, for a client to send to an endpoint
+(`mlopsc serve --local`), whose data capture then writes the captures; their labels go to
+<images>/labels.csv.
 """
 
 import argparse
@@ -41,18 +46,8 @@ def shifted(image, shift):
     return image
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, required=True, help="a folder with labels.csv and images/")
-    parser.add_argument("--exclude", type=Path, help="skip image ids of any file under this folder")
-    parser.add_argument("--captures", type=Path, required=True)
-    parser.add_argument("--ground-truth", type=Path, required=True)
-    parser.add_argument("--hour", required=True, help="the capture hour, such as 2026-01-15T10")
-    parser.add_argument("--label-hour", help="the hour the labels arrive; default --hour")
-    parser.add_argument("--count", type=int, default=60)
-    parser.add_argument("--shift", choices=["brightness", "blur", "colour"])
-    args = parser.parse_args()
-    hour = datetime.strptime(args.hour, "%Y-%m-%dT%H").replace(tzinfo=timezone.utc)
+def choose(args):
+    """`args.count` images not under --exclude, one diagnosis after another in turn."""
     excluded = {p.stem for p in args.exclude.rglob("*") if p.is_file()} if args.exclude else set()
     with open(args.source / "labels.csv", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["image_id"] not in excluded and r["dx"] in CLASS]
@@ -67,6 +62,43 @@ def main():
                 chosen.append(queue.pop(0))
     if len(chosen) < args.count:
         raise SystemExit(f"only {len(chosen)} images are not excluded; asked for {args.count}")
+    return chosen
+
+
+def jpeg(path, shift):
+    """The image at `path`, shifted, as JPEG bytes."""
+    image = shifted(Image.open(path).convert("RGB"), shift)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=95)
+    return out.getvalue()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", type=Path, required=True, help="a folder with labels.csv and images/")
+    parser.add_argument("--exclude", type=Path, help="skip image ids of any file under this folder")
+    parser.add_argument("--captures", type=Path)
+    parser.add_argument("--ground-truth", type=Path)
+    parser.add_argument("--images", type=Path, help="write the images as requests here instead")
+    parser.add_argument("--hour", help="the capture hour, such as 2026-01-15T10")
+    parser.add_argument("--label-hour", help="the hour the labels arrive; default --hour")
+    parser.add_argument("--count", type=int, default=60)
+    parser.add_argument("--shift", choices=["brightness", "blur", "colour"])
+    args = parser.parse_args()
+    chosen = choose(args)
+    if args.images:
+        args.images.mkdir(parents=True, exist_ok=True)
+        with open(args.images / "labels.csv", "w") as labels:
+            labels.write("inference_id,label\n")
+            for i, row in enumerate(chosen):
+                inference_id = f"{row['image_id']}-{i}"
+                (args.images / f"{inference_id}.jpg").write_bytes(jpeg(args.source / row["file"], args.shift))
+                labels.write(f"{inference_id},{CLASS[row['dx']]}\n")
+        print(f"{len(chosen)} requests in {args.images}")
+        return
+    if not (args.captures and args.ground_truth and args.hour):
+        parser.error("give --images, or --captures, --ground-truth and --hour")
+    hour = datetime.strptime(args.hour, "%Y-%m-%dT%H").replace(tzinfo=timezone.utc)
     folder = hour.strftime("%Y/%m/%d/%H")
     label_folder = (datetime.strptime(args.label_hour, "%Y-%m-%dT%H").strftime("%Y/%m/%d/%H")
                     if args.label_hour else folder)
@@ -75,14 +107,12 @@ def main():
     with open(args.captures / folder / "captures.jsonl", "w") as captures, \
             open(args.ground_truth / label_folder / "labels.jsonl", "w") as labels:
         for i, row in enumerate(chosen):
-            image = shifted(Image.open(args.source / row["file"]).convert("RGB"), args.shift)
-            jpeg = io.BytesIO()
-            image.save(jpeg, format="JPEG", quality=95)
             inference_id = f"{row['image_id']}-{i}"
             record = {
                 "captureData": {"endpointInput": {
                     "observedContentType": "image/jpeg", "mode": "INPUT",
-                    "data": base64.b64encode(jpeg.getvalue()).decode(), "encoding": "BASE64"}},
+                    "data": base64.b64encode(jpeg(args.source / row["file"], args.shift)).decode(),
+                    "encoding": "BASE64"}},
                 "eventMetadata": {"eventId": f"event-{i:05d}", "inferenceId": inference_id,
                                   "inferenceTime": hour.replace(minute=i % 60).strftime("%Y-%m-%dT%H:%M:%SZ")},
                 "eventVersion": "0",

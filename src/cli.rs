@@ -21,7 +21,9 @@ pub mod deploy;
 mod explain;
 mod graph;
 mod init;
+mod registry;
 mod run;
+mod serve;
 mod validate;
 
 pub use cost::estimate_file;
@@ -84,6 +86,8 @@ Examples:
 ",
     deploy_examples!(),
     "  mlopsc run --local mlops.yaml                    # run the pipeline on this machine
+  mlopsc registry approve --local GROUP/VERSION    # approve a package run --local registered
+  mlopsc serve --local mlops.yaml                  # serve it on 127.0.0.1:8080
   mlopsc cost mlops.yaml                           # the monthly AWS cost estimate
   mlopsc schema > mlops.schema.json
   mlopsc explain S001
@@ -238,6 +242,12 @@ pub enum Command {
     /// Run the compiled pipeline on this machine, as SageMaker Pipelines would.
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
+    /// Serve a registered package on this machine, as its SageMaker endpoint would.
+    #[command(after_help = SERVE_HELP)]
+    Serve(ServeArgs),
+    /// The local model registry that `run --local` registers into: list, approve.
+    #[command(subcommand, after_help = REGISTRY_HELP)]
+    Registry(RegistryCommand),
     /// Print the JSON Schema of mlops.yaml, for editors and other tools.
     #[command(after_help = SCHEMA_HELP)]
     Schema,
@@ -429,7 +439,7 @@ pub struct RunArgs {
     #[arg(long = "data", value_name = "S3URI=LOCAL_DIR", value_parser = parse_data)]
     pub data: Vec<(String, PathBuf)>,
     /// Where the object store, logs, registry and cache live.
-    #[arg(long, default_value = ".mlopsc/local")]
+    #[arg(long, default_value = LOCAL_WORKDIR)]
     pub workdir: PathBuf,
     /// The Python that runs the step code (default: a venv from requirements.txt).
     #[arg(long)]
@@ -444,6 +454,111 @@ pub struct RunArgs {
     /// human: progress and a table; json: one summary object on stdout.
     #[arg(long, value_enum, default_value_t = RunFormat::Human)]
     pub format: RunFormat,
+}
+
+const SERVE_HELP: &str = "\
+Examples:
+  mlopsc serve --local                                   # the latest approved package, port 8080
+  mlopsc serve --local mlops.yaml --model skin-lesion-classifier/3 --port 9000
+  curl -s --data-binary @lesion.jpg -H 'Content-Type: image/jpeg' localhost:8080/invocations
+
+The package's model.tar.gz is unpacked under <workdir>/serving/ and served by its own
+code/inference.py (model_fn, input_fn, predict_fn, output_fn), with the Python that
+`run --local` uses: GET /ping, POST /invocations. With deployment.dataCapture, that share
+of the requests is written in SageMaker's capture format into the local store, where
+`mlopsc run --local --pipeline monitoring` reads them. Bad requests get a 4xx with the
+reason: no body, over 6 MB, no Content-Type, an input the handler refuses.
+
+Exit codes:
+  0  the server stopped
+  1  it could not start (the handler failed to load, the port is taken)
+  2  usage error: no such package, nothing approved, a bad --model";
+
+const REGISTRY_HELP: &str = "\
+Examples:
+  mlopsc registry list --local
+  mlopsc registry approve --local skin-lesion-classifier/3
+  mlopsc registry approve --local skin-lesion-classifier/3 examples/skin-lesion/mlops.yaml
+
+Approving a package does locally what approving it in SageMaker starts: its drift
+baseline and model archive become the live ones the monitoring pipeline reads
+(s3://<pipeline bucket>/monitoring/baseline/ in the local store), and it is what
+`mlopsc serve --local` serves by default.
+
+Exit codes:
+  0  done
+  2  usage error: no such package, a bad GROUP/VERSION, a package without its baseline";
+
+/// Where `run`, `serve` and `registry` keep the local object store and registry.
+pub const LOCAL_WORKDIR: &str = ".mlopsc/local";
+
+/// `mlopsc serve`: only `--local` exists, as for `run`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Serve on this machine (required).
+    #[arg(long, required = true)]
+    pub local: bool,
+    /// The spec file, in the current directory by default.
+    #[arg(default_value = "mlops.yaml")]
+    pub spec: PathBuf,
+    /// GROUP/VERSION, or latest-approved.
+    #[arg(long, value_name = "GROUP/VERSION", default_value = "latest-approved", value_parser = parse_selector)]
+    pub model: crate::local::registry::Selector,
+    /// The port; 0 picks a free one (printed on the `listening on` line).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The address to bind; 127.0.0.1 keeps the endpoint on this machine.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// The environment (see `environments:` in the spec); default: the base spec.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// The work directory of `run --local`, which holds the registry and the object store.
+    #[arg(long, default_value = LOCAL_WORKDIR)]
+    pub workdir: PathBuf,
+    /// The Python that runs the handler (default: a venv from the package's requirements.txt).
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// List the spec's registered packages, with their status and gated metrics.
+    #[command(
+        after_help = "Examples:\n  mlopsc registry list --local\n  mlopsc registry list --local mlops.yaml --format json"
+    )]
+    List(RegistryArgs),
+    /// Approve a package: it becomes the live one for monitoring and serving.
+    #[command(
+        after_help = "Examples:\n  mlopsc registry approve --local skin-lesion-classifier/3\n  mlopsc registry approve --local skin-lesion-classifier/3 mlops.yaml --workdir .mlopsc/local"
+    )]
+    Approve {
+        /// Which package.
+        #[arg(value_name = "GROUP/VERSION", value_parser = parse_selector)]
+        model: crate::local::registry::Selector,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+}
+
+/// What every `registry` command reads.
+#[derive(Debug, clap::Args)]
+pub struct RegistryArgs {
+    /// The local registry (required: only it exists yet).
+    #[arg(long, required = true)]
+    pub local: bool,
+    /// The spec file, in the current directory by default.
+    #[arg(default_value = "mlops.yaml")]
+    pub spec: PathBuf,
+    /// The environment (see `environments:` in the spec); default: the base spec.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// The work directory of `run --local`.
+    #[arg(long, default_value = LOCAL_WORKDIR)]
+    pub workdir: PathBuf,
+    /// human: lines for a person; json: one object on stdout.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
 }
 
 /// How `cost` and `output` print their report.
@@ -470,6 +585,10 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
         Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
         _ => Err(format!("`{text}` is not NAME=VALUE")),
     }
+}
+
+fn parse_selector(text: &str) -> Result<crate::local::registry::Selector, String> {
+    text.parse()
 }
 
 fn parse_data(text: &str) -> Result<(String, PathBuf), String> {
@@ -511,6 +630,16 @@ impl Io<'_> {
     /// disk; its display stays the path as given.
     pub fn resolve(&self, path: &Path) -> PathBuf {
         self.cwd.join(path)
+    }
+
+    /// Where a long-running command reports progress: stderr, or nowhere under `--quiet`
+    /// (failures still reach stderr). `sink` is the caller's, to borrow for the quiet case.
+    pub fn progress<'s>(&'s mut self, sink: &'s mut std::io::Sink) -> &'s mut dyn Write {
+        if self.verbosity == Verbosity::Quiet {
+            sink
+        } else {
+            &mut *self.stderr
+        }
     }
 
     /// An environment variable, if set.
@@ -662,6 +791,8 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
         #[cfg(feature = "aws")]
         Command::Output(args) => deploy::output(args, io),
         Command::Run(args) => run::run_command(args, io),
+        Command::Serve(args) => serve::serve_command(args, io),
+        Command::Registry(command) => registry::registry_command(command, io),
         Command::Schema => {
             let _ = io
                 .stdout
@@ -806,6 +937,30 @@ pub fn read_spec_in(cwd: &Path, path: &Path) -> Result<SourceFile, ReadFailure> 
 }
 
 /// Prints a read failure and returns its exit code.
+/// Reads and compiles a spec (one environment, or the base spec) for a command that works
+/// on what it compiles to; on failure prints why and returns the exit code.
+fn compile_in(
+    path: &Path,
+    env: Option<&str>,
+    format: Format,
+    io: &mut Io,
+) -> Result<crate::build::Compiled, u8> {
+    let source =
+        read_spec_in(io.cwd, path).map_err(|failure| report_failure(failure, format, io))?;
+    let spec_dir = io.resolve(path.parent().unwrap_or(Path::new("")));
+    match crate::build::compile_environment(&source, &spec_dir, env) {
+        Ok(compiled) => Ok(compiled),
+        Err(crate::build::CompileError::Spec(diagnostics)) => {
+            print_diagnostics(&source, &diagnostics, format, io);
+            Err(exit::SPEC_ERRORS)
+        }
+        Err(crate::build::CompileError::Internal(err)) => {
+            let _ = writeln!(io.stderr, "internal error: {err}");
+            Err(exit::INTERNAL)
+        }
+    }
+}
+
 pub fn report_failure(failure: ReadFailure, format: Format, io: &mut Io) -> u8 {
     print_diagnostics(
         &failure.source,

@@ -29,6 +29,10 @@ fn help_of_every_command() {
         "explain",
         "plan",
         "run",
+        "serve",
+        "registry",
+        "registry approve",
+        "registry list",
         "completions",
         "init",
         "cost",
@@ -37,9 +41,10 @@ fn help_of_every_command() {
         commands.extend(["apply", "destroy", "output"]);
     }
     for command in commands {
-        let text = help(&[command]);
+        let words: Vec<&str> = command.split(' ').collect();
+        let text = help(&words);
         assert!(text.contains("Usage: mlopsc"), "{command}: {text}");
-        insta::assert_snapshot!(command, text);
+        insta::assert_snapshot!(words.join("-"), text);
     }
 }
 

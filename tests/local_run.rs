@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 const MINIMAL_DATA: &str = "s3://minimal-data-0001/images/";
 
 mod common;
+#[path = "common/endpoint.rs"]
+mod endpoint;
 #[path = "common/in_process.rs"]
 mod in_process;
 #[path = "common/optional.rs"]
@@ -1250,4 +1252,289 @@ fn transform_steps_run_the_models_inference_handler_on_every_input_object() {
     let summary = execution.summary();
     assert_eq!(summary["steps"][1]["type"], "Transform");
     assert_eq!(summary["steps"][1]["status"], "Succeeded");
+}
+
+/// A serving handler with no dependencies: it answers with the body's length, refuses a
+/// body that starts with `bad` (400) or a `text/` type (415, the status its error carries),
+/// and fails in predict_fn on `crash` (500).
+const PLAIN_HANDLER: &str = r#"
+import json
+
+class Unsupported(ValueError):
+    status_code = 415
+
+def model_fn(model_dir):
+    return {"dir": model_dir}
+
+def input_fn(body, content_type):
+    if content_type.startswith("text/"):
+        raise Unsupported(f"unsupported content type {content_type!r}")
+    if body.startswith(b"bad"):
+        raise ValueError("not an image")
+    return body
+
+def predict_fn(body, model):
+    if body.startswith(b"crash"):
+        raise RuntimeError("the network fell over")
+    return {"bytes": len(body)}
+
+def output_fn(prediction, accept):
+    return json.dumps(prediction), "application/json"
+"#;
+
+/// A package of the flagship's group in `workdir`'s local registry, as a RegisterModel step
+/// writes it, with `handler` as its code/inference.py; its drift baseline in the store
+/// only when `with_baseline`.
+fn register_plain_package(workdir: &Path, handler: &str, with_baseline: bool) {
+    let dir = workdir.join("registry/skin-lesion-classifier/1");
+    std::fs::create_dir_all(&dir).unwrap();
+    let statistics = "s3://skin-lesion-models-123456789012/baselines/exec-1/statistics.json";
+    let package = json!({
+        "ModelPackageGroupName": "skin-lesion-classifier",
+        "ModelApprovalStatus": "PendingManualApproval",
+        "InferenceSpecification": {"Containers": [{"Environment": {"SAGEMAKER_PROGRAM": "inference.py"}}]},
+        "DriftCheckBaselines": {"ModelDataQuality": {"Statistics": {"S3Uri": statistics}}},
+    });
+    std::fs::write(dir.join("model-package.json"), package.to_string()).unwrap();
+    let archive = std::fs::File::create(dir.join("model.tar.gz")).unwrap();
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        archive,
+        flate2::Compression::fast(),
+    ));
+    let mut header = tar::Header::new_gnu();
+    header.set_size(handler.len() as u64);
+    header.set_mode(0o644);
+    tar.append_data(&mut header, "code/inference.py", handler.as_bytes())
+        .unwrap();
+    tar.into_inner().unwrap().finish().unwrap();
+    if with_baseline {
+        let stored =
+            workdir.join("s3/skin-lesion-models-123456789012/baselines/exec-1/statistics.json");
+        std::fs::create_dir_all(stored.parent().unwrap()).unwrap();
+        std::fs::write(stored, "{\"images\": {}}").unwrap();
+    }
+}
+
+/// The local registry and endpoint without torch: approving needs the package's drift
+/// baseline and makes it live; `serve --local` answers as SageMaker's container does, bad
+/// requests with a 4xx and their reason, and captures exactly the spec's 20 % of the
+/// requests in SageMaker's format, where the monitoring pipeline reads them.
+#[test]
+fn serve_answers_as_an_endpoint_and_captures_in_sagemakers_format() {
+    if !optional::command("python3", "serve --local with a plain handler") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let workdir = tmp.path().join("work");
+    let spec = examples().join("skin-lesion/mlops.yaml");
+    let (spec_arg, workdir_arg) = (spec.to_str().unwrap(), workdir.to_str().unwrap());
+    let local = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend([spec_arg, "--workdir", workdir_arg]);
+        mlopsc(&all)
+    };
+
+    let empty = local(&["registry", "list", "--local"]);
+    assert_eq!(empty.code, 0, "{}", empty.stderr);
+    assert!(
+        empty
+            .stdout
+            .contains("nothing is registered in skin-lesion-classifier"),
+        "{}",
+        empty.stdout
+    );
+    register_plain_package(&workdir, PLAIN_HANDLER, false);
+    let listed = local(&["registry", "list", "--local"]);
+    assert_eq!(
+        listed.stdout,
+        "skin-lesion-classifier/1  PendingManualApproval  \n"
+    );
+
+    let unapproved = local(&["serve", "--local"]);
+    assert_eq!(unapproved.code, 2, "{}", unapproved.stderr);
+    insta::assert_snapshot!(
+        "serve_with_nothing_approved",
+        unapproved.stderr.replace(workdir_arg, "WORKDIR")
+    );
+    let bad_reference = local(&["registry", "approve", "--local", "skin-lesion-classifier"]);
+    assert_eq!(bad_reference.code, 2, "{}", bad_reference.stderr);
+    assert!(
+        bad_reference.stderr.contains("is not GROUP/VERSION"),
+        "{}",
+        bad_reference.stderr
+    );
+    let unknown = local(&["registry", "approve", "--local", "skin-lesion-classifier/2"]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("no package skin-lesion-classifier/2; registered in skin-lesion-classifier: 1 (PendingManualApproval)"), "{}", unknown.stderr);
+    // The baseline the package names was never stored: nothing is approved.
+    let without_baseline = local(&["registry", "approve", "--local", "skin-lesion-classifier/1"]);
+    assert_eq!(without_baseline.code, 2, "{}", without_baseline.stderr);
+    assert!(
+        local(&["registry", "list", "--local"])
+            .stdout
+            .contains("PendingManualApproval")
+    );
+
+    register_plain_package(&workdir, PLAIN_HANDLER, true);
+    let approved = local(&["registry", "approve", "--local", "skin-lesion-classifier/1"]);
+    assert_eq!(approved.code, 0, "{}", approved.stderr);
+    insta::assert_snapshot!(
+        "registry_approve",
+        approved
+            .stdout
+            .replace(workdir_arg, "WORKDIR")
+            .replace(spec_arg, "SPEC")
+    );
+    let live = workdir.join("s3/skin-lesion-pipeline-123456789012/monitoring/baseline");
+    assert_eq!(
+        std::fs::read_to_string(live.join("statistics.json")).unwrap(),
+        "{\"images\": {}}"
+    );
+    assert!(live.join("model.tar.gz").is_file());
+
+    let endpoint = endpoint::Endpoint::start(&spec, &workdir, &[]);
+    assert_eq!(endpoint.request("GET", "/ping", &[], Some(b"")).0, 200);
+    for i in 1..=10 {
+        let body = format!("image number {i}");
+        let answer = endpoint.invoke("image/jpeg", body.as_bytes(), &format!("request-{i}"));
+        assert_eq!(answer, (200, format!("{{\"bytes\": {}}}", body.len())));
+    }
+    let refusals = [
+        (
+            endpoint.invoke("image/jpeg", b"bad bytes", "r1"),
+            400,
+            "input_fn refused the request: not an image",
+        ),
+        (
+            endpoint.invoke("text/plain", b"hello", "r2"),
+            415,
+            "unsupported content type 'text/plain'",
+        ),
+        (
+            endpoint.invoke("image/jpeg", b"crash now", "r3"),
+            500,
+            "the model failed: the network fell over",
+        ),
+        (
+            endpoint.invoke("image/jpeg", b"", "r4"),
+            400,
+            "the request has no body",
+        ),
+        (
+            endpoint.request(
+                "POST",
+                "/invocations",
+                &[("Content-Type", "image/jpeg")],
+                Some(b"x"),
+            ),
+            200,
+            "bytes",
+        ),
+        (
+            endpoint.request("POST", "/invocations", &[], Some(b"no type")),
+            415,
+            "the request has no Content-Type",
+        ),
+        (
+            endpoint.request(
+                "POST",
+                "/invocations",
+                &[("Content-Type", "image/jpeg")],
+                None,
+            ),
+            413,
+            "a SageMaker endpoint takes at most 6291456",
+        ),
+        (
+            endpoint.request("POST", "/elsewhere", &[], Some(b"x")),
+            404,
+            "GET /ping and POST /invocations",
+        ),
+    ];
+    for ((status, body), expected, reason) in &refusals {
+        assert_eq!(status, expected, "{body}");
+        assert!(body.contains(reason), "{status}: {body}");
+    }
+    assert_eq!(
+        endpoint.request("GET", "/ping", &[], Some(b"")).0,
+        200,
+        "the endpoint still serves"
+    );
+    let json_request = endpoint.invoke("application/json", br#"{"image": "aGk="}"#, "request-json");
+    assert_eq!(json_request.0, 200);
+    drop(endpoint);
+
+    // 12 requests were answered (10, the untyped-id one, the JSON one): 20 % is requests 5
+    // and 10. Refused ones are not captured.
+    let captures = workdir.join(
+        "s3/skin-lesion-pipeline-123456789012/data-capture/skin-lesion-classifier/AllTraffic",
+    );
+    let mut files = Vec::new();
+    mlopsc::local::store::walk_files(&captures, &captures, &mut files).unwrap();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let (relative, path) = &files[0];
+    let parts: Vec<&str> = relative.split('/').collect();
+    assert_eq!(parts.len(), 5, "yyyy/mm/dd/hh/<file>: {relative}");
+    assert!(
+        parts[..4]
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_digit())),
+        "{relative}"
+    );
+    assert!(parts[4].ends_with(".jsonl"), "{relative}");
+    let records: Vec<Value> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let ids: Vec<&str> = records
+        .iter()
+        .map(|r| r["eventMetadata"]["inferenceId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["request-5", "request-10"]);
+    let input = &records[0]["captureData"]["endpointInput"];
+    assert_eq!(
+        (
+            input["observedContentType"].as_str(),
+            input["mode"].as_str(),
+            input["encoding"].as_str()
+        ),
+        (Some("image/jpeg"), Some("INPUT"), Some("BASE64"))
+    );
+    assert_eq!(
+        input["data"], "aW1hZ2UgbnVtYmVyIDU=",
+        "base64 of `image number 5`"
+    );
+    let output = &records[0]["captureData"]["endpointOutput"];
+    assert_eq!(
+        (output["data"].as_str(), output["encoding"].as_str()),
+        (Some("{\"bytes\": 14}"), Some("JSON"))
+    );
+    assert!(
+        records[0]["eventMetadata"]["inferenceTime"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    assert_eq!(records[0]["eventVersion"], "0");
+
+    // A handler that cannot load stops the endpoint: exit 1, with its error.
+    let broken = PLAIN_HANDLER.replace(
+        "return {\"dir\": model_dir}",
+        "raise RuntimeError(\"no weights\")",
+    );
+    register_plain_package(&workdir, &broken, true);
+    let reapproved = local(&["registry", "approve", "--local", "skin-lesion-classifier/1"]);
+    assert_eq!(reapproved.code, 0, "{}", reapproved.stderr);
+    let failed = local(&["serve", "--local", "--port", "0"]);
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    assert!(
+        failed.stderr.contains("error: the endpoint stopped"),
+        "{}",
+        failed.stderr
+    );
+    // The handler's own error reaches the command's stderr, before mlopsc's.
+    let handler = failed.stderr.find("RuntimeError: no weights");
+    let ours = failed.stderr.find("error: the endpoint stopped");
+    assert!(handler.is_some() && handler < ours, "{}", failed.stderr);
 }

@@ -1,4 +1,5 @@
-//! `mlopsc run --local SPEC --pipeline monitoring` end to end: the flagship's training
+//! `mlopsc run --local SPEC --pipeline monitoring` end to end, and the whole local loop
+//! (train, `registry approve`, `serve --local`, monitor what it captured). The flagship's training
 //! pipeline computes a drift baseline from real HAM10000 images, the baseline and model are
 //! made live as approving the package does, and the monitoring pipeline compares
 //! SageMaker-format captures with it: held-back images keep every drift alarm `OK`, the same
@@ -13,12 +14,15 @@ use std::process::Command;
 
 use serde_json::Value;
 
+#[path = "common/endpoint.rs"]
+mod endpoint;
 #[path = "common/in_process.rs"]
 mod in_process;
 #[path = "common/optional.rs"]
 mod optional;
 #[path = "common/run_local.rs"]
 mod run_local;
+use endpoint::Endpoint;
 use run_local::{mlopsc, run_json, summary_of};
 
 const DATA_BUCKET: &str = "s3://skin-lesion-data-123456789012";
@@ -58,6 +62,80 @@ fn flagship_python() -> Option<PathBuf> {
         ),
     );
     None
+}
+
+/// The shared HAM10000 images, or synthetic lesions in the same layout when `../shared` is
+/// absent (said on one line; under CI=true the real ones are required).
+fn image_source(python: &Path, tmp: &Path) -> PathBuf {
+    let real = optional::shared_dir().join("data/ham10000_200x150");
+    if optional::present_or_skip(
+        real.join("labels.csv").is_file(),
+        "monitoring_run on real HAM10000 images (synthetic lesions instead)",
+        "no ../shared/data/ham10000_200x150",
+    ) {
+        return real;
+    }
+    let synthetic = tmp.join("synthetic");
+    let output = Command::new(python)
+        .arg(root().join("scripts/synthetic-lesions.py"))
+        .args(["--out", synthetic.to_str().unwrap(), "--per-class", "40"])
+        .output()
+        .expect("python runs");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    synthetic
+}
+
+/// A test's own copy of the tiny flagship, with its training data: 4 images per class in
+/// each data source's layout, drawn from [`image_source`].
+struct Project {
+    tmp: tempfile::TempDir,
+    python: PathBuf,
+    /// Where the images come from (labels.csv and images/).
+    shared: PathBuf,
+    /// The three data sources' folders.
+    data: PathBuf,
+    spec: PathBuf,
+}
+
+impl Project {
+    /// `None` (after the skip line) without the flagship's Python environment.
+    fn new() -> Option<Project> {
+        let python = flagship_python()?;
+        let tmp = tempfile::tempdir().unwrap();
+        let shared = image_source(&python, tmp.path());
+        let data = tmp.path().join("data");
+        let layouts = Command::new("python3")
+            .arg(root().join("scripts/ham10000-layouts.py"))
+            .args(["--source", shared.to_str().unwrap()])
+            .args(["--out", data.to_str().unwrap(), "--per-class", "4"])
+            .output()
+            .expect("python3 runs");
+        assert!(layouts.status.success(), "{}", text(&layouts.stderr));
+        let spec = tiny_flagship(&tmp.path().join("project"));
+        Some(Project {
+            tmp,
+            python,
+            shared,
+            data,
+            spec,
+        })
+    }
+}
+
+/// The flagship's three data sources, each mounted from `data/<source>`.
+fn data_mounts(data: &Path) -> Vec<String> {
+    ["isic2019", "ham10000", "bcn20000"]
+        .iter()
+        .flat_map(|source| {
+            [
+                "--data".to_string(),
+                format!(
+                    "{DATA_BUCKET}/raw/{source}/={}",
+                    data.join(source).display()
+                ),
+            ]
+        })
+        .collect()
 }
 
 /// The flagship, small enough to train in a minute on a CPU, with resnet18 in place of its
@@ -187,32 +265,16 @@ const DRIFT_ALARMS: [&str; 6] = [
 
 #[test]
 fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
-    let Some(python) = flagship_python() else {
+    let Some(Project {
+        tmp,
+        python,
+        shared,
+        data,
+        spec,
+    }) = Project::new()
+    else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let real = optional::shared_dir().join("data/ham10000_200x150");
-    let shared = if real.join("labels.csv").is_file() {
-        real
-    } else {
-        let synthetic = tmp.path().join("synthetic");
-        let output = Command::new(&python)
-            .arg(root().join("scripts/synthetic-lesions.py"))
-            .args(["--out", synthetic.to_str().unwrap(), "--per-class", "40"])
-            .output()
-            .expect("python runs");
-        assert!(output.status.success(), "{}", text(&output.stderr));
-        synthetic
-    };
-    let data = tmp.path().join("data");
-    let layouts = Command::new("python3")
-        .arg(root().join("scripts/ham10000-layouts.py"))
-        .args(["--source", shared.to_str().unwrap()])
-        .args(["--out", data.to_str().unwrap(), "--per-class", "4"])
-        .output()
-        .expect("python3 runs");
-    assert!(layouts.status.success(), "{}", text(&layouts.stderr));
-    let spec = tiny_flagship(&tmp.path().join("project"));
     let workdir = tmp.path().join("work");
 
     let mut training: Vec<String> = [
@@ -223,13 +285,7 @@ fn drift_alarms_stay_ok_on_held_back_images_and_fire_on_shifted_ones() {
     ]
     .map(String::from)
     .to_vec();
-    for source in ["isic2019", "ham10000", "bcn20000"] {
-        training.push("--data".into());
-        training.push(format!(
-            "{DATA_BUCKET}/raw/{source}/={}",
-            data.join(source).display()
-        ));
-    }
+    training.extend(data_mounts(&data));
     let training: Vec<&str> = training.iter().map(String::as_str).collect();
     let trained = run(&spec, &workdir, &training);
     let baseline_step = trained["steps"]
@@ -516,4 +572,253 @@ fn a_spec_without_image_monitoring_has_no_monitoring_pipeline() {
     let stderr = &output.stderr;
     assert!(stderr.contains("has no monitoring pipeline"), "{stderr}");
     assert!(stderr.contains("help: "), "{stderr}");
+}
+
+/// Every `.jpg` under `dir`, by name.
+fn jpegs(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// `WindowEnd` one hour after the newest capture hour under `captures` (`yyyy/mm/dd/hh/`),
+/// and `WindowHours=2`, so that a burst that crossed an hour is one window.
+fn window_after(captures: &Path) -> [String; 2] {
+    let mut files = Vec::new();
+    mlopsc::local::store::walk_files(captures, captures, &mut files).unwrap();
+    let newest = files
+        .iter()
+        .filter_map(|(relative, _)| {
+            let parts: Vec<u32> = relative
+                .split('/')
+                .take(4)
+                .map(|p| p.parse().ok())
+                .collect::<Option<_>>()?;
+            (parts.len() == 4).then(|| (parts[0], parts[1], parts[2], parts[3]))
+        })
+        .max()
+        .expect("the endpoint captured requests");
+    let (year, month, day, hour) = newest;
+    // The hour after: the date rolls over at 23:00, handled by asking the shell's date.
+    let end = Command::new("date")
+        .args(["-u", "-d"])
+        .arg(format!(
+            "{year:04}-{month:02}-{day:02} {hour:02}:00 UTC + 1 hour"
+        ))
+        .arg("+WindowEnd=%Y-%m-%dT%H:00:00Z")
+        .output()
+        .expect("date runs");
+    [text(&end.stdout).trim().to_string(), "WindowHours=2".into()]
+}
+
+/// The loop a user runs on a laptop: train and register, approve, serve, send held-back
+/// images over HTTP, monitor what the endpoint captured (every drift alarm OK), then send
+/// the same images brightened and monitor again (the brightness alarm fires). On the way,
+/// the endpoint answers bad requests with a 4xx and its reason and keeps serving.
+#[test]
+fn the_loop_trains_approves_serves_captures_and_monitors() {
+    let Some(Project {
+        tmp,
+        python,
+        shared,
+        data,
+        spec,
+    }) = Project::new()
+    else {
+        return;
+    };
+    // Every request captured, so that the test knows the window holds all it sent.
+    let flagship = std::fs::read_to_string(&spec).unwrap();
+    assert!(flagship.contains("    samplingPercent: 20\n"));
+    std::fs::write(
+        &spec,
+        flagship.replace("    samplingPercent: 20\n", "    samplingPercent: 100\n"),
+    )
+    .unwrap();
+    let workdir = tmp.path().join("work");
+    let spec_arg = spec.to_str().unwrap();
+    let workdir_arg = workdir.to_str().unwrap();
+
+    let mut training = vec![
+        "--param",
+        "AccuracyThreshold=0.0",
+        "--param",
+        "MELRecallThreshold=0.0",
+    ];
+    let mounts = data_mounts(&data);
+    training.extend(mounts.iter().map(String::as_str));
+    let trained = run(&spec, &workdir, &training);
+    let version = trained["registeredModel"]["version"].to_string();
+    let model = format!("skin-lesion-classifier/{version}");
+
+    // Nothing is approved yet: serving the latest approved package is refused, with help.
+    let before = mlopsc(&["serve", "--local", spec_arg, "--workdir", workdir_arg]);
+    assert_eq!(before.code, 2, "{}", before.stderr);
+    assert!(
+        before
+            .stderr
+            .contains("no approved package in skin-lesion-classifier"),
+        "{}",
+        before.stderr
+    );
+    assert!(
+        before.stderr.contains("mlopsc registry approve --local"),
+        "{}",
+        before.stderr
+    );
+
+    let approved = mlopsc(&[
+        "registry",
+        "approve",
+        "--local",
+        &model,
+        spec_arg,
+        "--workdir",
+        workdir_arg,
+    ]);
+    assert_eq!(approved.code, 0, "{}", approved.stderr);
+    let live = workdir.join("s3/skin-lesion-pipeline-123456789012/monitoring/baseline");
+    assert!(live.join("statistics.json").is_file() && live.join("model.tar.gz").is_file());
+    let listed = mlopsc(&[
+        "registry",
+        "list",
+        "--local",
+        spec_arg,
+        "--workdir",
+        workdir_arg,
+        "--format",
+        "json",
+    ]);
+    let listed: Value = serde_json::from_str(&listed.stdout).unwrap();
+    assert_eq!(listed["packages"][0]["status"], "Approved", "{listed}");
+
+    let endpoint = Endpoint::start(&spec, &workdir, &["--model", "latest-approved"]);
+    assert_eq!(endpoint.request("GET", "/ping", &[], Some(b"")).0, 200);
+    let requests = tmp.path().join("requests");
+    let write = |dir: &Path, shift: Option<&str>| {
+        let mut command = Command::new(&python);
+        command
+            .arg(root().join("scripts/write-captures.py"))
+            .args(["--source", shared.to_str().unwrap()])
+            .args(["--exclude", data.to_str().unwrap()])
+            .args(["--images", dir.to_str().unwrap(), "--count", "200"]);
+        if let Some(shift) = shift {
+            command.args(["--shift", shift]);
+        }
+        let output = command.output().expect("python runs");
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        jpegs(dir)
+    };
+    let held_back = write(&requests.join("held-back"), None);
+
+    // Bad requests: a 4xx with a reason, and the endpoint still serves.
+    let corrupt = endpoint.invoke("image/jpeg", b"\xff\xd8\xff not a jpeg", "bad-1");
+    assert_eq!(corrupt.0, 400, "{corrupt:?}");
+    assert!(
+        corrupt
+            .1
+            .contains("input_fn refused the request: the body is not an image this handler reads"),
+        "{corrupt:?}"
+    );
+    let truncated = endpoint.invoke(
+        "image/jpeg",
+        &std::fs::read(&held_back[1]).unwrap()[..600],
+        "bad-5",
+    );
+    assert_eq!(truncated.0, 400, "{truncated:?}");
+    let empty = endpoint.invoke("image/jpeg", b"", "bad-2");
+    assert_eq!(
+        empty,
+        (
+            400,
+            r#"{"error": "the request has no body; send an image or JSON"}"#.into()
+        )
+    );
+    let image = std::fs::read(&held_back[0]).unwrap();
+    let wrong_type = endpoint.invoke("text/plain", &image, "bad-3");
+    assert_eq!(wrong_type.0, 415, "{wrong_type:?}");
+    assert!(
+        wrong_type
+            .1
+            .contains("unsupported content type 'text/plain'"),
+        "{wrong_type:?}"
+    );
+    let huge = endpoint.request(
+        "POST",
+        "/invocations",
+        &[("Content-Type", "image/jpeg")],
+        None,
+    );
+    assert_eq!(huge.0, 413, "{huge:?}");
+    assert!(huge.1.contains("at most 6291456"), "{huge:?}");
+    let lost = endpoint.request("GET", "/nowhere", &[], Some(b""));
+    assert_eq!(lost.0, 404, "{lost:?}");
+
+    // JSON requests are answered as image ones are.
+    let json_body = serde_json::json!({"image": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &image)}).to_string();
+    let (status, answer) = endpoint.invoke("application/json", json_body.as_bytes(), "json-1");
+    assert_eq!(status, 200, "{answer}");
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert!(answer["probabilities"]["MEL"].is_number(), "{answer}");
+    let captures = workdir.join(
+        "s3/skin-lesion-pipeline-123456789012/data-capture/skin-lesion-classifier/AllTraffic",
+    );
+    let cleared = std::cell::Cell::new(0);
+    let clear = || {
+        // The captures so far are of earlier requests: moved out of the window.
+        if captures.exists() {
+            cleared.set(cleared.get() + 1);
+            std::fs::rename(
+                &captures,
+                tmp.path().join(format!("captured-{}", cleared.get())),
+            )
+            .unwrap();
+        }
+    };
+    clear();
+
+    let send = |images: &[PathBuf]| {
+        for path in images {
+            let id = path.file_stem().unwrap().to_str().unwrap();
+            let (status, answer) = endpoint.invoke("image/jpeg", &std::fs::read(path).unwrap(), id);
+            assert_eq!(status, 200, "{id}: {answer}");
+        }
+    };
+    let monitor = || {
+        let window = window_after(&captures);
+        let mut args = vec!["--pipeline", "monitoring", "--param", "LabelDays=0"];
+        for param in &window {
+            args.extend(["--param", param.as_str()]);
+        }
+        run(&spec, &workdir, &args)
+    };
+    send(&held_back);
+    let calm = monitor();
+    let report = &calm["properties"]["MonitoringReport"];
+    assert_eq!(report["captures"], 200, "{report}");
+    assert_eq!(report["compared"], 200, "{report}");
+    let calm_states = states(&calm);
+    for alarm in DRIFT_ALARMS {
+        assert_eq!(state(&calm_states, alarm), "OK", "{alarm}: {report}");
+    }
+
+    clear();
+    send(&write(&requests.join("brightened"), Some("brightness")));
+    let bright = monitor();
+    let report = &bright["properties"]["MonitoringReport"];
+    assert_eq!(report["captures"], 200, "{report}");
+    assert_eq!(
+        state(&states(&bright), "skin-lesion-brightness-shift"),
+        "ALARM",
+        "{report}"
+    );
+    eprintln!(
+        "the loop: 200 held-back requests {} ; 200 brightened requests {}",
+        serde_json::json!(calm_states),
+        serde_json::json!(states(&bright))
+    );
 }

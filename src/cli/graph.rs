@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use super::{Io, exit, print_diagnostics, read_spec_in, report_failure};
-use crate::build::{self, CompileError};
+use super::{Io, exit};
 use crate::diagnostics::Format;
 
 pub(super) fn graph_command(
@@ -13,21 +12,9 @@ pub(super) fn graph_command(
     env: Option<&str>,
     io: &mut Io,
 ) -> u8 {
-    let source = match read_spec_in(io.cwd, path) {
-        Ok(source) => source,
-        Err(failure) => return report_failure(failure, Format::Human, io),
-    };
-    let spec_dir = io.resolve(path.parent().unwrap_or(Path::new("")));
-    let compiled = match build::compile_environment(&source, &spec_dir, env) {
+    let compiled = match super::compile_in(path, env, Format::Human, io) {
         Ok(compiled) => compiled,
-        Err(CompileError::Spec(diagnostics)) => {
-            print_diagnostics(&source, &diagnostics, Format::Human, io);
-            return exit::SPEC_ERRORS;
-        }
-        Err(CompileError::Internal(err)) => {
-            let _ = writeln!(io.stderr, "internal error: {err}");
-            return exit::INTERNAL;
-        }
+        Err(code) => return code,
     };
     match crate::emit::diagram(kind, &compiled.spec, &compiled.artifacts) {
         Ok(Some(graph)) => {

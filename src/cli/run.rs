@@ -1,13 +1,8 @@
 //! `mlopsc run --local`: the compiled pipeline on this machine.
 
-use std::io::Write;
 use std::path::Path;
 
-use super::{
-    Io, RunArgs, RunFormat, RunPipeline, Verbosity, exit, print_diagnostics, read_spec_in,
-    report_failure,
-};
-use crate::build::{self, CompileError};
+use super::{Io, RunArgs, RunFormat, RunPipeline, exit};
 use crate::diagnostics::Format;
 
 pub(super) fn run_command(args: RunArgs, io: &mut Io) -> u8 {
@@ -15,21 +10,9 @@ pub(super) fn run_command(args: RunArgs, io: &mut Io) -> u8 {
         RunFormat::Human => Format::Human,
         RunFormat::Json => Format::Json,
     };
-    let source = match read_spec_in(io.cwd, &args.spec) {
-        Ok(source) => source,
-        Err(failure) => return report_failure(failure, format, io),
-    };
-    let spec_dir = io.resolve(args.spec.parent().unwrap_or(Path::new("")));
-    let compiled = match build::compile_environment(&source, &spec_dir, args.env.as_deref()) {
+    let compiled = match super::compile_in(&args.spec, args.env.as_deref(), format, io) {
         Ok(compiled) => compiled,
-        Err(CompileError::Spec(diagnostics)) => {
-            print_diagnostics(&source, &diagnostics, format, io);
-            return exit::SPEC_ERRORS;
-        }
-        Err(CompileError::Internal(err)) => {
-            let _ = writeln!(io.stderr, "internal error: {err}");
-            return exit::INTERNAL;
-        }
+        Err(code) => return code,
     };
     let which = match args.pipeline {
         RunPipeline::Training => crate::local::Which::Training,
@@ -68,25 +51,13 @@ pub(super) fn run_command(args: RunArgs, io: &mut Io) -> u8 {
             .map(|(uri, dir)| (uri, io.resolve(&dir)))
             .collect(),
         workdir: io.resolve(&args.workdir),
-        // A bare name such as `python3` is looked up on PATH, not in the working directory.
-        python: args.python.map(|python| {
-            if python.components().count() > 1 {
-                io.resolve(&python)
-            } else {
-                python
-            }
-        }),
+        python: args.python.map(|python| resolve_program(io, python)),
         venvs: crate::local::python::venv_root(io.var("XDG_CACHE_HOME"), io.var("HOME")),
         no_cache: args.no_cache,
         environment: io.env.clone(),
     };
-    // --quiet leaves out the progress; failures still reach stderr below.
     let mut no_progress = std::io::sink();
-    let progress: &mut dyn Write = if io.verbosity == Verbosity::Quiet {
-        &mut no_progress
-    } else {
-        &mut *io.stderr
-    };
+    let progress = io.progress(&mut no_progress);
     let execution = match crate::local::run(&pipeline, &options, progress) {
         Ok(execution) => execution,
         Err(crate::local::RunError::Usage(message)) => {
@@ -124,6 +95,16 @@ pub(super) fn run_command(args: RunArgs, io: &mut Io) -> u8 {
         return exit::RUN_FAILED;
     }
     exit::OK
+}
+
+/// A program given on the command line: a bare name such as `python3` is looked up on
+/// PATH, a path is taken from the working directory.
+pub(super) fn resolve_program(io: &Io, program: std::path::PathBuf) -> std::path::PathBuf {
+    if program.components().count() > 1 {
+        io.resolve(&program)
+    } else {
+        program
+    }
 }
 
 /// A step that found none of the spec's data in the local store: the exact `--data` flag

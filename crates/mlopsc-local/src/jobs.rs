@@ -942,7 +942,7 @@ fn tar_gz_dir(dir: &Path) -> Result<Vec<u8>, String> {
     encoder.finish().map_err(|e| e.to_string())
 }
 
-fn extract_tar_gz(archive: &Path, into: &Path) -> Result<(), String> {
+pub(crate) fn extract_tar_gz(archive: &Path, into: &Path) -> Result<(), String> {
     let file = std::fs::File::open(archive).map_err(|e| io_error(archive, e))?;
     std::fs::create_dir_all(into).map_err(|e| io_error(into, e))?;
     // `unpack` refuses entries that would land outside `into`.

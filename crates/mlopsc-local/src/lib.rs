@@ -17,6 +17,8 @@ pub mod expr;
 pub mod hyperparameters;
 pub mod jobs;
 pub mod python;
+pub mod registry;
+pub mod serve;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -136,6 +138,15 @@ pub enum RunError {
     /// The run could not be set up (exit 1): the work directory, the Python environment,
     /// a definition this runner cannot read.
     Setup(String),
+}
+
+impl From<python::PythonError> for RunError {
+    fn from(error: python::PythonError) -> RunError {
+        match error {
+            python::PythonError::Usage(m) => RunError::Usage(m),
+            python::PythonError::Setup(m) => RunError::Setup(m),
+        }
+    }
 }
 
 /// A finished execution, as `--format json` reports it.
@@ -700,11 +711,7 @@ pub fn run(
         options.venvs.as_deref(),
         &options.environment,
         progress,
-    )
-    .map_err(|e| match e {
-        python::PythonError::Usage(m) => RunError::Usage(m),
-        python::PythonError::Setup(m) => RunError::Setup(m),
-    })?;
+    )?;
 
     let id = new_execution_id();
     let run_dir = workdir.join("runs").join(&id);

@@ -15,6 +15,13 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "application/x-image")
 IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
 
 
+class UnsupportedContentType(ValueError):
+    """A request of a type this handler does not take. `status_code` is the answer a local
+    endpoint (`mlopsc serve --local`) gives, as the inference toolkit's own errors carry one."""
+
+    status_code = 415
+
+
 def model_fn(model_dir):
     """The trained network and the preprocessing it was trained with."""
     import torch
@@ -39,8 +46,11 @@ def input_fn(body, content_type):
         request = json.loads(body)
         data = base64.b64decode(request["image"])
     else:
-        raise ValueError(f"unsupported content type {content_type!r}; send {', '.join(IMAGE_TYPES)} or application/json")
-    return Image.open(io.BytesIO(data)).convert("RGB")
+        raise UnsupportedContentType(f"unsupported content type {content_type!r}; send {', '.join(IMAGE_TYPES)} or application/json")
+    try:
+        return Image.open(io.BytesIO(data)).convert("RGB")
+    except (OSError, SyntaxError) as error:  # PIL's errors for a corrupt or truncated image
+        raise ValueError(f"the body is not an image this handler reads ({error.__class__.__name__})") from None
 
 
 def predict_fn(image, loaded):

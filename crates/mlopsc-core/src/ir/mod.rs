@@ -298,6 +298,20 @@ pub struct Endpoint {
     pub rollout: Rollout,
 }
 
+impl Endpoint {
+    /// Where SageMaker writes this endpoint's captures: `<destination>/<endpoint>/<variant>/`,
+    /// then `yyyy/mm/dd/hh/`.
+    pub fn capture_prefix(&self) -> Option<String> {
+        let capture = self.capture.as_ref()?;
+        Some(format!(
+            "{}/{}/{}/",
+            capture.destination_uri.trim_end_matches('/'),
+            self.name,
+            VARIANT
+        ))
+    }
+}
+
 /// How an approved package replaces the served model: SageMaker's blue/green update.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rollout {

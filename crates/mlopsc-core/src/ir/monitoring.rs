@@ -4,7 +4,7 @@
 use super::images::Images;
 use super::{
     BASELINES_PREFIX, Buckets, DataDrift, DriftCheck, Endpoint, ImageMonitoring, Job, MetricTarget,
-    ModelQuality, MonitoringSchedule, QualityCheck, VARIANT, drift_metric_name, monitoring_kind,
+    ModelQuality, MonitoringSchedule, QualityCheck, drift_metric_name, monitoring_kind,
 };
 use crate::catalog;
 use crate::spec::types::{default_min_captures, default_significance};
@@ -74,8 +74,8 @@ pub(super) fn image(
         .as_ref()
         .filter(|_| kind == MonitoringKind::Image)
         .zip(endpoint)
-        .and_then(|(m, e)| Some((m, e, e.capture.as_ref()?)))
-        .map(|(m, e, capture)| {
+        .and_then(|(m, e)| Some((m, e, e.capture_prefix()?)))
+        .map(|(m, e, capture_uri)| {
             let sections = [
                 m.data_drift
                     .as_ref()
@@ -127,12 +127,7 @@ pub(super) fn image(
                 image_uri: images.processing(gpu),
                 script: spec.model.code.monitor.clone(),
                 schedules,
-                capture_uri: format!(
-                    "{}/{}/{}/",
-                    capture.destination_uri.trim_end_matches('/'),
-                    e.name,
-                    VARIANT
-                ),
+                capture_uri,
                 model_uri: format!("s3://{}/monitoring/baseline/model.tar.gz", buckets.pipeline),
                 reports_uri: format!("s3://{}/monitoring/reports/", buckets.pipeline),
                 checks: m
