@@ -599,3 +599,54 @@ fn the_drift_baseline_is_computed_on_the_held_out_split() {
     );
     assert!(reads.iter().all(|(name, _)| *name != "train"), "{reads:?}");
 }
+
+/// A gate on `balancedAccuracy` reads it where evaluate.py writes a listed metric, under its
+/// own threshold parameter, and the evaluate step is asked to compute it.
+#[test]
+fn a_gate_on_balanced_accuracy_reads_it_from_the_evaluation_report() {
+    let path = root().join("examples/skin-lesion/mlops.yaml");
+    let text = std::fs::read_to_string(&path).expect("the flagship is readable");
+    let gates = "qualityGates:\n";
+    assert!(text.contains(gates), "the flagship changed");
+    let text = text.replacen(
+        gates,
+        "qualityGates:\n  - metric: balancedAccuracy\n    comparator: \">=\"\n    threshold: 0.7\n",
+        1,
+    );
+    let source = decode("mlops.yaml", text.into_bytes()).expect("UTF-8");
+    let compiled = compile(&source, path.parent().expect("a folder")).expect("compiles");
+    let pipeline: serde_json::Value = serde_json::from_str(&common::artifact_text(
+        &compiled,
+        mlopsc::emit::PIPELINE.path,
+    ))
+    .expect("JSON");
+    let steps = all_steps(&pipeline);
+    let gate = steps
+        .iter()
+        .find(|s| s["Type"] == "Condition")
+        .expect("a quality gate");
+    let conditions = gate["Arguments"]["Conditions"].as_array().expect("conditions");
+    let balanced = conditions
+        .iter()
+        .find(|c| c["LeftValue"]["Std:JsonGet"]["Path"] == "metrics.balancedAccuracy.value")
+        .unwrap_or_else(|| panic!("no condition on balancedAccuracy: {conditions:#?}"));
+    assert_eq!(balanced["Type"], "GreaterThanOrEqualTo");
+    let parameter = balanced["RightValue"]["Get"].as_str().expect("a parameter");
+    let name = parameter.trim_start_matches("Parameters.");
+    let declared = pipeline["Parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["Name"] == name)
+        .unwrap_or_else(|| panic!("{name} is not declared"));
+    assert_eq!(declared["DefaultValue"], 0.7);
+    let evaluate = steps.iter().find(|s| s["Name"] == "evaluate").unwrap();
+    let arguments: Vec<&str> = evaluate["Arguments"]["AppSpecification"]["ContainerArguments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
+    let metrics = arguments[arguments.iter().position(|a| *a == "--metrics").unwrap() + 1];
+    assert!(metrics.split(',').any(|m| m == "balancedAccuracy"), "{metrics}");
+}

@@ -139,6 +139,7 @@ fixtures! {
     v002_split_sum: "V002-split-sum.yaml" => V002 at 11:5 "train: 0.8";
     v003_gate_metric: "V003-gate-metric.yaml" => V003 at 13:13 "f1";
     v004_mixed_metrics: "V004-mixed-metrics.yaml" => V004 at 13:12 "[accuracy, rmse]";
+    v004_balanced_accuracy_under_model_monitor: "V004-balanced-accuracy-under-model-monitor.yaml" => V004 at 25:13 "balancedAccuracy";
     v005_tiering_order: "V005-tiering-order.yaml" => V005 at 8:28 "180";
     v006_normalization: "V006-normalization.yaml" => V006 at 12:5 "width: 224";
     v007_monitoring_kind: "V007-monitoring-kind.yaml" => V007 at 23:26 "distributionDistance";

@@ -523,7 +523,14 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
         "skin-lesion-classifier"
     );
     let report = &summary["properties"]["EvaluationReport"];
-    for name in ["accuracy", "precision", "recall", "f1", "auc"] {
+    for name in [
+        "accuracy",
+        "balancedAccuracy",
+        "precision",
+        "recall",
+        "f1",
+        "auc",
+    ] {
         assert!(
             report["metrics"][name]["value"].is_number(),
             "{name} in {report}"
@@ -532,6 +539,12 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
     // Melanoma sensitivity, which the second gate reads, and the figures beside it.
     assert!(
         report["perClass"]["MEL"]["recall"]["value"].is_number(),
+        "{report}"
+    );
+    // The spec's `balancedAccuracy` is the figure beside the metrics: the mean recall.
+    assert_eq!(
+        report["metrics"]["balancedAccuracy"]["value"].as_f64(),
+        report["balancedAccuracy"]["value"].as_f64(),
         "{report}"
     );
     assert!(report["balancedAccuracy"]["value"].is_number(), "{report}");

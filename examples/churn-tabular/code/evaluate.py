@@ -17,6 +17,7 @@ MODEL = OPT_ML / "processing/model"
 REPORT = OPT_ML / "processing/evaluation/evaluation.json"
 SCORERS = {
     "accuracy": lambda y, p: metrics.accuracy_score(y, p > 0.5),
+    "balancedAccuracy": lambda y, p: metrics.balanced_accuracy_score(y, p > 0.5),
     "precision": lambda y, p: metrics.precision_score(y, p > 0.5, zero_division=0),
     "recall": lambda y, p: metrics.recall_score(y, p > 0.5, zero_division=0),
     "f1": lambda y, p: metrics.f1_score(y, p > 0.5, zero_division=0),

@@ -7,8 +7,10 @@ The model predicts every class of the label space, but a test split need not con
 the classes present in the test split, and the report says which those are under `classes`.
 A class with no positive or no negative example has no AUC; with none left, `auc` is null.
 
-Beside the spec's metrics the report has `balancedAccuracy` (the mean recall over the classes
-in the test split: a model that calls every lesion a nevus scores 1/k, not NV's share),
+Beside the spec's metrics (`balancedAccuracy` among them, when the spec lists it: then it is
+`metrics.balancedAccuracy.value`, which a gate reads) the report has `balancedAccuracy` (the
+mean recall over the classes in the test split: a model that calls every lesion a nevus scores
+1/k, not NV's share),
 `perClass` (each class in the test split: `precision`, `recall`, `f1` and `auc`, each as
 {"value": …}, and its `support`; `perClass.MEL.recall.value` is melanoma sensitivity) and
 `confusionMatrix` (`labels`: the classes in the test split or predicted; `counts`: a row per
@@ -77,6 +79,8 @@ def score(name, probabilities, labels, average):
     present = np.unique(labels)
     if name == "accuracy":
         return skm.accuracy_score(labels, predicted)
+    if name == "balancedAccuracy":  # the mean recall over the classes in the test split
+        return skm.recall_score(labels, predicted, labels=present, average="macro", zero_division=0)
     if name in ("precision", "recall", "f1"):
         scorer = {"precision": skm.precision_score, "recall": skm.recall_score, "f1": skm.f1_score}[name]
         return scorer(labels, predicted, labels=present, average=average, zero_division=0)

@@ -267,6 +267,8 @@ def quality_metric(name, truth, probabilities, classes):
     predicted = probabilities.argmax(1)
     if name == "accuracy":
         return float(skm.accuracy_score(labels, predicted))
+    if name == "balancedAccuracy":  # the mean recall over the labelled classes
+        return float(skm.recall_score(labels, predicted, labels=np.unique(labels), average="macro", zero_division=0))
     if name in ("precision", "recall", "f1"):
         scorer = {"precision": skm.precision_score, "recall": skm.recall_score, "f1": skm.f1_score}[name]
         return float(scorer(labels, predicted, average="macro", zero_division=0))

@@ -598,6 +598,10 @@ pub struct Evaluation {
 #[serde(rename_all = "lowercase")]
 pub enum Metric {
     Accuracy,
+    /// The mean recall over the classes in the test split: a model that predicts one class
+    /// scores 1/k, whatever that class's share.
+    #[serde(rename = "balancedAccuracy")]
+    BalancedAccuracy,
     Precision,
     Recall,
     F1,
@@ -1198,8 +1202,8 @@ macro_rules! yaml_names {
 
 yaml_names! {
     Metric {
-        Accuracy => "accuracy", Precision => "precision", Recall => "recall", F1 => "f1",
-        Auc => "auc", Mse => "mse", Rmse => "rmse", Mae => "mae", R2 => "r2",
+        Accuracy => "accuracy", BalancedAccuracy => "balancedAccuracy", Precision => "precision",
+        Recall => "recall", F1 => "f1", Auc => "auc", Mse => "mse", Rmse => "rmse", Mae => "mae", R2 => "r2",
     }
     Comparator {
         GreaterThanOrEqual => ">=", GreaterThan => ">", LessThanOrEqual => "<=",

@@ -7,9 +7,12 @@ use crate::spec::{Metric, Pointer, ProblemType, Spec};
 /// The closed range a metric's values lie in.
 pub fn metric_range(metric: Metric) -> (f64, f64) {
     match metric {
-        Metric::Accuracy | Metric::Precision | Metric::Recall | Metric::F1 | Metric::Auc => {
-            (0.0, 1.0)
-        }
+        Metric::Accuracy
+        | Metric::BalancedAccuracy
+        | Metric::Precision
+        | Metric::Recall
+        | Metric::F1
+        | Metric::Auc => (0.0, 1.0),
         Metric::Mse | Metric::Rmse | Metric::Mae => (0.0, f64::INFINITY),
         Metric::R2 => (f64::NEG_INFINITY, 1.0),
     }
@@ -158,6 +161,11 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
                     .key("modelQuality")
                     .key("threshold"),
             );
+            let pointer = Pointer::root()
+                .key("monitoring")
+                .key("modelQuality")
+                .key("metric");
+            let tabular = crate::ir::monitoring_kind(spec) == crate::spec::MonitoringKind::Tabular;
             let fits = match quality.problem_type {
                 ProblemType::Regression => is_regression(quality.metric),
                 ProblemType::BinaryClassification => !is_regression(quality.metric),
@@ -166,13 +174,18 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
                     !is_regression(quality.metric) && quality.metric != Metric::Auc
                 }
             };
-            if !fits {
+            if tabular && quality.metric == Metric::BalancedAccuracy {
+                // The image monitor computes it; Model Monitor's reports have none.
                 rules.error(
                     Code::V004,
-                    &Pointer::root()
-                        .key("monitoring")
-                        .key("modelQuality")
-                        .key("metric"),
+                    &pointer,
+                    "Model Monitor does not report `balancedAccuracy`",
+                    "tabular monitoring reads Model Monitor's metrics: use accuracy, precision, recall or f1 (balancedAccuracy is monitored with `kind: image`)",
+                );
+            } else if !fits {
+                rules.error(
+                    Code::V004,
+                    &pointer,
                     format!(
                         "Model Monitor does not report `{}` for this problem type",
                         quality.metric.name()
@@ -198,7 +211,7 @@ pub(super) fn check(spec: &Spec, rules: &mut Rules) {
             Code::V004,
             &Pointer::root().key("evaluation").key("metrics"),
             "evaluation mixes classification and regression metrics",
-            "a model is either a classifier (accuracy, precision, recall, f1, auc) or a regressor (mse, rmse, mae, r2)",
+            "a model is either a classifier (accuracy, balancedAccuracy, precision, recall, f1, auc) or a regressor (mse, rmse, mae, r2)",
         );
     }
 
