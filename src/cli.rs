@@ -279,6 +279,10 @@ pub enum Command {
         /// The environment (see `environments:` in the spec); default: the base spec.
         #[arg(long, value_name = "NAME")]
         env: Option<String>,
+        /// Override one of the spec's `cost:` assumptions, NAME=VALUE (such as
+        /// trainingMinutes=90 or triggeredRunsPerMonth=2); repeatable.
+        #[arg(long = "assume", value_name = "NAME=VALUE", value_parser = parse_param)]
+        assume: Vec<(String, String)>,
     },
     /// Create a new project from an example, or add the CI workflow to an existing one.
     #[command(after_help = INIT_HELP)]
@@ -345,17 +349,23 @@ Examples:
   mlopsc cost mlops.yaml
   mlopsc cost mlops.yaml --format json | jq .total
   mlopsc plan mlops.yaml --offline --cost-base old.yaml   # the change in dollars
+  mlopsc cost mlops.yaml --assume minutesPerEpoch=6 --assume triggeredRunsPerMonth=2
 
-Jobs run as often as the retraining and monitoring schedules say, for the minutes the spec's
-optional `cost:` section gives (defaults: preprocessing 30, training 120, evaluation 15,
-baseline 15, custom step 30, monitoring 10); the endpoint runs its minimum fleet all month;
-the data bucket holds `cost.dataSizeGb` (default 50). Spot training is assumed to save 70%.
-Prices are us-east-1 on-demand from a table committed with mlopsc, dated in the output.
+Jobs run as often as the retraining and monitoring schedules say, and the runs that drift,
+quality and new data start (`cost.triggeredRunsPerMonth`, default 0; the estimate names the
+spec's triggers). Training runs the `epochs` hyperparameter times `cost.minutesPerEpoch`
+(default 4), at most `training.maxRuntimeSeconds`, unless `cost.trainingMinutes` says;
+the other jobs the minutes the spec's optional `cost:` section gives (defaults:
+preprocessing 30, evaluation 15, baseline 15, custom step 30, monitoring 10). The endpoint
+runs its minimum fleet all month; the data bucket holds `cost.dataSizeGb` (default 50).
+Spot training is assumed to save 70%. Every assumption is printed under the table, and
+--assume overrides any of them for one estimate. Prices are us-east-1 on-demand from a
+table committed with mlopsc, dated in the output.
 
 Exit codes:
   0  estimated
   1  the spec has errors
-  2  the spec cannot be read";
+  2  the spec cannot be read, or an --assume names no assumption";
 
 const INIT_HELP: &str = "\
 Examples:
@@ -807,9 +817,12 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
             format,
             env,
         } => graph::graph_command(&spec, kind, format, env.as_deref(), io),
-        Command::Cost { spec, format, env } => {
-            cost::cost_command(&spec, format, env.as_deref(), io)
-        }
+        Command::Cost {
+            spec,
+            format,
+            env,
+            assume,
+        } => cost::cost_command(&spec, format, env.as_deref(), &assume, io),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut script = Vec::new();

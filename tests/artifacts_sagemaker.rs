@@ -625,7 +625,9 @@ fn a_gate_on_balanced_accuracy_reads_it_from_the_evaluation_report() {
         .iter()
         .find(|s| s["Type"] == "Condition")
         .expect("a quality gate");
-    let conditions = gate["Arguments"]["Conditions"].as_array().expect("conditions");
+    let conditions = gate["Arguments"]["Conditions"]
+        .as_array()
+        .expect("conditions");
     let balanced = conditions
         .iter()
         .find(|c| c["LeftValue"]["Std:JsonGet"]["Path"] == "metrics.balancedAccuracy.value")
@@ -648,5 +650,8 @@ fn a_gate_on_balanced_accuracy_reads_it_from_the_evaluation_report() {
         .filter_map(|a| a.as_str())
         .collect();
     let metrics = arguments[arguments.iter().position(|a| *a == "--metrics").unwrap() + 1];
-    assert!(metrics.split(',').any(|m| m == "balancedAccuracy"), "{metrics}");
+    assert!(
+        metrics.split(',').any(|m| m == "balancedAccuracy"),
+        "{metrics}"
+    );
 }

@@ -215,3 +215,122 @@ fn an_unknown_path_is_a_read_error() {
         output.stderr.as_str()
     );
 }
+
+/// The training line of an estimate: its instance-hours a month.
+fn training_hours(estimate: &serde_json::Value) -> f64 {
+    estimate["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|item| {
+            item["what"]
+                .as_str()
+                .is_some_and(|w| w.starts_with("training"))
+        })
+        .and_then(|item| item["quantity"].as_f64())
+        .expect("a training line")
+}
+
+fn assumption<'a>(estimate: &'a serde_json::Value, starts: &str) -> &'a str {
+    estimate["assumptions"]
+        .as_array()
+        .expect("assumptions")
+        .iter()
+        .filter_map(|a| a.as_str())
+        .find(|a| a.starts_with(starts))
+        .unwrap_or_else(|| panic!("no assumption `{starts}…` in {estimate:#}"))
+}
+
+/// Training time follows the spec: 30 epochs at 4 minutes is the flagship's 120 minutes a
+/// run, 40 epochs cost a third more, the job's time limit caps it, and `--assume` or
+/// `cost.trainingMinutes` replace the estimate.
+#[test]
+fn training_time_follows_the_epochs_and_stops_at_the_jobs_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flagship = std::fs::read_to_string(root().join("examples/skin-lesion/mlops.yaml")).unwrap();
+    let variant = |name: &str, from: &str, to: &str| {
+        assert!(flagship.contains(from), "the flagship changed: no `{from}`");
+        let path = tmp.path().join(name);
+        std::fs::write(&path, flagship.replace(from, to)).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let thirty = cost_json("examples/skin-lesion/mlops.yaml");
+    assert_eq!(
+        assumption(&thirty, "assumed training"),
+        "assumed training: 30 epochs x 4 minutes (cost.minutesPerEpoch) = 120 minutes a run"
+    );
+    let forty = cost_json(&variant(
+        "forty.yaml",
+        "    epochs: 30\n",
+        "    epochs: 40\n",
+    ));
+    let ratio = training_hours(&forty) / training_hours(&thirty);
+    assert!(
+        (ratio - 4.0 / 3.0).abs() < 1e-3,
+        "40 epochs cost {ratio} times 30"
+    );
+    let capped = cost_json(&variant(
+        "capped.yaml",
+        "  maxRuntimeSeconds: 28800\n",
+        "  maxRuntimeSeconds: 3600\n",
+    ));
+    assert!((training_hours(&capped) / training_hours(&thirty) - 0.5).abs() < 1e-3);
+    assert!(
+        assumption(&capped, "assumed training")
+            .ends_with("= 60 minutes a run, the job's limit (training.maxRuntimeSeconds 3600)"),
+        "{capped:#}"
+    );
+    let assumed = mlopsc(&[
+        "cost",
+        "examples/skin-lesion/mlops.yaml",
+        "--format",
+        "json",
+        "--assume",
+        "trainingMinutes=30",
+        "--assume",
+        "triggeredRunsPerMonth=2",
+    ]);
+    assert_eq!(assumed.code, 0, "{}", assumed.stderr);
+    let assumed: serde_json::Value = serde_json::from_str(&assumed.stdout).unwrap();
+    let runs = |e: &serde_json::Value| assumption(e, "assumed ").to_string();
+    assert!(
+        runs(&assumed).contains("(4.345 scheduled, 2 triggered)"),
+        "{assumed:#}"
+    );
+    assert_eq!(
+        assumption(&assumed, "assumed training"),
+        "assumed training: 30 minutes a run (cost.trainingMinutes)"
+    );
+    // 6.345 runs of 30 minutes against 4.345 runs of 120.
+    let expected = (6.345 * 30.0) / (4.345 * 120.0);
+    assert!((training_hours(&assumed) / training_hours(&thirty) - expected).abs() < 1e-3);
+    // Every data-driven trigger is named, with what the new-data windows allow at most.
+    assert_eq!(
+        assumption(&thirty, "triggered runs"),
+        "triggered runs come from drift alarms, the model-quality alarm, new data (at most 1460 runs a month: one per 30-minute batch window); cost.triggeredRunsPerMonth says how many to expect"
+    );
+}
+
+#[test]
+fn an_assumption_that_does_not_exist_is_a_usage_error() {
+    let typo = mlopsc(&[
+        "cost",
+        "examples/skin-lesion/mlops.yaml",
+        "--assume",
+        "trainingMinute=30",
+    ]);
+    assert_eq!(typo.code, 2, "{}", typo.stderr);
+    insta::assert_snapshot!("cost-assume-typo", typo.stderr.as_str());
+    let negative = mlopsc(&[
+        "cost",
+        "examples/skin-lesion/mlops.yaml",
+        "--assume",
+        "trainingMinutes=-3",
+    ]);
+    assert_eq!(negative.code, 2, "{}", negative.stderr);
+    assert!(
+        negative.stderr.contains("is not a number of 0 or more"),
+        "{}",
+        negative.stderr
+    );
+}

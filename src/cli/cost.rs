@@ -9,13 +9,14 @@ pub(super) fn cost_command(
     path: &Path,
     format: ReportFormat,
     env: Option<&str>,
+    assume: &[(String, String)],
     io: &mut Io,
 ) -> u8 {
     let diagnostics = match format {
         ReportFormat::Human => Format::Human,
         ReportFormat::Json => Format::Json,
     };
-    let estimate = match estimate_file(path, env, diagnostics, io) {
+    let estimate = match estimate_file(path, env, assume, diagnostics, io) {
         Ok(estimate) => estimate,
         Err(code) => return code,
     };
@@ -34,10 +35,11 @@ pub(super) fn cost_command(
 }
 
 /// Compiles a spec file and prices it; on failure prints why and returns the exit code
-/// (`cost`, and `plan --cost-base` for the old spec).
+/// (`cost`, and `plan --cost-base` for the old spec), after `--assume` overrides.
 pub fn estimate_file(
     path: &Path,
     env: Option<&str>,
+    assume: &[(String, String)],
     format: Format,
     io: &mut Io,
 ) -> Result<crate::cost::Estimate, u8> {
@@ -54,10 +56,14 @@ pub fn estimate_file(
     match validated.spec {
         Some(spec) if !validated.has_errors() => {
             let system = crate::ir::resolve(&spec, &crate::ir::StepCode::default());
-            Ok(crate::cost::estimate(
-                &system,
-                &spec.cost.clone().unwrap_or_default(),
-            ))
+            let assumptions = spec.cost.clone().unwrap_or_default();
+            match crate::cost::with_overrides(&assumptions, assume) {
+                Ok(assumptions) => Ok(crate::cost::estimate(&system, &assumptions)),
+                Err(message) => {
+                    let _ = writeln!(io.stderr, "error: {message}");
+                    Err(exit::USAGE_OR_IO)
+                }
+            }
         }
         _ => {
             print_diagnostics(&source, &validated.diagnostics, format, io);

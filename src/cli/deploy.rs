@@ -104,11 +104,11 @@ impl CostChange {
     /// Prices the new spec and, with `--cost-base`, the old one; on failure prints why.
     fn of(args: &PlanArgs, io: &mut Io) -> Result<CostChange, u8> {
         let format = args.format.diagnostics();
-        let new = cli::estimate_file(&args.spec, args.aws.env.as_deref(), format, io)
+        let new = cli::estimate_file(&args.spec, args.aws.env.as_deref(), &[], format, io)
             .map_err(|_| exit::DEPLOY_FAILED)?;
         let old = match &args.cost_base {
             Some(path) => Some(
-                cli::estimate_file(path, args.aws.env.as_deref(), format, io)
+                cli::estimate_file(path, args.aws.env.as_deref(), &[], format, io)
                     .map_err(|_| exit::DEPLOY_FAILED)?,
             ),
             None => None,

@@ -9,7 +9,7 @@ pub mod prices;
 
 use serde::Serialize;
 
-use crate::ir::{Job, System};
+use crate::ir::{Job, Retraining, System, Training};
 pub use crate::schedule::runs_per_month;
 use crate::spec::CostAssumptions;
 
@@ -35,6 +35,39 @@ pub struct Estimate {
     pub prices: &'static str,
     /// What the figures assume and leave out, in words.
     pub assumptions: Vec<String>,
+}
+
+/// The spec's cost assumptions with `cost --assume NAME=VALUE` applied: each NAME a key of
+/// the `cost:` section, each VALUE a number. An unknown name or a bad value is the error,
+/// with the names there are.
+pub fn with_overrides(
+    assumptions: &CostAssumptions,
+    overrides: &[(String, String)],
+) -> Result<CostAssumptions, String> {
+    let mut fields = match serde_json::to_value(assumptions) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        _ => return Err("the cost assumptions are not an object".into()),
+    };
+    for (name, value) in overrides {
+        if !fields.contains_key(name) {
+            let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+            let hint = crate::suggest::did_you_mean(name, names.iter().copied())
+                .map_or_else(String::new, |close| format!("did you mean `{close}`? "));
+            return Err(format!(
+                "--assume {name}: the cost section has no `{name}`\nhelp: {hint}the assumptions are {}",
+                names.join(", ")
+            ));
+        }
+        let number: f64 = value
+            .parse()
+            .ok()
+            .filter(|n: &f64| n.is_finite() && *n >= 0.0)
+            .ok_or_else(|| {
+                format!("--assume {name}={value}: `{value}` is not a number of 0 or more")
+            })?;
+        fields.insert(name.clone(), serde_json::json!(number));
+    }
+    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| e.to_string())
 }
 
 /// Prices a system under the spec's cost assumptions.
@@ -68,7 +101,7 @@ pub fn estimate(system: &System, assumptions: &CostAssumptions) -> Estimate {
         lines.job(
             &training_name,
             &pipeline.training.job,
-            runs * assumptions.training_minutes,
+            runs * training_minutes(&pipeline.training, assumptions).0,
             spot,
         );
         lines.job(
@@ -143,23 +176,29 @@ pub fn estimate(system: &System, assumptions: &CostAssumptions) -> Estimate {
         items: lines.items,
         unpriced: lines.unpriced,
         prices: prices::SOURCE,
-        assumptions: vec![
-            match &system.registry.central {
-                None => format!(
-                    "assumed {} pipeline runs a month ({} scheduled, {} triggered)",
-                    round(runs, 3),
-                    round(scheduled, 3),
-                    round(assumptions.triggered_runs_per_month, 3)
-                ),
-                Some(central) => format!(
-                    "no pipeline runs: the models are trained where they are registered, {}",
-                    central.group_arn
-                ),
-            },
+        assumptions: std::iter::once(match &system.registry.central {
+            None => format!(
+                "assumed {} pipeline runs a month ({} scheduled, {} triggered)",
+                round(runs, 3),
+                round(scheduled, 3),
+                round(assumptions.triggered_runs_per_month, 3)
+            ),
+            Some(central) => format!(
+                "no pipeline runs: the models are trained where they are registered, {}",
+                central.group_arn
+            ),
+        })
+        .chain(system.retraining.as_ref().and_then(triggers))
+        .chain(
+            system
+                .training_pipeline
+                .as_ref()
+                .map(|pipeline| training_minutes(&pipeline.training, assumptions).1),
+        )
+        .chain([
             format!(
-                "assumed minutes per job: preprocessing {}, training {}, evaluation {}, baseline {}, custom step {}, monitoring {}",
+                "assumed minutes per job: preprocessing {}, evaluation {}, baseline {}, custom step {}, monitoring {}",
                 assumptions.preprocessing_minutes,
-                assumptions.training_minutes,
                 assumptions.evaluation_minutes,
                 assumptions.baseline_minutes,
                 assumptions.custom_step_minutes,
@@ -173,8 +212,74 @@ pub fn estimate(system: &System, assumptions: &CostAssumptions) -> Estimate {
             "requests, data transfer, KMS, CloudWatch, Step Functions and the \
              logs, models and pipeline buckets' contents are not counted"
                 .to_string(),
-        ],
+        ])
+        .collect(),
     }
+}
+
+/// Minutes one training job runs, and how that was decided: `cost.trainingMinutes` when the
+/// spec sets it, else its epochs at `cost.minutesPerEpoch` each, within the job's time limit.
+fn training_minutes(training: &Training, assumptions: &CostAssumptions) -> (f64, String) {
+    if let Some(minutes) = assumptions.training_minutes {
+        return (
+            minutes,
+            format!("assumed training: {minutes} minutes a run (cost.trainingMinutes)"),
+        );
+    }
+    let epochs = training
+        .hyperparameters
+        .get("epochs")
+        .and_then(|e| e.trim_matches('"').parse::<f64>().ok());
+    let Some(epochs) = epochs else {
+        return (
+            DEFAULT_TRAINING_MINUTES,
+            format!(
+                "assumed training: {DEFAULT_TRAINING_MINUTES} minutes a run (no `epochs` hyperparameter; set cost.trainingMinutes)"
+            ),
+        );
+    };
+    let limit = f64::from(training.max_runtime_seconds) / 60.0;
+    let minutes = epochs * assumptions.minutes_per_epoch;
+    let mut line = format!(
+        "assumed training: {epochs} epochs x {} minutes (cost.minutesPerEpoch) = {} minutes a run",
+        assumptions.minutes_per_epoch,
+        round(minutes.min(limit), 3)
+    );
+    if minutes > limit {
+        line.push_str(&format!(
+            ", the job's limit (training.maxRuntimeSeconds {})",
+            training.max_runtime_seconds
+        ));
+    }
+    (minutes.min(limit), line)
+}
+
+/// Minutes a training job is assumed to run when the spec gives no epochs.
+const DEFAULT_TRAINING_MINUTES: f64 = 120.0;
+
+/// The spec's data-driven triggers, which `cost.triggeredRunsPerMonth` counts, with the
+/// most runs a month the new-data windows allow; `None` without any.
+fn triggers(retraining: &Retraining) -> Option<String> {
+    let mut named = Vec::new();
+    if retraining.on_data_drift {
+        named.push("drift alarms".to_string());
+    }
+    if retraining.on_model_quality {
+        named.push("the model-quality alarm".to_string());
+    }
+    if let Some(minutes) = retraining.new_data_check_minutes() {
+        let most = prices::HOURS_PER_MONTH * 60.0 / f64::from(minutes);
+        named.push(format!(
+            "new data (at most {} runs a month: one per {minutes}-minute batch window)",
+            round(most, 0)
+        ));
+    }
+    (!named.is_empty()).then(|| {
+        format!(
+            "triggered runs come from {}; cost.triggeredRunsPerMonth says how many to expect",
+            named.join(", ")
+        )
+    })
 }
 
 /// S3 storage of the data bucket by tier: data every run reads stays hot; older data goes

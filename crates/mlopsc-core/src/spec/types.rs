@@ -99,9 +99,15 @@ pub struct CostAssumptions {
     /// Minutes one preprocessing job runs. Default 30.
     #[schemars(range(min = 0))]
     pub preprocessing_minutes: f64,
-    /// Minutes one training job runs, spot interruptions included. Default 120.
+    /// Minutes one training job runs, spot interruptions included. Default: the `epochs`
+    /// hyperparameter times `minutesPerEpoch`, at most `training.maxRuntimeSeconds`; 120
+    /// without an `epochs` hyperparameter.
     #[schemars(range(min = 0))]
-    pub training_minutes: f64,
+    pub training_minutes: Option<f64>,
+    /// Minutes one training epoch takes on the training instance, for the default of
+    /// `trainingMinutes`. Default 4.
+    #[schemars(range(min = 0))]
+    pub minutes_per_epoch: f64,
     /// Minutes one evaluation job runs. Default 15.
     #[schemars(range(min = 0))]
     pub evaluation_minutes: f64,
@@ -115,7 +121,9 @@ pub struct CostAssumptions {
     #[schemars(range(min = 0))]
     pub monitoring_minutes: f64,
     /// Pipeline runs a month started by drift, quality or new data, on top of the scheduled
-    /// ones; these triggers fire when the data says, so the spec cannot count them. Default 0.
+    /// ones; these triggers fire when the data says, so the spec cannot count them (the
+    /// estimate names the spec's triggers and the most runs its new-data windows allow).
+    /// Default 0.
     #[schemars(range(min = 0))]
     pub triggered_runs_per_month: f64,
     /// Gigabytes in the data bucket that every run reads (so they stay in the frequent tier).
@@ -132,7 +140,8 @@ impl Default for CostAssumptions {
     fn default() -> Self {
         CostAssumptions {
             preprocessing_minutes: 30.0,
-            training_minutes: 120.0,
+            training_minutes: None,
+            minutes_per_epoch: 4.0,
             evaluation_minutes: 15.0,
             baseline_minutes: 15.0,
             custom_step_minutes: 30.0,
