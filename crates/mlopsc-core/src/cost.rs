@@ -80,6 +80,11 @@ pub fn estimate(system: &System, assumptions: &CostAssumptions) -> Estimate {
         .map(|s| runs_per_month(s))
         .fold(0.0, |sum, runs| sum + runs);
     let runs = scheduled + assumptions.triggered_runs_per_month;
+    // Minutes a training run takes, and the note that says how that was decided.
+    let training = system
+        .training_pipeline
+        .as_ref()
+        .map(|pipeline| training_minutes(&pipeline.training, assumptions));
     // A consuming environment trains nothing: its runs are the owning environment's cost.
     if let Some(pipeline) = &system.training_pipeline {
         lines.job(
@@ -101,7 +106,7 @@ pub fn estimate(system: &System, assumptions: &CostAssumptions) -> Estimate {
         lines.job(
             &training_name,
             &pipeline.training.job,
-            runs * training_minutes(&pipeline.training, assumptions).0,
+            runs * training.as_ref().map_or(DEFAULT_TRAINING_MINUTES, |t| t.0),
             spot,
         );
         lines.job(
@@ -189,12 +194,7 @@ pub fn estimate(system: &System, assumptions: &CostAssumptions) -> Estimate {
             ),
         })
         .chain(system.retraining.as_ref().and_then(triggers))
-        .chain(
-            system
-                .training_pipeline
-                .as_ref()
-                .map(|pipeline| training_minutes(&pipeline.training, assumptions).1),
-        )
+        .chain(training.map(|(_, note)| note))
         .chain([
             format!(
                 "assumed minutes per job: preprocessing {}, evaluation {}, baseline {}, custom step {}, monitoring {}",

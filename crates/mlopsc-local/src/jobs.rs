@@ -19,6 +19,18 @@ use super::store::{S3Uri, Store, walk_files};
 
 /// The serving container's batch transform loop, run with the step's Python.
 const TRANSFORM_HARNESS: &str = include_str!("transform.py");
+/// How the transform and `serve --local` load the model's handler; the module they import.
+const HANDLER_LOADER: &str = include_str!("handler.py");
+
+/// Writes the harness `name` into `dir` with the handler loader beside it, where the
+/// harness imports it from; returns the harness's path.
+pub(crate) fn write_harness(dir: &Path, name: &str, harness: &str) -> Result<PathBuf, String> {
+    let loader = dir.join("mlopsc_handler.py");
+    std::fs::write(&loader, HANDLER_LOADER).map_err(|e| io_error(&loader, e))?;
+    let path = dir.join(name);
+    std::fs::write(&path, harness).map_err(|e| io_error(&path, e))?;
+    Ok(path)
+}
 
 /// The root that SageMaker containers see; moved into each step's sandbox.
 const OPT_ML: &str = "/opt/ml";
@@ -648,8 +660,7 @@ impl LocalJobs {
             .map_err(|e| format!("transform input: {e}"))?;
         let output_dir = sandbox.root.join("transform/output");
         std::fs::create_dir_all(&output_dir).map_err(|e| io_error(&output_dir, e))?;
-        let harness = sandbox.dir.join("transform.py");
-        std::fs::write(&harness, TRANSFORM_HARNESS).map_err(|e| io_error(&harness, e))?;
+        let harness = write_harness(&sandbox.dir, "transform.py", TRANSFORM_HARNESS)?;
         let setting =
             |path: &str, default: &str| str_at(arguments, path).unwrap_or(default).to_string();
         let path = |p: &Path| p.to_string_lossy().into_owned();

@@ -21,7 +21,6 @@ truth labels name.
 """
 
 import base64
-import importlib
 import json
 import os
 import sys
@@ -33,7 +32,8 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-CONTRACT = ("model_fn", "input_fn", "predict_fn", "output_fn")
+from mlopsc_handler import load_handler
+
 JSON_TYPES = ("application/json", "application/jsonlines")
 
 
@@ -94,13 +94,7 @@ class Capture:
 
 
 def serve(model_dir, host, port, max_body, capture):
-    sys.path.insert(0, str(Path(model_dir) / "code"))
-    program = os.environ.get("SAGEMAKER_PROGRAM", "inference.py")
-    handler = importlib.import_module(Path(program).stem)
-    missing = [name for name in CONTRACT if not callable(getattr(handler, name, None))]
-    if missing:
-        raise SystemExit(f"code/{program} in model.tar.gz defines no {', '.join(missing)}; "
-                         f"the local endpoint calls {', '.join(CONTRACT)}")
+    handler = load_handler(model_dir, "the local endpoint")
     model = handler.model_fn(model_dir)
     model_lock = threading.Lock()
 

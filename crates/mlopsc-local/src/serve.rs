@@ -78,9 +78,8 @@ pub fn prepare(
         progress,
     )?;
     // Beside the model, not in `code/`: the handler's own files stay as the archive has them.
-    let harness = model_dir.join(".mlopsc-serve.py");
-    std::fs::write(&harness, SERVE_HARNESS)
-        .map_err(|e| RunError::Setup(format!("cannot write `{}`: {e}", harness.display())))?;
+    let harness = crate::jobs::write_harness(&model_dir, ".mlopsc-serve.py", SERVE_HARNESS)
+        .map_err(RunError::Setup)?;
     let mut command = Command::new(&python);
     command
         .env_clear()

@@ -7,23 +7,16 @@ input_fn, predict_fn and output_fn for each record of each input object, and wri
     python transform.py MODEL_DIR INPUT_DIR OUTPUT_DIR CONTENT_TYPE ACCEPT SPLIT_TYPE ASSEMBLE_WITH
 """
 
-import importlib
-import os
 import sys
 from pathlib import Path
 
-CONTRACT = ("model_fn", "input_fn", "predict_fn", "output_fn")
+from mlopsc_handler import load_handler
+
 
 
 def main():
     model_dir, input_dir, output_dir, content_type, accept, split_type, assemble_with = sys.argv[1:8]
-    sys.path.insert(0, str(Path(model_dir) / "code"))
-    program = os.environ.get("SAGEMAKER_PROGRAM", "inference.py")
-    handler = importlib.import_module(Path(program).stem)
-    missing = [name for name in CONTRACT if not callable(getattr(handler, name, None))]
-    if missing:
-        raise SystemExit(f"code/{program} in model.tar.gz defines no {', '.join(missing)}; "
-                         f"the local transform calls {', '.join(CONTRACT)}")
+    handler = load_handler(model_dir, "the local transform")
     model = handler.model_fn(model_dir)
 
     def transform(body):
