@@ -117,8 +117,8 @@ pub struct Cli {
     /// `next:`), no run --local progress.
     #[arg(short, long, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
     pub quiet: bool,
-    /// Also list the files read and written: validate's step code, build's artifacts with
-    /// their sizes.
+    /// Say more: validate's step code, build's artifacts with their sizes, the JSON path of
+    /// each change in a plan.
     #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub verbose: bool,
     #[command(subcommand)]
@@ -223,7 +223,7 @@ pub enum Command {
     },
     /// Show what apply would change in AWS: resources, pipeline and state machine.
     #[command(
-        after_help = "Examples:\n  mlopsc plan mlops.yaml\n  mlopsc plan mlops.yaml --out plan.json   # then: mlopsc apply plan.json\n  mlopsc plan mlops.yaml --offline         # against generated/, no AWS\n  mlopsc plan mlops.yaml --cost-base old.yaml   # and the monthly cost, old -> new\n\nEvery plan ends with the spec's monthly cost estimate (see `mlopsc cost --help`).\n\nExit codes:\n  0  no changes (or changes, without --detailed-exitcode)\n  1  error\n  2  changes, with --detailed-exitcode"
+        after_help = "Examples:\n  mlopsc plan mlops.yaml\n  mlopsc plan mlops.yaml --out plan.json   # then: mlopsc apply plan.json\n  mlopsc plan mlops.yaml --offline         # against generated/, no AWS\n  mlopsc plan mlops.yaml --offline -v      # and the JSON path of each change\n  mlopsc plan mlops.yaml --cost-base old.yaml   # and the monthly cost, old -> new\n\nA plan names what changed in the spec (model.hyperparameters.epochs: 30 -> 40), then each resource, definition and file it changes, one line each. Every plan ends with the spec's monthly cost estimate (see `mlopsc cost --help`).\n\nExit codes:\n  0  no changes (or changes, without --detailed-exitcode)\n  1  error\n  2  changes, with --detailed-exitcode"
     )]
     Plan(deploy::PlanArgs),
     /// Deploy: upload the step code, execute the change set, deploy the pipeline.

@@ -33,6 +33,9 @@ fn the_manifest_lists_every_other_file_with_its_hash() {
         }
         assert_eq!(manifest["codeSha256"], c.code.sha256());
         assert_eq!(manifest["mlopscVersion"], env!("CARGO_PKG_VERSION"));
+        // The spec it was compiled from, which `plan --offline` compares the new spec with.
+        assert_eq!(manifest["spec"]["project"]["name"], c.spec.project.name);
+        assert!(manifest["spec"].get("environments").is_none(), "{example}");
         let text = common::artifact_text(&c, MANIFEST.path);
         insta::assert_snapshot!(format!("{example}-manifest"), text);
     }

@@ -191,6 +191,8 @@ fn deployment(template: &str, pipeline: &str) -> Deployment {
         artifacts,
         code: CodeBundle { files: code },
         spec_sha256: "0".repeat(64),
+        spec: serde_json::Value::Null,
+        environments: Vec::new(),
     }
 }
 
@@ -283,7 +285,7 @@ fn create_then_update_then_no_op_then_destroy() {
         // Update: a queue added, a hyperparameter changed, a step added.
         let v2 = deployment("template-v2.yaml", "pipeline-v2.json");
         let planned = plan::plan(&clients, &v2, true).await.expect("plan v2");
-        let text = planned.summary.render();
+        let text = planned.summary.render(true);
         assert!(text.contains("+   Queue"), "{text}");
         assert!(
             text.contains(r#"~ $.Steps["train"].Arguments.HyperParameters.epochs: "10" -> "20""#),
@@ -303,7 +305,7 @@ fn create_then_update_then_no_op_then_destroy() {
         let planned = plan::plan(&clients, &v2, true).await.expect("plan no-op");
         assert!(planned.change_set.is_none());
         assert!(!planned.has_changes());
-        assert!(planned.summary.render().contains("No changes."));
+        assert!(planned.summary.render(true).contains("No changes."));
         assert_eq!(change_set_count(&clients, "mlopsc-test").await, before);
 
         // Destroy: the stack and the pipeline go, the retained bucket stays and is reported.
@@ -785,7 +787,7 @@ fn a_template_over_the_inline_limit_is_staged_in_s3_and_applied() {
         assert_eq!(staged.bucket, bucket);
         assert!(staged.created_bucket);
         assert_eq!(staged.key, staging::template_key(big.template()));
-        let text = preview.summary.render();
+        let text = preview.summary.render(true);
         assert!(
             text.contains(&format!("staged at s3://{bucket}/templates/")),
             "{text}"
@@ -848,7 +850,7 @@ fn a_template_over_the_inline_limit_is_staged_in_s3_and_applied() {
 
         // Nothing changed: no change set, nothing staged.
         let again = plan::plan(&clients, &big, false).await.expect("no-op");
-        assert!(!again.has_changes(), "{}", again.summary.render());
+        assert!(!again.has_changes(), "{}", again.summary.render(true));
         assert!(again.staged.is_none());
 
         // destroy deletes the stack and leaves the shared staging bucket.
@@ -923,7 +925,7 @@ fn the_minimal_example_creates_updates_no_ops_and_destroys() {
                 .iter()
                 .all(|r| r.action == Action::Add),
             "{}",
-            planned.summary.render()
+            planned.summary.render(true)
         );
         let applied = apply::apply(&clients, &v1, &planned, &mut Vec::new())
             .await
@@ -942,7 +944,7 @@ fn the_minimal_example_creates_updates_no_ops_and_destroys() {
         }
 
         let planned = plan::plan(&clients, &v2, true).await.expect("plan v2");
-        let rendered = planned.summary.render();
+        let rendered = planned.summary.render(true);
         let added: Vec<&str> = planned
             .summary
             .resources
@@ -975,7 +977,7 @@ fn the_minimal_example_creates_updates_no_ops_and_destroys() {
                 (DocumentKind::StateMachine, DocumentDiff::Unchanged),
             ],
             "{}",
-            planned.summary.render()
+            planned.summary.render(true)
         );
 
         let doomed = destroy::inspect(&clients, &v2)
@@ -1115,41 +1117,40 @@ fn the_flagship_applies_then_plans_no_changes_until_a_real_change() {
         stdout(&output)
     );
 
-    // A real change to the pipeline: exactly that path, and no escaped Fn::Sub string.
+    // A real change to the pipeline: named as the spec path the user edited (apply recorded
+    // the spec it deployed), the pipeline on one line; with -v exactly that path, once, with
+    // its value as written rather than an escaped Fn::Sub string.
     let spec = dir.path().join("mlops.yaml");
     let text = std::fs::read_to_string(&spec).unwrap();
     std::fs::write(&spec, text.replacen("epochs: 30", "epochs: 40", 1)).unwrap();
     let output = run(&["plan", "mlops.yaml", "--detailed-exitcode"]);
     let plan_text = stdout(&output);
     assert_eq!(output.code, 2, "{plan_text}{}", stderr(&output));
-    let pipeline_section: Vec<&str> = plan_text
-        .split("\nSageMaker pipeline skin-lesion-pipeline:\n")
-        .nth(1)
-        .expect("a pipeline section")
-        .lines()
-        .take_while(|l| !l.is_empty())
-        .collect();
-    assert_eq!(
-        pipeline_section,
-        vec![r#"  ~ $.Steps["train"].Arguments.HyperParameters.epochs: "\"30\"" -> "\"40\"""#],
+    assert!(
+        plan_text.contains("\nSpec changes:\n  ~ model.hyperparameters.epochs: 30 -> 40\n\n"),
         "{plan_text}"
     );
     assert!(
-        !plan_text.contains(r#"{\""#),
-        "no escaped JSON: {plan_text}"
-    );
-    assert!(
-        plan_text.contains(
-            r#"~ $.Resources.Pipeline.Properties.PipelineDefinition.PipelineDefinitionBody.Fn::Sub[0] » $.Steps["train"].Arguments.HyperParameters.epochs: "\"30\"" -> "\"40\"""#
-        ),
+        plan_text.contains("1 change to the definition of skin-lesion-pipeline\n"),
         "{plan_text}"
     );
+    assert!(!plan_text.contains("$."), "{plan_text}");
+    let output = run(&["plan", "mlops.yaml", "-v"]);
+    let plan_text = stdout(&output);
+    assert_eq!(output.code, 0, "{plan_text}{}", stderr(&output));
+    let path = r#"~ $.Steps["train"].Arguments.HyperParameters.epochs: "30" -> "40""#;
+    assert_eq!(plan_text.matches(path).count(), 1, "{plan_text}");
+    assert!(!plan_text.contains(r#"\""#), "no escaped JSON: {plan_text}");
 
     // The same plan for a CI bot.
     let output = run(&["plan", "mlops.yaml", "--format", "json"]);
     assert_eq!(output.code, 0, "{}", stderr(&output));
     let plan: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
     assert_eq!(plan["changes"], true);
+    assert_eq!(
+        plan["specChanges"],
+        serde_json::json!([{"path": "model.hyperparameters.epochs", "action": "change", "old": 30, "new": 40}])
+    );
     assert_eq!(
         plan["definitions"]["pipeline"]["changes"],
         serde_json::json!([{

@@ -56,6 +56,7 @@ fn offline_plan_of_a_changed_directory_exits_2_with_detailed_exitcode() {
             "--offline",
             "--generated",
             stale.to_str().unwrap(),
+            "-v",
             "--detailed-exitcode",
         ],
         dir.path(),
@@ -97,6 +98,19 @@ fn edited_flagship() -> (tempfile::TempDir, PathBuf, PathBuf) {
     (dir, spec_dir.join("mlops.yaml"), generated)
 }
 
+/// `plan SPEC --offline --generated GENERATED EXTRA…`, run in `dir`.
+fn plan_offline(dir: &Path, spec: &Path, generated: &Path, extra: &[&str]) -> in_process::Ran {
+    let mut args = vec![
+        "plan",
+        spec.to_str().unwrap(),
+        "--offline",
+        "--generated",
+        generated.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    mlopsc(&args, dir)
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -110,46 +124,124 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 #[test]
-fn offline_plan_shows_embedded_paths_and_a_new_file_as_added() {
+fn offline_plan_names_each_change_once_in_the_specs_terms() {
     let (dir, spec, generated) = edited_flagship();
-    let args = [
-        "plan",
-        spec.to_str().unwrap(),
-        "--offline",
-        "--generated",
-        generated.to_str().unwrap(),
-        "--detailed-exitcode",
-    ];
-    let output = mlopsc(&args, dir.path());
+    let output = plan_offline(dir.path(), &spec, &generated, &["--detailed-exitcode"]);
     let stdout = output
         .stdout
         .replace(generated.to_str().unwrap(), "[generated]");
     assert_eq!(output.code, 2, "{stdout}");
-    assert!(stdout.contains("\n  + dashboard.json\n"), "{stdout}");
-    assert!(!stdout.contains("added"), "{stdout}");
-    // The CloudFormation section names the changed value inside the embedded pipeline
-    // definition, not two escaped Fn::Sub strings that look the same.
+    // What the user changed, as the spec's paths, before what it changes.
     assert!(
-        stdout.contains(r#"~ $.Resources.Pipeline.Properties.PipelineDefinition.PipelineDefinitionBody.Fn::Sub[0] » $.Steps["train"].Arguments.HyperParameters.epochs: "\"30\"" -> "\"40\"""#),
+        stdout.contains(
+            "Spec changes:\n  ~ model.hyperparameters.epochs: 30 -> 40\n  ~ qualityGates[0].threshold: 0.85 -> 0.88\n"
+        ),
         "{stdout}"
     );
-    assert!(!stdout.contains(r#"{\""#), "{stdout}");
-    insta::assert_snapshot!("flagship-offline-plan", stdout);
+    // One line for each resource, the pipeline definition folded into its resource.
+    assert!(
+        stdout.contains("~   Pipeline   AWS::SageMaker::Pipeline    2 changes to the definition of skin-lesion-pipeline\n"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("SageMaker pipeline skin-lesion-pipeline"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("$."),
+        "the JSON paths are behind -v: {stdout}"
+    );
+    assert!(stdout.contains("\n  + dashboard.json\n"), "{stdout}");
+    // The environments a build writes that this plan leaves out, with their commands.
+    assert!(
+        stdout.contains(&format!(
+            "This plan is of the base spec; its environments are planned one at a time:\n  mlopsc plan {0} --offline --env dev\n  mlopsc plan {0} --offline --env prod\n",
+            spec.display()
+        )),
+        "{stdout}"
+    );
+    insta::assert_snapshot!(
+        "flagship-offline-plan",
+        stdout.replace(spec.to_str().unwrap(), "[spec]")
+    );
+
+    let output = plan_offline(
+        dir.path(),
+        &spec,
+        &generated,
+        &["--detailed-exitcode", "-v"],
+    );
+    let stdout = output
+        .stdout
+        .replace(generated.to_str().unwrap(), "[generated]");
+    assert_eq!(output.code, 2, "{stdout}");
+    // Each path once, its value as written: not `"\"30\"" -> "\"40\""`, not three times.
+    let epochs = r#"~ $.Steps["train"].Arguments.HyperParameters.epochs: "30" -> "40""#;
+    assert_eq!(stdout.matches(epochs).count(), 1, "{stdout}");
+    assert_eq!(stdout.matches("AccuracyThreshold").count(), 1, "{stdout}");
+    assert!(
+        stdout.contains(
+            "~ Properties.DashboardBody.Fn::Sub » $.widgets[0].properties.markdown (line 7): | accuracy | >= 0.85 | -> | accuracy | >= 0.88 |"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(r#"\""#), "{stdout}");
+    insta::assert_snapshot!(
+        "flagship-offline-plan-verbose",
+        stdout.replace(spec.to_str().unwrap(), "[spec]")
+    );
+}
+
+#[test]
+fn an_environments_plan_names_the_base_and_the_other_environments() {
+    let output = mlopsc(
+        &[
+            "plan",
+            "examples/skin-lesion/mlops.yaml",
+            "--offline",
+            "--env",
+            "prod",
+            "--format",
+            "json",
+        ],
+        &root(),
+    );
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    let plan: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
+    assert_eq!(plan["environment"], "prod");
+    assert_eq!(plan["specChanges"], serde_json::json!([]));
+    assert_eq!(
+        plan["otherPlans"],
+        serde_json::json!([
+            {"environment": null, "command": "mlopsc plan examples/skin-lesion/mlops.yaml --offline"},
+            {"environment": "dev", "command": "mlopsc plan examples/skin-lesion/mlops.yaml --offline --env dev"},
+        ])
+    );
+}
+
+#[test]
+fn an_output_that_records_no_spec_is_planned_by_artifact_with_a_note() {
+    let (dir, spec, generated) = edited_flagship();
+    let path = generated.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    manifest.as_object_mut().unwrap().remove("spec");
+    std::fs::write(&path, manifest.to_string()).unwrap();
+    let output = plan_offline(dir.path(), &spec, &generated, &[]);
+    let stdout = output.stdout;
+    assert_eq!(output.code, 0, "{stdout}");
+    assert!(!stdout.contains("Spec changes:"), "{stdout}");
+    assert!(
+        stdout.contains("does not record the spec it was built from"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("~   Pipeline"), "{stdout}");
 }
 
 #[test]
 fn offline_plan_as_json_for_ci_bots() {
     let (dir, spec, generated) = edited_flagship();
-    let args = [
-        "plan",
-        spec.to_str().unwrap(),
-        "--offline",
-        "--generated",
-        generated.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    let output = mlopsc(&args, dir.path());
+    let output = plan_offline(dir.path(), &spec, &generated, &["--format", "json"]);
     let stdout = output
         .stdout
         .replace(generated.to_str().unwrap(), "[generated]");
@@ -165,7 +257,19 @@ fn offline_plan_as_json_for_ci_bots() {
         r#"$.Steps["train"].Arguments.HyperParameters.epochs"#
     );
     assert_eq!(plan["files"][0]["action"], "add");
-    insta::assert_snapshot!("flagship-offline-plan-json", stdout);
+    // Extended, never renamed: what the user changed, in the spec's paths and values.
+    assert_eq!(
+        plan["specChanges"],
+        serde_json::json!([
+            {"path": "model.hyperparameters.epochs", "action": "change", "old": 30, "new": 40},
+            {"path": "qualityGates[0].threshold", "action": "change", "old": 0.85, "new": 0.88},
+        ])
+    );
+    assert_eq!(plan["environment"], serde_json::Value::Null);
+    insta::assert_snapshot!(
+        "flagship-offline-plan-json",
+        stdout.replace(spec.to_str().unwrap(), "[spec]")
+    );
 
     // Unchanged: `changes` is false, and the document has every key.
     let output = mlopsc(
@@ -205,16 +309,7 @@ fn offline_plan_shows_a_changed_deployment_in_the_deploy_state_machine() {
     let edited = text.replacen("canary: {percent: 10,", "canary: {percent: 20,", 1);
     assert_ne!(edited, text, "the flagship deploys through a 10% canary");
     std::fs::write(&spec, edited).unwrap();
-    let args = [
-        "plan",
-        spec.to_str().unwrap(),
-        "--offline",
-        "--generated",
-        generated.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    let output = mlopsc(&args, dir.path());
+    let output = plan_offline(dir.path(), &spec, &generated, &["--format", "json"]);
     let stdout = output.stdout;
     assert_eq!(output.code, 0, "{stdout}");
     let plan: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");

@@ -286,3 +286,35 @@ fn actionlint_accepts_the_workflows() {
         "actionlint rejects a job without runs-on"
     );
 }
+
+/// The README's pull-request review is what a new project prints: `init`, `build`, the
+/// accuracy gate from 0.7 to 0.8, then `plan --offline`, named as the spec path edited.
+#[test]
+fn the_readmes_plan_of_a_raised_gate_is_what_plan_prints() {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let created = mlopsc(&["init", "project"], root.path());
+    assert_eq!(created.code, 0, "{}", stderr(&created));
+    let project = root.path().join("project");
+    let built = mlopsc(&["build", "mlops.yaml"], &project);
+    assert_eq!(built.code, 0, "{}", stderr(&built));
+    let spec = project.join("mlops.yaml");
+    let text = std::fs::read_to_string(&spec).expect("mlops.yaml");
+    let raised = text.replacen("threshold: 0.7", "threshold: 0.8", 1);
+    assert_ne!(raised, text, "the minimal template gates accuracy at 0.7");
+    std::fs::write(&spec, raised).expect("written");
+    let plan = mlopsc(&["plan", "mlops.yaml", "--offline"], &project);
+    assert_eq!(plan.code, 0, "{}", stderr(&plan));
+    assert!(
+        plan.stdout
+            .contains("Spec changes:\n  ~ qualityGates[0].threshold: 0.7 -> 0.8\n"),
+        "{}",
+        plan.stdout
+    );
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let shown = readme
+        .split("$ mlopsc plan mlops.yaml --offline\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README shows plan --offline");
+    assert_eq!(shown, plan.stdout, "README.md shows another plan");
+}

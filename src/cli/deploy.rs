@@ -10,7 +10,7 @@ use clap::Args;
 use crate::build::{self, CompileError};
 use crate::cli::{self, Io, exit};
 use crate::cost::Estimate;
-use crate::deploy::summary::Summary;
+use crate::deploy::summary::{OtherPlan, Summary};
 use crate::deploy::{DeployError, Deployment, offline};
 use crate::diagnostics::Format;
 
@@ -135,10 +135,12 @@ pub enum PlanFormat {
 }
 
 impl PlanFormat {
-    /// The plan as this format prints it on stdout.
-    pub fn render(self, summary: &Summary, cost: &CostChange) -> String {
+    /// The plan as this format prints it on stdout; `verbose` (`-v`) adds the JSON paths.
+    pub fn render(self, summary: &Summary, cost: &CostChange, verbose: bool) -> String {
         match self {
-            PlanFormat::Human => summary.render() + "\n" + &cost.new.change_line(cost.old.as_ref()),
+            PlanFormat::Human => {
+                summary.render(verbose) + "\n" + &cost.new.change_line(cost.old.as_ref())
+            }
             PlanFormat::Json => {
                 let mut json = summary.to_json();
                 json["cost"] = cost.to_json();
@@ -230,6 +232,37 @@ fn compile(
     }
 }
 
+/// The commands that plan what this plan leaves out: the spec's other environments, or the
+/// base spec and the others when this is an environment's plan.
+fn other_plans(args: &PlanArgs, deployment: &Deployment) -> Vec<OtherPlan> {
+    if deployment.environments.is_empty() {
+        return Vec::new();
+    }
+    let offline = if args.offline { " --offline" } else { "" };
+    let plan = |environment: Option<&str>| OtherPlan {
+        environment: environment.map(str::to_string),
+        command: format!(
+            "mlopsc plan {}{offline}{}",
+            args.spec.display(),
+            environment
+                .map(|e| format!(" --env {e}"))
+                .unwrap_or_default()
+        ),
+    };
+    let current = args.aws.env.as_deref();
+    current
+        .map(|_| plan(None))
+        .into_iter()
+        .chain(
+            deployment
+                .environments
+                .iter()
+                .filter(|e| Some(e.as_str()) != current)
+                .map(|e| plan(Some(e))),
+        )
+        .collect()
+}
+
 fn fail(io: &mut Io, err: &DeployError) -> u8 {
     let _ = writeln!(io.stderr, "error: {err}");
     exit::DEPLOY_FAILED
@@ -266,15 +299,18 @@ pub fn plan(args: PlanArgs, io: &mut Io) -> u8 {
         Ok(cost) => cost,
         Err(code) => return code,
     };
+    let verbose = io.verbosity == cli::Verbosity::Verbose;
     if args.offline {
         let dir = args.generated.clone().unwrap_or_else(|| {
             build::generated_dir(&deployment.target.stack, args.aws.env.as_deref())
         });
         return match offline::summary(&deployment, &dir, &io.resolve(&dir)) {
-            Ok(summary) => {
+            Ok(mut summary) => {
+                summary.others = other_plans(&args, &deployment);
+                summary.environment = args.aws.env.clone();
                 let _ = io
                     .stdout
-                    .write_all(args.format.render(&summary, &cost).as_bytes());
+                    .write_all(args.format.render(&summary, &cost, verbose).as_bytes());
                 changes_exit(summary.has_changes(), args.detailed_exitcode)
             }
             Err(err) => fail(io, &err),
@@ -408,10 +444,15 @@ mod aws_commands {
             account,
             io,
             async |clients, io| {
-                let planned = planning::plan(clients, &deployment, keep).await?;
-                let _ = io
-                    .stdout
-                    .write_all(args.format.render(&planned.summary, cost).as_bytes());
+                let mut planned = planning::plan(clients, &deployment, keep).await?;
+                planned.summary.others = super::other_plans(&args, &deployment);
+                planned.summary.environment = args.aws.env.clone();
+                let verbose = io.verbosity == crate::cli::Verbosity::Verbose;
+                let _ = io.stdout.write_all(
+                    args.format
+                        .render(&planned.summary, cost, verbose)
+                        .as_bytes(),
+                );
                 if let Some(out) = &args.out {
                     if planned.recreate {
                         planning::discard(clients, &planned).await?;
@@ -574,7 +615,10 @@ mod aws_commands {
                     Some(saved) => from_saved(clients, &deployment, saved).await?,
                     None => {
                         let planned = planning::plan(clients, &deployment, true).await?;
-                        let _ = io.stdout.write_all(planned.summary.render().as_bytes());
+                        let verbose = io.verbosity == crate::cli::Verbosity::Verbose;
+                        let _ = io
+                            .stdout
+                            .write_all(planned.summary.render(verbose).as_bytes());
                         if !planned.has_changes() {
                             return Ok(None);
                         }

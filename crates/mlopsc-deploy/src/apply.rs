@@ -10,7 +10,7 @@ use aws_sdk_sagemaker::types::PipelineDefinitionS3Location;
 
 use super::aws::{Clients, arn_parts, put_if_absent};
 use super::plan::{Planned, deployed_pipeline, describe_stack, drop_create_shell};
-use super::{DeployError, Deployment, ResourceFailure, Target};
+use super::{APPLIED_SPEC_KEY, DeployError, Deployment, ResourceFailure, Target};
 use mlopsc_core::build::sha256_hex;
 
 /// Longest `PipelineDefinition` SageMaker accepts inline; larger ones go through S3.
@@ -137,7 +137,24 @@ pub async fn apply(
             applied.pipeline = Some(action);
         }
     }
+    record_spec(clients, deployment).await?;
     Ok(applied)
+}
+
+/// Records the spec just deployed at [`APPLIED_SPEC_KEY`], last, so that it is the
+/// spec of a deployment that completed: the next plan names its changes from it.
+async fn record_spec(clients: &Clients, deployment: &Deployment) -> Result<(), DeployError> {
+    let bytes = serde_json::to_vec_pretty(&deployment.spec)
+        .map_err(|err| DeployError::Io(format!("cannot write the applied spec: {err}")))?;
+    let request = clients
+        .s3
+        .put_object()
+        .bucket(&deployment.target.pipeline_bucket)
+        .key(APPLIED_SPEC_KEY)
+        .content_type("application/json")
+        .body(aws_sdk_s3::primitives::ByteStream::from(bytes));
+    clients.call("PutObject", request.send()).await?;
+    Ok(())
 }
 
 /// The SageMaker execution role the stack creates, by the name the resolved model gives it.

@@ -52,7 +52,11 @@ impl AwsFailure {
         let message = self.message.to_ascii_lowercase();
         matches!(
             code,
-            "ResourceNotFound" | "StateMachineDoesNotExist" | "NoSuchBucket" | "NotFound"
+            "ResourceNotFound"
+                | "StateMachineDoesNotExist"
+                | "NoSuchBucket"
+                | "NoSuchKey"
+                | "NotFound"
         ) || ((code == "ValidationError" || code == "ValidationException")
             && (message.contains("does not exist") || message.contains("could not find")))
     }

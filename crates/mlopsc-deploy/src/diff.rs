@@ -43,14 +43,16 @@ impl Change {
 }
 
 impl fmt::Display for Change {
-    /// `+ path: value`, `- path`, `~ path: old -> new`, values compact and shortened.
+    /// `+ path: value`, `- path`, `~ path: old -> new`, values as [`shown`] prints them and
+    /// shortened; a change inside a text of several lines names its first changed line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Change::Added { path, new } => write!(f, "+ {path}: {}", short(new)),
+            Change::Added { path, new } => write!(f, "+ {path}: {}", cut(&shown(new))),
             Change::Removed { path, .. } => write!(f, "- {path}"),
             Change::Changed { path, old, new } => {
-                let (old, new) = short_pair(old, new);
-                write!(f, "~ {path}: {old} -> {new}")
+                let (old, new, line) = shown_pair(old, new);
+                let at = line.map(|n| format!(" (line {n})")).unwrap_or_default();
+                write!(f, "~ {path}{at}: {old} -> {new}")
             }
         }
     }
@@ -64,15 +66,52 @@ const SHORT: usize = 80;
 /// How much of two long strings is shown before their first difference.
 const LEAD: usize = 20;
 
-/// Both sides of a change, each cut to [`SHORT`]. Two long strings are cut around where they
-/// first differ, so that the difference is what the line shows.
-fn short_pair(old: &Value, new: &Value) -> (String, String) {
-    let (Value::String(_), Value::String(_)) = (old, new) else {
-        return (short(old), short(new));
-    };
-    let (a, b) = (old.to_string(), new.to_string());
+/// A value as a person reads it: a string as its text (quoted only where the text alone
+/// would read as a number, a boolean, nothing, or hide spaces or line breaks), anything else
+/// as compact JSON. `"\"30\""` is shown as `"30"`, `ml.g5.xlarge` as itself, `"30"` as `"30"`.
+pub fn shown(value: &Value) -> String {
+    match value {
+        Value::String(text) if reads_as_itself(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn reads_as_itself(text: &str) -> bool {
+    !text.is_empty()
+        && text.trim() == text
+        && !text.chars().any(char::is_control)
+        && text.parse::<f64>().is_err()
+        && !matches!(text, "true" | "false" | "null" | "~")
+}
+
+/// Both sides of a change, shown and cut to [`SHORT`] around where they first differ, so
+/// that the difference is what the line shows. Two texts of several lines are compared at
+/// their first differing line, whose 1-based number is returned.
+fn shown_pair(old: &Value, new: &Value) -> (String, String, Option<usize>) {
+    if let (Value::String(a), Value::String(b)) = (old, new)
+        && (a.contains('\n') || b.contains('\n'))
+    {
+        let (a_lines, b_lines): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+        let first = a_lines
+            .iter()
+            .zip(&b_lines)
+            .take_while(|(x, y)| x == y)
+            .count();
+        let line = |lines: &[&str]| {
+            lines
+                .get(first)
+                .map_or(Value::Null, |l| Value::String(l.to_string()))
+        };
+        let (old, new) = around_difference(&shown(&line(&a_lines)), &shown(&line(&b_lines)));
+        return (old, new, Some(first + 1));
+    }
+    let (old, new) = around_difference(&shown(old), &shown(new));
+    (old, new, None)
+}
+
+fn around_difference(a: &str, b: &str) -> (String, String) {
     if a.chars().count() <= SHORT && b.chars().count() <= SHORT {
-        return (a, b);
+        return (a.to_string(), b.to_string());
     }
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let first = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
@@ -92,10 +131,9 @@ fn short_pair(old: &Value, new: &Value) -> (String, String) {
     (window(&a), window(&b))
 }
 
-fn short(value: &Value) -> String {
-    let text = value.to_string();
+fn cut(text: &str) -> String {
     if text.chars().count() <= SHORT {
-        text
+        text.to_string()
     } else {
         let cut: String = text.chars().take(SHORT - 1).collect();
         format!("{cut}…")
@@ -105,6 +143,30 @@ fn short(value: &Value) -> String {
 /// Every difference from `old` to `new`, in document order, with paths rooted at `$`.
 pub fn diff(old: &Value, new: &Value) -> Vec<Change> {
     diff_at("$", old, new)
+}
+
+/// The differences between two specs (as [`mlopsc_core::emit::spec_record`] writes them),
+/// with paths as the user writes them: `model.hyperparameters.epochs`, `qualityGates[0].threshold`.
+pub fn spec_changes(old: &Value, new: &Value) -> Vec<Change> {
+    let from_root = |path: &str| path.strip_prefix('.').unwrap_or(path).to_string();
+    diff_at("", old, new)
+        .into_iter()
+        .map(|change| match change {
+            Change::Added { path, new } => Change::Added {
+                path: from_root(&path),
+                new,
+            },
+            Change::Removed { path, old } => Change::Removed {
+                path: from_root(&path),
+                old,
+            },
+            Change::Changed { path, old, new } => Change::Changed {
+                path: from_root(&path),
+                old,
+                new,
+            },
+        })
+        .collect()
 }
 
 /// Like [`diff`], with paths rooted at `root` (such as `$.Resources.Topic`).
@@ -398,6 +460,50 @@ mod tests {
         assert_eq!(
             lines(old, new),
             vec![r#"~ $["a b"][1]: 2 -> 5"#, r#"- $["a b"][2]"#]
+        );
+    }
+
+    #[test]
+    fn values_are_shown_unescaped_and_quoted_only_where_the_text_would_mislead() {
+        assert_eq!(shown(&json!("\"30\"")), r#""30""#);
+        assert_eq!(shown(&json!("ml.g5.xlarge")), "ml.g5.xlarge");
+        assert_eq!(shown(&json!("30")), r#""30""#);
+        assert_eq!(shown(&json!("true")), r#""true""#);
+        assert_eq!(shown(&json!("")), r#""""#);
+        assert_eq!(shown(&json!(" padded")), r#"" padded""#);
+        assert_eq!(shown(&json!(30)), "30");
+        assert_eq!(shown(&json!({"a": 1})), r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn a_change_inside_a_text_of_lines_names_its_first_changed_line() {
+        let text = Change::Changed {
+            path: "$.md".into(),
+            old: json!("# Gates\n| accuracy | >= 0.85 |\n| recall | >= 0.6 |"),
+            new: json!("# Gates\n| accuracy | >= 0.88 |\n| recall | >= 0.6 |"),
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            "~ $.md (line 2): | accuracy | >= 0.85 | -> | accuracy | >= 0.88 |"
+        );
+    }
+
+    #[test]
+    fn spec_changes_have_the_paths_a_user_writes() {
+        let old = json!({"model": {"hyperparameters": {"epochs": 30, "learning-rate": 0.1}}, "qualityGates": [{"threshold": 0.85}]});
+        let new = json!({"model": {"hyperparameters": {"epochs": 40, "learning-rate": 0.1}}, "qualityGates": [{"threshold": 0.88}], "monitoring": {"minCaptures": 50}});
+        let lines: Vec<String> = spec_changes(&old, &new)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                "~ model.hyperparameters.epochs: 30 -> 40",
+                "~ qualityGates[0].threshold: 0.85 -> 0.88",
+                r#"+ monitoring: {"minCaptures":50}"#,
+            ]
         );
     }
 

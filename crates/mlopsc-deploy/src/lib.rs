@@ -30,7 +30,7 @@ use serde_json::Value;
 use mlopsc_core::build::{CodeBundle, Compiled, sha256_hex};
 use mlopsc_core::emit::{self, Artifacts, DeployedAs};
 use mlopsc_core::ir::System;
-use mlopsc_core::spec::yaml::Document;
+use mlopsc_core::spec::{environments, yaml::Document};
 
 /// The AWS names one deployment touches, taken from the resolved model.
 #[derive(Clone, Debug, PartialEq)]
@@ -71,7 +71,15 @@ pub struct Deployment {
     pub artifacts: Artifacts,
     pub code: CodeBundle,
     pub spec_sha256: String,
+    /// The spec it was compiled from, as the manifest records it ([`emit::spec_record`]).
+    pub spec: Value,
+    /// Every environment the spec declares, so that a plan of one names how to plan the others.
+    pub environments: Vec<String>,
 }
+
+/// Where apply records, in the pipeline bucket, the spec it deployed last: what `plan`
+/// compares the new spec with, so that it names a change as the spec path the user edited.
+pub const APPLIED_SPEC_KEY: &str = "mlopsc/applied-spec.json";
 
 /// One object to put in the pipeline bucket.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,6 +95,11 @@ impl Deployment {
             artifacts: compiled.artifacts.clone(),
             code: compiled.code.clone(),
             spec_sha256: sha256_hex(spec_text.as_bytes()),
+            spec: emit::spec_record(&compiled.spec),
+            // From the text: an environment's merged spec no longer lists them.
+            environments: Document::parse(spec_text)
+                .map(|doc| environments::names(&doc))
+                .unwrap_or_default(),
         }
     }
 
@@ -262,6 +275,8 @@ mod tests {
                     .collect(),
             },
             spec_sha256: String::new(),
+            spec: Value::Null,
+            environments: Vec::new(),
         }
     }
 

@@ -36,6 +36,11 @@ pub fn summary(deployment: &Deployment, shown: &Path, dir: &Path) -> Result<Summ
         source: shown.display().to_string(),
         ..Summary::default()
     };
+    // No manifest: nothing generated yet, so every resource is new and no spec to compare.
+    let manifest = read(emit::MANIFEST.path)?.and_then(|bytes| super::parse_json(&bytes));
+    let recorded = manifest.as_ref().and_then(|m| m.get("spec"));
+    summary.spec_changes = recorded.map(|old| diff::spec_changes(old, &deployment.spec));
+    let spec_unrecorded = manifest.is_some() && recorded.is_none();
 
     let old_template = read(emit::TEMPLATE.path)?.map(|b| String::from_utf8_lossy(&b).into_owned());
     let new_template = deployment.template();
@@ -137,8 +142,13 @@ pub fn summary(deployment: &Deployment, shown: &Path, dir: &Path) -> Result<Summ
         }
         let (action, details) = match (on_disk.get(name), deployment.artifacts.get(name)) {
             (Some(old), Some(new)) if old.as_slice() != new => {
+                // A body the template inlines changes its resource, which shows the paths.
+                let inlined = deployment
+                    .artifacts
+                    .artifact(name)
+                    .is_some_and(|a| a.deployed_as == DeployedAs::InlinedBody);
                 let details = match (super::parse_json(old), super::parse_json(new)) {
-                    (Some(old), Some(new)) => diff::diff(&old, &new),
+                    (Some(old), Some(new)) if !inlined => diff::diff(&old, &new),
                     _ => Vec::new(),
                 };
                 (FileAction::Change, details)
@@ -152,6 +162,12 @@ pub fn summary(deployment: &Deployment, shown: &Path, dir: &Path) -> Result<Summ
             action,
             details,
         });
+    }
+    if spec_unrecorded && summary.has_changes() {
+        summary.notes.push(format!(
+            "{} does not record the spec it was built from (an older mlopsc built it), so the changes are shown by artifact; `mlopsc build` records it",
+            shown.join(emit::MANIFEST.path).display()
+        ));
     }
     Ok(summary)
 }
@@ -228,6 +244,8 @@ mod tests {
             artifacts,
             code: CodeBundle::default(),
             spec_sha256: String::new(),
+            spec: Value::Null,
+            environments: Vec::new(),
         }
     }
 
@@ -256,10 +274,12 @@ mod tests {
             &[],
         );
         let s = summary(&d, dir.path(), dir.path()).unwrap();
-        let text = s.render();
+        let text = s.render(true);
         assert!(text.contains("~   Topic   AWS::SNS::Topic"), "{text}");
         assert!(
-            text.contains(r#"~ $.Resources.Topic.Properties.TopicName: "a" -> "b""#),
+            text.contains(
+                "~   Topic   AWS::SNS::Topic  1 change\n        ~ Properties.TopicName: a -> b\n"
+            ),
             "{text}"
         );
         assert!(text.contains("+   Bucket  AWS::S3::Bucket"), "{text}");
@@ -276,6 +296,8 @@ mod tests {
     fn a_new_file_shows_as_added_and_a_changed_one_with_its_paths() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("template.yaml"), NEW_TEMPLATE).unwrap();
+        std::fs::create_dir(dir.path().join("monitoring")).unwrap();
+        std::fs::write(dir.path().join("monitoring/statistics.json"), r#"{"n":1}"#).unwrap();
         std::fs::write(
             dir.path().join("dashboard.json"),
             r#"{"widgets":[{"x":0}]}"#,
@@ -287,18 +309,23 @@ mod tests {
                 (TEMPLATE, NEW_TEMPLATE),
                 (DASHBOARD, r#"{"widgets":[{"x":6}]}"#),
             ],
-            &[("monitoring/constraints.json", "{}")],
+            &[
+                ("monitoring/constraints.json", "{}"),
+                ("monitoring/statistics.json", r#"{"n":2}"#),
+            ],
         );
-        let text = summary(&d, dir.path(), dir.path()).unwrap().render();
+        let text = summary(&d, dir.path(), dir.path()).unwrap().render(true);
         assert!(
             text.contains("\n  + monitoring/constraints.json\n"),
             "{text}"
         );
         assert!(text.contains("\n  - old.json\n"), "{text}");
         assert!(
-            text.contains("\n  ~ dashboard.json\n      ~ $.widgets[0].x: 0 -> 6\n"),
+            text.contains("\n  ~ monitoring/statistics.json\n      ~ $.n: 1 -> 2\n"),
             "{text}"
         );
+        // The template inlines the dashboard, so its resource shows the paths, once.
+        assert!(text.contains("\n  ~ dashboard.json\n  +"), "{text}");
         assert!(!text.contains("added"), "{text}");
     }
 
@@ -346,6 +373,6 @@ mod tests {
             &[],
         );
         let s = summary(&d, dir.path(), dir.path()).unwrap();
-        assert!(!s.has_changes(), "{}", s.render());
+        assert!(!s.has_changes(), "{}", s.render(true));
     }
 }

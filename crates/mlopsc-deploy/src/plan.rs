@@ -15,7 +15,9 @@ use super::planfile::{ChangeSetRef, StackState};
 use super::staging::{self, Staged, TEMPLATE_BODY_LIMIT};
 use super::substitutions::{self, PIPELINE_VARIABLES, STATE_MACHINE_VARIABLES, StackValues};
 use super::summary::{Action, DocumentDiff, DocumentKind, DocumentPlan, ResourceChange, Summary};
-use super::{DeployError, Deployment, parse_json, template_json, template_resources};
+use super::{
+    APPLIED_SPEC_KEY, DeployError, Deployment, parse_json, template_json, template_resources,
+};
 use mlopsc_core::build::sha256_hex;
 
 /// How long a change set may take to compute before plan gives up.
@@ -297,6 +299,23 @@ pub async fn plan(
         });
     }
 
+    // Only a stack that was updated in place has a pipeline bucket and a spec applied last.
+    if deployed.is_some() {
+        match applied_spec(clients, &target.pipeline_bucket).await {
+            Ok(Some(old)) => {
+                summary.spec_changes = Some(diff::spec_changes(&old, &deployment.spec));
+            }
+            Ok(None) if summary.has_changes() => summary.notes.push(format!(
+                "s3://{}/{APPLIED_SPEC_KEY} does not exist (an older mlopsc applied the stack), so the changes are shown by artifact; the next apply records the spec",
+                target.pipeline_bucket
+            )),
+            Ok(None) => {}
+            Err(err) => summary.notes.push(format!(
+                "cannot read the spec applied last ({err}), so the changes are shown by artifact"
+            )),
+        }
+    }
+
     let planned = Planned {
         summary,
         stack: stack.as_ref().map(stack_state),
@@ -309,6 +328,28 @@ pub async fn plan(
         discard(clients, &planned).await?;
     }
     Ok(planned)
+}
+
+/// The spec apply recorded last ([`APPLIED_SPEC_KEY`]); `None` when there is none (nothing
+/// applied yet, or applied by an mlopsc that did not record it).
+async fn applied_spec(clients: &Clients, bucket: &str) -> Result<Option<Value>, DeployError> {
+    let request = clients.s3.get_object().bucket(bucket).key(APPLIED_SPEC_KEY);
+    let object = match clients.call("GetObject", request.send()).await {
+        Ok(object) => object,
+        Err(failure) if failure.is_not_found() => return Ok(None),
+        Err(failure) => return Err(failure.into()),
+    };
+    let bytes = object
+        .body
+        .collect()
+        .await
+        .map_err(|err| {
+            DeployError::Io(format!(
+                "cannot read s3://{bucket}/{APPLIED_SPEC_KEY}: {err}"
+            ))
+        })?
+        .into_bytes();
+    Ok(super::parse_json(&bytes))
 }
 
 /// Deletes a plan's change set, and the empty `REVIEW_IN_PROGRESS` stack of a CREATE one,

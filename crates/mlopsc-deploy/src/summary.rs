@@ -93,6 +93,17 @@ impl DocumentKind {
         }
     }
 
+    /// The template resource that holds it, when the template declares it: its changes are
+    /// then shown under that resource rather than a second time on their own.
+    fn logical_id(self) -> &'static str {
+        match self {
+            DocumentKind::Pipeline => "Pipeline",
+            DocumentKind::MonitoringPipeline => "MonitoringPipeline",
+            DocumentKind::StateMachine => "StateMachine",
+            DocumentKind::DeployStateMachine => "DeployStateMachine",
+        }
+    }
+
     /// Its key under `definitions` in the JSON plan.
     fn json_key(self) -> &'static str {
         match self {
@@ -160,6 +171,22 @@ pub struct Summary {
     pub documents: Vec<DocumentPlan>,
     /// Other artifacts that differ (offline: the dashboard, support files).
     pub files: Vec<FileChange>,
+    /// What changed in the spec, paths as the user writes them (`model.hyperparameters.epochs`);
+    /// `None` when the compared output does not record the spec it was built from.
+    pub spec_changes: Option<Vec<Change>>,
+    /// What this plan does not cover and how to plan it: the spec's other environments.
+    pub others: Vec<OtherPlan>,
+    /// The environment planned (`--env`); `None`: the base spec.
+    pub environment: Option<String>,
+}
+
+/// Another stack the same spec deploys, planned by its own command: an environment can be
+/// another account, with its own credentials.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OtherPlan {
+    /// `None`: the base spec.
+    pub environment: Option<String>,
+    pub command: String,
 }
 
 impl Summary {
@@ -180,7 +207,9 @@ impl Summary {
         )
     }
 
-    pub fn render(&self) -> String {
+    /// The plan as text: what changed in the spec, then each resource, definition and file
+    /// it changes on one line; `verbose` adds the JSON paths under each.
+    pub fn render(&self, verbose: bool) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -192,50 +221,41 @@ impl Summary {
         }
         if !self.has_changes() {
             out.push_str("\nNo changes.\n");
+            self.render_others(&mut out);
             return out;
         }
-        if !self.resources.is_empty() {
-            out.push_str("\nCloudFormation resources:\n");
-            let width = self
-                .resources
-                .iter()
-                .map(|r| r.logical_id.len())
-                .max()
-                .unwrap_or(0);
-            for r in &self.resources {
-                let (mark, note) = match &r.action {
-                    Action::Add => ("+  ", String::new()),
-                    Action::Modify => ("~  ", String::new()),
-                    Action::Replace { conditional: false } => {
-                        ("-/+", "  # REPLACED: a new physical resource".to_string())
-                    }
-                    Action::Replace { conditional: true } => (
-                        "-/+",
-                        "  # may be REPLACED, depending on a changed property".to_string(),
-                    ),
-                    Action::Remove => ("-  ", String::new()),
-                    Action::Other(action) => ("?  ", format!("  # {action}")),
-                };
-                let _ = writeln!(
-                    out,
-                    "  {mark} {:width$}  {}{note}",
-                    r.logical_id, r.resource_type
-                );
-                for change in &r.details {
-                    let _ = writeln!(out, "          {change}");
-                }
+        if let Some(changes) = self.spec_changes.as_ref().filter(|c| !c.is_empty()) {
+            out.push_str("\nSpec changes:\n");
+            for change in changes {
+                let _ = writeln!(out, "  {change}");
             }
         }
-        for doc in &self.documents {
+        let folded = |doc: &DocumentPlan| {
+            self.resources
+                .iter()
+                .any(|r| r.logical_id == doc.kind.logical_id())
+        };
+        if !self.resources.is_empty() {
+            self.render_resources(&mut out, verbose);
+        }
+        for doc in self.documents.iter().filter(|d| !folded(d)) {
             match &doc.diff {
                 DocumentDiff::Unchanged => {}
                 DocumentDiff::Created => {
                     let _ = writeln!(out, "\n{} {}: + created", doc.kind.label(), doc.name);
                 }
                 DocumentDiff::Changed(changes) => {
-                    let _ = writeln!(out, "\n{} {}:", doc.kind.label(), doc.name);
-                    for change in changes {
-                        let _ = writeln!(out, "  {change}");
+                    let _ = writeln!(
+                        out,
+                        "\n{} {}: ~ {}",
+                        doc.kind.label(),
+                        doc.name,
+                        count(changes.len())
+                    );
+                    if verbose {
+                        for change in changes {
+                            let _ = writeln!(out, "  {change}");
+                        }
                     }
                 }
             }
@@ -244,8 +264,10 @@ impl Summary {
             out.push_str("\nOther artifacts:\n");
             for file in &self.files {
                 let _ = writeln!(out, "  {} {}", file.action.mark(), file.name);
-                for change in &file.details {
-                    let _ = writeln!(out, "      {change}");
+                if verbose {
+                    for change in &file.details {
+                        let _ = writeln!(out, "      {change}");
+                    }
                 }
             }
         }
@@ -264,7 +286,97 @@ impl Summary {
             let _ = write!(out, " Definitions changed: {}.", docs.join(", "));
         }
         out.push('\n');
+        let paths = |details: &[Change]| !details.is_empty();
+        let has_paths = self.resources.iter().any(|r| paths(&r.details))
+            || self
+                .documents
+                .iter()
+                .any(|d| matches!(&d.diff, DocumentDiff::Changed(c) if paths(c)))
+            || self.files.iter().any(|f| paths(&f.details));
+        if !verbose && has_paths {
+            out.push_str("(-v lists the JSON path of each change)\n");
+        }
+        self.render_others(&mut out);
         out
+    }
+
+    /// One line for each resource, with the changes to a definition it holds; `verbose`
+    /// adds the paths under each.
+    fn render_resources(&self, out: &mut String, verbose: bool) {
+        out.push_str("\nCloudFormation resources:\n");
+        let widest =
+            |of: fn(&ResourceChange) -> usize| self.resources.iter().map(of).max().unwrap_or(0);
+        let id_width = widest(|r| r.logical_id.len());
+        let type_width = widest(|r| r.resource_type.len());
+        for r in &self.resources {
+            let (mark, note) = match &r.action {
+                Action::Add => ("+  ", String::new()),
+                Action::Modify => ("~  ", String::new()),
+                Action::Replace { conditional: false } => {
+                    ("-/+", "  # REPLACED: a new physical resource".to_string())
+                }
+                Action::Replace { conditional: true } => (
+                    "-/+",
+                    "  # may be REPLACED, depending on a changed property".to_string(),
+                ),
+                Action::Remove => ("-  ", String::new()),
+                Action::Other(action) => ("?  ", format!("  # {action}")),
+            };
+            let document = self
+                .documents
+                .iter()
+                .find(|d| d.kind.logical_id() == r.logical_id);
+            let what = match document {
+                Some(DocumentPlan {
+                    diff: DocumentDiff::Changed(changes),
+                    name,
+                    ..
+                }) => format!("{} to the definition of {name}", count(changes.len())),
+                _ => count(r.details.len()),
+            };
+            let line = format!(
+                "  {mark} {:id_width$}  {:type_width$}  {what}",
+                r.logical_id, r.resource_type
+            );
+            let _ = writeln!(out, "{}{note}", line.trim_end());
+            if !verbose {
+                continue;
+            }
+            // A definition the resource holds is shown from the definition, with its
+            // own paths; the resource's other properties from the resource.
+            let prefix = format!("$.Resources.{}.", r.logical_id);
+            for change in &r.details {
+                if document.is_some() && change.path().contains(diff::EMBEDDED) {
+                    continue;
+                }
+                let text = change.to_string().replacen(&prefix, "", 1);
+                let _ = writeln!(out, "        {text}");
+            }
+            if let Some(DocumentDiff::Changed(changes)) = document.map(|d| &d.diff) {
+                for change in changes {
+                    let _ = writeln!(out, "        {change}");
+                }
+            }
+        }
+    }
+
+    fn render_others(&self, out: &mut String) {
+        if self.others.is_empty() {
+            return;
+        }
+        let _ = match &self.environment {
+            None => writeln!(
+                out,
+                "\nThis plan is of the base spec; its environments are planned one at a time:"
+            ),
+            Some(env) => writeln!(
+                out,
+                "\nThis plan is of the environment {env}; the others are planned one at a time:"
+            ),
+        };
+        for other in &self.others {
+            let _ = writeln!(out, "  {}", other.command);
+        }
     }
 
     /// The plan for machines; its shape is documented in docs/cli.md ("plan --format json")
@@ -319,9 +431,25 @@ impl Summary {
             "resourceChanges": resources,
             "definitions": definitions,
             "files": files,
+            "specChanges": self.spec_changes.as_deref().map(changes_json),
+            "environment": self.environment,
+            "otherPlans": self
+                .others
+                .iter()
+                .map(|o| json!({"environment": o.environment, "command": o.command}))
+                .collect::<Vec<_>>(),
             "summary": {"add": add, "change": change, "replace": replace, "remove": remove},
             "changes": self.has_changes(),
         })
+    }
+}
+
+/// `1 change`, `3 changes`; nothing for none.
+fn count(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => "1 change".to_string(),
+        n => format!("{n} changes"),
     }
 }
 
@@ -352,7 +480,7 @@ mod tests {
             ..Summary::default()
         };
         assert!(!s.has_changes());
-        assert!(s.render().contains("No changes."));
+        assert!(s.render(true).contains("No changes."));
     }
 
     #[test]
@@ -385,7 +513,7 @@ mod tests {
             }],
             ..Summary::default()
         };
-        let text = s.render();
+        let text = s.render(true);
         assert!(text.contains("+   Queue  AWS::SQS::Queue"), "{text}");
         assert!(
             text.contains("-/+ Role   AWS::IAM::Role  # REPLACED"),
@@ -395,6 +523,81 @@ mod tests {
         assert!(text.contains(
             "Plan: 1 to add, 0 to change, 1 to replace, 0 to remove. Definitions changed: SageMaker pipeline."
         ));
+    }
+
+    #[test]
+    fn each_change_is_shown_once_under_what_holds_it_and_paths_only_with_verbose() {
+        let changed =
+            |old: &str, new: &str| DocumentDiff::between(Some(old.as_bytes()), new.as_bytes());
+        let pipeline_body = Change::Changed {
+            path: format!("$.Resources.Pipeline.Properties.Body{}$.X", diff::EMBEDDED),
+            old: json!(1),
+            new: json!(2),
+        };
+        let s = Summary {
+            stack: "demo".into(),
+            region: "eu-west-1".into(),
+            source: "generated/demo".into(),
+            spec_changes: Some(vec![Change::Changed {
+                path: "model.hyperparameters.epochs".into(),
+                old: json!(30),
+                new: json!(40),
+            }]),
+            resources: vec![ResourceChange {
+                logical_id: "Pipeline".into(),
+                resource_type: "AWS::SageMaker::Pipeline".into(),
+                action: Action::Modify,
+                details: vec![pipeline_body],
+            }],
+            documents: vec![
+                DocumentPlan {
+                    kind: DocumentKind::Pipeline,
+                    name: "demo-pipeline".into(),
+                    diff: changed(r#"{"X":1}"#, r#"{"X":2}"#),
+                },
+                DocumentPlan {
+                    kind: DocumentKind::StateMachine,
+                    name: "demo-retraining".into(),
+                    diff: changed(r#"{"Y":1}"#, r#"{"Y":3}"#),
+                },
+            ],
+            ..Summary::default()
+        };
+        let brief = s.render(false);
+        assert!(
+            brief.contains("Spec changes:\n  ~ model.hyperparameters.epochs: 30 -> 40\n"),
+            "{brief}"
+        );
+        assert!(
+            brief.contains("~   Pipeline  AWS::SageMaker::Pipeline  1 change to the definition of demo-pipeline\n"),
+            "{brief}"
+        );
+        // The pipeline is the resource's; a machine no resource holds keeps its own line.
+        assert!(
+            !brief.contains("SageMaker pipeline demo-pipeline"),
+            "{brief}"
+        );
+        assert!(
+            brief.contains("State machine demo-retraining: ~ 1 change\n"),
+            "{brief}"
+        );
+        assert!(!brief.contains("$.X"), "{brief}");
+        assert!(
+            brief.contains("(-v lists the JSON path of each change)"),
+            "{brief}"
+        );
+
+        let full = s.render(true);
+        assert_eq!(full.matches("~ $.X: 1 -> 2").count(), 1, "{full}");
+        assert!(!full.contains("Properties.Body"), "{full}");
+        assert!(full.contains("~ $.Y: 1 -> 3"), "{full}");
+        assert!(!full.contains("(-v"), "{full}");
+        let json = s.to_json();
+        assert_eq!(
+            json["specChanges"][0]["path"],
+            "model.hyperparameters.epochs"
+        );
+        assert_eq!(json["resourceChanges"][0]["paths"][0]["new"], 2);
     }
 
     #[test]

@@ -303,7 +303,7 @@ pub fn emit_sharing(
     for (declared, bytes) in diagrams.into_iter().flatten() {
         out.insert(declared, bytes);
     }
-    let manifest = manifest(&out, code_sha256, spec_text);
+    let manifest = manifest(&out, code_sha256, spec_text, spec);
     out.insert(MANIFEST, check::json_text(MANIFEST.path, &manifest)?);
     Ok(out)
 }
@@ -436,8 +436,10 @@ fn fail(artifact: Declared, message: String) -> EmitError {
     }
 }
 
-/// Every file's sha256, the mlopsc version and the spec's hash: what `plan` compares.
-fn manifest(files: &Artifacts, code_sha256: &str, spec_text: &[u8]) -> Value {
+/// Every file's sha256, the mlopsc version, the spec's hash and the spec this output was
+/// compiled from (an environment's merged spec), so that `plan --offline` names a change as
+/// the spec path the user edited.
+fn manifest(files: &Artifacts, code_sha256: &str, spec_text: &[u8], spec: &Spec) -> Value {
     let hashes: serde_json::Map<String, Value> = files
         .iter()
         .map(|(name, a)| (name.to_string(), Value::String(sha256_hex(&a.bytes))))
@@ -447,7 +449,18 @@ fn manifest(files: &Artifacts, code_sha256: &str, spec_text: &[u8]) -> Value {
         "specSha256": sha256_hex(spec_text),
         "codeSha256": code_sha256,
         "files": hashes,
+        "spec": spec_record(spec),
     })
+}
+
+/// The spec as JSON with its `environments` left out: an output is one environment's, and
+/// the others are not what it was compiled from.
+pub fn spec_record(spec: &Spec) -> Value {
+    let mut value = serde_json::to_value(spec).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.remove("environments");
+    }
+    value
 }
 
 #[cfg(test)]
