@@ -263,6 +263,9 @@ pub enum Command {
         /// How the diagram is written.
         #[arg(long, value_enum, default_value_t = crate::graph::GraphFormat::Mermaid)]
         format: crate::graph::GraphFormat,
+        /// The architecture's detail: its parts (overview) or every resource of the stack (full).
+        #[arg(long, value_enum, default_value_t = crate::graph::Detail::Overview)]
+        detail: crate::graph::Detail,
         /// The environment (see `environments:` in the spec); default: the base spec.
         #[arg(long, value_name = "NAME")]
         env: Option<String>,
@@ -324,7 +327,8 @@ Examples:
 const GRAPH_HELP: &str = "\
 Examples:
   mlopsc graph mlops.yaml                          # the pipeline's steps, as Mermaid
-  mlopsc graph mlops.yaml --kind architecture      # the stack's resources
+  mlopsc graph mlops.yaml --kind architecture      # the system's parts and how they connect
+  mlopsc graph mlops.yaml --kind architecture --detail full   # every resource of the stack
   mlopsc graph mlops.yaml --kind monitoring        # drift and quality checks to retraining
   mlopsc graph mlops.yaml --kind architecture --format svg > architecture.svg
   mlopsc graph mlops.yaml --format dot | dot -Tsvg > pipeline.svg
@@ -815,8 +819,9 @@ pub fn run(command: Command, io: &mut Io) -> u8 {
             spec,
             kind,
             format,
+            detail,
             env,
-        } => graph::graph_command(&spec, kind, format, env.as_deref(), io),
+        } => graph::graph_command(&spec, kind, detail, format, env.as_deref(), io),
         Command::Cost {
             spec,
             format,

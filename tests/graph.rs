@@ -21,9 +21,14 @@ fn compiled(example: &str) -> Compiled {
 
 /// The diagram of `kind` as `mlopsc graph` draws it, from the build's files.
 fn draw(kind: Kind, compiled: &Compiled) -> Graph {
-    emit::diagram(kind, &compiled.spec, &compiled.artifacts)
-        .expect("a diagram")
-        .expect("the system has this diagram")
+    emit::diagram(
+        kind,
+        graph::Detail::Overview,
+        &compiled.spec,
+        &compiled.artifacts,
+    )
+    .expect("a diagram")
+    .expect("the system has this diagram")
 }
 
 #[test]
@@ -465,4 +470,109 @@ fn svg_labels_are_escaped() {
 fn the_minimal_monitoring_svg() {
     let graph = draw(Kind::Monitoring, &compiled("minimal"));
     insta::assert_snapshot!("minimal-monitoring-svg", graph.render(GraphFormat::Svg));
+}
+
+/// Where two drawn edges cross, away from the nodes they leave and reach.
+fn crossings(paths: &[Vec<(f64, f64)>]) -> usize {
+    let near_an_end = |path: &[(f64, f64)], p: (f64, f64)| {
+        [path[0], path[path.len() - 1]]
+            .iter()
+            .any(|e| (e.0 - p.0).hypot(e.1 - p.1) < 12.0)
+    };
+    let cross = |a: (f64, f64), b: (f64, f64), c: (f64, f64), d: (f64, f64)| {
+        let side = |p: (f64, f64), q: (f64, f64), r: (f64, f64)| {
+            (q.0 - p.0) * (r.1 - p.1) - (q.1 - p.1) * (r.0 - p.0)
+        };
+        side(a, b, c) * side(a, b, d) < 0.0 && side(c, d, a) * side(c, d, b) < 0.0
+    };
+    let mut count = 0;
+    for (i, one) in paths.iter().enumerate() {
+        for other in &paths[i + 1..] {
+            for s in one.windows(2) {
+                if near_an_end(one, s[0]) || near_an_end(other, s[0]) {
+                    continue;
+                }
+                count += other
+                    .windows(2)
+                    .filter(|t| cross(s[0], s[1], t[0], t[1]))
+                    .count();
+            }
+        }
+    }
+    count
+}
+
+/// The diagrams a person puts in a README: the architecture's default view draws the parts
+/// of the system (no roles, key, log groups or alarms of their own), the monitoring loop is
+/// drawn as a ring; both fit about 1,200 px wide, and edges cross at most once.
+/// `--detail full` still draws every resource.
+#[test]
+fn the_default_diagrams_fit_a_readme_and_no_edges_cross() {
+    for (example, env) in [
+        ("skin-lesion", None),
+        ("skin-lesion", Some("prod")),
+        ("churn-tabular", None),
+        ("minimal", None),
+    ] {
+        let mut args = vec!["graph", "--format", "svg"];
+        let spec = format!("examples/{example}/mlops.yaml");
+        args.push(&spec);
+        if let Some(env) = env {
+            args.extend(["--env", env]);
+        }
+        for kind in ["architecture", "monitoring"] {
+            let mut these = args.clone();
+            these.extend(["--kind", kind]);
+            let drawn = run(&these, b"");
+            assert_eq!(drawn.code, 0, "{}", drawn.stderr);
+            let document = roxmltree::Document::parse(&drawn.stdout).expect("SVG");
+            let root = document.root_element();
+            let width = number(root, "width");
+            let at = format!("{example} {env:?} {kind}");
+            assert!(width <= 1300.0, "{at}: {width} px wide");
+            let paths: Vec<Vec<(f64, f64)>> = root
+                .descendants()
+                .filter(|n| n.attribute("class") == Some("edge"))
+                .map(|n| path_points(n.attribute("d").expect("a path")))
+                .collect();
+            // The monitoring ring has one: the quality alarm's trigger passes the drift
+            // check's edge to its alarms on its way up to retraining.
+            let allowed = usize::from(kind == "monitoring");
+            let crossed = crossings(&paths);
+            assert!(crossed <= allowed, "{at}: edges cross {crossed} times");
+            let nodes = root
+                .descendants()
+                .filter(|n| n.attribute("class") == Some("node"))
+                .count();
+            if kind == "architecture" {
+                assert!(nodes <= 9, "{at}: {nodes} boxes");
+                for folded in ["Role", "EncryptionKey", "LogGroup", "Alarm<"] {
+                    assert!(!drawn.stdout.contains(folded), "{at}: draws {folded}");
+                }
+            }
+        }
+    }
+    let full = run(
+        &[
+            "graph",
+            "examples/skin-lesion/mlops.yaml",
+            "--kind",
+            "architecture",
+            "--detail",
+            "full",
+        ],
+        b"",
+    );
+    assert_eq!(full.code, 0, "{}", full.stderr);
+    for resource in [
+        "SageMakerExecutionRole",
+        "EncryptionKey",
+        "StateMachineLogGroup",
+        "DataDriftEmbeddingDriftAlarm",
+    ] {
+        assert!(
+            full.stdout.contains(resource),
+            "--detail full draws {resource}"
+        );
+    }
 }

@@ -8,6 +8,7 @@ use crate::diagnostics::Format;
 pub(super) fn graph_command(
     path: &Path,
     kind: crate::graph::Kind,
+    detail: crate::graph::Detail,
     format: crate::graph::GraphFormat,
     env: Option<&str>,
     io: &mut Io,
@@ -16,7 +17,7 @@ pub(super) fn graph_command(
         Ok(compiled) => compiled,
         Err(code) => return code,
     };
-    match crate::emit::diagram(kind, &compiled.spec, &compiled.artifacts) {
+    match crate::emit::diagram(kind, detail, &compiled.spec, &compiled.artifacts) {
         Ok(Some(graph)) => {
             let _ = io.stdout.write_all(graph.render(format).as_bytes());
             exit::OK

@@ -12,6 +12,8 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::suggest::plural;
+
 mod svg;
 
 /// Which diagram.
@@ -25,6 +27,19 @@ pub enum Kind {
     /// The loop from the endpoint's captured requests through the drift and quality checks
     /// and their alarms to retraining, registration and approval.
     Monitoring,
+}
+
+/// How much of the architecture is drawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum Detail {
+    /// The parts a person draws: data, training pipeline, registry, deployment, endpoint,
+    /// monitoring, retraining, notifications; roles, the key, log groups and alarms folded
+    /// into the part they serve.
+    #[default]
+    Overview,
+    /// Every resource the stack declares and which one uses which.
+    Full,
 }
 
 /// How a diagram is written.
@@ -77,6 +92,9 @@ pub struct Graph {
     /// Named groups of node indices, drawn as subgraphs; nodes in no group stand alone.
     groups: Vec<(String, Vec<usize>)>,
     edges: BTreeSet<(usize, usize, Line)>,
+    /// Edges drawn against the reading direction, right to left: the return row of a loop,
+    /// so that a cycle is drawn as a ring rather than a strip.
+    backward: BTreeSet<(usize, usize)>,
 }
 
 /// Draws `kind` from the spec and the documents it reads, as values rather than a compiled
@@ -84,14 +102,16 @@ pub struct Graph {
 /// without a training pipeline (`definition` is `None`) has no pipeline diagram.
 pub fn draw(
     kind: Kind,
+    detail: Detail,
     spec: &crate::spec::Spec,
     definition: Option<&Value>,
     template: &Value,
 ) -> Option<Graph> {
-    match kind {
-        Kind::Monitoring => Some(monitoring(spec)),
-        Kind::Pipeline => definition.map(pipeline),
-        Kind::Architecture => Some(architecture(template)),
+    match (kind, detail) {
+        (Kind::Monitoring, _) => Some(monitoring(spec)),
+        (Kind::Pipeline, _) => definition.map(pipeline),
+        (Kind::Architecture, Detail::Overview) => Some(overview(template)),
+        (Kind::Architecture, Detail::Full) => Some(architecture(template)),
     }
 }
 
@@ -217,35 +237,44 @@ pub fn monitoring(spec: &crate::spec::Spec) -> Graph {
     // that registry, and its alarms notify instead of starting a retraining.
     let (registry, retraining) = match &spec.registry.central {
         Some(central) => {
+            // arn:aws:sagemaker:REGION:ACCOUNT:model-package-group/NAME, in two short lines.
+            let arn = &central.group_arn;
+            let name = arn.rsplit('/').next().unwrap_or(arn);
+            let account = arn.split(':').nth(4).unwrap_or_default();
             let registry = graph.add(
-                vec!["central model registry".into(), central.group_arn.clone()],
+                vec![
+                    "central model registry".into(),
+                    name.to_string(),
+                    format!("account {account}"),
+                ],
                 Shape::Box,
             );
             (registry, None)
         }
         None => {
             let retraining = graph.add(
-                vec!["retraining".into(), "Step Functions state machine".into()],
+                vec!["retraining".into(), "Step Functions".into()],
                 Shape::Box,
             );
             let pipeline = graph.add(
                 vec![
                     "pipeline".into(),
-                    "preprocess, train, evaluate, quality gates".into(),
+                    "preprocess, train,".into(),
+                    "evaluate, gate".into(),
                 ],
                 Shape::Box,
             );
             let registry = graph.add(
                 vec![
-                    format!("model registry {}", spec.registry.model_package_group),
+                    "model registry".into(),
+                    spec.registry.model_package_group.clone(),
+                    "when the gates pass".into(),
                     format!("approval: {}", yaml_name(spec.registry.approval)),
                 ],
                 Shape::Box,
             );
             graph.edges.insert((retraining, pipeline, Line::Solid));
-            graph
-                .edges
-                .insert((pipeline, registry, Line::Labelled("gates pass".into())));
+            graph.edges.insert((pipeline, registry, Line::Solid));
             (registry, Some(retraining))
         }
     };
@@ -258,20 +287,17 @@ pub fn monitoring(spec: &crate::spec::Spec) -> Graph {
     // An alarm's edge: to the retraining machine when its trigger is declared, or to the
     // notifications of a system that retrains nothing.
     let mut trigger = |graph: &mut Graph, from: usize, kind: TriggerKind| match retraining {
+        // An arrow into retraining is a trigger; the node it comes from says which.
         Some(retraining) if has(kind) => {
-            let label = format!("{} trigger", yaml_name(kind));
-            graph
-                .edges
-                .insert((from, retraining, Line::Labelled(label)));
+            graph.edges.insert((from, retraining, Line::Solid));
         }
         Some(_) => {}
         None => {
             let to = *notifications.get_or_insert_with(|| {
                 graph.add(vec!["notifications".into(), "SNS topic".into()], Shape::Box)
             });
-            graph
-                .edges
-                .insert((from, to, Line::Labelled("notifies".into())));
+            // Drawn right to left, so that the notifications close the return row.
+            graph.backward_edge(from, to);
         }
     };
     for t in triggers {
@@ -283,25 +309,33 @@ pub fn monitoring(spec: &crate::spec::Spec) -> Graph {
             }
             TriggerKind::NewData => {
                 let uri = t.uri.clone().unwrap_or_default();
-                let node = graph.add(vec!["new data".into(), uri], Shape::Document);
+                let label = std::iter::once("new data".to_string())
+                    .chain(uri_lines(&uri))
+                    .collect();
+                let node = graph.add(label, Shape::Document);
                 trigger(&mut graph, node, t.kind);
             }
             TriggerKind::DataDrift | TriggerKind::ModelQuality => {}
         }
     }
+    let mut first_watched = graph.nodes.len();
     if let Some(deployment) = &spec.deployment {
+        let deploys = if retraining.is_some() {
+            "deployed on approval"
+        } else {
+            "deployed when promoted by hand"
+        };
         let endpoint = graph.add(
-            vec![format!("endpoint {}", deployment.endpoint_name)],
+            vec![
+                "endpoint".into(),
+                deployment.endpoint_name.clone(),
+                deploys.into(),
+            ],
             Shape::Box,
         );
-        let deploys = if retraining.is_some() {
-            "approved package: the deploy state machine"
-        } else {
-            "promoted package (started by hand): the deploy state machine"
-        };
-        graph
-            .edges
-            .insert((registry, endpoint, Line::Labelled(deploys.into())));
+        graph.edges.insert((registry, endpoint, Line::Solid));
+        // What watches the endpoint is the loop's return row, below what trains and deploys.
+        first_watched = graph.nodes.len();
         let capture = deployment.data_capture.as_ref().map(|capture| {
             let node = graph.add(
                 vec![
@@ -310,7 +344,7 @@ pub fn monitoring(spec: &crate::spec::Spec) -> Graph {
                 ],
                 Shape::Document,
             );
-            graph.edges.insert((endpoint, node, Line::Solid));
+            graph.backward_edge(endpoint, node);
             node
         });
         let monitoring = spec.monitoring.as_ref();
@@ -331,14 +365,16 @@ pub fn monitoring(spec: &crate::spec::Spec) -> Graph {
                 Shape::Decision,
             );
             if let Some(capture) = capture {
-                graph.edges.insert((capture, check, Line::Solid));
+                graph.backward_edge(capture, check);
             }
-            graph.edges.insert((check, alarms, Line::Solid));
+            graph.backward_edge(check, alarms);
             trigger(&mut graph, alarms, TriggerKind::DataDrift);
         }
         if let Some(quality) = monitoring.and_then(|m| m.model_quality.as_ref()) {
             let truth = graph.add(
-                vec!["ground truth".into(), quality.ground_truth_uri.clone()],
+                std::iter::once("ground truth".to_string())
+                    .chain(uri_lines(&quality.ground_truth_uri))
+                    .collect(),
                 Shape::Document,
             );
             let check = graph.add(
@@ -353,13 +389,279 @@ pub fn monitoring(spec: &crate::spec::Spec) -> Graph {
                 Shape::Decision,
             );
             if let Some(capture) = capture {
-                graph.edges.insert((capture, check, Line::Solid));
+                graph.backward_edge(capture, check);
             }
             graph.edges.insert((truth, check, Line::Solid));
-            graph.edges.insert((check, alarm, Line::Solid));
+            graph.backward_edge(check, alarm);
             trigger(&mut graph, alarm, TriggerKind::ModelQuality);
         }
     }
+    let top: Vec<usize> = (0..first_watched).collect();
+    let bottom: Vec<usize> = (first_watched..graph.nodes.len()).collect();
+    if !bottom.is_empty() {
+        graph.groups = vec![
+            ("train and deploy".to_string(), top),
+            ("watch the endpoint".to_string(), bottom),
+        ];
+    }
+    graph
+}
+
+/// An S3 URI as two lines, the bucket and the key, so that a long one does not widen the ring.
+fn uri_lines(uri: &str) -> Vec<String> {
+    match uri
+        .strip_prefix("s3://")
+        .and_then(|rest| rest.split_once('/'))
+    {
+        Some((bucket, key)) if !key.is_empty() => vec![format!("s3://{bucket}/"), key.to_string()],
+        _ => vec![uri.to_string()],
+    }
+}
+
+/// A part of the system as a person draws it, and what the overview says it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+    Data,
+    Pipeline,
+    Registry,
+    Deployment,
+    Endpoint,
+    Monitoring,
+    Retraining,
+    Notifications,
+    /// The key and the access-log bucket every other part uses: drawn apart, with no edges.
+    Encryption,
+}
+
+/// The part a resource belongs to; `None` for the details of a part (roles, policies, log
+/// groups, aliases, subscriptions), which the overview leaves to `--detail full`.
+fn part_of(id: &str, kind: &str) -> Option<Part> {
+    Some(match (kind, id) {
+        ("AWS::S3::Bucket", "ModelsBucket") => Part::Registry,
+        ("AWS::S3::Bucket", "PipelineBucket") => Part::Pipeline,
+        ("AWS::S3::Bucket", "LogsBucket") | ("AWS::KMS::Key", _) => Part::Encryption,
+        ("AWS::S3::Bucket", _) => Part::Data,
+        ("AWS::SageMaker::Pipeline", "MonitoringPipeline") => Part::Monitoring,
+        ("AWS::SageMaker::Pipeline", _) | ("AWS::ECR::Repository", _) => Part::Pipeline,
+        ("AWS::CloudWatch::Alarm", "PipelineFailuresAlarm") => Part::Pipeline,
+        ("AWS::SageMaker::ModelPackageGroup", _) => Part::Registry,
+        ("AWS::StepFunctions::StateMachine", "DeployStateMachine")
+        | ("AWS::Events::Rule", "ModelApprovedRule") => Part::Deployment,
+        ("AWS::StepFunctions::StateMachine", _)
+        | ("AWS::Events::Rule", _)
+        | ("AWS::SQS::Queue", _) => Part::Retraining,
+        ("AWS::Scheduler::Schedule", _)
+        | ("AWS::CloudWatch::Alarm", _)
+        | ("AWS::CloudWatch::Dashboard", _) => Part::Monitoring,
+        ("AWS::SNS::Topic", _) => Part::Notifications,
+        _ => return None,
+    })
+}
+
+/// The architecture at the level a person draws it: each [`Part`] the template has, one box,
+/// and the flow between them: data into training, the gate into the registry, approval into
+/// the endpoint, its captures into monitoring, alarms into retraining and notifications.
+pub fn overview(template: &Value) -> Graph {
+    let mut graph = Graph {
+        name: "architecture",
+        ..Graph::default()
+    };
+    let resources = resources_of(template);
+    let mut members: BTreeMap<Part, Vec<(&str, &Value)>> = BTreeMap::new();
+    for (id, resource) in resources {
+        if let Some(part) = part_of(id, text(resource.get("Type"))) {
+            members
+                .entry(part)
+                .or_default()
+                .push((id.as_str(), resource));
+        }
+    }
+    let endpoint = template["Outputs"]["EndpointName"]["Value"].as_str();
+    let has = |id: &str| resources.contains_key(id);
+    let named = |part: Part, property: &str| {
+        members
+            .get(&part)
+            .into_iter()
+            .flatten()
+            .find_map(|(_, r)| r["Properties"][property].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let count = |part: Part, kind: &str| {
+        members
+            .get(&part)
+            .into_iter()
+            .flatten()
+            .filter(|(_, r)| text(r.get("Type")) == kind)
+            .count()
+    };
+    let present = |part: Part| members.contains_key(&part);
+    // A system that deploys a central registry's packages trains nothing, so draws no data.
+    let trains = has("Pipeline");
+    let alarms = count(Part::Monitoring, "AWS::CloudWatch::Alarm");
+    let schedules = count(Part::Monitoring, "AWS::Scheduler::Schedule");
+    // What starts a retraining, named rather than drawn: an edge from the data into it
+    // would cross the one from it into the pipeline.
+    let starts_on: Vec<&str> = [
+        (
+            "schedule",
+            resources
+                .keys()
+                .any(|id| id.starts_with("RetrainingSchedule")),
+        ),
+        ("drift", has("DataDriftRule")),
+        ("quality", has("ModelQualityRule")),
+        ("new data", has("NewDataQueue")),
+    ]
+    .into_iter()
+    .filter_map(|(name, declared)| declared.then_some(name))
+    .collect();
+    let endpoint = endpoint.filter(|_| has("DeployStateMachine"));
+    let parts: [(Part, bool, Vec<String>); 9] = [
+        (
+            Part::Data,
+            present(Part::Data) && trains,
+            vec![
+                "data".into(),
+                format!("S3 {}", named(Part::Data, "BucketName")),
+            ],
+        ),
+        (
+            Part::Pipeline,
+            trains,
+            vec![
+                "training pipeline".into(),
+                named(Part::Pipeline, "PipelineName"),
+            ],
+        ),
+        (
+            Part::Registry,
+            count(Part::Registry, "AWS::SageMaker::ModelPackageGroup") > 0,
+            vec![
+                "model registry".into(),
+                named(Part::Registry, "ModelPackageGroupName"),
+                "when the gates pass".into(),
+            ],
+        ),
+        (
+            Part::Deployment,
+            present(Part::Deployment),
+            vec![
+                "deployment".into(),
+                "Step Functions".into(),
+                if has("ModelApprovedRule") {
+                    "when approved"
+                } else {
+                    "when started by hand"
+                }
+                .into(),
+            ],
+        ),
+        (
+            Part::Endpoint,
+            endpoint.is_some(),
+            vec![
+                "endpoint".into(),
+                endpoint.unwrap_or_default().to_string(),
+                "captures requests".into(),
+            ],
+        ),
+        (
+            Part::Monitoring,
+            has("MonitoringPipeline"),
+            vec![
+                "monitoring".into(),
+                format!(
+                    "{}, {}",
+                    plural(schedules, "schedule"),
+                    plural(alarms, "alarm")
+                ),
+                "drift and quality".into(),
+            ],
+        ),
+        (
+            Part::Retraining,
+            present(Part::Retraining) && has("StateMachine"),
+            std::iter::once("retraining".to_string())
+                .chain(starts_on.chunks(2).enumerate().map(|(i, names)| {
+                    format!("{}{}", if i == 0 { "on " } else { "" }, names.join(", "))
+                }))
+                .collect(),
+        ),
+        (
+            Part::Notifications,
+            present(Part::Notifications),
+            vec!["notifications".into(), "SNS topic".into()],
+        ),
+        (
+            Part::Encryption,
+            present(Part::Encryption),
+            vec![
+                "encryption and access logs".into(),
+                "KMS key, logs bucket: used by every part".into(),
+            ],
+        ),
+    ];
+    let mut node = BTreeMap::new();
+    for (part, shown, label) in parts {
+        if shown {
+            node.insert(part, graph.add(label, Shape::Box));
+        }
+    }
+    // The loop reads clockwise: training to the endpoint along the top, the endpoint's
+    // monitoring back to retraining along the bottom, drawn right to left.
+    let flows = [
+        (Part::Data, Part::Pipeline, true),
+        (Part::Pipeline, Part::Registry, true),
+        (Part::Registry, Part::Deployment, true),
+        (Part::Deployment, Part::Endpoint, true),
+        (Part::Endpoint, Part::Monitoring, true),
+        (
+            Part::Monitoring,
+            Part::Retraining,
+            has("DataDriftRule") || has("ModelQualityRule"),
+        ),
+        (Part::Retraining, Part::Pipeline, true),
+        (Part::Monitoring, Part::Notifications, true),
+        (
+            Part::Pipeline,
+            Part::Notifications,
+            !has("MonitoringPipeline"),
+        ),
+    ];
+    let backward = [
+        (Part::Endpoint, Part::Monitoring),
+        (Part::Monitoring, Part::Retraining),
+        (Part::Retraining, Part::Pipeline),
+    ];
+    for (from, to, drawn) in flows {
+        if let (Some(&a), Some(&b), true) = (node.get(&from), node.get(&to), drawn) {
+            graph.edges.insert((a, b, Line::Solid));
+            if backward.contains(&(from, to)) {
+                graph.backward.insert((a, b));
+            }
+        }
+    }
+    let band = |parts: &[Part]| {
+        parts
+            .iter()
+            .filter_map(|p| node.get(p).copied())
+            .collect::<Vec<_>>()
+    };
+    graph.groups = [
+        (
+            "train and release",
+            band(&[Part::Data, Part::Pipeline, Part::Registry, Part::Deployment]),
+        ),
+        (
+            "serve and watch",
+            band(&[Part::Endpoint, Part::Monitoring, Part::Retraining]),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, members)| !members.is_empty())
+    .map(|(name, members)| (name.to_string(), members))
+    .collect();
     graph
 }
 
@@ -387,11 +689,7 @@ pub fn architecture(template: &Value) -> Graph {
         name: "architecture",
         ..Graph::default()
     };
-    let empty = serde_json::Map::new();
-    let resources = template
-        .get("Resources")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
+    let resources = resources_of(template);
     let group_of = |kind: &str| SHOWN.iter().find(|(t, _)| *t == kind).map(|(_, g)| *g);
     let mut index = BTreeMap::new();
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
@@ -511,6 +809,15 @@ fn sub_names(body: &str, local: &BTreeSet<String>, into: &mut BTreeSet<String>) 
     }
 }
 
+/// A template's `Resources`; empty when it has none.
+fn resources_of(template: &Value) -> &serde_json::Map<String, Value> {
+    static EMPTY: std::sync::OnceLock<serde_json::Map<String, Value>> = std::sync::OnceLock::new();
+    template
+        .get("Resources")
+        .and_then(Value::as_object)
+        .unwrap_or_else(|| EMPTY.get_or_init(serde_json::Map::new))
+}
+
 fn text(value: Option<&Value>) -> &str {
     value.and_then(Value::as_str).unwrap_or_default()
 }
@@ -520,6 +827,12 @@ fn array(value: Option<&Value>) -> &[Value] {
 }
 
 impl Graph {
+    /// A solid edge on the return row of a loop, drawn right to left.
+    fn backward_edge(&mut self, from: usize, to: usize) {
+        self.edges.insert((from, to, Line::Solid));
+        self.backward.insert((from, to));
+    }
+
     fn add(&mut self, label: Vec<String>, shape: Shape) -> usize {
         self.nodes.push(Node { label, shape });
         self.nodes.len() - 1

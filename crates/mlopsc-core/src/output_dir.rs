@@ -12,6 +12,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::emit::{Artifacts, MANIFEST};
+use crate::suggest::plural;
 
 /// How many foreign files an error names before it only counts the rest.
 const NAMED_FOREIGN_FILES: usize = 20;
@@ -142,14 +143,6 @@ impl OutputError {
             }
             OutputError::Io { .. } => "the directory was left as it was",
         }
-    }
-}
-
-fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
     }
 }
 

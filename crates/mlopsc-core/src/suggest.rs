@@ -1,4 +1,4 @@
-//! "Did you mean" suggestions for misspelled keys, values and names.
+//! "Did you mean" suggestions for misspelled keys, values and names, and the wording of counts.
 
 /// The closest candidate to `input`, when it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(
@@ -17,6 +17,15 @@ pub fn did_you_mean<'a>(
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+}
+
+/// `1 file`, `3 files`: a count with its noun, for messages and labels.
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }
 
 #[cfg(test)]

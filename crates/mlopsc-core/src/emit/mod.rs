@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde_json::{Value, json};
 
 use crate::diagnostics::Code;
-use crate::graph::{self, Graph, GraphFormat, Kind};
+use crate::graph::{self, Detail, Graph, GraphFormat, Kind};
 use crate::hash::sha256_hex;
 use crate::ir::System;
 use crate::parallel::Handover;
@@ -394,7 +394,7 @@ fn emit_handing_over_template(
     let diagrams = [Kind::Architecture, Kind::Pipeline, Kind::Monitoring]
         .into_iter()
         .filter_map(|kind| {
-            let diagram = graph::draw(kind, spec, pipeline.as_ref(), &template)?;
+            let diagram = graph::draw(kind, Detail::Overview, spec, pipeline.as_ref(), &template)?;
             Some(rendered.files(kind, diagram))
         })
         .collect();
@@ -408,7 +408,12 @@ fn emit_handing_over_template(
 /// The diagram of `kind` drawn from a build's files, as [`emit`] draws it from the values:
 /// for `mlopsc graph`, which renders it in any format. `None` for the pipeline diagram of a
 /// system without a training pipeline.
-pub fn diagram(kind: Kind, spec: &Spec, artifacts: &Artifacts) -> Result<Option<Graph>, String> {
+pub fn diagram(
+    kind: Kind,
+    detail: Detail,
+    spec: &Spec,
+    artifacts: &Artifacts,
+) -> Result<Option<Graph>, String> {
     let read = |declared: Declared| {
         artifacts
             .get(declared.path)
@@ -425,7 +430,13 @@ pub fn diagram(kind: Kind, spec: &Spec, artifacts: &Artifacts) -> Result<Option<
     let template = Document::parse(&String::from_utf8_lossy(read(TEMPLATE)?))
         .map_err(|err| format!("{} does not parse: {err:?}", TEMPLATE.path))?
         .to_json();
-    Ok(graph::draw(kind, spec, definition.as_ref(), &template))
+    Ok(graph::draw(
+        kind,
+        detail,
+        spec,
+        definition.as_ref(),
+        &template,
+    ))
 }
 
 fn fail(artifact: Declared, message: String) -> EmitError {

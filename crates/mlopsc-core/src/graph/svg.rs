@@ -96,7 +96,27 @@ pub(super) fn render(graph: &Graph) -> String {
             y: 0.0,
         });
     }
-    let reversed = back_edges(graph.nodes.len(), &edges);
+    // An edge the graph draws backward (the return row of a loop) is laid out from its head
+    // to its tail; the search then turns whichever edges still close a cycle.
+    let backward: Vec<bool> = edges
+        .iter()
+        .map(|(from, to, _)| graph.backward.contains(&(*from, *to)))
+        .collect();
+    let laid_out: Vec<(usize, usize, Line)> = edges
+        .iter()
+        .zip(&backward)
+        .map(|((from, to, line), &back)| {
+            if back {
+                (*to, *from, line.clone())
+            } else {
+                (*from, *to, line.clone())
+            }
+        })
+        .collect();
+    let turned = back_edges(graph.nodes.len(), &laid_out.iter().collect::<Vec<_>>());
+    let reversed: BTreeSet<usize> = (0..edges.len())
+        .filter(|e| backward[*e] != turned.contains(e))
+        .collect();
     // Layout edges before chains: node to node, or through the edge's label.
     let mut routes = Vec::new();
     for (e, (from, to, line)) in edges.iter().enumerate() {
