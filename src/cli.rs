@@ -503,8 +503,7 @@ Exit codes:
   0  done
   2  usage error: no such package, a bad GROUP/VERSION, a package without its baseline";
 
-/// Where `run`, `serve` and `registry` keep the local object store and registry.
-pub const LOCAL_WORKDIR: &str = ".mlopsc/local";
+pub use crate::init::LOCAL_WORKDIR;
 
 /// `mlopsc serve`: only `--local` exists, as for `run`.
 #[derive(Debug, clap::Args)]

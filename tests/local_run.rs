@@ -1551,3 +1551,51 @@ fn serve_answers_as_an_endpoint_and_captures_in_sagemakers_format() {
     let ours = failed.stderr.find("error: the endpoint stopped");
     assert!(handler.is_some() && handler < ours, "{}", failed.stderr);
 }
+
+/// A newcomer's first hour: `init` (the minimal template, the default), then `run --local`
+/// with no `--data` and no `--workdir`: init put a small sample data set where the local
+/// object store serves the spec's data source, so the pipeline trains, passes its gate and
+/// registers a model.
+#[test]
+fn a_new_projects_first_local_run_needs_no_flags() {
+    if !python_available("minimal") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let in_dir = |dir: &Path, args: &[&str]| {
+        let mut command = in_process::mlopsc();
+        command.args(args).current_dir(dir).env("NO_COLOR", "1");
+        for name in ["HOME", "XDG_CACHE_HOME", "PATH"] {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
+        }
+        command.output()
+    };
+    let created = in_dir(tmp.path(), &["init", "project"]);
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    assert!(
+        created.stderr.contains("sample data: 90 images"),
+        "init says where its sample data is: {}",
+        created.stderr
+    );
+    let project = tmp.path().join("project");
+    let ran = in_dir(&project, &["run", "--local", "--format", "json"]);
+    assert_eq!(ran.code, 0, "stderr:\n{}", ran.stderr);
+    let summary: Value = serde_json::from_str(&ran.stdout).expect("one JSON object");
+    assert_eq!(summary["status"], "Succeeded", "{summary:#}");
+    let accuracy = summary
+        .pointer("/properties/EvaluationReport/metrics/accuracy/value")
+        .and_then(Value::as_f64)
+        .unwrap_or_default();
+    assert!(
+        accuracy >= 0.7,
+        "the sample data passes the 0.7 gate: {accuracy}"
+    );
+    assert!(
+        project
+            .join(".mlopsc/local/registry/minimal-models/1/model.tar.gz")
+            .is_file(),
+        "the run registered a model"
+    );
+}

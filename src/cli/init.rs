@@ -48,6 +48,13 @@ pub(super) fn init_command(args: InitArgs, io: &mut Io) -> u8 {
                     args.template.name(),
                     args.template.example_dir()
                 );
+                if let Some((count, at)) = crate::init::sample_data(args.template) {
+                    let _ = writeln!(
+                        io.stderr,
+                        "sample data: {count} images in {}/{at}, which `mlopsc run --local` reads as the spec's data source (`--data S3URI=DIR` serves your own)",
+                        dir.display()
+                    );
+                }
                 let _ = writeln!(
                     io.stderr,
                     "next: cd {} && mlopsc build {}   # edit the names in it first; see README.md",

@@ -85,6 +85,57 @@ const WORKFLOW_TEMPLATE: &str = include_str!("../../../templates/init/mlopsc.yml
 const README_TEMPLATE: &str = include_str!("../../../templates/init/README.md");
 const GITIGNORE: &str = include_str!("../../../templates/init/gitignore");
 
+/// Where `run --local`, `serve --local` and `registry --local` keep the local object store
+/// and registry, relative to the project.
+pub const LOCAL_WORKDIR: &str = ".mlopsc/local";
+
+/// Where the minimal template's sample images go: its data source's prefix in the local
+/// object store, so that the first `run --local` finds data with no `--data`.
+const SAMPLE_IMAGES: &str = ".mlopsc/local/s3/minimal-data-0001/images";
+
+/// Three classes a small network tells apart in one run: stripes across, stripes down and a
+/// chequerboard, each in its own colour, with noise.
+const SAMPLE_CLASSES: [(&str, [u8; 3]); 3] = [
+    ("across", [200, 40, 40]),
+    ("down", [40, 170, 60]),
+    ("chequered", [40, 60, 200]),
+];
+const SAMPLES_PER_CLASS: usize = 30;
+const SAMPLE_SIZE: usize = 32;
+
+/// The minimal template's sample data set: [`SAMPLES_PER_CLASS`] images of each class as
+/// binary PPM (which Pillow reads), the same bytes on every run.
+fn sample_images(files: &mut BTreeMap<String, Vec<u8>>) {
+    let mut state: u32 = 2024;
+    for (class, (name, colour)) in SAMPLE_CLASSES.into_iter().enumerate() {
+        for i in 0..SAMPLES_PER_CLASS {
+            let mut bytes = format!("P6 {SAMPLE_SIZE} {SAMPLE_SIZE} 255\n").into_bytes();
+            for pixel in 0..SAMPLE_SIZE * SAMPLE_SIZE {
+                let (row, column) = (pixel / SAMPLE_SIZE / 4, pixel % SAMPLE_SIZE / 4);
+                let lit = match class {
+                    0 => row % 2 == 0,
+                    1 => column % 2 == 0,
+                    _ => (row + column) % 2 == 0,
+                };
+                for channel in colour {
+                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    let noise = i32::from((state >> 27) as u8) - 16;
+                    let base = if lit { i32::from(channel) } else { 20 };
+                    bytes.push((base + noise).clamp(0, 255) as u8);
+                }
+            }
+            files.insert(format!("{SAMPLE_IMAGES}/{name}/{i:02}.ppm"), bytes);
+        }
+    }
+}
+
+/// How many sample images a template's project gets, and where (relative to it); `None` for
+/// a template without sample data, whose first `run --local` names the `--data` to pass.
+pub fn sample_data(template: Template) -> Option<(usize, &'static str)> {
+    (template == Template::Minimal)
+        .then_some((SAMPLE_CLASSES.len() * SAMPLES_PER_CLASS, SAMPLE_IMAGES))
+}
+
 /// The files of a new project, by path relative to its directory (`/`-separated).
 pub fn project_files(template: Template, project: &str) -> BTreeMap<String, Vec<u8>> {
     let example = template.example();
@@ -108,6 +159,9 @@ pub fn project_files(template: Template, project: &str) -> BTreeMap<String, Vec<
         WORKFLOW_PATH.to_string(),
         workflow(&[SPEC_FILE.to_string()]).into_bytes(),
     );
+    if sample_data(template).is_some() {
+        sample_images(&mut files);
+    }
     files
 }
 
