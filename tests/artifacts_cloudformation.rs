@@ -2,7 +2,7 @@
 //! snapshots, plus the properties that make the template secure by default.
 
 use mlopsc::build::Compiled;
-use mlopsc::emit::{DASHBOARD, DeployedAs, TEMPLATE, cloudformation};
+use mlopsc::emit::{DASHBOARD, DeployedAs, TEMPLATE, cloudformation, sagemaker};
 use mlopsc::spec::yaml::Document;
 use serde_json::{Value, json};
 
@@ -279,15 +279,17 @@ fn placeholders_of_the_pipeline_and_state_machine_are_filled() {
     let machine = json!({"States": {"Notify": {"Parameters": {"TopicArn": "${NotificationTopicArn}", "Name": "${PipelineName}"}}}});
     let deploy = json!({"States": {"Model": {"Parameters": {"ExecutionRoleArn": "${EndpointRoleArn}", "KmsKeyId": "${KmsKeyArn}"}}}});
     let support = cloudformation::support_objects(&c.system).expect("support files");
-    let t = cloudformation::template(
-        &c.system,
-        Some(&pipeline),
-        Some(&machine),
-        Some(&deploy),
-        &json!({"widgets": []}),
-        &support,
-    )
-    .expect("a template");
+    let monitoring = sagemaker::monitoring_definition(&c.system).map(|d| d.to_value());
+    let dashboard = json!({"widgets": []});
+    let embedded = cloudformation::Embedded {
+        pipeline: Some(&pipeline),
+        monitoring_pipeline: monitoring.as_ref(),
+        state_machine: Some(&machine),
+        deploy_machine: Some(&deploy),
+        dashboard: &dashboard,
+        support: &support,
+    };
+    let t = cloudformation::template(&c.system, &embedded).expect("a template");
     assert_eq!(cloudformation::check(&t), Ok(()));
     let body = &t["Resources"]["Pipeline"]["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]
         ["Fn::Sub"];
@@ -317,15 +319,12 @@ fn placeholders_of_the_pipeline_and_state_machine_are_filled() {
     );
 
     let unknown = json!({"States": {"S": {"Parameters": {"X": "${Mystery}"}}}});
-    let t = cloudformation::template(
-        &c.system,
-        Some(&pipeline),
-        Some(&unknown),
-        None,
-        &json!({"widgets": []}),
-        &support,
-    )
-    .expect("a template");
+    let embedded = cloudformation::Embedded {
+        state_machine: Some(&unknown),
+        deploy_machine: None,
+        ..embedded
+    };
+    let t = cloudformation::template(&c.system, &embedded).expect("a template");
     let error = cloudformation::check(&t).expect_err("an unmapped placeholder");
     assert!(error.contains("${Mystery}"), "{error}");
 }
@@ -383,7 +382,7 @@ fn model_monitors_carry_the_spec_thresholds() {
 }
 
 /// The monitors read their constraints exactly where apply uploads them: both use
-/// `emit::support_key`, a key named by the file's content hash.
+/// `emit::contract::support_key`, a key named by the file's content hash.
 #[test]
 fn model_monitors_read_their_constraints_where_apply_uploads_them() {
     let c = compile_flagship_with_model_monitor();
@@ -432,7 +431,7 @@ fn apply_uploads_exactly_the_declared_support_objects() {
         let mut declared_support = Vec::new();
         for (path, artifact) in c.artifacts.iter() {
             if artifact.deployed_as == DeployedAs::SupportObject {
-                let key = mlopsc::emit::support_key(path, &artifact.bytes);
+                let key = mlopsc::emit::contract::support_key(path, &artifact.bytes);
                 assert!(template.contains(&key), "{name}: {key} is not referenced");
                 declared_support.push(key);
             } else {

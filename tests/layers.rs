@@ -6,6 +6,12 @@
 //! path in `crates/mlopsc-core/src/<module>.rs` and `…/<module>/**` counts, in `use` lists (`crate::{a, b::c}`) and in
 //! plain paths, test modules included (a test-only cycle is still a cycle). Lines that are
 //! comments (`//`, `///`, `//!`) are ignored, so a doc link does not count as a dependency.
+//!
+//! Inside `emit`, the submodules form layers the same way ([`EMIT_LAYERS`]): the facts the
+//! artifacts share below the emitters, the emitters below the template that embeds what they
+//! build, and `emit/mod.rs`, which runs them all, above every one. A submodule names a
+//! sibling as `crate::emit::<sibling>` or `super::<sibling>`; naming an item of `emit/mod.rs`
+//! (`crate::emit::Artifacts`) would point up, and is refused like a sibling above.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -29,28 +35,63 @@ const LAYERS: &[&[&str]] = &[
     &["init", "cost"],
 ];
 
+/// The layers inside `emit`, bottom first, by the same rule as [`LAYERS`].
+const EMIT_LAYERS: &[&[&str]] = &[
+    // The artifacts' registry, the parse-back check and AWS's size limits.
+    &["artifacts", "check", "limits"],
+    // What the emitters share (names, prefixes, parameters, triggers, the endpoint
+    // configuration, the alarms) and the access check of a built template.
+    &["access", "alarms", "contract"],
+    // One emitter per definition.
+    &["dashboard", "sagemaker", "stepfunctions"],
+    // The template, which embeds what the emitters above built.
+    &["cloudformation"],
+];
+
 /// The workspace root, where `crates/` is.
 fn workspace() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The layer of `module`, or `None` for a module the table does not place.
-fn layer_of(module: &str) -> Option<usize> {
-    LAYERS.iter().position(|layer| layer.contains(&module))
+/// The layer of `module` in `layers`, or `None` for a module the table does not place.
+fn layer_of(layers: &[&[&str]], module: &str) -> Option<usize> {
+    layers.iter().position(|layer| layer.contains(&module))
 }
 
 /// Every top-level module's `crate::` dependencies on other top-level modules.
 fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
-    let src = workspace().join("crates/mlopsc-core/src");
+    graph_of("crates/mlopsc-core/src", "lib", |_, text| {
+        references(text, "crate::")
+    })
+}
+
+/// Every `emit` submodule's dependencies on its siblings (and on items of `emit/mod.rs`).
+fn emit_graph() -> BTreeMap<String, BTreeSet<String>> {
+    graph_of("crates/mlopsc-core/src/emit", "mod", |depth, text| {
+        let mut found = references(text, "crate::emit::");
+        found.extend(super_references(text, depth));
+        found
+    })
+}
+
+/// The graph of the modules in `dir` (each a file or a directory, but `root`, the file that
+/// declares them): what `uses` finds in each of their files, given how many directories
+/// below `dir` the file is.
+fn graph_of(
+    dir: &str,
+    root: &str,
+    uses: impl Fn(usize, &str) -> BTreeSet<String>,
+) -> BTreeMap<String, BTreeSet<String>> {
+    let dir = workspace().join(dir);
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for entry in fs::read_dir(&src).expect("src/ is readable") {
-        let path = entry.expect("src/ entry").path();
+    for entry in fs::read_dir(&dir).expect("the directory is readable") {
+        let path = entry.expect("a directory entry").path();
         let name = path
             .file_stem()
             .and_then(|s| s.to_str())
             .expect("UTF-8 name")
             .to_string();
-        if name == "lib" {
+        if name == root {
             continue;
         }
         let mut files = Vec::new();
@@ -58,11 +99,10 @@ fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
         let used = graph.entry(name.clone()).or_default();
         for file in files {
             let text = fs::read_to_string(&file).expect("source is readable");
-            for module in crate_references(&text) {
-                if module != name {
-                    used.insert(module);
-                }
-            }
+            let depth = file
+                .strip_prefix(&dir)
+                .map_or(0, |relative| relative.components().count() - 1);
+            used.extend(uses(depth, &text).into_iter().filter(|m| *m != name));
         }
     }
     graph
@@ -79,47 +119,163 @@ fn collect_rs(path: &Path, files: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-/// The top-level module names that `crate::` paths in `text` reach, comment lines left out.
-fn crate_references(text: &str) -> BTreeSet<String> {
-    let code: String = text
-        .lines()
+/// `text` without its comment lines (`//`, `///`, `//!`).
+fn code_lines(text: &str) -> String {
+    text.lines()
         .filter(|line| !line.trim_start().starts_with("//"))
         .collect::<Vec<_>>()
-        .join("\n");
+        .join("\n")
+}
+
+/// The names that `prefix` paths (`crate::`, `crate::emit::`) in `text` reach, comment lines
+/// left out.
+fn references(text: &str, prefix: &str) -> BTreeSet<String> {
+    let code = code_lines(text);
     let mut modules = BTreeSet::new();
-    let mut rest = code.as_str();
-    while let Some(at) = rest.find("crate::") {
-        let preceded_by_ident = rest[..at]
-            .chars()
-            .next_back()
-            .is_some_and(|c| c.is_alphanumeric() || c == '_');
-        rest = &rest[at + "crate::".len()..];
-        if preceded_by_ident {
-            continue;
-        }
-        if let Some(group) = rest.strip_prefix('{') {
-            let mut depth = 0usize;
-            let mut item_start = true;
-            for (i, c) in group.char_indices() {
-                match c {
-                    '{' => depth += 1,
-                    '}' if depth == 0 => break,
-                    '}' => depth -= 1,
-                    ',' if depth == 0 => item_start = true,
-                    c if item_start && (c.is_alphanumeric() || c == '_') => {
-                        modules.insert(leading_ident(&group[i..]));
-                        item_start = false;
-                    }
-                    _ => {}
-                }
-            }
-        } else {
-            modules.insert(leading_ident(rest));
+    let mut from = 0;
+    while let Some(at) = code[from..].find(prefix).map(|at| from + at) {
+        from = at + prefix.len();
+        if !inside_a_path(&code, at) {
+            modules.extend(names_after(&code[from..]));
         }
     }
-    modules.remove("");
-    modules.remove("self");
     modules
+}
+
+/// Whether the path at `at` continues another (`other_crate::`, `a::super::`).
+fn inside_a_path(code: &str, at: usize) -> bool {
+    code[..at]
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':')
+}
+
+/// The first name of the path that `rest` starts, or each first name of a `{…}` group;
+/// `self`, `super` and `*` are no names.
+fn names_after(rest: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Some(group) = rest.strip_prefix('{') {
+        let mut depth = 0usize;
+        let mut item_start = true;
+        for (i, c) in group.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => break,
+                '}' => depth -= 1,
+                ',' if depth == 0 => item_start = true,
+                c if item_start && (c.is_alphanumeric() || c == '_') => {
+                    names.push(leading_ident(&group[i..]));
+                    item_start = false;
+                }
+                _ => {}
+            }
+        }
+    } else {
+        names.push(leading_ident(rest));
+    }
+    names.retain(|name| !["", "self", "super"].contains(&name.as_str()));
+    names
+}
+
+/// The names of `emit` that `super::` paths in a file `file_depth` directories below `emit/`
+/// reach: a path with one `super::` for the file's own module, one for each inline module
+/// (`mod tests { … }`) it is written in, and one more. String and character literals are
+/// emptied first, so that only the code's braces are counted.
+fn super_references(text: &str, file_depth: usize) -> BTreeSet<String> {
+    let code = without_literals(&code_lines(text));
+    let mut names = BTreeSet::new();
+    // One entry per open brace: whether it opened an inline module.
+    let mut braces: Vec<bool> = Vec::new();
+    let mut at = 0;
+    while let Some(c) = code[at..].chars().next() {
+        match c {
+            '{' => {
+                let before = code[..at].trim_end();
+                let word = before.trim_end_matches(|c: char| c.is_alphanumeric() || c == '_');
+                braces.push(word.len() < before.len() && word.trim_end().ends_with("mod"));
+            }
+            '}' => {
+                braces.pop();
+            }
+            's' if code[at..].starts_with("super::") && !inside_a_path(&code, at) => {
+                let mut rest = &code[at..];
+                let mut supers = 0;
+                while let Some(after) = rest.strip_prefix("super::") {
+                    rest = after;
+                    supers += 1;
+                }
+                let modules = braces.iter().filter(|is_mod| **is_mod).count();
+                if supers == file_depth + modules + 1 {
+                    names.extend(names_after(rest));
+                }
+                at = code.len() - rest.len();
+                continue;
+            }
+            _ => {}
+        }
+        at += c.len_utf8();
+    }
+    names
+}
+
+/// `code` with the contents of its string literals (plain and raw) and character literals
+/// taken out, so that a `'{'` or a `"{}"` opens no brace.
+fn without_literals(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut chars = code.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            'r' if code[i + 1..].starts_with(['"', '#'])
+                && !inside_a_path(code, i)
+                && code[i + 1..].trim_start_matches('#').starts_with('"') =>
+            {
+                let hashes = code[i + 1..].len() - code[i + 1..].trim_start_matches('#').len();
+                let close = format!("\"{}", "#".repeat(hashes));
+                let body = i + 1 + hashes + 1;
+                let end = code[body..]
+                    .find(&close)
+                    .map_or(code.len(), |e| body + e + close.len());
+                out.push_str("r\"\"");
+                while chars.peek().is_some_and(|(j, _)| *j < end) {
+                    chars.next();
+                }
+            }
+            '"' => {
+                let mut escaped = false;
+                for (_, c) in chars.by_ref() {
+                    match c {
+                        '\\' if !escaped => escaped = true,
+                        '"' if !escaped => break,
+                        _ => escaped = false,
+                    }
+                }
+                out.push_str("\"\"");
+            }
+            '\'' => {
+                // A character literal is `'x'` or `'\x…'`; a lifetime has no closing quote.
+                let rest = &code[i + 1..];
+                let len = if let Some(escaped) = rest.strip_prefix('\\') {
+                    escaped.find('\'').map(|e| e + 2)
+                } else {
+                    rest.chars()
+                        .next()
+                        .filter(|_| rest.chars().nth(1) == Some('\''))
+                        .map(char::len_utf8)
+                };
+                match len {
+                    Some(len) => {
+                        out.push_str("' '");
+                        while chars.peek().is_some_and(|(j, _)| *j <= i + len) {
+                            chars.next();
+                        }
+                    }
+                    None => out.push(c),
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn leading_ident(text: &str) -> String {
@@ -168,17 +324,16 @@ fn the_module_graph_has_no_cycle() {
     }
 }
 
-#[test]
-fn every_module_uses_only_modules_below_it() {
-    let graph = module_graph();
+/// Each use in `graph` of a module that is not in a layer below the user's.
+fn layer_violations(graph: &BTreeMap<String, BTreeSet<String>>, layers: &[&[&str]]) -> Vec<String> {
     let mut violations = Vec::new();
-    for (module, used) in &graph {
-        let Some(own) = layer_of(module) else {
+    for (module, used) in graph {
+        let Some(own) = layer_of(layers, module) else {
             violations.push(format!("`{module}` is in no layer of tests/layers.rs"));
             continue;
         };
         for dependency in used {
-            match layer_of(dependency) {
+            match layer_of(layers, dependency) {
                 Some(layer) if layer < own => {}
                 _ => violations.push(format!(
                     "`{module}` uses `{dependency}`, which is not below it"
@@ -186,6 +341,26 @@ fn every_module_uses_only_modules_below_it() {
             }
         }
     }
+    violations
+}
+
+#[test]
+fn every_module_uses_only_modules_below_it() {
+    let violations = layer_violations(&module_graph(), LAYERS);
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
+
+#[test]
+fn inside_emit_every_module_uses_only_modules_below_it() {
+    let graph = emit_graph();
+    assert!(
+        graph.contains_key("cloudformation") && graph["cloudformation"].contains("contract"),
+        "the reader finds emit's submodules and their uses: {graph:?}"
+    );
+    if let Some(cycle) = find_cycle(&graph) {
+        panic!("emit module cycle: {}", cycle.join(" -> "));
+    }
+    let violations = layer_violations(&graph, EMIT_LAYERS);
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }
 
@@ -247,8 +422,34 @@ fn deploy_and_local_sit_on_the_core_only() {
 #[test]
 fn the_reference_reader_sees_grouped_and_plain_paths() {
     let text = "use crate::{spec::yaml::Span, ir};\n// crate::cli in a comment\nlet x = crate::emit::f();\nlet y = other_crate::cli::f();";
-    let found: Vec<String> = crate_references(text).into_iter().collect();
+    let found: Vec<String> = references(text, "crate::").into_iter().collect();
     assert_eq!(found, ["emit", "ir", "spec"]);
+}
+
+#[test]
+fn the_reference_reader_counts_the_supers_that_reach_emit() {
+    // As `emit/<module>.rs`: `super::` is emit, but inside `mod ids { … }` it is the module.
+    let text = "use super::{check, alarms::MetricAlarm};\nlet c = '{';\nlet f = format!(\"{{\");\nmod ids {\n    use super::LogicalId;\n    use super::super::contract;\n}\nfn f<'a>(x: &'a str) { super::limits::check(x) }\nlet x = crate::emit::dashboard::KEY;";
+    let found: Vec<String> = super_references(text, 0).into_iter().collect();
+    assert_eq!(found, ["alarms", "check", "contract", "limits"]);
+    // As `emit/<module>/<file>.rs`: two `super::` reach emit, one is the module.
+    let found: Vec<String> = super_references(text, 1).into_iter().collect();
+    assert!(found.is_empty(), "{found:?}");
+    let emit: Vec<String> = references(text, "crate::emit::").into_iter().collect();
+    assert_eq!(emit, ["dashboard"]);
+}
+
+#[test]
+fn an_item_of_emit_itself_is_no_module_below() {
+    let graph: BTreeMap<String, BTreeSet<String>> = [(
+        "dashboard".to_string(),
+        BTreeSet::from(["Artifacts".to_string()]),
+    )]
+    .into();
+    assert_eq!(
+        layer_violations(&graph, EMIT_LAYERS),
+        ["`dashboard` uses `Artifacts`, which is not below it"]
+    );
 }
 
 #[test]

@@ -155,7 +155,7 @@ impl Deployment {
         }
         uploads.extend(self.artifacts.deployed_as(DeployedAs::SupportObject).map(
             |(name, bytes)| Upload {
-                key: emit::support_key(name, bytes),
+                key: emit::contract::support_key(name, bytes),
                 bytes: bytes.to_vec(),
             },
         ));

@@ -31,7 +31,7 @@ use serde_json::{Value, json};
 use engine::{Cache, Event, JobResult, Status, StepDef, StepRecord};
 use expr::Published;
 use mlopsc_core::build::{Compiled, sha256_hex};
-use mlopsc_core::emit::cloudformation::MetricAlarm;
+use mlopsc_core::emit::alarms::MetricAlarm;
 
 /// What the command line asked for, as plain values.
 #[derive(Clone, Debug, Default)]
@@ -92,7 +92,7 @@ impl Pipeline {
                 let Some(monitoring) = &system.image_monitoring else {
                     return Err("the spec has no monitoring pipeline: it is compiled for `monitoring` with image data (docs/monitoring.md)".into());
                 };
-                let alarms = mlopsc_core::emit::cloudformation::alarms(system)
+                let alarms = mlopsc_core::emit::alarms::alarms(system)
                     .into_iter()
                     .filter(|a| a.namespace == monitoring.metrics.namespace)
                     .collect();
@@ -791,7 +791,7 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mlopsc_core::emit::cloudformation::SignificanceGate;
+    use mlopsc_core::emit::alarms::SignificanceGate;
 
     fn definition() -> Value {
         json!({"Parameters": [

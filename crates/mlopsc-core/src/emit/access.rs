@@ -19,6 +19,9 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::emit::artifacts::TEMPLATE;
+use crate::emit::check::EmitError;
+
 /// Pseudo parameters and run-time values, replaced by fixed samples on both sides.
 const PARTITION: &str = "aws";
 const REGION: &str = "region-1";
@@ -114,14 +117,14 @@ pub fn check(template: &Value) -> Report {
 
 /// [`check`] as a build step: a template whose roles would be denied a request fails with
 /// A001, naming every denial, before anything is written.
-pub fn verify(template: &Value) -> Result<(), super::EmitError> {
+pub fn verify(template: &Value) -> Result<(), EmitError> {
     let report = check(template);
     if report.denials.is_empty() {
         return Ok(());
     }
     let denials: Vec<String> = report.denials.iter().map(ToString::to_string).collect();
-    Err(super::EmitError {
-        artifact: super::TEMPLATE.path.to_string(),
+    Err(EmitError {
+        artifact: TEMPLATE.path.to_string(),
         message: format!(
             "its roles would be denied what the system asks of them: {}",
             denials.join("; ")

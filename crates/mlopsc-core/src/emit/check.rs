@@ -3,7 +3,35 @@
 use saphyr_parser::Event;
 use serde_json::Value;
 
-use super::EmitError;
+use crate::diagnostics::Code;
+
+/// An artifact that failed its own check: a bug in mlopsc, never the user's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmitError {
+    pub artifact: String,
+    pub message: String,
+    /// The stable code of a check that has one (A001 for the access check), so that a
+    /// report names the page `mlopsc explain` prints; a failed parse-back has none.
+    pub code: Option<Code>,
+}
+
+impl std::fmt::Display for EmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(code) = self.code {
+            write!(f, "{code}: ")?;
+        }
+        write!(f, "{} failed its check: {}", self.artifact, self.message)?;
+        if let Some(code) = self.code {
+            write!(
+                f,
+                "\nhelp: `mlopsc explain {code}` says what the check found"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for EmitError {}
 
 /// Pretty JSON with a trailing newline, verified by parsing it back.
 pub fn json_text(name: &str, value: &Value) -> Result<Vec<u8>, EmitError> {

@@ -18,14 +18,11 @@ use std::fmt;
 
 use serde_json::{Map, Value, json};
 
-use super::{EmitError, check as text_check};
+use crate::emit::check::{self as text_check, EmitError};
 use crate::ir::{Kms, System};
 
 pub use check::check;
 use check::{PSEUDO_PARAMETERS, sub_variables};
-pub use events::{MetricAlarm, SignificanceGate, alarms};
-pub(crate) use sagemaker::higher_is_better;
-pub use sagemaker::{VARIANT, endpoint_config};
 
 /// Logical IDs shared between resource groups: declared here so that a group can name a
 /// resource another group adds; [`Template::finish`] rejects a name that nothing added.
@@ -143,35 +140,46 @@ impl Sub {
 /// The tag every taggable resource carries, so a project's resources can be found.
 pub const PROJECT_TAG: &str = "mlopsc:project";
 
+/// What the other emitters built, which the template embeds or refers to: each built once,
+/// by its own emitter, and handed over here.
+///
+/// The pipelines are embedded as text through `Fn::Sub` for their placeholders
+/// ([`PIPELINE_PLACEHOLDERS`](crate::emit::contract::PIPELINE_PLACEHOLDERS)), the state
+/// machines as `DefinitionString` with `DefinitionSubstitutions` so linters can read them.
+pub struct Embedded<'a> {
+    /// `None` for a system that trains nothing ([`System::training_pipeline`]).
+    pub pipeline: Option<&'a Value>,
+    /// `None` unless the spec monitors images ([`System::image_monitoring`]).
+    pub monitoring_pipeline: Option<&'a Value>,
+    pub state_machine: Option<&'a Value>,
+    /// `None` for a system without an endpoint.
+    pub deploy_machine: Option<&'a Value>,
+    pub dashboard: &'a Value,
+    /// The bytes of the [`support_objects`]: the template refers to each by its content-hash
+    /// key ([`support_key`](crate::emit::contract::support_key)).
+    pub support: &'a BTreeMap<String, Vec<u8>>,
+}
+
 /// The template, as a JSON value serialized to YAML by the caller; an error names each
 /// logical ID a reference used that the template never added.
-///
-/// `pipeline` and `state_machine` are embedded as text: the pipeline through `Fn::Sub` for
-/// its `${KmsKeyArn}`/`${ExecutionRoleArn}` placeholders, the state machine as
-/// `DefinitionString` with `DefinitionSubstitutions` so linters can read it. Both are `None`
-/// for a system that trains nothing ([`System::training_pipeline`]).
-/// `support` holds the bytes of the [`support_objects`]: the template refers to each by
-/// its content-hash key ([`super::support_key`]).
-pub fn template(
-    system: &System,
-    pipeline: Option<&Value>,
-    state_machine: Option<&Value>,
-    deploy_machine: Option<&Value>,
-    dashboard: &Value,
-    support: &BTreeMap<String, Vec<u8>>,
-) -> Result<Value, String> {
-    let mut t = Template::new(system, support);
+pub fn template(system: &System, embedded: &Embedded) -> Result<Value, String> {
+    let mut t = Template::new(system, embedded.support);
     storage::add(&mut t);
     iam::add(&mut t);
-    sagemaker::add(&mut t, pipeline);
-    events::add(&mut t, state_machine, deploy_machine, dashboard);
+    sagemaker::add(&mut t, embedded.pipeline, embedded.monitoring_pipeline);
+    events::add(
+        &mut t,
+        embedded.state_machine,
+        embedded.deploy_machine,
+        embedded.dashboard,
+    );
     t.finish()
 }
 
 /// Files the template references, by path relative to the output directory.
 ///
 /// A support file at `P` with bytes `B` belongs at `s3://<pipeline bucket>/`
-/// [`support_key`](super::support_key)`(P, B)`: the template points there and `apply`
+/// [`support_key`](crate::emit::contract::support_key)`(P, B)`: the template points there and `apply`
 /// uploads it there.
 pub fn support_files(system: &System) -> Vec<(String, Value)> {
     sagemaker::support_files(system)

@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
-use super::cloudformation::{MetricAlarm, VARIANT, alarms, higher_is_better};
-use crate::ir::System;
+use crate::emit::alarms::{MetricAlarm, alarms, higher_is_better};
+use crate::ir::{System, VARIANT};
 use crate::spec::{DriftStatistic, Widget};
 
 const WIDTH: u32 = 12;

@@ -6,8 +6,8 @@
 //! run time.
 //!
 //! Two ARNs are known only to CloudFormation: the execution role and, when the stack creates
-//! it, the KMS key. They appear as the placeholders [`EXECUTION_ROLE_ARN`] and
-//! [`KMS_KEY_ARN`], which the CloudFormation template substitutes with `Fn::Sub` when it
+//! it, the KMS key. They appear as the placeholders [`EXECUTION_ROLE_ARN`](crate::emit::contract::EXECUTION_ROLE_ARN) and
+//! [`KMS_KEY_ARN`](crate::emit::contract::KMS_KEY_ARN), which the CloudFormation template substitutes with `Fn::Sub` when it
 //! embeds this definition (custom container images already carry `${AWS::AccountId}`).
 
 mod definition;
@@ -23,28 +23,16 @@ use definition::{
 };
 
 use crate::catalog::{self, Use};
+use crate::emit::contract::{
+    BASELINE_PARAMETER, CAPTURE_PARAMETER, DATA_VERSION_PARAMETER, EXECUTION_ROLE_ARN,
+    GROUND_TRUTH_PARAMETER, KMS_KEY_ARN, LABEL_DAYS_PARAMETER, MODEL_PARAMETER, MODELS_PREFIX,
+    MONITORING_ROLE_ARN, PROCESSED_PREFIX, WINDOW_END_PARAMETER, WINDOW_HOURS_PARAMETER,
+};
 use crate::ir::{CustomStep, ImageMonitoring, Job, Kms, System, TrainingPipeline, steps};
 use crate::spec::{Comparator, DataFormat, Distribution, Framework, StepKind};
 
-/// Where preprocess writes its splits in the data bucket; the execution role may write there.
-pub const PROCESSED_PREFIX: &str = "processed/";
-
-/// Where training writes its model archives in the models bucket; the endpoint reads there.
-pub const MODELS_PREFIX: &str = "models/";
-
-/// Placeholder for the SageMaker execution role's ARN, substituted by the template.
-pub const EXECUTION_ROLE_ARN: &str = "${ExecutionRoleArn}";
-/// Placeholder for the stack's KMS key ARN, substituted by the template.
-pub const KMS_KEY_ARN: &str = "${KmsKeyArn}";
-/// Placeholder for the monitoring role's ARN, which runs the monitoring pipeline.
-pub const MONITORING_ROLE_ARN: &str = "${MonitoringRoleArn}";
-
 /// The pipeline parameter that holds the model package's approval status.
 pub const APPROVAL_PARAMETER: &str = "ModelApprovalStatus";
-/// The version of the data a run reads (the time of the event that started it); the
-/// retraining machine passes it. It is part of preprocess's cache key, so new data is
-/// preprocessed again instead of served from the cache.
-pub const DATA_VERSION_PARAMETER: &str = "DataVersion";
 /// The environment variable that carries [`DATA_VERSION_PARAMETER`] into preprocess.
 const DATA_VERSION_VARIABLE: &str = "MLOPSC_DATA_VERSION";
 /// The evaluation step's property file, read by the quality gate.
@@ -56,14 +44,6 @@ pub const BASELINE_FILE: &str = "statistics.json";
 /// How many embeddings and per-image statistics the baseline keeps: enough for a
 /// two-sample test, small enough to load in a second.
 const BASELINE_SAMPLE: u32 = 1000;
-/// The monitoring pipeline's parameters.
-pub const WINDOW_END_PARAMETER: &str = "WindowEnd";
-pub const WINDOW_HOURS_PARAMETER: &str = "WindowHours";
-pub const LABEL_DAYS_PARAMETER: &str = "LabelDays";
-pub const BASELINE_PARAMETER: &str = "BaselineUri";
-pub const MODEL_PARAMETER: &str = "ModelDataUrl";
-pub const CAPTURE_PARAMETER: &str = "CaptureUri";
-pub const GROUND_TRUTH_PARAMETER: &str = "GroundTruthUri";
 /// The captures the monitor reads by default: the last day's, evaluated on every run.
 const DEFAULT_WINDOW_HOURS: &str = "24";
 
@@ -73,12 +53,6 @@ const CHECKPOINT_DIR: &str = "/opt/ml/checkpoints";
 /// Upper bound of a processing job's run time; the steps here finish in minutes to hours.
 const PROCESSING_MAX_RUNTIME_SECONDS: u32 = 86_400;
 const SPLITS: [&str; 3] = ["train", "validation", "test"];
-
-/// The monitoring pipeline's definition as JSON, when the spec monitors images: what the
-/// template embeds.
-pub fn monitoring_pipeline(system: &System) -> Option<Value> {
-    monitoring_definition(system).map(|d| d.to_value())
-}
 
 /// The training pipeline's definition, for a system that trains its models.
 pub fn definition(system: &System) -> Option<PipelineDefinition> {

@@ -17,7 +17,7 @@ use self::asl::{
     Builder, Catcher, Choice, ChoiceRule, Condition, Duration, Fail, Jitter, KeepError, Pass,
     Retrier, State, StateMachine, StateName, Succeed, Task, Wait,
 };
-use crate::emit::sagemaker::DATA_VERSION_PARAMETER;
+use crate::emit::contract::{DATA_VERSION_PARAMETER, Trigger};
 use crate::ir::{System, TrainingPipeline};
 
 /// The `${Name}` placeholders in the definition. CloudFormation fills them through
@@ -40,27 +40,6 @@ const STAGE_ALLOWANCE_SECONDS: u32 = 2 * 3600;
 /// Slack between the polling budget and the machine's own timeout, for start retries and
 /// notifications; the polling guard must always fire first.
 const MACHINE_SLACK_SECONDS: u32 = 3600;
-
-/// What started a run. EventBridge rules pass it to the machine as `Trigger`, beside
-/// `DataVersion` (the event's time); for new data, a check of the new-data queue does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Trigger {
-    Schedule,
-    DataDrift,
-    ModelQuality,
-    NewData,
-}
-
-impl Trigger {
-    pub fn name(self) -> &'static str {
-        match self {
-            Trigger::Schedule => "schedule",
-            Trigger::DataDrift => "dataDrift",
-            Trigger::ModelQuality => "modelQuality",
-            Trigger::NewData => "newData",
-        }
-    }
-}
 
 /// How long the machine waits for the pipeline, and how often it looks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -352,7 +352,7 @@ pub struct DataDrift {
     pub alarm_features: Vec<String>,
     pub image_uri: String,
     /// The baseline's place in the pipeline bucket, which names the constraints file; the
-    /// template points at its content-hash copy (`emit::support_key`), where apply uploads it.
+    /// template points at its content-hash copy (`emit::contract::support_key`), where apply uploads it.
     pub baseline_uri: String,
     pub reports_uri: String,
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::sagemaker::PIPELINE_PLACEHOLDERS;
+use crate::emit::contract::PIPELINE_PLACEHOLDERS;
 
 pub(super) const PSEUDO_PARAMETERS: [&str; 8] = [
     "AWS::AccountId",

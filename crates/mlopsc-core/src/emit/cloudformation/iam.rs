@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::{Attribute, Image, LogicalId, Sub, Template, ids, suppressions};
-use crate::emit::sagemaker::{MODELS_PREFIX, PROCESSED_PREFIX};
+use crate::emit::contract::{MODELS_PREFIX, PROCESSED_PREFIX, release_prefix};
 use crate::ir::BASELINES_PREFIX;
 use crate::ir::{TrainingPipeline, split_s3_uri};
 use crate::spec::StepKind;
@@ -640,7 +640,7 @@ pub(super) fn deploy_state_machine_role(t: &mut Template) {
         Ok([one]) => one,
         Err(both) => Value::Array(both),
     };
-    let prefix = crate::emit::stepfunctions::deploy::release_prefix(system);
+    let prefix = release_prefix(system);
     // The baseline and, for image monitoring, the model archive the monitoring embeds with.
     let monitoring_objects: Vec<Value> = std::iter::once(system.drift_baseline_uri.as_str())
         .chain(

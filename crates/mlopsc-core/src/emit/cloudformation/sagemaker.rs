@@ -3,19 +3,21 @@
 use serde_json::{Map, Value, json};
 
 use super::{Attribute, LogicalId, Sub, Template, ids, images};
-use crate::catalog;
-use crate::ir::{Endpoint, System, pascal, split_s3_uri};
-use crate::spec::{DriftStatistic, Metric, ProblemType};
-
-/// Placeholders the pipeline definitions may use, and what they stand for.
-pub(super) const PIPELINE_PLACEHOLDERS: [&str; 3] =
-    ["KmsKeyArn", "ExecutionRoleArn", "MonitoringRoleArn"];
+use crate::emit::alarms::higher_is_better;
+use crate::emit::contract::{
+    LABEL_DAYS_PARAMETER, PIPELINE_PLACEHOLDERS, WINDOW_HOURS_PARAMETER, support_key,
+};
+use crate::ir::{System, pascal, split_s3_uri};
+use crate::spec::{DriftStatistic, ProblemType};
 
 const DATA_QUALITY_JOB: LogicalId = LogicalId::fixed("DataQualityJobDefinition");
 const MODEL_QUALITY_JOB: LogicalId = LogicalId::fixed("ModelQualityJobDefinition");
-pub use crate::ir::VARIANT;
 
-pub(super) fn add(t: &mut Template, pipeline: Option<&Value>) {
+pub(super) fn add(
+    t: &mut Template,
+    pipeline: Option<&Value>,
+    monitoring_definition: Option<&Value>,
+) {
     repositories(t);
     if let Some(pipeline) = pipeline {
         registry_and_pipeline(t, pipeline);
@@ -24,8 +26,8 @@ pub(super) fn add(t: &mut Template, pipeline: Option<&Value>) {
         endpoint(t);
         monitoring(t);
     }
-    if let Some(definition) = crate::emit::sagemaker::monitoring_pipeline(t.system) {
-        monitoring_pipeline(t, &definition);
+    if let Some(definition) = monitoring_definition {
+        monitoring_pipeline(t, definition);
     }
 }
 
@@ -96,7 +98,7 @@ fn monitoring_pipeline(t: &mut Template, pipeline: &Value) {
             0
         };
         let mut parameters = vec![json!({
-            "Name": crate::emit::sagemaker::WINDOW_HOURS_PARAMETER,
+            "Name": WINDOW_HOURS_PARAMETER,
             "Value": window_hours.to_string(),
         })];
         if let Some(quality) = &monitoring.quality {
@@ -106,7 +108,7 @@ fn monitoring_pipeline(t: &mut Template, pipeline: &Value) {
                 0
             };
             parameters.push(json!({
-                "Name": crate::emit::sagemaker::LABEL_DAYS_PARAMETER,
+                "Name": LABEL_DAYS_PARAMETER,
                 "Value": days.to_string(),
             }));
         }
@@ -247,37 +249,6 @@ fn endpoint(t: &mut Template) {
     );
 }
 
-/// An endpoint configuration's properties for the model named `model_name`: one variant,
-/// KMS on the volume and on data capture. The template's `EndpointConfig` and the deploy state
-/// machine's `CreateEndpointConfig` both use it, so a redeployed endpoint keeps its settings.
-/// `key_arn` is the key as the caller can name it (a template reference or a placeholder).
-pub fn endpoint_config(endpoint: &Endpoint, key_arn: &Value, model_name: Value) -> Value {
-    let mut config = json!({
-        "ProductionVariants": [{
-            "VariantName": VARIANT,
-            "ModelName": model_name,
-            "InstanceType": endpoint.instance_type,
-            "InitialInstanceCount": endpoint.initial_instance_count,
-            "InitialVariantWeight": 1.0,
-        }],
-    });
-    // NVMe instance storage is encrypted with a hardware key; SageMaker refuses a KmsKeyId for it.
-    if !catalog::has_nvme(&endpoint.instance_type) {
-        config["KmsKeyId"] = key_arn.clone();
-    }
-    if let Some(capture) = &endpoint.capture {
-        config["DataCaptureConfig"] = json!({
-            "EnableCapture": true,
-            "InitialSamplingPercentage": capture.sampling_percent,
-            "DestinationS3Uri": capture.destination_uri,
-            "KmsKeyId": key_arn,
-            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
-            "CaptureContentTypeHeader": {"JsonContentTypes": ["application/json"]},
-        });
-    }
-    config
-}
-
 /// A monitoring job definition of `kind` (`DataQuality` or `ModelQuality`: the prefix of
 /// its property names) with what every monitor shares: KMS-encrypted volume and reports,
 /// an isolated network, a run time that fits an hourly schedule, the constraints file.
@@ -341,7 +312,7 @@ struct Monitor<'a> {
 fn constraints_uri(t: &Template, baseline_uri: &str) -> String {
     let path = support_path(t.system, baseline_uri);
     let key = match t.support.get(&path) {
-        Some(bytes) => crate::emit::support_key(&path, bytes),
+        Some(bytes) => support_key(&path, bytes),
         None => path,
     };
     format!("s3://{}/{key}", t.system.buckets.pipeline)
@@ -415,12 +386,6 @@ fn problem_type(problem: ProblemType) -> &'static str {
         ProblemType::MulticlassClassification => "MulticlassClassification",
         ProblemType::Regression => "Regression",
     }
-}
-
-/// Whether lower values of a model-quality metric are worse (and so alarm below the
-/// threshold); error metrics alarm above it.
-pub(crate) fn higher_is_better(metric: Metric) -> bool {
-    !matches!(metric, Metric::Mse | Metric::Rmse | Metric::Mae)
 }
 
 /// The constraints files of the monitors, in Model Monitor's constraints format, at the

@@ -290,7 +290,7 @@ fn bucket(t: &mut Template, id: &LogicalId, name: &str) {
             "Action": ["s3:GetObject", "s3:ListBucket"],
             "Resource": [
                 t.get_att(id, Attribute::Arn),
-                t.sub(Sub::attribute(id, Attribute::Arn).then(format!("/{}*", crate::emit::sagemaker::MODELS_PREFIX))),
+                t.sub(Sub::attribute(id, Attribute::Arn).then(format!("/{}*", crate::emit::contract::MODELS_PREFIX))),
                 t.sub(Sub::attribute(id, Attribute::Arn).then(format!("/{}*", crate::ir::BASELINES_PREFIX))),
             ],
         }));

@@ -22,7 +22,7 @@ use super::asl::{
     Pass, QueryLanguage, Retrier, State, StateMachine, StateName, Task, Wait,
 };
 use super::{ErrorAt, Outcome, TOPIC_ARN, transient_record, transient_retry};
-use crate::emit::cloudformation::endpoint_config;
+use crate::emit::contract::{endpoint_config, release_prefix};
 use crate::ir::{Endpoint, Rollout, System, VARIANT, split_s3_uri};
 
 /// The `${Name}` placeholders, filled through `DefinitionSubstitutions`.
@@ -37,8 +37,6 @@ const POLL_SECONDS: u32 = 60;
 const PROVISIONING_SECONDS: u32 = 2 * 3600;
 /// Slack between the polling budget and the machine's timeout, for retries and notifications.
 const MACHINE_SLACK_SECONDS: u32 = 3600;
-/// A model and endpoint-config name is `<prefix>-<32 hex digits>`, at most 63 characters.
-const NAME_PREFIX_MAX: usize = 30;
 
 /// The deploy state machine of a system with an endpoint.
 pub fn state_machine(system: &System) -> Option<Result<StateMachine, String>> {
@@ -837,13 +835,6 @@ fn autoscaling_retry() -> Retrier {
         max_delay_seconds: Some(300),
         jitter_strategy: Jitter::Full,
     }
-}
-
-/// What the names of a release's model and endpoint configuration start with (then `-` and
-/// 32 hex digits); the deploy role may create exactly these.
-pub fn release_prefix(system: &System) -> String {
-    let prefix: String = system.project.chars().take(NAME_PREFIX_MAX).collect();
-    prefix.trim_end_matches('-').to_string()
 }
 
 /// The checks the types leave, as for the retraining machine, with this machine's placeholders.
