@@ -11,7 +11,7 @@ pub mod deploy;
 
 use std::collections::{BTreeSet, VecDeque};
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use self::asl::{
     Builder, Catcher, Choice, ChoiceRule, Condition, Duration, Fail, Jitter, KeepError, Pass,
@@ -154,6 +154,82 @@ fn transient_retry(asl: &mut Builder, task: StateName, at: ErrorAt) -> ChoiceRul
             ),
         ]),
         next: backoff,
+    }
+}
+
+/// A counter of polls in a machine's state: the object at `object` holds the count in
+/// `field`, beside the `carried` fields that counting must keep.
+#[derive(Clone, Copy)]
+struct Counter {
+    object: &'static str,
+    field: &'static str,
+    /// `object.field`, for the budget's test.
+    count: &'static str,
+    carried: &'static [&'static str],
+}
+
+/// A [`Counter`] of the object `$object` with its count in `$field`.
+macro_rules! counter {
+    ($object:literal, $field:literal $(, carrying $carried:expr)?) => {
+        Counter {
+            object: $object,
+            field: $field,
+            count: concat!($object, ".", $field),
+            carried: &[$($carried)?],
+        }
+    };
+}
+use counter;
+
+/// One more poll of a loop, and the budget that ends it. Every loop of both machines that
+/// waits is bounded this way, so none waits until the machine's own timeout ends it silently.
+struct PollBudget {
+    counter: Counter,
+    max_polls: u32,
+    comment: Option<String>,
+    /// Where a poll within the budget goes: the wait before the next look.
+    again: StateName,
+    /// Where the poll past the budget goes.
+    give_up: StateName,
+}
+
+impl PollBudget {
+    /// Defines `count`, which adds one to the counter, then `budget`, which goes to
+    /// `again` while fewer than `max_polls` were counted, else to `give_up`.
+    fn define(self, asl: &mut Builder, count: StateName, budget: StateName) {
+        let Counter {
+            object,
+            field,
+            count: count_path,
+            carried,
+        } = self.counter;
+        let mut parameters = Map::new();
+        for kept in carried {
+            parameters.insert(format!("{kept}.$"), json!(format!("{object}.{kept}")));
+        }
+        parameters.insert(
+            format!("{field}.$"),
+            json!(format!("States.MathAdd({count_path}, 1)")),
+        );
+        asl.define(
+            count,
+            State::Pass(Pass {
+                parameters: Value::Object(parameters),
+                result_path: Some(object),
+                next: budget,
+            }),
+        );
+        asl.define(
+            budget,
+            State::Choice(Choice {
+                comment: self.comment,
+                choices: vec![ChoiceRule {
+                    condition: Condition::test(count_path, "NumericLessThan", self.max_polls),
+                    next: self.again,
+                }],
+                default: self.give_up,
+            }),
+        );
     }
 }
 
@@ -437,25 +513,14 @@ fn retraining_machine(
             default: start,
         }),
     );
-    asl.define(
-        count_wait,
-        State::Pass(Pass {
-            parameters: json!({"Count.$": "States.MathAdd($.Busy.Count, 1)"}),
-            result_path: Some("$.Busy"),
-            next: wait_budget,
-        }),
-    );
-    asl.define(
-        wait_budget,
-        State::Choice(Choice {
-            comment: None,
-            choices: vec![ChoiceRule {
-                condition: Condition::test("$.Busy.Count", "NumericLessThan", polling.max_polls),
-                next: busy_wait,
-            }],
-            default: busy_timed_out,
-        }),
-    );
+    PollBudget {
+        counter: counter!("$.Busy", "Count"),
+        max_polls: polling.max_polls,
+        comment: None,
+        again: busy_wait,
+        give_up: busy_timed_out,
+    }
+    .define(&mut asl, count_wait, wait_budget);
     asl.define(
         busy_wait,
         State::Wait(Wait {
@@ -545,28 +610,17 @@ fn retraining_machine(
             default: not_succeeded,
         }),
     );
-    asl.define(
-        count,
-        State::Pass(Pass {
-            parameters: json!({"Count.$": "States.MathAdd($.Poll.Count, 1)"}),
-            result_path: Some("$.Poll"),
-            next: budget,
-        }),
-    );
-    asl.define(
-        budget,
-        State::Choice(Choice {
-            comment: Some(format!(
-                "At most {} polls, {} s apart: the pipeline's time limits plus an allowance",
-                polling.max_polls, polling.interval_seconds
-            )),
-            choices: vec![ChoiceRule {
-                condition: Condition::test("$.Poll.Count", "NumericLessThan", polling.max_polls),
-                next: wait,
-            }],
-            default: timed_out,
-        }),
-    );
+    PollBudget {
+        counter: counter!("$.Poll", "Count"),
+        max_polls: polling.max_polls,
+        comment: Some(format!(
+            "At most {} polls, {} s apart: the pipeline's time limits plus an allowance",
+            polling.max_polls, polling.interval_seconds
+        )),
+        again: wait,
+        give_up: timed_out,
+    }
+    .define(&mut asl, count, budget);
     asl.define(
         timed_out,
         State::Pass(Pass {

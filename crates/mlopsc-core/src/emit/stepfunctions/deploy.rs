@@ -21,7 +21,9 @@ use super::asl::{
     Builder, Catcher, Choice, ChoiceRule, Condition, Duration, Jitter, JsonataTask, KeepError,
     Pass, QueryLanguage, Retrier, State, StateMachine, StateName, Task, Wait,
 };
-use super::{ErrorAt, Outcome, TOPIC_ARN, transient_record, transient_retry};
+use super::{
+    Counter, ErrorAt, Outcome, PollBudget, TOPIC_ARN, counter, transient_record, transient_retry,
+};
 use crate::emit::contract::{endpoint_config, release_prefix};
 use crate::ir::{Endpoint, Rollout, System, VARIANT, split_s3_uri};
 
@@ -30,6 +32,9 @@ pub const PLACEHOLDERS: &[&str] = &[TOPIC_ARN, KMS_KEY_ARN, ENDPOINT_ROLE_ARN];
 
 const KMS_KEY_ARN: &str = "KmsKeyArn";
 const ENDPOINT_ROLE_ARN: &str = "EndpointRoleArn";
+
+/// The release's polls, counted beside its name (`NameThisRelease` starts both).
+const RELEASE_POLLS: Counter = counter!("$.Release", "Polls", carrying "Name");
 
 /// Endpoint status is checked once a minute: creating or updating takes minutes.
 const POLL_SECONDS: u32 = 60;
@@ -394,25 +399,14 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
             default: update_endpoint,
         }),
     );
-    asl.define(
-        count_idle,
-        State::Pass(Pass {
-            parameters: json!({"Name.$": "$.Release.Name", "Polls.$": "States.MathAdd($.Release.Polls, 1)"}),
-            result_path: Some("$.Release"),
-            next: idle_budget,
-        }),
-    );
-    asl.define(
-        idle_budget,
-        State::Choice(Choice {
-            comment: None,
-            choices: vec![ChoiceRule {
-                condition: Condition::test("$.Release.Polls", "NumericLessThan", max_polls),
-                next: wait_idle,
-            }],
-            default: timed_out,
-        }),
-    );
+    PollBudget {
+        counter: RELEASE_POLLS,
+        max_polls,
+        comment: None,
+        again: wait_idle,
+        give_up: timed_out,
+    }
+    .define(&mut asl, count_idle, idle_budget);
     asl.define(
         wait_idle,
         State::Wait(Wait {
@@ -493,27 +487,16 @@ fn machine(system: &System, endpoint: &Endpoint) -> Result<StateMachine, String>
             default: endpoint_failed,
         }),
     );
-    asl.define(
-        count,
-        State::Pass(Pass {
-            parameters: json!({"Name.$": "$.Release.Name", "Polls.$": "States.MathAdd($.Release.Polls, 1)"}),
-            result_path: Some("$.Release"),
-            next: budget,
-        }),
-    );
-    asl.define(
-        budget,
-        State::Choice(Choice {
-            comment: Some(format!(
-                "At most {max_polls} polls, {POLL_SECONDS} s apart: provisioning, the canary wait and the bake time"
-            )),
-            choices: vec![ChoiceRule {
-                condition: Condition::test("$.Release.Polls", "NumericLessThan", max_polls),
-                next: wait,
-            }],
-            default: timed_out,
-        }),
-    );
+    PollBudget {
+        counter: RELEASE_POLLS,
+        max_polls,
+        comment: Some(format!(
+            "At most {max_polls} polls, {POLL_SECONDS} s apart: provisioning, the canary wait and the bake time"
+        )),
+        again: wait,
+        give_up: timed_out,
+    }
+    .define(&mut asl, count, budget);
     asl.define(
         timed_out,
         outcome.failure(
