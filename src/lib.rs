@@ -10,8 +10,8 @@
 pub mod cli;
 
 pub use mlopsc_core::{
-    build, catalog, cost, diagnostics, emit, graph, hash, init, ir, output_dir, parallel, span,
-    spec, suggest, validate,
+    build, catalog, cost, definition, diagnostics, emit, graph, hash, init, ir, output_dir,
+    parallel, span, spec, suggest, validate,
 };
 pub use mlopsc_deploy as deploy;
 pub use mlopsc_local as local;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mlopsc::build::compile;
+use mlopsc::definition::StepType;
 use mlopsc::spec::decode;
 
 fn root() -> PathBuf {
@@ -61,6 +62,38 @@ fn all_steps(pipeline: &serde_json::Value) -> Vec<serde_json::Value> {
         found.push(step);
     }
     found
+}
+
+/// The readers of `pipeline.json` (the access check, the diagram, `run --local`) dispatch on
+/// `StepType`, and skip or refuse a step whose `Type` it does not know: every step the
+/// examples compile to, in both pipelines, has one, and its name is the one written.
+#[test]
+fn every_step_written_has_a_type_the_readers_know() {
+    let mut seen = std::collections::BTreeSet::new();
+    for example in EXAMPLES {
+        let compiled = common::compile_example(example);
+        for declared in [mlopsc::emit::PIPELINE, mlopsc::emit::MONITORING_PIPELINE] {
+            let Some(bytes) = compiled.artifacts.get(declared.path) else {
+                continue;
+            };
+            let definition: serde_json::Value = serde_json::from_slice(bytes).expect("JSON");
+            for step in all_steps(&definition) {
+                let kind = StepType::of(&step)
+                    .unwrap_or_else(|| panic!("{example} {}: {}", declared.path, step["Type"]));
+                assert_eq!(step["Type"], kind.name());
+                seen.insert(kind.name());
+            }
+        }
+    }
+    // The examples between them write every type but Model and Transform, which only a batch
+    // transform writes (`tests/local_run.rs` runs a pipeline with both).
+    for &kind in StepType::ALL {
+        assert!(
+            seen.contains(kind.name()) || [StepType::Model, StepType::Transform].contains(&kind),
+            "no example writes a {} step: {seen:?}",
+            kind.name()
+        );
+    }
 }
 
 /// The entrypoint of every processing step of `pipeline`, by step name.

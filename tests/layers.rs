@@ -26,6 +26,9 @@ const LAYERS: &[&[&str]] = &[
     // `validate` asks `ir` for facts derived from the spec (its monitoring kind, the drift
     // statistics that kind offers), so `ir` sits below it; `ir` reads no diagnostics.
     &["ir"],
+    // The typed pipeline definition: what `emit` writes and `graph` and the readers of a
+    // built `pipeline.json` dispatch on. It needs nothing of the crate.
+    &["definition"],
     // `graph` draws from the spec and the emitted documents as values, so that `emit` can
     // write the diagrams into the build.
     &["validate", "graph"],

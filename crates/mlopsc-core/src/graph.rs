@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::definition::StepType;
 use crate::suggest::plural;
 
 mod svg;
@@ -127,10 +128,17 @@ pub fn pipeline(definition: &Value) -> Graph {
     for step in &steps {
         let name = text(step.get("Name"));
         let kind = text(step.get("Type"));
-        let shape = match kind {
-            "Condition" => Shape::Decision,
-            "Fail" => Shape::Stop,
-            _ => Shape::Box,
+        let shape = match StepType::of(step) {
+            Some(StepType::Condition) => Shape::Decision,
+            Some(StepType::Fail) => Shape::Stop,
+            Some(
+                StepType::Processing
+                | StepType::Training
+                | StepType::Transform
+                | StepType::Model
+                | StepType::RegisterModel,
+            )
+            | None => Shape::Box,
         };
         let node = graph.add(vec![name.to_string(), kind.to_string()], shape);
         index.insert(name.to_string(), node);

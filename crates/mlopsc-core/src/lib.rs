@@ -10,6 +10,7 @@
 pub mod build;
 pub mod catalog;
 pub mod cost;
+pub mod definition;
 pub mod diagnostics;
 pub mod emit;
 pub mod graph;

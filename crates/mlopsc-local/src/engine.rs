@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use mlopsc_core::definition::StepType;
 use serde_json::{Value, json};
 
 use super::expr::{self, Published, Scope};
@@ -17,7 +18,7 @@ use super::expr::{self, Published, Scope};
 #[derive(Clone, Debug)]
 pub struct StepDef {
     pub name: String,
-    pub kind: String,
+    pub kind: StepType,
     pub arguments: Value,
     /// The whole step object, for `PropertyFiles`, `CacheConfig` and `RetryPolicies`.
     pub raw: Value,
@@ -66,8 +67,12 @@ fn collect(
         let kind = raw
             .get("Type")
             .and_then(Value::as_str)
-            .ok_or_else(|| format!("step `{name}` has no `Type`"))?
-            .to_string();
+            .ok_or_else(|| format!("step `{name}` has no `Type`"))?;
+        let kind = StepType::parse(kind).ok_or_else(|| {
+            format!(
+                "`mlopsc run --local` cannot run {kind} steps (step `{name}`); run this pipeline on SageMaker"
+            )
+        })?;
         let arguments = raw.get("Arguments").cloned().unwrap_or(json!({}));
         let mut depends_on = Vec::new();
         if let Some((condition, _)) = &branch {
@@ -94,13 +99,13 @@ fn collect(
         }
         out.push(StepDef {
             name: name.clone(),
-            kind: kind.clone(),
+            kind,
             arguments: arguments.clone(),
             raw: raw.clone(),
             depends_on,
             branch: branch.clone(),
         });
-        if kind == "Condition" {
+        if kind == StepType::Condition {
             for (key, taken) in [("IfSteps", true), ("ElseSteps", false)] {
                 if let Some(children) = arguments.get(key).and_then(Value::as_array) {
                     collect(children, Some((name.clone(), taken)), out)?;
@@ -173,7 +178,7 @@ impl Status {
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepRecord {
     pub name: String,
-    pub kind: String,
+    pub kind: StepType,
     pub status: Status,
     pub cache_hit: bool,
     pub duration: Duration,
@@ -234,7 +239,7 @@ pub fn execute(
                         }
                         Readiness::Ready => {}
                     }
-                    let is_job = !matches!(step.kind.as_str(), "Condition" | "Fail");
+                    let is_job = !matches!(step.kind, StepType::Condition | StepType::Fail);
                     if is_job && running.len() >= parallelism {
                         continue;
                     }
@@ -263,8 +268,8 @@ pub fn execute(
                             continue;
                         }
                     };
-                    match step.kind.as_str() {
-                        "Condition" => {
+                    match step.kind {
+                        StepType::Condition => {
                             let outcome = step
                                 .arguments
                                 .get("Conditions")
@@ -282,7 +287,7 @@ pub fn execute(
                             on_event(Event::Finished(&record));
                             records.insert(step.name.clone(), record);
                         }
-                        "Fail" => {
+                        StepType::Fail => {
                             failed = true;
                             let message = arguments
                                 .get("ErrorMessage")
@@ -299,7 +304,11 @@ pub fn execute(
                             on_event(Event::Finished(&record));
                             records.insert(step.name.clone(), record);
                         }
-                        _ => {
+                        StepType::Processing
+                        | StepType::Training
+                        | StepType::Transform
+                        | StepType::Model
+                        | StepType::RegisterModel => {
                             if let Some(result) = cache.lookup(step, &arguments) {
                                 published.insert(step.name.clone(), result.published.clone());
                                 let record =
@@ -379,7 +388,7 @@ fn readiness(step: &StepDef, records: &BTreeMap<String, StepRecord>) -> Readines
 /// A Condition's arguments hold its branches, which are steps of their own: they are not
 /// resolved with it.
 fn resolve_arguments(step: &StepDef, scope: &Scope) -> Result<Value, String> {
-    if step.kind == "Condition" {
+    if step.kind == StepType::Condition {
         return Ok(json!({}));
     }
     expr::resolve(&step.arguments, scope)
@@ -388,7 +397,7 @@ fn resolve_arguments(step: &StepDef, scope: &Scope) -> Result<Value, String> {
 fn skipped(step: &StepDef) -> StepRecord {
     StepRecord {
         name: step.name.clone(),
-        kind: step.kind.clone(),
+        kind: step.kind,
         status: Status::Skipped,
         cache_hit: false,
         duration: Duration::ZERO,
@@ -435,7 +444,7 @@ fn finished(
 ) -> StepRecord {
     StepRecord {
         name: step.name.clone(),
-        kind: step.kind.clone(),
+        kind: step.kind,
         status,
         cache_hit,
         duration: started.elapsed(),
@@ -613,6 +622,19 @@ mod tests {
             steps_of(&cycle)
                 .unwrap_err()
                 .contains("a, b depend on each other")
+        );
+    }
+
+    #[test]
+    fn a_step_type_mlopsc_never_writes_is_refused_before_anything_runs() {
+        let definition = json!({"Steps": [
+            job("a", json!({})),
+            {"Name": "tune", "Type": "Tuning", "Arguments": {}},
+        ]});
+        let error = steps_of(&definition).unwrap_err();
+        assert_eq!(
+            error,
+            "`mlopsc run --local` cannot run Tuning steps (step `tune`); run this pipeline on SageMaker"
         );
     }
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use mlopsc_core::definition::StepType;
 use serde_json::{Value, json};
 
 use super::engine::{Executor, JobResult, StepDef};
@@ -57,14 +58,16 @@ pub struct LocalJobs {
 
 impl Executor for LocalJobs {
     fn execute(&self, step: &StepDef, arguments: &Value) -> Result<JobResult, String> {
-        match step.kind.as_str() {
-            "Processing" => self.processing(step, arguments),
-            "Training" => self.training(step, arguments),
-            "RegisterModel" => self.register(arguments),
-            "Model" | "CreateModel" => self.model(step, arguments),
-            "Transform" => self.transform(step, arguments),
-            other => Err(format!(
-                "`mlopsc run --local` cannot run {other} steps yet; run this pipeline on SageMaker"
+        match step.kind {
+            StepType::Processing => self.processing(step, arguments),
+            StepType::Training => self.training(step, arguments),
+            StepType::RegisterModel => self.register(arguments),
+            StepType::Model => self.model(step, arguments),
+            StepType::Transform => self.transform(step, arguments),
+            // The engine decides these itself; they run no job.
+            StepType::Condition | StepType::Fail => Err(format!(
+                "a {} step is no job: the engine decides it",
+                step.kind.name()
             )),
         }
     }
@@ -1018,7 +1021,7 @@ mod tests {
     fn step(name: &str, kind: &str, raw: Value) -> StepDef {
         StepDef {
             name: name.into(),
-            kind: kind.into(),
+            kind: StepType::parse(kind).expect("a step type"),
             arguments: json!({}),
             raw,
             depends_on: Vec::new(),

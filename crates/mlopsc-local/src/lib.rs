@@ -31,6 +31,7 @@ use serde_json::{Value, json};
 use engine::{Cache, Event, JobResult, Status, StepDef, StepRecord};
 use expr::Published;
 use mlopsc_core::build::{Compiled, sha256_hex};
+use mlopsc_core::definition::StepType;
 use mlopsc_core::emit::alarms::MetricAlarm;
 
 /// What the command line asked for, as plain values.
@@ -276,7 +277,7 @@ impl Execution {
                 }
                 json!({
                     "name": s.name,
-                    "type": s.kind,
+                    "type": s.kind.name(),
                     "status": s.status.as_str(),
                     "cacheHit": s.cache_hit,
                     "durationSeconds": (s.duration.as_secs_f64() * 1000.0).round() / 1000.0,
@@ -368,7 +369,7 @@ impl Execution {
                 .join(" ");
             rows.push([
                 s.name.clone(),
-                s.kind.clone(),
+                s.kind.name().to_string(),
                 s.status.as_str().into(),
                 if s.status == Status::Skipped {
                     "-".into()
@@ -542,10 +543,10 @@ fn iso8601(time: SystemTime) -> String {
 
 /// The arguments SageMaker's step cache compares, per step type (its "default cache key
 /// attributes"): not the outputs, so a step that writes under the execution id still hits.
-fn cache_key_arguments(kind: &str, arguments: &Value) -> Value {
+fn cache_key_arguments(kind: StepType, arguments: &Value) -> Value {
     let keys: &[&str] = match kind {
-        "Processing" => &["AppSpecification", "Environment", "ProcessingInputs"],
-        "Training" => &[
+        StepType::Processing => &["AppSpecification", "Environment", "ProcessingInputs"],
+        StepType::Training => &[
             "AlgorithmSpecification",
             "CheckpointConfig",
             "DebugHookConfig",
@@ -554,13 +555,15 @@ fn cache_key_arguments(kind: &str, arguments: &Value) -> Value {
             "HyperParameters",
             "InputDataConfig",
         ],
-        "Transform" => &[
+        StepType::Transform => &[
             "DataProcessing",
             "Environment",
             "ModelName",
             "TransformInput",
         ],
-        _ => return arguments.clone(),
+        StepType::Model | StepType::RegisterModel | StepType::Condition | StepType::Fail => {
+            return arguments.clone();
+        }
     };
     keys.iter()
         .filter_map(|k| arguments.get(*k).map(|v| ((*k).to_string(), v.clone())))
@@ -592,7 +595,7 @@ impl StepCache {
     }
 
     fn path(&self, step: &StepDef, arguments: &Value) -> PathBuf {
-        let key = json!({"Type": step.kind, "Arguments": cache_key_arguments(&step.kind, arguments), "PropertyFiles": step.raw.get("PropertyFiles")});
+        let key = json!({"Type": step.kind.name(), "Arguments": cache_key_arguments(step.kind, arguments), "PropertyFiles": step.raw.get("PropertyFiles")});
         let key = hyperparameters::compact_json(&key);
         self.dir.join(format!(
             "{}-{}.json",
@@ -761,7 +764,9 @@ pub fn run(
     };
     let records = engine::execute(&run, &steps, &jobs, &cache, &mut |event| {
         let line = match event {
-            Event::Started(step) => format!("  {:<10} {} ({})", "started", step.name, step.kind),
+            Event::Started(step) => {
+                format!("  {:<10} {} ({})", "started", step.name, step.kind.name())
+            }
             Event::Finished(record) => format!(
                 "  {:<10} {} {:.1}s{}{}",
                 record.status.as_str(),
@@ -944,7 +949,7 @@ mod tests {
         let request = json!({"Namespace": namespace, "MetricData": data});
         StepRecord {
             name: "monitor".into(),
-            kind: "Processing".into(),
+            kind: StepType::Processing,
             status: Status::Succeeded,
             cache_hit: false,
             duration: Duration::ZERO,

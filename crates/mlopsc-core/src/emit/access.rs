@@ -19,6 +19,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::definition::StepType;
 use crate::emit::artifacts::TEMPLATE;
 use crate::emit::check::EmitError;
 
@@ -691,9 +692,15 @@ fn steps_requests(
         let mut keys: Vec<String> = Vec::new();
         let mut volume_keys: Vec<String> = Vec::new();
         let mut images: Vec<String> = Vec::new();
-        let kind = step["Type"].as_str().unwrap_or_default();
+        // Only mlopsc's own definitions are checked, and it writes no other types
+        // (`tests/artifacts_sagemaker.rs` reads every step of every example).
+        let Some(kind) = StepType::of(step) else {
+            continue;
+        };
+        // The job a step creates, and the role the pipeline's role passes to it: a transform
+        // job passes none and runs with its model's role.
         let create = match kind {
-            "Processing" => {
+            StepType::Processing => {
                 for input in arguments["ProcessingInputs"]
                     .as_array()
                     .into_iter()
@@ -724,9 +731,10 @@ fn steps_requests(
                     &arguments["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"],
                 ));
                 images.extend(eval(&arguments["AppSpecification"]["ImageUri"]));
-                Some(("sagemaker:CreateProcessingJob", "processing-job"))
+                let role = eval(&arguments["RoleArn"]);
+                Some(("sagemaker:CreateProcessingJob", "processing-job", role))
             }
-            "Training" => {
+            StepType::Training => {
                 for channel in arguments["InputDataConfig"]
                     .as_array()
                     .into_iter()
@@ -751,9 +759,10 @@ fn steps_requests(
                 ));
                 volume_keys.extend(eval(&arguments["ResourceConfig"]["VolumeKmsKeyId"]));
                 images.extend(eval(&arguments["AlgorithmSpecification"]["TrainingImage"]));
-                Some(("sagemaker:CreateTrainingJob", "training-job"))
+                let role = eval(&arguments["RoleArn"]);
+                Some(("sagemaker:CreateTrainingJob", "training-job", role))
             }
-            "Transform" => {
+            StepType::Transform => {
                 reads.extend(eval(
                     &arguments["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"],
                 ));
@@ -762,15 +771,17 @@ fn steps_requests(
                         .map(|p| format!("{}/", p.trim_end_matches('/'))),
                 );
                 keys.extend(eval(&arguments["TransformOutput"]["KmsKeyId"]));
-                Some(("sagemaker:CreateTransformJob", "transform-job"))
+                let role = model_role(pipeline, &arguments["ModelName"]);
+                Some(("sagemaker:CreateTransformJob", "transform-job", role))
             }
-            "Model" => {
+            StepType::Model => {
                 let container = &arguments["PrimaryContainer"];
                 reads.extend(eval(&container["ModelDataUrl"]));
                 images.extend(eval(&container["Image"]));
-                Some(("sagemaker:CreateModel", "model"))
+                let role = eval(&arguments["ExecutionRoleArn"]);
+                Some(("sagemaker:CreateModel", "model", role))
             }
-            "RegisterModel" => {
+            StepType::RegisterModel => {
                 if let Some(group) = eval(&arguments["ModelPackageGroupName"]) {
                     requests.push(Request {
                         role: pipeline_role.clone(),
@@ -782,19 +793,12 @@ fn steps_requests(
                 }
                 None
             }
-            _ => None,
+            StepType::Condition | StepType::Fail => None,
         };
-        let Some((action, job)) = create else {
+        let Some((action, job, step_role_arn)) = create else {
             continue;
         };
-        // The pipeline's role creates the job and passes the step's role to it; a transform
-        // job passes none and runs with its model's role.
-        let step_role_arn = match kind {
-            "Model" => eval(&arguments["ExecutionRoleArn"]),
-            "Transform" => model_role(pipeline, &arguments["ModelName"]),
-            _ => eval(&arguments["RoleArn"]),
-        }
-        .unwrap_or_default();
+        let step_role_arn = step_role_arn.unwrap_or_default();
         let caller = format!("pipeline step {name}");
         requests.push(Request {
             role: pipeline_role.clone(),
@@ -805,7 +809,7 @@ fn steps_requests(
             ),
             namespace: None,
         });
-        if kind != "Transform" {
+        if kind != StepType::Transform {
             requests.push(Request {
                 role: pipeline_role.clone(),
                 caller: caller.clone(),
@@ -841,10 +845,10 @@ fn steps_requests(
                 own.push(("ecr:BatchGetImage".into(), repository));
             }
         }
-        if kind != "Model" {
-            job_requests(&format!("{kind}Jobs"), &mut own);
+        if kind != StepType::Model {
+            job_requests(&format!("{}Jobs", kind.name()), &mut own);
         }
-        if kind == "Training" {
+        if kind == StepType::Training {
             own.push(("cloudwatch:PutMetricData".into(), "*".into()));
         }
         requests.extend(own.into_iter().map(|(action, resource)| Request {
@@ -1207,7 +1211,7 @@ fn registered_objects(names: &Names) -> (Vec<String>, Vec<String>) {
             .unwrap_or_default();
         for step in all_steps(steps)
             .into_iter()
-            .filter(|s| s["Type"] == "RegisterModel")
+            .filter(|s| StepType::of(s) == Some(StepType::RegisterModel))
         {
             let arguments = &step["Arguments"];
             let statistics =
@@ -1419,7 +1423,7 @@ fn model_requests(names: &Names, requests: &mut Vec<Request>) {
                     .unwrap_or_default(),
             )
             .into_iter()
-            .filter(|s| s["Type"] == "RegisterModel")
+            .filter(|s| StepType::of(s) == Some(StepType::RegisterModel))
             .flat_map(|s| {
                 s["Arguments"]["InferenceSpecification"]["Containers"]
                     .as_array()

@@ -10,14 +10,12 @@
 //! [`KMS_KEY_ARN`](crate::emit::contract::KMS_KEY_ARN), which the CloudFormation template substitutes with `Fn::Sub` when it
 //! embeds this definition (custom container images already carry `${AWS::AccountId}`).
 
-mod definition;
-
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-pub use definition::PipelineDefinition;
-use definition::{
+pub use crate::definition::PipelineDefinition;
+use crate::definition::{
     Comparison, Condition, Execution, Output, Parameter, Parameters, ProcessingOutput,
     PropertyFile, Step, Trained,
 };

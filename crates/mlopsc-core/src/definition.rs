@@ -12,6 +12,9 @@
 //! `DependsOn` naming a step of the definition, and every `Get` naming something this
 //! definition declares (a handle turns into JSON at once, so one of the other pipeline's
 //! definition is only caught there).
+//!
+//! `emit::sagemaker` builds the definitions with it; the readers of a built `pipeline.json`
+//! (the access check, the diagram, the local runner) dispatch on its [`StepType`].
 
 use std::collections::BTreeSet;
 
@@ -331,6 +334,54 @@ pub struct PropertyFileDeclaration {
     path: String,
 }
 
+/// A step's `Type` in a definition. Every reader of `pipeline.json` (the local runner, the
+/// access check, the diagram) dispatches on it with an exhaustive `match`, so that a new step
+/// type is a compile error wherever it must be handled.
+/// Declares [`StepType`] with [`StepType::ALL`] and each type's name, the variant's own.
+macro_rules! step_types {
+    ($($variant:ident),+ $(,)?) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum StepType {
+            $($variant),+
+        }
+
+        impl StepType {
+            pub const ALL: &[StepType] = &[$(StepType::$variant),+];
+
+            /// The `Type` a definition writes.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(StepType::$variant => stringify!($variant)),+
+                }
+            }
+        }
+    };
+}
+
+step_types!(
+    Processing,
+    Training,
+    Transform,
+    Model,
+    RegisterModel,
+    Condition,
+    Fail,
+);
+
+impl StepType {
+    /// The type a definition names; `None` for one mlopsc never writes.
+    pub fn parse(name: &str) -> Option<StepType> {
+        StepType::ALL.iter().copied().find(|t| t.name() == name)
+    }
+
+    /// The type of a definition's step object, from its `Type`.
+    pub fn of(step: &Value) -> Option<StepType> {
+        step.get("Type")
+            .and_then(Value::as_str)
+            .and_then(StepType::parse)
+    }
+}
+
 /// What a step does, with what only its kind may carry.
 #[derive(Clone, Debug)]
 pub enum StepKind {
@@ -542,26 +593,32 @@ impl Step {
         all
     }
 
+    /// The `Type` this step is written with.
+    pub fn step_type(&self) -> StepType {
+        match &self.kind {
+            StepKind::Processing { .. } => StepType::Processing,
+            StepKind::Training { .. } => StepType::Training,
+            StepKind::Transform { .. } => StepType::Transform,
+            StepKind::Model { .. } => StepType::Model,
+            StepKind::RegisterModel { .. } => StepType::RegisterModel,
+            StepKind::Condition { .. } => StepType::Condition,
+            StepKind::Fail { .. } => StepType::Fail,
+        }
+    }
+
     /// The step as the definition lists it: `Name`, `Type`, `Arguments`, `PropertyFiles`,
     /// `RetryPolicies`, `CacheConfig`, `DependsOn`, each only when the step has one.
     fn to_value(&self) -> Value {
         let mut step = Map::new();
         step.insert("Name".into(), json!(self.name.as_str()));
-        let (kind, arguments, retry) = match &self.kind {
+        let (arguments, retry) = match &self.kind {
             StepKind::Processing {
                 arguments, retry, ..
-            } => ("Processing", arguments.clone(), job_policies(retry)),
-            StepKind::Training { arguments, retry } => {
-                ("Training", arguments.clone(), job_policies(retry))
             }
-            StepKind::Transform { arguments, retry } => {
-                ("Transform", arguments.clone(), job_policies(retry))
-            }
-            StepKind::Model { arguments, retry } => {
-                ("Model", arguments.clone(), service_policies(retry))
-            }
-            StepKind::RegisterModel { arguments, retry } => {
-                ("RegisterModel", arguments.clone(), service_policies(retry))
+            | StepKind::Training { arguments, retry }
+            | StepKind::Transform { arguments, retry } => (arguments.clone(), job_policies(retry)),
+            StepKind::Model { arguments, retry } | StepKind::RegisterModel { arguments, retry } => {
+                (arguments.clone(), service_policies(retry))
             }
             StepKind::Condition {
                 conditions,
@@ -585,13 +642,11 @@ impl Step {
                     "IfSteps": if_steps,
                     "ElseSteps": else_steps,
                 });
-                ("Condition", arguments, None)
+                (arguments, None)
             }
-            StepKind::Fail { error_message } => {
-                ("Fail", json!({"ErrorMessage": error_message}), None)
-            }
+            StepKind::Fail { error_message } => (json!({"ErrorMessage": error_message}), None),
         };
-        step.insert("Type".into(), json!(kind));
+        step.insert("Type".into(), json!(self.step_type().name()));
         step.insert("Arguments".into(), arguments);
         if let StepKind::Processing { property_files, .. } = &self.kind
             && !property_files.is_empty()
