@@ -4,33 +4,20 @@
 
 mod common;
 
+use mlopsc::definition::expression::{self, DefinitionScope};
 use serde_json::Value;
 
-/// The value of a pipeline expression in the execution `execution_id`, or `None` when it
-/// depends on another step's properties (those are checked at the step that writes them).
+/// The value of a pipeline expression in the execution `execution_id`, by the evaluator the
+/// access check uses: parameters their defaults, the execution's variables the id.
 fn evaluate(pipeline: &Value, value: &Value, execution_id: &str) -> Option<String> {
-    if let Some(text) = value.as_str() {
-        return Some(text.to_string());
-    }
-    if let Some(join) = value.get("Std:Join") {
-        let parts: Option<Vec<String>> = join["Values"]
-            .as_array()?
-            .iter()
-            .map(|v| evaluate(pipeline, v, execution_id))
-            .collect();
-        return Some(parts?.join(join["On"].as_str()?));
-    }
-    match value["Get"].as_str()? {
-        "Execution.PipelineExecutionId" => Some(execution_id.to_string()),
-        path => {
-            let name = path.strip_prefix("Parameters.")?;
-            let parameter = pipeline["Parameters"]
-                .as_array()?
-                .iter()
-                .find(|p| p["Name"] == name)?;
-            Some(parameter["DefaultValue"].as_str()?.to_string())
-        }
-    }
+    let scope = DefinitionScope {
+        definition: pipeline,
+        runtime: execution_id,
+    };
+    expression::resolve(value, &scope)
+        .ok()?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// Every S3 location a step writes (or, for checkpoints, restores), by step and field.

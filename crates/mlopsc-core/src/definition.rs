@@ -16,6 +16,8 @@
 //! `emit::sagemaker` builds the definitions with it; the readers of a built `pipeline.json`
 //! (the access check, the diagram, the local runner) dispatch on its [`StepType`].
 
+pub mod expression;
+
 use std::collections::BTreeSet;
 
 use serde::{Serialize, Serializer};

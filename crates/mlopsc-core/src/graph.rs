@@ -13,6 +13,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::definition::StepType;
+use crate::definition::expression::all_steps;
 use crate::suggest::plural;
 
 mod svg;
@@ -122,8 +123,7 @@ pub fn pipeline(definition: &Value) -> Graph {
         name: "pipeline",
         ..Graph::default()
     };
-    let mut steps = Vec::new();
-    collect_steps(definition.get("Steps"), &mut steps);
+    let steps = all_steps(definition);
     let mut index = BTreeMap::new();
     for step in &steps {
         let name = text(step.get("Name"));
@@ -193,17 +193,6 @@ pub fn pipeline(definition: &Value) -> Graph {
         }
     }
     graph
-}
-
-/// Top-level steps and, depth first, the steps of each condition's branches.
-fn collect_steps<'a>(steps: Option<&'a Value>, into: &mut Vec<&'a Value>) {
-    for step in array(steps) {
-        into.push(step);
-        let arguments = step.get("Arguments");
-        for branch in ["IfSteps", "ElseSteps"] {
-            collect_steps(arguments.and_then(|a| a.get(branch)), into);
-        }
-    }
 }
 
 /// Every `{"Get": "Steps.…"}` in a step, leaving out the branches' own steps.

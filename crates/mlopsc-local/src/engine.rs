@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use mlopsc_core::definition::StepType;
 use serde_json::{Value, json};
 
-use super::expr::{self, Published, Scope};
+use mlopsc_core::definition::expression as expr;
+
+use super::values::{ExecutionValues, Published};
 
 /// One step of the definition, with the branch of a Condition it sits in, if any.
 #[derive(Clone, Debug)]
@@ -245,7 +247,7 @@ pub fn execute(
                     }
                     let started = Instant::now();
                     on_event(Event::Started(step));
-                    let scope_now = Scope {
+                    let scope_now = ExecutionValues {
                         parameters: run.parameters,
                         execution: run.execution,
                         steps: &published,
@@ -387,7 +389,7 @@ fn readiness(step: &StepDef, records: &BTreeMap<String, StepRecord>) -> Readines
 
 /// A Condition's arguments hold its branches, which are steps of their own: they are not
 /// resolved with it.
-fn resolve_arguments(step: &StepDef, scope: &Scope) -> Result<Value, String> {
+fn resolve_arguments(step: &StepDef, scope: &ExecutionValues) -> Result<Value, String> {
     if step.kind == StepType::Condition {
         return Ok(json!({}));
     }

@@ -14,9 +14,11 @@ use mlopsc_core::definition::StepType;
 use serde_json::{Value, json};
 
 use super::engine::{Executor, JobResult, StepDef};
-use super::expr::{self, Published};
+use mlopsc_core::definition::expression as expr;
+
 use super::hyperparameters;
 use super::store::{S3Uri, Store, walk_files};
+use super::values::Published;
 
 /// The serving container's batch transform loop, run with the step's Python.
 const TRANSFORM_HARNESS: &str = include_str!("transform.py");

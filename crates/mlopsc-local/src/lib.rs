@@ -13,13 +13,13 @@
 //! so locally no retry policy ever fires.
 
 pub mod engine;
-pub mod expr;
 pub mod hyperparameters;
 pub mod jobs;
 pub mod python;
 pub mod registry;
 pub mod serve;
 pub mod store;
+pub mod values;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -29,10 +29,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 use engine::{Cache, Event, JobResult, Status, StepDef, StepRecord};
-use expr::Published;
 use mlopsc_core::build::{Compiled, sha256_hex};
 use mlopsc_core::definition::StepType;
 use mlopsc_core::emit::alarms::MetricAlarm;
+use values::Published;
 
 /// What the command line asked for, as plain values.
 #[derive(Clone, Debug, Default)]

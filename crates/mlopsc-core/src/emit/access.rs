@@ -20,6 +20,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::definition::StepType;
+use crate::definition::expression::{self, DefinitionScope, all_steps};
 use crate::emit::artifacts::TEMPLATE;
 use crate::emit::check::EmitError;
 
@@ -551,72 +552,18 @@ fn embedded_pipelines(names: &Names) -> Vec<(Value, String)> {
         .collect()
 }
 
-/// Steps, with those inside Condition branches.
-fn all_steps(steps: &[Value]) -> Vec<&Value> {
-    let mut out = Vec::new();
-    for step in steps {
-        out.push(step);
-        for branch in ["IfSteps", "ElseSteps"] {
-            if let Some(inner) = step["Arguments"][branch].as_array() {
-                out.extend(all_steps(inner));
-            }
-        }
-    }
-    out
-}
-
 /// Evaluates a pipeline expression to a concrete sample value: parameters take their
-/// defaults, run-time values the sample, step properties the values their steps produce.
+/// defaults, run-time values the sample, step properties the values their steps produce
+/// (the core's evaluator, over what the definition alone says).
 fn evaluate(pipeline: &Value, value: &Value) -> Option<String> {
-    if let Some(text) = value.as_str() {
-        return Some(text.to_string());
+    let scope = DefinitionScope {
+        definition: pipeline,
+        runtime: RUNTIME,
+    };
+    match expression::resolve(value, &scope).ok()? {
+        Value::String(text) => Some(text),
+        _ => None,
     }
-    if let Some(join) = value.get("Std:Join") {
-        let parts: Option<Vec<String>> = join["Values"]
-            .as_array()?
-            .iter()
-            .map(|v| evaluate(pipeline, v))
-            .collect();
-        return Some(parts?.join(join["On"].as_str().unwrap_or_default()));
-    }
-    let path = value.get("Get")?.as_str()?;
-    if let Some(name) = path.strip_prefix("Parameters.") {
-        let parameter = pipeline["Parameters"]
-            .as_array()?
-            .iter()
-            .find(|p| p["Name"] == name)?;
-        return Some(match &parameter["DefaultValue"] {
-            Value::String(s) => s.clone(),
-            Value::Null => RUNTIME.to_string(),
-            other => other.to_string(),
-        });
-    }
-    if path.starts_with("Execution.") {
-        return Some(RUNTIME.to_string());
-    }
-    let rest = path.strip_prefix("Steps.")?;
-    let (step_name, property) = rest.split_once('.')?;
-    let steps = pipeline["Steps"].as_array()?;
-    let step = all_steps(steps)
-        .into_iter()
-        .find(|s| s["Name"] == step_name)?;
-    let arguments = &step["Arguments"];
-    if property == "ModelArtifacts.S3ModelArtifacts" {
-        let path = evaluate(pipeline, &arguments["OutputDataConfig"]["S3OutputPath"])?;
-        return Some(format!(
-            "{}/{RUNTIME}/output/model.tar.gz",
-            path.trim_end_matches('/')
-        ));
-    }
-    let output = property
-        .strip_prefix("ProcessingOutputConfig.Outputs['")?
-        .split_once("']")?
-        .0;
-    let found = arguments["ProcessingOutputConfig"]["Outputs"]
-        .as_array()?
-        .iter()
-        .find(|o| o["OutputName"] == output)?;
-    evaluate(pipeline, &found["S3Output"]["S3Uri"])
 }
 
 /// The requests of one S3 location: reading (or writing) every object below it, with the
@@ -679,10 +626,7 @@ fn steps_requests(
     requests: &mut Vec<Request>,
 ) {
     let pipeline_role = pipeline_role.to_string();
-    let Some(steps) = pipeline["Steps"].as_array() else {
-        return;
-    };
-    for step in all_steps(steps) {
+    for step in all_steps(pipeline) {
         let name = step["Name"].as_str().unwrap_or_default();
         let arguments = &step["Arguments"];
         let eval = |v: &Value| evaluate(pipeline, v);
@@ -877,7 +821,7 @@ fn model_role(pipeline: &Value, model_name: &Value) -> Option<String> {
         .as_str()?
         .strip_prefix("Steps.")?
         .strip_suffix(".ModelName")?;
-    let step = all_steps(pipeline["Steps"].as_array()?)
+    let step = all_steps(pipeline)
         .into_iter()
         .find(|s| s["Name"] == step_name)?;
     evaluate(pipeline, &step["Arguments"]["ExecutionRoleArn"])
@@ -1205,11 +1149,7 @@ fn registered_objects(names: &Names) -> (Vec<String>, Vec<String>) {
     let mut baselines = Vec::new();
     let mut models = Vec::new();
     for (pipeline, _) in &names.pipelines {
-        let steps = pipeline["Steps"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        for step in all_steps(steps)
+        for step in all_steps(pipeline)
             .into_iter()
             .filter(|s| StepType::of(s) == Some(StepType::RegisterModel))
         {
@@ -1416,27 +1356,22 @@ fn model_requests(names: &Names, requests: &mut Vec<Request>) {
         .pipelines
         .iter()
         .flat_map(|(pipeline, _)| {
-            all_steps(
-                pipeline["Steps"]
-                    .as_array()
-                    .map(Vec::as_slice)
-                    .unwrap_or_default(),
-            )
-            .into_iter()
-            .filter(|s| StepType::of(s) == Some(StepType::RegisterModel))
-            .flat_map(|s| {
-                s["Arguments"]["InferenceSpecification"]["Containers"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .map(|c| {
-                (
-                    evaluate(pipeline, &c["ModelDataUrl"]),
-                    evaluate(pipeline, &c["Image"]),
-                )
-            })
-            .collect::<Vec<_>>()
+            all_steps(pipeline)
+                .into_iter()
+                .filter(|s| StepType::of(s) == Some(StepType::RegisterModel))
+                .flat_map(|s| {
+                    s["Arguments"]["InferenceSpecification"]["Containers"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                })
+                .map(|c| {
+                    (
+                        evaluate(pipeline, &c["ModelDataUrl"]),
+                        evaluate(pipeline, &c["Image"]),
+                    )
+                })
+                .collect::<Vec<_>>()
         })
         .collect();
     // The deploy machine makes the model from the package, its configuration and the

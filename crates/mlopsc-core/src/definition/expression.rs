@@ -1,27 +1,27 @@
 //! The pipeline definition's expression language: `Get` references, `Std:Join`,
-//! `Std:JsonGet` and conditions, evaluated as SageMaker Pipelines evaluates them.
-
-use std::collections::BTreeMap;
+//! `Std:JsonGet` and conditions, evaluated as SageMaker Pipelines evaluates them, against a
+//! [`Scope`]: one execution's values (`run --local`), or what the definition alone says of
+//! them ([`DefinitionScope`], for the access check). One evaluator, so that what the access
+//! check reads of a step's location is what the local run resolves it to.
 
 use serde_json::Value;
 
-/// What a step has published once it succeeded: its properties (the resolved arguments
-/// plus what the job reports, as `Describe*` returns them) and its parsed property files.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Published {
-    pub properties: Value,
-    pub property_files: BTreeMap<String, Value>,
-}
+use super::StepType;
 
-/// Everything an expression may refer to.
-pub struct Scope<'a> {
-    pub parameters: &'a BTreeMap<String, Value>,
-    pub execution: &'a BTreeMap<String, Value>,
-    pub steps: &'a BTreeMap<String, Published>,
+/// What an expression may refer to.
+pub trait Scope {
+    /// `Parameters.<name>`.
+    fn parameter(&self, name: &str) -> Option<Value>;
+    /// `Execution.<name>`.
+    fn execution(&self, name: &str) -> Option<Value>;
+    /// `Steps.<step>.<property>`, or why it has no value.
+    fn step_property(&self, step: &str, property: &str) -> Result<Value, String>;
+    /// The property file `file` of `step`, which `Std:JsonGet` reads, or why there is none.
+    fn property_file(&self, step: &str, file: &str) -> Result<Value, String>;
 }
 
 /// Replaces every `Get`, `Std:Join` and `Std:JsonGet` in `value` by what it evaluates to.
-pub fn resolve(value: &Value, scope: &Scope) -> Result<Value, String> {
+pub fn resolve(value: &Value, scope: &dyn Scope) -> Result<Value, String> {
     match value {
         Value::Object(map) => {
             if let Some((key, inner)) = map.iter().next().filter(|_| map.len() == 1) {
@@ -72,41 +72,34 @@ pub fn referenced_steps(value: &Value, into: &mut Vec<String>) {
     }
 }
 
-fn get(path: &Value, scope: &Scope) -> Result<Value, String> {
+fn get(path: &Value, scope: &dyn Scope) -> Result<Value, String> {
     let path = path
         .as_str()
         .ok_or_else(|| format!("`Get` takes a string, not {path}"))?;
     let (root, rest) = path.split_once('.').unwrap_or((path, ""));
     match root {
         "Parameters" => scope
-            .parameters
-            .get(rest)
-            .cloned()
+            .parameter(rest)
             .ok_or_else(|| format!("`{path}`: the pipeline has no parameter `{rest}`")),
         "Execution" => scope
-            .execution
-            .get(rest)
-            .cloned()
+            .execution(rest)
             .ok_or_else(|| format!("`{path}`: no execution variable `{rest}`")),
         "Steps" => {
-            let name = rest.split(['.', '[']).next().unwrap_or(rest);
-            let published = scope
-                .steps
-                .get(name)
-                .ok_or_else(|| format!("`{path}`: step `{name}` has not succeeded"))?;
-            let property = rest[name.len()..].trim_start_matches('.');
-            if let Some(file) = property.strip_prefix("PropertyFiles.") {
-                // A property file is passed by reference; `Std:JsonGet` reads it.
-                return Ok(serde_json::json!({"PropertyFileRef": [name, file]}));
-            }
-            walk(&published.properties, property)
-                .cloned()
-                .ok_or_else(|| format!("`{path}`: step `{name}` has no property `{property}`"))
+            let (name, property) = step_path(rest);
+            scope
+                .step_property(name, property)
+                .map_err(|reason| format!("`{path}`: {reason}"))
         }
         _ => Err(format!(
             "`{path}`: a `Get` starts with Parameters, Execution or Steps"
         )),
     }
+}
+
+/// `<step>.<property>` split at the step's name (which a `.` or a `[` ends).
+fn step_path(rest: &str) -> (&str, &str) {
+    let name = rest.split(['.', '[']).next().unwrap_or(rest);
+    (name, rest[name.len()..].trim_start_matches('.'))
 }
 
 /// Follows a property path such as `ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri`
@@ -163,7 +156,7 @@ fn segments(path: &str) -> Option<Vec<Segment>> {
     Some(out)
 }
 
-fn join(arguments: &Value, scope: &Scope) -> Result<Value, String> {
+fn join(arguments: &Value, scope: &dyn Scope) -> Result<Value, String> {
     let on = arguments.get("On").and_then(Value::as_str).unwrap_or("");
     let values = arguments
         .get("Values")
@@ -184,38 +177,31 @@ pub fn text(value: &Value) -> String {
     }
 }
 
-fn json_get(arguments: &Value, scope: &Scope) -> Result<Value, String> {
-    let reference = resolve(arguments.get("PropertyFile").unwrap_or(&Value::Null), scope)?;
-    let (step, file) = match reference
-        .get("PropertyFileRef")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-    {
-        Some([Value::String(step), Value::String(file)]) => (step.clone(), file.clone()),
-        _ => {
-            return Err(format!(
-                "`Std:JsonGet`: `{reference}` is not a property file"
-            ));
-        }
-    };
+/// `Std:JsonGet`: the value at `Path` in a property file, which its `PropertyFile` names as
+/// `{"Get": "Steps.<step>.PropertyFiles.<file>"}`.
+fn json_get(arguments: &Value, scope: &dyn Scope) -> Result<Value, String> {
+    let reference = arguments.get("PropertyFile").unwrap_or(&Value::Null);
+    let (step, file) = reference
+        .get("Get")
+        .and_then(Value::as_str)
+        .and_then(|path| path.strip_prefix("Steps."))
+        .map(step_path)
+        .and_then(|(step, property)| Some((step, property.strip_prefix("PropertyFiles.")?)))
+        .ok_or_else(|| format!("`Std:JsonGet`: `{reference}` is not a property file"))?;
     let path = arguments
         .get("Path")
         .map(|p| resolve(p, scope))
         .transpose()?
         .map(|p| text(&p))
         .ok_or("`Std:JsonGet` needs a `Path`")?;
-    let document = scope
-        .steps
-        .get(&step)
-        .and_then(|p| p.property_files.get(&file))
-        .ok_or_else(|| format!("step `{step}` has no property file `{file}`"))?;
-    walk(document, &path)
+    let document = scope.property_file(step, file)?;
+    walk(&document, &path)
         .cloned()
         .ok_or_else(|| format!("property file `{file}` of step `{step}` has no `{path}`"))
 }
 
 /// Evaluates a `Conditions` list: true when every condition holds.
-pub fn all_hold(conditions: &Value, scope: &Scope) -> Result<bool, String> {
+pub fn all_hold(conditions: &Value, scope: &dyn Scope) -> Result<bool, String> {
     let list = conditions.as_array().ok_or("`Conditions` must be a list")?;
     for condition in list {
         if !holds(condition, scope)? {
@@ -226,7 +212,7 @@ pub fn all_hold(conditions: &Value, scope: &Scope) -> Result<bool, String> {
 }
 
 /// Evaluates one condition: the comparisons, `In`, `Not` and `Or`.
-pub fn holds(condition: &Value, scope: &Scope) -> Result<bool, String> {
+pub fn holds(condition: &Value, scope: &dyn Scope) -> Result<bool, String> {
     let kind = condition
         .get("Type")
         .and_then(Value::as_str)
@@ -315,35 +301,136 @@ fn equal(left: &Value, right: &Value) -> bool {
     }
 }
 
+/// What a definition alone says of the values its expressions take: each parameter its
+/// default, each execution variable (and a parameter without a default) `runtime`, and a
+/// step's property the request field it mirrors (its outputs' locations, a training job's
+/// model archive under the job's name).
+pub struct DefinitionScope<'a> {
+    pub definition: &'a Value,
+    /// What a value known only when the pipeline runs (an execution id, a job name) is.
+    pub runtime: &'a str,
+}
+
+impl Scope for DefinitionScope<'_> {
+    fn parameter(&self, name: &str) -> Option<Value> {
+        let parameter = self.definition["Parameters"]
+            .as_array()?
+            .iter()
+            .find(|p| p["Name"] == name)?;
+        Some(Value::String(match &parameter["DefaultValue"] {
+            Value::String(s) => s.clone(),
+            Value::Null => self.runtime.to_string(),
+            other => other.to_string(),
+        }))
+    }
+
+    fn execution(&self, _name: &str) -> Option<Value> {
+        Some(Value::String(self.runtime.to_string()))
+    }
+
+    fn step_property(&self, step: &str, property: &str) -> Result<Value, String> {
+        let found = all_steps(self.definition)
+            .into_iter()
+            .find(|s| s["Name"] == step)
+            .ok_or_else(|| format!("no step is named `{step}`"))?;
+        let arguments = &found["Arguments"];
+        if StepType::of(found) == Some(StepType::Training)
+            && property == "ModelArtifacts.S3ModelArtifacts"
+        {
+            let output = resolve(&arguments["OutputDataConfig"]["S3OutputPath"], self)?;
+            return Ok(Value::String(format!(
+                "{}/{}/output/model.tar.gz",
+                text(&output).trim_end_matches('/'),
+                self.runtime
+            )));
+        }
+        let value = walk(arguments, property).ok_or_else(|| {
+            format!("step `{step}` has no request field `{property}` to tell its value")
+        })?;
+        resolve(value, self)
+    }
+
+    fn property_file(&self, step: &str, file: &str) -> Result<Value, String> {
+        Err(format!(
+            "property file `{file}` of step `{step}` is written only when the pipeline runs"
+        ))
+    }
+}
+
+/// Every step of `definition`, those in Condition branches included, in the order listed.
+pub fn all_steps(definition: &Value) -> Vec<&Value> {
+    fn collect<'a>(steps: &'a Value, into: &mut Vec<&'a Value>) {
+        for step in steps.as_array().into_iter().flatten() {
+            into.push(step);
+            for branch in ["IfSteps", "ElseSteps"] {
+                collect(&step["Arguments"][branch], into);
+            }
+        }
+    }
+    let mut steps = Vec::new();
+    collect(&definition["Steps"], &mut steps);
+    steps
+}
+
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use serde_json::json;
 
-    fn with_scope<T>(f: impl FnOnce(&Scope) -> T) -> T {
-        let parameters = BTreeMap::from([
-            ("Threshold".to_string(), json!(0.7)),
-            ("Kind".to_string(), json!("b")),
-        ]);
-        let execution = BTreeMap::from([("PipelineExecutionId".to_string(), json!("abc123"))]);
-        let steps = BTreeMap::from([(
-            "evaluate".to_string(),
-            Published {
-                properties: json!({"ProcessingOutputConfig": {"Outputs": [
+    /// One execution's values, as `run --local` has them.
+    struct Values {
+        parameters: BTreeMap<String, Value>,
+        execution: BTreeMap<String, Value>,
+        properties: BTreeMap<String, Value>,
+        files: BTreeMap<(String, String), Value>,
+    }
+
+    impl Scope for Values {
+        fn parameter(&self, name: &str) -> Option<Value> {
+            self.parameters.get(name).cloned()
+        }
+        fn execution(&self, name: &str) -> Option<Value> {
+            self.execution.get(name).cloned()
+        }
+        fn step_property(&self, step: &str, property: &str) -> Result<Value, String> {
+            let properties = self
+                .properties
+                .get(step)
+                .ok_or_else(|| format!("step `{step}` has not succeeded"))?;
+            walk(properties, property)
+                .cloned()
+                .ok_or_else(|| format!("step `{step}` has no property `{property}`"))
+        }
+        fn property_file(&self, step: &str, file: &str) -> Result<Value, String> {
+            self.files
+                .get(&(step.to_string(), file.to_string()))
+                .cloned()
+                .ok_or_else(|| format!("step `{step}` has no property file `{file}`"))
+        }
+    }
+
+    fn with_scope<T>(f: impl FnOnce(&dyn Scope) -> T) -> T {
+        let values = Values {
+            parameters: BTreeMap::from([
+                ("Threshold".to_string(), json!(0.7)),
+                ("Kind".to_string(), json!("b")),
+            ]),
+            execution: BTreeMap::from([("PipelineExecutionId".to_string(), json!("abc123"))]),
+            properties: BTreeMap::from([(
+                "evaluate".to_string(),
+                json!({"ProcessingOutputConfig": {"Outputs": [
                     {"OutputName": "evaluation", "S3Output": {"S3Uri": "s3://b/eval/"}},
                     {"OutputName": "other", "S3Output": {"S3Uri": "s3://b/other/"}}
                 ]}}),
-                property_files: BTreeMap::from([(
-                    "Report".to_string(),
-                    json!({"metrics": {"accuracy": {"value": 0.75}, "per_class": [0.5, "0.9"]}}),
-                )]),
-            },
-        )]);
-        f(&Scope {
-            parameters: &parameters,
-            execution: &execution,
-            steps: &steps,
-        })
+            )]),
+            files: BTreeMap::from([(
+                ("evaluate".to_string(), "Report".to_string()),
+                json!({"metrics": {"accuracy": {"value": 0.75}, "per_class": [0.5, "0.9"]}}),
+            )]),
+        };
+        f(&values)
     }
 
     fn accuracy() -> Value {
@@ -443,5 +530,42 @@ mod tests {
             &mut names,
         );
         assert_eq!(names, ["train", "evaluate"]);
+    }
+
+    #[test]
+    fn a_definition_alone_gives_defaults_outputs_and_the_runtime_marker() {
+        let definition = json!({
+            "Parameters": [{"Name": "Bucket", "Type": "String", "DefaultValue": "data"},
+                           {"Name": "Version", "Type": "String"}],
+            "Steps": [
+                {"Name": "prep", "Type": "Processing", "Arguments": {"ProcessingOutputConfig": {"Outputs": [
+                    {"OutputName": "train", "S3Output": {"S3Uri": {"Std:Join": {"On": "/", "Values": [
+                        "s3:/", {"Get": "Parameters.Bucket"}, {"Get": "Execution.PipelineExecutionId"}]}}}}]}}},
+                {"Name": "gate", "Type": "Condition", "Arguments": {"IfSteps": [
+                    {"Name": "train", "Type": "Training", "Arguments": {
+                        "OutputDataConfig": {"S3OutputPath": {"Get": "Steps.prep.ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"}}}}]}}
+            ]
+        });
+        let scope = DefinitionScope {
+            definition: &definition,
+            runtime: "RUN",
+        };
+        let model = json!({"Get": "Steps.train.ModelArtifacts.S3ModelArtifacts"});
+        assert_eq!(
+            resolve(&model, &scope).unwrap(),
+            json!("s3://data/RUN/RUN/output/model.tar.gz")
+        );
+        assert_eq!(
+            resolve(&json!({"Get": "Parameters.Version"}), &scope).unwrap(),
+            json!("RUN")
+        );
+        let report = json!({"Std:JsonGet": {"PropertyFile": {"Get": "Steps.prep.PropertyFiles.R"}, "Path": "a"}});
+        assert!(
+            resolve(&report, &scope)
+                .unwrap_err()
+                .contains("only when the pipeline runs")
+        );
+        let names: Vec<&Value> = all_steps(&definition).iter().map(|s| &s["Name"]).collect();
+        assert_eq!(names, [&json!("prep"), &json!("gate"), &json!("train")]);
     }
 }
