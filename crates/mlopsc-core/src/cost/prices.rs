@@ -9,7 +9,7 @@
 //! templates use, and a few common neighbours; any other type is reported as unpriced.
 
 /// When the table was written, and from what; printed under every estimate.
-pub const SOURCE: &str = "us-east-1 on-demand prices as published by AWS in 2024, written by hand on 2026-11-28 (src/cost/prices.rs)";
+pub const SOURCE: &str = "us-east-1 on-demand prices as published by AWS in 2024, written by hand on 2026-11-28 (crates/mlopsc-core/src/cost/prices.rs in mlopsc's source)";
 
 /// Hours in a month, as AWS's own calculators count them (24 × 365 / 12).
 pub const HOURS_PER_MONTH: f64 = crate::schedule::HOURS_PER_MONTH;
