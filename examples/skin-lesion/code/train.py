@@ -41,6 +41,10 @@ def arguments():
     parser.add_argument("--class-weighting", choices=["none", "sqrt", "balanced"], default="sqrt")
     # Random horizontal and vertical flips: a lesion has no up or left.
     parser.add_argument("--augment", type=flag, default=True)
+    # How the model predicts once trained (evaluate.py and the endpoint's inference.py read it
+    # from config.json, so the gate judges the predictor that is served): `flips` averages the
+    # class probabilities over the image and its three flips, `none` predicts from the image.
+    parser.add_argument("--test-time-augmentation", choices=["none", "flips"], default="none")
     parser.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN"))
     parser.add_argument("--validation", default=os.environ.get("SM_CHANNEL_VALIDATION"))
     parser.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
@@ -164,7 +168,8 @@ def main():
     model_dir = Path(args.model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
     torch.save(best_state if best_state is not None else model.state_dict(), model_dir / "model.pt")
-    config = {"architecture": args.architecture, "num_classes": num_classes, "classes": classes}
+    config = {"architecture": args.architecture, "num_classes": num_classes, "classes": classes,
+              "test_time_augmentation": args.test_time_augmentation}
     transform = Path(args.train) / TRANSFORM_FILE
     if transform.is_file():
         config["transform"] = json.loads(transform.read_text())
